@@ -1,0 +1,358 @@
+//! # Prices pallet
+//!
+//! Oracle aggregation over `orml-oracle` that never serves a stale or manipulated price.
+//!
+//! ## Overview
+//!
+//! Operators feed `orml-oracle`. This pallet gives the oracle its [`FreshMedian`] combiner and
+//! listens to its `OnNewData`; once per block, for each asset fed in it, it takes the combined
+//! value, runs it past the circuit breaker and, if accepted, updates the price, a smoothed mark
+//! price and a volatility estimate. Other pallets read prices only through
+//! [`liquidation_primitives::PriceProvider`], which answers with a usable price or says why there
+//! is none: `Missing`, `Stale` or `Halted`.
+//!
+//! ## Terminology
+//!
+//! - **Fresh value**: an operator's value younger than the asset's `max_age`.
+//! - **Combined price**: the median of the fresh values of at least `min_fresh_values` operators
+//!   (the mean of the two middle values for an even count). Its *formation time* is the time of
+//!   the oldest value in it, so its age bounds the age of every value it was made from.
+//! - **Stale**: the formation time of the last accepted price is `max_age` or more ago. Judged
+//!   when the price is read, so no block needs to run for a price to go stale.
+//! - **Mark price**: the combined price smoothed in time, by an EMA with a half-life or a TWAP
+//!   over a window ([`Smoothing`]).
+//! - **Volatility**: the square root of an EWMA (in time, with a half-life) of squared log
+//!   returns, each scaled from its interval to [`Config::VolatilityPeriod`]:
+//!   `variance ← variance + w · (ln(p₁/p₀)² · period / Δt − variance)`, `w = 1 − 2^(−Δt/half-life)`.
+//! - **Circuit breaker**: a combined price more than `max_move` away (relatively) from the last
+//!   accepted one *halts* the asset. The new level becomes the *candidate*; each later block whose
+//!   combined price is within `max_move` of the candidate *confirms* it, any other replaces it.
+//!   After `confirmations` consecutive confirming blocks the candidate is accepted and the asset
+//!   resumes. Governance may resume (at the candidate) or halt an asset at any time; an asset
+//!   halted by governance resumes only by governance.
+//! - **Fixed price**: an asset may be priced by a constant instead (a USD stable at 1). It is
+//!   always live.
+//!
+//! ## Interface
+//!
+//! Governance ([`Config::GovernanceOrigin`]):
+//! - [`Pallet::set_oracle_source`]: price an asset from the oracle, with its parameters.
+//! - [`Pallet::set_fixed_price`]: price an asset at a constant.
+//! - [`Pallet::remove_asset`]: stop pricing an asset.
+//! - [`Pallet::halt`] / [`Pallet::resume`]: override the circuit breaker.
+//!
+//! For other pallets: [`liquidation_primitives::PriceProvider`] (implemented by [`Pallet`]).
+//! For `orml-oracle`: [`FreshMedian`] as its `CombineData`, [`Pallet`] as its `OnNewData`.
+//! For clients: the `PricesApi` runtime API (`pallet-prices-runtime-api`).
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! 1. At most `MaxAssets` assets are priced.
+//! 2. Only oracle-priced assets have a price state, and only TWAP-smoothed ones have samples.
+//! 3. No accepted price, mark or halted candidate is zero.
+//! 4. TWAP samples are in strictly increasing time order.
+//! 5. A breaker's confirmations are below the asset's required count.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod combine;
+mod functions;
+mod impl_price_provider;
+pub mod math;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use combine::FreshMedian;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need from the runtime: asset ids, oracle values and time.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId> {
+	/// A distinct asset id for each `index`.
+	fn asset(index: u32) -> AssetId;
+	/// Makes the oracle hold a combined `price` for `asset` formed now, from a single value
+	/// (the benchmarks configure `min_fresh_values = 1`).
+	fn feed(asset: &AssetId, price: liquidation_primitives::Price);
+	/// Sets the current time (ms).
+	fn set_time(now: liquidation_primitives::Moment);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{pallet_prelude::*, traits::Time};
+	use frame_system::pallet_prelude::*;
+	use liquidation_primitives::{Moment, Price};
+	use orml_oracle::TimestampedValue;
+	use orml_traits::DataProviderExtended;
+	use sp_runtime::FixedU128;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifies an asset.
+		type AssetId: Parameter + Member + MaxEncodedLen + Ord + MaybeSerializeDeserialize;
+
+		/// The oracle's combined values with their formation time (`orml-oracle`).
+		type Oracle: DataProviderExtended<Self::AssetId, TimestampedValue<Price, Moment>>;
+
+		/// The current time, in ms since the Unix epoch.
+		type Time: Time<Moment = Moment>;
+
+		/// Who sets parameters and overrides the breaker.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Most assets that may be priced.
+		#[pallet::constant]
+		type MaxAssets: Get<u32>;
+
+		/// Samples kept per TWAP-smoothed asset: the TWAP's resolution is `window / MaxTwapSamples`.
+		#[pallet::constant]
+		type MaxTwapSamples: Get<u32>;
+
+		/// Longest TWAP window governance may set (ms).
+		#[pallet::constant]
+		type MaxTwapWindow: Get<Moment>;
+
+		/// Most confirming blocks governance may require to resume a halted asset.
+		#[pallet::constant]
+		type MaxConfirmations: Get<u32>;
+
+		/// The period volatility is stated over (ms): one day is `86_400_000`.
+		#[pallet::constant]
+		type VolatilityPeriod: Get<Moment>;
+
+		/// Weights of calls and hooks, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark set-up.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId>;
+	}
+
+	/// Where each priced asset's price comes from.
+	#[pallet::storage]
+	pub type Sources<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AssetId, PriceSource>;
+
+	/// The price state of each oracle-priced asset that has had a price.
+	#[pallet::storage]
+	pub type States<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, PriceState>;
+
+	/// TWAP samples `(time ms, price)` of TWAP-smoothed assets, oldest first.
+	#[pallet::storage]
+	pub type TwapSamples<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		BoundedVec<(Moment, Price), T::MaxTwapSamples>,
+		ValueQuery,
+	>;
+
+	/// Assets fed in the current block, processed in `on_finalize`. Always empty between blocks.
+	#[pallet::storage]
+	pub type Pending<T: Config> =
+		StorageValue<_, BoundedBTreeSet<T::AssetId, T::MaxAssets>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Priced assets and their sources.
+		pub sources: alloc::vec::Vec<(T::AssetId, PriceSource)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (asset, source) in &self.sources {
+				// Genesis is checked like a governance call: a bad preset must not build.
+				if let Err(error) = Pallet::<T>::do_set_source(asset.clone(), *source) {
+					panic!("invalid price source in genesis for {asset:?}: {error:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An asset's price source was set.
+		SourceSet { asset: T::AssetId, source: PriceSource },
+		/// An asset is no longer priced.
+		AssetRemoved { asset: T::AssetId },
+		/// A combined price was accepted.
+		PriceUpdated { asset: T::AssetId, price: Price, mark: Price, volatility: FixedU128 },
+		/// The breaker halted an asset: the combined price moved from `reference` to `observed`,
+		/// a relative move of `relative_move`, beyond the asset's bound.
+		Halted { asset: T::AssetId, reference: Price, observed: Price, relative_move: FixedU128 },
+		/// Governance halted an asset.
+		HaltedByGovernance { asset: T::AssetId },
+		/// A halted asset resumed at `price`.
+		Resumed { asset: T::AssetId, price: Price, cause: ResumeCause },
+	}
+
+	/// Why a halted asset resumed.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		RuntimeDebug,
+	)]
+	pub enum ResumeCause {
+		/// The new level was confirmed by consecutive in-bound blocks.
+		#[codec(index = 0)]
+		Confirmed,
+		/// Governance resumed it.
+		#[codec(index = 1)]
+		Governance,
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// `max_age` is zero: no value would ever be fresh.
+		ZeroMaxAge,
+		/// `min_fresh_values` is zero: a price could be made from nothing.
+		ZeroMinimumCount,
+		/// `max_move` is zero: every move would halt.
+		ZeroMoveBound,
+		/// `max_move` is over 100%: a fall to zero would not halt.
+		MoveBoundOver100Percent,
+		/// `confirmations` is zero.
+		ZeroConfirmations,
+		/// `confirmations` is over `MaxConfirmations`.
+		TooManyConfirmations,
+		/// The EMA half-life or the TWAP window is zero.
+		ZeroSmoothingPeriod,
+		/// The TWAP window is over `MaxTwapWindow`.
+		TwapWindowTooLong,
+		/// `volatility_half_life` is zero.
+		ZeroVolatilityHalfLife,
+		/// A fixed price of zero.
+		ZeroFixedPrice,
+		/// `MaxAssets` assets are priced already.
+		TooManyAssets,
+		/// The asset is not priced.
+		UnknownAsset,
+		/// The asset is priced by a constant, not the oracle.
+		NotOraclePriced,
+		/// The asset has no price yet, so there is nothing to halt.
+		NoPrice,
+		/// The asset is not halted.
+		NotHalted,
+		/// The asset is halted already.
+		AlreadyHalted,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			// The per-asset work of `on_finalize` is registered as each asset is fed; what is left
+			// is taking the (then usually empty) pending set.
+			T::WeightInfo::on_finalize_idle()
+		}
+
+		fn on_finalize(_n: BlockNumberFor<T>) {
+			let pending = Pending::<T>::take();
+			if pending.is_empty() {
+				return;
+			}
+			let now = T::Time::now();
+			for asset in pending {
+				Self::process_update(&asset, now);
+			}
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
+			assert!(T::MaxTwapSamples::get() > 1, "a TWAP needs at least two samples");
+			assert!(T::MaxTwapWindow::get() > 0, "MaxTwapWindow must be positive");
+			assert!(T::MaxConfirmations::get() > 0, "MaxConfirmations must be positive");
+			assert!(T::VolatilityPeriod::get() > 0, "VolatilityPeriod must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Price `asset` from the oracle with `params` (governance).
+		///
+		/// Every parameter is range-checked (see [`OracleParams`]). An asset already priced by the
+		/// oracle keeps its price state; switching to a TWAP starts its samples afresh.
+		///
+		/// Emits `SourceSet`.
+		#[pallet::call_index(0)]
+		pub fn set_oracle_source(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: OracleParams,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_source(asset, PriceSource::Oracle(params))
+		}
+
+		/// Price `asset` at the constant `price` (governance). Drops any oracle price state.
+		///
+		/// Emits `SourceSet`.
+		#[pallet::call_index(1)]
+		pub fn set_fixed_price(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			price: Price,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_source(asset, PriceSource::Fixed(price))
+		}
+
+		/// Stop pricing `asset` (governance): its price becomes `Missing`.
+		///
+		/// Emits `AssetRemoved`.
+		#[pallet::call_index(2)]
+		pub fn remove_asset(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_remove_asset(asset)
+		}
+
+		/// Halt an oracle-priced asset now (governance). Only [`Pallet::resume`] lifts it.
+		///
+		/// Emits `HaltedByGovernance`.
+		#[pallet::call_index(3)]
+		pub fn halt(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_halt(asset)
+		}
+
+		/// Resume a halted asset at its candidate level (governance).
+		///
+		/// The candidate is the newest combined price seen while halted (for a governance halt
+		/// with no later price, the price at the halt). Its age still decides whether it is
+		/// fresh.
+		///
+		/// Emits `Resumed`.
+		#[pallet::call_index(4)]
+		pub fn resume(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_resume(asset)
+		}
+	}
+}

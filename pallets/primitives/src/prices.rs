@@ -1,0 +1,93 @@
+//! Prices as the engine consumes them: [`PriceProvider`] and what it answers.
+
+use crate::{Moment, Price};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_arithmetic::FixedU128;
+use sp_runtime::RuntimeDebug;
+
+/// Volatility of an asset's price: the standard deviation of its log returns over the period the
+/// provider states (see its docs), as a fraction (`0.05` = 5%).
+pub type Volatility = FixedU128;
+
+/// A usable price of an asset: fresh, not halted.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct PriceInfo {
+	/// The last combined price, USD per whole unit.
+	pub price: Price,
+	/// The smoothed price (EMA or TWAP of the combined prices), USD per whole unit.
+	pub mark: Price,
+	/// Estimated volatility of the price over the provider's stated period.
+	pub volatility: Volatility,
+	/// When the price was formed (ms since the Unix epoch): the time of the oldest operator value
+	/// it was combined from, so its age bounds the age of everything in it.
+	pub updated_at: Moment,
+}
+
+/// Why there is no usable price for an asset.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub enum PriceError {
+	/// The asset has never had a price (or is not priced at all).
+	#[codec(index = 0)]
+	Missing,
+	/// The last price is older than the asset's maximum age.
+	#[codec(index = 1)]
+	Stale,
+	/// The circuit breaker halted the asset after an implausible move; no price is served until
+	/// the new level is confirmed or governance resumes it.
+	#[codec(index = 2)]
+	Halted,
+}
+
+/// Source of prices for lending, margin and liquidation. Nothing may be borrowed, withdrawn or
+/// liquidated on anything but an `Ok` answer.
+pub trait PriceProvider<AssetId> {
+	/// The current usable price of `asset`, or why there is none.
+	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError>;
+}
+
+/// Everything known of an asset's price, as the runtime API reports it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct PriceReport {
+	/// What a [`PriceProvider`] consumer gets now.
+	pub usable: Result<PriceInfo, PriceError>,
+	/// The last accepted price even when it is not usable (stale or halted), for display.
+	pub last: Option<PriceInfo>,
+	/// While halted: the level awaiting confirmation.
+	pub halted_candidate: Option<Price>,
+	/// Whether the price is a constant set by governance.
+	pub fixed: bool,
+}

@@ -1,0 +1,298 @@
+//! The configuration of each pallet of the runtime, one `impl Config` per pallet.
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
+		VariantCountOf,
+	},
+	weights::{
+		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		IdentityFee, Weight,
+	},
+};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot, EnsureSigned,
+};
+use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_runtime::{traits::One, AccountId32, Perbill};
+use sp_version::RuntimeVersion;
+
+use super::{
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, CouncilCollective, Hash, Nonce, Oracle,
+	OracleOperatorsInstance, PalletInfo, Prices, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp,
+	EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, SLOT_DURATION, UNIT, VERSION,
+};
+use liquidation_primitives::{AssetId, LocalAssetId, Moment, Price};
+
+/// The origin of every risk parameter and of the oracle operator set: root, or at least two
+/// thirds of the council.
+pub type GovernanceOrigin = EitherOfDiverse<
+	EnsureRoot<AccountId>,
+	pallet_collective::EnsureProportionAtLeast<AccountId, CouncilCollective, 2, 3>,
+>;
+
+/// Share of a block's weight and length that normal (non-operational) transactions may fill.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+parameter_types! {
+	pub const BlockHashCount: BlockNumber = 2400;
+	pub const Version: RuntimeVersion = VERSION;
+	/// Two seconds of compute per six-second block.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
+		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		NORMAL_DISPATCH_RATIO,
+	);
+	pub RuntimeBlockLength: BlockLength = BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	/// The generic Substrate address format.
+	pub const SS58Prefix: u8 = 42;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	// ParityDB's read and write costs are no higher than RocksDB's; the RocksDB figures are the
+	// conservative published constants.
+	type DbWeight = RocksDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = AuraId;
+	type DisabledValidators = ();
+	type MaxAuthorities = ConstU32<32>;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<32>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_timestamp::Config for Runtime {
+	/// Milliseconds since the Unix epoch.
+	type Moment = Moment;
+	type OnTimestampSet = Aura;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = ();
+}
+
+impl pallet_balances::Config for Runtime {
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ();
+	type ReserveIdentifier = [u8; 8];
+	type Balance = Balance;
+	type RuntimeEvent = RuntimeEvent;
+	type DustRemoval = ();
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type DoneSlashHandler = ();
+}
+
+parameter_types! {
+	pub FeeMultiplier: Multiplier = Multiplier::one();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightToFee = IdentityFee<Balance>;
+	type LengthToFee = IdentityFee<Balance>;
+	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_sudo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// How long a council motion stays open for votes.
+	pub const CouncilMotionDuration: BlockNumber = HOURS;
+	pub const CouncilMaxProposals: u32 = 100;
+	pub const CouncilMaxMembers: u32 = 100;
+	pub MaxCouncilProposalWeight: Weight = Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
+}
+
+impl pallet_collective::Config<CouncilCollective> for Runtime {
+	type RuntimeOrigin = RuntimeOrigin;
+	type Proposal = RuntimeCall;
+	type RuntimeEvent = RuntimeEvent;
+	type MotionDuration = CouncilMotionDuration;
+	type MaxProposals = CouncilMaxProposals;
+	type MaxMembers = CouncilMaxMembers;
+	type DefaultVote = pallet_collective::PrimeDefaultVote;
+	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
+	type SetMembersOrigin = EnsureRoot<AccountId>;
+	type MaxProposalWeight = MaxCouncilProposalWeight;
+	type DisapproveOrigin = EnsureRoot<AccountId>;
+	type KillOrigin = EnsureRoot<AccountId>;
+	type Consideration = ();
+}
+
+parameter_types! {
+	/// Deposit to create an asset class (held from the creator).
+	pub const AssetDeposit: Balance = 10 * UNIT;
+	/// Deposit for an account to hold a non-sufficient asset.
+	pub const AssetAccountDeposit: Balance = MILLI_UNIT;
+	pub const MetadataDepositBase: Balance = MILLI_UNIT;
+	pub const MetadataDepositPerByte: Balance = MILLI_UNIT / 100;
+	pub const ApprovalDeposit: Balance = MILLI_UNIT;
+	/// Longest name or symbol of an asset, in bytes.
+	pub const AssetsStringLimit: u32 = 50;
+}
+
+impl pallet_assets::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type AssetId = LocalAssetId;
+	type AssetIdParameter = codec::Compact<LocalAssetId>;
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = GovernanceOrigin;
+	type AssetDeposit = AssetDeposit;
+	type AssetAccountDeposit = AssetAccountDeposit;
+	type MetadataDepositBase = MetadataDepositBase;
+	type MetadataDepositPerByte = MetadataDepositPerByte;
+	type ApprovalDeposit = ApprovalDeposit;
+	type StringLimit = AssetsStringLimit;
+	type Freezer = ();
+	type Holder = ();
+	type Extra = ();
+	type CallbackHandle = ();
+	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	type RemoveItemsLimit = ConstU32<1000>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type AddOrigin = GovernanceOrigin;
+	type RemoveOrigin = GovernanceOrigin;
+	type SwapOrigin = GovernanceOrigin;
+	type ResetOrigin = GovernanceOrigin;
+	type PrimeOrigin = GovernanceOrigin;
+	type MembershipInitialized = ();
+	// A removed operator's raw values are dropped by the oracle.
+	type MembershipChanged = Oracle;
+	type MaxMembers = MaxOracleOperators;
+	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Most oracle operators the membership may hold.
+	pub const MaxOracleOperators: u32 = 16;
+	/// The account under which root-fed values are recorded: no one holds its key.
+	pub RootOracleOperator: AccountId = AccountId32::new(*b"oracle/root-operator\0\0\0\0\0\0\0\0\0\0\0\0");
+	/// Most values one `feed_values` call may carry.
+	pub const MaxFeedValues: u32 = 16;
+}
+
+impl orml_oracle::Config for Runtime {
+	// Each feed marks the asset for the prices pallet's end-of-block update.
+	type OnNewData = Prices;
+	// Only fresh values, per each asset's parameters in the prices pallet; never an old value.
+	type CombineData = pallet_prices::FreshMedian<Runtime>;
+	type Time = Timestamp;
+	type OracleKey = AssetId;
+	type OracleValue = Price;
+	type RootOperatorAccountId = RootOracleOperator;
+	type Members = super::OracleOperators;
+	type WeightInfo = ();
+	// One entry per operator that fed in the current block (plus the root operator).
+	type MaxHasDispatchedSize = ConstU32<{ MaxOracleOperators::get() + 1 }>;
+	type MaxFeedValues = MaxFeedValues;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::OracleBenchmarkHelper;
+}
+
+parameter_types! {
+	/// Most assets the prices pallet may price.
+	pub const MaxPricedAssets: u32 = 32;
+	/// Samples kept per TWAP-smoothed asset.
+	pub const MaxTwapSamples: u32 = 32;
+	/// Longest TWAP window (ms): one hour.
+	pub const MaxTwapWindow: Moment = 60 * 60 * 1_000;
+	/// Most confirming blocks governance may require to resume a halted asset.
+	pub const MaxBreakerConfirmations: u32 = 100;
+	/// Volatility is stated per day (ms).
+	pub const VolatilityPeriod: Moment = 24 * 60 * 60 * 1_000;
+}
+
+impl pallet_prices::Config for Runtime {
+	type AssetId = AssetId;
+	type Oracle = Oracle;
+	type Time = Timestamp;
+	type GovernanceOrigin = GovernanceOrigin;
+	type MaxAssets = MaxPricedAssets;
+	type MaxTwapSamples = MaxTwapSamples;
+	type MaxTwapWindow = MaxTwapWindow;
+	type MaxConfirmations = MaxBreakerConfirmations;
+	type VolatilityPeriod = VolatilityPeriod;
+	type WeightInfo = pallet_prices::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::PricesBenchmarkHelper;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmark_helpers {
+	use super::*;
+	use frame_support::BoundedVec;
+
+	/// Feeds two dev assets in the oracle's benchmarks.
+	pub struct OracleBenchmarkHelper;
+	impl orml_oracle::BenchmarkHelper<AssetId, Price, MaxFeedValues> for OracleBenchmarkHelper {
+		fn get_currency_id_value_pairs() -> BoundedVec<(AssetId, Price), MaxFeedValues> {
+			BoundedVec::truncate_from(alloc::vec![
+				(AssetId::Asset(crate::assets::BTC), Price::from_u32(60_000)),
+				(AssetId::Asset(crate::assets::ETH), Price::from_u32(3_000)),
+			])
+		}
+	}
+
+	/// Feeds the oracle as its root operator, so one value makes a price.
+	pub struct PricesBenchmarkHelper;
+	impl pallet_prices::BenchmarkHelper<AssetId> for PricesBenchmarkHelper {
+		fn asset(index: u32) -> AssetId {
+			AssetId::Asset(index)
+		}
+		fn feed(asset: &AssetId, price: Price) {
+			use orml_oracle::DataFeeder;
+			let _ = <crate::Oracle as DataFeeder<AssetId, Price, AccountId>>::feed_value(
+				None,
+				asset.clone(),
+				price,
+			);
+		}
+		fn set_time(now: Moment) {
+			pallet_timestamp::Now::<Runtime>::put(now);
+		}
+	}
+}

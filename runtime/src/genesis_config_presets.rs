@@ -1,0 +1,189 @@
+//! Named genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
+//!
+//! Both create the dev assets of [`crate::assets`] with their metadata, endow the well-known dev
+//! accounts with the native token and every asset, make Alice, Bob and Charlie the council and
+//! Alice, Bob, Charlie, Dave and Eve the five oracle operators. Alice holds the sudo key.
+
+use crate::{
+	assets::{self, DevAsset},
+	AccountId, AssetsConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig,
+	OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::{build_struct_json_patch, BoundedVec};
+use liquidation_primitives::{AssetId, Price};
+use pallet_prices::{OracleParams, PriceSource, Smoothing};
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::traits::One;
+use sp_runtime::FixedU128;
+
+/// Native tokens each endowed dev account starts with.
+pub const ENDOWMENT_NATIVE: Balance = 1_000_000 * UNIT;
+/// Whole units of each `pallet-assets` asset each endowed dev account starts with.
+pub const ENDOWMENT_WHOLE_UNITS: Balance = 1_000_000;
+/// Smallest balance an account may hold of a dev asset, in whole units divided by this.
+const MIN_BALANCE_DIVISOR: Balance = 1_000_000;
+
+/// The accounts that receive balances at genesis: the well-known dev keys.
+pub fn endowed_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::iter().map(|key| key.to_account_id()).collect()
+}
+
+/// The five dev oracle operators.
+pub fn oracle_operators() -> Vec<AccountId> {
+	[
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+		Sr25519Keyring::Dave,
+		Sr25519Keyring::Eve,
+	]
+	.iter()
+	.map(|key| key.to_account_id())
+	.collect()
+}
+
+/// The dev council.
+pub fn council_members() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.iter()
+		.map(|key| key.to_account_id())
+		.collect()
+}
+
+/// Oracle parameters of the dev assets: a value counts for 10 minutes, a price needs 3 of the 5
+/// operators, a move of more than 20% from one block's price to the next halts the asset until 3
+/// consecutive blocks confirm the new level; a 1-minute EMA mark and a 1-hour volatility
+/// half-life.
+pub fn dev_oracle_params() -> OracleParams {
+	OracleParams {
+		max_age: 10 * 60 * 1_000,
+		min_fresh_values: 3,
+		max_move: FixedU128::from_rational(1, 5),
+		confirmations: 3,
+		smoothing: Smoothing::Ema { half_life: 60 * 1_000 },
+		volatility_half_life: 60 * 60 * 1_000,
+	}
+}
+
+/// How each dev asset is priced: the USD stable at a fixed 1, everything else by the oracle.
+pub fn dev_price_sources() -> Vec<(crate::AssetId, PriceSource)> {
+	assets::DEV_ASSETS
+		.iter()
+		.map(|asset| {
+			let source = if asset.id == AssetId::Asset(assets::USD) {
+				PriceSource::Fixed(Price::one())
+			} else {
+				PriceSource::Oracle(dev_oracle_params())
+			};
+			(asset.id.clone(), source)
+		})
+		.collect()
+}
+
+fn one_whole_unit(asset: &DevAsset) -> Balance {
+	10u128.saturating_pow(u32::from(asset.decimals))
+}
+
+fn genesis(
+	authorities: Vec<(AuraId, GrandpaId)>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	let asset_owner = root.clone();
+	let local_assets: Vec<_> = assets::local_assets().collect();
+	let mut operators = oracle_operators();
+	operators.sort();
+
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.iter().cloned().map(|account| (account, ENDOWMENT_NATIVE)).collect(),
+		},
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect(),
+		},
+		grandpa: GrandpaConfig {
+			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect(),
+		},
+		sudo: SudoConfig { key: Some(root) },
+		council: CouncilConfig { members: council_members() },
+		oracle_operators: OracleOperatorsConfig { members: BoundedVec::truncate_from(operators) },
+		assets: AssetsConfig {
+			// Sufficient: an account may hold a dev asset without holding the native token.
+			assets: local_assets
+				.iter()
+				.map(|(id, asset)| {
+					let min_balance = (one_whole_unit(asset) / MIN_BALANCE_DIVISOR).max(1);
+					(*id, asset_owner.clone(), true, min_balance)
+				})
+				.collect(),
+			metadata: local_assets
+				.iter()
+				.map(|(id, asset)| {
+					(
+						*id,
+						asset.name.as_bytes().to_vec(),
+						asset.symbol.as_bytes().to_vec(),
+						asset.decimals,
+					)
+				})
+				.collect(),
+			accounts: local_assets
+				.iter()
+				.flat_map(|(id, asset)| {
+					let amount = ENDOWMENT_WHOLE_UNITS.saturating_mul(one_whole_unit(asset));
+					endowed.iter().cloned().map(move |account| (*id, account, amount))
+				})
+				.collect(),
+			next_asset_id: local_assets.iter().map(|(id, _)| id.saturating_add(1)).max(),
+		},
+		prices: PricesConfig { sources: dev_price_sources() },
+	})
+}
+
+fn authority(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
+	(aura.public().into(), grandpa.public().into())
+}
+
+/// The `development` preset: a single authority, Alice.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		endowed_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The `local_testnet` preset: two authorities, Alice and Bob.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		vec![
+			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		],
+		endowed_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The JSON of the preset named `id`, if there is one.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	serde_json::to_string(&patch).ok().map(|json| json.into_bytes())
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,171 @@
+//! End-to-end tests: a real `liquidation-node --dev --tmp` on free local ports, driven over
+//! JSON-RPC as a wallet or a bot would drive it.
+//!
+//! Declared as a test of the `liquidation-node` package (see `node/Cargo.toml`) so that cargo
+//! builds the binary first and hands over its path.
+
+mod node;
+
+use std::time::Duration;
+
+use codec::{Decode, Encode};
+use frame_support::BoundedVec;
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use liquidation_integration_tests::signed_extrinsic;
+use liquidation_primitives::{AssetId, Price, PriceError, PriceReport};
+use liquidation_runtime::{assets, Header, Runtime, RuntimeCall};
+use node::{free_port, Node};
+use sp_core::{bytes, Bytes, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::traits::Header as _;
+use sp_runtime::traits::One;
+
+/// Bounds generous enough for a debug build on a loaded two-core machine.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
+const BLOCKS_TIMEOUT: Duration = Duration::from_secs(180);
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(90);
+
+async fn header(node: &Node, hash: Option<H256>) -> Header {
+	node.rpc()
+		.request::<Option<Header>, _>("chain_getHeader", rpc_params![hash])
+		.await
+		.expect("chain_getHeader answers")
+		.expect("the header exists")
+}
+
+async fn best_and_finalized(node: &Node) -> (u32, u32) {
+	let best = *header(node, None).await.number();
+	let finalized_hash: H256 = node
+		.rpc()
+		.request("chain_getFinalizedHead", rpc_params![])
+		.await
+		.expect("chain_getFinalizedHead answers");
+	let finalized = *header(node, Some(finalized_hash)).await.number();
+	(best, finalized)
+}
+
+/// `PricesApi_price` at the best block, through `state_call`.
+async fn prices_api(node: &Node, asset: AssetId) -> PriceReport {
+	let encoded: Bytes = node
+		.rpc()
+		.request(
+			"state_call",
+			rpc_params!["PricesApi_price", bytes::to_hex(&asset.encode(), false)],
+		)
+		.await
+		.expect("state_call answers");
+	PriceReport::decode(&mut &encoded[..]).expect("a PriceReport")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
+	let node = Node::start_dev(STARTUP_TIMEOUT).await;
+
+	// At least three blocks authored and finalized.
+	let blocks = node
+		.wait_for("3 finalized blocks", BLOCKS_TIMEOUT, || async {
+			let (best, finalized) = best_and_finalized(&node).await;
+			(finalized >= 3).then_some((best, finalized))
+		})
+		.await;
+	assert!(blocks.0 >= blocks.1, "best {} is at or past finalized {}", blocks.0, blocks.1);
+
+	// Alice, a dev oracle operator, feeds BTC at 61 234.5 USD with a signed transaction.
+	let genesis_hash: H256 = node
+		.rpc()
+		.request("chain_getBlockHash", rpc_params![0u32])
+		.await
+		.expect("chain_getBlockHash answers");
+	let alice = Sr25519Keyring::Alice;
+	let nonce: u32 = node
+		.rpc()
+		.request("system_accountNextIndex", rpc_params![alice.to_account_id().to_string()])
+		.await
+		.expect("system_accountNextIndex answers");
+	let btc = AssetId::Asset(assets::BTC);
+	let price = Price::from_rational(122_469, 2);
+	let call = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+		values: BoundedVec::truncate_from(vec![(btc, price)]),
+	});
+	let xt = signed_extrinsic(alice, call, nonce, genesis_hash);
+	let _tx_hash: H256 = node
+		.rpc()
+		.request("author_submitExtrinsic", rpc_params![bytes::to_hex(&xt.encode(), false)])
+		.await
+		.expect("the node accepts Alice's feed");
+
+	// The value is on chain, read back from state with the runtime's own storage key.
+	let key = orml_oracle::RawValues::<Runtime>::hashed_key_for(alice.to_account_id(), btc);
+	let stored = node
+		.wait_for("Alice's BTC value in state", INCLUSION_TIMEOUT, || async {
+			node.rpc()
+				.request::<Option<Bytes>, _>(
+					"state_getStorage",
+					rpc_params![bytes::to_hex(&key, false)],
+				)
+				.await
+				.expect("state_getStorage answers")
+		})
+		.await;
+	let value = orml_oracle::TimestampedValue::<Price, u64>::decode(&mut &stored[..])
+		.expect("the stored value decodes");
+	assert_eq!(value.value, price);
+	assert!(value.timestamp > 0);
+
+	// The prices runtime API, called as a client calls it: USD is fixed at 1; BTC has one
+	// operator's value, and a price needs three, so it has none.
+	let usd = prices_api(&node, AssetId::Asset(assets::USD)).await;
+	assert!(usd.fixed);
+	assert_eq!(usd.usable.map(|info| info.price), Ok(Price::one()));
+	let btc_report = prices_api(&node, btc).await;
+	assert_eq!(btc_report.usable, Err(PriceError::Missing));
+
+	node.stop();
+}
+
+#[test]
+fn a_missing_chain_spec_is_a_clear_error() {
+	let output = Node::command()
+		.args(["--chain", "/nonexistent/liquidation-spec.json", "--tmp"])
+		.output()
+		.expect("the node binary runs");
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(!output.status.success());
+	assert!(stderr.contains("no chain called"), "stderr: {stderr}");
+	assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+#[test]
+fn a_malformed_chain_spec_is_a_clear_error() {
+	let dir = node::scratch_dir("malformed-spec");
+	let spec = dir.join("spec.json");
+	std::fs::write(&spec, b"{ this is not a chain spec").expect("writes the file");
+	let output = Node::command()
+		.arg("--chain")
+		.arg(&spec)
+		.arg("--tmp")
+		.output()
+		.expect("the node binary runs");
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(!output.status.success());
+	assert!(stderr.contains("could not be read"), "stderr: {stderr}");
+	assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+	let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_taken_rpc_port_is_a_clear_error() {
+	// Hold the port for the whole run.
+	let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("binds a free port");
+	let taken = listener.local_addr().expect("has an address").port();
+	let output = Node::command()
+		.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
+		.args(["--rpc-port", &taken.to_string(), "--port", &free_port().to_string()])
+		.output()
+		.expect("the node binary runs");
+	drop(listener);
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(!output.status.success(), "the node must not run without its RPC port: {stderr}");
+	assert!(stderr.contains(&taken.to_string()), "the message names the port: {stderr}");
+	assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}

@@ -1,0 +1,6 @@
+//! Integration tests on the real runtime: genesis from its presets, blocks executed through
+//! `Executive`, transactions signed as a wallet signs them.
+
+mod genesis;
+mod oracle;
+mod prices;

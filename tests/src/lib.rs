@@ -1,0 +1,205 @@
+//! Helpers for tests on the real runtime: genesis from a named preset, block execution through
+//! `Executive` with Aura slots and the timestamp inherent, and signed transactions built the way a
+//! wallet builds them. The end-to-end tests on a running node use the same transaction builder.
+
+use codec::Encode;
+use frame_support::traits::Get;
+use liquidation_runtime::{
+	Executive, Header, Runtime, RuntimeCall, SignedPayload, System, TxExtension,
+	UncheckedExtrinsic, SLOT_DURATION, VERSION,
+};
+use serde_json::Value;
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_core::{Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::{Digest, DigestItem, Era},
+	traits::Header as HeaderT,
+	ApplyExtrinsicResult, DispatchResult,
+};
+
+pub use liquidation_runtime::{AccountId, Balance, BlockNumber, Nonce};
+
+/// Merges `patch` into `base`: objects key by key, everything else replaced (RFC 7386 without
+/// deletions), as genesis presets are applied over the default genesis config.
+pub fn merge_json(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge_json(base.entry(key).or_insert(Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
+}
+
+/// The full genesis config JSON of the runtime preset named `preset`.
+pub fn preset_genesis_json(preset: &str) -> Value {
+	let patch = liquidation_runtime::genesis_config_presets::get_preset(&preset.into())
+		.unwrap_or_else(|| panic!("the runtime has no genesis preset `{preset}`"));
+	let patch: Value = serde_json::from_slice(&patch).expect("presets are valid JSON");
+	let mut config = serde_json::to_value(liquidation_runtime::RuntimeGenesisConfig::default())
+		.expect("the default genesis config serializes");
+	merge_json(&mut config, patch);
+	config
+}
+
+/// Externalities holding the genesis state of the runtime preset named `preset`, with block 1
+/// not yet started.
+pub fn genesis_externalities(preset: &str) -> sp_io::TestExternalities {
+	let json = serde_json::to_vec(&preset_genesis_json(preset)).expect("JSON serializes");
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<
+			liquidation_runtime::RuntimeGenesisConfig,
+		>(json)
+		.expect("the preset builds a genesis state");
+	});
+	ext
+}
+
+/// A chain in test externalities, advanced block by block through `Executive` as a block author
+/// would: each block carries an Aura pre-digest with the next slot and the timestamp inherent.
+pub struct TestChain {
+	pub ext: sp_io::TestExternalities,
+	/// The slot of the last block started.
+	slot: u64,
+	/// Whether a block is open (initialized and not yet finalized).
+	open: bool,
+}
+
+impl TestChain {
+	/// A chain at the genesis state of the runtime preset named `preset`.
+	pub fn from_preset(preset: &str) -> Self {
+		// Slots start at the current time, as on a live chain.
+		let now_ms = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.expect("the clock is after 1970")
+			.as_millis() as u64;
+		Self { ext: genesis_externalities(preset), slot: now_ms / SLOT_DURATION, open: false }
+	}
+
+	/// Runs `f` in the chain's state.
+	pub fn execute_with<R>(&mut self, f: impl FnOnce() -> R) -> R {
+		self.ext.execute_with(f)
+	}
+
+	/// The genesis block hash, which signed transactions commit to.
+	pub fn genesis_hash(&mut self) -> H256 {
+		self.execute_with(|| System::block_hash(0))
+	}
+
+	/// Starts the next block: initializes it with the next Aura slot and applies the timestamp
+	/// inherent for that slot.
+	pub fn start_block(&mut self) -> BlockNumber {
+		assert!(!self.open, "finish the open block first");
+		self.slot += 1;
+		let slot = self.slot;
+		self.open = true;
+		self.ext.execute_with(|| {
+			let number = System::block_number() + 1;
+			let parent_hash = System::block_hash(number - 1);
+			let digest = Digest {
+				logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())],
+			};
+			let header =
+				Header::new(number, Default::default(), Default::default(), parent_hash, digest);
+			Executive::initialize_block(&header);
+			let set_time =
+				UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+					now: slot * SLOT_DURATION,
+				}));
+			Executive::apply_extrinsic(set_time)
+				.expect("the timestamp inherent is valid")
+				.expect("the timestamp inherent dispatches");
+			number
+		})
+	}
+
+	/// Applies a transaction to the open block, as the block builder does.
+	pub fn apply(&mut self, xt: UncheckedExtrinsic) -> ApplyExtrinsicResult {
+		assert!(self.open, "start a block first");
+		self.ext.execute_with(|| Executive::apply_extrinsic(xt))
+	}
+
+	/// Finalizes the open block; the header's hash becomes the parent of the next one.
+	pub fn finish_block(&mut self) -> Header {
+		assert!(self.open, "no block is open");
+		self.open = false;
+		self.ext.execute_with(|| {
+			let header = Executive::finalize_block();
+			frame_system::BlockHash::<Runtime>::insert(*header.number(), header.hash());
+			header
+		})
+	}
+
+	/// Starts a block, applies `transactions` in it, finishes it, and returns each one's outcome.
+	pub fn produce_block(&mut self, transactions: Vec<UncheckedExtrinsic>) -> Vec<DispatchResult> {
+		self.start_block();
+		let outcomes = transactions
+			.into_iter()
+			.map(|xt| self.apply(xt).expect("transaction is valid"))
+			.collect();
+		self.finish_block();
+		outcomes
+	}
+
+	/// A transaction of `call` signed by `signer` with its current nonce.
+	pub fn signed(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
+		let genesis_hash = self.genesis_hash();
+		let nonce = self.execute_with(|| System::account_nonce(signer.to_account_id()));
+		signed_extrinsic(signer, call, nonce, genesis_hash)
+	}
+}
+
+/// The transaction extensions of an immortal transaction with `nonce` and no tip.
+pub fn tx_extension(nonce: Nonce) -> TxExtension {
+	(
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	)
+}
+
+/// `call` signed by `signer` as an immortal transaction with `nonce` for the chain whose genesis
+/// hash is `genesis_hash`: what a wallet submits. It needs no chain state, so a test can build it
+/// for a running node from values read over RPC.
+pub fn signed_extrinsic(
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+	nonce: Nonce,
+	genesis_hash: H256,
+) -> UncheckedExtrinsic {
+	let tx_ext = tx_extension(nonce);
+	// What the extensions add to the signed payload without carrying it in the transaction.
+	let implicit = (
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis_hash,
+		genesis_hash,
+		(),
+		(),
+		(),
+		(),
+	);
+	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
+	UncheckedExtrinsic::new_signed(
+		call,
+		sp_runtime::MultiAddress::Id(signer.to_account_id()),
+		signature.into(),
+		tx_ext,
+	)
+}
+
+/// Existential deposit of the native token, for tests that reason about balances.
+pub fn existential_deposit() -> Balance {
+	<Runtime as pallet_balances::Config>::ExistentialDeposit::get()
+}
