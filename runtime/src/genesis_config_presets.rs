@@ -47,12 +47,15 @@ pub fn oracle_operators() -> Vec<AccountId> {
 	.collect()
 }
 
-/// The dev council.
+/// The dev council, sorted (as `pallet-collective` keeps its members).
 pub fn council_members() -> Vec<AccountId> {
-	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-		.iter()
-		.map(|key| key.to_account_id())
-		.collect()
+	let mut members: Vec<AccountId> =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.iter()
+			.map(|key| key.to_account_id())
+			.collect();
+	members.sort();
+	members
 }
 
 /// Oracle parameters of the dev assets: a value counts for 10 minutes, a price needs 3 of the 5

@@ -1,6 +1,6 @@
 //! The `development` and `local_testnet` presets build the chain the README describes.
 
-use frame_support::traits::fungibles::{metadata::Inspect as MetadataInspect, Inspect};
+use frame_support::traits::fungibles::metadata::Inspect as MetadataInspect;
 use liquidation_integration_tests::TestChain;
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Assets, CouncilCollective, OracleOperators, Runtime,
