@@ -18,7 +18,9 @@
 //! - **Time** ([`Moment`]) is milliseconds since the Unix epoch, as `pallet-timestamp` keeps it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+mod insurance;
 mod prices;
+pub use insurance::*;
 pub use prices::*;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -59,6 +61,18 @@ pub enum AssetId {
 	/// An asset of `pallet-assets`.
 	#[codec(index = 1)]
 	Asset(LocalAssetId),
+}
+
+/// Routes an [`AssetId`] to the native token (left) or `pallet-assets` (right), for the
+/// `fungible::UnionOf` adapter that makes both one `fungibles` implementation.
+pub struct NativeOrLocal;
+impl sp_runtime::traits::Convert<AssetId, sp_runtime::Either<(), LocalAssetId>> for NativeOrLocal {
+	fn convert(asset: AssetId) -> sp_runtime::Either<(), LocalAssetId> {
+		match asset {
+			AssetId::Native => sp_runtime::Either::Left(()),
+			AssetId::Asset(id) => sp_runtime::Either::Right(id),
+		}
+	}
 }
 
 impl From<AssetId> for frame_support::traits::tokens::fungible::NativeOrWithId<LocalAssetId> {
