@@ -6,7 +6,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
-	[pallet_assets, Assets]
 	[pallet_collective, Council]
 	[pallet_membership, OracleOperators]
 	[orml_oracle, Oracle]

@@ -188,8 +188,9 @@ impl pallet_assets::Config for Runtime {
 	type CallbackHandle = ();
 	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
 	type RemoveItemsLimit = ConstU32<1000>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ();
+	// pallet-assets is not benchmarked here: its `runtime-benchmarks` feature pulls in
+	// pallet-revive's contract fixtures, which need a nightly toolchain. Its published weights
+	// (`SubstrateWeight`) are used.
 }
 
 impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {

@@ -1,0 +1,126 @@
+//! Benchmarks of the insurance pallet: every call on its costliest path.
+
+use super::*;
+use crate::Pallet as Insurance;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{EnsureOrigin, Get};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use liquidation_primitives::{Balance, FundIncome};
+use sp_runtime::{traits::One, Perbill};
+
+const STAKE: Balance = 1_000_000_000;
+
+fn insured<T: Config>() -> T::AssetId {
+	let asset = T::BenchmarkHelper::asset();
+	let params = FundParams {
+		max_cover_per_block: STAKE,
+		target: 0,
+		staker_income_share: Perbill::from_percent(50),
+	};
+	let _ = Insurance::<T>::do_set_fund_params(asset, params);
+	let _ = Insurance::<T>::do_set_cooldown(One::one(), 10u32.into());
+	asset
+}
+
+fn funded<T: Config>(asset: T::AssetId, name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, 0);
+	T::BenchmarkHelper::fund_account(asset, &who, STAKE * 10);
+	who
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn stake() {
+		let asset = insured::<T>();
+		let existing = funded::<T>(asset, "existing");
+		let _ = Insurance::<T>::do_stake(existing, asset, STAKE);
+		let who = funded::<T>(asset, "staker");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), asset, STAKE);
+		assert!(Insurance::<T>::shares_of(asset, &who) > 0);
+	}
+
+	#[benchmark]
+	fn request_unstake() {
+		let asset = insured::<T>();
+		let who = funded::<T>(asset, "staker");
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), asset, STAKE);
+		assert!(UnstakeRequests::<T>::contains_key(asset, &who));
+	}
+
+	#[benchmark]
+	fn cancel_unstake() {
+		let asset = insured::<T>();
+		let who = funded::<T>(asset, "staker");
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		let _ = Insurance::<T>::do_request_unstake(who.clone(), asset, STAKE);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), asset);
+		assert!(!UnstakeRequests::<T>::contains_key(asset, &who));
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		let asset = insured::<T>();
+		let other = funded::<T>(asset, "other");
+		let _ = Insurance::<T>::do_stake(other, asset, STAKE);
+		let who = funded::<T>(asset, "staker");
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		// A partial withdrawal keeps the stake entry: the costlier write.
+		let _ = Insurance::<T>::do_request_unstake(who.clone(), asset, STAKE / 2);
+		let ready = frame_system::Pallet::<T>::block_number() + Cooldown::<T>::get();
+		frame_system::Pallet::<T>::set_block_number(ready);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), asset);
+		assert!(!UnstakeRequests::<T>::contains_key(asset, &who));
+	}
+
+	#[benchmark]
+	fn set_fund_params() -> Result<(), BenchmarkError> {
+		let asset = T::BenchmarkHelper::asset();
+		let origin = governance::<T>()?;
+		let params = FundParams {
+			max_cover_per_block: STAKE,
+			target: STAKE,
+			staker_income_share: Perbill::from_percent(80),
+		};
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, params);
+		assert_eq!(Params::<T>::get(asset), Some(params));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_cooldown() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let cooldown: BlockNumberFor<T> = T::MaxCooldown::get();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, cooldown, cooldown);
+		assert_eq!(Cooldown::<T>::get(), cooldown);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_surplus() -> Result<(), BenchmarkError> {
+		let asset = insured::<T>();
+		let payer = funded::<T>(asset, "payer");
+		Insurance::<T>::deposit_income(asset, &payer, STAKE)
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset);
+		assert_eq!(Funds::<T>::get(asset).reserve, 0);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Insurance, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,334 @@
+//! The calls' inner functions and the fund's bookkeeping.
+
+use crate::{
+	Config, Cooldown, CoveredInBlock, Error, Event, FundParams, FundReport, Funds, Pallet, Params,
+	Stake, Stakes, Totals, UnstakeRequest, UnstakeRequests, UnstakeWindow,
+};
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchResult, Get},
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::Preservation,
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use liquidation_primitives::Balance;
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{AccountIdConversion, Zero},
+	Rounding, Saturating,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The account that holds the fund.
+	pub fn fund_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// What the fund's account holds of `asset`.
+	pub fn custody(asset: T::AssetId) -> Balance {
+		T::Assets::balance(asset, &Self::fund_account())
+	}
+
+	/// `value * numerator / denominator`, rounded down; `None` for a zero denominator.
+	fn pro_rata(value: Balance, numerator: Balance, denominator: Balance) -> Option<Balance> {
+		if denominator.is_zero() {
+			return None;
+		}
+		multiply_by_rational_with_rounding(value, numerator, denominator, Rounding::Down)
+	}
+
+	/// The shares `who` holds in the current epoch of `asset`'s fund.
+	pub fn shares_of(asset: T::AssetId, who: &T::AccountId) -> Balance {
+		let epoch = Funds::<T>::get(asset).epoch;
+		Stakes::<T>::get(asset, who).filter(|stake| stake.epoch == epoch).map_or(0, |s| s.shares)
+	}
+
+	/// What `shares` of `asset`'s fund are worth now, rounded down.
+	pub fn value_of_shares(asset: T::AssetId, shares: Balance) -> Balance {
+		let fund = Funds::<T>::get(asset);
+		Self::pro_rata(shares, fund.staked, fund.shares).unwrap_or(0)
+	}
+
+	pub(crate) fn do_stake(
+		who: T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+	) -> DispatchResult {
+		ensure!(Params::<T>::contains_key(asset), Error::<T>::AssetNotInsured);
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut fund = Funds::<T>::get(asset);
+		if fund.staked.is_zero() && !fund.shares.is_zero() {
+			// Losses took everything the outstanding shares were worth: they are void.
+			fund.shares = 0;
+			fund.epoch = fund.epoch.saturating_add(1);
+			Self::deposit_event(Event::StakesWipedOut { asset, epoch: fund.epoch });
+		}
+		let minted = if fund.shares.is_zero() {
+			amount
+		} else {
+			Self::pro_rata(amount, fund.shares, fund.staked).ok_or(Error::<T>::Overflow)?
+		};
+		ensure!(!minted.is_zero(), Error::<T>::StakeTooSmall);
+
+		T::Assets::transfer(asset, &who, &Self::fund_account(), amount, Preservation::Preserve)?;
+
+		fund.staked = fund.staked.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		fund.shares = fund.shares.checked_add(minted).ok_or(Error::<T>::Overflow)?;
+		let held = Self::shares_of(asset, &who);
+		Stakes::<T>::insert(
+			asset,
+			&who,
+			Stake {
+				epoch: fund.epoch,
+				shares: held.checked_add(minted).ok_or(Error::<T>::Overflow)?,
+			},
+		);
+		Funds::<T>::insert(asset, fund);
+		Self::deposit_event(Event::Staked { who, asset, amount, shares: minted });
+		Ok(())
+	}
+
+	pub(crate) fn do_request_unstake(
+		who: T::AccountId,
+		asset: T::AssetId,
+		shares: Balance,
+	) -> DispatchResult {
+		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(shares <= Self::shares_of(asset, &who), Error::<T>::InsufficientShares);
+		let now = frame_system::Pallet::<T>::block_number();
+		let ready_at = now.saturating_add(Cooldown::<T>::get());
+		UnstakeRequests::<T>::insert(asset, &who, UnstakeRequest { shares, ready_at });
+		Self::deposit_event(Event::UnstakeRequested { who, asset, shares, ready_at });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw(who: T::AccountId, asset: T::AssetId) -> DispatchResult {
+		let request = UnstakeRequests::<T>::get(asset, &who).ok_or(Error::<T>::NoUnstakeRequest)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now >= request.ready_at, Error::<T>::CooldownNotOver);
+		ensure!(
+			now < request.ready_at.saturating_add(UnstakeWindow::<T>::get()),
+			Error::<T>::UnstakeWindowPassed
+		);
+		let held = Self::shares_of(asset, &who);
+		// Shares of a voided epoch are worth nothing; the request is simply closed.
+		let shares = request.shares.min(held);
+		let mut fund = Funds::<T>::get(asset);
+		let amount = Self::pro_rata(shares, fund.staked, fund.shares).unwrap_or(0);
+
+		if !amount.is_zero() {
+			T::Assets::transfer(
+				asset,
+				&Self::fund_account(),
+				&who,
+				amount,
+				Preservation::Expendable,
+			)?;
+		}
+		fund.staked = fund.staked.checked_sub(amount).ok_or(Error::<T>::Overflow)?;
+		fund.shares = fund.shares.checked_sub(shares).ok_or(Error::<T>::Overflow)?;
+		if fund.shares.is_zero() {
+			// Rounding dust left by the last staker belongs to the protocol.
+			fund.reserve = fund.reserve.saturating_add(fund.staked);
+			fund.staked = 0;
+		}
+		let remaining = held.saturating_sub(shares);
+		if remaining.is_zero() {
+			Stakes::<T>::remove(asset, &who);
+		} else {
+			Stakes::<T>::insert(asset, &who, Stake { epoch: fund.epoch, shares: remaining });
+		}
+		UnstakeRequests::<T>::remove(asset, &who);
+		Funds::<T>::insert(asset, fund);
+		Self::deposit_event(Event::Withdrawn { who, asset, shares, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_fund_params(asset: T::AssetId, params: FundParams) -> DispatchResult {
+		ensure!(!params.max_cover_per_block.is_zero(), Error::<T>::ZeroCoverCap);
+		if !Params::<T>::contains_key(asset) {
+			ensure!(Params::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
+		}
+		Params::<T>::insert(asset, params);
+		Self::deposit_event(Event::FundParamsSet { asset, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_cooldown(
+		cooldown: BlockNumberFor<T>,
+		unstake_window: BlockNumberFor<T>,
+	) -> DispatchResult {
+		ensure!(!cooldown.is_zero(), Error::<T>::ZeroCooldown);
+		ensure!(!unstake_window.is_zero(), Error::<T>::ZeroUnstakeWindow);
+		ensure!(
+			cooldown <= T::MaxCooldown::get() && unstake_window <= T::MaxCooldown::get(),
+			Error::<T>::CooldownTooLong
+		);
+		Cooldown::<T>::put(cooldown);
+		UnstakeWindow::<T>::put(unstake_window);
+		Self::deposit_event(Event::CooldownSet { cooldown, unstake_window });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_surplus(asset: T::AssetId) -> DispatchResult {
+		let params = Params::<T>::get(asset).ok_or(Error::<T>::AssetNotInsured)?;
+		let mut fund = Funds::<T>::get(asset);
+		let surplus = fund.total().saturating_sub(params.target).min(fund.reserve);
+		ensure!(!surplus.is_zero(), Error::<T>::NoSurplus);
+		let treasury = T::TreasuryAccount::get();
+		T::Assets::transfer(
+			asset,
+			&Self::fund_account(),
+			&treasury,
+			surplus,
+			Preservation::Expendable,
+		)?;
+		fund.reserve = fund.reserve.saturating_sub(surplus);
+		Funds::<T>::insert(asset, fund);
+		Totals::<T>::mutate(asset, |totals| {
+			totals.surplus_withdrawn = totals.surplus_withdrawn.saturating_add(surplus)
+		});
+		Self::deposit_event(Event::SurplusWithdrawn { asset, amount: surplus, to: treasury });
+		Ok(())
+	}
+
+	/// How much more cover the fund may pay in `asset` in the current block.
+	pub fn cover_left_this_block(asset: T::AssetId) -> Balance {
+		let Some(params) = Params::<T>::get(asset) else { return 0 };
+		let now = frame_system::Pallet::<T>::block_number();
+		let (block, paid) = CoveredInBlock::<T>::get(asset);
+		let paid = if block == now { paid } else { 0 };
+		params.max_cover_per_block.saturating_sub(paid)
+	}
+
+	/// How much of a bad debt of `amount` in `asset` the fund would pay now.
+	pub fn coverage_of(asset: T::AssetId, amount: Balance) -> Balance {
+		let fund = Funds::<T>::get(asset);
+		amount.min(Self::cover_left_this_block(asset)).min(fund.total()).min(Self::custody(asset))
+	}
+
+	/// Pays up to `amount` of bad debt; see [`liquidation_primitives::DeficitHandler`].
+	pub(crate) fn do_cover(
+		asset: T::AssetId,
+		amount: Balance,
+		beneficiary: &T::AccountId,
+	) -> Balance {
+		if amount.is_zero() {
+			return 0;
+		}
+		let mut covered = Self::coverage_of(asset, amount);
+		if !covered.is_zero() {
+			let paid = T::Assets::transfer(
+				asset,
+				&Self::fund_account(),
+				beneficiary,
+				covered,
+				Preservation::Expendable,
+			);
+			if paid.is_err() {
+				// Nothing moved, so nothing is covered: all of it is handed on.
+				log::warn!(target: "runtime::insurance", "cover transfer of {covered} failed: {paid:?}");
+				covered = 0;
+			}
+		}
+		let handed_on = amount.saturating_sub(covered);
+		if !covered.is_zero() {
+			let mut fund = Funds::<T>::get(asset);
+			// Stakers bear losses first.
+			let from_staked = covered.min(fund.staked);
+			fund.staked = fund.staked.saturating_sub(from_staked);
+			fund.reserve = fund.reserve.saturating_sub(covered.saturating_sub(from_staked));
+			Funds::<T>::insert(asset, fund);
+			let now = frame_system::Pallet::<T>::block_number();
+			CoveredInBlock::<T>::mutate(asset, |(block, paid)| {
+				if *block != now {
+					*block = now;
+					*paid = 0;
+				}
+				*paid = paid.saturating_add(covered);
+			});
+		}
+		Totals::<T>::mutate(asset, |totals| {
+			totals.covered = totals.covered.saturating_add(covered);
+			totals.handed_on = totals.handed_on.saturating_add(handed_on);
+		});
+		Self::deposit_event(Event::DeficitCovered {
+			asset,
+			beneficiary: beneficiary.clone(),
+			requested: amount,
+			covered,
+			handed_on,
+		});
+		covered
+	}
+
+	/// Books income; see [`liquidation_primitives::FundIncome`].
+	pub(crate) fn do_deposit_income(
+		asset: T::AssetId,
+		payer: &T::AccountId,
+		amount: Balance,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::Assets::transfer(asset, payer, &Self::fund_account(), amount, Preservation::Preserve)?;
+		let share =
+			Params::<T>::get(asset).map(|params| params.staker_income_share).unwrap_or_default();
+		let mut fund = Funds::<T>::get(asset);
+		// Only a live staked value earns: voided shares must not be revived by income.
+		let to_stakers =
+			if fund.staked.is_zero() || fund.shares.is_zero() { 0 } else { share * amount };
+		fund.staked = fund.staked.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+		fund.reserve = fund
+			.reserve
+			.checked_add(amount.saturating_sub(to_stakers))
+			.ok_or(Error::<T>::Overflow)?;
+		Funds::<T>::insert(asset, fund);
+		Totals::<T>::mutate(asset, |totals| totals.income = totals.income.saturating_add(amount));
+		Self::deposit_event(Event::IncomeReceived {
+			asset,
+			from: payer.clone(),
+			amount,
+			to_stakers,
+		});
+		Ok(())
+	}
+
+	/// The fund in `asset`, for the runtime API.
+	pub fn fund_report(asset: T::AssetId) -> FundReport {
+		FundReport {
+			params: Params::<T>::get(asset),
+			fund: Funds::<T>::get(asset),
+			custody: Self::custody(asset),
+			cover_left_this_block: Self::cover_left_this_block(asset),
+			totals: Totals::<T>::get(asset),
+		}
+	}
+
+	/// Checks the invariants listed in the crate docs.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (asset, fund) in Funds::<T>::iter() {
+			ensure!(Self::custody(asset) >= fund.total(), "1: custody below staked + reserve");
+			let held: Balance = Stakes::<T>::iter_prefix(asset)
+				.filter(|(_, stake)| stake.epoch == fund.epoch)
+				.map(|(_, stake)| stake.shares)
+				.fold(0, |sum, shares| sum.saturating_add(shares));
+			ensure!(held == fund.shares, "2: stakers' shares differ from the fund's");
+			ensure!(
+				!fund.shares.is_zero() || fund.staked.is_zero(),
+				"3: staked value without shares"
+			);
+			for (who, request) in UnstakeRequests::<T>::iter_prefix(asset) {
+				let current = Stakes::<T>::get(asset, &who).is_some_and(|s| s.epoch == fund.epoch);
+				ensure!(
+					!current || request.shares <= Self::shares_of(asset, &who),
+					"4: an unstake request for more shares than held"
+				);
+			}
+		}
+		Ok(())
+	}
+}

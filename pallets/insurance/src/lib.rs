@@ -1,0 +1,389 @@
+//! # Insurance pallet
+//!
+//! The insurance treasury that stands between bad debt and the lenders.
+//!
+//! ## Overview
+//!
+//! The fund holds, in the pallet's own account, any asset the engine lends. Money comes in as
+//! *income* (the insurance share of liquidation penalties, the reserve share of interest: both
+//! through [`liquidation_primitives::FundIncome`]) and as *stakes* from insurance stakers. Money
+//! goes out as *cover* of bad debt (through [`liquidation_primitives::DeficitHandler`]), as
+//! stakers' withdrawals, and as surplus moved to the treasury by governance. What the fund cannot
+//! cover it reports back, and the caller socialises it over that asset's lenders.
+//!
+//! ## Terminology
+//!
+//! - **Staked value / reserve**: the fund in one asset is two parts. The *staked value* belongs to
+//!   stakers, in proportion to their *shares*; the *reserve* belongs to the protocol.
+//! - **Income split**: while there are stakers, `staker_income_share` of income raises the staked
+//!   value (every share gains pro rata); the rest, or all of it without stakers, goes to the reserve.
+//! - **Cover**: bad debt is paid from the staked value first (stakers bear losses first, every share
+//!   losing pro rata) and from the reserve only when the staked value is gone; at most
+//!   `max_cover_per_block` per block. The part not paid is *handed on* for socialisation.
+//! - **Cooldown**: a staker asks to unstake, waits `cooldown` blocks (shares still at risk), then has
+//!   `unstake_window` blocks to withdraw; afterwards the request lapses. So no one can leave the
+//!   moment a crash starts.
+//! - **Epoch**: if losses take the whole staked value while shares are outstanding, those shares
+//!   are worth nothing; the next stake starts a new epoch.
+//!
+//! Shares are minted and redeemed rounding down: rounding never favours a staker over the fund.
+//!
+//! ## Interface
+//!
+//! Anyone (signed): [`Pallet::stake`], [`Pallet::request_unstake`], [`Pallet::cancel_unstake`],
+//! [`Pallet::withdraw`].
+//! Governance ([`Config::GovernanceOrigin`]): [`Pallet::set_fund_params`],
+//! [`Pallet::set_cooldown`], [`Pallet::withdraw_surplus`].
+//! Other pallets: [`liquidation_primitives::DeficitHandler`], [`liquidation_primitives::FundIncome`].
+//! Clients: the `InsuranceApi` runtime API (`pallet-insurance-runtime-api`).
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! 1. For every insured asset, the fund account holds at least `staked + reserve` (exactly that,
+//!    unless someone transferred to it directly).
+//! 2. The shares of the current epoch held by stakers add up to the fund's shares.
+//! 3. A fund with no shares has no staked value.
+//! 4. No unstake request asks for more shares than its staker holds.
+//! 5. Nothing is negative (balances are unsigned; every subtraction is checked).
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+mod impl_fund;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need: an insured asset and funded accounts.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// An asset the runtime can hold (it must exist).
+	fn asset() -> AssetId;
+	/// Gives `who` `amount` of `asset`.
+	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungibles, Get},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use liquidation_primitives::Balance;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifies an asset.
+		type AssetId: Parameter + Member + MaxEncodedLen + Ord + Copy + MaybeSerializeDeserialize;
+
+		/// Every asset the fund may hold (the native token and `pallet-assets` assets alike).
+		type Assets: fungibles::Mutate<Self::AccountId, AssetId = Self::AssetId, Balance = Balance>;
+
+		/// Who sets parameters and moves surplus.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The fund's account is derived from this id.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Where surplus above target goes.
+		type TreasuryAccount: Get<Self::AccountId>;
+
+		/// Most assets that may be insured.
+		#[pallet::constant]
+		type MaxAssets: Get<u32>;
+
+		/// Longest cooldown or unstake window governance may set, in blocks.
+		#[pallet::constant]
+		type MaxCooldown: Get<BlockNumberFor<Self>>;
+
+		/// Weights of the calls, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark set-up.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// Parameters of each insured asset.
+	#[pallet::storage]
+	pub type Params<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AssetId, FundParams>;
+
+	/// The fund in each asset.
+	#[pallet::storage]
+	pub type Funds<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, Fund, ValueQuery>;
+
+	/// Stakers' shares, by asset and staker.
+	#[pallet::storage]
+	pub type Stakes<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		Blake2_128Concat,
+		T::AccountId,
+		Stake,
+		OptionQuery,
+	>;
+
+	/// Pending unstake requests, by asset and staker.
+	#[pallet::storage]
+	pub type UnstakeRequests<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		Blake2_128Concat,
+		T::AccountId,
+		UnstakeRequest<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// Until governance sets them, the cooldown and the window are the longest allowed: the safe
+	/// side for the fund.
+	#[pallet::type_value]
+	pub fn LongestCooldown<T: Config>() -> BlockNumberFor<T> {
+		T::MaxCooldown::get()
+	}
+
+	/// Blocks between an unstake request and the first block it may be withdrawn in.
+	#[pallet::storage]
+	pub type Cooldown<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, LongestCooldown<T>>;
+
+	/// Blocks after the cooldown during which the withdrawal may be made.
+	#[pallet::storage]
+	pub type UnstakeWindow<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, LongestCooldown<T>>;
+
+	/// Cover paid in the block named, per asset (older blocks count as nothing paid).
+	#[pallet::storage]
+	pub type CoveredInBlock<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (BlockNumberFor<T>, Balance), ValueQuery>;
+
+	/// Running totals per asset.
+	#[pallet::storage]
+	pub type Totals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, FundTotals, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Insured assets and their parameters.
+		pub assets: alloc::vec::Vec<(T::AssetId, FundParams)>,
+		/// Cooldown and unstake window, in blocks; zero for both leaves them at `MaxCooldown`.
+		pub cooldown: BlockNumberFor<T>,
+		pub unstake_window: BlockNumberFor<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// Checked like the governance calls: a bad preset must not build.
+			for (asset, params) in &self.assets {
+				if let Err(error) = Pallet::<T>::do_set_fund_params(*asset, *params) {
+					panic!("invalid insurance parameters in genesis for {asset:?}: {error:?}");
+				}
+			}
+			let unset = self.cooldown.is_zero() && self.unstake_window.is_zero();
+			if !unset {
+				if let Err(error) = Pallet::<T>::do_set_cooldown(self.cooldown, self.unstake_window)
+				{
+					panic!("invalid insurance cooldown in genesis: {error:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` staked `amount` of `asset` for `shares`.
+		Staked { who: T::AccountId, asset: T::AssetId, amount: Balance, shares: Balance },
+		/// `who` asked to withdraw `shares`, from block `ready_at`.
+		UnstakeRequested {
+			who: T::AccountId,
+			asset: T::AssetId,
+			shares: Balance,
+			ready_at: BlockNumberFor<T>,
+		},
+		/// `who` withdrew its request.
+		UnstakeCancelled { who: T::AccountId, asset: T::AssetId },
+		/// `who` redeemed `shares` for `amount`.
+		Withdrawn { who: T::AccountId, asset: T::AssetId, shares: Balance, amount: Balance },
+		/// Income arrived: `to_stakers` raised the staked value, the rest the reserve.
+		IncomeReceived {
+			asset: T::AssetId,
+			from: T::AccountId,
+			amount: Balance,
+			to_stakers: Balance,
+		},
+		/// Bad debt of `requested` was presented; the fund paid `covered` to `beneficiary` and
+		/// handed `handed_on` on for socialisation.
+		DeficitCovered {
+			asset: T::AssetId,
+			beneficiary: T::AccountId,
+			requested: Balance,
+			covered: Balance,
+			handed_on: Balance,
+		},
+		/// Losses took the whole staked value with shares outstanding: they are void.
+		StakesWipedOut { asset: T::AssetId, epoch: u32 },
+		/// Governance set the parameters of `asset`.
+		FundParamsSet { asset: T::AssetId, params: FundParams },
+		/// Governance set the cooldown and the unstake window.
+		CooldownSet { cooldown: BlockNumberFor<T>, unstake_window: BlockNumberFor<T> },
+		/// Surplus above target moved from the reserve to the treasury.
+		SurplusWithdrawn { asset: T::AssetId, amount: Balance, to: T::AccountId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The asset is not insured.
+		AssetNotInsured,
+		/// `MaxAssets` assets are insured already.
+		TooManyAssets,
+		/// A per-block cover cap of zero would hand every loss on.
+		ZeroCoverCap,
+		/// The cooldown is zero.
+		ZeroCooldown,
+		/// The unstake window is zero.
+		ZeroUnstakeWindow,
+		/// The cooldown or the window is over `MaxCooldown`.
+		CooldownTooLong,
+		/// An amount or a number of shares is zero.
+		ZeroAmount,
+		/// The stake is worth less than one share.
+		StakeTooSmall,
+		/// More shares than the staker holds.
+		InsufficientShares,
+		/// No unstake request is pending.
+		NoUnstakeRequest,
+		/// The cooldown has not passed yet.
+		CooldownNotOver,
+		/// The window to withdraw has passed: request again.
+		UnstakeWindowPassed,
+		/// The reserve holds nothing above the target.
+		NoSurplus,
+		/// An amount does not fit the arithmetic.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
+			assert!(!T::MaxCooldown::get().is_zero(), "MaxCooldown must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Stake `amount` of `asset` into its fund for shares.
+		///
+		/// Shares are minted at the current value of a share, rounded down. The staked value earns
+		/// its part of income and bears losses first.
+		///
+		/// Emits `Staked` (and `StakesWipedOut` if it starts a new epoch).
+		#[pallet::call_index(0)]
+		pub fn stake(origin: OriginFor<T>, asset: T::AssetId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_stake(who, asset, amount)
+		}
+
+		/// Ask to withdraw `shares` of `asset` after the cooldown. Replaces any pending request
+		/// (and restarts its cooldown). The shares stay at risk until withdrawn.
+		///
+		/// Emits `UnstakeRequested`.
+		#[pallet::call_index(1)]
+		pub fn request_unstake(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			shares: Balance,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_unstake(who, asset, shares)
+		}
+
+		/// Withdraw a pending unstake request.
+		///
+		/// Emits `UnstakeCancelled`.
+		#[pallet::call_index(2)]
+		pub fn cancel_unstake(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(
+				UnstakeRequests::<T>::take(asset, &who).is_some(),
+				Error::<T>::NoUnstakeRequest
+			);
+			Self::deposit_event(Event::UnstakeCancelled { who, asset });
+			Ok(())
+		}
+
+		/// Redeem the shares of a request whose cooldown has passed, at the current share value
+		/// (rounded down).
+		///
+		/// Emits `Withdrawn`.
+		#[pallet::call_index(3)]
+		pub fn withdraw(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(who, asset)
+		}
+
+		/// Insure `asset` with `params`, or change them (governance).
+		///
+		/// Emits `FundParamsSet`.
+		#[pallet::call_index(4)]
+		pub fn set_fund_params(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: FundParams,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_fund_params(asset, params)
+		}
+
+		/// Set the cooldown and the unstake window, in blocks (governance). Applies to requests
+		/// made from now on.
+		///
+		/// Emits `CooldownSet`.
+		#[pallet::call_index(5)]
+		pub fn set_cooldown(
+			origin: OriginFor<T>,
+			cooldown: BlockNumberFor<T>,
+			unstake_window: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_cooldown(cooldown, unstake_window)
+		}
+
+		/// Move what the reserve holds above the asset's target to the treasury (governance).
+		/// Stakers' value is never moved.
+		///
+		/// Emits `SurplusWithdrawn`.
+		#[pallet::call_index(6)]
+		pub fn withdraw_surplus(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_withdraw_surplus(asset)
+		}
+	}
+}

@@ -1,0 +1,370 @@
+//! Tests of the insurance pallet.
+
+use crate::{mock::*, Error, Event, FundParams, Funds, Params, Totals};
+use frame_support::{assert_noop, assert_ok};
+use liquidation_primitives::{AssetId, Balance, DeficitHandler, FundIncome};
+use sp_runtime::{DispatchError, Perbill};
+
+fn balance(asset: AssetId, who: AccountId) -> Balance {
+	use frame_support::traits::fungibles::Inspect;
+	AllAssets::balance(asset, &who)
+}
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Insurance(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The engine pays `amount` of income in USD.
+fn income(amount: Balance) {
+	assert_ok!(Insurance::deposit_income(USD, &ENGINE, amount));
+}
+
+mod cover {
+	use super::*;
+
+	#[test]
+	fn a_deficit_smaller_than_the_fund_is_covered_in_full() {
+		test(|| {
+			income(1_000);
+			let pool_before = balance(USD, POOL);
+			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
+			assert_eq!(balance(USD, POOL), pool_before + 300);
+			assert_eq!(Funds::<Test>::get(USD).total(), 700);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!((totals.covered, totals.handed_on), (300, 0));
+		});
+	}
+
+	#[test]
+	fn a_larger_deficit_is_covered_in_part_and_the_remainder_reported_exactly() {
+		test(|| {
+			income(400);
+			// Within the per-block cap (500), but the fund holds only 400.
+			assert_eq!(Insurance::cover(USD, 450, &POOL), 400);
+			assert_eq!(Funds::<Test>::get(USD).total(), 0);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!((totals.covered, totals.handed_on), (400, 50));
+			assert!(events().contains(&Event::DeficitCovered {
+				asset: USD,
+				beneficiary: POOL,
+				requested: 450,
+				covered: 400,
+				handed_on: 50,
+			}));
+		});
+	}
+
+	#[test]
+	fn the_per_block_cap_holds_across_covers_and_resets_next_block() {
+		test(|| {
+			income(5_000);
+			assert_eq!(Insurance::cover(USD, 200, &POOL), 200);
+			assert_eq!(Insurance::cover(USD, 200, &POOL), 200);
+			// 100 of the 500 cap is left in this block.
+			assert_eq!(Insurance::cover(USD, 200, &POOL), 100);
+			assert_eq!(Insurance::cover(USD, 200, &POOL), 0);
+			assert_eq!(Totals::<Test>::get(USD).handed_on, 300);
+
+			run_to_block(2);
+			assert_eq!(Insurance::cover_left_this_block(USD), 500);
+			assert_eq!(Insurance::cover(USD, 600, &POOL), 500);
+		});
+	}
+
+	#[test]
+	fn an_uninsured_asset_covers_nothing_and_hands_everything_on() {
+		test(|| {
+			assert_eq!(Insurance::cover(DOT, 10, &POOL), 0);
+			assert_eq!(Totals::<Test>::get(DOT).handed_on, 10);
+			assert_eq!(Insurance::cover(USD, 0, &POOL), 0);
+		});
+	}
+}
+
+mod stakers {
+	use super::*;
+
+	#[test]
+	fn shares_gain_from_income_and_lose_from_cover_pro_rata() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 3_000));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 1_000));
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 3_000);
+			assert_eq!(Insurance::shares_of(USD, &BOB), 1_000);
+
+			// 1 000 of income: 80% to stakers, 20% to the reserve.
+			income(1_000);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (4_800, 200));
+			assert_eq!(Insurance::value_of_shares(USD, 3_000), 3_600);
+			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_200);
+
+			// A loss of 480 comes out of the staked value only: -10% for every share.
+			assert_eq!(Insurance::cover(USD, 480, &POOL), 480);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (4_320, 200));
+			assert_eq!(Insurance::value_of_shares(USD, 3_000), 3_240);
+			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_080);
+
+			// A later staker buys in at the current share value (rounded down).
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(CHARLIE), USD, 1_080));
+			assert_eq!(Insurance::shares_of(USD, &CHARLIE), 1_000);
+		});
+	}
+
+	#[test]
+	fn the_reserve_pays_only_once_the_staked_value_is_gone() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300));
+			income(500); // 400 to the stakers, 100 to the reserve
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (700, 100));
+			// The block's cap (500) comes out of the staked value alone.
+			assert_eq!(Insurance::cover(USD, 500, &POOL), 500);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (200, 100));
+			// Next block: 200 more from the stakers empties them; the last 50 from the reserve.
+			run_to_block(2);
+			assert_eq!(Insurance::cover(USD, 250, &POOL), 250);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (0, 50));
+			// Alice's shares are now void; the next stake starts a new epoch.
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 50));
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 0);
+			assert_eq!(Insurance::shares_of(USD, &BOB), 50);
+			assert!(events().contains(&Event::StakesWipedOut { asset: USD, epoch: 1 }));
+		});
+	}
+
+	#[test]
+	fn without_stakers_all_income_goes_to_the_reserve() {
+		test(|| {
+			income(1_000);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve, fund.shares), (0, 1_000, 0));
+		});
+	}
+
+	#[test]
+	fn the_cooldown_is_enforced_and_the_window_lapses() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_noop!(
+				Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD),
+				Error::<Test>::NoUnstakeRequest
+			);
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 400));
+
+			run_to_block(1 + COOLDOWN - 1);
+			assert_noop!(
+				Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD),
+				Error::<Test>::CooldownNotOver
+			);
+
+			run_to_block(1 + COOLDOWN + WINDOW);
+			assert_noop!(
+				Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD),
+				Error::<Test>::UnstakeWindowPassed
+			);
+
+			// A fresh request, withdrawn inside its window.
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 400));
+			run_to_block(1 + COOLDOWN + WINDOW + COOLDOWN);
+			let before = balance(USD, ALICE);
+			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
+			assert_eq!(balance(USD, ALICE), before + 400);
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 600);
+		});
+	}
+
+	#[test]
+	fn shares_stay_at_risk_during_the_cooldown() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_eq!(Insurance::cover(USD, 250, &POOL), 250);
+			run_to_block(1 + COOLDOWN);
+			let before = balance(USD, ALICE);
+			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
+			assert_eq!(balance(USD, ALICE), before + 750);
+			assert_eq!(Funds::<Test>::get(USD).shares, 0);
+		});
+	}
+
+	#[test]
+	fn unstaking_checks_shares_and_cancels() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 100));
+			assert_noop!(
+				Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 101),
+				Error::<Test>::InsufficientShares
+			);
+			assert_noop!(
+				Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 100));
+			assert_ok!(Insurance::cancel_unstake(RuntimeOrigin::signed(ALICE), USD));
+			assert_noop!(
+				Insurance::cancel_unstake(RuntimeOrigin::signed(ALICE), USD),
+				Error::<Test>::NoUnstakeRequest
+			);
+			assert_noop!(
+				Insurance::stake(RuntimeOrigin::signed(ALICE), DOT, 100),
+				Error::<Test>::AssetNotInsured
+			);
+			assert_noop!(
+				Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 0),
+				Error::<Test>::ZeroAmount
+			);
+		});
+	}
+
+	/// Random stakes, unstakes, withdrawals, income and covers from several accounts over many
+	/// blocks: the invariants hold after every step, and the fund's value moves exactly by what
+	/// came in and went out.
+	#[test]
+	fn random_actions_keep_the_books_exact() {
+		test(|| {
+			let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+			let mut next = move |bound: u64| {
+				// xorshift64*: deterministic, so a failure replays.
+				seed ^= seed >> 12;
+				seed ^= seed << 25;
+				seed ^= seed >> 27;
+				seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
+			};
+			let stakers = [ALICE, BOB, CHARLIE];
+			let (mut paid_in, mut paid_out): (Balance, Balance) = (0, 0);
+			for step in 0..2_000u64 {
+				let who = stakers[next(3) as usize];
+				let origin = RuntimeOrigin::signed(who);
+				let amount = Balance::from(next(2_000));
+				match next(6) {
+					0 => {
+						if Insurance::stake(origin, USD, amount).is_ok() {
+							paid_in += amount;
+						}
+					},
+					1 => {
+						let held = Insurance::shares_of(USD, &who);
+						if held > 0 {
+							let _ = Insurance::request_unstake(
+								origin,
+								USD,
+								1 + Balance::from(next(held as u64)),
+							);
+						}
+					},
+					2 => {
+						let before = balance(USD, who);
+						if Insurance::withdraw(origin, USD).is_ok() {
+							paid_out += balance(USD, who) - before;
+						}
+					},
+					3 => {
+						if Insurance::deposit_income(USD, &ENGINE, amount).is_ok() {
+							paid_in += amount;
+						}
+					},
+					4 => paid_out += Insurance::cover(USD, amount, &POOL),
+					_ => run_to_block(System::block_number() + 1 + next(4)),
+				}
+				Insurance::do_try_state().unwrap_or_else(|e| panic!("step {step}: {e:?}"));
+				let fund = Funds::<Test>::get(USD);
+				assert_eq!(fund.total(), paid_in - paid_out, "step {step}");
+				assert_eq!(Insurance::custody(USD), fund.total(), "step {step}");
+			}
+		});
+	}
+}
+
+mod governance {
+	use super::*;
+
+	#[test]
+	fn every_governance_call_fails_for_a_signed_origin() {
+		test(|| {
+			let signed = RuntimeOrigin::signed(ALICE);
+			assert_noop!(
+				Insurance::set_fund_params(signed.clone(), USD, usd_params()),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(Insurance::set_cooldown(signed.clone(), 5, 5), DispatchError::BadOrigin);
+			assert_noop!(Insurance::withdraw_surplus(signed, USD), DispatchError::BadOrigin);
+		});
+	}
+
+	#[test]
+	fn parameters_are_range_checked() {
+		test(|| {
+			let root = RuntimeOrigin::root;
+			let zero_cap = FundParams { max_cover_per_block: 0, ..usd_params() };
+			assert_noop!(
+				Insurance::set_fund_params(root(), USD, zero_cap),
+				Error::<Test>::ZeroCoverCap
+			);
+			assert_noop!(Insurance::set_cooldown(root(), 0, 5), Error::<Test>::ZeroCooldown);
+			assert_noop!(Insurance::set_cooldown(root(), 5, 0), Error::<Test>::ZeroUnstakeWindow);
+			assert_noop!(Insurance::set_cooldown(root(), 1_001, 5), Error::<Test>::CooldownTooLong);
+			assert_noop!(Insurance::set_cooldown(root(), 5, 1_001), Error::<Test>::CooldownTooLong);
+			assert_ok!(Insurance::set_cooldown(root(), 1_000, 1_000));
+			assert_eq!(crate::Cooldown::<Test>::get(), 1_000);
+
+			// Two assets are insured at genesis; MaxAssets is 4.
+			for id in [7, 8] {
+				assert_ok!(Insurance::set_fund_params(root(), AssetId::Asset(id), usd_params()));
+			}
+			assert_noop!(
+				Insurance::set_fund_params(root(), AssetId::Asset(9), usd_params()),
+				Error::<Test>::TooManyAssets
+			);
+			assert_eq!(Params::<Test>::count(), 4);
+		});
+	}
+
+	#[test]
+	fn only_the_reserve_above_target_moves_to_the_treasury() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_noop!(
+				Insurance::withdraw_surplus(RuntimeOrigin::root(), USD),
+				Error::<Test>::NoSurplus
+			);
+			// Income of 10 000: 8 000 to stakers, 2 000 to the reserve; total 11 000, target 2 000.
+			income(10_000);
+			assert_ok!(Insurance::withdraw_surplus(RuntimeOrigin::root(), USD));
+			// Surplus is 9 000, but only the reserve's 2 000 may move.
+			assert_eq!(balance(USD, 777), 2_000);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (9_000, 0));
+			assert_eq!(Totals::<Test>::get(USD).surplus_withdrawn, 2_000);
+		});
+	}
+
+	#[test]
+	fn a_staker_share_of_zero_sends_all_income_to_the_reserve() {
+		test(|| {
+			let params = FundParams { staker_income_share: Perbill::zero(), ..usd_params() };
+			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			income(500);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.reserve), (1_000, 500));
+		});
+	}
+}
+
+#[test]
+fn without_a_configured_cooldown_the_longest_applies() {
+	sp_io::TestExternalities::new(Default::default()).execute_with(|| {
+		assert_eq!(crate::Cooldown::<Test>::get(), 1_000);
+		assert_eq!(crate::UnstakeWindow::<Test>::get(), 1_000);
+	});
+}

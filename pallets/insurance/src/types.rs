@@ -1,0 +1,159 @@
+//! Stored types of the insurance pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use liquidation_primitives::Balance;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_runtime::{Perbill, RuntimeDebug};
+
+/// Governance parameters of the fund in one asset.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub struct FundParams {
+	/// Most bad debt the fund pays in one block, in the asset's smallest unit. Greater than zero.
+	pub max_cover_per_block: Balance,
+	/// The fund size governance aims for; what the protocol reserve holds beyond it may be moved
+	/// to the treasury.
+	pub target: Balance,
+	/// Share of income that goes to stakers while there are any (the rest to the reserve).
+	pub staker_income_share: Perbill,
+}
+
+/// The fund in one asset: what stakers own, what the protocol owns.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Fund {
+	/// Value owned by stakers, shared by `shares`. Losses are taken from here first.
+	pub staked: Balance,
+	/// Value owned by the protocol: income not paid to stakers. Losses reach it only when the
+	/// staked value is gone.
+	pub reserve: Balance,
+	/// Shares outstanding in the current `epoch`.
+	pub shares: Balance,
+	/// Increases when losses wiped out the staked value while shares were outstanding: those
+	/// shares are then worth nothing, and staking starts afresh.
+	pub epoch: u32,
+}
+
+impl Fund {
+	/// What the fund accounts for in total.
+	pub fn total(&self) -> Balance {
+		self.staked.saturating_add(self.reserve)
+	}
+}
+
+/// A staker's shares in one asset's fund.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Stake {
+	/// The fund epoch the shares belong to; shares of an earlier epoch are worth nothing.
+	pub epoch: u32,
+	/// Shares held.
+	pub shares: Balance,
+}
+
+/// A request to withdraw shares, which may be carried out in `[ready_at, ready_at + window)`.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct UnstakeRequest<BlockNumber> {
+	/// Shares to withdraw. They stay at risk until withdrawn.
+	pub shares: Balance,
+	/// First block at which they may be withdrawn.
+	pub ready_at: BlockNumber,
+}
+
+/// Running totals of the fund in one asset.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct FundTotals {
+	/// Income received (penalties, reserve interest).
+	pub income: Balance,
+	/// Bad debt paid.
+	pub covered: Balance,
+	/// Bad debt that the fund could not pay, handed on for socialisation.
+	pub handed_on: Balance,
+	/// Moved to the treasury as surplus.
+	pub surplus_withdrawn: Balance,
+}
+
+/// The fund in one asset as the runtime API reports it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct FundReport {
+	/// Parameters, if the asset is insured.
+	pub params: Option<FundParams>,
+	/// Staked value, reserve, shares, epoch.
+	pub fund: Fund,
+	/// What the fund's account holds of the asset.
+	pub custody: Balance,
+	/// Bad debt the fund may still pay in the current block.
+	pub cover_left_this_block: Balance,
+	/// Running totals.
+	pub totals: FundTotals,
+}
