@@ -117,19 +117,14 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
-			use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
+			use frame_benchmarking_cli::BenchmarkCmd;
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
 				BenchmarkCmd::Pallet(cmd) => cmd
 					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
 						config.chain_spec,
 					)),
-				BenchmarkCmd::Machine(cmd) => {
-					cmd.run(&config.database, SUBSTRATE_REFERENCE_HARDWARE.clone())
-				},
-				_ => {
-					Err("this node supports `benchmark pallet` and `benchmark machine` only".into())
-				},
+				_ => Err("this node supports `benchmark pallet` only".into()),
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {

@@ -20,9 +20,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, AssetId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Moment, Nonce,
-	Oracle, Price, Prices, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, VERSION,
+	AccountId, AssetId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Insurance,
+	Moment, Nonce, Oracle, Price, Prices, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	System, TransactionPayment, VERSION,
 };
 
 /// Identifies an oracle in `OracleApi` queries. This runtime has one, [`ORACLE_PROVIDER`].
@@ -210,6 +210,21 @@ impl_runtime_apis! {
 				return Vec::new();
 			}
 			Oracle::get_all_values()
+		}
+	}
+
+	impl pallet_insurance_runtime_api::InsuranceApi<Block, AssetId, AccountId> for Runtime {
+		fn fund(asset: AssetId) -> pallet_insurance_runtime_api::FundReport {
+			Insurance::fund_report(asset)
+		}
+
+		fn stake_of(asset: AssetId, who: AccountId) -> (Balance, Balance) {
+			let shares = Insurance::shares_of(asset, &who);
+			(shares, Insurance::value_of_shares(asset, shares))
+		}
+
+		fn coverage_of(asset: AssetId, amount: Balance) -> Balance {
+			Insurance::coverage_of(asset, amount)
 		}
 	}
 

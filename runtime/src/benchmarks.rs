@@ -10,4 +10,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_membership, OracleOperators]
 	[orml_oracle, Oracle]
 	[pallet_prices, Prices]
+	[pallet_insurance, Insurance]
 );

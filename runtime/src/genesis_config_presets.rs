@@ -7,11 +7,13 @@
 use crate::{
 	assets::{self, DevAsset},
 	AccountId, AssetsConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig,
-	OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	InsuranceConfig, OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, DAYS,
+	UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::{build_struct_json_patch, BoundedVec};
 use liquidation_primitives::{AssetId, Price};
+use pallet_insurance::FundParams;
 use pallet_prices::{OracleParams, PriceSource, Smoothing};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -20,6 +22,7 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::One;
 use sp_runtime::FixedU128;
+use sp_runtime::Perbill;
 
 /// Native tokens each endowed dev account starts with.
 pub const ENDOWMENT_NATIVE: Balance = 1_000_000 * UNIT;
@@ -88,6 +91,23 @@ pub fn dev_price_sources() -> Vec<(crate::AssetId, PriceSource)> {
 		.collect()
 }
 
+/// Insurance parameters of the dev assets, in whole units of each: the fund pays at most 100 000
+/// units of bad debt per block, aims to hold 1 000 000, and pays half of its income to stakers.
+pub fn dev_insurance_params() -> Vec<(crate::AssetId, FundParams)> {
+	assets::DEV_ASSETS
+		.iter()
+		.map(|asset| {
+			let unit = one_whole_unit(asset);
+			let params = FundParams {
+				max_cover_per_block: 100_000u128.saturating_mul(unit),
+				target: 1_000_000u128.saturating_mul(unit),
+				staker_income_share: Perbill::from_percent(50),
+			};
+			(asset.id, params)
+		})
+		.collect()
+}
+
 fn one_whole_unit(asset: &DevAsset) -> Balance {
 	10u128.saturating_pow(u32::from(asset.decimals))
 }
@@ -145,6 +165,12 @@ fn genesis(
 			next_asset_id: local_assets.iter().map(|(id, _)| id.saturating_add(1)).max(),
 		},
 		prices: PricesConfig { sources: dev_price_sources() },
+		insurance: InsuranceConfig {
+			assets: dev_insurance_params(),
+			// A week to unstake, then two days to withdraw.
+			cooldown: 7 * DAYS,
+			unstake_window: 2 * DAYS,
+		},
 	})
 }
 

@@ -223,4 +223,8 @@ mod runtime {
 	pub type Oracle = orml_oracle;
 	#[runtime::pallet_index(23)]
 	pub type Prices = pallet_prices;
+
+	// The liquidation engine.
+	#[runtime::pallet_index(30)]
+	pub type Insurance = pallet_insurance;
 }

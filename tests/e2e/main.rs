@@ -123,6 +123,29 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	node.stop();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_survives_a_restart_with_a_base_path() {
+	let base = node::scratch_dir("base-path");
+	let base_path = base.to_str().expect("a UTF-8 path").to_string();
+	let args = ["--dev", "--base-path", base_path.as_str()];
+
+	let node = Node::start(&args, STARTUP_TIMEOUT).await;
+	let before = node
+		.wait_for("2 finalized blocks", BLOCKS_TIMEOUT, || async {
+			let (best, finalized) = best_and_finalized(&node).await;
+			(finalized >= 2).then_some(best)
+		})
+		.await;
+	node.stop();
+
+	// The same database, reopened: the chain goes on from where it was.
+	let node = Node::start(&args, STARTUP_TIMEOUT).await;
+	let (best, _) = best_and_finalized(&node).await;
+	assert!(best >= before, "after a restart the best block is {best}, before it was {before}");
+	node.stop();
+	let _ = std::fs::remove_dir_all(base);
+}
+
 #[test]
 fn a_missing_chain_spec_is_a_clear_error() {
 	let output = Node::command()

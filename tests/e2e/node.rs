@@ -51,11 +51,18 @@ impl Node {
 
 	/// Starts `liquidation-node --dev --tmp` on free ports and waits until its RPC answers.
 	pub async fn start_dev(timeout: Duration) -> Node {
-		let dir = scratch_dir("dev-node");
+		Self::start(&["--dev", "--tmp"], timeout).await
+	}
+
+	/// Starts the node with `args` plus free RPC and p2p ports, no telemetry, no Prometheus and
+	/// no mDNS, and waits until its RPC answers.
+	pub async fn start(args: &[&str], timeout: Duration) -> Node {
+		let dir = scratch_dir("node");
 		let log = dir.join("node.log");
 		let rpc_port = free_port();
 		let child = Self::command()
-			.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
+			.args(args)
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
 			.args(["--rpc-port", &rpc_port.to_string(), "--port", &free_port().to_string()])
 			.stdout(Stdio::null())
 			.stderr(File::create(&log).expect("creates the log file"))

@@ -2,5 +2,6 @@
 //! `Executive`, transactions signed as a wallet signs them.
 
 mod genesis;
+mod insurance;
 mod oracle;
 mod prices;

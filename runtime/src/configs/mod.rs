@@ -2,6 +2,7 @@
 
 use frame_support::{
 	derive_impl, parameter_types,
+	traits::fungible,
 	traits::{
 		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
 		VariantCountOf,
@@ -10,6 +11,7 @@ use frame_support::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
 	},
+	PalletId,
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -17,16 +19,19 @@ use frame_system::{
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, AccountId32, Perbill};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	AccountId32, Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CouncilCollective, Hash, Nonce, Oracle,
 	OracleOperatorsInstance, PalletInfo, Prices, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS,
 	EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, SLOT_DURATION, UNIT, VERSION,
 };
-use liquidation_primitives::{AssetId, LocalAssetId, Moment, Price};
+use liquidation_primitives::{AssetId, LocalAssetId, Moment, NativeOrLocal, Price};
 
 /// The origin of every risk parameter and of the oracle operator set: root, or at least two
 /// thirds of the council.
@@ -262,6 +267,33 @@ impl pallet_prices::Config for Runtime {
 	type BenchmarkHelper = benchmark_helpers::PricesBenchmarkHelper;
 }
 
+/// The native token and every `pallet-assets` asset as one `fungibles` implementation, keyed by
+/// [`AssetId`]: how the engine's pallets hold any asset.
+pub type AllAssets = fungible::UnionOf<Balances, super::Assets, NativeOrLocal, AssetId, AccountId>;
+
+parameter_types! {
+	pub const InsurancePalletId: PalletId = PalletId(*b"lq/insur");
+	/// Where governance sends the insurance fund's surplus.
+	pub TreasuryAccount: AccountId = PalletId(*b"lq/trsry").into_account_truncating();
+	/// Most assets the insurance fund may insure.
+	pub const MaxInsuredAssets: u32 = 32;
+	/// Longest unstaking cooldown or window governance may set: 30 days.
+	pub const MaxInsuranceCooldown: BlockNumber = 30 * DAYS;
+}
+
+impl pallet_insurance::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = AllAssets;
+	type GovernanceOrigin = GovernanceOrigin;
+	type PalletId = InsurancePalletId;
+	type TreasuryAccount = TreasuryAccount;
+	type MaxAssets = MaxInsuredAssets;
+	type MaxCooldown = MaxInsuranceCooldown;
+	type WeightInfo = pallet_insurance::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmark_helpers {
 	use super::*;
@@ -294,6 +326,18 @@ pub mod benchmark_helpers {
 		}
 		fn set_time(now: Moment) {
 			pallet_timestamp::Now::<Runtime>::put(now);
+		}
+	}
+
+	/// Insures the USD stable (created at genesis) and mints it to benchmark accounts.
+	pub struct InsuranceBenchmarkHelper;
+	impl pallet_insurance::BenchmarkHelper<AssetId, AccountId> for InsuranceBenchmarkHelper {
+		fn asset() -> AssetId {
+			AssetId::Asset(crate::assets::USD)
+		}
+		fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+			use frame_support::traits::fungibles::Mutate;
+			let _ = AllAssets::mint_into(asset, who, amount);
 		}
 	}
 }
