@@ -43,7 +43,7 @@ pub fn fresh_median(
 		return None;
 	}
 	let formed_at = values.iter().map(|value| value.timestamp).min()?;
-	values.sort_unstable_by(|a, b| a.value.cmp(&b.value));
+	values.sort_unstable_by_key(|value| value.value);
 	let upper = values.get(count / 2)?.value;
 	let value = if count % 2 == 1 {
 		upper

@@ -128,7 +128,7 @@ mod combining {
 	fn values_for_unpriced_assets_are_ignored() {
 		test(|| {
 			let unknown = liquidation_primitives::AssetId::Asset(77);
-			feed_all(unknown.clone(), Price::from_u32(5));
+			feed_all(unknown, Price::from_u32(5));
 			next_block();
 			assert!(Oracle::get(&unknown).is_none());
 			assert!(States::<Test>::get(&unknown).is_none());
@@ -151,7 +151,7 @@ mod combining {
 						.iter()
 						.filter_map(|(symbol, asset)| {
 							let value = scenario.price_at(name, symbol, seconds)?;
-							Some((asset.clone(), Price::from_inner(value)))
+							Some((*asset, Price::from_inner(value)))
 						})
 						.collect();
 					assert_ok!(Oracle::feed_values(
