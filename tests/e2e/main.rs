@@ -120,6 +120,22 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	let btc_report = prices_api(&node, btc).await;
 	assert_eq!(btc_report.usable, Err(PriceError::Missing));
 
+	// The insurance runtime API: USD is insured by the dev genesis, and the fund is empty.
+	let encoded: Bytes = node
+		.rpc()
+		.request(
+			"state_call",
+			rpc_params![
+				"InsuranceApi_fund",
+				bytes::to_hex(&AssetId::Asset(assets::USD).encode(), false)
+			],
+		)
+		.await
+		.expect("state_call answers");
+	let fund = pallet_insurance::FundReport::decode(&mut &encoded[..]).expect("a FundReport");
+	assert!(fund.params.is_some());
+	assert_eq!((fund.fund.total(), fund.custody), (0, 0));
+
 	node.stop();
 }
 
