@@ -159,7 +159,36 @@ async fn the_chain_survives_a_restart_with_a_base_path() {
 	let (best, _) = best_and_finalized(&node).await;
 	assert!(best >= before, "after a restart the best block is {best}, before it was {before}");
 	node.stop();
+
+	// `purge-chain` deletes the database and nothing else.
+	let output = Node::command()
+		.args(["purge-chain", "--dev", "--base-path", base_path.as_str(), "-y"])
+		.output()
+		.expect("the node binary runs");
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	let chain_dir = base.join("chains").join("liquidation_dev");
+	assert!(!chain_dir.join("paritydb").exists(), "the database is gone");
+	assert!(chain_dir.join("keystore").exists(), "the keystore is kept");
 	let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn build_spec_prints_the_two_authority_local_chain() {
+	let output = Node::command()
+		.args(["build-spec", "--chain", "local"])
+		.output()
+		.expect("the node binary runs");
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	let spec: serde_json::Value =
+		serde_json::from_slice(&output.stdout).expect("a JSON chain spec");
+	assert_eq!(spec["id"], "liquidation_local_testnet");
+	assert_eq!(spec["properties"]["tokenSymbol"], "LIQ");
+	let genesis = &spec["genesis"]["runtimeGenesis"]["patch"];
+	let count = |value: &serde_json::Value| value.as_array().map_or(0, Vec::len);
+	assert_eq!(count(&genesis["aura"]["authorities"]), 2);
+	assert_eq!(count(&genesis["grandpa"]["authorities"]), 2);
+	assert_eq!(count(&genesis["oracleOperators"]["members"]), 5);
+	assert_eq!(count(&genesis["assets"]["metadata"]), 4);
 }
 
 #[test]
