@@ -1,8 +1,8 @@
 //! The calls' inner functions and the fund's bookkeeping.
 
 use crate::{
-	Config, Cooldown, CoveredInBlock, Error, Event, FundParams, FundReport, Funds, Pallet, Params,
-	Stake, Stakes, Totals, UnstakeRequest, UnstakeRequests, UnstakeWindow,
+	Config, Cooldown, CoveredInBlock, Error, Event, Fund, FundParams, FundReport, Funds, Pallet,
+	Params, Stake, Stakes, Totals, UnstakeRequest, UnstakeRequests, UnstakeWindow,
 };
 use frame_support::{
 	ensure,
@@ -41,7 +41,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The shares `who` holds in the current epoch of `asset`'s fund.
 	pub fn shares_of(asset: T::AssetId, who: &T::AccountId) -> Balance {
-		let epoch = Funds::<T>::get(asset).epoch;
+		Self::shares_in_epoch(asset, who, Funds::<T>::get(asset).epoch)
+	}
+
+	/// The shares `who` holds in `epoch` of `asset`'s fund (none if its stake is older).
+	fn shares_in_epoch(asset: T::AssetId, who: &T::AccountId, epoch: u32) -> Balance {
 		Stakes::<T>::get(asset, who).filter(|stake| stake.epoch == epoch).map_or(0, |s| s.shares)
 	}
 
@@ -75,8 +79,9 @@ impl<T: Config> Pallet<T> {
 		T::Assets::transfer(asset, &who, &Self::fund_account(), amount, Preservation::Preserve)?;
 
 		fund.staked = fund.staked.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		// Shares of a voided epoch (see above) count as none.
+		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
 		fund.shares = fund.shares.checked_add(minted).ok_or(Error::<T>::Overflow)?;
-		let held = Self::shares_of(asset, &who);
 		Stakes::<T>::insert(
 			asset,
 			&who,
@@ -112,10 +117,10 @@ impl<T: Config> Pallet<T> {
 			now < request.ready_at.saturating_add(UnstakeWindow::<T>::get()),
 			Error::<T>::UnstakeWindowPassed
 		);
-		let held = Self::shares_of(asset, &who);
+		let mut fund = Funds::<T>::get(asset);
+		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
 		// Shares of a voided epoch are worth nothing; the request is simply closed.
 		let shares = request.shares.min(held);
-		let mut fund = Funds::<T>::get(asset);
 		let amount = Self::pro_rata(shares, fund.staked, fund.shares).unwrap_or(0);
 
 		if !amount.is_zero() {
@@ -205,7 +210,11 @@ impl<T: Config> Pallet<T> {
 
 	/// How much of a bad debt of `amount` in `asset` the fund would pay now.
 	pub fn coverage_of(asset: T::AssetId, amount: Balance) -> Balance {
-		let fund = Funds::<T>::get(asset);
+		Self::coverage_from(&Funds::<T>::get(asset), asset, amount)
+	}
+
+	/// As [`Self::coverage_of`], for a fund already read.
+	fn coverage_from(fund: &Fund, asset: T::AssetId, amount: Balance) -> Balance {
 		amount.min(Self::cover_left_this_block(asset)).min(fund.total()).min(Self::custody(asset))
 	}
 
@@ -218,7 +227,8 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return 0;
 		}
-		let mut covered = Self::coverage_of(asset, amount);
+		let mut fund = Funds::<T>::get(asset);
+		let mut covered = Self::coverage_from(&fund, asset, amount);
 		if !covered.is_zero() {
 			let paid = T::Assets::transfer(
 				asset,
@@ -235,7 +245,6 @@ impl<T: Config> Pallet<T> {
 		}
 		let handed_on = amount.saturating_sub(covered);
 		if !covered.is_zero() {
-			let mut fund = Funds::<T>::get(asset);
 			// Stakers bear losses first.
 			let from_staked = covered.min(fund.staked);
 			fund.staked = fund.staked.saturating_sub(from_staked);

@@ -143,6 +143,19 @@ mod stakers {
 	}
 
 	#[test]
+	fn a_wiped_out_staker_who_stakes_again_holds_only_the_new_shares() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300));
+			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
+			// Alice's 300 shares are void; staking again starts epoch 1 with only the new ones.
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 40));
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 40);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.shares, fund.epoch), (40, 40, 1));
+		});
+	}
+
+	#[test]
 	fn without_stakers_all_income_goes_to_the_reserve() {
 		test(|| {
 			income(1_000);
