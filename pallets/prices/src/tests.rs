@@ -137,9 +137,12 @@ mod combining {
 
 	#[test]
 	fn replaying_the_single_feeder_fault_scenario_moves_nothing_and_trips_nothing() {
-		let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/single-feeder-fault.csv");
+		// Read at run time: a test binary reused from another checkout keeps its build-time path.
+		let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it for tests");
+		let path =
+			std::path::Path::new(&manifest_dir).join("../../scenarios/single-feeder-fault.csv");
 		let scenario =
-			liquidation_scenario::Scenario::from_file(path).expect("the scenario parses");
+			liquidation_scenario::Scenario::from_file(&path).expect("the scenario parses");
 		assert_eq!(scenario.named_feeders().len(), 5, "five operators");
 		test(|| {
 			assert_ok!(Prices::set_oracle_source(RuntimeOrigin::root(), USD, default_params()));

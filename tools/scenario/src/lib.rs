@@ -343,9 +343,11 @@ mod tests {
 
 	#[test]
 	fn the_shared_scenarios_parse() {
-		let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
+		// Read at run time: a test binary reused from another checkout keeps its build-time path.
+		let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it for tests");
+		let dir = std::path::Path::new(&manifest_dir).join("../../scenarios");
 		let mut count = 0;
-		for entry in std::fs::read_dir(dir).unwrap() {
+		for entry in std::fs::read_dir(&dir).unwrap() {
 			let path = entry.unwrap().path();
 			if path.extension().is_some_and(|ext| ext == "csv") {
 				let scenario = Scenario::from_file(&path).unwrap();
