@@ -18,9 +18,15 @@
 //! - **Time** ([`Moment`]) is milliseconds since the Unix epoch, as `pallet-timestamp` keeps it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+mod auction;
 mod insurance;
+mod margin;
 mod prices;
+pub use auction::*;
 pub use insurance::*;
+pub use margin::*;
 pub use prices::*;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -98,6 +104,12 @@ pub type Moment = u64;
 
 /// Number of decimal places of an asset: one whole unit is `10^decimals` smallest units.
 pub type Decimals = u8;
+
+/// Tells how many decimal places an asset has.
+pub trait AssetDecimals<AssetId> {
+	/// The asset's decimals, `None` if unknown.
+	fn decimals(asset: AssetId) -> Option<Decimals>;
+}
 
 /// The USD value of `amount` smallest units of an asset with `decimals` decimal places at `price`
 /// (USD per whole unit), rounded down; `None` if it does not fit in a [`UsdValue`].
