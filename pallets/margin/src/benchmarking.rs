@@ -1,0 +1,198 @@
+//! Benchmarks of the margin pallet: every call on its costliest path. Withdraw and borrow are
+//! measured against the number of positions whose health must be computed.
+
+use super::*;
+use crate::Pallet as Margin;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{EnsureOrigin, Get};
+use frame_system::RawOrigin;
+use liquidation_primitives::Balance;
+use sp_runtime::{traits::One, FixedPointNumber, FixedU128, Permill};
+
+/// What each benchmark account deposits, in whole units (each priced at 1 USD).
+const DEPOSIT: Balance = 1_000_000;
+
+/// `n` whole units of a listed asset.
+fn whole<T: Config>(asset: T::AssetId, n: Balance) -> Balance {
+	let decimals = Markets::<T>::get(asset).map_or(12, |market| market.decimals);
+	n.saturating_mul(10u128.saturating_pow(decimals.into()))
+}
+
+/// A set-up step that must work: the benchmark stops, loudly, if it does not.
+fn must<E>(
+	result: Result<E, sp_runtime::DispatchError>,
+	what: &'static str,
+) -> Result<E, BenchmarkError> {
+	result.map_err(|_| BenchmarkError::Stop(what))
+}
+
+fn bench_params() -> AssetParams {
+	AssetParams {
+		initial_collateral_weight: Permill::from_percent(80),
+		maintenance_collateral_weight: Permill::from_percent(90),
+		initial_liability_weight: FixedU128::saturating_from_rational(12, 10),
+		maintenance_liability_weight: FixedU128::saturating_from_rational(11, 10),
+		supply_cap: Balance::MAX / 4,
+		borrow_cap: Balance::MAX / 4,
+		interest: InterestCurve {
+			base_rate: FixedU128::saturating_from_rational(2, 100),
+			slope_below_kink: FixedU128::saturating_from_rational(10, 100),
+			kink: Permill::from_percent(80),
+			slope_above_kink: FixedU128::one(),
+		},
+		reserve_factor: Permill::from_percent(10),
+		min_position: 1,
+	}
+}
+
+/// `n` assets, listed, priced and with benchmark parameters.
+fn listed<T: Config>(n: u32) -> Vec<T::AssetId> {
+	let assets = T::BenchmarkHelper::assets(n);
+	for asset in &assets {
+		if !Markets::<T>::contains_key(asset) {
+			let _ = Margin::<T>::do_list_asset(*asset, 12, bench_params());
+		}
+		let _ = Margin::<T>::do_set_asset_params(*asset, bench_params());
+	}
+	assets
+}
+
+fn funded<T: Config>(assets: &[T::AssetId], name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, 0);
+	for asset in assets {
+		T::BenchmarkHelper::fund_account(*asset, &who, whole::<T>(*asset, DEPOSIT * 10));
+	}
+	who
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+/// An account with deposits in every asset but the second, which it borrows (a little) from a
+/// lender: `positions` positions whose health every withdrawal or borrow computes.
+fn indebted<T: Config>(
+	assets: &[T::AssetId],
+	positions: u32,
+) -> Result<T::AccountId, BenchmarkError> {
+	let lender = funded::<T>(assets, "lender");
+	let who = funded::<T>(assets, "borrower");
+	let borrowed = *assets.get(1).ok_or(BenchmarkError::Stop("two assets are needed"))?;
+	must(Margin::<T>::do_deposit(lender, borrowed, whole::<T>(borrowed, DEPOSIT)), "lend")?;
+	for (i, asset) in assets.iter().enumerate().take(positions as usize) {
+		if i != 1 {
+			let amount = whole::<T>(*asset, DEPOSIT);
+			must(Margin::<T>::do_deposit(who.clone(), *asset, amount), "deposit collateral")?;
+		}
+	}
+	must(Margin::<T>::do_borrow(who.clone(), borrowed, whole::<T>(borrowed, 1_000)), "borrow")?;
+	Ok(who)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn deposit() {
+		let assets = listed::<T>(1);
+		let asset = assets[0];
+		let existing = funded::<T>(&assets, "existing");
+		let amount = whole::<T>(asset, DEPOSIT);
+		let _ = Margin::<T>::do_deposit(existing, asset, amount);
+		let who = funded::<T>(&assets, "depositor");
+		// Interest is due: the deposit accrues the pool first.
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), asset, amount);
+		assert_eq!(Portfolios::<T>::get(&who).len(), 1);
+	}
+
+	#[benchmark]
+	fn withdraw(p: Linear<2, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(T::MaxPositions::get());
+		let who = indebted::<T>(&assets, p)?;
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(who.clone()),
+			assets[0],
+			Amount::Exact(whole::<T>(assets[0], DEPOSIT / 2)),
+		);
+		assert_eq!(Portfolios::<T>::get(&who).len() as u32, p);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn borrow(p: Linear<2, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(T::MaxPositions::get());
+		let who = indebted::<T>(&assets, p)?;
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), assets[1], whole::<T>(assets[1], 1));
+		assert_eq!(Portfolios::<T>::get(&who).len() as u32, p);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn repay() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(2);
+		let who = indebted::<T>(&assets, 2)?;
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		// A partial repayment keeps the borrower indexed: the costlier write.
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), assets[1], Amount::Exact(whole::<T>(assets[1], 1) / 2));
+		assert!(Borrowers::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn collect_reserve() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(2);
+		let _ = indebted::<T>(&assets, 2)?;
+		frame_system::Pallet::<T>::set_block_number(100_000u32.into());
+		let caller = funded::<T>(&assets, "caller");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), assets[1]);
+		assert!(Losses::<T>::get(assets[1]).reserve_collected > 0);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn list_asset() -> Result<(), BenchmarkError> {
+		let asset = T::BenchmarkHelper::assets(1)[0];
+		Markets::<T>::remove(asset);
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, 12, bench_params());
+		assert!(Markets::<T>::contains_key(asset));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_asset_params() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(2);
+		let _ = indebted::<T>(&assets, 2)?;
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let origin = governance::<T>()?;
+		let mut params = bench_params();
+		params.reserve_factor = Permill::from_percent(20);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, assets[1], params);
+		assert_eq!(Markets::<T>::get(assets[1]).map(|m| m.params), Some(params));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_asset_status() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(1);
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, assets[0], AssetStatus::ReduceOnly);
+		assert_eq!(Markets::<T>::get(assets[0]).map(|m| m.status), Some(AssetStatus::ReduceOnly));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Margin, crate::mock::new_test_ext(), crate::mock::Test);
+}

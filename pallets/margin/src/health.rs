@@ -1,0 +1,112 @@
+//! Health of a portfolio at current prices.
+
+use crate::{
+	pool::{mul_fixed, to_amount},
+	AccountHealth, Config, Error, Market, Markets, Pallet, PortfolioOf, Portfolios, Position,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use liquidation_primitives::{
+	value_in_usd, value_in_usd_rounded_up, HealthError, HealthReport, PriceError, PriceProvider,
+};
+use sp_runtime::{traits::CheckedAdd, DispatchError, FixedU128, Rounding};
+
+impl<T: Config> Pallet<T> {
+	/// The health of `who`'s portfolio at current prices, with interest accrued to this block.
+	pub fn health_of(who: &T::AccountId) -> Result<HealthReport, HealthError<T::AssetId>> {
+		Self::health_of_portfolio(&Portfolios::<T>::get(who))
+	}
+
+	/// The health of a portfolio. Every asset in it needs a usable price (also a deposit: a
+	/// Stale collateral price must not hide a loss).
+	pub(crate) fn health_of_portfolio(
+		portfolio: &PortfolioOf<T>,
+	) -> Result<HealthReport, HealthError<T::AssetId>> {
+		let mut report = HealthReport::default();
+		for (asset, position) in portfolio.iter() {
+			// A portfolio only ever holds listed assets (invariant 4).
+			let Some(market) = Self::market_now(*asset) else { continue };
+			let price = T::Prices::price(asset).map_err(|e| HealthError::Price(*asset, e))?.price;
+			let params = &market.params;
+			match position {
+				Position::Deposit(scaled) => {
+					let amount = to_amount(*scaled, market.pool.deposit_index, Rounding::Down)
+						.ok_or(HealthError::Overflow)?;
+					let value = value_in_usd(amount, market.decimals, price)
+						.ok_or(HealthError::Overflow)?;
+					let initial =
+						mul_fixed(value, params.initial_collateral_weight.into(), Rounding::Down);
+					let maintenance = mul_fixed(
+						value,
+						params.maintenance_collateral_weight.into(),
+						Rounding::Down,
+					);
+					report.collateral_value = add(report.collateral_value, Some(value))?;
+					report.initial_collateral = add(report.initial_collateral, initial)?;
+					report.maintenance_collateral =
+						add(report.maintenance_collateral, maintenance)?;
+				},
+				Position::Borrow(scaled) => {
+					let amount = to_amount(*scaled, market.pool.borrow_index, Rounding::Up)
+						.ok_or(HealthError::Overflow)?;
+					let value = value_in_usd_rounded_up(amount, market.decimals, price)
+						.ok_or(HealthError::Overflow)?;
+					let initial = mul_fixed(value, params.initial_liability_weight, Rounding::Up);
+					let maintenance =
+						mul_fixed(value, params.maintenance_liability_weight, Rounding::Up);
+					report.debt_value = add(report.debt_value, Some(value))?;
+					report.initial_debt = add(report.initial_debt, initial)?;
+					report.maintenance_debt = add(report.maintenance_debt, maintenance)?;
+				},
+			}
+		}
+		Ok(report)
+	}
+
+	/// `who`'s health as clients see it.
+	pub fn account_health(who: &T::AccountId) -> Result<AccountHealth, HealthError<T::AssetId>> {
+		let report = Self::health_of(who)?;
+		Ok(AccountHealth {
+			report,
+			initial_margin: report.initial_surplus(),
+			maintenance_margin: report.maintenance_surplus(),
+			maintenance_shortfall: report.maintenance_shortfall(),
+			health_factor: report.health_factor(),
+		})
+	}
+
+	/// Refuses a portfolio with debt whose initial health is below zero, or whose health cannot
+	/// be computed. A portfolio without debt is healthy at any prices and needs none.
+	pub(crate) fn ensure_initial_health(portfolio: &PortfolioOf<T>) -> Result<(), DispatchError> {
+		if !portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_))) {
+			return Ok(());
+		}
+		let report = Self::health_of_portfolio(portfolio).map_err(Self::health_error)?;
+		if report.initial_health_ok() {
+			Ok(())
+		} else {
+			Err(Error::<T>::InsufficientMargin.into())
+		}
+	}
+
+	/// The pallet error for a health that cannot be computed.
+	pub(crate) fn health_error(error: HealthError<T::AssetId>) -> DispatchError {
+		match error {
+			HealthError::Price(_, PriceError::Missing) => Error::<T>::PriceMissing,
+			HealthError::Price(_, PriceError::Stale) => Error::<T>::PriceStale,
+			HealthError::Price(_, PriceError::Halted) => Error::<T>::PriceHalted,
+			HealthError::Overflow => Error::<T>::Overflow,
+		}
+		.into()
+	}
+
+	/// A listed asset's market with interest accrued to this block, not written back.
+	pub fn market_now(asset: T::AssetId) -> Option<Market<BlockNumberFor<T>>> {
+		let mut market = Markets::<T>::get(asset)?;
+		Self::accrue_market(&mut market);
+		Some(market)
+	}
+}
+
+fn add<A>(total: FixedU128, part: Option<FixedU128>) -> Result<FixedU128, HealthError<A>> {
+	part.and_then(|part| total.checked_add(&part)).ok_or(HealthError::Overflow)
+}

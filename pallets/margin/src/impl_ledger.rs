@@ -1,0 +1,215 @@
+//! The ledger as the liquidation engine and the auctions use it.
+
+use crate::{
+	pool::to_amount, Amount, Borrowers, Config, Error, Event, Losses, Markets, Pallet, Portfolios,
+	Position,
+};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	traits::{fungibles::Mutate, tokens::Preservation},
+};
+use liquidation_primitives::{
+	AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, MarginLedger, RiskWeights,
+};
+use sp_runtime::{traits::Zero, DispatchError, Rounding};
+
+impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
+	type AssetId = T::AssetId;
+	type Balance = Balance;
+
+	fn health(who: &T::AccountId) -> Result<HealthReport, HealthError<T::AssetId>> {
+		Self::health_of(who)
+	}
+
+	fn deposit_of(who: &T::AccountId, asset: T::AssetId) -> Balance {
+		match (Self::position(who, asset), Self::market_now(asset)) {
+			(Some(Position::Deposit(units)), Some(market)) => {
+				to_amount(units, market.pool.deposit_index, Rounding::Down).unwrap_or(0)
+			},
+			_ => 0,
+		}
+	}
+
+	fn debt_of(who: &T::AccountId, asset: T::AssetId) -> Balance {
+		match (Self::position(who, asset), Self::market_now(asset)) {
+			(Some(Position::Borrow(units)), Some(market)) => {
+				to_amount(units, market.pool.borrow_index, Rounding::Up).unwrap_or(Balance::MAX)
+			},
+			_ => 0,
+		}
+	}
+
+	fn positions_of(who: &T::AccountId) -> Vec<(T::AssetId, Balance, Balance)> {
+		Self::positions(who)
+	}
+
+	fn risk_weights(asset: T::AssetId) -> Option<RiskWeights> {
+		Markets::<T>::get(asset).map(|market| market.params.risk_weights(market.decimals))
+	}
+
+	fn indebted_accounts(start_after: Option<&T::AccountId>, limit: u32) -> Vec<T::AccountId> {
+		let limit = limit as usize;
+		match start_after {
+			Some(cursor) => Borrowers::<T>::iter_from(Borrowers::<T>::hashed_key_for(cursor))
+				.map(|(who, ())| who)
+				.take(limit)
+				.collect(),
+			None => Borrowers::<T>::iter_keys().take(limit).collect(),
+		}
+	}
+
+	fn repay_debt(
+		payer: &T::AccountId,
+		who: &T::AccountId,
+		asset: T::AssetId,
+		max_amount: Balance,
+	) -> Result<Balance, DispatchError> {
+		Self::do_repay(payer, who, asset, Amount::Exact(max_amount))
+	}
+
+	fn credit_collateral(
+		payer: &T::AccountId,
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+	) -> Result<(), DispatchError> {
+		Self::deposit_from(payer, who.clone(), asset, amount, false)
+	}
+
+	fn seize_collateral(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+		to: &T::AccountId,
+	) -> Result<(), DispatchError> {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut market = Self::load_market(asset)?;
+		let mut portfolio = Portfolios::<T>::get(who);
+		let Some(Position::Deposit(units)) = Self::position_in(&portfolio, asset) else {
+			return Err(Error::<T>::NoDeposit.into());
+		};
+		let (amount, burnt) =
+			Self::withdrawal(units, market.pool.deposit_index, Amount::Exact(amount))?;
+		ensure!(amount <= Self::cash(asset), Error::<T>::InsufficientLiquidity);
+		market.pool.deposit_scaled =
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+		Self::set_position(
+			&mut portfolio,
+			asset,
+			Some(Position::Deposit(units.saturating_sub(burnt))),
+		)?;
+		T::Assets::transfer(asset, &Self::custody_account(), to, amount, Preservation::Preserve)?;
+		Markets::<T>::insert(asset, market);
+		Self::store_portfolio(who, portfolio);
+		Self::deposit_event(Event::CollateralSeized {
+			who: who.clone(),
+			asset,
+			amount,
+			to: to.clone(),
+		});
+		Ok(())
+	}
+
+	fn write_off(who: &T::AccountId, asset: T::AssetId) -> Result<Balance, DispatchError> {
+		let mut market = Self::load_market(asset)?;
+		let mut portfolio = Portfolios::<T>::get(who);
+		ensure!(
+			!portfolio.iter().any(|(_, position)| matches!(position, Position::Deposit(_))),
+			Error::<T>::NotBankrupt
+		);
+		let Some(Position::Borrow(units)) = Self::position_in(&portfolio, asset) else {
+			return Err(Error::<T>::NoDebt.into());
+		};
+		let debt =
+			to_amount(units, market.pool.borrow_index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+		market.pool.borrow_scaled =
+			market.pool.borrow_scaled.checked_sub(units).ok_or(Error::<T>::Overflow)?;
+		market.pool.bad_debt =
+			market.pool.bad_debt.checked_add(debt).ok_or(Error::<T>::Overflow)?;
+		Self::set_position(&mut portfolio, asset, None)?;
+		Markets::<T>::insert(asset, market);
+		Self::store_portfolio(who, portfolio);
+		Losses::<T>::mutate(asset, |totals| {
+			totals.written_off = totals.written_off.saturating_add(debt)
+		});
+		Self::deposit_event(Event::DebtWrittenOff { who: who.clone(), asset, amount: debt });
+		Ok(debt)
+	}
+
+	fn settle_bad_debt(
+		asset: T::AssetId,
+		payer: &T::AccountId,
+		max_amount: Balance,
+	) -> Result<Balance, DispatchError> {
+		let mut market = Self::load_market(asset)?;
+		let amount = max_amount.min(market.pool.bad_debt);
+		if amount.is_zero() {
+			return Ok(0);
+		}
+		T::Assets::transfer(
+			asset,
+			payer,
+			&Self::custody_account(),
+			amount,
+			Preservation::Expendable,
+		)?;
+		market.pool.bad_debt = market.pool.bad_debt.saturating_sub(amount);
+		Markets::<T>::insert(asset, market);
+		Losses::<T>::mutate(asset, |totals| totals.settled = totals.settled.saturating_add(amount));
+		Self::deposit_event(Event::BadDebtSettled { asset, payer: payer.clone(), amount });
+		Ok(amount)
+	}
+
+	fn bad_debt(asset: T::AssetId) -> Balance {
+		Markets::<T>::get(asset).map_or(0, |market| market.pool.bad_debt)
+	}
+}
+
+impl<T: Config> AssetDecimals<T::AssetId> for Pallet<T> {
+	fn decimals(asset: T::AssetId) -> Option<liquidation_primitives::Decimals> {
+		Markets::<T>::get(asset).map(|market| market.decimals)
+	}
+}
+
+impl<T: Config> LossSocializer<T::AssetId, Balance> for Pallet<T> {
+	fn socialize(asset: T::AssetId, amount: Balance) -> Result<Balance, DispatchError> {
+		let mut market = Self::load_market(asset)?;
+		let (socialized, before, after) =
+			market.pool.socialize(amount).ok_or(Error::<T>::Overflow)?;
+		Markets::<T>::insert(asset, market);
+		if socialized.is_zero() {
+			return Ok(0);
+		}
+		Losses::<T>::mutate(asset, |totals| {
+			totals.socialized = totals.socialized.saturating_add(socialized)
+		});
+		Self::deposit_event(Event::LossSocialized {
+			asset,
+			amount: socialized,
+			deposit_index_before: before,
+			deposit_index_after: after,
+		});
+		Ok(socialized)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Every non-zero position of `who` in smallest units: `(asset, deposit, debt)`.
+	pub fn positions(who: &T::AccountId) -> Vec<(T::AssetId, Balance, Balance)> {
+		Portfolios::<T>::get(who)
+			.iter()
+			.filter_map(|(asset, position)| {
+				let market = Self::market_now(*asset)?;
+				Some(match position {
+					Position::Deposit(units) => {
+						(*asset, to_amount(*units, market.pool.deposit_index, Rounding::Down)?, 0)
+					},
+					Position::Borrow(units) => {
+						(*asset, 0, to_amount(*units, market.pool.borrow_index, Rounding::Up)?)
+					},
+				})
+			})
+			.collect()
+	}
+}

@@ -1,0 +1,420 @@
+//! # Margin pallet
+//!
+//! Cross-margin accounts over lending pools: every account may deposit several assets as
+//! collateral and borrow several others against all of them at once.
+//!
+//! ## Overview
+//!
+//! Governance *lists* an asset with its risk parameters; the asset then has a *lending pool*.
+//! Lenders deposit into the pool and earn interest; borrowers take from it and pay interest. An
+//! account's deposits and debts across all assets form one *portfolio*, whose *health* decides
+//! what it may borrow or withdraw and when it may be liquidated. The pallet's own account
+//! ([`Config::PalletId`]) holds every deposited token, through the `fungibles` traits, so the
+//! native token and `pallet-assets` assets work alike.
+//!
+//! The liquidation engine and the auctions use the ledger through
+//! [`liquidation_primitives::MarginLedger`] (health, indebted accounts, repay, seize, write off)
+//! and [`liquidation_primitives::LossSocializer`].
+//!
+//! ## Terminology
+//!
+//! - **Index units / index**: a position is stored in index units. A deposit of `s` units is worth
+//!   `s * deposit_index` smallest units, a debt of `s` units `s * borrow_index`. Interest raises the
+//!   indices, so every position earns or pays interest without being touched.
+//! - **Utilization**: total debt over total deposits, at most 1.
+//! - **Interest curve**: the annual borrow rate as a function of utilization, with a *kink*
+//!   ([`InterestCurve`]). Interest accrues lazily: the first action on an asset in a block applies
+//!   the interest of the blocks since the last one (simple interest over that span,
+//!   `rate * blocks / BlocksPerYear`), at most once per block.
+//! - **Reserve factor**: the share of interest kept by the protocol. It accrues as a deposit of the
+//!   pool's own (the *reserve*), which anyone may send to the insurance fund with
+//!   [`Pallet::collect_reserve`].
+//! - **Collateral weight** (at most 1) and **liability weight** (at least 1): a deposit counts
+//!   as its value times its collateral weight, a debt as its value times its liability weight.
+//!   Each asset has an *initial* and a *maintenance* pair; maintenance is less demanding.
+//! - **Health**: weighted collateral minus weighted debt, in USD at the prices of
+//!   [`Config::Prices`]. *Initial health* must stay at or above zero after a borrow or a
+//!   withdrawal; below-zero *maintenance health* makes the account liquidatable. The *health
+//!   factor* is maintenance collateral over maintenance debt.
+//! - **Bankrupt**: an account with debt and no deposit left. Its debt is *written off* into the
+//!   pool's *bad debt*, which insurance settles and the rest of which is *socialised*: the deposit
+//!   index falls, so every lender loses the same fraction.
+//! - **Status**: *Active* (everything), *ReduceOnly* (withdraw and repay only), *Frozen* (repay
+//!   only). Liquidations work in every status.
+//!
+//! An account holds either a deposit or a debt in one asset: depositing into an asset it owes
+//! first repays the debt, borrowing an asset it has deposited first withdraws the deposit.
+//!
+//! Rounding always favours the pool: deposits are credited and valued rounded down, debts
+//! charged and valued rounded up, socialised losses rounded against the lenders.
+//!
+//! ## Interface
+//!
+//! Account owners (signed): [`Pallet::deposit`], [`Pallet::withdraw`], [`Pallet::borrow`],
+//! [`Pallet::repay`]. Anyone: [`Pallet::collect_reserve`].
+//! Governance ([`Config::GovernanceOrigin`]): [`Pallet::list_asset`],
+//! [`Pallet::set_asset_params`], [`Pallet::set_asset_status`].
+//! Other pallets: [`liquidation_primitives::MarginLedger`],
+//! [`liquidation_primitives::LossSocializer`].
+//! Clients: the `MarginApi` runtime API (`pallet-margin-runtime-api`).
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! 1. Per asset, the pool is solvent: custody + total debt + bad debt >= total deposits (with the
+//!    indices; the difference is rounding in the pool's favour and the custody's endowment).
+//! 2. Per asset, the pool's deposit units equal the accounts' deposit units plus the reserve's,
+//!    and its borrow units equal the accounts' borrow units.
+//! 3. The set of indebted accounts is exactly the accounts with a debt position.
+//! 4. Portfolios hold only listed assets and no empty positions; indices are positive.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+mod health;
+mod impl_ledger;
+#[cfg(test)]
+mod mock;
+pub mod pool;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need: two listed-to-be assets with prices, and funded accounts.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// `n` distinct assets that exist in the runtime's `fungibles` (not necessarily listed yet),
+	/// each with a usable price of 1 USD per whole unit; `n` is at most `MaxPositions`.
+	fn assets(n: u32) -> alloc::vec::Vec<AssetId>;
+	/// Gives `who` `amount` of `asset`.
+	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungibles, Get},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifies an asset.
+		type AssetId: Parameter + Member + MaxEncodedLen + Ord + Copy + MaybeSerializeDeserialize;
+
+		/// Every asset that may be listed (the native token and `pallet-assets` assets alike).
+		type Assets: fungibles::Mutate<Self::AccountId, AssetId = Self::AssetId, Balance = Balance>;
+
+		/// Prices for health; a Missing, Stale or Halted price refuses borrows and withdrawals of
+		/// indebted accounts.
+		type Prices: PriceProvider<Self::AssetId>;
+
+		/// Where the reserve goes when collected (the insurance fund).
+		type ReserveIncome: FundIncome<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Who lists assets and sets their parameters and status.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The custody account of every pool is derived from this id.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Blocks in a year: converts annual rates to rates per block.
+		#[pallet::constant]
+		type BlocksPerYear: Get<u32>;
+
+		/// Most assets that may be listed.
+		#[pallet::constant]
+		type MaxAssets: Get<u32>;
+
+		/// Most assets one account may hold a position in (bounds the cost of health).
+		#[pallet::constant]
+		type MaxPositions: Get<u32>;
+
+		/// Weights of the calls, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark set-up.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// The positions of an account, at most one per asset.
+	pub type PortfolioOf<T> =
+		BoundedVec<(<T as Config>::AssetId, Position), <T as Config>::MaxPositions>;
+
+	/// Listed assets: parameters, status and lending pool.
+	#[pallet::storage]
+	pub type Markets<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AssetId, Market<BlockNumberFor<T>>>;
+
+	/// Each account's positions.
+	#[pallet::storage]
+	pub type Portfolios<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, PortfolioOf<T>, ValueQuery>;
+
+	/// The accounts that owe something: what the liquidation engine scans.
+	#[pallet::storage]
+	pub type Borrowers<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+
+	/// Running totals of losses and reserve collected, per asset.
+	#[pallet::storage]
+	pub type Losses<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, LossTotals, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Listed assets: id, decimals, parameters.
+		pub assets: alloc::vec::Vec<(T::AssetId, Decimals, AssetParams)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// Checked like the governance call: a bad preset must not build a chain.
+			for (asset, decimals, params) in &self.assets {
+				if let Err(error) = Pallet::<T>::do_list_asset(*asset, *decimals, *params) {
+					panic!("invalid margin listing in genesis for {asset:?}: {error:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Governance listed an asset.
+		AssetListed { asset: T::AssetId, decimals: Decimals, params: AssetParams },
+		/// Governance changed an asset's parameters.
+		AssetParamsUpdated { asset: T::AssetId, params: AssetParams },
+		/// Governance changed an asset's status.
+		AssetStatusChanged { asset: T::AssetId, status: AssetStatus },
+		/// The custody account was given the asset's minimum balance at listing, so that it can
+		/// never be reaped and lose dust.
+		CustodyEndowed { asset: T::AssetId, amount: Balance },
+		/// `who` deposited `amount` of `asset`.
+		Deposited { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		/// `who` withdrew `amount` of `asset`.
+		Withdrawn { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		/// `who` borrowed `amount` of `asset`.
+		Borrowed { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		/// `payer` repaid `amount` of `who`'s debt in `asset`.
+		Repaid { payer: T::AccountId, who: T::AccountId, asset: T::AssetId, amount: Balance },
+		/// `amount` of the reserve in `asset` went to the insurance fund.
+		ReserveCollected { asset: T::AssetId, amount: Balance },
+		/// A liquidation took `amount` of `who`'s deposit in `asset` and paid it to `to`.
+		CollateralSeized { who: T::AccountId, asset: T::AssetId, amount: Balance, to: T::AccountId },
+		/// A bankrupt account's remaining debt was written off into the pool's bad debt.
+		DebtWrittenOff { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		/// `payer` (insurance) paid `amount` of the pool's bad debt.
+		BadDebtSettled { asset: T::AssetId, payer: T::AccountId, amount: Balance },
+		/// `amount` of bad debt was spread over the lenders: the deposit index fell.
+		LossSocialized {
+			asset: T::AssetId,
+			amount: Balance,
+			deposit_index_before: Index,
+			deposit_index_after: Index,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The asset is not listed.
+		AssetNotListed,
+		/// The asset is listed already.
+		AlreadyListed,
+		/// The asset does not exist in the runtime's asset registry.
+		UnknownAsset,
+		/// As many assets as allowed are listed.
+		TooManyAssets,
+		/// More than 18 decimals: values would not fit the fixed-point precision.
+		TooManyDecimals,
+		/// A collateral weight is zero or above one.
+		CollateralWeightOutOfRange,
+		/// A liability weight is below one or above the maximum (5).
+		LiabilityWeightOutOfRange,
+		/// A maintenance weight is not strictly less demanding than its initial weight.
+		MaintenanceNotBelowInitial,
+		/// The kink is not strictly between 0 and 100%.
+		KinkOutOfRange,
+		/// The borrow rate at full utilization would be above the maximum (1000% a year).
+		RateTooHigh,
+		/// A cap is zero, or the minimum position is above a cap.
+		InvalidCaps,
+		/// The asset's status does not allow new deposits or borrows.
+		AssetNotActive,
+		/// The asset is frozen: only repaying is allowed.
+		AssetFrozen,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The account has no deposit in this asset.
+		NoDeposit,
+		/// The account has no debt in this asset.
+		NoDebt,
+		/// The account's deposit is smaller than the amount.
+		InsufficientDeposit,
+		/// The pool does not hold enough of the asset now (it is lent out).
+		InsufficientLiquidity,
+		/// The asset's supply cap would be exceeded.
+		SupplyCapExceeded,
+		/// The asset's borrow cap would be exceeded.
+		BorrowCapExceeded,
+		/// The position left would be below the asset's minimum (withdraw or repay all instead).
+		BelowMinimumPosition,
+		/// The account holds positions in as many assets as allowed.
+		TooManyPositions,
+		/// Initial health would fall below zero.
+		InsufficientMargin,
+		/// An asset's price is missing: health cannot be computed.
+		PriceMissing,
+		/// An asset's price is stale: health cannot be computed.
+		PriceStale,
+		/// An asset's price is halted by the circuit breaker: health cannot be computed.
+		PriceHalted,
+		/// A value is out of range (an absurd amount or price).
+		Overflow,
+		/// The account still has a deposit: it is not bankrupt.
+		NotBankrupt,
+		/// There is no reserve that can be collected now.
+		NothingToCollect,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::BlocksPerYear::get() > 0, "BlocksPerYear must be positive");
+			assert!(T::MaxPositions::get() > 0, "MaxPositions must be positive");
+			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Deposits `amount` of `asset` from the caller into its margin account. If the caller
+		/// owes `asset`, the deposit repays the debt first and only the rest becomes a deposit.
+		///
+		/// Needs no price. A new or larger deposit needs the asset Active, the supply cap and the
+		/// minimum position respected.
+		#[pallet::call_index(0)]
+		pub fn deposit(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			#[pallet::compact] amount: Balance,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deposit(who, asset, amount)
+		}
+
+		/// Withdraws `amount` (or all) of the caller's deposit in `asset`.
+		///
+		/// If the caller has debt, initial health must stay at or above zero at fresh prices of
+		/// every asset in its portfolio. Not allowed while the asset is Frozen.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::withdraw(T::MaxPositions::get()))]
+		pub fn withdraw(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			amount: Amount,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let positions = Self::do_withdraw(who, asset, amount)?;
+			Ok(Some(T::WeightInfo::withdraw(positions)).into())
+		}
+
+		/// Borrows `amount` of `asset` against the caller's whole portfolio. If the caller has a
+		/// deposit in `asset`, the deposit is withdrawn first and only the rest is borrowed.
+		///
+		/// Initial health must stay at or above zero at fresh prices of every asset in the
+		/// portfolio; the asset must be Active, the pool must hold the amount, and the borrow cap
+		/// and the minimum position must be respected.
+		#[pallet::call_index(2)]
+		#[pallet::weight(<T as Config>::WeightInfo::borrow(T::MaxPositions::get()))]
+		pub fn borrow(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			#[pallet::compact] amount: Balance,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let positions = Self::do_borrow(who, asset, amount)?;
+			Ok(Some(T::WeightInfo::borrow(positions)).into())
+		}
+
+		/// Repays `amount` (or all) of the caller's debt in `asset`; an amount above the debt
+		/// repays the debt. Works in every status and needs no price.
+		#[pallet::call_index(3)]
+		pub fn repay(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_repay(&who, &who, asset, amount).map(|_| ())
+		}
+
+		/// Sends the reserve of `asset`, as far as the pool holds it now, to the insurance fund.
+		/// Anyone may call it.
+		#[pallet::call_index(4)]
+		pub fn collect_reserve(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_collect_reserve(asset)
+		}
+
+		/// Lists `asset` (with `decimals` decimal places) for deposits and borrows, with its risk
+		/// and interest parameters, status Active. Range checks as in
+		/// [`Pallet::set_asset_params`].
+		#[pallet::call_index(10)]
+		pub fn list_asset(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			decimals: Decimals,
+			params: AssetParams,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_list_asset(asset, decimals, params)
+		}
+
+		/// Sets the parameters of a listed asset. Interest so far accrues at the old curve first.
+		///
+		/// Range checks: collateral weights in (0, 1], maintenance above initial; liability
+		/// weights in [1, 5], maintenance below initial; kink strictly between 0 and 1; borrow
+		/// rate at full utilization at most 1000% a year; caps above zero and at least the
+		/// minimum position.
+		#[pallet::call_index(11)]
+		pub fn set_asset_params(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: AssetParams,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_asset_params(asset, params)
+		}
+
+		/// Sets what users may do with a listed asset.
+		#[pallet::call_index(12)]
+		pub fn set_asset_status(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			status: AssetStatus,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_asset_status(asset, status)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+//! A test runtime: balances and assets behind one `fungibles` adapter, prices set by the test,
+//! and the margin pallet.
+
+use crate::{self as pallet_margin, AssetParams, InterestCurve};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		fungible::UnionOf,
+		fungibles::{Inspect, Mutate},
+		tokens::Preservation,
+		AsEnsureOriginWithArg, ConstU128, ConstU32,
+	},
+	PalletId,
+};
+use frame_system::{EnsureRoot, EnsureSigned};
+use liquidation_primitives::{
+	AssetId, Balance, FundIncome, NativeOrLocal, Price, PriceError, PriceInfo, PriceProvider,
+};
+use sp_runtime::{
+	traits::{One, Zero},
+	BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill,
+};
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Assets: pallet_assets,
+		Margin: pallet_margin,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<5>;
+	type AccountStore = System;
+}
+
+// Written out rather than derived: the derived preset names `BenchmarkHelper` under this crate's
+// `runtime-benchmarks` feature, which pallet-assets does not get here (see runtime/Cargo.toml).
+impl pallet_assets::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type RemoveItemsLimit = ConstU32<100>;
+	type AssetId = u32;
+	type AssetIdParameter = u32;
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type AssetDeposit = ConstU128<1>;
+	type AssetAccountDeposit = ConstU128<1>;
+	type MetadataDepositBase = ConstU128<1>;
+	type MetadataDepositPerByte = ConstU128<1>;
+	type ApprovalDeposit = ConstU128<1>;
+	type StringLimit = ConstU32<50>;
+	type Freezer = ();
+	type Holder = ();
+	type Extra = ();
+	type CallbackHandle = ();
+	type WeightInfo = ();
+}
+
+/// The native token and `pallet-assets` as one `fungibles`.
+pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
+
+thread_local! {
+	static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> = RefCell::new(BTreeMap::new());
+}
+
+/// Prices the test sets: [`set_price`], [`set_price_error`].
+pub struct TestPrices;
+impl PriceProvider<AssetId> for TestPrices {
+	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
+		let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
+		let price = price.unwrap_or(Err(PriceError::Missing))?;
+		Ok(PriceInfo { price, mark: price, volatility: FixedU128::zero(), updated_at: 0 })
+	}
+}
+
+pub fn set_price(asset: AssetId, price: Price) {
+	PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
+}
+
+pub fn set_price_error(asset: AssetId, error: PriceError) {
+	PRICES.with(|prices| prices.borrow_mut().insert(asset, Err(error)));
+}
+
+/// Collected reserve goes to [`INSURANCE`], as the insurance fund would take it.
+pub struct ToInsurance;
+impl FundIncome<AccountId, AssetId, Balance> for ToInsurance {
+	fn deposit_income(asset: AssetId, payer: &AccountId, amount: Balance) -> DispatchResult {
+		AllAssets::transfer(asset, payer, &INSURANCE, amount, Preservation::Preserve).map(|_| ())
+	}
+}
+
+parameter_types! {
+	pub const MarginPalletId: PalletId = PalletId(*b"lq/margn");
+}
+
+/// Blocks per year in the tests: small, so interest shows in a few blocks and hand figures stay
+/// short.
+pub const BLOCKS_PER_YEAR: u32 = 1_000;
+
+impl pallet_margin::Config for Test {
+	type AssetId = AssetId;
+	type Assets = AllAssets;
+	type Prices = TestPrices;
+	type ReserveIncome = ToInsurance;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type PalletId = MarginPalletId;
+	type BlocksPerYear = ConstU32<BLOCKS_PER_YEAR>;
+	type MaxAssets = ConstU32<4>;
+	type MaxPositions = ConstU32<4>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
+	fn assets(n: u32) -> Vec<AssetId> {
+		let assets: Vec<AssetId> = [USD, BTC, ETH, NATIVE].into_iter().take(n as usize).collect();
+		for asset in &assets {
+			set_price(*asset, Price::one());
+		}
+		assets
+	}
+	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+		let _ = AllAssets::mint_into(asset, who, amount);
+	}
+}
+
+/// A stable asset, 6 decimals.
+pub const USD: AssetId = AssetId::Asset(1);
+/// 8 decimals.
+pub const BTC: AssetId = AssetId::Asset(2);
+/// 18 decimals.
+pub const ETH: AssetId = AssetId::Asset(3);
+/// Exists but is not listed at genesis.
+pub const DOT: AssetId = AssetId::Asset(4);
+/// The native token, 12 decimals, existential deposit 5.
+pub const NATIVE: AssetId = AssetId::Native;
+
+pub const ALICE: AccountId = 1;
+pub const BOB: AccountId = 2;
+pub const CHARLIE: AccountId = 3;
+pub const DAVE: AccountId = 4;
+/// Receives collected reserve.
+pub const INSURANCE: AccountId = 99;
+/// A liquidator or an auction.
+pub const KEEPER: AccountId = 50;
+
+/// Every account starts with this much of every asset.
+pub const ENDOWMENT: Balance = 1_000_000_000_000_000_000_000;
+
+/// Borrow rate 2% at zero utilization, 12% at the kink (80%), 112% at full utilization.
+pub fn curve() -> InterestCurve {
+	InterestCurve {
+		base_rate: FixedU128::saturating_from_rational(2, 100),
+		slope_below_kink: FixedU128::saturating_from_rational(10, 100),
+		kink: Permill::from_percent(80),
+		slope_above_kink: FixedU128::one(),
+	}
+}
+
+/// Parameters with the given collateral weights (initial, maintenance, in percent) and liability
+/// weights (initial, maintenance, in hundredths); reserve factor 10%, minimum position 10.
+pub fn params(cw: (u32, u32), lw: (u32, u32)) -> AssetParams {
+	AssetParams {
+		initial_collateral_weight: Permill::from_percent(cw.0),
+		maintenance_collateral_weight: Permill::from_percent(cw.1),
+		initial_liability_weight: FixedU128::saturating_from_rational(lw.0, 100),
+		maintenance_liability_weight: FixedU128::saturating_from_rational(lw.1, 100),
+		supply_cap: Balance::MAX / 4,
+		borrow_cap: Balance::MAX / 4,
+		interest: curve(),
+		reserve_factor: Permill::from_percent(10),
+		min_position: 10,
+	}
+}
+
+pub fn usd_params() -> AssetParams {
+	params((90, 95), (110, 105))
+}
+pub fn btc_params() -> AssetParams {
+	params((80, 90), (125, 110))
+}
+pub fn eth_params() -> AssetParams {
+	params((75, 85), (130, 115))
+}
+pub fn native_params() -> AssetParams {
+	params((50, 60), (150, 130))
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let accounts = [ALICE, BOB, CHARLIE, DAVE, KEEPER, INSURANCE];
+	let assets = [1u32, 2, 3, 4];
+	let storage = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig {
+			balances: accounts.iter().map(|who| (*who, ENDOWMENT)).collect(),
+			..Default::default()
+		},
+		assets: pallet_assets::GenesisConfig {
+			assets: assets.iter().map(|id| (*id, ALICE, true, 1)).collect(),
+			metadata: vec![],
+			accounts: accounts
+				.iter()
+				.flat_map(|who| assets.iter().map(move |id| (*id, *who, ENDOWMENT)))
+				.collect(),
+			next_asset_id: None,
+		},
+		margin: pallet_margin::GenesisConfig {
+			assets: vec![
+				(USD, 6, usd_params()),
+				(BTC, 8, btc_params()),
+				(ETH, 18, eth_params()),
+				(NATIVE, 12, native_params()),
+			],
+		},
+		..Default::default()
+	}
+	.build_storage()
+	.expect("the genesis config builds");
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		PRICES.with(|prices| prices.borrow_mut().clear());
+		set_price(USD, Price::one());
+		set_price(BTC, Price::from_u32(60_000));
+		set_price(ETH, Price::from_u32(3_000));
+		set_price(NATIVE, Price::from_u32(5));
+		set_price(DOT, Price::from_u32(7));
+	});
+	ext
+}
+
+/// Runs `test` on the test genesis, then checks the pallet's invariants.
+pub fn test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Margin::do_try_state().expect("invariants hold");
+	});
+}
+
+pub fn run_to_block(number: u64) {
+	System::set_block_number(number);
+}
+
+pub fn balance(asset: AssetId, who: AccountId) -> Balance {
+	AllAssets::balance(asset, &who)
+}
+
+/// `n` whole units of an asset with `decimals` decimals.
+pub fn units(n: u128, decimals: u32) -> Balance {
+	n * 10u128.pow(decimals)
+}
