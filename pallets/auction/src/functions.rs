@@ -1,0 +1,344 @@
+//! The calls' inner functions and the auctions' bookkeeping.
+
+use crate::{
+	pricing::{collateral_for, floor_of, oracle_price, payment_for},
+	Auction, AuctionId, AuctionParams, AuctionPrice, AuctionReport, Auctions, Config, Error, Event,
+	LotTotals, NextAuctionId, Pallet, Params, PriceCurve,
+};
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchResult, Get},
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::Preservation,
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use liquidation_primitives::{
+	AssetDecimals, AuctionHandler, Balance, Decimals, PriceError, PriceProvider,
+};
+use sp_runtime::{
+	traits::{AccountIdConversion, CheckedMul, One, Saturating, UniqueSaturatedInto, Zero},
+	DispatchError, FixedPointNumber, FixedU128, Permill,
+};
+
+/// The pallet's view of one auction at the current block.
+pub(crate) struct Quote {
+	/// The curve's price now.
+	pub price: AuctionPrice,
+	/// The oracle's price now.
+	pub oracle: AuctionPrice,
+	/// Too old, or under the floor.
+	pub needs_restart: bool,
+}
+
+type AuctionOf<T> =
+	Auction<<T as frame_system::Config>::AccountId, <T as Config>::AssetId, BlockNumberFor<T>>;
+
+impl<T: Config> Pallet<T> {
+	/// The account that holds every lot.
+	pub fn custody_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	fn price_error(error: PriceError) -> DispatchError {
+		match error {
+			PriceError::Missing => Error::<T>::PriceMissing,
+			PriceError::Stale => Error::<T>::PriceStale,
+			PriceError::Halted => Error::<T>::PriceHalted,
+		}
+		.into()
+	}
+
+	/// The oracle's price of `collateral` in `debt_asset`; an error on an unusable price.
+	pub(crate) fn oracle_price_of(
+		collateral: T::AssetId,
+		debt_asset: T::AssetId,
+	) -> Result<AuctionPrice, DispatchError> {
+		let collateral_usd = T::Prices::price(&collateral).map_err(Self::price_error)?.price;
+		let debt_usd = T::Prices::price(&debt_asset).map_err(Self::price_error)?.price;
+		oracle_price(collateral_usd, debt_usd).ok_or_else(|| Error::<T>::Overflow.into())
+	}
+
+	fn decimals(asset: T::AssetId) -> Result<Decimals, DispatchError> {
+		T::Decimals::decimals(asset).ok_or_else(|| Error::<T>::UnknownDecimals.into())
+	}
+
+	fn elapsed(auction: &AuctionOf<T>) -> u32 {
+		let now = frame_system::Pallet::<T>::block_number();
+		now.saturating_sub(auction.started_at).unique_saturated_into()
+	}
+
+	/// The auction's price and whether it is due for a restart, at current oracle prices.
+	pub(crate) fn quote(
+		auction: &AuctionOf<T>,
+		params: &AuctionParams,
+	) -> Result<Quote, DispatchError> {
+		let oracle = Self::oracle_price_of(auction.collateral, auction.debt_asset)?;
+		let elapsed = Self::elapsed(auction);
+		let price = params.curve.price_at(auction.start_price, elapsed);
+		let needs_restart = elapsed > params.max_duration || price < floor_of(oracle, params.floor);
+		Ok(Quote { price, oracle, needs_restart })
+	}
+
+	/// The curve's price of auction `id` now, without the oracle (for display).
+	pub fn current_price(id: AuctionId) -> Option<AuctionPrice> {
+		let auction = Auctions::<T>::get(id)?;
+		let params = Params::<T>::get(auction.collateral)?;
+		Some(params.curve.price_at(auction.start_price, Self::elapsed(&auction)))
+	}
+
+	/// Every running auction with its price now.
+	pub fn auction_reports(
+	) -> alloc::vec::Vec<AuctionReport<T::AccountId, T::AssetId, BlockNumberFor<T>>> {
+		Auctions::<T>::iter().filter_map(|(id, auction)| Self::report_of(id, auction)).collect()
+	}
+
+	/// One running auction with its price now.
+	pub fn auction_report(
+		id: AuctionId,
+	) -> Option<AuctionReport<T::AccountId, T::AssetId, BlockNumberFor<T>>> {
+		Self::report_of(id, Auctions::<T>::get(id)?)
+	}
+
+	fn report_of(
+		id: AuctionId,
+		auction: AuctionOf<T>,
+	) -> Option<AuctionReport<T::AccountId, T::AssetId, BlockNumberFor<T>>> {
+		let params = Params::<T>::get(auction.collateral)?;
+		let price = params.curve.price_at(auction.start_price, Self::elapsed(&auction));
+		let quote = Self::quote(&auction, &params).ok();
+		Some(AuctionReport {
+			id,
+			price,
+			oracle_price: quote.as_ref().map(|q| q.oracle),
+			needs_restart: quote.is_some_and(|q| q.needs_restart),
+			auction,
+		})
+	}
+
+	/// Starts an auction (see `CollateralAuction::start`).
+	pub(crate) fn do_start(
+		owner: &T::AccountId,
+		collateral: T::AssetId,
+		lot: Balance,
+		debt_asset: T::AssetId,
+		target: Balance,
+	) -> Result<AuctionId, DispatchError> {
+		ensure!(!lot.is_zero() && !target.is_zero(), Error::<T>::ZeroAmount);
+		let params = Params::<T>::get(collateral).ok_or(Error::<T>::NotConfigured)?;
+		ensure!(Auctions::<T>::count() < T::MaxAuctions::get(), Error::<T>::TooManyAuctions);
+		Self::decimals(collateral)?;
+		Self::decimals(debt_asset)?;
+		let custody = Self::custody_account();
+		let held = T::Assets::balance(collateral, &custody);
+		let lots = LotTotals::<T>::get(collateral).checked_add(lot).ok_or(Error::<T>::Overflow)?;
+		ensure!(held >= lots, Error::<T>::LotNotInCustody);
+		// The custody keeps the minimum balance beyond its lots (outgoing transfers preserve it),
+		// so it is never reaped and never loses dust that lots account for.
+		let minimum = T::Assets::minimum_balance(collateral);
+		let spare = held.saturating_sub(lots);
+		if spare < minimum {
+			let endowment = minimum.saturating_sub(spare);
+			T::Assets::mint_into(collateral, &custody, endowment)?;
+			Self::deposit_event(Event::CustodyEndowed { asset: collateral, amount: endowment });
+		}
+		let oracle = Self::oracle_price_of(collateral, debt_asset)?;
+		let start_price = oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		let id = NextAuctionId::<T>::get();
+		NextAuctionId::<T>::put(id.wrapping_add(1));
+		let auction = Auction {
+			owner: owner.clone(),
+			collateral,
+			lot,
+			debt_asset,
+			target,
+			start_price,
+			started_at: frame_system::Pallet::<T>::block_number(),
+			restarts: 0,
+		};
+		Auctions::<T>::insert(id, auction);
+		LotTotals::<T>::insert(collateral, lots);
+		Self::deposit_event(Event::Started {
+			id,
+			owner: owner.clone(),
+			collateral,
+			lot,
+			debt_asset,
+			target,
+			start_price,
+		});
+		Ok(id)
+	}
+
+	/// Returns whether the auction ended.
+	pub(crate) fn do_take(
+		buyer: T::AccountId,
+		id: AuctionId,
+		max_collateral: Balance,
+		max_price: AuctionPrice,
+	) -> Result<bool, DispatchError> {
+		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
+		let params = Params::<T>::get(auction.collateral).ok_or(Error::<T>::NotConfigured)?;
+		let quote = Self::quote(&auction, &params)?;
+		ensure!(!quote.needs_restart, Error::<T>::NeedsRestart);
+		let price = quote.price;
+		ensure!(price <= max_price, Error::<T>::PriceAboveLimit);
+		let collateral_decimals = Self::decimals(auction.collateral)?;
+		let debt_decimals = Self::decimals(auction.debt_asset)?;
+
+		let mut bought = max_collateral.min(auction.lot);
+		let mut paid = payment_for(bought, price, collateral_decimals, debt_decimals)
+			.ok_or(Error::<T>::Overflow)?;
+		if paid > auction.target {
+			// Buy only what raises the target: the buyer pays the target and gets what it buys
+			// (at least one smallest unit, so that a target left below the price of one unit can
+			// still be met and the auction end).
+			paid = auction.target;
+			bought = collateral_for(paid, price, collateral_decimals, debt_decimals)
+				.ok_or(Error::<T>::Overflow)?
+				.max(1)
+				.min(auction.lot);
+		}
+		ensure!(!bought.is_zero() && !paid.is_zero(), Error::<T>::ZeroAmount);
+		let lot_left = auction.lot.saturating_sub(bought);
+		let target_left = auction.target.saturating_sub(paid);
+		ensure!(
+			target_left.is_zero() || lot_left.is_zero() || lot_left >= params.min_lot,
+			Error::<T>::WouldLeaveDust
+		);
+
+		let custody = Self::custody_account();
+		T::Assets::transfer(auction.debt_asset, &buyer, &custody, paid, Preservation::Expendable)?;
+		T::Assets::transfer(auction.collateral, &custody, &buyer, bought, Preservation::Preserve)?;
+		T::Handler::on_proceeds(&auction.owner, auction.debt_asset, paid, &custody)?;
+		Self::deposit_event(Event::Taken { id, buyer, bought, paid, price, lot_left, target_left });
+
+		let ended = target_left.is_zero() || lot_left.is_zero();
+		let released = if ended { auction.lot } else { bought };
+		LotTotals::<T>::mutate(auction.collateral, |total| *total = total.saturating_sub(released));
+		if target_left.is_zero() {
+			if !lot_left.is_zero() {
+				T::Handler::on_remainder(&auction.owner, auction.collateral, lot_left, &custody)?;
+			}
+			Auctions::<T>::remove(id);
+			Self::deposit_event(Event::Ended { id, returned: lot_left, shortfall: 0 });
+		} else if lot_left.is_zero() {
+			T::Handler::on_shortfall(&auction.owner, auction.debt_asset, target_left);
+			Auctions::<T>::remove(id);
+			Self::deposit_event(Event::Ended { id, returned: 0, shortfall: target_left });
+		} else {
+			auction.lot = lot_left;
+			auction.target = target_left;
+			Auctions::<T>::insert(id, auction);
+		}
+		Ok(ended)
+	}
+
+	pub(crate) fn do_redo(caller: T::AccountId, id: AuctionId) -> DispatchResult {
+		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
+		let params = Params::<T>::get(auction.collateral).ok_or(Error::<T>::NotConfigured)?;
+		let quote = Self::quote(&auction, &params)?;
+		ensure!(quote.needs_restart, Error::<T>::RestartNotDue);
+		let mut incentive = params.restart_incentive.mul_floor(auction.lot);
+		if incentive >= auction.lot {
+			incentive = 0;
+		}
+		let start_price =
+			quote.oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		if !incentive.is_zero() {
+			T::Assets::transfer(
+				auction.collateral,
+				&Self::custody_account(),
+				&caller,
+				incentive,
+				Preservation::Preserve,
+			)?;
+			LotTotals::<T>::mutate(auction.collateral, |total| {
+				*total = total.saturating_sub(incentive)
+			});
+		}
+		auction.lot = auction.lot.saturating_sub(incentive);
+		auction.start_price = start_price;
+		auction.started_at = frame_system::Pallet::<T>::block_number();
+		auction.restarts = auction.restarts.saturating_add(1);
+		Auctions::<T>::insert(id, auction);
+		Self::deposit_event(Event::Restarted { id, caller, start_price, incentive });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_auction_params(
+		asset: T::AssetId,
+		params: AuctionParams,
+	) -> DispatchResult {
+		Self::ensure_valid(&params)?;
+		Params::<T>::insert(asset, params);
+		Self::deposit_event(Event::ParamsSet { asset, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_auction_params(asset: T::AssetId) -> DispatchResult {
+		ensure!(Params::<T>::contains_key(asset), Error::<T>::NotConfigured);
+		ensure!(LotTotals::<T>::get(asset).is_zero(), Error::<T>::AuctionsRunning);
+		Params::<T>::remove(asset);
+		Self::deposit_event(Event::ParamsRemoved { asset });
+		Ok(())
+	}
+
+	/// The range checks of auction parameters.
+	pub fn ensure_valid(params: &AuctionParams) -> DispatchResult {
+		let premium = params.start_premium;
+		ensure!(
+			premium >= FixedU128::one() && premium <= FixedU128::saturating_from_integer(2),
+			Error::<T>::PremiumOutOfRange
+		);
+		let max = T::MaxDuration::get();
+		let in_range = |blocks: u32| blocks >= 1 && blocks <= max;
+		match params.curve {
+			PriceCurve::Linear { duration } => {
+				ensure!(in_range(duration), Error::<T>::DurationOutOfRange)
+			},
+			PriceCurve::StepExponential { step, cut } => {
+				ensure!(in_range(step), Error::<T>::DurationOutOfRange);
+				ensure!(
+					!cut.is_zero() && cut <= Permill::from_percent(50),
+					Error::<T>::CutOutOfRange
+				);
+			},
+		}
+		ensure!(in_range(params.max_duration), Error::<T>::DurationOutOfRange);
+		ensure!(
+			!params.floor.is_zero() && params.floor < Permill::one(),
+			Error::<T>::FloorOutOfRange
+		);
+		ensure!(params.restart_incentive <= Permill::from_percent(1), Error::<T>::IncentiveTooHigh);
+		Ok(())
+	}
+
+	/// Checks the invariants listed in the crate docs.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		let mut lots: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
+		for (_, auction) in Auctions::<T>::iter() {
+			ensure!(
+				!auction.lot.is_zero() && !auction.target.is_zero(),
+				"an empty auction runs (2)"
+			);
+			let total = lots.entry(auction.collateral).or_default();
+			*total = total.checked_add(auction.lot).ok_or("lots overflow")?;
+		}
+		ensure!(Auctions::<T>::count() <= T::MaxAuctions::get(), "too many auctions (3)");
+		for (asset, total) in LotTotals::<T>::iter() {
+			ensure!(lots.get(&asset).copied().unwrap_or(0) == total, "lot totals out of step (1)");
+			ensure!(
+				T::Assets::balance(asset, &Self::custody_account()) >= total,
+				"custody holds less than the lots (1)"
+			);
+		}
+		for (asset, total) in lots {
+			ensure!(LotTotals::<T>::get(asset) == total, "lot totals out of step (1)");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,25 @@
+//! Auctions as the liquidation engine starts them.
+
+use crate::{AuctionId, Config, Pallet};
+use liquidation_primitives::{Balance, CollateralAuction};
+use sp_runtime::DispatchError;
+
+impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
+	type AssetId = T::AssetId;
+	type Balance = Balance;
+	type AuctionId = AuctionId;
+
+	fn custody_account() -> T::AccountId {
+		Pallet::<T>::custody_account()
+	}
+
+	fn start(
+		owner: &T::AccountId,
+		collateral: T::AssetId,
+		lot: Balance,
+		debt_asset: T::AssetId,
+		target: Balance,
+	) -> Result<AuctionId, DispatchError> {
+		Self::do_start(owner, collateral, lot, debt_asset, target)
+	}
+}

@@ -1,0 +1,333 @@
+//! # Auction pallet
+//!
+//! Dutch (descending-price) auctions of collateral that no liquidator took.
+//!
+//! ## Overview
+//!
+//! English auctions ran for hours and were won with zero bids on Black Thursday. A Dutch auction
+//! settles at the first price someone accepts, lets anyone buy any part of a lot, and never sells
+//! under a floor set against the oracle.
+//!
+//! The liquidation engine starts an auction through [`liquidation_primitives::CollateralAuction`]:
+//! it moves a *lot* of collateral into the pallet's custody account and names a *target*: what the
+//! sale should raise in a *debt asset* on behalf of the lot's *owner*. The price starts at the
+//! oracle's price times a premium and falls block by block along a curve. Anyone may
+//! [`Pallet::take`] part or all of the lot at the current price. Proceeds go straight to the
+//! [`Config::Handler`] (which repays the owner's debt and pays the penalty); once the target is
+//! met the rest of the lot goes back to the owner through the handler; when the lot is gone with
+//! target unmet the shortfall is reported to the handler as bad debt.
+//!
+//! ## Terminology
+//!
+//! - **Price**: whole units of the debt asset per whole unit of collateral. The *oracle price*
+//!   is the collateral's USD price over the debt asset's, from [`Config::Prices`].
+//! - **Curve**: *linear* (to zero over a duration) or *stepped exponential* (a cut every few
+//!   blocks), see [`PriceCurve`].
+//! - **Floor**: a share of the oracle price. Nothing sells below it.
+//! - **Restart** (`redo`): an auction older than its maximum duration or priced under its floor
+//!   starts again at the oracle price times the premium; whoever restarts a due auction earns a
+//!   small share of the lot. Restarting an auction that is not due is refused.
+//! - **Minimum lot**: a partial take may not leave less collateral than this.
+//!
+//! Rounding favours the owner: a buyer pays rounded up and receives collateral rounded down.
+//!
+//! ## Interface
+//!
+//! Anyone (signed): [`Pallet::take`], [`Pallet::redo`].
+//! Governance ([`Config::GovernanceOrigin`]): [`Pallet::set_auction_params`],
+//! [`Pallet::remove_auction_params`].
+//! The liquidation engine: [`liquidation_primitives::CollateralAuction`].
+//! Clients: the `AuctionApi` runtime API (`pallet-auction-runtime-api`).
+//!
+//! The pallet has no hooks: restarts are made by whoever calls `redo` for the incentive, so no
+//! block carries unbounded auction work.
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! 1. Per collateral asset, the lots of running auctions add up to [`LotTotals`], and the custody
+//!    account holds at least that.
+//! 2. Every running auction has a lot and a target above zero.
+//! 3. No more than [`Config::MaxAuctions`] auctions run.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+mod impl_auction;
+#[cfg(test)]
+mod mock;
+pub mod pricing;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// A collateral and a debt asset that exist, each with a usable price of 1 USD per whole unit,
+	/// both with the decimals that [`Config::Decimals`] reports.
+	fn assets() -> (AssetId, AssetId);
+	/// Gives `who` `amount` of `asset`.
+	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
+	/// An owner whose debt in `debt_asset` the handler can repay (`amount` of it), as a
+	/// liquidation would leave one.
+	fn indebted_owner(debt_asset: AssetId, amount: liquidation_primitives::Balance) -> AccountId;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungibles, Get},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use liquidation_primitives::{AssetDecimals, AuctionHandler, Balance, PriceProvider};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifies an asset.
+		type AssetId: Parameter + Member + MaxEncodedLen + Ord + Copy + MaybeSerializeDeserialize;
+
+		/// Every asset that may be sold or paid (the native token and `pallet-assets` alike).
+		type Assets: fungibles::Mutate<Self::AccountId, AssetId = Self::AssetId, Balance = Balance>;
+
+		/// Oracle prices: the start price and the floor. No take or restart on a Missing, Stale
+		/// or Halted price.
+		type Prices: PriceProvider<Self::AssetId>;
+
+		/// Decimal places of assets, to convert prices per whole unit into amounts.
+		type Decimals: AssetDecimals<Self::AssetId>;
+
+		/// Receives proceeds, remainders and shortfalls (the liquidation engine).
+		type Handler: AuctionHandler<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Who sets auction parameters.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The custody account of every lot is derived from this id.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Most auctions running at once.
+		#[pallet::constant]
+		type MaxAuctions: Get<u32>;
+
+		/// Longest curve duration or maximum auction age governance may set, in blocks.
+		#[pallet::constant]
+		type MaxDuration: Get<u32>;
+
+		/// Weights of the calls, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark set-up.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// Auction parameters per collateral asset; an asset without them cannot be auctioned.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, AuctionParams>;
+
+	/// Running auctions.
+	#[pallet::storage]
+	pub type Auctions<T: Config> = CountedStorageMap<
+		_,
+		Twox64Concat,
+		AuctionId,
+		Auction<T::AccountId, T::AssetId, BlockNumberFor<T>>,
+	>;
+
+	/// The id the next auction gets.
+	#[pallet::storage]
+	pub type NextAuctionId<T: Config> = StorageValue<_, AuctionId, ValueQuery>;
+
+	/// Collateral held for running auctions, per asset.
+	#[pallet::storage]
+	pub type LotTotals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, Balance, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Auction parameters per collateral asset.
+		pub params: alloc::vec::Vec<(T::AssetId, AuctionParams)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// Checked like the governance call: a bad preset must not build a chain.
+			for (asset, params) in &self.params {
+				if let Err(error) = Pallet::<T>::do_set_auction_params(*asset, *params) {
+					panic!("invalid auction parameters in genesis for {asset:?}: {error:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An auction started.
+		Started {
+			id: AuctionId,
+			owner: T::AccountId,
+			collateral: T::AssetId,
+			lot: Balance,
+			debt_asset: T::AssetId,
+			target: Balance,
+			start_price: AuctionPrice,
+		},
+		/// `buyer` bought `bought` collateral for `paid` of the debt asset at `price`.
+		Taken {
+			id: AuctionId,
+			buyer: T::AccountId,
+			bought: Balance,
+			paid: Balance,
+			price: AuctionPrice,
+			lot_left: Balance,
+			target_left: Balance,
+		},
+		/// A due auction started again at `start_price`; `caller` earned `incentive` collateral.
+		Restarted {
+			id: AuctionId,
+			caller: T::AccountId,
+			start_price: AuctionPrice,
+			incentive: Balance,
+		},
+		/// An auction ended: `returned` collateral went back to the owner, `shortfall` of the
+		/// target was never raised (bad debt, reported to the handler).
+		Ended { id: AuctionId, returned: Balance, shortfall: Balance },
+		/// The custody account was given the asset's minimum balance, so that it is never reaped.
+		CustodyEndowed { asset: T::AssetId, amount: Balance },
+		/// Governance set an asset's auction parameters.
+		ParamsSet { asset: T::AssetId, params: AuctionParams },
+		/// Governance removed an asset's auction parameters: no new auctions of it.
+		ParamsRemoved { asset: T::AssetId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No auction with this id is running.
+		UnknownAuction,
+		/// The collateral asset has no auction parameters.
+		NotConfigured,
+		/// As many auctions as allowed are running.
+		TooManyAuctions,
+		/// The lot or target is zero, or a take would buy or pay nothing.
+		ZeroAmount,
+		/// The custody account does not hold the lot.
+		LotNotInCustody,
+		/// The current price is above the buyer's limit.
+		PriceAboveLimit,
+		/// The auction is too old or under its floor: it must be restarted before anything sells.
+		NeedsRestart,
+		/// The auction is neither too old nor under its floor: a restart is not due.
+		RestartNotDue,
+		/// The take would leave a lot below the minimum: take all of it, or less.
+		WouldLeaveDust,
+		/// A price is missing.
+		PriceMissing,
+		/// A price is stale.
+		PriceStale,
+		/// A price is halted by the circuit breaker.
+		PriceHalted,
+		/// An asset's decimals are unknown.
+		UnknownDecimals,
+		/// The start premium is below 1 or above 2.
+		PremiumOutOfRange,
+		/// A duration or step is zero or above the maximum.
+		DurationOutOfRange,
+		/// A step cut is zero or above 50%.
+		CutOutOfRange,
+		/// The floor is not strictly between 0 and 100%.
+		FloorOutOfRange,
+		/// The restart incentive is above 1%.
+		IncentiveTooHigh,
+		/// Auctions of the asset are running.
+		AuctionsRunning,
+		/// A value is out of range.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxAuctions::get() > 0, "MaxAuctions must be positive");
+			assert!(T::MaxDuration::get() > 0, "MaxDuration must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Buys up to `max_collateral` of auction `id`'s lot at the current price, paying in the
+		/// debt asset, if the price is at most `max_price` (whole debt units per whole
+		/// collateral unit). Buys less when less raises the target.
+		///
+		/// Refused on an unusable oracle price, or when the auction is due for a restart (too old
+		/// or under its floor), or when it would leave a lot below the minimum.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::take_and_end())]
+		pub fn take(
+			origin: OriginFor<T>,
+			id: AuctionId,
+			#[pallet::compact] max_collateral: Balance,
+			max_price: AuctionPrice,
+		) -> DispatchResultWithPostInfo {
+			let buyer = ensure_signed(origin)?;
+			let ended = Self::do_take(buyer, id, max_collateral, max_price)?;
+			let weight = if ended { T::WeightInfo::take_and_end() } else { T::WeightInfo::take() };
+			Ok(Some(weight).into())
+		}
+
+		/// Restarts auction `id` at the oracle price times the premium, if it is too old or its
+		/// price fell under the floor; the caller earns the restart incentive.
+		#[pallet::call_index(1)]
+		pub fn redo(origin: OriginFor<T>, id: AuctionId) -> DispatchResult {
+			let caller = ensure_signed(origin)?;
+			Self::do_redo(caller, id)
+		}
+
+		/// Sets the auction parameters of a collateral asset (governance). Running auctions
+		/// follow the new curve from now on.
+		///
+		/// Range checks: premium in [1, 2]; durations, steps and maximum age in
+		/// [1, `MaxDuration`]; a step cut in (0, 50%]; floor strictly between 0 and 100%;
+		/// restart incentive at most 1%.
+		#[pallet::call_index(10)]
+		pub fn set_auction_params(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: AuctionParams,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_auction_params(asset, params)
+		}
+
+		/// Removes an asset's auction parameters (governance): no auction of it may start.
+		/// Refused while auctions of it run, since they are priced by these parameters.
+		#[pallet::call_index(11)]
+		pub fn remove_auction_params(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_remove_auction_params(asset)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+//! Stored and reported types of the auction pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use liquidation_primitives::Balance;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_runtime::{FixedU128, Permill, RuntimeDebug};
+
+/// Identifies an auction.
+pub type AuctionId = u32;
+
+/// An auction price: whole units of the debt asset per whole unit of collateral.
+pub type AuctionPrice = FixedU128;
+
+/// How the price falls from its start.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub enum PriceCurve {
+	/// Falls in a straight line from the start price to zero over `duration` blocks:
+	/// `price(n) = start * (duration - n) / duration`.
+	#[codec(index = 0)]
+	Linear {
+		/// Blocks from the start price to zero.
+		duration: u32,
+	},
+	/// Falls by `cut` every `step` blocks: `price(n) = start * (1 - cut)^floor(n / step)`.
+	#[codec(index = 1)]
+	StepExponential {
+		/// Blocks between cuts.
+		step: u32,
+		/// Share of the price taken off at each step.
+		cut: Permill,
+	},
+}
+
+impl Default for PriceCurve {
+	fn default() -> Self {
+		Self::Linear { duration: 1 }
+	}
+}
+
+/// Governance parameters of auctions of one collateral asset.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub struct AuctionParams {
+	/// The start price is the oracle's price times this; in [1, 2].
+	pub start_premium: FixedU128,
+	/// How the price falls.
+	pub curve: PriceCurve,
+	/// Blocks after which an auction is too old and may be restarted.
+	pub max_duration: u32,
+	/// Share of the oracle's price below which nothing sells and the auction may be restarted;
+	/// strictly between 0 and 1.
+	pub floor: Permill,
+	/// Share of the remaining lot paid, in collateral, to whoever restarts a due auction; at
+	/// most 1%.
+	pub restart_incentive: Permill,
+	/// Smallest lot a partial take may leave, in the collateral's smallest units (take all of it
+	/// instead): no auction is left with a lot too small to be worth a buyer's fee.
+	pub min_lot: Balance,
+}
+
+/// A running auction.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Auction<AccountId, AssetId, BlockNumber> {
+	/// On whose behalf the collateral is sold (whose debt the proceeds repay).
+	pub owner: AccountId,
+	/// What is sold.
+	pub collateral: AssetId,
+	/// Collateral left to sell, in smallest units.
+	pub lot: Balance,
+	/// What the proceeds are paid in.
+	pub debt_asset: AssetId,
+	/// Proceeds still wanted, in the debt asset's smallest units.
+	pub target: Balance,
+	/// Price at the (re)start.
+	pub start_price: AuctionPrice,
+	/// Block of the (re)start.
+	pub started_at: BlockNumber,
+	/// How many times it was restarted.
+	pub restarts: u32,
+}
+
+/// An auction as clients see it, priced at the current block.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct AuctionReport<AccountId, AssetId, BlockNumber> {
+	/// Its id.
+	pub id: AuctionId,
+	/// Its state.
+	pub auction: Auction<AccountId, AssetId, BlockNumber>,
+	/// The price a take pays now.
+	pub price: AuctionPrice,
+	/// The oracle's price of collateral in debt asset now (`None` if unusable: no take now).
+	pub oracle_price: Option<AuctionPrice>,
+	/// Whether it is too old or under its floor, so that `redo` would restart it now.
+	pub needs_restart: bool,
+}
