@@ -20,9 +20,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, AssetId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Insurance,
-	Moment, Nonce, Oracle, Price, Prices, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
-	System, TransactionPayment, VERSION,
+	AccountId, AssetId, Auction, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Insurance, Margin, Moment, Nonce, Oracle, Price, Prices, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 /// Identifies an oracle in `OracleApi` queries. This runtime has one, [`ORACLE_PROVIDER`].
@@ -225,6 +225,38 @@ impl_runtime_apis! {
 
 		fn coverage_of(asset: AssetId, amount: Balance) -> Balance {
 			Insurance::coverage_of(asset, amount)
+		}
+	}
+
+	impl pallet_auction_runtime_api::AuctionApi<Block, AccountId, AssetId, BlockNumber> for Runtime {
+		fn auctions() -> Vec<pallet_auction_runtime_api::AuctionReport<AccountId, AssetId, BlockNumber>> {
+			Auction::auction_reports()
+		}
+
+		fn auction(
+			id: pallet_auction_runtime_api::AuctionId,
+		) -> Option<pallet_auction_runtime_api::AuctionReport<AccountId, AssetId, BlockNumber>> {
+			Auction::auction_report(id)
+		}
+	}
+
+	impl pallet_margin_runtime_api::MarginApi<Block, AssetId, AccountId> for Runtime {
+		fn account_health(
+			who: AccountId,
+		) -> Result<pallet_margin_runtime_api::AccountHealth, liquidation_primitives::HealthError<AssetId>> {
+			Margin::account_health(&who)
+		}
+
+		fn positions(who: AccountId) -> Vec<(AssetId, Balance, Balance)> {
+			Margin::positions(&who)
+		}
+
+		fn pool(asset: AssetId) -> Option<pallet_margin_runtime_api::PoolReport> {
+			Margin::pool_report(asset)
+		}
+
+		fn pools() -> Vec<(AssetId, pallet_margin_runtime_api::PoolReport)> {
+			Margin::pool_reports()
 		}
 	}
 

@@ -11,4 +11,6 @@ frame_benchmarking::define_benchmarks!(
 	[orml_oracle, Oracle]
 	[pallet_prices, Prices]
 	[pallet_insurance, Insurance]
+	[pallet_margin, Margin]
+	[pallet_auction, Auction]
 );

@@ -6,14 +6,16 @@
 
 use crate::{
 	assets::{self, DevAsset},
-	AccountId, AssetsConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig,
-	InsuranceConfig, OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, DAYS,
-	UNIT,
+	AccountId, AssetsConfig, AuctionConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig,
+	GrandpaConfig, InsuranceConfig, MarginConfig, OracleOperatorsConfig, PricesConfig,
+	RuntimeGenesisConfig, SudoConfig, DAYS, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::{build_struct_json_patch, BoundedVec};
 use liquidation_primitives::{AssetId, Price};
+use pallet_auction::{AuctionParams, PriceCurve};
 use pallet_insurance::FundParams;
+use pallet_margin::{AssetParams, InterestCurve};
 use pallet_prices::{OracleParams, PriceSource, Smoothing};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -22,7 +24,7 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::One;
 use sp_runtime::FixedU128;
-use sp_runtime::Perbill;
+use sp_runtime::{Perbill, Permill};
 
 /// Native tokens each endowed dev account starts with.
 pub const ENDOWMENT_NATIVE: Balance = 1_000_000 * UNIT;
@@ -108,6 +110,65 @@ pub fn dev_insurance_params() -> Vec<(crate::AssetId, FundParams)> {
 		.collect()
 }
 
+/// Margin listing of the dev assets. Collateral weights (initial / maintenance) and liability
+/// weights by riskiness: USD 90% / 95% and 1.10 / 1.05, BTC 80% / 90% and 1.25 / 1.10, ETH
+/// 75% / 85% and 1.30 / 1.15, DOT 60% / 70% and 1.40 / 1.20, the native token 50% / 60% and
+/// 1.50 / 1.30. Every pool: borrow rate 2% a year at zero utilization, 12% at the 80% kink, 112%
+/// at full utilization; 10% of interest to the reserve; caps of a billion whole units; positions
+/// of at least a hundredth of a unit.
+pub fn dev_margin_params() -> Vec<(crate::AssetId, u8, AssetParams)> {
+	assets::DEV_ASSETS
+		.iter()
+		.map(|asset| {
+			let (collateral, liability) = match asset.symbol {
+				"USD" => ((90, 95), (110, 105)),
+				"BTC" => ((80, 90), (125, 110)),
+				"ETH" => ((75, 85), (130, 115)),
+				"DOT" => ((60, 70), (140, 120)),
+				_ => ((50, 60), (150, 130)),
+			};
+			let unit = one_whole_unit(asset);
+			let params = AssetParams {
+				initial_collateral_weight: Permill::from_percent(collateral.0),
+				maintenance_collateral_weight: Permill::from_percent(collateral.1),
+				initial_liability_weight: FixedU128::from_rational(liability.0, 100),
+				maintenance_liability_weight: FixedU128::from_rational(liability.1, 100),
+				supply_cap: 1_000_000_000u128.saturating_mul(unit),
+				borrow_cap: 1_000_000_000u128.saturating_mul(unit),
+				interest: InterestCurve {
+					base_rate: FixedU128::from_rational(2, 100),
+					slope_below_kink: FixedU128::from_rational(10, 100),
+					kink: Permill::from_percent(80),
+					slope_above_kink: FixedU128::one(),
+				},
+				reserve_factor: Permill::from_percent(10),
+				min_position: unit / 100,
+			};
+			(asset.id, asset.decimals, params)
+		})
+		.collect()
+}
+
+/// Auction parameters of the dev assets: start at 110% of the oracle price, 1% off every 10
+/// blocks (a minute), restart when under 60% of the oracle or older than an hour, 0.1% of the lot
+/// to whoever restarts, lots of at least a thousandth of a unit.
+pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
+	assets::DEV_ASSETS
+		.iter()
+		.map(|asset| {
+			let params = AuctionParams {
+				start_premium: FixedU128::from_rational(110, 100),
+				curve: PriceCurve::StepExponential { step: 10, cut: Permill::from_percent(1) },
+				max_duration: 600,
+				floor: Permill::from_percent(60),
+				restart_incentive: Permill::from_rational(1u32, 1_000),
+				min_lot: one_whole_unit(asset) / 1_000,
+			};
+			(asset.id, params)
+		})
+		.collect()
+}
+
 fn one_whole_unit(asset: &DevAsset) -> Balance {
 	10u128.saturating_pow(u32::from(asset.decimals))
 }
@@ -171,6 +232,8 @@ fn genesis(
 			cooldown: 7 * DAYS,
 			unstake_window: 2 * DAYS,
 		},
+		margin: MarginConfig { assets: dev_margin_params() },
+		auction: AuctionConfig { params: dev_auction_params() },
 	})
 }
 

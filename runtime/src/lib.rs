@@ -227,4 +227,8 @@ mod runtime {
 	// The liquidation engine.
 	#[runtime::pallet_index(30)]
 	pub type Insurance = pallet_insurance;
+	#[runtime::pallet_index(31)]
+	pub type Margin = pallet_margin;
+	#[runtime::pallet_index(32)]
+	pub type Auction = pallet_auction;
 }

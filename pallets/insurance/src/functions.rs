@@ -282,7 +282,8 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(());
 		}
-		T::Assets::transfer(asset, payer, &Self::fund_account(), amount, Preservation::Preserve)?;
+		// Payers are engine and pool accounts paying exact amounts: they may be emptied.
+		T::Assets::transfer(asset, payer, &Self::fund_account(), amount, Preservation::Expendable)?;
 		let share =
 			Params::<T>::get(asset).map(|params| params.staker_income_share).unwrap_or_default();
 		let mut fund = Funds::<T>::get(asset);

@@ -190,7 +190,9 @@ impl pallet_assets::Config for Runtime {
 	type Freezer = ();
 	type Holder = ();
 	type Extra = ();
-	type CallbackHandle = ();
+	// Genesis sets the next free id (after the dev assets): every creation must use it and moves
+	// it on, so ids are never guessed or taken twice.
+	type CallbackHandle = pallet_assets::AutoIncAssetId<Runtime>;
 	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
 	type RemoveItemsLimit = ConstU32<1000>;
 	// pallet-assets is not benchmarked here: its `runtime-benchmarks` feature pulls in
@@ -294,6 +296,105 @@ impl pallet_insurance::Config for Runtime {
 	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;
 }
 
+parameter_types! {
+	pub const MarginPalletId: PalletId = PalletId(*b"lq/margn");
+	/// 6-second blocks in a 365-day year: converts annual interest rates to rates per block.
+	pub const BlocksPerYear: u32 = 365 * DAYS;
+	/// Most assets that may be listed for margin.
+	pub const MaxMarginAssets: u32 = 32;
+	/// Most assets one margin account may hold a position in: bounds the cost of its health.
+	pub const MaxMarginPositions: u32 = 8;
+}
+
+impl pallet_margin::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = AllAssets;
+	type Prices = super::Prices;
+	type ReserveIncome = super::Insurance;
+	type GovernanceOrigin = GovernanceOrigin;
+	type PalletId = MarginPalletId;
+	type BlocksPerYear = BlocksPerYear;
+	type MaxAssets = MaxMarginAssets;
+	type MaxPositions = MaxMarginPositions;
+	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::MarginBenchmarkHelper;
+}
+
+parameter_types! {
+	pub const AuctionPalletId: PalletId = PalletId(*b"lq/auctn");
+	/// Most collateral auctions running at once.
+	pub const MaxAuctions: u32 = 256;
+	/// Longest auction curve or age governance may set: a week.
+	pub const MaxAuctionDuration: u32 = 7 * DAYS;
+}
+
+impl pallet_auction::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = AllAssets;
+	type Prices = super::Prices;
+	type Decimals = super::Margin;
+	type Handler = AuctionProceeds;
+	type GovernanceOrigin = GovernanceOrigin;
+	type PalletId = AuctionPalletId;
+	type MaxAuctions = MaxAuctions;
+	type MaxDuration = MaxAuctionDuration;
+	type WeightInfo = pallet_auction::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::AuctionBenchmarkHelper;
+}
+
+/// Where an auction's outcome goes: proceeds repay the owner's margin debt and what exceeds the
+/// debt (the liquidation penalty in the target) goes to the insurance fund; unneeded collateral
+/// goes back into the owner's margin account. A shortfall moves nothing: the unpaid debt stays
+/// on the owner's margin account, where the liquidation engine treats it as bad debt once the
+/// account has no collateral left.
+pub struct AuctionProceeds;
+impl liquidation_primitives::AuctionHandler<AccountId, AssetId, Balance> for AuctionProceeds {
+	fn on_proceeds(
+		owner: &AccountId,
+		debt_asset: AssetId,
+		amount: Balance,
+		holder: &AccountId,
+	) -> sp_runtime::DispatchResult {
+		use liquidation_primitives::{FundIncome, MarginLedger};
+		let debt = <super::Margin as MarginLedger<AccountId>>::debt_of(owner, debt_asset);
+		let repaid = if debt == 0 {
+			0
+		} else {
+			<super::Margin as MarginLedger<AccountId>>::repay_debt(
+				holder,
+				owner,
+				debt_asset,
+				amount.min(debt),
+			)?
+		};
+		let penalty = amount.saturating_sub(repaid);
+		<super::Insurance as FundIncome<AccountId, AssetId, Balance>>::deposit_income(
+			debt_asset, holder, penalty,
+		)
+	}
+
+	fn on_remainder(
+		owner: &AccountId,
+		collateral: AssetId,
+		amount: Balance,
+		holder: &AccountId,
+	) -> sp_runtime::DispatchResult {
+		use liquidation_primitives::MarginLedger;
+		<super::Margin as MarginLedger<AccountId>>::credit_collateral(
+			holder, owner, collateral, amount,
+		)
+	}
+
+	fn on_shortfall(owner: &AccountId, debt_asset: AssetId, shortfall: Balance) {
+		log::info!(
+			target: "runtime::auction",
+			"auction for {owner:?} ended {shortfall} short in {debt_asset:?}; the debt stays on the account",
+		);
+	}
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmark_helpers {
 	use super::*;
@@ -326,6 +427,86 @@ pub mod benchmark_helpers {
 		}
 		fn set_time(now: Moment) {
 			pallet_timestamp::Now::<Runtime>::put(now);
+		}
+	}
+
+	/// The dev assets (listed at genesis), each given a fixed price of 1 USD so no oracle round
+	/// is needed; mints them to benchmark accounts.
+	pub struct MarginBenchmarkHelper;
+	impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelper {
+		fn assets(n: u32) -> alloc::vec::Vec<AssetId> {
+			let mut assets: alloc::vec::Vec<AssetId> =
+				crate::assets::DEV_ASSETS.iter().map(|asset| asset.id).take(n as usize).collect();
+			// More assets than the dev chain has, to fill a portfolio of `MaxPositions`.
+			while assets.len() < n as usize {
+				let Some(next) = pallet_assets::NextAssetId::<Runtime>::get() else { break };
+				let owner = sp_runtime::MultiAddress::Id(AccountId::from([0u8; 32]));
+				let _ = crate::Assets::force_create(
+					crate::RuntimeOrigin::root(),
+					next.into(),
+					owner,
+					true,
+					1,
+				);
+				assets.push(AssetId::Asset(next));
+			}
+			for asset in &assets {
+				let _ = crate::Prices::set_fixed_price(
+					crate::RuntimeOrigin::root(),
+					*asset,
+					Price::from_u32(1),
+				);
+			}
+			assets
+		}
+		fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+			use frame_support::traits::fungibles::Mutate;
+			let _ = AllAssets::mint_into(asset, who, amount);
+		}
+	}
+
+	/// BTC for USD, both at 1 USD (USD is fixed at 1 on the dev chain); an owner with USD debt
+	/// borrowed against BTC in the margin pallet, so the handler has a debt to repay.
+	pub struct AuctionBenchmarkHelper;
+	impl pallet_auction::BenchmarkHelper<AssetId, AccountId> for AuctionBenchmarkHelper {
+		fn assets() -> (AssetId, AssetId) {
+			let btc = AssetId::Asset(crate::assets::BTC);
+			let _ = crate::Prices::set_fixed_price(
+				crate::RuntimeOrigin::root(),
+				btc,
+				Price::from_u32(1),
+			);
+			(btc, AssetId::Asset(crate::assets::USD))
+		}
+		fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+			use frame_support::traits::fungibles::Mutate;
+			let _ = AllAssets::mint_into(asset, who, amount);
+		}
+		fn indebted_owner(debt_asset: AssetId, amount: Balance) -> AccountId {
+			use frame_support::traits::fungibles::Mutate;
+			let (collateral, _) = Self::assets();
+			let lender = AccountId::from([1u8; 32]);
+			let owner = AccountId::from([2u8; 32]);
+			let _ = AllAssets::mint_into(debt_asset, &lender, amount.saturating_mul(10));
+			let _ = crate::Margin::deposit(
+				crate::RuntimeOrigin::signed(lender),
+				debt_asset,
+				amount.saturating_mul(10),
+			);
+			// Collateral worth ten times the debt (both at 1 USD a whole unit).
+			let collateral_amount = amount.saturating_mul(10).saturating_mul(100);
+			let _ = AllAssets::mint_into(collateral, &owner, collateral_amount);
+			let _ = crate::Margin::deposit(
+				crate::RuntimeOrigin::signed(owner.clone()),
+				collateral,
+				collateral_amount,
+			);
+			let _ = crate::Margin::borrow(
+				crate::RuntimeOrigin::signed(owner.clone()),
+				debt_asset,
+				amount,
+			);
+			owner
 		}
 	}
 
