@@ -136,6 +136,46 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	assert!(fund.params.is_some());
 	assert_eq!((fund.fund.total(), fund.custody), (0, 0));
 
+	// The margin runtime API: every dev asset has an empty pool at index 1; an account without
+	// positions is healthy with nothing on either side.
+	let encoded: Bytes = node
+		.rpc()
+		.request("state_call", rpc_params!["MarginApi_pools", "0x"])
+		.await
+		.expect("state_call answers");
+	let pools = Vec::<(AssetId, pallet_margin::PoolReport)>::decode(&mut &encoded[..])
+		.expect("a list of pools");
+	assert_eq!(pools.len(), assets::DEV_ASSETS.len());
+	assert!(pools.iter().all(|(_, pool)| pool.total_deposits == 0 && pool.borrow_index.is_one()));
+	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+	let encoded: Bytes = node
+		.rpc()
+		.request(
+			"state_call",
+			rpc_params!["MarginApi_account_health", bytes::to_hex(&ferdie.encode(), false)],
+		)
+		.await
+		.expect("state_call answers");
+	let health = Result::<pallet_margin::AccountHealth, liquidation_primitives::HealthError<AssetId>>::decode(
+		&mut &encoded[..],
+	)
+	.expect("a health result")
+	.expect("no prices are needed for an empty account");
+	assert_eq!(health.health_factor, None);
+
+	// The auction runtime API: nothing is being auctioned.
+	let encoded: Bytes = node
+		.rpc()
+		.request("state_call", rpc_params!["AuctionApi_auctions", "0x"])
+		.await
+		.expect("state_call answers");
+	let auctions =
+		Vec::<pallet_auction::AuctionReport<liquidation_runtime::AccountId, AssetId, u32>>::decode(
+			&mut &encoded[..],
+		)
+		.expect("a list of auctions");
+	assert!(auctions.is_empty());
+
 	node.stop();
 }
 

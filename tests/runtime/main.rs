@@ -1,7 +1,9 @@
 //! Integration tests on the real runtime: genesis from its presets, blocks executed through
 //! `Executive`, transactions signed as a wallet signs them.
 
+mod auction;
 mod genesis;
 mod insurance;
+mod margin;
 mod oracle;
 mod prices;

@@ -1,0 +1,121 @@
+//! A collateral auction in the dev runtime: the lot comes out of a margin account through the
+//! `MarginLedger`, a buyer takes it with a signed transaction, the proceeds repay the owner's
+//! debt and pay the penalty to insurance, the collateral not needed goes back to the owner.
+
+use frame_support::BoundedVec;
+use liquidation_integration_tests::TestChain;
+use liquidation_primitives::{AssetId, CollateralAuction, MarginLedger, Price};
+use liquidation_runtime::{assets, Auction, Insurance, Margin, RuntimeCall};
+use pallet_auction::AuctionPrice;
+use sp_keyring::Sr25519Keyring::{self, *};
+use sp_runtime::{DispatchError, FixedPointNumber};
+
+const USD: AssetId = AssetId::Asset(assets::USD);
+const BTC: AssetId = AssetId::Asset(assets::BTC);
+const DOLLAR: u128 = 1_000_000;
+const BITCOIN: u128 = 100_000_000;
+
+fn in_block(
+	chain: &mut TestChain,
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+) -> Result<(), DispatchError> {
+	let xt = chain.signed(signer, call);
+	chain.produce_block(vec![xt]).remove(0)
+}
+
+fn feed_btc(chain: &mut TestChain, price: u32) {
+	let feeds = [Alice, Bob, Charlie]
+		.into_iter()
+		.map(|operator| {
+			let values = BoundedVec::truncate_from(vec![(BTC, Price::from_u32(price))]);
+			chain.signed(operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
+		})
+		.collect();
+	assert!(chain.produce_block(feeds).iter().all(Result::is_ok));
+}
+
+#[test]
+fn an_auction_repays_the_owners_debt_and_returns_the_rest() {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	feed_btc(&mut chain, 50_000);
+	let margin = |call| RuntimeCall::Margin(call);
+	assert_eq!(
+		in_block(
+			&mut chain,
+			Alice,
+			margin(pallet_margin::Call::deposit { asset: USD, amount: 100_000 * DOLLAR })
+		),
+		Ok(())
+	);
+	assert_eq!(
+		in_block(
+			&mut chain,
+			Dave,
+			margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
+		),
+		Ok(())
+	);
+	assert_eq!(
+		in_block(
+			&mut chain,
+			Dave,
+			margin(pallet_margin::Call::borrow { asset: USD, amount: 30_000 * DOLLAR })
+		),
+		Ok(())
+	);
+
+	// What the liquidation engine does: seize the whole deposit into the auction's custody and
+	// auction it for the debt plus a 3 000 USD penalty.
+	let dave = Dave.to_account_id();
+	chain.start_block();
+	let (id, debt) = chain.execute_with(|| {
+		let debt = Margin::debt_of(&dave, USD);
+		Margin::seize_collateral(&dave, BTC, BITCOIN, &Auction::custody_account()).unwrap();
+		let id = <Auction as CollateralAuction<_>>::start(
+			&dave,
+			BTC,
+			BITCOIN,
+			USD,
+			debt + 3_000 * DOLLAR,
+		)
+		.unwrap();
+		(id, debt)
+	});
+	chain.finish_block();
+	chain.execute_with(|| {
+		let report = Auction::auction_report(id).expect("the auction runs");
+		// 110% of the oracle, no step taken yet.
+		assert_eq!(report.price, AuctionPrice::saturating_from_integer(55_000));
+		assert_eq!(report.oracle_price, Some(AuctionPrice::saturating_from_integer(50_000)));
+		assert_eq!(Auction::auction_reports().len(), 1);
+	});
+
+	// Charlie buys as much as the target needs at up to 60 000 a bitcoin.
+	let insurance_before = chain.execute_with(|| Insurance::fund_report(USD).custody);
+	let take = RuntimeCall::Auction(pallet_auction::Call::take {
+		id,
+		max_collateral: BITCOIN,
+		max_price: AuctionPrice::saturating_from_integer(60_000),
+	});
+	assert_eq!(in_block(&mut chain, Charlie, take), Ok(()));
+	chain.execute_with(|| {
+		// The debt (with its interest) is repaid, the penalty went to insurance, the auction is
+		// over and the rest of the bitcoin is Dave's deposit again.
+		assert_eq!(Margin::debt_of(&dave, USD), 0);
+		// The penalty is what the target holds beyond the debt at the take: 3 000 USD less the
+		// interest of the block in between (well under a dollar).
+		let penalty = Insurance::fund_report(USD).custody - insurance_before;
+		assert!(penalty <= 3_000 * DOLLAR && penalty > 2_999 * DOLLAR, "penalty {penalty}");
+		assert!(Auction::auction_report(id).is_none());
+		let price = 55_000u128;
+		let sold = (debt + 3_000 * DOLLAR) * BITCOIN / (price * DOLLAR);
+		let returned = Margin::deposit_of(&dave, BTC);
+		assert!(
+			returned + sold <= BITCOIN && returned + sold + 1 >= BITCOIN,
+			"{returned} + {sold}"
+		);
+		assert!(Margin::indebted_accounts(None, 10).is_empty());
+	});
+}
