@@ -21,8 +21,8 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, AssetId, Auction, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Insurance, Margin, Moment, Nonce, Oracle, Price, Prices, Runtime, RuntimeCall,
-	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	InherentDataExt, Insurance, Liquidation, Margin, Moment, Nonce, Oracle, Price, Prices, Runtime,
+	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 /// Identifies an oracle in `OracleApi` queries. This runtime has one, [`ORACLE_PROVIDER`].
@@ -237,6 +237,26 @@ impl_runtime_apis! {
 			id: pallet_auction_runtime_api::AuctionId,
 		) -> Option<pallet_auction_runtime_api::AuctionReport<AccountId, AssetId, BlockNumber>> {
 			Auction::auction_report(id)
+		}
+	}
+
+	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {
+		fn liquidatable_accounts(
+			start_after: Option<AccountId>,
+			limit: u32,
+		) -> (Vec<(AccountId, liquidation_primitives::UsdValue)>, Option<AccountId>) {
+			Liquidation::liquidatable_accounts(start_after, limit)
+		}
+
+		fn preview(
+			who: AccountId,
+			assets: Option<(AssetId, AssetId)>,
+		) -> Result<pallet_liquidation_runtime_api::Plan<AssetId>, sp_runtime::DispatchError> {
+			Liquidation::preview(&who, assets)
+		}
+
+		fn totals(asset: AssetId) -> pallet_liquidation_runtime_api::LiquidationTotals {
+			pallet_liquidation::Totals::<Runtime>::get(asset)
 		}
 	}
 

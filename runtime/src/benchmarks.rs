@@ -13,4 +13,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_insurance, Insurance]
 	[pallet_margin, Margin]
 	[pallet_auction, Auction]
+	[pallet_liquidation, Liquidation]
 );

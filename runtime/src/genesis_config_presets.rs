@@ -7,14 +7,15 @@
 use crate::{
 	assets::{self, DevAsset},
 	AccountId, AssetsConfig, AuctionConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig,
-	GrandpaConfig, InsuranceConfig, MarginConfig, OracleOperatorsConfig, PricesConfig,
-	RuntimeGenesisConfig, SudoConfig, DAYS, UNIT,
+	DevPoolsConfig, GrandpaConfig, InsuranceConfig, LiquidationConfig, MarginConfig,
+	OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, DAYS, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::{build_struct_json_patch, BoundedVec};
 use liquidation_primitives::{AssetId, Price};
 use pallet_auction::{AuctionParams, PriceCurve};
 use pallet_insurance::FundParams;
+use pallet_liquidation::EngineParams;
 use pallet_margin::{AssetParams, InterestCurve};
 use pallet_prices::{OracleParams, PriceSource, Smoothing};
 use serde_json::Value;
@@ -169,6 +170,41 @@ pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 		.collect()
 }
 
+/// The engine on the dev chain: an 8% penalty, half of it to insurance; a partial liquidation
+/// repays at most half a debt position and aims at a health factor of 1.25; below 0.95 (or with
+/// under 10 USD left) the whole position goes; flash sales may be at most 5% under the oracle;
+/// at most 10 million USD of debt liquidated per block.
+pub fn dev_engine_params() -> EngineParams {
+	EngineParams {
+		liquidation_bonus: Permill::from_percent(8),
+		insurance_share: Permill::from_percent(50),
+		close_factor: Permill::from_percent(50),
+		target_health_factor: FixedU128::from_rational(125, 100),
+		full_liquidation_health_factor: FixedU128::from_rational(95, 100),
+		dust_value: FixedU128::from_u32(10),
+		max_slippage: Permill::from_percent(5),
+		max_value_per_block: FixedU128::from_u32(10_000_000),
+	}
+}
+
+/// DEX pools of the dev chain, against USD at the prices the README feeds: LIQ 5, BTC 60 000,
+/// ETH 3 000, DOT 7; each holds 500 000 to 6 000 000 USD.
+pub fn dev_pools() -> Vec<(crate::AssetId, crate::AssetId, Balance, Balance)> {
+	let usd = AssetId::Asset(assets::USD);
+	let pool = |symbol: &str, whole_units: u128, usd_per_unit: u128| {
+		let asset = assets::by_symbol(symbol).expect("a dev asset");
+		let amount = whole_units.saturating_mul(one_whole_unit(&asset));
+		let dollars = whole_units.saturating_mul(usd_per_unit).saturating_mul(1_000_000);
+		(asset.id, usd, amount, dollars)
+	};
+	vec![
+		pool("LIQ", 100_000, 5),
+		pool("BTC", 100, 60_000),
+		pool("ETH", 1_000, 3_000),
+		pool("DOT", 100_000, 7),
+	]
+}
+
 fn one_whole_unit(asset: &DevAsset) -> Balance {
 	10u128.saturating_pow(u32::from(asset.decimals))
 }
@@ -234,6 +270,8 @@ fn genesis(
 		},
 		margin: MarginConfig { assets: dev_margin_params() },
 		auction: AuctionConfig { params: dev_auction_params() },
+		liquidation: LiquidationConfig { params: Some(dev_engine_params()), asset_limits: vec![] },
+		dev_pools: DevPoolsConfig { pools: dev_pools(), ..Default::default() },
 	})
 }
 

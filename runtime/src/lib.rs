@@ -34,6 +34,7 @@ mod benchmarks;
 pub mod apis;
 pub mod assets;
 pub mod configs;
+pub mod dev_pools;
 pub mod genesis_config_presets;
 
 use sp_runtime::{
@@ -231,4 +232,14 @@ mod runtime {
 	pub type Margin = pallet_margin;
 	#[runtime::pallet_index(32)]
 	pub type Auction = pallet_auction;
+	#[runtime::pallet_index(33)]
+	pub type Liquidation = pallet_liquidation;
+
+	// The DEX of flash liquidations, its LP tokens, and the dev chain's first pools.
+	#[runtime::pallet_index(40)]
+	pub type PoolAssets = pallet_assets<Instance2>;
+	#[runtime::pallet_index(41)]
+	pub type AssetConversion = pallet_asset_conversion;
+	#[runtime::pallet_index(42)]
+	pub type DevPools = crate::dev_pools;
 }

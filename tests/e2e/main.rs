@@ -277,3 +277,153 @@ fn a_taken_rpc_port_is_a_clear_error() {
 	assert!(stderr.contains(&taken.to_string()), "the message names the port: {stderr}");
 	assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
+
+/// Signs `call` as `signer` with its next nonce (the pool's count included) and submits it.
+async fn submit(node: &Node, signer: Sr25519Keyring, call: RuntimeCall) {
+	let genesis_hash: H256 = node
+		.rpc()
+		.request("chain_getBlockHash", rpc_params![0u32])
+		.await
+		.expect("chain_getBlockHash answers");
+	let nonce: u32 = node
+		.rpc()
+		.request("system_accountNextIndex", rpc_params![signer.to_account_id().to_string()])
+		.await
+		.expect("system_accountNextIndex answers");
+	let xt = signed_extrinsic(signer, call, nonce, genesis_hash);
+	let _: H256 = node
+		.rpc()
+		.request("author_submitExtrinsic", rpc_params![bytes::to_hex(&xt.encode(), false)])
+		.await
+		.expect("the node accepts the transaction");
+}
+
+/// Three operators feed BTC at `price`; returns once the price is live, with the best block
+/// number at that moment.
+async fn feed_btc(node: &Node, price: u32) -> u32 {
+	let btc = AssetId::Asset(assets::BTC);
+	for operator in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+		let values = BoundedVec::truncate_from(vec![(btc, Price::from_u32(price))]);
+		submit(node, operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
+			.await;
+	}
+	node.wait_for("the fed BTC price live", INCLUSION_TIMEOUT, || async {
+		let report = prices_api(node, btc).await;
+		let live = report.usable.map(|info| info.price) == Ok(Price::from_u32(price));
+		if live {
+			Some(*header(node, None).await.number())
+		} else {
+			None
+		}
+	})
+	.await
+}
+
+/// The liquidation events in block `number`.
+async fn liquidation_events_at(
+	node: &Node,
+	number: u32,
+) -> Vec<pallet_liquidation::Event<Runtime>> {
+	let hash: Option<H256> = node
+		.rpc()
+		.request("chain_getBlockHash", rpc_params![number])
+		.await
+		.expect("chain_getBlockHash answers");
+	let Some(hash) = hash else { return Vec::new() };
+	// `System::Events`: twox128("System") ++ twox128("Events").
+	let key = [sp_core::twox_128(b"System"), sp_core::twox_128(b"Events")].concat();
+	let stored: Option<Bytes> = node
+		.rpc()
+		.request("state_getStorage", rpc_params![bytes::to_hex(&key, false), hash])
+		.await
+		.expect("state_getStorage answers");
+	let Some(stored) = stored else { return Vec::new() };
+	let records =
+		Vec::<frame_system::EventRecord<liquidation_runtime::RuntimeEvent, H256>>::decode(
+			&mut &stored[..],
+		)
+		.expect("the events decode");
+	records
+		.into_iter()
+		.filter_map(|record| match record.event {
+			liquidation_runtime::RuntimeEvent::Liquidation(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nodes_own_worker_liquidates_within_two_blocks_of_a_crash() {
+	let node = Node::start_dev(STARTUP_TIMEOUT).await;
+	node.wait_for("a finalized block", BLOCKS_TIMEOUT, || async {
+		(best_and_finalized(&node).await.1 >= 1).then_some(())
+	})
+	.await;
+	let usd = AssetId::Asset(assets::USD);
+	let btc = AssetId::Asset(assets::BTC);
+	feed_btc(&node, 60_000).await;
+
+	// Alice lends 200 000 USD; Dave borrows 43 000 USD against 1 BTC.
+	let margin = |call| RuntimeCall::Margin(call);
+	submit(
+		&node,
+		Sr25519Keyring::Alice,
+		margin(pallet_margin::Call::deposit { asset: usd, amount: 200_000_000_000 }),
+	)
+	.await;
+	submit(
+		&node,
+		Sr25519Keyring::Dave,
+		margin(pallet_margin::Call::deposit { asset: btc, amount: 100_000_000 }),
+	)
+	.await;
+	submit(
+		&node,
+		Sr25519Keyring::Dave,
+		margin(pallet_margin::Call::borrow { asset: usd, amount: 43_000_000_000 }),
+	)
+	.await;
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	node.wait_for("Dave's debt on chain", INCLUSION_TIMEOUT, || async {
+		let encoded: Bytes = node
+			.rpc()
+			.request(
+				"state_call",
+				rpc_params!["MarginApi_positions", bytes::to_hex(&dave.encode(), false)],
+			)
+			.await
+			.expect("state_call answers");
+		let positions = Vec::<(AssetId, u128, u128)>::decode(&mut &encoded[..]).expect("positions");
+		positions.iter().any(|(asset, _, debt)| *asset == usd && *debt > 0).then_some(())
+	})
+	.await;
+
+	// The crash, in steps the breaker accepts: at 46 000 Dave's health factor is 0.92.
+	feed_btc(&node, 52_000).await;
+	let crashed_at = feed_btc(&node, 46_000).await;
+
+	// The worker runs after each imported block; its unsigned liquidation must be in one of
+	// the next two blocks.
+	let found = node
+		.wait_for("the worker's liquidation", BLOCKS_TIMEOUT, || async {
+			let best = *header(&node, None).await.number();
+			if best < crashed_at + 2 {
+				return None;
+			}
+			let mut found = None;
+			for number in crashed_at..=crashed_at + 2 {
+				for event in liquidation_events_at(&node, number).await {
+					if let pallet_liquidation::Event::AuctionStarted { who, .. } = &event {
+						if *who == dave {
+							found = Some(number);
+						}
+					}
+				}
+			}
+			Some(found)
+		})
+		.await;
+	let number = found.expect("an auction of Dave's collateral started within two blocks");
+	assert!(number <= crashed_at + 2);
+	node.stop();
+}

@@ -4,6 +4,7 @@
 mod auction;
 mod genesis;
 mod insurance;
+mod liquidation;
 mod margin;
 mod oracle;
 mod prices;

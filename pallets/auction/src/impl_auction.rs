@@ -13,6 +13,10 @@ impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 		Pallet::<T>::custody_account()
 	}
 
+	fn is_running(id: AuctionId) -> bool {
+		crate::Auctions::<T>::contains_key(id)
+	}
+
 	fn start(
 		owner: &T::AccountId,
 		collateral: T::AssetId,

@@ -347,7 +347,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the invariants listed in the crate docs.
-	#[cfg(any(feature = "try-runtime", test))]
+	/// Available natively (`std`) so that integration tests and replays can check it after
+	/// every block, and in `try-runtime` builds.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(Sources::<T>::count() <= T::MaxAssets::get(), "1: more assets than MaxAssets");
 		for (asset, state) in States::<T>::iter() {

@@ -15,6 +15,9 @@ pub trait CollateralAuction<AccountId> {
 	/// (for instance with `MarginLedger::seize_collateral`), then call [`Self::start`].
 	fn custody_account() -> AccountId;
 
+	/// Whether auction `id` is still running.
+	fn is_running(id: Self::AuctionId) -> bool;
+
 	/// Starts an auction of `lot` of `collateral` (already in [`Self::custody_account`]) to raise
 	/// up to `target` of `debt_asset` on behalf of `owner`. Proceeds, the unsold remainder and
 	/// any shortfall are reported to the auction's `AuctionHandler`.
@@ -54,4 +57,17 @@ pub trait AuctionHandler<AccountId, AssetId, Balance> {
 	/// The lot is gone with `shortfall` of the target in `debt_asset` unmet: bad debt, unless
 	/// `owner` has other collateral.
 	fn on_shortfall(owner: &AccountId, debt_asset: AssetId, shortfall: Balance);
+}
+
+/// Sells one asset for another on an exchange (the runtime's DEX), for flash liquidations.
+pub trait CollateralSwap<AccountId, AssetId, Balance> {
+	/// Sells exactly `amount_in` of `asset_in` held by `who` for `asset_out`, paid to `who`;
+	/// fails, changing nothing, if that would bring less than `min_out`. Returns what it brought.
+	fn sell(
+		who: &AccountId,
+		asset_in: AssetId,
+		asset_out: AssetId,
+		amount_in: Balance,
+		min_out: Balance,
+	) -> Result<Balance, DispatchError>;
 }

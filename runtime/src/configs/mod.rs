@@ -31,7 +31,9 @@ use super::{
 	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS,
 	EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, SLOT_DURATION, UNIT, VERSION,
 };
+use frame_support::traits::tokens::fungible::{NativeFromLeft, NativeOrWithId};
 use liquidation_primitives::{AssetId, LocalAssetId, Moment, NativeOrLocal, Price};
+use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 
 /// The origin of every risk parameter and of the oracle operator set: root, or at least two
 /// thirds of the council.
@@ -334,7 +336,9 @@ impl pallet_auction::Config for Runtime {
 	type Assets = AllAssets;
 	type Prices = super::Prices;
 	type Decimals = super::Margin;
-	type Handler = AuctionProceeds;
+	// The liquidation engine: proceeds repay the owner's debt (the rest, the penalty, goes to
+	// insurance), unneeded collateral goes back to the owner's margin account.
+	type Handler = super::Liquidation;
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = AuctionPalletId;
 	type MaxAuctions = MaxAuctions;
@@ -344,55 +348,176 @@ impl pallet_auction::Config for Runtime {
 	type BenchmarkHelper = benchmark_helpers::AuctionBenchmarkHelper;
 }
 
-/// Where an auction's outcome goes: proceeds repay the owner's margin debt and what exceeds the
-/// debt (the liquidation penalty in the target) goes to the insurance fund; unneeded collateral
-/// goes back into the owner's margin account. A shortfall moves nothing: the unpaid debt stays
-/// on the owner's margin account, where the liquidation engine treats it as bad debt once the
-/// account has no collateral left.
-pub struct AuctionProceeds;
-impl liquidation_primitives::AuctionHandler<AccountId, AssetId, Balance> for AuctionProceeds {
-	fn on_proceeds(
-		owner: &AccountId,
-		debt_asset: AssetId,
-		amount: Balance,
-		holder: &AccountId,
-	) -> sp_runtime::DispatchResult {
-		use liquidation_primitives::{FundIncome, MarginLedger};
-		let debt = <super::Margin as MarginLedger<AccountId>>::debt_of(owner, debt_asset);
-		let repaid = if debt == 0 {
-			0
-		} else {
-			<super::Margin as MarginLedger<AccountId>>::repay_debt(
-				holder,
-				owner,
-				debt_asset,
-				amount.min(debt),
-			)?
-		};
-		let penalty = amount.saturating_sub(repaid);
-		<super::Insurance as FundIncome<AccountId, AssetId, Balance>>::deposit_income(
-			debt_asset, holder, penalty,
+parameter_types! {
+	pub const AssetConversionPalletId: PalletId = PalletId(*b"py/ascon");
+	pub const NativeKind: NativeOrWithId<LocalAssetId> = NativeOrWithId::Native;
+	pub const LiquidityWithdrawalFee: Permill = Permill::zero();
+	pub AssetConversionAccount: AccountId = AssetConversionPalletId::get().into_account_truncating();
+}
+
+/// LP tokens of the DEX pools: a second `pallet-assets` instance, created only by the DEX.
+impl pallet_assets::Config<pallet_assets::Instance2> for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type AssetId = u32;
+	type AssetIdParameter = u32;
+	type Currency = Balances;
+	type CreateOrigin =
+		AsEnsureOriginWithArg<frame_system::EnsureSignedBy<AssetConversionOrigin, AccountId>>;
+	type ForceOrigin = GovernanceOrigin;
+	type AssetDeposit = ConstU128<0>;
+	type AssetAccountDeposit = ConstU128<0>;
+	type MetadataDepositBase = ConstU128<0>;
+	type MetadataDepositPerByte = ConstU128<0>;
+	type ApprovalDeposit = ConstU128<0>;
+	type StringLimit = AssetsStringLimit;
+	type Freezer = ();
+	type Holder = ();
+	type Extra = ();
+	type CallbackHandle = ();
+	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	type RemoveItemsLimit = ConstU32<1000>;
+}
+
+/// The DEX's origin for creating LP tokens.
+pub struct AssetConversionOrigin;
+impl frame_support::traits::SortedMembers<AccountId> for AssetConversionOrigin {
+	fn sorted_members() -> alloc::vec::Vec<AccountId> {
+		alloc::vec![AssetConversionAccount::get()]
+	}
+}
+
+/// The native token and every asset, keyed as the DEX keys them.
+pub type DexAssets = fungible::UnionOf<
+	Balances,
+	super::Assets,
+	NativeFromLeft,
+	NativeOrWithId<LocalAssetId>,
+	AccountId,
+>;
+
+impl pallet_asset_conversion::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type HigherPrecisionBalance = sp_core::U256;
+	type AssetKind = NativeOrWithId<LocalAssetId>;
+	type Assets = DexAssets;
+	type PoolId = (Self::AssetKind, Self::AssetKind);
+	type PoolLocator = pallet_asset_conversion::Chain<
+		pallet_asset_conversion::WithFirstAsset<
+			NativeKind,
+			AccountId,
+			NativeOrWithId<LocalAssetId>,
+			pallet_asset_conversion::AccountIdConverter<
+				AssetConversionPalletId,
+				(NativeOrWithId<LocalAssetId>, NativeOrWithId<LocalAssetId>),
+			>,
+		>,
+		pallet_asset_conversion::Ascending<
+			AccountId,
+			NativeOrWithId<LocalAssetId>,
+			pallet_asset_conversion::AccountIdConverter<
+				AssetConversionPalletId,
+				(NativeOrWithId<LocalAssetId>, NativeOrWithId<LocalAssetId>),
+			>,
+		>,
+	>;
+	type PoolAssetId = u32;
+	type PoolAssets = super::PoolAssets;
+	// Free pool creation on the dev chain.
+	type PoolSetupFee = ConstU128<0>;
+	type PoolSetupFeeAsset = NativeKind;
+	type PoolSetupFeeTarget = frame_support::traits::tokens::imbalance::ResolveAssetTo<
+		AssetConversionAccount,
+		Self::Assets,
+	>;
+	type PalletId = AssetConversionPalletId;
+	type WeightInfo = pallet_asset_conversion::weights::SubstrateWeight<Runtime>;
+	/// 0.3% per swap.
+	type LPFee = ConstU32<3>;
+	type LiquidityWithdrawalFee = LiquidityWithdrawalFee;
+	type MaxSwapPathLength = ConstU32<3>;
+	type MintMinLiquidity = ConstU128<100>;
+}
+
+impl crate::dev_pools::Config for Runtime {}
+
+/// Flash liquidations sell through the runtime's DEX, in a direct pool.
+pub struct DexSwap;
+impl liquidation_primitives::CollateralSwap<AccountId, AssetId, Balance> for DexSwap {
+	fn sell(
+		who: &AccountId,
+		asset_in: AssetId,
+		asset_out: AssetId,
+		amount_in: Balance,
+		min_out: Balance,
+	) -> Result<Balance, sp_runtime::DispatchError> {
+		<super::AssetConversion as pallet_asset_conversion::Swap<AccountId>>::swap_exact_tokens_for_tokens(
+			who.clone(),
+			alloc::vec![asset_in.into(), asset_out.into()],
+			amount_in,
+			Some(min_out),
+			who.clone(),
+			false,
 		)
 	}
+}
 
-	fn on_remainder(
-		owner: &AccountId,
-		collateral: AssetId,
-		amount: Balance,
-		holder: &AccountId,
-	) -> sp_runtime::DispatchResult {
-		use liquidation_primitives::MarginLedger;
-		<super::Margin as MarginLedger<AccountId>>::credit_collateral(
-			holder, owner, collateral, amount,
-		)
-	}
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = super::UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
 
-	fn on_shortfall(owner: &AccountId, debt_asset: AssetId, shortfall: Balance) {
-		log::info!(
-			target: "runtime::auction",
-			"auction for {owner:?} ended {shortfall} short in {debt_asset:?}; the debt stays on the account",
-		);
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> super::UncheckedExtrinsic {
+		super::UncheckedExtrinsic::new_bare(call)
 	}
+}
+
+parameter_types! {
+	pub const EnginePalletId: PalletId = PalletId(*b"lq/engin");
+	/// Most auctions running for one account.
+	pub const MaxAuctionsPerAccount: u32 = 8;
+	/// Indebted accounts the off-chain worker reads per block.
+	pub const LiquidationScanBatch: u32 = 1_000;
+	/// Unsigned liquidations the worker submits per block.
+	pub const MaxUnsignedLiquidations: u32 = 20;
+	/// Above ordinary transactions: a liquidation that waits costs solvency.
+	pub const UnsignedLiquidationPriority: TransactionPriority = TransactionPriority::MAX / 2;
+	/// Three blocks: a liquidation not included by then is re-found and re-submitted.
+	pub const UnsignedLiquidationLongevity: u64 = 3;
+	/// Four seconds, under the six-second block: a run is never repeated within a block.
+	pub const WorkerLockMillis: u64 = 4_000;
+}
+
+impl pallet_liquidation::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = AllAssets;
+	type Ledger = super::Margin;
+	type Socializer = super::Margin;
+	type Deficit = super::Insurance;
+	type Income = super::Insurance;
+	type Auctions = super::Auction;
+	type Swap = DexSwap;
+	type Prices = super::Prices;
+	type GovernanceOrigin = GovernanceOrigin;
+	type PalletId = EnginePalletId;
+	type MaxPositions = MaxMarginPositions;
+	type MaxAuctionsPerAccount = MaxAuctionsPerAccount;
+	type ScanBatch = LiquidationScanBatch;
+	type MaxUnsignedPerBlock = MaxUnsignedLiquidations;
+	type UnsignedPriority = UnsignedLiquidationPriority;
+	type UnsignedLongevity = UnsignedLiquidationLongevity;
+	type WorkerLockMillis = WorkerLockMillis;
+	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::LiquidationBenchmarkHelper;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -507,6 +632,97 @@ pub mod benchmark_helpers {
 				amount,
 			);
 			owner
+		}
+	}
+
+	/// BTC collateral against debts in the dev assets (and more created for the purpose), all
+	/// at fixed prices; the genesis BTC/USD pool serves the flash path.
+	pub struct LiquidationBenchmarkHelper;
+	impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenchmarkHelper {
+		fn assets() -> (AssetId, AssetId) {
+			let btc = AssetId::Asset(crate::assets::BTC);
+			let _ = crate::Prices::set_fixed_price(
+				crate::RuntimeOrigin::root(),
+				btc,
+				Price::from_u32(60_000),
+			);
+			(btc, AssetId::Asset(crate::assets::USD))
+		}
+		fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+			use frame_support::traits::fungibles::Mutate;
+			let _ = AllAssets::mint_into(asset, who, amount);
+		}
+		fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
+			use frame_support::traits::fungibles::Mutate;
+			use liquidation_primitives::MarginLedger;
+			let (btc, usd) = Self::assets();
+			let who = AccountId::from([0x77; 32]);
+			let lender = AccountId::from([0x78; 32]);
+			let root = || crate::RuntimeOrigin::root();
+			// Debt assets: USD first, then the other dev assets, then new ones.
+			let mut debts: alloc::vec::Vec<AssetId> = alloc::vec![usd];
+			debts.extend(
+				crate::assets::DEV_ASSETS
+					.iter()
+					.map(|asset| asset.id)
+					.filter(|id| *id != btc && *id != usd),
+			);
+			while debts.len() < debt_positions as usize {
+				let Some(next) = pallet_assets::NextAssetId::<Runtime>::get() else { break };
+				let owner = sp_runtime::MultiAddress::Id(lender.clone());
+				let _ = crate::Assets::force_create(root(), next.into(), owner, true, 1);
+				let params = crate::genesis_config_presets::dev_margin_params()
+					.into_iter()
+					.map(|(_, _, params)| params)
+					.next()
+					.unwrap_or_default();
+				let _ = crate::Margin::list_asset(root(), AssetId::Asset(next), 12, params);
+				debts.push(AssetId::Asset(next));
+			}
+			// A thousand USD of debt in each (every debt asset priced at 1 USD a whole unit).
+			let _ = AllAssets::mint_into(btc, &who, 100_000_000);
+			let _ =
+				crate::Margin::deposit(crate::RuntimeOrigin::signed(who.clone()), btc, 100_000_000);
+			for asset in debts.iter().take(debt_positions.max(1) as usize) {
+				if *asset != usd {
+					let _ = crate::Prices::set_fixed_price(root(), *asset, Price::from_u32(1));
+				}
+				let decimals =
+					<crate::Margin as liquidation_primitives::AssetDecimals<AssetId>>::decimals(
+						*asset,
+					)
+					.unwrap_or(12);
+				let unit = 10u128.saturating_pow(decimals.into());
+				let amount = 1_000u128.saturating_mul(unit);
+				let _ = AllAssets::mint_into(*asset, &lender, amount.saturating_mul(10));
+				let _ = crate::Margin::deposit(
+					crate::RuntimeOrigin::signed(lender.clone()),
+					*asset,
+					amount.saturating_mul(10),
+				);
+				let _ = crate::Margin::borrow(
+					crate::RuntimeOrigin::signed(who.clone()),
+					*asset,
+					amount,
+				);
+			}
+			if bankrupt {
+				let _ = <crate::Margin as MarginLedger<AccountId>>::seize_collateral(
+					&who,
+					btc,
+					100_000_000,
+					&lender,
+				);
+			} else if let Ok(report) = <crate::Margin as MarginLedger<AccountId>>::health(&who) {
+				// Crash BTC so that maintenance collateral is 97% of maintenance debt.
+				use sp_runtime::Saturating;
+				// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.
+				let price = report
+					.maintenance_debt
+					.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
+				let _ = crate::Prices::set_fixed_price(root(), btc, price);
+			}
+			who
 		}
 	}
 

@@ -1,0 +1,28 @@
+//! Runtime API of `pallet-liquidation`: what is liquidatable now and what a liquidation would do.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+use liquidation_primitives::UsdValue;
+pub use pallet_liquidation::{LiquidationTotals, Plan};
+use sp_runtime::DispatchError;
+
+sp_api::decl_runtime_apis! {
+	/// The liquidation engine.
+	pub trait LiquidationApi<AccountId, AssetId> where AccountId: Codec, AssetId: Codec {
+		/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst
+		/// shortfall (USD) first, and the account to continue after (`None`: the end).
+		fn liquidatable_accounts(
+			start_after: Option<AccountId>,
+			limit: u32,
+		) -> (Vec<(AccountId, UsdValue)>, Option<AccountId>);
+		/// What a liquidation of `who` would repay, seize and pay as bonus now: for the named
+		/// `(debt asset, collateral asset)`, or the largest of each; or why it would be refused.
+		fn preview(who: AccountId, assets: Option<(AssetId, AssetId)>) -> Result<Plan<AssetId>, DispatchError>;
+		/// Running totals of an asset: liquidations, repaid, seized, penalties, bad debt covered
+		/// and socialised.
+		fn totals(asset: AssetId) -> LiquidationTotals;
+	}
+}

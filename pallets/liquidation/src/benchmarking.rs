@@ -1,0 +1,105 @@
+//! Benchmarks of the liquidation engine: each path on its costliest branch, and the waterfall
+//! against the number of debts it settles.
+
+use super::*;
+use crate::Pallet as Liquidation;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{EnsureOrigin, Get};
+use frame_system::RawOrigin;
+use liquidation_primitives::Balance;
+
+/// Whole units a keeper holds of the debt asset, times the decimals the helper uses.
+const KEEPER_FUNDS: Balance = 1_000_000_000_000_000_000_000_000;
+
+fn funded<T: Config>(asset: T::AssetId, name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, 0);
+	T::BenchmarkHelper::fund_account(asset, &who, KEEPER_FUNDS);
+	who
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn liquidate() {
+		let (collateral, debt) = T::BenchmarkHelper::assets();
+		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		let keeper = funded::<T>(debt, "keeper");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), who, debt, collateral, Balance::MAX);
+		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
+	}
+
+	#[benchmark]
+	fn flash_liquidate() {
+		let (collateral, debt) = T::BenchmarkHelper::assets();
+		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		let caller: T::AccountId = account("caller", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who, debt, collateral, Balance::MAX);
+		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
+	}
+
+	/// The worker's auction path (the bankrupt path is `settle_bankrupt`).
+	#[benchmark]
+	fn liquidate_unsigned() {
+		let (_, debt) = T::BenchmarkHelper::assets();
+		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		#[extrinsic_call]
+		_(RawOrigin::None, who.clone());
+		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
+		assert!(Liquidation::<T>::in_auction(&who));
+	}
+
+	#[benchmark]
+	fn settle_bankrupt(p: Linear<1, { T::MaxPositions::get() - 1 }>) {
+		let _ = T::BenchmarkHelper::assets();
+		let who = T::BenchmarkHelper::liquidatable_account(p, true);
+		let caller: T::AccountId = account("caller", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone());
+		assert!(<T::Ledger as liquidation_primitives::MarginLedger<T::AccountId>>::positions_of(
+			&who
+		)
+		.is_empty());
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let params = Params::<T>::get().ok_or(BenchmarkError::Stop("engine parameters"))?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_asset_limits() -> Result<(), BenchmarkError> {
+		let (_, debt) = T::BenchmarkHelper::assets();
+		let origin = governance::<T>()?;
+		let limits = AssetLimits {
+			max_value_per_block: sp_runtime::FixedU128::from_u32(1_000_000),
+			paused: false,
+		};
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, debt, Some(limits));
+		assert_eq!(AssetLimitsOf::<T>::get(debt), Some(limits));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_paused() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, true);
+		assert!(Paused::<T>::get());
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Liquidation, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,493 @@
+//! The liquidation paths, the loss waterfall, the breakers and the parameters.
+
+use crate::WeightInfo;
+use crate::{
+	invalid,
+	sizing::{amount_worth, plan, Side},
+	AssetBlockUsage, AssetLimits, AssetLimitsOf, BlockUsage, Config, EngineParams, Error, Event,
+	LiquidationPath, OwnerAuctions, Pallet, Params, Paused, Plan, Totals, AUCTION_LOT_COVER,
+};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchResult, Get, Weight},
+	traits::{fungibles::Mutate, tokens::Preservation},
+};
+use liquidation_primitives::{
+	value_in_usd, Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome,
+	HealthError, HealthReport, LossSocializer, MarginLedger, PriceError, PriceProvider, UsdValue,
+};
+use sp_runtime::{
+	traits::{AccountIdConversion, One, Saturating, Zero},
+	DispatchError, FixedPointNumber, FixedU128, PerThing, Permill,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The engine's account: seized collateral and insurance cover pass through it.
+	pub fn engine_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	fn params() -> Result<EngineParams, DispatchError> {
+		Params::<T>::get().ok_or_else(|| Error::<T>::NotConfigured.into())
+	}
+
+	fn price_error(error: PriceError) -> Error<T> {
+		match error {
+			PriceError::Missing => Error::<T>::PriceMissing,
+			PriceError::Stale => Error::<T>::PriceStale,
+			PriceError::Halted => Error::<T>::PriceHalted,
+		}
+	}
+
+	fn health(who: &T::AccountId) -> Result<HealthReport, DispatchError> {
+		T::Ledger::health(who).map_err(|error| match error {
+			HealthError::Price(_, error) => Self::price_error(error).into(),
+			HealthError::Overflow => Error::<T>::Overflow.into(),
+		})
+	}
+
+	fn is_paused(asset: T::AssetId) -> bool {
+		AssetLimitsOf::<T>::get(asset).is_some_and(|limits| limits.paused)
+	}
+
+	/// Whether `who` has a running auction (forgetting the ids of auctions that ended).
+	pub fn in_auction(who: &T::AccountId) -> bool {
+		let ids = OwnerAuctions::<T>::get(who);
+		if ids.is_empty() {
+			return false;
+		}
+		let running: Vec<u32> =
+			ids.iter().copied().filter(|id| T::Auctions::is_running(*id)).collect();
+		if running.len() != ids.len() {
+			if running.is_empty() {
+				OwnerAuctions::<T>::remove(who);
+			} else {
+				OwnerAuctions::<T>::insert(
+					who,
+					frame_support::BoundedVec::truncate_from(running.clone()),
+				);
+			}
+		}
+		!running.is_empty()
+	}
+
+	/// Whether `who` has debt and no collateral.
+	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
+		let positions = T::Ledger::positions_of(who);
+		let debts = positions.iter().filter(|(_, _, debt)| !debt.is_zero()).count() as u32;
+		let collateral = positions.iter().any(|(_, deposit, _)| !deposit.is_zero());
+		(debts > 0 && !collateral, debts)
+	}
+
+	/// A position valued for sizing.
+	fn side(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		debt: bool,
+	) -> Result<Side<T::AssetId>, DispatchError> {
+		let amount =
+			if debt { T::Ledger::debt_of(who, asset) } else { T::Ledger::deposit_of(who, asset) };
+		ensure!(
+			!amount.is_zero(),
+			if debt { Error::<T>::NoDebt } else { Error::<T>::NoCollateral }
+		);
+		let weights = T::Ledger::risk_weights(asset).ok_or(if debt {
+			Error::<T>::NoDebt
+		} else {
+			Error::<T>::NoCollateral
+		})?;
+		let price = T::Prices::price(&asset).map_err(Self::price_error)?.price;
+		let weight = if debt {
+			weights.maintenance_liability_weight
+		} else {
+			FixedU128::from(weights.maintenance_collateral_weight)
+		};
+		Ok(Side { asset, amount, price, decimals: weights.decimals, weight })
+	}
+
+	/// The checks every liquidation makes, then its plan.
+	fn prepare(
+		who: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Balance,
+	) -> Result<(EngineParams, HealthReport, Plan<T::AssetId>), DispatchError> {
+		let params = Self::params()?;
+		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
+		ensure!(
+			!Self::is_paused(debt_asset) && !Self::is_paused(collateral_asset),
+			Error::<T>::AssetPaused
+		);
+		let report = Self::health(who)?;
+		ensure!(report.is_liquidatable(), Error::<T>::NotLiquidatable);
+		ensure!(!Self::in_auction(who), Error::<T>::InAuction);
+		let debt = Self::side(who, debt_asset, true)?;
+		let collateral = Self::side(who, collateral_asset, false)?;
+		let plan = plan(&report, debt, collateral, &params, max_repay)
+			.ok_or(Error::<T>::NothingToLiquidate)?;
+		Ok((params, report, plan))
+	}
+
+	/// Counts `value` against this block's caps, refusing what would exceed one.
+	fn consume_caps(
+		params: &EngineParams,
+		debt_asset: T::AssetId,
+		value: UsdValue,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let (block, used) = BlockUsage::<T>::get();
+		let used = if block == now { used } else { UsdValue::zero() };
+		let used = used.saturating_add(value);
+		ensure!(used <= params.max_value_per_block, Error::<T>::BlockCapReached);
+		if let Some(limits) = AssetLimitsOf::<T>::get(debt_asset) {
+			let (block, asset_used) = AssetBlockUsage::<T>::get(debt_asset);
+			let asset_used = if block == now { asset_used } else { UsdValue::zero() };
+			let asset_used = asset_used.saturating_add(value);
+			ensure!(asset_used <= limits.max_value_per_block, Error::<T>::AssetCapReached);
+			AssetBlockUsage::<T>::insert(debt_asset, (now, asset_used));
+		}
+		BlockUsage::<T>::put((now, used));
+		Ok(())
+	}
+
+	fn record(
+		plan: &Plan<T::AssetId>,
+		repaid: Balance,
+		to_insurance_of: Option<(T::AssetId, Balance)>,
+	) {
+		Totals::<T>::mutate(plan.debt_asset, |totals| {
+			totals.liquidations = totals.liquidations.saturating_add(1);
+			totals.repaid = totals.repaid.saturating_add(repaid);
+		});
+		Totals::<T>::mutate(plan.collateral_asset, |totals| {
+			totals.seized = totals.seized.saturating_add(plan.seize)
+		});
+		if let Some((asset, amount)) = to_insurance_of {
+			Totals::<T>::mutate(asset, |totals| {
+				totals.penalty_to_insurance = totals.penalty_to_insurance.saturating_add(amount)
+			});
+		}
+	}
+
+	/// Refuses a partial liquidation that lowered the health factor (the sizing avoids it; this
+	/// is the invariant's guard).
+	fn ensure_no_worse(who: &T::AccountId, before: &HealthReport, full: bool) -> DispatchResult {
+		if full {
+			return Ok(());
+		}
+		let after = Self::health(who)?;
+		let before = before.health_factor();
+		let after = after.health_factor();
+		ensure!(after.is_none() || after >= before, Error::<T>::WouldWorsenHealth);
+		Ok(())
+	}
+
+	/// Runs the waterfall if `who` is left bankrupt; returns how many debts it settled.
+	fn waterfall_if_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
+		let (bankrupt, _) = Self::is_bankrupt(who);
+		if bankrupt && !Self::in_auction(who) {
+			Self::do_settle_bankrupt(who)
+		} else {
+			Ok(0)
+		}
+	}
+
+	/// Returns the number of debts the waterfall settled afterwards (zero if none).
+	#[frame_support::transactional]
+	pub(crate) fn do_liquidate_keeper(
+		liquidator: T::AccountId,
+		who: T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Balance,
+	) -> Result<u32, DispatchError> {
+		let (params, report, plan) = Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
+		let engine = Self::engine_account();
+		let repaid = T::Ledger::repay_debt(&liquidator, &who, debt_asset, plan.repay)?;
+		T::Ledger::seize_collateral(&who, collateral_asset, plan.seize, &engine)?;
+		let to_liquidator = plan.seize.saturating_sub(plan.to_insurance);
+		T::Assets::transfer(
+			collateral_asset,
+			&engine,
+			&liquidator,
+			to_liquidator,
+			Preservation::Expendable,
+		)?;
+		T::Income::deposit_income(collateral_asset, &engine, plan.to_insurance)?;
+		Self::ensure_no_worse(&who, &report, plan.full)?;
+		Self::record(&plan, repaid, Some((collateral_asset, plan.to_insurance)));
+		Self::deposit_event(Event::Liquidated {
+			who: who.clone(),
+			path: LiquidationPath::Keeper,
+			liquidator: Some(liquidator),
+			debt_asset,
+			repaid,
+			collateral_asset,
+			seized: plan.seize,
+			to_insurance: plan.to_insurance,
+			bonus: plan.bonus,
+		});
+		Self::waterfall_if_bankrupt(&who)
+	}
+
+	/// Returns the number of debts the waterfall settled afterwards (zero if none).
+	#[frame_support::transactional]
+	pub(crate) fn do_flash_liquidate(
+		caller: T::AccountId,
+		who: T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Balance,
+	) -> Result<u32, DispatchError> {
+		let (params, report, plan) = Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
+		let engine = Self::engine_account();
+		T::Ledger::seize_collateral(&who, collateral_asset, plan.seize, &engine)?;
+		// What the seized collateral is worth in the debt asset at the oracle, less the bound.
+		let debt_side = Self::side(&who, debt_asset, true)?;
+		let collateral_price =
+			T::Prices::price(&collateral_asset).map_err(Self::price_error)?.price;
+		let collateral_decimals =
+			T::Ledger::risk_weights(collateral_asset).ok_or(Error::<T>::NoCollateral)?.decimals;
+		let seized_value = value_in_usd(plan.seize, collateral_decimals, collateral_price)
+			.ok_or(Error::<T>::Overflow)?;
+		let oracle_out = amount_worth(seized_value, &debt_side).ok_or(Error::<T>::Overflow)?;
+		let min_out = params.max_slippage.left_from_one().mul_ceil(oracle_out);
+		let out = T::Swap::sell(&engine, collateral_asset, debt_asset, plan.seize, min_out)
+			.map_err(|_| Error::<T>::SaleFailed)?;
+		ensure!(out >= plan.repay, Error::<T>::SaleShortOfDebt);
+		let repaid = T::Ledger::repay_debt(&engine, &who, debt_asset, plan.repay)?;
+		let surplus = out.saturating_sub(repaid);
+		let to_insurance = params.insurance_share.mul_floor(surplus);
+		let bonus = surplus.saturating_sub(to_insurance);
+		T::Assets::transfer(debt_asset, &engine, &caller, bonus, Preservation::Expendable)?;
+		T::Income::deposit_income(debt_asset, &engine, to_insurance)?;
+		Self::ensure_no_worse(&who, &report, plan.full)?;
+		Self::record(&plan, repaid, Some((debt_asset, to_insurance)));
+		Self::deposit_event(Event::Liquidated {
+			who: who.clone(),
+			path: LiquidationPath::Flash,
+			liquidator: Some(caller),
+			debt_asset,
+			repaid,
+			collateral_asset,
+			seized: plan.seize,
+			to_insurance,
+			bonus,
+		});
+		Self::waterfall_if_bankrupt(&who)
+	}
+
+	/// The largest debt and the largest collateral of `who` by value, among assets not paused.
+	fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
+		let mut debt: Option<(T::AssetId, UsdValue)> = None;
+		let mut collateral: Option<(T::AssetId, UsdValue)> = None;
+		for (asset, deposit, owed) in T::Ledger::positions_of(who) {
+			if Self::is_paused(asset) {
+				continue;
+			}
+			let Ok(info) = T::Prices::price(&asset) else { continue };
+			let Some(weights) = T::Ledger::risk_weights(asset) else { continue };
+			let amount = deposit.max(owed);
+			let value = value_in_usd(amount, weights.decimals, info.price).unwrap_or_default();
+			let slot = if owed.is_zero() { &mut collateral } else { &mut debt };
+			if slot.is_none_or(|(_, best)| value > best) {
+				*slot = Some((asset, value));
+			}
+		}
+		Some((debt?.0, collateral?.0))
+	}
+
+	/// Returns `Some(debts settled)` when the account was bankrupt and went down the waterfall,
+	/// `None` when its collateral went to auction.
+	#[frame_support::transactional]
+	pub(crate) fn do_liquidate_unsigned(who: T::AccountId) -> Result<Option<u32>, DispatchError> {
+		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
+		let (bankrupt, _) = Self::is_bankrupt(&who);
+		if bankrupt {
+			return Self::do_settle_bankrupt(&who).map(Some);
+		}
+		let (debt_asset, collateral_asset) =
+			Self::largest_positions(&who).ok_or(Error::<T>::NothingToLiquidate)?;
+		let (params, _, plan) = Self::prepare(&who, debt_asset, collateral_asset, Balance::MAX)?;
+		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
+
+		// The target: the debt repaid plus the penalty, in the debt asset.
+		let debt_side = Self::side(&who, debt_asset, true)?;
+		let one_plus_bonus = FixedU128::one().saturating_add(params.liquidation_bonus.into());
+		let target = amount_worth(plan.repay_value.saturating_mul(one_plus_bonus), &debt_side)
+			.ok_or(Error::<T>::Overflow)?
+			.max(plan.repay);
+		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
+		let lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
+		T::Ledger::seize_collateral(&who, collateral_asset, lot, &T::Auctions::custody_account())?;
+		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, target)?;
+		OwnerAuctions::<T>::try_mutate(&who, |ids| ids.try_push(auction))
+			.map_err(|_| Error::<T>::TooManyAuctions)?;
+		Totals::<T>::mutate(debt_asset, |totals| {
+			totals.liquidations = totals.liquidations.saturating_add(1)
+		});
+		Totals::<T>::mutate(collateral_asset, |totals| {
+			totals.seized = totals.seized.saturating_add(lot)
+		});
+		Self::deposit_event(Event::AuctionStarted {
+			who,
+			auction,
+			collateral_asset,
+			lot,
+			debt_asset,
+			target,
+		});
+		Ok(None)
+	}
+
+	/// The waterfall for a bankrupt account: every debt written off, covered by insurance as far
+	/// as it can, the rest socialised. Returns the number of debts settled.
+	#[frame_support::transactional]
+	pub(crate) fn do_settle_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
+		let (bankrupt, debts) = Self::is_bankrupt(who);
+		ensure!(debts > 0, Error::<T>::NoDebt);
+		ensure!(bankrupt, Error::<T>::NotBankrupt);
+		ensure!(!Self::in_auction(who), Error::<T>::InAuction);
+		let engine = Self::engine_account();
+		for (asset, _, owed) in T::Ledger::positions_of(who) {
+			if owed.is_zero() {
+				continue;
+			}
+			let bad_debt = T::Ledger::write_off(who, asset)?;
+			let covered = T::Deficit::cover(asset, bad_debt, &engine);
+			let settled = T::Ledger::settle_bad_debt(asset, &engine, covered)?;
+			let socialized = T::Socializer::socialize(asset, bad_debt.saturating_sub(settled))?;
+			Totals::<T>::mutate(asset, |totals| {
+				totals.written_off = totals.written_off.saturating_add(bad_debt);
+				totals.covered = totals.covered.saturating_add(settled);
+				totals.socialized = totals.socialized.saturating_add(socialized);
+			});
+			Self::deposit_event(Event::BadDebtSettled {
+				who: who.clone(),
+				asset,
+				bad_debt,
+				covered: settled,
+				socialized,
+			});
+		}
+		Ok(debts)
+	}
+
+	/// The shortfall of an account the worker may liquidate, or why not (an
+	/// `InvalidTransaction::Custom` code).
+	pub(crate) fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
+		if Params::<T>::get().is_none() || Paused::<T>::get() {
+			return Err(invalid::PAUSED);
+		}
+		let report = T::Ledger::health(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
+		if !report.is_liquidatable() {
+			return Err(invalid::NOT_LIQUIDATABLE);
+		}
+		if Self::in_auction(who) {
+			return Err(invalid::IN_AUCTION);
+		}
+		Ok(report.maintenance_shortfall())
+	}
+
+	/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst
+	/// shortfall first, and where to continue (`None`: the end was reached).
+	pub fn liquidatable_accounts(
+		start_after: Option<T::AccountId>,
+		limit: u32,
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<T::AccountId>) {
+		let batch = T::Ledger::indebted_accounts(start_after.as_ref(), limit);
+		let next = if (batch.len() as u32) < limit { None } else { batch.last().cloned() };
+		let mut found: Vec<(T::AccountId, UsdValue)> = batch
+			.into_iter()
+			.filter_map(|who| {
+				let report = T::Ledger::health(&who).ok()?;
+				report.is_liquidatable().then(|| (who, report.maintenance_shortfall()))
+			})
+			.collect();
+		found.sort_by(|a, b| b.1.cmp(&a.1));
+		(found, next)
+	}
+
+	/// What a keeper liquidation of `who` repaying `debt_asset` against `collateral_asset` would
+	/// do now (or, without assets named, the worker's choice of the largest positions).
+	pub fn preview(
+		who: &T::AccountId,
+		assets: Option<(T::AssetId, T::AssetId)>,
+	) -> Result<Plan<T::AssetId>, DispatchError> {
+		let (debt_asset, collateral_asset) = match assets {
+			Some(assets) => assets,
+			None => Self::largest_positions(who).ok_or(Error::<T>::NothingToLiquidate)?,
+		};
+		Self::prepare(who, debt_asset, collateral_asset, Balance::MAX).map(|(_, _, plan)| plan)
+	}
+
+	/// The weight of a liquidation that may have ended in the waterfall.
+	pub(crate) fn with_waterfall(base: Weight, bankrupt_debts: u32) -> Weight {
+		if bankrupt_debts == 0 {
+			base
+		} else {
+			base.saturating_add(T::WeightInfo::settle_bankrupt(bankrupt_debts))
+		}
+	}
+
+	pub(crate) fn do_set_params(params: EngineParams) -> DispatchResult {
+		ensure!(params.liquidation_bonus <= Permill::from_percent(50), Error::<T>::BonusTooHigh);
+		ensure!(!params.close_factor.is_zero(), Error::<T>::CloseFactorZero);
+		ensure!(
+			params.target_health_factor > FixedU128::one()
+				&& params.target_health_factor <= FixedU128::saturating_from_integer(3),
+			Error::<T>::TargetHealthOutOfRange
+		);
+		ensure!(
+			!params.full_liquidation_health_factor.is_zero()
+				&& params.full_liquidation_health_factor < FixedU128::one(),
+			Error::<T>::FullLiquidationThresholdOutOfRange
+		);
+		ensure!(params.max_slippage <= Permill::from_percent(50), Error::<T>::SlippageTooHigh);
+		ensure!(!params.max_value_per_block.is_zero(), Error::<T>::CapZero);
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsSet { params });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_asset_limits(
+		asset: T::AssetId,
+		limits: Option<AssetLimits>,
+	) -> DispatchResult {
+		match limits {
+			Some(limits) => {
+				ensure!(!limits.max_value_per_block.is_zero(), Error::<T>::CapZero);
+				AssetLimitsOf::<T>::insert(asset, limits);
+			},
+			None => AssetLimitsOf::<T>::remove(asset),
+		}
+		Self::deposit_event(Event::AssetLimitsSet { asset, limits });
+		Ok(())
+	}
+
+	/// Checks the invariants listed in the crate docs.
+	/// Available natively (`std`) so that integration tests and replays can check it after
+	/// every block, and in `try-runtime` builds.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		if let Some(params) = Params::<T>::get() {
+			ensure!(
+				params.liquidation_bonus <= Permill::from_percent(50)
+					&& !params.close_factor.is_zero()
+					&& params.target_health_factor > FixedU128::one(),
+				"parameters out of range (1)"
+			);
+			let (_, used) = BlockUsage::<T>::get();
+			ensure!(used <= params.max_value_per_block, "block usage above its cap (2)");
+		}
+		for (asset, (_, used)) in AssetBlockUsage::<T>::iter() {
+			if let Some(limits) = AssetLimitsOf::<T>::get(asset) {
+				ensure!(used <= limits.max_value_per_block, "asset usage above its cap (2)");
+			}
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,532 @@
+//! # Liquidation pallet
+//!
+//! The engine that closes out accounts whose margin fell below maintenance, before their losses
+//! exceed their collateral, and absorbs any deficit in a known order.
+//!
+//! ## Overview
+//!
+//! The pallet owns no ledger: it reads health and moves positions through
+//! [`liquidation_primitives::MarginLedger`], prices through
+//! [`liquidation_primitives::PriceProvider`], sends collateral no one takes to a
+//! [`liquidation_primitives::CollateralAuction`], sells through a
+//! [`liquidation_primitives::CollateralSwap`], and hands losses to a
+//! [`liquidation_primitives::DeficitHandler`] and a [`liquidation_primitives::LossSocializer`].
+//!
+//! Three ways to liquidate an account whose maintenance health is below zero:
+//! - **Keeper** ([`Pallet::liquidate`], signed, permissionless): the keeper repays debt and
+//!   receives collateral worth the repayment plus the liquidation bonus.
+//! - **Flash** ([`Pallet::flash_liquidate`], signed): the engine seizes the collateral, sells it on
+//!   the DEX within the call, repays the debt and pays the caller the bonus; refused, changing
+//!   nothing, if the sale brings less than the oracle value minus the slippage bound.
+//! - **Auction** ([`Pallet::liquidate_unsigned`], from the off-chain worker): with no liquidator,
+//!   the collateral goes into a Dutch auction whose proceeds repay the debt (the engine is the
+//!   auction's [`liquidation_primitives::AuctionHandler`]).
+//!
+//! The **off-chain worker** scans indebted accounts after every block (a bounded batch, resuming
+//! where the last run stopped), and submits unsigned liquidations for the liquidatable ones,
+//! worst shortfall first, a bounded number per block. `ValidateUnsigned` accepts them only from
+//! the local node, re-checks each against current state, tags each by account (no duplicates in
+//! the pool) and gives a priority that grows with the shortfall.
+//!
+//! ## Terminology
+//!
+//! - **Shortfall**: how far maintenance-weighted debt exceeds maintenance-weighted collateral.
+//! - **Health factor**: maintenance collateral over maintenance debt; below one, liquidatable.
+//! - **Liquidation bonus / penalty**: collateral seized is worth the repaid debt times
+//!   `1 + liquidation_bonus`; the excess is the penalty, split between the keeper's bonus and the
+//!   insurance fund (`insurance_share`).
+//! - **Partial liquidation**: repays what brings the health factor to `target_health_factor`,
+//!   capped by `close_factor`; the whole position when the health factor is below
+//!   `full_liquidation_health_factor`, when a partial one cannot help, or when the rest would be
+//!   dust (see [`sizing`]).
+//! - **Bankrupt**: an account with debt and no collateral left. Its debt is *written off*; the
+//!   insurance fund *covers* what it can; the rest is *socialised* over that asset's lenders.
+//! - **Breakers**: per-block caps on the debt value liquidated (over all assets and per asset),
+//!   a pause per asset and for the whole engine. Nothing is liquidated on a Missing, Stale or
+//!   Halted price.
+//!
+//! ## Interface
+//!
+//! Anyone (signed): [`Pallet::liquidate`], [`Pallet::flash_liquidate`],
+//! [`Pallet::settle_bankrupt`]. The local off-chain worker (unsigned):
+//! [`Pallet::liquidate_unsigned`]. Governance: [`Pallet::set_params`],
+//! [`Pallet::set_asset_limits`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
+//! API (liquidatable accounts, a liquidation preview).
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! 1. The parameters, when set, pass the governance range checks.
+//! 2. The per-block usage never exceeds its cap, over all assets and per asset.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+mod impl_handler;
+#[cfg(test)]
+mod mock;
+mod offchain;
+pub mod sizing;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Collateral put up for auction is worth up to this many times its target at the oracle price
+/// (capped by the deposit): room for the price to fall before the target is missed. What is not
+/// needed returns to the owner.
+pub const AUCTION_LOT_COVER: u128 = 2;
+
+/// Codes of the `InvalidTransaction::Custom` errors of unsigned liquidations.
+pub mod invalid {
+	/// The account is healthy, unknown, or its health cannot be computed.
+	pub const NOT_LIQUIDATABLE: u8 = 1;
+	/// The engine or the assets concerned are paused.
+	pub const PAUSED: u8 = 2;
+	/// The account has a running auction.
+	pub const IN_AUCTION: u8 = 3;
+}
+
+/// Sets up what the benchmarks need.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// A collateral and a debt asset, listed and with usable prices, and a DEX pool between them.
+	fn assets() -> (AssetId, AssetId);
+	/// Gives `who` `amount` of `asset`.
+	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
+	/// An account with `debt_positions` debts (at least one) against one collateral, made
+	/// liquidatable; when `bankrupt`, with no collateral left.
+	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungibles, Get},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use liquidation_primitives::{
+		Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome, LossSocializer,
+		MarginLedger, PriceProvider, UsdValue,
+	};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateBare<Call<Self>>
+	{
+		/// Identifies an asset.
+		type AssetId: Parameter + Member + MaxEncodedLen + Ord + Copy + MaybeSerializeDeserialize;
+
+		/// Every asset the engine moves (the native token and `pallet-assets` alike).
+		type Assets: fungibles::Mutate<Self::AccountId, AssetId = Self::AssetId, Balance = Balance>;
+
+		/// Margin accounts: health, positions, the moves of a liquidation.
+		type Ledger: MarginLedger<Self::AccountId, AssetId = Self::AssetId, Balance = Balance>;
+
+		/// Spreads uncovered bad debt over lenders.
+		type Socializer: LossSocializer<Self::AssetId, Balance>;
+
+		/// Covers bad debt (the insurance fund).
+		type Deficit: DeficitHandler<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Takes the insurance share of penalties (the insurance fund).
+		type Income: FundIncome<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Dutch auctions for collateral no liquidator takes.
+		type Auctions: CollateralAuction<
+			Self::AccountId,
+			AssetId = Self::AssetId,
+			Balance = Balance,
+			AuctionId = u32,
+		>;
+
+		/// The DEX, for flash liquidations.
+		type Swap: CollateralSwap<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Oracle prices (the flash path's slippage bound, the sizing).
+		type Prices: PriceProvider<Self::AssetId>;
+
+		/// Who sets parameters, caps and pauses.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The engine's account (receives seized collateral and insurance cover in passing).
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Most positions an account may hold (the ledger's bound): sizes the weight of a
+		/// bankrupt account's write-offs.
+		#[pallet::constant]
+		type MaxPositions: Get<u32>;
+
+		/// Most auctions running for one account at once.
+		#[pallet::constant]
+		type MaxAuctionsPerAccount: Get<u32>;
+
+		/// Indebted accounts the off-chain worker reads per run (it resumes where it stopped).
+		#[pallet::constant]
+		type ScanBatch: Get<u32>;
+
+		/// Most unsigned liquidations the off-chain worker submits per run.
+		#[pallet::constant]
+		type MaxUnsignedPerBlock: Get<u32>;
+
+		/// Base priority of unsigned liquidations; the shortfall in whole USD is added.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+
+		/// Blocks an unsigned liquidation stays valid in the pool.
+		#[pallet::constant]
+		type UnsignedLongevity: Get<TransactionLongevity>;
+
+		/// How long the off-chain worker's lock holds, in milliseconds: overlapping runs (a
+		/// slow run and the next block's) never submit twice.
+		#[pallet::constant]
+		type WorkerLockMillis: Get<u64>;
+
+		/// Weights of the calls, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark set-up.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// The engine's parameters; without them nothing is liquidated.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, EngineParams>;
+
+	/// Per-asset caps and pauses (an asset without an entry has no cap of its own).
+	#[pallet::storage]
+	pub type AssetLimitsOf<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, AssetLimits>;
+
+	/// The whole engine is paused.
+	#[pallet::storage]
+	pub type Paused<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// Debt value liquidated in the block named, over all assets.
+	#[pallet::storage]
+	pub type BlockUsage<T: Config> = StorageValue<_, (BlockNumberFor<T>, UsdValue), ValueQuery>;
+
+	/// Debt value liquidated in the block named, per debt asset.
+	#[pallet::storage]
+	pub type AssetBlockUsage<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (BlockNumberFor<T>, UsdValue), ValueQuery>;
+
+	/// Running auctions started for each account.
+	#[pallet::storage]
+	pub type OwnerAuctions<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u32, T::MaxAuctionsPerAccount>,
+		ValueQuery,
+	>;
+
+	/// Running totals per asset.
+	#[pallet::storage]
+	pub type Totals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, LiquidationTotals, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The engine's parameters (none: the engine is off until governance sets them).
+		pub params: Option<EngineParams>,
+		/// Per-asset caps.
+		pub asset_limits: alloc::vec::Vec<(T::AssetId, AssetLimits)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// Checked like the governance calls: a bad preset must not build a chain.
+			if let Some(params) = self.params {
+				if let Err(error) = Pallet::<T>::do_set_params(params) {
+					panic!("invalid liquidation parameters in genesis: {error:?}");
+				}
+			}
+			for (asset, limits) in &self.asset_limits {
+				AssetLimitsOf::<T>::insert(asset, limits);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` was liquidated: `repaid` of its debt, `seized` of its collateral.
+		Liquidated {
+			who: T::AccountId,
+			path: LiquidationPath,
+			liquidator: Option<T::AccountId>,
+			debt_asset: T::AssetId,
+			repaid: Balance,
+			collateral_asset: T::AssetId,
+			seized: Balance,
+			/// Penalty paid to insurance (collateral for a keeper, debt asset for a flash sale).
+			to_insurance: Balance,
+			/// The liquidator's bonus (same asset as `to_insurance`).
+			bonus: Balance,
+		},
+		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
+		/// `target` of the debt asset (debt plus penalty).
+		AuctionStarted {
+			who: T::AccountId,
+			auction: u32,
+			collateral_asset: T::AssetId,
+			lot: Balance,
+			debt_asset: T::AssetId,
+			target: Balance,
+		},
+		/// An auction's proceeds repaid `repaid` of `owner`'s debt; `penalty` went to insurance.
+		AuctionProceeds {
+			owner: T::AccountId,
+			debt_asset: T::AssetId,
+			repaid: Balance,
+			penalty: Balance,
+		},
+		/// An auction ended `shortfall` short of its target.
+		AuctionShortfall { owner: T::AccountId, debt_asset: T::AssetId, shortfall: Balance },
+		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off, `covered`
+		/// by insurance, `socialized` over the lenders (what neither took stays recorded as the
+		/// pool's bad debt).
+		BadDebtSettled {
+			who: T::AccountId,
+			asset: T::AssetId,
+			bad_debt: Balance,
+			covered: Balance,
+			socialized: Balance,
+		},
+		/// Governance set the parameters.
+		ParamsSet { params: EngineParams },
+		/// Governance set (or with `None` removed) an asset's limits.
+		AssetLimitsSet { asset: T::AssetId, limits: Option<AssetLimits> },
+		/// Governance paused or resumed the engine.
+		PausedSet { paused: bool },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The engine has no parameters.
+		NotConfigured,
+		/// The engine is paused.
+		EnginePaused,
+		/// The debt or collateral asset is paused.
+		AssetPaused,
+		/// The account's maintenance health is not below zero.
+		NotLiquidatable,
+		/// The account has a running auction: its liquidation is under way.
+		InAuction,
+		/// The account has no debt in the named asset.
+		NoDebt,
+		/// The account has no deposit in the named asset.
+		NoCollateral,
+		/// The account has collateral: it is not bankrupt.
+		NotBankrupt,
+		/// Nothing would be repaid or seized (a zero limit, or dust).
+		NothingToLiquidate,
+		/// A price is missing.
+		PriceMissing,
+		/// A price is stale.
+		PriceStale,
+		/// A price is halted by the circuit breaker.
+		PriceHalted,
+		/// This block's cap on liquidated value over all assets is reached.
+		BlockCapReached,
+		/// This block's cap on liquidated value in the debt asset is reached.
+		AssetCapReached,
+		/// The DEX sale failed: no pool, or it would bring less than the slippage bound allows.
+		SaleFailed,
+		/// The DEX sale brought less than the debt to repay.
+		SaleShortOfDebt,
+		/// A partial liquidation would lower the account's health factor.
+		WouldWorsenHealth,
+		/// The account has as many running auctions as allowed.
+		TooManyAuctions,
+		/// The liquidation bonus is above 50%.
+		BonusTooHigh,
+		/// The close factor is zero.
+		CloseFactorZero,
+		/// The target health factor is not above 1 and at most 3.
+		TargetHealthOutOfRange,
+		/// The full-liquidation health factor is not above 0 and below 1.
+		FullLiquidationThresholdOutOfRange,
+		/// The slippage bound is above 50%.
+		SlippageTooHigh,
+		/// A per-block cap is zero.
+		CapZero,
+		/// A value is out of range.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_worker(now);
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxPositions::get() > 0, "MaxPositions must be positive");
+			assert!(T::ScanBatch::get() > 0, "ScanBatch must be positive");
+			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
+			assert!(T::UnsignedLongevity::get() > 0, "UnsignedLongevity must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Liquidates `who` as a keeper: repays up to `max_repay` of its `debt_asset` debt (as
+		/// sized by the engine) from the caller, and pays the caller the seized `collateral_asset`
+		/// less the insurance share of the penalty. A bankrupt remainder goes down the waterfall.
+		#[pallet::call_index(0)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::liquidate()
+				.saturating_add(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+		)]
+		pub fn liquidate(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			debt_asset: T::AssetId,
+			collateral_asset: T::AssetId,
+			#[pallet::compact] max_repay: Balance,
+		) -> DispatchResultWithPostInfo {
+			let liquidator = ensure_signed(origin)?;
+			let bankrupt_debts = Self::do_liquidate_keeper(
+				liquidator,
+				who,
+				debt_asset,
+				collateral_asset,
+				max_repay,
+			)?;
+			Ok(Some(Self::with_waterfall(T::WeightInfo::liquidate(), bankrupt_debts)).into())
+		}
+
+		/// Liquidates `who` through the DEX: seizes collateral as for a keeper, sells it for the
+		/// debt asset within this call, repays the debt and pays the caller its share of what
+		/// the sale brought beyond the debt. Refused, changing nothing, if the sale would bring
+		/// less than the oracle value minus the slippage bound, or less than the debt.
+		#[pallet::call_index(1)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::flash_liquidate()
+				.saturating_add(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+		)]
+		pub fn flash_liquidate(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			debt_asset: T::AssetId,
+			collateral_asset: T::AssetId,
+			#[pallet::compact] max_repay: Balance,
+		) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			let bankrupt_debts =
+				Self::do_flash_liquidate(caller, who, debt_asset, collateral_asset, max_repay)?;
+			Ok(Some(Self::with_waterfall(T::WeightInfo::flash_liquidate(), bankrupt_debts)).into())
+		}
+
+		/// The off-chain worker's liquidation of `who`: a bankrupt account goes down the
+		/// waterfall; otherwise its largest debt is covered by its largest collateral through a
+		/// Dutch auction. Only valid from the local node (see `ValidateUnsigned`).
+		#[pallet::call_index(2)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::liquidate_unsigned()
+				.max(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+		)]
+		pub fn liquidate_unsigned(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			let weight = match Self::do_liquidate_unsigned(who)? {
+				Some(debts) => T::WeightInfo::settle_bankrupt(debts),
+				None => T::WeightInfo::liquidate_unsigned(),
+			};
+			Ok(Some(weight).into())
+		}
+
+		/// Sends a bankrupt account's debts down the waterfall: written off, covered by insurance
+		/// as far as it can, the rest socialised over the lenders. Anyone may call it.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))]
+		pub fn settle_bankrupt(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let debts = Self::do_settle_bankrupt(&who)?;
+			Ok(Some(T::WeightInfo::settle_bankrupt(debts)).into())
+		}
+
+		/// Sets the engine's parameters (governance), range-checked: bonus at most 50%, close
+		/// factor above zero, target health factor in (1, 3], full-liquidation health factor in
+		/// (0, 1), slippage bound at most 50%, block cap above zero.
+		#[pallet::call_index(10)]
+		pub fn set_params(origin: OriginFor<T>, params: EngineParams) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params)
+		}
+
+		/// Sets (or with `None` removes) a debt asset's per-block cap and pause (governance).
+		#[pallet::call_index(11)]
+		pub fn set_asset_limits(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			limits: Option<AssetLimits>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_asset_limits(asset, limits)
+		}
+
+		/// Pauses or resumes the whole engine (governance).
+		#[pallet::call_index(12)]
+		pub fn set_paused(origin: OriginFor<T>, paused: bool) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Paused::<T>::put(paused);
+			Self::deposit_event(Event::PausedSet { paused });
+			Ok(())
+		}
+	}
+
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let Call::liquidate_unsigned { who } = call else {
+				return InvalidTransaction::Call.into();
+			};
+			// Only the local worker's transactions (or a block that includes them).
+			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
+				return InvalidTransaction::Call.into();
+			}
+			let shortfall = Self::check_unsigned(who).map_err(InvalidTransaction::Custom)?;
+			let whole_usd: u64 = (shortfall.into_inner()
+				/ <sp_runtime::FixedU128 as sp_runtime::FixedPointNumber>::DIV)
+				.try_into()
+				.unwrap_or(u64::MAX);
+			ValidTransaction::with_tag_prefix("LiquidationEngine")
+				.priority(T::UnsignedPriority::get().saturating_add(whole_usd))
+				.and_provides(who)
+				.longevity(T::UnsignedLongevity::get())
+				.propagate(false)
+				.build()
+		}
+	}
+}

@@ -1,0 +1,64 @@
+//! The off-chain worker: finds liquidatable accounts and submits unsigned liquidations.
+
+use crate::{Call, Config, Pallet};
+use frame_support::traits::Get;
+use frame_system::{
+	offchain::{CreateBare, SubmitTransaction},
+	pallet_prelude::BlockNumberFor,
+};
+use sp_runtime::offchain::{
+	storage::StorageValueRef,
+	storage_lock::{StorageLock, Time},
+	Duration,
+};
+
+/// Offchain storage key of the lock that keeps two runs from overlapping.
+const LOCK_KEY: &[u8] = b"liquidation-engine/worker-lock";
+/// Offchain storage key of the account the next run's scan starts after.
+const CURSOR_KEY: &[u8] = b"liquidation-engine/worker-cursor";
+
+impl<T: Config> Pallet<T> {
+	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch` indebted accounts after the stored cursor, and submit an
+	/// unsigned liquidation for each liquidatable one, worst shortfall first, at most
+	/// `MaxUnsignedPerBlock`. Returns how many were submitted.
+	pub(crate) fn run_worker(now: BlockNumberFor<T>) -> u32 {
+		let mut lock = StorageLock::<Time>::with_deadline(
+			LOCK_KEY,
+			Duration::from_millis(T::WorkerLockMillis::get()),
+		);
+		let Ok(guard) = lock.try_lock() else {
+			log::debug!(target: "runtime::liquidation", "worker at {now:?}: a recent run holds the lock");
+			return 0;
+		};
+		// Held until its deadline, not just for this run: a run started again within
+		// `WorkerLockMillis` (a re-executed block, an overlapping import) submits nothing twice.
+		guard.forget();
+		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
+		let cursor: Option<T::AccountId> = cursor_ref.get().ok().flatten();
+		let (found, next) = Self::liquidatable_accounts(cursor, T::ScanBatch::get());
+		match &next {
+			Some(next) => cursor_ref.set(next),
+			None => cursor_ref.clear(),
+		}
+		let mut submitted = 0u32;
+		for (who, shortfall) in found {
+			if submitted >= T::MaxUnsignedPerBlock::get() {
+				break;
+			}
+			// The pool would refuse it anyway; checking here saves the submission.
+			if Self::check_unsigned(&who).is_err() {
+				continue;
+			}
+			let call = Call::<T>::liquidate_unsigned { who: who.clone() };
+			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
+			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+				Ok(()) => submitted = submitted.saturating_add(1),
+				Err(()) => log::debug!(
+					target: "runtime::liquidation",
+					"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
+				),
+			}
+		}
+		submitted
+	}
+}

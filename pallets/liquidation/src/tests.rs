@@ -1,0 +1,588 @@
+//! Tests of the liquidation engine, with the real margin, auction, insurance and DEX pallets.
+
+use crate::{mock::*, sizing::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::Hooks,
+	unsigned::ValidateUnsigned,
+};
+use frame_system::RawOrigin;
+use liquidation_primitives::{Balance, HealthReport, MarginLedger, Price, PriceError};
+use sp_runtime::{
+	traits::{One, Zero},
+	FixedPointNumber, FixedU128, Permill,
+};
+
+fn fixed(n: u128, d: u128) -> FixedU128 {
+	FixedU128::saturating_from_rational(n, d)
+}
+
+fn usd(n: u128) -> Balance {
+	n * DOLLAR
+}
+
+fn origin(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn liquidation_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Liquidation(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The lender puts 1 000 000 USD into the pool.
+fn lend() {
+	assert_ok!(Margin::deposit(origin(LENDER), USD, usd(1_000_000)));
+}
+
+/// `who` deposits `bitcoin` satoshi and borrows `dollars` USD.
+fn borrower(who: AccountId, bitcoin: Balance, dollars: Balance) {
+	assert_ok!(Margin::deposit(origin(who), BTC, bitcoin));
+	assert_ok!(Margin::borrow(origin(who), USD, usd(dollars)));
+}
+
+/// A BTC/USD pool on the DEX with `bitcoin` whole BTC at `price` USD each.
+fn dex_pool(bitcoin: u128, price: u128) {
+	assert_ok!(AssetConversion::create_pool(
+		origin(MARKET),
+		Box::new(BTC.into()),
+		Box::new(USD.into())
+	));
+	assert_ok!(AssetConversion::add_liquidity(
+		origin(MARKET),
+		Box::new(BTC.into()),
+		Box::new(USD.into()),
+		bitcoin * BITCOIN,
+		usd(bitcoin * price),
+		1,
+		1,
+		MARKET,
+	));
+}
+
+mod sizing {
+	use super::*;
+
+	/// 50 000 USD owed (liability weight 1.05) against 1 BTC (collateral weight 0.9) at
+	/// 57 000: maintenance collateral 51 300 against 52 500, health factor 0.977.
+	fn scenario(
+		btc_price: u32,
+	) -> (HealthReport, Side<liquidation_primitives::AssetId>, Side<liquidation_primitives::AssetId>)
+	{
+		let collateral = FixedU128::from_u32(btc_price) * fixed(9, 10);
+		let report = HealthReport {
+			maintenance_collateral: collateral,
+			maintenance_debt: FixedU128::from_u32(52_500),
+			..Default::default()
+		};
+		let debt = Side {
+			asset: USD,
+			amount: usd(50_000),
+			price: Price::one(),
+			decimals: 6,
+			weight: fixed(105, 100),
+		};
+		let collateral = Side {
+			asset: BTC,
+			amount: BITCOIN,
+			price: Price::from_u32(btc_price),
+			decimals: 8,
+			weight: fixed(9, 10),
+		};
+		(report, debt, collateral)
+	}
+
+	#[test]
+	fn a_partial_liquidation_is_capped_by_the_close_factor() {
+		let (report, debt, collateral) = scenario(57_000);
+		// To reach 1.2: R = (1.2 * 52 500 - 51 300) / (1.2 * 1.05 - 1.1 * 0.9) = 11 700 / 0.27
+		// = 43 333.33 USD; the close factor (50% of 50 000) caps it at 25 000.
+		let plan = plan(&report, debt, collateral, &engine_params(), Balance::MAX).unwrap();
+		assert_eq!(plan.repay, usd(25_000));
+		assert!(!plan.full);
+		// Seized: 25 000 * 1.1 / 57 000 BTC = 0.48245614 (down); worth the debt: 0.43859649.
+		assert_eq!(plan.seize, 48_245_614);
+		assert_eq!(plan.to_insurance + plan.bonus, 48_245_614 - 43_859_649);
+		assert_eq!(plan.to_insurance, 2_192_982);
+		assert_eq!(plan.repay_value, FixedU128::from_u32(25_000));
+		// A keeper's limit caps it further.
+		let plan = plan_with(&report, debt, collateral, engine_params(), usd(1_000));
+		assert_eq!(plan.repay, usd(1_000));
+	}
+
+	fn plan_with(
+		report: &HealthReport,
+		debt: Side<liquidation_primitives::AssetId>,
+		collateral: Side<liquidation_primitives::AssetId>,
+		params: EngineParams,
+		max_repay: Balance,
+	) -> Plan<liquidation_primitives::AssetId> {
+		plan(report, debt, collateral, &params, max_repay).unwrap()
+	}
+
+	#[test]
+	fn the_close_factor_binds_exactly_at_its_boundary() {
+		let (report, debt, collateral) = scenario(57_000);
+		// The target needs 86.67% of the debt: a close factor of 86% binds, 87% does not.
+		let mut params = engine_params();
+		params.close_factor = Permill::from_percent(86);
+		assert_eq!(plan_with(&report, debt, collateral, params, Balance::MAX).repay, usd(43_000));
+		params.close_factor = Permill::from_percent(87);
+		let plan = plan_with(&report, debt, collateral, params, Balance::MAX);
+		assert_eq!(plan.repay, 43_333_333_333);
+		assert!(!plan.full);
+	}
+
+	#[test]
+	fn a_dust_remainder_makes_the_liquidation_whole() {
+		let (report, debt, collateral) = scenario(57_000);
+		let mut params = engine_params();
+		params.close_factor = Permill::one();
+		// 6 666.67 USD would remain: under a dust value of 6 667 the whole debt goes.
+		params.dust_value = FixedU128::from_u32(6_667);
+		let plan = plan_with(&report, debt, collateral, params, Balance::MAX);
+		assert_eq!(plan.repay, usd(50_000));
+		assert!(plan.full);
+		params.dust_value = FixedU128::from_u32(6_666);
+		assert!(!plan_with(&report, debt, collateral, params, Balance::MAX).full);
+	}
+
+	#[test]
+	fn a_deep_shortfall_is_liquidated_whole_as_far_as_collateral_goes() {
+		// At 55 000: 49 500 against 52 500, health factor 0.943 < 0.95.
+		let (report, debt, collateral) = scenario(55_000);
+		let plan = plan_with(&report, debt, collateral, engine_params(), Balance::MAX);
+		assert!(plan.full);
+		// 50 000 USD of debt takes 55 000 USD of collateral: exactly the bitcoin.
+		assert_eq!((plan.repay, plan.seize), (usd(50_000), BITCOIN));
+		// At 50 000 the collateral covers only 50 000 / 1.1 = 45 454.54 USD of debt.
+		let (report, debt, collateral) = scenario(50_000);
+		let plan = plan_with(&report, debt, collateral, engine_params(), Balance::MAX);
+		assert_eq!(plan.repay, 45_454_545_454);
+		assert!(!plan.full);
+		assert!(plan.seize <= BITCOIN && plan.seize >= BITCOIN - 1);
+	}
+}
+
+mod keeper {
+	use super::*;
+
+	/// Alice: 1 BTC, 43 000 USD borrowed. At 50 000 a bitcoin her maintenance collateral is
+	/// 45 000 against 45 150: health factor 0.9967.
+	fn alice_underwater() {
+		lend();
+		borrower(ALICE, BITCOIN, 43_000);
+		assert_noop!(
+			Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
+			Error::<Test>::NotLiquidatable
+		);
+		set_price(BTC, Price::from_u32(50_000));
+	}
+
+	#[test]
+	fn a_keeper_repays_part_and_takes_collateral_with_the_bonus() {
+		test(|| {
+			alice_underwater();
+			let keeper_usd = balance(USD, KEEPER);
+			let keeper_btc = balance(BTC, KEEPER);
+			let insurance_btc = balance(BTC, Insurance::fund_account());
+			let before = Margin::health_of(&ALICE).unwrap().health_factor().unwrap();
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+			// The target needs (1.2 * 45 150 - 45 000) / 0.27 = 34 000 USD; the close factor
+			// allows 21 500. Seized: 21 500 * 1.1 / 50 000 = 0.473 BTC; worth the debt: 0.43.
+			assert_eq!(balance(USD, KEEPER), keeper_usd - usd(21_500));
+			assert_eq!(Margin::debt_of(&ALICE, USD), usd(21_500));
+			assert_eq!(Margin::deposit_of(&ALICE, BTC), BITCOIN - 47_300_000);
+			// Penalty 0.043 BTC: half to insurance, half to the keeper.
+			assert_eq!(balance(BTC, Insurance::fund_account()), insurance_btc + 2_150_000);
+			assert_eq!(balance(BTC, KEEPER), keeper_btc + 47_300_000 - 2_150_000);
+			let after = Margin::health_of(&ALICE).unwrap().health_factor().unwrap();
+			assert!(after > before, "health factor {before:?} -> {after:?}");
+			assert_eq!(
+				liquidation_events().last(),
+				Some(&Event::Liquidated {
+					who: ALICE,
+					path: LiquidationPath::Keeper,
+					liquidator: Some(KEEPER),
+					debt_asset: USD,
+					repaid: usd(21_500),
+					collateral_asset: BTC,
+					seized: 47_300_000,
+					to_insurance: 2_150_000,
+					bonus: 2_150_000,
+				})
+			);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!((totals.liquidations, totals.repaid), (1, usd(21_500)));
+			// Healthy again (1.05): a second liquidation is refused.
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
+				Error::<Test>::NotLiquidatable
+			);
+		});
+	}
+
+	#[test]
+	fn breakers_and_bad_prices_refuse_and_change_nothing() {
+		test(|| {
+			alice_underwater();
+			// Deeper: health factor 43 200 / 45 150 = 0.957, still a partial liquidation.
+			set_price(BTC, Price::from_u32(48_000));
+			let liquidate =
+				|| Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX);
+			for (error, expected) in [
+				(PriceError::Missing, Error::<Test>::PriceMissing),
+				(PriceError::Stale, Error::<Test>::PriceStale),
+				(PriceError::Halted, Error::<Test>::PriceHalted),
+			] {
+				set_price_error(BTC, error);
+				assert_noop!(liquidate(), expected);
+			}
+			set_price(BTC, Price::from_u32(48_000));
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), true));
+			assert_noop!(liquidate(), Error::<Test>::EnginePaused);
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), false));
+			let paused =
+				AssetLimits { max_value_per_block: FixedU128::from_u32(1_000_000), paused: true };
+			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), BTC, Some(paused)));
+			assert_noop!(liquidate(), Error::<Test>::AssetPaused);
+			// A cap of 20 000 USD a block on USD debt: 21 500 is refused; 10 000 twice fills it.
+			let capped =
+				AssetLimits { max_value_per_block: FixedU128::from_u32(20_000), paused: false };
+			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), BTC, None));
+			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), USD, Some(capped)));
+			assert_noop!(liquidate(), Error::<Test>::AssetCapReached);
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(10_000)));
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(10_000)));
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(1)),
+				Error::<Test>::AssetCapReached
+			);
+			// The next block has a fresh cap; the global one binds now.
+			run_to_block(2);
+			assert!(Margin::health_of(&ALICE).unwrap().is_liquidatable());
+			let mut params = engine_params();
+			params.max_value_per_block = FixedU128::from_u32(1);
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(10)),
+				Error::<Test>::BlockCapReached
+			);
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(1)));
+		});
+	}
+}
+
+mod flash {
+	use super::*;
+
+	fn alice_underwater() {
+		lend();
+		borrower(ALICE, BITCOIN, 43_000);
+		set_price(BTC, Price::from_u32(50_000));
+	}
+
+	#[test]
+	fn a_flash_liquidation_sells_through_the_dex_and_pays_the_caller() {
+		test(|| {
+			alice_underwater();
+			dex_pool(100, 50_000);
+			let caller_usd = balance(USD, CHARLIE);
+			let insurance_usd = balance(USD, Insurance::fund_account());
+			assert_ok!(Liquidation::flash_liquidate(
+				origin(CHARLIE),
+				ALICE,
+				USD,
+				BTC,
+				Balance::MAX
+			));
+			assert_eq!(Margin::debt_of(&ALICE, USD), usd(21_500));
+			assert_eq!(Margin::deposit_of(&ALICE, BTC), BITCOIN - 47_300_000);
+			let Some(Event::Liquidated { path, to_insurance, bonus, .. }) =
+				liquidation_events().pop()
+			else {
+				panic!("a liquidation event")
+			};
+			assert_eq!(path, LiquidationPath::Flash);
+			// 0.473 BTC sold into a 100 BTC pool at 50 000 with a 0.3% fee: about 23 468 USD,
+			// of which 21 500 repaid; the rest split between the caller and insurance.
+			assert!(bonus > usd(900) && bonus < usd(1_000), "bonus {bonus}");
+			assert!(to_insurance.abs_diff(bonus) <= 1);
+			assert_eq!(balance(USD, CHARLIE), caller_usd + bonus);
+			assert_eq!(balance(USD, Insurance::fund_account()), insurance_usd + to_insurance);
+			// The engine keeps nothing.
+			assert_eq!(balance(USD, Liquidation::engine_account()), 0);
+			assert_eq!(balance(BTC, Liquidation::engine_account()), 0);
+		});
+	}
+
+	#[test]
+	fn a_sale_beyond_the_slippage_bound_changes_nothing() {
+		test(|| {
+			alice_underwater();
+			// The pool prices a bitcoin at 40 000, 20% under the oracle: beyond the 5% bound.
+			dex_pool(100, 40_000);
+			assert_noop!(
+				Liquidation::flash_liquidate(origin(CHARLIE), ALICE, USD, BTC, Balance::MAX),
+				Error::<Test>::SaleFailed
+			);
+		});
+	}
+}
+
+mod worker {
+	use super::*;
+	use codec::Decode;
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+
+	fn submitted(transactions: &[Vec<u8>]) -> Vec<AccountId> {
+		transactions
+			.iter()
+			.map(|bytes| {
+				let xt = Extrinsic::decode(&mut &bytes[..]).expect("an extrinsic");
+				match xt.function {
+					RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { who }) => who,
+					other => panic!("unexpected call {other:?}"),
+				}
+			})
+			.collect()
+	}
+
+	/// Four borrowers of different leverage against 1 BTC each, and one without debt; then
+	/// BTC falls from 60 000 to 50 000.
+	fn borrowers_then_crash() {
+		lend();
+		borrower(ALICE, BITCOIN, 43_000); // health factor 0.9967 after the crash
+		borrower(BOB, BITCOIN, 40_000); // 1.071: healthy
+		borrower(CHARLIE, BITCOIN, 43_500); // 0.9852
+		borrower(DAVE, BITCOIN, 43_600); // 0.9830: the worst
+		set_price(BTC, Price::from_u32(50_000));
+	}
+
+	#[test]
+	fn the_worker_submits_exactly_the_unhealthy_accounts_worst_first() {
+		let (offchain, offchain_state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let mut ext = new_test_ext();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![DAVE, CHARLIE, ALICE]);
+			// A run again within the lock's 2 seconds (a re-executed block) submits nothing.
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions).len(), 3);
+			// Once the lock has expired, the next run goes ahead.
+			let later = offchain_state
+				.read()
+				.timestamp
+				.add(sp_core::offchain::Duration::from_millis(2_001));
+			offchain_state.write().timestamp = later;
+			Liquidation::offchain_worker(2);
+			assert_eq!(submitted(&pool_state.read().transactions).len(), 6);
+		});
+	}
+
+	#[test]
+	fn the_worker_submits_at_most_its_bound_per_run() {
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let mut ext = new_test_ext();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			// Bob too, now: four liquidatable accounts, and the bound is three.
+			set_price(BTC, Price::from_u32(47_000));
+			Liquidation::offchain_worker(1);
+			let sent = submitted(&pool_state.read().transactions);
+			assert_eq!(sent.len(), 3);
+			assert!(!sent.contains(&BOB), "the least bad one waits: {sent:?}");
+		});
+	}
+
+	#[test]
+	fn validation_rechecks_state_and_accepts_only_the_local_worker() {
+		test(|| {
+			borrowers_then_crash();
+			let call = |who| crate::Call::<Test>::liquidate_unsigned { who };
+			let valid =
+				Liquidation::validate_unsigned(TransactionSource::Local, &call(DAVE)).unwrap();
+			assert_eq!(valid.provides, vec![("LiquidationEngine", DAVE).encode()]);
+			assert_eq!(valid.longevity, 5);
+			assert!(!valid.propagate);
+			// Priority grows with the shortfall: Dave's (741 USD) above Alice's (150 USD).
+			let alice =
+				Liquidation::validate_unsigned(TransactionSource::Local, &call(ALICE)).unwrap();
+			assert!(valid.priority > alice.priority && alice.priority > 1_000);
+			// From the network: refused.
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::External, &call(DAVE)),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Call))
+			);
+			// A healthy or unknown account: refused.
+			for who in [BOB, 999] {
+				assert_eq!(
+					Liquidation::validate_unsigned(TransactionSource::Local, &call(who)),
+					Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+						invalid::NOT_LIQUIDATABLE
+					)))
+				);
+			}
+			// Once its liquidation is under way (an auction runs), a duplicate is refused.
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE));
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::InBlock, &call(DAVE)),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+					invalid::IN_AUCTION
+				)))
+			);
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), DAVE, USD, BTC, Balance::MAX),
+				Error::<Test>::InAuction
+			);
+		});
+	}
+
+	use codec::Encode;
+}
+
+mod waterfall {
+	use super::*;
+	use liquidation_primitives::CollateralAuction;
+
+	/// A crash takes the auction below the debt: what is left is written off, insurance covers
+	/// what it may in one block, and the rest is socialised over the lenders, to the unit.
+	#[test]
+	fn crash_auction_shortfall_insurance_then_socialisation() {
+		test(|| {
+			lend();
+			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(3_000)));
+			borrower(ALICE, BITCOIN, 43_000);
+
+			// BTC at 40 000: health factor 36 000 / 45 150 = 0.80, under 0.95: the whole
+			// collateral goes to auction for the debt it covers plus the penalty.
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let Some(Event::AuctionStarted { auction, lot, target, .. }) =
+				liquidation_events().pop()
+			else {
+				panic!("an auction started")
+			};
+			assert_eq!(lot, BITCOIN);
+			// 40 000 / 1.1 = 36 363.63 USD of debt is coverable; the target adds the 10%.
+			assert_eq!(target, 39_999_999_999);
+			assert!(<DutchAuction as CollateralAuction<AccountId>>::is_running(auction));
+
+			// The crash goes on to 20 000; half-way down its curve the auction asks 22 000 and
+			// the market buys the whole lot: 17 999.999999 USD short of the target.
+			set_price(BTC, Price::from_u32(20_000));
+			run_to_block(51);
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(22_000)
+			));
+			assert!(!<DutchAuction as CollateralAuction<AccountId>>::is_running(auction));
+			let debt_left = Margin::debt_of(&ALICE, USD);
+			assert!(debt_left > usd(21_000), "22 000 repaid of 43 000 and interest: {debt_left}");
+			assert!(liquidation_events().contains(&Event::AuctionShortfall {
+				owner: ALICE,
+				debt_asset: USD,
+				shortfall: 17_999_999_999,
+			}));
+
+			// Alice is bankrupt: the worker's next liquidation sends the debt down the waterfall.
+			let lender_before = Margin::deposit_of(&LENDER, USD);
+			let fund_before = Insurance::fund_report(USD).fund.total();
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let Some(Event::BadDebtSettled { bad_debt, covered, socialized, .. }) =
+				liquidation_events().pop()
+			else {
+				panic!("bad debt settled")
+			};
+			assert_eq!(bad_debt, debt_left);
+			// The fund held 3 000 staked: it covers all of it (under its 5 000 cap).
+			assert_eq!(covered, usd(3_000));
+			assert_eq!(bad_debt, covered + socialized);
+			assert_eq!(Insurance::fund_report(USD).fund.total(), fund_before - covered);
+			assert!(Margin::positions(&ALICE).is_empty());
+			// The lenders (the lender and the pool's reserve) lose the socialised part, rounded
+			// against them by at most a unit or two.
+			let lender_loss = lender_before - Margin::deposit_of(&LENDER, USD);
+			let pool = Margin::pool_report(USD).unwrap();
+			assert!(lender_loss <= socialized + 1 && lender_loss + pool.reserve + 2 >= socialized);
+			assert_eq!(pool.bad_debt, 0);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!(totals.written_off, totals.covered + totals.socialized);
+			assert_eq!((totals.covered, totals.socialized), (covered, socialized));
+			check_invariants();
+		});
+	}
+
+	#[test]
+	fn only_a_bankrupt_account_is_settled() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
+				Error::<Test>::NotBankrupt
+			);
+			assert_noop!(Liquidation::settle_bankrupt(origin(KEEPER), BOB), Error::<Test>::NoDebt);
+		});
+	}
+}
+
+mod governance {
+	use super::*;
+
+	#[test]
+	fn parameters_are_range_checked() {
+		test(|| {
+			let set = |params: EngineParams| Liquidation::set_params(RuntimeOrigin::root(), params);
+			let mut p = engine_params();
+			p.liquidation_bonus = Permill::from_percent(51);
+			assert_noop!(set(p), Error::<Test>::BonusTooHigh);
+			let mut p = engine_params();
+			p.close_factor = Permill::zero();
+			assert_noop!(set(p), Error::<Test>::CloseFactorZero);
+			let mut p = engine_params();
+			p.target_health_factor = FixedU128::one();
+			assert_noop!(set(p), Error::<Test>::TargetHealthOutOfRange);
+			p.target_health_factor = fixed(301, 100);
+			assert_noop!(set(p), Error::<Test>::TargetHealthOutOfRange);
+			let mut p = engine_params();
+			p.full_liquidation_health_factor = FixedU128::one();
+			assert_noop!(set(p), Error::<Test>::FullLiquidationThresholdOutOfRange);
+			let mut p = engine_params();
+			p.max_slippage = Permill::from_percent(51);
+			assert_noop!(set(p), Error::<Test>::SlippageTooHigh);
+			let mut p = engine_params();
+			p.max_value_per_block = FixedU128::zero();
+			assert_noop!(set(p), Error::<Test>::CapZero);
+			assert_noop!(
+				Liquidation::set_params(origin(ALICE), engine_params()),
+				sp_runtime::DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Liquidation::set_paused(origin(ALICE), true),
+				sp_runtime::DispatchError::BadOrigin
+			);
+			assert_ok!(set(engine_params()));
+		});
+	}
+}

@@ -1,0 +1,157 @@
+//! Stored and reported types of the liquidation pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use liquidation_primitives::{Balance, UsdValue};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_runtime::{FixedU128, Permill, RuntimeDebug};
+
+/// Governance parameters of the engine.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub struct EngineParams {
+	/// The liquidation penalty: collateral worth the repaid debt times `1 + liquidation_bonus`
+	/// is seized. At most 50%.
+	pub liquidation_bonus: Permill,
+	/// Share of the penalty that goes to the insurance fund; the rest is the liquidator's
+	/// incentive (in an auction, all of it goes to insurance: the buyer's incentive is the price).
+	pub insurance_share: Permill,
+	/// Most of one debt position a partial liquidation repays; above zero.
+	pub close_factor: Permill,
+	/// Health factor a partial liquidation aims to restore; above 1, at most 3.
+	pub target_health_factor: FixedU128,
+	/// Below this health factor the whole debt position is liquidated at once; above zero and
+	/// below 1.
+	pub full_liquidation_health_factor: FixedU128,
+	/// A debt position left worth less than this (USD) is liquidated whole instead.
+	pub dust_value: UsdValue,
+	/// A flash liquidation's sale may bring at most this much less than the oracle value; at
+	/// most 50%.
+	pub max_slippage: Permill,
+	/// Most debt value (USD) liquidated in one block, over all assets; above zero.
+	pub max_value_per_block: UsdValue,
+}
+
+/// Governance limits of one debt asset.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub struct AssetLimits {
+	/// Most debt value (USD) in this asset liquidated in one block.
+	pub max_value_per_block: UsdValue,
+	/// No liquidation repays or seizes this asset while set.
+	pub paused: bool,
+}
+
+/// How a liquidation is carried out.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub enum LiquidationPath {
+	/// A keeper paid the debt and took the collateral.
+	#[codec(index = 0)]
+	Keeper,
+	/// The collateral was sold on the DEX within the call.
+	#[codec(index = 1)]
+	Flash,
+	/// The collateral went to a Dutch auction (no liquidator).
+	#[codec(index = 2)]
+	Auction,
+}
+
+/// What a liquidation of an account would do now.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Plan<AssetId> {
+	/// The debt repaid.
+	pub debt_asset: AssetId,
+	/// The collateral seized.
+	pub collateral_asset: AssetId,
+	/// Debt repaid, in the debt asset's smallest units.
+	pub repay: Balance,
+	/// Collateral seized, in its smallest units: the repaid value plus the penalty.
+	pub seize: Balance,
+	/// Of `seize`, the penalty share that goes to insurance (a keeper's path).
+	pub to_insurance: Balance,
+	/// Of `seize`, what the liquidator keeps beyond the repaid value.
+	pub bonus: Balance,
+	/// Whether the whole debt position is repaid (health too low, dust, or no partial helps).
+	pub full: bool,
+	/// USD value of the repaid debt (what the per-block caps count).
+	pub repay_value: UsdValue,
+}
+
+/// Running totals of one asset, for transparency.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct LiquidationTotals {
+	/// Liquidations that repaid this asset.
+	pub liquidations: u32,
+	/// Debt in this asset repaid by keepers, flash sales and auction proceeds.
+	pub repaid: Balance,
+	/// This asset seized as collateral (to keepers, the DEX or auctions).
+	pub seized: Balance,
+	/// This asset paid to the insurance fund as penalty.
+	pub penalty_to_insurance: Balance,
+	/// Bad debt in this asset written off bankrupt accounts.
+	pub written_off: Balance,
+	/// Of that, what insurance covered.
+	pub covered: Balance,
+	/// Of that, what was socialised over lenders.
+	pub socialized: Balance,
+}

@@ -1,0 +1,222 @@
+//! The liquidation engine in the dev runtime: a crash fed by the operators, then a keeper's
+//! signed liquidation, a flash liquidation through the genesis DEX pool, and the worker's
+//! unsigned liquidation validated and applied as the block builder applies it.
+
+use frame_support::BoundedVec;
+use liquidation_integration_tests::TestChain;
+use liquidation_primitives::{AssetId, MarginLedger, Price};
+use liquidation_runtime::{
+	assets, genesis_config_presets as presets, Liquidation, Margin, Runtime, RuntimeCall,
+	RuntimeEvent, UncheckedExtrinsic,
+};
+use pallet_liquidation::LiquidationPath;
+use sp_keyring::Sr25519Keyring::{self, *};
+use sp_runtime::{
+	traits::ValidateUnsigned,
+	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	DispatchError, FixedU128,
+};
+
+const USD: AssetId = AssetId::Asset(assets::USD);
+const BTC: AssetId = AssetId::Asset(assets::BTC);
+const DOLLAR: u128 = 1_000_000;
+const BITCOIN: u128 = 100_000_000;
+
+fn in_block(
+	chain: &mut TestChain,
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+) -> Result<(), DispatchError> {
+	let xt = chain.signed(signer, call);
+	chain.produce_block(vec![xt]).remove(0)
+}
+
+fn feed_btc(chain: &mut TestChain, price: u32) {
+	let feeds = [Alice, Bob, Charlie]
+		.into_iter()
+		.map(|operator| {
+			let values = BoundedVec::truncate_from(vec![(BTC, Price::from_u32(price))]);
+			chain.signed(operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
+		})
+		.collect();
+	assert!(chain.produce_block(feeds).iter().all(Result::is_ok));
+}
+
+fn margin(call: pallet_margin::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Margin(call)
+}
+
+fn engine(call: pallet_liquidation::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Liquidation(call)
+}
+
+/// Alice lends 200 000 USD; Dave and Eve each borrow 43 000 USD against 1 BTC at 60 000; then
+/// BTC falls to 48 000 (in steps the breaker accepts): both health factors fall to
+/// 43 200 / 45 150 = 0.957.
+fn two_borrowers_then_a_crash() -> TestChain {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	feed_btc(&mut chain, 60_000);
+	assert_eq!(
+		in_block(
+			&mut chain,
+			Alice,
+			margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR })
+		),
+		Ok(())
+	);
+	for borrower in [Dave, Eve] {
+		assert_eq!(
+			in_block(
+				&mut chain,
+				borrower,
+				margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
+			),
+			Ok(())
+		);
+		assert_eq!(
+			in_block(
+				&mut chain,
+				borrower,
+				margin(pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR })
+			),
+			Ok(())
+		);
+	}
+	feed_btc(&mut chain, 52_000);
+	feed_btc(&mut chain, 48_000);
+	chain.execute_with(|| {
+		for who in [Dave, Eve] {
+			assert!(Margin::health_of(&who.to_account_id()).unwrap().is_liquidatable());
+		}
+	});
+	chain
+}
+
+fn liquidation_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Runtime>> {
+	chain.execute_with(|| {
+		frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Liquidation(event) => Some(event),
+				_ => None,
+			})
+			.collect()
+	})
+}
+
+#[test]
+fn genesis_opens_the_dev_pools_and_configures_the_engine() {
+	let mut chain = TestChain::from_preset("development");
+	chain.execute_with(|| {
+		assert_eq!(
+			pallet_liquidation::Params::<Runtime>::get(),
+			Some(presets::dev_engine_params())
+		);
+		assert_eq!(
+			pallet_asset_conversion::Pools::<Runtime>::iter().count(),
+			presets::dev_pools().len()
+		);
+	});
+}
+
+#[test]
+fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
+	let mut chain = two_borrowers_then_a_crash();
+	let dave = Dave.to_account_id();
+	let eve = Eve.to_account_id();
+
+	// Charlie, a keeper, repays half of Dave's debt and takes his bitcoin at an 8% bonus.
+	let keeper = engine(pallet_liquidation::Call::liquidate {
+		who: dave.clone(),
+		debt_asset: USD,
+		collateral_asset: BTC,
+		max_repay: u128::MAX,
+	});
+	assert_eq!(in_block(&mut chain, Charlie, keeper), Ok(()));
+	let events = liquidation_events(&mut chain);
+	let Some(pallet_liquidation::Event::Liquidated { path, repaid, seized, .. }) = events.last()
+	else {
+		panic!("a liquidation: {events:?}")
+	};
+	assert_eq!(*path, LiquidationPath::Keeper);
+	// The close factor: half of the debt (43 000 and a few blocks of interest).
+	assert!(*repaid >= 21_500 * DOLLAR && *repaid < 21_510 * DOLLAR, "{repaid}");
+	// 1.08 times its value at 48 000: about 0.48375 BTC.
+	assert!(*seized > 48_370_000 && *seized < 48_400_000, "{seized}");
+	// The close factor binds (the target of 1.25 needs 38 877 USD): the health factor rises
+	// from 0.957 to 22 302 / 22 575 = 0.988, and the next liquidation continues from there.
+	chain.execute_with(|| {
+		let factor = Margin::health_of(&dave).unwrap().health_factor().unwrap();
+		assert!(factor > FixedU128::from_rational(987, 1_000), "{factor:?}");
+		assert!(factor < FixedU128::from_rational(989, 1_000), "{factor:?}");
+	});
+
+	// Ferdie flash-liquidates Eve through the genesis BTC/USD pool (priced at 60 000: the sale
+	// brings more than the oracle's 48 000, well within the slippage bound).
+	let ferdie_usd = chain.execute_with(|| {
+		<liquidation_runtime::configs::AllAssets as frame_support::traits::fungibles::Inspect<
+				_,
+			>>::balance(USD, &Ferdie.to_account_id())
+	});
+	let flash = engine(pallet_liquidation::Call::flash_liquidate {
+		who: eve.clone(),
+		debt_asset: USD,
+		collateral_asset: BTC,
+		max_repay: u128::MAX,
+	});
+	assert_eq!(in_block(&mut chain, Ferdie, flash), Ok(()));
+	let events = liquidation_events(&mut chain);
+	let Some(pallet_liquidation::Event::Liquidated { path, bonus, .. }) = events.last() else {
+		panic!("a liquidation: {events:?}")
+	};
+	assert_eq!(*path, LiquidationPath::Flash);
+	chain.execute_with(|| {
+		let now = <liquidation_runtime::configs::AllAssets as frame_support::traits::fungibles::Inspect<_>>::balance(
+			USD,
+			&Ferdie.to_account_id(),
+		);
+		assert_eq!(now, ferdie_usd + bonus);
+		let factor = Margin::health_of(&eve).unwrap().health_factor().unwrap();
+		assert!(factor > FixedU128::from_rational(987, 1_000), "{factor:?}");
+		assert_eq!(pallet_liquidation::Totals::<Runtime>::get(USD).liquidations, 2);
+	});
+}
+
+#[test]
+fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
+	let mut chain = two_borrowers_then_a_crash();
+	let dave = Dave.to_account_id();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone() };
+	chain.execute_with(|| {
+		// What the pool checks: valid from the local node, refused from the network.
+		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
+		assert_eq!(
+			Liquidation::validate_unsigned(TransactionSource::External, &call),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Call))
+		);
+		let (found, _) = Liquidation::liquidatable_accounts(None, 100);
+		assert_eq!(found.len(), 2);
+	});
+	chain.start_block();
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.finish_block();
+	let events = liquidation_events(&mut chain);
+	assert!(
+		matches!(events.last(), Some(pallet_liquidation::Event::AuctionStarted { who, .. }) if *who == dave),
+		"{events:?}"
+	);
+	chain.execute_with(|| {
+		assert!(Liquidation::in_auction(&dave));
+		assert!(<Margin as MarginLedger<_>>::deposit_of(&dave, BTC) < BITCOIN);
+		// Eve is still to be liquidated; Dave's liquidation is under way.
+		let (found, _) = Liquidation::liquidatable_accounts(None, 100);
+		assert_eq!(found.len(), 2);
+		assert!(Liquidation::validate_unsigned(
+			TransactionSource::Local,
+			&pallet_liquidation::Call::liquidate_unsigned { who: dave.clone() }
+		)
+		.is_err());
+	});
+}
