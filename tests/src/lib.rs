@@ -89,6 +89,12 @@ impl TestChain {
 		self.execute_with(|| System::block_hash(0))
 	}
 
+	/// Lets `slots` slots pass without a block (the next block's timestamp jumps ahead by as
+	/// many slot durations), as when a replay samples a path less often than every slot.
+	pub fn skip_slots(&mut self, slots: u64) {
+		self.slot += slots;
+	}
+
 	/// Starts the next block: initializes it with the next Aura slot and applies the timestamp
 	/// inherent for that slot.
 	pub fn start_block(&mut self) -> BlockNumber {

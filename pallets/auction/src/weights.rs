@@ -64,14 +64,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Totals` (r:1 w:1)
+	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::LotTotals` (r:1 w:1)
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
-		// Proof size: measured `3930`, estimated `14035` bytes.
-		// Fastest run: 3_576_127_000 ps.
-		Weight::from_parts(3_677_006_000, 14035)
-			.saturating_add(T::DbWeight::get().reads(19_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+		// Proof size: measured `4113`, estimated `14035` bytes.
+		// Fastest run: 3_641_840_000 ps.
+		Weight::from_parts(7_948_214_000, 14035)
+			.saturating_add(T::DbWeight::get().reads(20_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Auction::Auctions` (r:1 w:1)
 	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
@@ -93,16 +95,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Totals` (r:1 w:1)
+	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::LotTotals` (r:1 w:1)
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn take_and_end() -> Weight {
-		// Proof size: measured `3984`, estimated `16644` bytes.
-		// Fastest run: 4_458_349_000 ps.
-		Weight::from_parts(4_541_304_000, 16644)
-			.saturating_add(T::DbWeight::get().reads(21_u64))
-			.saturating_add(T::DbWeight::get().writes(16_u64))
+		// Proof size: measured `4167`, estimated `16644` bytes.
+		// Fastest run: 4_461_254_000 ps.
+		Weight::from_parts(4_520_816_000, 16644)
+			.saturating_add(T::DbWeight::get().reads(22_u64))
+			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
 	/// Storage: `Auction::Auctions` (r:1 w:1)
 	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
@@ -121,9 +125,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Auction::LotTotals` (r:1 w:1)
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
-		// Proof size: measured `1857`, estimated `6208` bytes.
-		// Fastest run: 1_521_188_000 ps.
-		Weight::from_parts(1_594_646_000, 6208)
+		// Proof size: measured `1927`, estimated `6208` bytes.
+		// Fastest run: 1_522_160_000 ps.
+		Weight::from_parts(1_657_634_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -131,8 +135,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn set_auction_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 144_250_000 ps.
-		Weight::from_parts(157_354_000, 0)
+		// Fastest run: 147_897_000 ps.
+		Weight::from_parts(176_671_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Auction::Params` (r:1 w:1)
@@ -141,8 +145,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn remove_auction_params() -> Weight {
 		// Proof size: measured `266`, estimated `3539` bytes.
-		// Fastest run: 312_265_000 ps.
-		Weight::from_parts(339_415_000, 3539)
+		// Fastest run: 298_909_000 ps.
+		Weight::from_parts(312_184_000, 3539)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -151,26 +155,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn take() -> Weight {
-		Weight::from_parts(3_677_006_000, 14035)
-			.saturating_add(RocksDbWeight::get().reads(19_u64))
-			.saturating_add(RocksDbWeight::get().writes(13_u64))
+		Weight::from_parts(7_948_214_000, 14035)
+			.saturating_add(RocksDbWeight::get().reads(20_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn take_and_end() -> Weight {
-		Weight::from_parts(4_541_304_000, 16644)
-			.saturating_add(RocksDbWeight::get().reads(21_u64))
-			.saturating_add(RocksDbWeight::get().writes(16_u64))
+		Weight::from_parts(4_520_816_000, 16644)
+			.saturating_add(RocksDbWeight::get().reads(22_u64))
+			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn redo() -> Weight {
-		Weight::from_parts(1_594_646_000, 6208)
+		Weight::from_parts(1_657_634_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_auction_params() -> Weight {
-		Weight::from_parts(157_354_000, 0)
+		Weight::from_parts(176_671_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_auction_params() -> Weight {
-		Weight::from_parts(339_415_000, 3539)
+		Weight::from_parts(312_184_000, 3539)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}

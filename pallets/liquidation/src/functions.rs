@@ -72,12 +72,23 @@ impl<T: Config> Pallet<T> {
 		!running.is_empty()
 	}
 
-	/// Whether `who` has debt and no collateral.
+	/// Whether `who` is bankrupt: it has debt and no collateral, or only collateral worth less
+	/// than the dust value (too little to seize in any liquidation). Also returns its number of
+	/// positions.
 	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
 		let positions = T::Ledger::positions_of(who);
-		let debts = positions.iter().filter(|(_, _, debt)| !debt.is_zero()).count() as u32;
-		let collateral = positions.iter().any(|(_, deposit, _)| !deposit.is_zero());
-		(debts > 0 && !collateral, debts)
+		let count = positions.len() as u32;
+		let has_debt = positions.iter().any(|(_, _, debt)| !debt.is_zero());
+		let has_collateral = positions.iter().any(|(_, deposit, _)| !deposit.is_zero());
+		if !has_debt {
+			return (false, count);
+		}
+		if !has_collateral {
+			return (true, count);
+		}
+		let dust = Params::<T>::get().map(|params| params.dust_value).unwrap_or_default();
+		let dust_only = T::Ledger::health(who).is_ok_and(|report| report.collateral_value < dust);
+		(dust_only, count)
 	}
 
 	/// A position valued for sizing.
@@ -183,7 +194,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Runs the waterfall if `who` is left bankrupt; returns how many debts it settled.
+	/// Runs the waterfall if `who` is left bankrupt; returns how many positions it settled.
 	fn waterfall_if_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
 		let (bankrupt, _) = Self::is_bankrupt(who);
 		if bankrupt && !Self::in_auction(who) {
@@ -193,7 +204,7 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Returns the number of debts the waterfall settled afterwards (zero if none).
+	/// Returns the number of positions the waterfall settled afterwards (zero if none).
 	#[frame_support::transactional]
 	pub(crate) fn do_liquidate_keeper(
 		liquidator: T::AccountId,
@@ -232,7 +243,7 @@ impl<T: Config> Pallet<T> {
 		Self::waterfall_if_bankrupt(&who)
 	}
 
-	/// Returns the number of debts the waterfall settled afterwards (zero if none).
+	/// Returns the number of positions the waterfall settled afterwards (zero if none).
 	#[frame_support::transactional]
 	pub(crate) fn do_flash_liquidate(
 		caller: T::AccountId,
@@ -300,7 +311,7 @@ impl<T: Config> Pallet<T> {
 		Some((debt?.0, collateral?.0))
 	}
 
-	/// Returns `Some(debts settled)` when the account was bankrupt and went down the waterfall,
+	/// Returns `Some(positions settled)` when the account was bankrupt and went down the waterfall,
 	/// `None` when its collateral went to auction.
 	#[frame_support::transactional]
 	pub(crate) fn do_liquidate_unsigned(who: T::AccountId) -> Result<Option<u32>, DispatchError> {
@@ -343,16 +354,27 @@ impl<T: Config> Pallet<T> {
 		Ok(None)
 	}
 
-	/// The waterfall for a bankrupt account: every debt written off, covered by insurance as far
-	/// as it can, the rest socialised. Returns the number of debts settled.
+	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every
+	/// debt written off, covered by insurance as far as it can, the rest socialised. Returns the
+	/// number of positions settled.
 	#[frame_support::transactional]
 	pub(crate) fn do_settle_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
-		let (bankrupt, debts) = Self::is_bankrupt(who);
-		ensure!(debts > 0, Error::<T>::NoDebt);
+		let positions = T::Ledger::positions_of(who);
+		ensure!(positions.iter().any(|(_, _, debt)| !debt.is_zero()), Error::<T>::NoDebt);
+		let (bankrupt, count) = Self::is_bankrupt(who);
 		ensure!(bankrupt, Error::<T>::NotBankrupt);
 		ensure!(!Self::in_auction(who), Error::<T>::InAuction);
 		let engine = Self::engine_account();
-		for (asset, _, owed) in T::Ledger::positions_of(who) {
+		// Collateral too small to liquidate (or even to send) stays with its pool.
+		for (asset, deposit, _) in positions.iter() {
+			if !deposit.is_zero() {
+				let forfeited = T::Ledger::forfeit_collateral(who, *asset)?;
+				Totals::<T>::mutate(asset, |totals| {
+					totals.seized = totals.seized.saturating_add(forfeited)
+				});
+			}
+		}
+		for (asset, _, owed) in positions {
 			if owed.is_zero() {
 				continue;
 			}
@@ -373,7 +395,7 @@ impl<T: Config> Pallet<T> {
 				socialized,
 			});
 		}
-		Ok(debts)
+		Ok(count)
 	}
 
 	/// The shortfall of an account the worker may liquidate, or why not (an

@@ -39,7 +39,8 @@
 //!   capped by `close_factor`; the whole position when the health factor is below
 //!   `full_liquidation_health_factor`, when a partial one cannot help, or when the rest would be
 //!   dust (see [`sizing`]).
-//! - **Bankrupt**: an account with debt and no collateral left. Its debt is *written off*; the
+//! - **Bankrupt**: an account with debt and no collateral left, or only collateral worth less than
+//!   the dust value (which is then forfeited to its lending pool). Its debt is *written off*; the
 //!   insurance fund *covers* what it can; the rest is *socialised* over that asset's lenders.
 //! - **Breakers**: per-block caps on the debt value liquidated (over all assets and per asset),
 //!   a pause per asset and for the whole engine. Nothing is liquidated on a Missing, Stale or
@@ -102,7 +103,7 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// Gives `who` `amount` of `asset`.
 	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
 	/// An account with `debt_positions` debts (at least one) against one collateral, made
-	/// liquidatable; when `bankrupt`, with no collateral left.
+	/// liquidatable; when `bankrupt`, with only one smallest unit of collateral left (dust).
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;
 }
 
@@ -461,8 +462,9 @@ pub mod pallet {
 			Ok(Some(weight).into())
 		}
 
-		/// Sends a bankrupt account's debts down the waterfall: written off, covered by insurance
-		/// as far as it can, the rest socialised over the lenders. Anyone may call it.
+		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust
+		/// collateral forfeited to its pool, every debt written off, covered by insurance as far as
+		/// it can, the rest socialised over the lenders. Anyone may call it.
 		#[pallet::call_index(3)]
 		#[pallet::weight(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))]
 		pub fn settle_bankrupt(

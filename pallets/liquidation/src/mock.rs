@@ -478,7 +478,7 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 			let _ = Margin::borrow(RuntimeOrigin::signed(who), asset, amount);
 		}
 		if bankrupt {
-			let _ = Margin::seize_collateral(&who, BTC, BITCOIN, &MARKET);
+			let _ = Margin::seize_collateral(&who, BTC, BITCOIN - 1, &MARKET);
 		} else {
 			// About 10 000 USD per debt against 54 000 * 0.9: a crash to make it liquidatable.
 			let debt_usd = 10_000u32 * debt_positions.max(1);

@@ -534,6 +534,31 @@ mod waterfall {
 	}
 
 	#[test]
+	fn dust_collateral_counts_as_bankrupt_and_stays_with_its_pool() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			// Everything but one satoshi is seized (as a liquidation leaves it), the price falls.
+			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
+			set_price(BTC, Price::from_u32(5_000));
+			// One satoshi (0.00005 USD) cannot be liquidated: the account is bankrupt.
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
+				Error::<Test>::NothingToLiquidate
+			);
+			let custody = Margin::custody(BTC);
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert!(Margin::positions(&ALICE).is_empty());
+			// The satoshi never moved: it stays in the pool's custody, no one's deposit.
+			assert_eq!(Margin::custody(BTC), custody);
+			assert_eq!(Totals::<Test>::get(BTC).seized, 1);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!(totals.written_off, usd(43_000));
+			assert_eq!(totals.written_off, totals.covered + totals.socialized);
+		});
+	}
+
+	#[test]
 	fn only_a_bankrupt_account_is_settled() {
 		test(|| {
 			lend();

@@ -111,6 +111,23 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Ok(())
 	}
 
+	fn forfeit_collateral(who: &T::AccountId, asset: T::AssetId) -> Result<Balance, DispatchError> {
+		let mut market = Self::load_market(asset)?;
+		let mut portfolio = Portfolios::<T>::get(who);
+		let Some(Position::Deposit(units)) = Self::position_in(&portfolio, asset) else {
+			return Err(Error::<T>::NoDeposit.into());
+		};
+		let amount = to_amount(units, market.pool.deposit_index, Rounding::Down)
+			.ok_or(Error::<T>::Overflow)?;
+		market.pool.deposit_scaled =
+			market.pool.deposit_scaled.checked_sub(units).ok_or(Error::<T>::Overflow)?;
+		Self::set_position(&mut portfolio, asset, None)?;
+		Markets::<T>::insert(asset, market);
+		Self::store_portfolio(who, portfolio);
+		Self::deposit_event(Event::CollateralForfeited { who: who.clone(), asset, amount });
+		Ok(amount)
+	}
+
 	fn write_off(who: &T::AccountId, asset: T::AssetId) -> Result<Balance, DispatchError> {
 		let mut market = Self::load_market(asset)?;
 		let mut portfolio = Portfolios::<T>::get(who);

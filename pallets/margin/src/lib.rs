@@ -220,6 +220,8 @@ pub mod pallet {
 		ReserveCollected { asset: T::AssetId, amount: Balance },
 		/// A liquidation took `amount` of `who`'s deposit in `asset` and paid it to `to`.
 		CollateralSeized { who: T::AccountId, asset: T::AssetId, amount: Balance, to: T::AccountId },
+		/// A bankrupt account's dust deposit was removed; its tokens stay with the pool.
+		CollateralForfeited { who: T::AccountId, asset: T::AssetId, amount: Balance },
 		/// A bankrupt account's remaining debt was written off into the pool's bad debt.
 		DebtWrittenOff { who: T::AccountId, asset: T::AssetId, amount: Balance },
 		/// `payer` (insurance) paid `amount` of the pool's bad debt.

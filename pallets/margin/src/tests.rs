@@ -591,6 +591,25 @@ mod ledger {
 	}
 
 	#[test]
+	fn forfeited_dust_stays_with_the_pool() {
+		test(|| {
+			lenders_and_a_borrower();
+			assert_ok!(Margin::seize_collateral(&BOB, BTC, 10_000_000 - 3, &KEEPER));
+			let custody = Margin::custody(BTC);
+			assert_eq!(Margin::forfeit_collateral(&BOB, BTC), Ok(3));
+			assert_eq!(Margin::position(&BOB, BTC), None);
+			assert_eq!(Margin::custody(BTC), custody);
+			assert_eq!(
+				last_event(),
+				Event::CollateralForfeited { who: BOB, asset: BTC, amount: 3 }.into()
+			);
+			assert_noop!(Margin::forfeit_collateral(&BOB, BTC), Error::<Test>::NoDeposit);
+			// Now bankrupt: the debt can be written off.
+			assert_eq!(Margin::write_off(&BOB, USD), Ok(1_000_000));
+		});
+	}
+
+	#[test]
 	fn indebted_accounts_are_listed_with_a_cursor() {
 		test(|| {
 			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000)));

@@ -190,6 +190,14 @@ pub trait MarginLedger<AccountId> {
 		to: &AccountId,
 	) -> Result<(), DispatchError>;
 
+	/// Removes `who`'s whole deposit in `asset` without paying it out (dust a bankruptcy
+	/// leaves, too small to move: below an asset's minimum balance it could not even be sent).
+	/// Its tokens stay with the pool, to its lenders' benefit. Returns the amount.
+	fn forfeit_collateral(
+		who: &AccountId,
+		asset: Self::AssetId,
+	) -> Result<Self::Balance, DispatchError>;
+
 	/// Removes the remaining debt in `asset` of an account that has no deposit left (bankrupt)
 	/// and records it as the pool's bad debt; returns the amount written off. The bad debt is
 	/// then settled from insurance ([`MarginLedger::settle_bad_debt`]) and the rest socialised
