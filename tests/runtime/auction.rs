@@ -2,64 +2,37 @@
 //! `MarginLedger`, a buyer takes it with a signed transaction, the proceeds repay the owner's
 //! debt and pay the penalty to insurance, the collateral not needed goes back to the owner.
 
-use frame_support::BoundedVec;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, CollateralAuction, MarginLedger, Price};
 use liquidation_runtime::{assets, Auction, Insurance, Margin, RuntimeCall};
 use pallet_auction::AuctionPrice;
-use sp_keyring::Sr25519Keyring::{self, *};
-use sp_runtime::{DispatchError, FixedPointNumber};
+use sp_keyring::Sr25519Keyring::*;
+use sp_runtime::FixedPointNumber;
 
 const USD: AssetId = AssetId::Asset(assets::USD);
 const BTC: AssetId = AssetId::Asset(assets::BTC);
 const DOLLAR: u128 = 1_000_000;
 const BITCOIN: u128 = 100_000_000;
 
-fn in_block(
-	chain: &mut TestChain,
-	signer: Sr25519Keyring,
-	call: RuntimeCall,
-) -> Result<(), DispatchError> {
-	let xt = chain.signed(signer, call);
-	chain.produce_block(vec![xt]).remove(0)
-}
-
-fn feed_btc(chain: &mut TestChain, price: u32) {
-	let feeds = [Alice, Bob, Charlie]
-		.into_iter()
-		.map(|operator| {
-			let values = BoundedVec::truncate_from(vec![(BTC, Price::from_u32(price))]);
-			chain.signed(operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
-		})
-		.collect();
-	assert!(chain.produce_block(feeds).iter().all(Result::is_ok));
-}
-
 #[test]
 fn an_auction_repays_the_owners_debt_and_returns_the_rest() {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
-	feed_btc(&mut chain, 50_000);
+	chain.feed_price(BTC, Price::from_u32(50_000));
 	let margin = |call| RuntimeCall::Margin(call);
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Alice,
 			margin(pallet_margin::Call::deposit { asset: USD, amount: 100_000 * DOLLAR })
 		),
 		Ok(())
 	);
 	assert_eq!(
-		in_block(
-			&mut chain,
-			Dave,
-			margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
-		),
+		chain.dispatch(Dave, margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })),
 		Ok(())
 	);
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Dave,
 			margin(pallet_margin::Call::borrow { asset: USD, amount: 30_000 * DOLLAR })
 		),
@@ -99,7 +72,7 @@ fn an_auction_repays_the_owners_debt_and_returns_the_rest() {
 		max_collateral: BITCOIN,
 		max_price: AuctionPrice::saturating_from_integer(60_000),
 	});
-	assert_eq!(in_block(&mut chain, Charlie, take), Ok(()));
+	assert_eq!(chain.dispatch(Charlie, take), Ok(()));
 	chain.execute_with(|| {
 		// The debt (with its interest) is repaid, the penalty went to insurance, the auction is
 		// over and the rest of the bitcoin is Dave's deposit again.

@@ -2,7 +2,6 @@
 //! signed liquidation, a flash liquidation through the genesis DEX pool, and the worker's
 //! unsigned liquidation validated and applied as the block builder applies it.
 
-use frame_support::BoundedVec;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, MarginLedger, Price};
 use liquidation_runtime::{
@@ -10,37 +9,17 @@ use liquidation_runtime::{
 	RuntimeEvent, UncheckedExtrinsic,
 };
 use pallet_liquidation::LiquidationPath;
-use sp_keyring::Sr25519Keyring::{self, *};
+use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{
 	traits::ValidateUnsigned,
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
-	DispatchError, FixedU128,
+	FixedU128,
 };
 
 const USD: AssetId = AssetId::Asset(assets::USD);
 const BTC: AssetId = AssetId::Asset(assets::BTC);
 const DOLLAR: u128 = 1_000_000;
 const BITCOIN: u128 = 100_000_000;
-
-fn in_block(
-	chain: &mut TestChain,
-	signer: Sr25519Keyring,
-	call: RuntimeCall,
-) -> Result<(), DispatchError> {
-	let xt = chain.signed(signer, call);
-	chain.produce_block(vec![xt]).remove(0)
-}
-
-fn feed_btc(chain: &mut TestChain, price: u32) {
-	let feeds = [Alice, Bob, Charlie]
-		.into_iter()
-		.map(|operator| {
-			let values = BoundedVec::truncate_from(vec![(BTC, Price::from_u32(price))]);
-			chain.signed(operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
-		})
-		.collect();
-	assert!(chain.produce_block(feeds).iter().all(Result::is_ok));
-}
 
 fn margin(call: pallet_margin::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Margin(call)
@@ -56,10 +35,9 @@ fn engine(call: pallet_liquidation::Call<Runtime>) -> RuntimeCall {
 fn two_borrowers_then_a_crash() -> TestChain {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
-	feed_btc(&mut chain, 60_000);
+	chain.feed_price(BTC, Price::from_u32(60_000));
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Alice,
 			margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR })
 		),
@@ -67,24 +45,22 @@ fn two_borrowers_then_a_crash() -> TestChain {
 	);
 	for borrower in [Dave, Eve] {
 		assert_eq!(
-			in_block(
-				&mut chain,
+			chain.dispatch(
 				borrower,
 				margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
 			),
 			Ok(())
 		);
 		assert_eq!(
-			in_block(
-				&mut chain,
+			chain.dispatch(
 				borrower,
 				margin(pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR })
 			),
 			Ok(())
 		);
 	}
-	feed_btc(&mut chain, 52_000);
-	feed_btc(&mut chain, 48_000);
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(48_000));
 	chain.execute_with(|| {
 		for who in [Dave, Eve] {
 			assert!(Margin::health_of(&who.to_account_id()).unwrap().is_liquidatable());
@@ -133,7 +109,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 		collateral_asset: BTC,
 		max_repay: u128::MAX,
 	});
-	assert_eq!(in_block(&mut chain, Charlie, keeper), Ok(()));
+	assert_eq!(chain.dispatch(Charlie, keeper), Ok(()));
 	let events = liquidation_events(&mut chain);
 	let Some(pallet_liquidation::Event::Liquidated { path, repaid, seized, .. }) = events.last()
 	else {
@@ -165,7 +141,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 		collateral_asset: BTC,
 		max_repay: u128::MAX,
 	});
-	assert_eq!(in_block(&mut chain, Ferdie, flash), Ok(()));
+	assert_eq!(chain.dispatch(Ferdie, flash), Ok(()));
 	let events = liquidation_events(&mut chain);
 	let Some(pallet_liquidation::Event::Liquidated { path, bonus, .. }) = events.last() else {
 		panic!("a liquidation: {events:?}")

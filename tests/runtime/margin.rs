@@ -1,14 +1,13 @@
 //! Margin accounts in the dev runtime: signed deposits and borrows against prices that operators
 //! feed, health read as the `MarginApi` reads it, a crash that makes an account liquidatable.
 
-use frame_support::BoundedVec;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, MarginLedger, Price};
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Margin, Runtime, RuntimeCall,
 };
 use pallet_margin::{Amount, AssetStatus};
-use sp_keyring::Sr25519Keyring::{self, *};
+use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{DispatchError, FixedU128, ModuleError};
 
 const USD: AssetId = AssetId::Asset(assets::USD);
@@ -19,27 +18,6 @@ const BITCOIN: u128 = 100_000_000;
 
 fn margin(call: pallet_margin::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Margin(call)
-}
-
-/// Three operators feed BTC at `price` in one block.
-fn feed_btc(chain: &mut TestChain, price: u32) {
-	let feeds = [Alice, Bob, Charlie]
-		.into_iter()
-		.map(|operator| {
-			let values = BoundedVec::truncate_from(vec![(BTC, Price::from_u32(price))]);
-			chain.signed(operator, RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }))
-		})
-		.collect();
-	assert!(chain.produce_block(feeds).iter().all(Result::is_ok));
-}
-
-fn in_block(
-	chain: &mut TestChain,
-	signer: Sr25519Keyring,
-	call: RuntimeCall,
-) -> Result<(), DispatchError> {
-	let xt = chain.signed(signer, call);
-	chain.produce_block(vec![xt]).remove(0)
 }
 
 fn error(error: pallet_margin::Error<Runtime>) -> DispatchError {
@@ -63,36 +41,26 @@ fn a_borrower_becomes_liquidatable_after_a_crash_fed_by_the_operators() {
 
 	// Without a BTC price nobody can borrow against BTC.
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Alice,
 			margin(pallet_margin::Call::deposit { asset: USD, amount: 100_000 * DOLLAR })
 		),
 		Ok(())
 	);
 	assert_eq!(
-		in_block(
-			&mut chain,
-			Bob,
-			margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
-		),
+		chain.dispatch(Bob, margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })),
 		Ok(())
 	);
 	let missing = error(pallet_margin::Error::PriceMissing);
 	assert_eq!(
-		in_block(
-			&mut chain,
-			Bob,
-			margin(pallet_margin::Call::borrow { asset: USD, amount: DOLLAR })
-		),
+		chain.dispatch(Bob, margin(pallet_margin::Call::borrow { asset: USD, amount: DOLLAR })),
 		Err(missing)
 	);
 
-	feed_btc(&mut chain, 60_000);
+	chain.feed_price(BTC, Price::from_u32(60_000));
 	// 1 BTC at 60 000 counts 48 000 initially; 43 000 USD borrowed counts 47 300.
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Bob,
 			margin(pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR })
 		),
@@ -100,8 +68,7 @@ fn a_borrower_becomes_liquidatable_after_a_crash_fed_by_the_operators() {
 	);
 	let insufficient = error(pallet_margin::Error::InsufficientMargin);
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Bob,
 			margin(pallet_margin::Call::borrow { asset: USD, amount: 1_000 * DOLLAR })
 		),
@@ -118,8 +85,8 @@ fn a_borrower_becomes_liquidatable_after_a_crash_fed_by_the_operators() {
 	});
 
 	// The crash, in steps the circuit breaker accepts: 52 000, then 46 000.
-	feed_btc(&mut chain, 52_000);
-	feed_btc(&mut chain, 46_000);
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(46_000));
 	chain.execute_with(|| {
 		let health = Margin::account_health(&bob).expect("prices are fresh");
 		// 46 000 * 0.90 = 41 400 < 45 150: liquidatable.
@@ -132,16 +99,11 @@ fn a_borrower_becomes_liquidatable_after_a_crash_fed_by_the_operators() {
 
 	// Bob repays everything (repaying needs no margin) and leaves with his bitcoin.
 	assert_eq!(
-		in_block(
-			&mut chain,
-			Bob,
-			margin(pallet_margin::Call::repay { asset: USD, amount: Amount::All })
-		),
+		chain.dispatch(Bob, margin(pallet_margin::Call::repay { asset: USD, amount: Amount::All })),
 		Ok(())
 	);
 	assert_eq!(
-		in_block(
-			&mut chain,
+		chain.dispatch(
 			Bob,
 			margin(pallet_margin::Call::withdraw { asset: BTC, amount: Amount::All })
 		),
@@ -166,21 +128,17 @@ fn only_governance_lists_assets_and_changes_parameters() {
 	chain.produce_block(vec![]);
 	let status =
 		margin(pallet_margin::Call::set_asset_status { asset: USD, status: AssetStatus::Frozen });
-	assert_eq!(in_block(&mut chain, Ferdie, status.clone()), Err(DispatchError::BadOrigin));
+	assert_eq!(chain.dispatch(Ferdie, status.clone()), Err(DispatchError::BadOrigin));
 	// Sudo is governance on the dev chain.
 	let sudo = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(status) });
-	assert_eq!(in_block(&mut chain, Alice, sudo), Ok(()));
+	assert_eq!(chain.dispatch(Alice, sudo), Ok(()));
 	chain.execute_with(|| {
 		assert_eq!(Margin::pool_report(USD).unwrap().status, AssetStatus::Frozen);
 	});
 	let frozen = error(pallet_margin::Error::AssetNotActive);
 	assert!(matches!(frozen, DispatchError::Module(ModuleError { .. })));
 	assert_eq!(
-		in_block(
-			&mut chain,
-			Bob,
-			margin(pallet_margin::Call::deposit { asset: USD, amount: DOLLAR })
-		),
+		chain.dispatch(Bob, margin(pallet_margin::Call::deposit { asset: USD, amount: DOLLAR })),
 		Err(frozen)
 	);
 }

@@ -7,10 +7,7 @@
 //! between are skipped, so the chain's clock follows the scenario's). That keeps the test to a
 //! few thousand blocks; the crash replay tool replays at one block per six seconds.
 
-use frame_support::{
-	traits::{fungibles::Mutate, Get},
-	BoundedVec,
-};
+use frame_support::{traits::fungibles::Mutate, BoundedVec};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Price};
 use liquidation_runtime::{

@@ -150,6 +150,33 @@ impl TestChain {
 		outcomes
 	}
 
+	/// Applies `call`, signed by `signer`, in a block of its own and returns its outcome.
+	pub fn dispatch(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> DispatchResult {
+		let xt = self.signed(signer, call);
+		self.produce_block(vec![xt]).remove(0)
+	}
+
+	/// Three dev oracle operators (Alice, Bob, Charlie) feed `asset` at `price` in one block:
+	/// with the dev parameters, the price is live after it.
+	pub fn feed_price(
+		&mut self,
+		asset: liquidation_primitives::AssetId,
+		price: liquidation_primitives::Price,
+	) {
+		let feeds = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.into_iter()
+			.map(|operator| {
+				let values = frame_support::BoundedVec::truncate_from(vec![(asset, price)]);
+				self.signed(
+					operator,
+					RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }),
+				)
+			})
+			.collect();
+		let outcomes = self.produce_block(feeds);
+		assert!(outcomes.iter().all(Result::is_ok), "the operators' feeds: {outcomes:?}");
+	}
+
 	/// A transaction of `call` signed by `signer` with its current nonce.
 	pub fn signed(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 		let genesis_hash = self.genesis_hash();

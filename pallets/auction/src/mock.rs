@@ -15,14 +15,9 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use liquidation_primitives::{
-	AssetDecimals, AssetId, AuctionHandler, Balance, Decimals, NativeOrLocal, Price, PriceError,
-	PriceInfo, PriceProvider,
+	AssetDecimals, AssetId, AuctionHandler, Balance, Decimals, NativeOrLocal, Price,
 };
-use sp_runtime::{
-	traits::{One, Zero},
-	BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill,
-};
-use std::collections::BTreeMap;
+use sp_runtime::{traits::One, BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -76,27 +71,7 @@ impl pallet_assets::Config for Test {
 /// The native token and `pallet-assets` as one `fungibles`.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-thread_local! {
-	static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> = RefCell::new(BTreeMap::new());
-}
-
-/// Prices the test sets: [`set_price`], [`set_price_error`].
-pub struct TestPrices;
-impl PriceProvider<AssetId> for TestPrices {
-	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
-		let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
-		let price = price.unwrap_or(Err(PriceError::Missing))?;
-		Ok(PriceInfo { price, mark: price, volatility: FixedU128::zero(), updated_at: 0 })
-	}
-}
-
-pub fn set_price(asset: AssetId, price: Price) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
-}
-
-pub fn set_price_error(asset: AssetId, error: PriceError) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Err(error)));
-}
+pub use liquidation_primitives::testing::{set_price, set_price_error, TestPrices};
 
 /// Decimals of the test assets.
 pub struct TestDecimals;
@@ -264,7 +239,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		PRICES.with(|prices| prices.borrow_mut().clear());
+		liquidation_primitives::testing::clear_prices();
 		HANDLED.with(|h| h.borrow_mut().clear());
 		fail_proceeds(false);
 		set_price(USD, Price::one());

@@ -3,27 +3,23 @@
 //! prices set by the test.
 
 use crate::{self as pallet_liquidation, EngineParams};
-use core::cell::RefCell;
 use frame_support::{
 	derive_impl, ord_parameter_types, parameter_types,
 	traits::{
 		fungible::{NativeFromLeft, NativeOrWithId, UnionOf},
-		fungibles::{Inspect, Mutate},
+		fungibles::Inspect,
 		tokens::imbalance::ResolveAssetTo,
 		AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64,
 	},
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned, EnsureSignedBy};
-use liquidation_primitives::{
-	AssetId, Balance, CollateralSwap, NativeOrLocal, Price, PriceError, PriceInfo, PriceProvider,
-};
+use liquidation_primitives::{AssetId, Balance, CollateralSwap, NativeOrLocal, Price};
 use pallet_asset_conversion::{AccountIdConverter, Ascending, Chain, WithFirstAsset};
 use sp_runtime::{
-	traits::{AccountIdConversion, One, Zero},
+	traits::{AccountIdConversion, One},
 	BuildStorage, DispatchError, FixedPointNumber, FixedU128, Perbill, Permill,
 };
-use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -143,26 +139,7 @@ impl pallet_asset_conversion::Config for Test {
 /// The native token and assets keyed by [`AssetId`], as our pallets hold them.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-thread_local! {
-	static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> = RefCell::new(BTreeMap::new());
-}
-
-pub struct TestPrices;
-impl PriceProvider<AssetId> for TestPrices {
-	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
-		let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
-		let price = price.unwrap_or(Err(PriceError::Missing))?;
-		Ok(PriceInfo { price, mark: price, volatility: FixedU128::zero(), updated_at: 0 })
-	}
-}
-
-pub fn set_price(asset: AssetId, price: Price) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
-}
-
-pub fn set_price_error(asset: AssetId, error: PriceError) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Err(error)));
-}
+pub use liquidation_primitives::testing::{set_price, set_price_error, TestPrices};
 
 /// Sales through the real `pallet-asset-conversion`.
 pub struct DexSwap;
@@ -402,7 +379,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		PRICES.with(|prices| prices.borrow_mut().clear());
+		liquidation_primitives::testing::clear_prices();
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(60_000));
 		set_price(ETH, Price::from_u32(3_000));
@@ -459,9 +436,11 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		(BTC, USD)
 	}
 	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
+		use frame_support::traits::fungibles::Mutate;
 		let _ = AllAssets::mint_into(asset, who, amount);
 	}
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
+		use frame_support::traits::fungibles::Mutate;
 		use liquidation_primitives::MarginLedger;
 		let who: AccountId = 5_000 + u64::from(debt_positions);
 		set_price(BTC, Price::from_u32(60_000));

@@ -2,7 +2,6 @@
 //! and the margin pallet.
 
 use crate::{self as pallet_margin, AssetParams, InterestCurve};
-use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{
@@ -14,14 +13,8 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
-use liquidation_primitives::{
-	AssetId, Balance, FundIncome, NativeOrLocal, Price, PriceError, PriceInfo, PriceProvider,
-};
-use sp_runtime::{
-	traits::{One, Zero},
-	BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill,
-};
-use std::collections::BTreeMap;
+use liquidation_primitives::{AssetId, Balance, FundIncome, NativeOrLocal, Price};
+use sp_runtime::{traits::One, BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -75,27 +68,7 @@ impl pallet_assets::Config for Test {
 /// The native token and `pallet-assets` as one `fungibles`.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-thread_local! {
-	static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> = RefCell::new(BTreeMap::new());
-}
-
-/// Prices the test sets: [`set_price`], [`set_price_error`].
-pub struct TestPrices;
-impl PriceProvider<AssetId> for TestPrices {
-	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
-		let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
-		let price = price.unwrap_or(Err(PriceError::Missing))?;
-		Ok(PriceInfo { price, mark: price, volatility: FixedU128::zero(), updated_at: 0 })
-	}
-}
-
-pub fn set_price(asset: AssetId, price: Price) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
-}
-
-pub fn set_price_error(asset: AssetId, error: PriceError) {
-	PRICES.with(|prices| prices.borrow_mut().insert(asset, Err(error)));
-}
+pub use liquidation_primitives::testing::{set_price, set_price_error, TestPrices};
 
 /// Collected reserve goes to [`INSURANCE`], as the insurance fund would take it.
 pub struct ToInsurance;
@@ -238,7 +211,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		PRICES.with(|prices| prices.borrow_mut().clear());
+		liquidation_primitives::testing::clear_prices();
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(60_000));
 		set_price(ETH, Price::from_u32(3_000));

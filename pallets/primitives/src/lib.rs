@@ -183,3 +183,42 @@ mod tests {
 		assert_eq!(value_in_usd(u128::MAX, 0, Price::one()), None);
 	}
 }
+
+/// Test helpers for the pallets' mocks (native builds only).
+#[cfg(feature = "std")]
+pub mod testing {
+	use crate::{AssetId, Price, PriceError, PriceInfo, PriceProvider};
+	use sp_arithmetic::traits::Zero;
+	use std::{cell::RefCell, collections::BTreeMap};
+
+	std::thread_local! {
+		static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> =
+			RefCell::new(BTreeMap::new());
+	}
+
+	/// A [`PriceProvider`] whose prices the test sets, per thread: [`set_price`],
+	/// [`set_price_error`], [`clear_prices`]. An asset never set is `Missing`.
+	pub struct TestPrices;
+	impl PriceProvider<AssetId> for TestPrices {
+		fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
+			let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
+			let price = price.unwrap_or(Err(PriceError::Missing))?;
+			Ok(PriceInfo { price, mark: price, volatility: Zero::zero(), updated_at: 0 })
+		}
+	}
+
+	/// `asset` is priced at `price`.
+	pub fn set_price(asset: AssetId, price: Price) {
+		PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
+	}
+
+	/// `asset`'s price is unusable with `error`.
+	pub fn set_price_error(asset: AssetId, error: PriceError) {
+		PRICES.with(|prices| prices.borrow_mut().insert(asset, Err(error)));
+	}
+
+	/// No asset has a price.
+	pub fn clear_prices() {
+		PRICES.with(|prices| prices.borrow_mut().clear());
+	}
+}
