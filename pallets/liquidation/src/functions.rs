@@ -72,9 +72,9 @@ impl<T: Config> Pallet<T> {
 		!running.is_empty()
 	}
 
-	/// Whether `who` is bankrupt: it has debt and no collateral, or only collateral worth less
-	/// than the dust value (too little to seize in any liquidation). Also returns its number of
-	/// positions.
+	/// Whether `who` is bankrupt: it has debt and no collateral, or it is liquidatable with only
+	/// collateral worth less than the dust value (too little to seize in any liquidation; a
+	/// healthy small account is never bankrupt). Also returns its number of positions.
 	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
 		let positions = T::Ledger::positions_of(who);
 		let count = positions.len() as u32;
@@ -87,7 +87,8 @@ impl<T: Config> Pallet<T> {
 			return (true, count);
 		}
 		let dust = Params::<T>::get().map(|params| params.dust_value).unwrap_or_default();
-		let dust_only = T::Ledger::health(who).is_ok_and(|report| report.collateral_value < dust);
+		let dust_only = T::Ledger::health(who)
+			.is_ok_and(|report| report.is_liquidatable() && report.collateral_value < dust);
 		(dust_only, count)
 	}
 

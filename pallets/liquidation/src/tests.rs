@@ -562,12 +562,22 @@ mod waterfall {
 	fn only_a_bankrupt_account_is_settled() {
 		test(|| {
 			lend();
+			// A healthy small account (5 USD of collateral, under the 10 USD dust value, against
+			// 1 USD of debt) is not bankrupt.
+			borrower(BOB, 8_334, 1);
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), BOB),
+				Error::<Test>::NotBankrupt
+			);
 			borrower(ALICE, BITCOIN, 43_000);
 			assert_noop!(
 				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
 				Error::<Test>::NotBankrupt
 			);
-			assert_noop!(Liquidation::settle_bankrupt(origin(KEEPER), BOB), Error::<Test>::NoDebt);
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), CHARLIE),
+				Error::<Test>::NoDebt
+			);
 		});
 	}
 }
