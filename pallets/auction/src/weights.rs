@@ -62,6 +62,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionDue` (r:1 w:1)
+	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:1 w:1)
@@ -70,10 +72,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof size: measured `4113`, estimated `14035` bytes.
-		// Fastest run: 3_641_840_000 ps.
-		Weight::from_parts(7_948_214_000, 14035)
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(14_u64))
+		// Fastest run: 3_675_924_000 ps.
+		Weight::from_parts(3_734_413_000, 14035)
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
 	/// Storage: `Auction::Auctions` (r:1 w:1)
 	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
@@ -93,6 +95,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionDue` (r:1 w:1)
+	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:1 w:1)
@@ -103,10 +107,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn take_and_end() -> Weight {
 		// Proof size: measured `4167`, estimated `16644` bytes.
-		// Fastest run: 4_461_254_000 ps.
-		Weight::from_parts(4_520_816_000, 16644)
-			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+		// Fastest run: 4_495_829_000 ps.
+		Weight::from_parts(4_596_828_000, 16644)
+			.saturating_add(T::DbWeight::get().reads(23_u64))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
 	/// Storage: `Auction::Auctions` (r:1 w:1)
 	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
@@ -126,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof size: measured `1927`, estimated `6208` bytes.
-		// Fastest run: 1_522_160_000 ps.
-		Weight::from_parts(1_657_634_000, 6208)
+		// Fastest run: 1_495_681_000 ps.
+		Weight::from_parts(1_565_863_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -135,8 +139,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn set_auction_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 147_897_000 ps.
-		Weight::from_parts(176_671_000, 0)
+		// Fastest run: 135_013_000 ps.
+		Weight::from_parts(143_779_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Auction::Params` (r:1 w:1)
@@ -145,8 +149,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn remove_auction_params() -> Weight {
 		// Proof size: measured `266`, estimated `3539` bytes.
-		// Fastest run: 298_909_000 ps.
-		Weight::from_parts(312_184_000, 3539)
+		// Fastest run: 298_789_000 ps.
+		Weight::from_parts(318_927_000, 3539)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -155,26 +159,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn take() -> Weight {
-		Weight::from_parts(7_948_214_000, 14035)
-			.saturating_add(RocksDbWeight::get().reads(20_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
+		Weight::from_parts(3_734_413_000, 14035)
+			.saturating_add(RocksDbWeight::get().reads(21_u64))
+			.saturating_add(RocksDbWeight::get().writes(15_u64))
 	}
 	fn take_and_end() -> Weight {
-		Weight::from_parts(4_520_816_000, 16644)
-			.saturating_add(RocksDbWeight::get().reads(22_u64))
-			.saturating_add(RocksDbWeight::get().writes(17_u64))
+		Weight::from_parts(4_596_828_000, 16644)
+			.saturating_add(RocksDbWeight::get().reads(23_u64))
+			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
 	fn redo() -> Weight {
-		Weight::from_parts(1_657_634_000, 6208)
+		Weight::from_parts(1_565_863_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_auction_params() -> Weight {
-		Weight::from_parts(176_671_000, 0)
+		Weight::from_parts(143_779_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_auction_params() -> Weight {
-		Weight::from_parts(312_184_000, 3539)
+		Weight::from_parts(318_927_000, 3539)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}

@@ -4,8 +4,9 @@ use crate::WeightInfo;
 use crate::{
 	invalid,
 	sizing::{amount_worth, plan, Side},
-	AssetBlockUsage, AssetLimits, AssetLimitsOf, BlockUsage, Config, EngineParams, Error, Event,
-	LiquidationPath, OwnerAuctions, Pallet, Params, Paused, Plan, Totals, AUCTION_LOT_COVER,
+	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, BlockUsage, Config, EngineParams,
+	Error, Event, LiquidationPath, OwnerAuctions, Pallet, Params, Paused, Plan, Totals,
+	AUCTION_LOT_COVER,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -338,6 +339,10 @@ impl<T: Config> Pallet<T> {
 		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, target)?;
 		OwnerAuctions::<T>::try_mutate(&who, |ids| ids.try_push(auction))
 			.map_err(|_| Error::<T>::TooManyAuctions)?;
+		AuctionDue::<T>::mutate(&who, debt_asset, |(debt, penalty)| {
+			*debt = debt.saturating_add(plan.repay);
+			*penalty = penalty.saturating_add(target.saturating_sub(plan.repay));
+		});
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.liquidations = totals.liquidations.saturating_add(1)
 		});

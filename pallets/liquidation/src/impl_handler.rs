@@ -1,24 +1,30 @@
 //! The engine as the auctions' handler: where proceeds, remainders and shortfalls go.
 
-use crate::{Config, Event, Pallet, Totals};
+use crate::{AuctionDue, Config, Event, Pallet, Totals};
 use liquidation_primitives::{AuctionHandler, Balance, FundIncome, MarginLedger};
 use sp_runtime::{traits::Zero, DispatchResult};
 
 impl<T: Config> AuctionHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> {
-	/// Repays `owner`'s debt with the proceeds; what exceeds the debt is the penalty and goes to
-	/// the insurance fund.
+	/// The proceeds repay the debt the auctions were started for, then pay their penalty to the
+	/// insurance fund; anything beyond both (rounding) repays more debt, else goes to insurance.
 	fn on_proceeds(
 		owner: &T::AccountId,
 		debt_asset: T::AssetId,
 		amount: Balance,
 		holder: &T::AccountId,
 	) -> DispatchResult {
-		let debt = T::Ledger::debt_of(owner, debt_asset);
-		let repaid = if debt.is_zero() {
+		let owed = T::Ledger::debt_of(owner, debt_asset);
+		let (debt_due, penalty_due) = AuctionDue::<T>::get(owner, debt_asset);
+		let to_debt = amount.min(debt_due).min(owed);
+		let to_penalty = amount.saturating_sub(to_debt).min(penalty_due);
+		let beyond = amount.saturating_sub(to_debt).saturating_sub(to_penalty);
+		let repay = to_debt.saturating_add(beyond.min(owed.saturating_sub(to_debt)));
+		let repaid = if repay.is_zero() {
 			0
 		} else {
-			T::Ledger::repay_debt(holder, owner, debt_asset, amount.min(debt))?
+			T::Ledger::repay_debt(holder, owner, debt_asset, repay)?
 		};
+		Self::reduce_due(owner, debt_asset, to_debt, to_penalty);
 		let penalty = amount.saturating_sub(repaid);
 		T::Income::deposit_income(debt_asset, holder, penalty)?;
 		Totals::<T>::mutate(debt_asset, |totals| {
@@ -48,10 +54,29 @@ impl<T: Config> AuctionHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> 
 	/// and the next liquidation (the worker's, or anyone's `settle_bankrupt`) sends its debt
 	/// down the waterfall.
 	fn on_shortfall(owner: &T::AccountId, debt_asset: T::AssetId, shortfall: Balance) {
+		// What the auction will never raise is no longer due from it: penalty first.
+		let (_, penalty_due) = AuctionDue::<T>::get(owner, debt_asset);
+		let from_penalty = shortfall.min(penalty_due);
+		Self::reduce_due(owner, debt_asset, shortfall.saturating_sub(from_penalty), from_penalty);
 		Self::deposit_event(Event::AuctionShortfall {
 			owner: owner.clone(),
 			debt_asset,
 			shortfall,
+		});
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Takes `debt` and `penalty` off what auctions still owe `owner`'s side in `debt_asset`.
+	fn reduce_due(owner: &T::AccountId, debt_asset: T::AssetId, debt: Balance, penalty: Balance) {
+		AuctionDue::<T>::mutate_exists(owner, debt_asset, |due| {
+			if let Some((debt_due, penalty_due)) = due {
+				*debt_due = debt_due.saturating_sub(debt);
+				*penalty_due = penalty_due.saturating_sub(penalty);
+				if debt_due.is_zero() && penalty_due.is_zero() {
+					*due = None;
+				}
+			}
 		});
 	}
 }

@@ -236,6 +236,20 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// What running auctions still owe an account's side, per debt asset: the debt they repay and
+	/// the penalty they carry for insurance. Proceeds repay the debt part first, then pay the
+	/// penalty, whatever else the account owes.
+	#[pallet::storage]
+	pub type AuctionDue<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AssetId,
+		(Balance, Balance),
+		ValueQuery,
+	>;
+
 	/// Running totals per asset.
 	#[pallet::storage]
 	pub type Totals<T: Config> =

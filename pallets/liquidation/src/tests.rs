@@ -533,6 +533,42 @@ mod waterfall {
 		});
 	}
 
+	/// A partial liquidation by auction: the owner owes more than the auction raises, and still
+	/// the penalty part of the target goes to insurance, not to the owner's other debt.
+	#[test]
+	fn an_auction_for_part_of_a_debt_pays_its_penalty_to_insurance() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			// At 48 000: health factor 0.957, a partial liquidation of 21 500 USD (close factor).
+			set_price(BTC, Price::from_u32(48_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let Some(Event::AuctionStarted { auction, target, .. }) = liquidation_events().pop()
+			else {
+				panic!("an auction started")
+			};
+			assert_eq!(target, usd(23_650));
+			assert_eq!(AuctionDue::<Test>::get(ALICE, USD), (usd(21_500), usd(2_150)));
+			let fund_usd = balance(USD, Insurance::fund_account());
+			// The market buys at the start price (52 800): the target is met at once.
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(52_800)
+			));
+			assert_eq!(Margin::debt_of(&ALICE, USD), usd(21_500));
+			assert_eq!(balance(USD, Insurance::fund_account()), fund_usd + usd(2_150));
+			assert!(liquidation_events().contains(&Event::AuctionProceeds {
+				owner: ALICE,
+				debt_asset: USD,
+				repaid: usd(21_500),
+				penalty: usd(2_150),
+			}));
+			assert!(!AuctionDue::<Test>::contains_key(ALICE, USD));
+		});
+	}
+
 	#[test]
 	fn dust_collateral_counts_as_bankrupt_and_stays_with_its_pool() {
 		test(|| {

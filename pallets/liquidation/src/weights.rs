@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `3715`, estimated `16644` bytes.
-		// Fastest run: 5_312_999_000 ps.
-		Weight::from_parts(5_340_631_000, 16644)
+		// Fastest run: 5_268_385_000 ps.
+		Weight::from_parts(5_321_045_000, 16644)
 			.saturating_add(T::DbWeight::get().reads(29_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `3705`, estimated `21862` bytes.
-		// Fastest run: 6_756_483_000 ps.
-		Weight::from_parts(6_829_339_000, 21862)
+		// Fastest run: 6_777_432_000 ps.
+		Weight::from_parts(6_899_551_000, 21862)
 			.saturating_add(T::DbWeight::get().reads(31_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -164,14 +164,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::Auctions` (r:1 w:1)
 	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionDue` (r:1 w:1)
+	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `2708`, estimated `6474` bytes.
-		// Fastest run: 4_087_144_000 ps.
-		Weight::from_parts(4_121_639_000, 6474)
-			.saturating_add(T::DbWeight::get().reads(24_u64))
-			.saturating_add(T::DbWeight::get().writes(14_u64))
+		// Fastest run: 4_138_199_000 ps.
+		Weight::from_parts(4_157_525_000, 6474)
+			.saturating_add(T::DbWeight::get().reads(25_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
@@ -208,10 +210,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
 		// Proof size: measured `1291 + p * (589 ±0)`, estimated `3690 + p * (2742 ±17)` bytes.
-		// Fastest run: 2_338_729_000 ps.
-		Weight::from_parts(253_304_380, 3690)
-			// Standard error: 2_189_010
-			.saturating_add(Weight::from_parts(1_087_794_814, 0).saturating_mul(p.into()))
+		// Fastest run: 2_337_668_000 ps.
+		Weight::from_parts(278_362_606, 3690)
+			// Standard error: 1_198_630
+			.saturating_add(Weight::from_parts(1_068_097_045, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((9_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -222,24 +224,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(80), added: 575, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 110_467_000 ps.
-		Weight::from_parts(113_152_000, 0)
+		// Fastest run: 111_969_000 ps.
+		Weight::from_parts(113_713_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::AssetLimitsOf` (r:0 w:1)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 134_652_000 ps.
-		Weight::from_parts(137_538_000, 0)
+		// Fastest run: 134_882_000 ps.
+		Weight::from_parts(138_369_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 105_468_000 ps.
-		Weight::from_parts(108_222_000, 0)
+		// Fastest run: 106_900_000 ps.
+		Weight::from_parts(108_784_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -247,23 +249,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(5_340_631_000, 16644)
+		Weight::from_parts(5_321_045_000, 16644)
 			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(6_829_339_000, 21862)
+		Weight::from_parts(6_899_551_000, 21862)
 			.saturating_add(RocksDbWeight::get().reads(31_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(4_121_639_000, 6474)
-			.saturating_add(RocksDbWeight::get().reads(24_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
+		Weight::from_parts(4_157_525_000, 6474)
+			.saturating_add(RocksDbWeight::get().reads(25_u64))
+			.saturating_add(RocksDbWeight::get().writes(15_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(253_304_380, 3690)
-			.saturating_add(Weight::from_parts(1_087_794_814, 0).saturating_mul(p.into()))
+		Weight::from_parts(278_362_606, 3690)
+			.saturating_add(Weight::from_parts(1_068_097_045, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((9_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -271,15 +273,15 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(113_152_000, 0)
+		Weight::from_parts(113_713_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(137_538_000, 0)
+		Weight::from_parts(138_369_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(108_222_000, 0)
+		Weight::from_parts(108_784_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
