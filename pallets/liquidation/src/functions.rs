@@ -407,17 +407,24 @@ impl<T: Config> Pallet<T> {
 	/// The shortfall of an account the worker may liquidate, or why not (an
 	/// `InvalidTransaction::Custom` code).
 	pub(crate) fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
-		if Params::<T>::get().is_none() || Paused::<T>::get() {
-			return Err(invalid::PAUSED);
-		}
+		Self::check_engine_and_auctions(who)?;
 		let report = T::Ledger::health(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
 		if !report.is_liquidatable() {
 			return Err(invalid::NOT_LIQUIDATABLE);
 		}
+		Ok(report.maintenance_shortfall())
+	}
+
+	/// The checks of [`Self::check_unsigned`] other than health: the engine is configured and
+	/// running, and no auction of `who` runs.
+	pub(crate) fn check_engine_and_auctions(who: &T::AccountId) -> Result<(), u8> {
+		if Params::<T>::get().is_none() || Paused::<T>::get() {
+			return Err(invalid::PAUSED);
+		}
 		if Self::in_auction(who) {
 			return Err(invalid::IN_AUCTION);
 		}
-		Ok(report.maintenance_shortfall())
+		Ok(())
 	}
 
 	/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst

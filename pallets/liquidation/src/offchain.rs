@@ -45,8 +45,9 @@ impl<T: Config> Pallet<T> {
 			if submitted >= T::MaxUnsignedPerBlock::get() {
 				break;
 			}
-			// The pool would refuse it anyway; checking here saves the submission.
-			if Self::check_unsigned(&who).is_err() {
+			// Health was just computed by the scan; the rest of what the pool checks is cheap, and
+			// checking it here saves a submission the pool would refuse.
+			if Self::check_engine_and_auctions(&who).is_err() {
 				continue;
 			}
 			let call = Call::<T>::liquidate_unsigned { who: who.clone() };
