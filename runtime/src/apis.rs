@@ -248,6 +248,16 @@ impl_runtime_apis! {
 			Liquidation::liquidatable_accounts(start_after, limit)
 		}
 
+		fn liquidatable_accounts_at_risk(
+			start_after: Option<liquidation_primitives::RiskCursor<AccountId>>,
+			limit: u32,
+		) -> (
+			Vec<(AccountId, liquidation_primitives::UsdValue)>,
+			Option<liquidation_primitives::RiskCursor<AccountId>>,
+		) {
+			Liquidation::liquidatable_accounts_at_risk(start_after.as_ref(), limit)
+		}
+
 		fn preview(
 			who: AccountId,
 			assets: Option<(AssetId, AssetId)>,

@@ -103,5 +103,20 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// What detection costs per account: the risk index's walk and the health of one account
+	/// with the most positions (the `on_idle` fallback charges this per account it reads).
+	#[benchmark]
+	fn check_account() {
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account(debts, false);
+		let found;
+		#[block]
+		{
+			found = Liquidation::<T>::liquidatable_accounts_at_risk(None, 1).0;
+			let _ = found.first().map(|(who, _)| Liquidation::<T>::check_engine_and_auctions(who));
+		}
+		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
+	}
+
 	impl_benchmark_test_suite!(Liquidation, crate::mock::new_test_ext(), crate::mock::Test);
 }

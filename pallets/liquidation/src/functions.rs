@@ -5,8 +5,8 @@ use crate::{
 	invalid,
 	sizing::{amount_worth, plan, Side},
 	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, BlockUsage, Config, EngineParams,
-	Error, Event, LiquidationPath, OwnerAuctions, Pallet, Params, Paused, Plan, Totals,
-	AUCTION_LOT_COVER,
+	Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath, OwnerAuctions, Pallet,
+	Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -14,9 +14,11 @@ use frame_support::{
 	pallet_prelude::{DispatchResult, Get, Weight},
 	traits::{fungibles::Mutate, tokens::Preservation},
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
 	value_in_usd, Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome,
-	HealthError, HealthReport, LossSocializer, MarginLedger, PriceError, PriceProvider, UsdValue,
+	HealthError, HealthReport, LossSocializer, MarginLedger, PriceError, PriceProvider, RiskCursor,
+	UsdValue,
 };
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, Zero},
@@ -428,13 +430,46 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst
-	/// shortfall first, and where to continue (`None`: the end was reached).
+	/// shortfall first, and where to continue (`None`: the end was reached). A full scan: it
+	/// reads every indebted account (the runtime API's complete answer; detection uses
+	/// [`Self::liquidatable_accounts_at_risk`]).
 	pub fn liquidatable_accounts(
 		start_after: Option<T::AccountId>,
 		limit: u32,
 	) -> (Vec<(T::AccountId, UsdValue)>, Option<T::AccountId>) {
 		let batch = T::Ledger::indebted_accounts(start_after.as_ref(), limit);
 		let next = if (batch.len() as u32) < limit { None } else { batch.last().cloned() };
+		(Self::keep_liquidatable(batch), next)
+	}
+
+	/// Liquidatable accounts among up to `limit` accounts the ledger's risk index returns after
+	/// `start_after`, worst shortfall first, and where to continue (`None`: the walk is
+	/// complete). Finds what [`Self::liquidatable_accounts`] finds, reading only the accounts
+	/// the price moves could have pushed under.
+	pub fn liquidatable_accounts_at_risk(
+		start_after: Option<&RiskCursor<T::AccountId>>,
+		limit: u32,
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
+		(Self::keep_liquidatable(batch), next)
+	}
+
+	/// What the worker and the fallback act on: among up to `limit` accounts at risk after
+	/// `start_after`, those liquidatable with no auction running, worst shortfall first; and
+	/// where to continue. Accounts under auction (at the front of the index: their collateral
+	/// is in the lot) are passed over before their health is computed.
+	pub fn due_accounts(
+		start_after: Option<&RiskCursor<T::AccountId>>,
+		limit: u32,
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
+		let idle: Vec<T::AccountId> =
+			batch.into_iter().filter(|who| !Self::in_auction(who)).collect();
+		(Self::keep_liquidatable(idle), next)
+	}
+
+	/// The liquidatable accounts of `batch` with their shortfall, worst first.
+	fn keep_liquidatable(batch: Vec<T::AccountId>) -> Vec<(T::AccountId, UsdValue)> {
 		let mut found: Vec<(T::AccountId, UsdValue)> = batch
 			.into_iter()
 			.filter_map(|who| {
@@ -443,7 +478,86 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		found.sort_by(|a, b| b.1.cmp(&a.1));
-		(found, next)
+		found
+	}
+
+	/// The `on_idle` fallback (see the hook's docs). Returns the weight used.
+	pub(crate) fn idle_fallback(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let mut used = db.reads(4);
+		if remaining.any_lt(used) {
+			return Weight::zero();
+		}
+		if Params::<T>::get().is_none() || Paused::<T>::get() {
+			return db.reads(2);
+		}
+		let per_check = T::WeightInfo::check_account();
+		let per_liquidation = T::WeightInfo::liquidate_unsigned()
+			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()));
+		// Room for at least one liquidation after the checks.
+		let checks = remaining
+			.saturating_sub(used)
+			.saturating_sub(per_liquidation)
+			.checked_div_per_component(&per_check)
+			.unwrap_or(0)
+			.min(T::ScanBatch::get().into()) as u32;
+		if checks == 0 {
+			return used;
+		}
+		let cursor = IdleCursor::<T>::get();
+		let whole_walk = cursor.is_none();
+		let (batch, next) = T::Ledger::accounts_at_risk(cursor.as_ref(), checks);
+		used = used
+			.saturating_add(per_check.saturating_mul(batch.len().max(1) as u64))
+			.saturating_add(db.writes(2));
+		match &next {
+			Some(next) => IdleCursor::<T>::put(next),
+			None => IdleCursor::<T>::kill(),
+		}
+		let checked = batch.len() as u32;
+		// Accounts already under auction are handled: passed over before their health.
+		let idle: Vec<T::AccountId> =
+			batch.into_iter().filter(|who| !Self::in_auction(who)).collect();
+		let found = Self::keep_liquidatable(idle);
+		if found.is_empty() {
+			if whole_walk && next.is_none() {
+				UnhandledSince::<T>::kill();
+			}
+			return used;
+		}
+		let since = match UnhandledSince::<T>::get() {
+			Some(since) => since,
+			None => {
+				UnhandledSince::<T>::put(now);
+				now
+			},
+		};
+		let waited = now.saturating_sub(since.max(LastWorkerLiquidation::<T>::get()));
+		if waited < T::WorkerGraceBlocks::get() {
+			return used;
+		}
+		let mut liquidated = 0u32;
+		for (who, _) in found {
+			if liquidated >= T::MaxUnsignedPerBlock::get()
+				|| remaining.any_lt(used.saturating_add(per_liquidation))
+			{
+				break;
+			}
+			// As the unsigned call would: all of it or nothing.
+			let result = frame_support::storage::with_storage_layer(|| {
+				Self::do_liquidate_unsigned(who.clone())
+			});
+			used = used.saturating_add(per_liquidation);
+			match result {
+				Ok(_) => liquidated = liquidated.saturating_add(1),
+				// The caps or the price stop every later one too.
+				Err(_) => break,
+			}
+		}
+		if liquidated > 0 {
+			Self::deposit_event(Event::FallbackLiquidations { waited, checked, liquidated });
+		}
+		used
 	}
 
 	/// What a keeper liquidation of `who` repaying `debt_asset` against `collateral_asset` would

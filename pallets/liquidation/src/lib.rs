@@ -22,11 +22,17 @@
 //!   the collateral goes into a Dutch auction whose proceeds repay the debt (the engine is the
 //!   auction's [`liquidation_primitives::AuctionHandler`]).
 //!
-//! The **off-chain worker** scans indebted accounts after every block (a bounded batch, resuming
-//! where the last run stopped), and submits unsigned liquidations for the liquidatable ones,
-//! worst shortfall first, a bounded number per block. `ValidateUnsigned` accepts them only from
-//! the local node, re-checks each against current state, tags each by account (no duplicates in
-//! the pool) and gives a priority that grows with the shortfall.
+//! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
+//! rule out ([`liquidation_primitives::MarginLedger::accounts_at_risk`]: only those the price
+//! moves could have pushed under; a bounded batch, resuming where the last run stopped), and
+//! submits unsigned liquidations for the liquidatable ones, worst shortfall first, a bounded
+//! number per block. `ValidateUnsigned` accepts them only from the local node, re-checks each
+//! against current state, tags each by account (no duplicates in the pool) and gives a priority
+//! that grows with the shortfall.
+//!
+//! The **fallback**: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`] with no
+//! worker liquidation included (no node runs a worker), `on_idle` liquidates them itself with
+//! the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]).
 //!
 //! ## Terminology
 //!
@@ -118,7 +124,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::{
 		Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome, LossSocializer,
-		MarginLedger, PriceProvider, UsdValue,
+		MarginLedger, PriceProvider, RiskCursor, UsdValue,
 	};
 
 	#[pallet::pallet]
@@ -176,9 +182,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAuctionsPerAccount: Get<u32>;
 
-		/// Indebted accounts the off-chain worker reads per run (it resumes where it stopped).
+		/// Accounts at risk (from the ledger's risk index) the off-chain worker, or the `on_idle`
+		/// fallback, reads per run; each resumes where it stopped.
 		#[pallet::constant]
 		type ScanBatch: Get<u32>;
+
+		/// Blocks liquidatable accounts may wait with no unsigned liquidation included before
+		/// `on_idle` liquidates them itself: the chain stays safe on nodes without a worker.
+		#[pallet::constant]
+		type WorkerGraceBlocks: Get<BlockNumberFor<Self>>;
 
 		/// Most unsigned liquidations the off-chain worker submits per run.
 		#[pallet::constant]
@@ -251,6 +263,19 @@ pub mod pallet {
 	>;
 
 	/// Running totals per asset.
+	/// The last block an unsigned (worker) liquidation was included in.
+	#[pallet::storage]
+	pub type LastWorkerLiquidation<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Since when `on_idle` has seen liquidatable accounts (cleared by a walk of the risk index
+	/// that finds none).
+	#[pallet::storage]
+	pub type UnhandledSince<T: Config> = StorageValue<_, BlockNumberFor<T>>;
+
+	/// Where `on_idle`'s walk of the risk index resumes.
+	#[pallet::storage]
+	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId>>;
+
 	#[pallet::storage]
 	pub type Totals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, LiquidationTotals, ValueQuery>;
@@ -331,6 +356,10 @@ pub mod pallet {
 		AssetLimitsSet { asset: T::AssetId, limits: Option<AssetLimits> },
 		/// Governance paused or resumed the engine.
 		PausedSet { paused: bool },
+		/// No worker liquidation was included for `waited` blocks while accounts were
+		/// liquidatable: `on_idle` checked `checked` accounts at risk and liquidated
+		/// `liquidated` of them itself.
+		FallbackLiquidations { waited: BlockNumberFor<T>, checked: u32, liquidated: u32 },
 	}
 
 	#[pallet::error]
@@ -393,9 +422,17 @@ pub mod pallet {
 			Self::run_worker(now);
 		}
 
+		/// The fallback: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`]
+		/// with no worker liquidation included, liquidate them here, within the same caps, as
+		/// far as the block's spare weight goes.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::idle_fallback(now, remaining)
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxPositions::get() > 0, "MaxPositions must be positive");
 			assert!(T::ScanBatch::get() > 0, "ScanBatch must be positive");
+			assert!(!T::WorkerGraceBlocks::get().is_zero(), "WorkerGraceBlocks must be positive");
 			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
 			assert!(T::UnsignedLongevity::get() > 0, "UnsignedLongevity must be positive");
 		}
@@ -469,6 +506,7 @@ pub mod pallet {
 			who: T::AccountId,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
+			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
 			let weight = match Self::do_liquidate_unsigned(who)? {
 				Some(debts) => T::WeightInfo::settle_bankrupt(debts),
 				None => T::WeightInfo::liquidate_unsigned(),

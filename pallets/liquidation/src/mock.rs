@@ -98,6 +98,7 @@ impl pallet_assets::Config<pallet_assets::Instance2> for Test {
 
 parameter_types! {
 	pub const AssetConversionPalletId: PalletId = PalletId(*b"py/ascon");
+	pub const MarginRebaseMove: sp_runtime::Permill = sp_runtime::Permill::from_percent(2);
 	pub const NativeKind: NativeOrWithId<u32> = NativeOrWithId::Native;
 	pub storage LiquidityWithdrawalFee: Permill = Permill::from_percent(0);
 }
@@ -180,6 +181,8 @@ impl pallet_margin::Config for Test {
 	type BlocksPerYear = ConstU32<5_256_000>;
 	type MaxAssets = ConstU32<8>;
 	type MaxPositions = ConstU32<4>;
+	type RebaseMove = MarginRebaseMove;
+	type MaxReindexPerBlock = ConstU32<3>;
 	type WeightInfo = ();
 }
 
@@ -239,6 +242,7 @@ impl pallet_liquidation::Config for Test {
 	type MaxPositions = ConstU32<4>;
 	type MaxAuctionsPerAccount = ConstU32<4>;
 	type ScanBatch = ConstU32<100>;
+	type WorkerGraceBlocks = ConstU64<3>;
 	type MaxUnsignedPerBlock = ConstU32<3>;
 	type UnsignedPriority = ConstU64<1_000>;
 	type UnsignedLongevity = ConstU64<5>;

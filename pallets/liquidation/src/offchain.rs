@@ -6,6 +6,7 @@ use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
+use liquidation_primitives::RiskCursor;
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -14,13 +15,15 @@ use sp_runtime::offchain::{
 
 /// Offchain storage key of the lock that keeps two runs from overlapping.
 const LOCK_KEY: &[u8] = b"liquidation-engine/worker-lock";
-/// Offchain storage key of the account the next run's scan starts after.
+/// Offchain storage key of where the next run's walk of the risk index resumes.
 const CURSOR_KEY: &[u8] = b"liquidation-engine/worker-cursor";
 
 impl<T: Config> Pallet<T> {
-	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch` indebted accounts after the stored cursor, and submit an
-	/// unsigned liquidation for each liquidatable one, worst shortfall first, at most
-	/// `MaxUnsignedPerBlock`. Returns how many were submitted.
+	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch`
+	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
+	/// price moves could have pushed under), and submit an unsigned liquidation for each
+	/// liquidatable one, worst shortfall first, at most `MaxUnsignedPerBlock`. Returns how many
+	/// were submitted.
 	pub(crate) fn run_worker(now: BlockNumberFor<T>) -> u32 {
 		let mut lock = StorageLock::<Time>::with_deadline(
 			LOCK_KEY,
@@ -34,8 +37,8 @@ impl<T: Config> Pallet<T> {
 		// `WorkerLockMillis` (a re-executed block, an overlapping import) submits nothing twice.
 		guard.forget();
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
-		let cursor: Option<T::AccountId> = cursor_ref.get().ok().flatten();
-		let (found, next) = Self::liquidatable_accounts(cursor, T::ScanBatch::get());
+		let cursor: Option<RiskCursor<T::AccountId>> = cursor_ref.get().ok().flatten();
+		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
 		match &next {
 			Some(next) => cursor_ref.set(next),
 			None => cursor_ref.clear(),
@@ -45,8 +48,8 @@ impl<T: Config> Pallet<T> {
 			if submitted >= T::MaxUnsignedPerBlock::get() {
 				break;
 			}
-			// Health was just computed by the scan; the rest of what the pool checks is cheap, and
-			// checking it here saves a submission the pool would refuse.
+			// Health and auctions were just checked; the pool re-checks everything anyway, this
+			// saves a submission it would refuse while the engine is paused.
 			if Self::check_engine_and_auctions(&who).is_err() {
 				continue;
 			}

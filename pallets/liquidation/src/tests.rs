@@ -6,6 +6,7 @@ use frame_support::{
 	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	traits::Hooks,
 	unsigned::ValidateUnsigned,
+	weights::Weight,
 };
 use frame_system::RawOrigin;
 use liquidation_primitives::{Balance, HealthReport, MarginLedger, Price, PriceError};
@@ -45,6 +46,17 @@ fn lend() {
 fn borrower(who: AccountId, bitcoin: Balance, dollars: Balance) {
 	assert_ok!(Margin::deposit(origin(who), BTC, bitcoin));
 	assert_ok!(Margin::borrow(origin(who), USD, usd(dollars)));
+}
+
+/// Four borrowers of different leverage against 1 BTC each, and one without debt; then
+/// BTC falls from 60 000 to 50 000.
+pub(crate) fn borrowers_then_crash() {
+	lend();
+	borrower(ALICE, BITCOIN, 43_000); // health factor 0.9967 after the crash
+	borrower(BOB, BITCOIN, 40_000); // 1.071: healthy
+	borrower(CHARLIE, BITCOIN, 43_500); // 0.9852
+	borrower(DAVE, BITCOIN, 43_600); // 0.9830: the worst
+	set_price(BTC, Price::from_u32(50_000));
 }
 
 /// A BTC/USD pool on the DEX with `bitcoin` whole BTC at `price` USD each.
@@ -357,17 +369,6 @@ mod worker {
 			.collect()
 	}
 
-	/// Four borrowers of different leverage against 1 BTC each, and one without debt; then
-	/// BTC falls from 60 000 to 50 000.
-	fn borrowers_then_crash() {
-		lend();
-		borrower(ALICE, BITCOIN, 43_000); // health factor 0.9967 after the crash
-		borrower(BOB, BITCOIN, 40_000); // 1.071: healthy
-		borrower(CHARLIE, BITCOIN, 43_500); // 0.9852
-		borrower(DAVE, BITCOIN, 43_600); // 0.9830: the worst
-		set_price(BTC, Price::from_u32(50_000));
-	}
-
 	#[test]
 	fn the_worker_submits_exactly_the_unhealthy_accounts_worst_first() {
 		let (offchain, offchain_state) = TestOffchainExt::new();
@@ -391,6 +392,37 @@ mod worker {
 			offchain_state.write().timestamp = later;
 			Liquidation::offchain_worker(2);
 			assert_eq!(submitted(&pool_state.read().transactions).len(), 6);
+		});
+	}
+
+	/// With the margin pallet's risk index referenced at 60 000, a 1% move reaches nobody and
+	/// the worker reads and submits nothing; the crash reaches the accounts it pushed under.
+	#[test]
+	fn the_worker_reads_only_what_the_move_put_at_risk() {
+		let (offchain, offchain_state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let mut ext = new_test_ext();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.execute_with(|| {
+			lend();
+			Margin::on_idle(1, Weight::MAX);
+			borrower(ALICE, BITCOIN, 43_000);
+			borrower(BOB, BITCOIN, 40_000);
+			borrower(DAVE, BITCOIN, 43_600);
+			set_price(BTC, Price::from_u32(59_400));
+			assert_eq!(Margin::accounts_at_risk(None, 100), (vec![], None));
+			Liquidation::offchain_worker(1);
+			assert!(pool_state.read().transactions.is_empty());
+			set_price(BTC, Price::from_u32(50_000));
+			let later = offchain_state
+				.read()
+				.timestamp
+				.add(sp_core::offchain::Duration::from_millis(2_001));
+			offchain_state.write().timestamp = later;
+			Liquidation::offchain_worker(2);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![DAVE, ALICE]);
 		});
 	}
 
@@ -654,6 +686,98 @@ mod governance {
 				sp_runtime::DispatchError::BadOrigin
 			);
 			assert_ok!(set(engine_params()));
+		});
+	}
+}
+
+mod fallback {
+	use super::*;
+
+	fn auctions_of(accounts: &[AccountId]) -> Vec<bool> {
+		accounts.iter().map(Liquidation::in_auction).collect()
+	}
+
+	fn fallback_events() -> Vec<(u64, u32, u32)> {
+		liquidation_events()
+			.into_iter()
+			.filter_map(|event| match event {
+				Event::FallbackLiquidations { waited, checked, liquidated } => {
+					Some((waited, checked, liquidated))
+				},
+				_ => None,
+			})
+			.collect()
+	}
+
+	#[test]
+	fn on_idle_liquidates_once_no_worker_did_for_the_grace_blocks() {
+		test(|| {
+			borrowers_then_crash();
+			// Seen at block 10; blocks 11 and 12 still leave it to a worker.
+			for block in 10..13 {
+				run_to_block(block);
+				Liquidation::on_idle(block, Weight::MAX);
+				assert_eq!(UnhandledSince::<Test>::get(), Some(10));
+				assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			}
+			// Three blocks without a worker liquidation: on_idle liquidates, worst first, at
+			// most the worker's bound per block (three).
+			run_to_block(13);
+			Liquidation::on_idle(13, Weight::MAX);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE, BOB]), vec![true, true, true, false]);
+			assert_eq!(fallback_events(), vec![(3, 4, 3)]);
+			// Nothing left to do: the next walk finds nothing and clears the mark.
+			run_to_block(14);
+			Liquidation::on_idle(14, Weight::MAX);
+			assert_eq!(UnhandledSince::<Test>::get(), None);
+			check_invariants();
+		});
+	}
+
+	#[test]
+	fn a_live_worker_keeps_the_fallback_quiet() {
+		test(|| {
+			borrowers_then_crash();
+			run_to_block(10);
+			Liquidation::on_idle(10, Weight::MAX);
+			// The worker's liquidation of Dave is included at block 12.
+			run_to_block(12);
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE));
+			assert_eq!(LastWorkerLiquidation::<Test>::get(), 12);
+			run_to_block(14);
+			Liquidation::on_idle(14, Weight::MAX);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE]), vec![false, false]);
+			// Silent since block 12: at 15 the fallback takes the rest.
+			run_to_block(15);
+			Liquidation::on_idle(15, Weight::MAX);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE]), vec![true, true]);
+		});
+	}
+
+	#[test]
+	fn the_fallback_keeps_the_caps_and_the_pause() {
+		test(|| {
+			borrowers_then_crash();
+			// A per-block cap below any of these liquidations: nothing is liquidated.
+			let mut params = engine_params();
+			params.max_value_per_block = FixedU128::from_u32(100);
+			assert_ok!(Liquidation::set_params(RawOrigin::Root.into(), params));
+			for block in 10..14 {
+				run_to_block(block);
+				Liquidation::on_idle(block, Weight::MAX);
+			}
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			assert!(fallback_events().is_empty());
+			// Paused: not even read.
+			assert_ok!(Liquidation::set_params(RawOrigin::Root.into(), engine_params()));
+			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), true));
+			run_to_block(14);
+			Liquidation::on_idle(14, Weight::MAX);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			// Without spare weight, nothing either.
+			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), false));
+			assert_eq!(Liquidation::on_idle(15, Weight::zero()), Weight::zero());
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
 		});
 	}
 }

@@ -41,6 +41,7 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 	fn set_asset_limits() -> Weight;
 	fn set_paused() -> Weight;
+	fn check_account() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -70,6 +71,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Insurance::Params` (r:1 w:0)
@@ -81,10 +88,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
-		// Proof size: measured `3715`, estimated `16644` bytes.
-		// Fastest run: 5_268_385_000 ps.
-		Weight::from_parts(5_321_045_000, 16644)
-			.saturating_add(T::DbWeight::get().reads(29_u64))
+		// Proof size: measured `3853`, estimated `16644` bytes.
+		// Fastest run: 5_559_041_000 ps.
+		Weight::from_parts(5_626_145_000, 16644)
+			.saturating_add(T::DbWeight::get().reads(32_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -113,6 +120,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Insurance::Params` (r:1 w:0)
 	/// Proof: `Insurance::Params` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Insurance::Funds` (r:1 w:1)
@@ -122,10 +135,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
-		// Proof size: measured `3705`, estimated `21862` bytes.
-		// Fastest run: 6_777_432_000 ps.
-		Weight::from_parts(6_899_551_000, 21862)
-			.saturating_add(T::DbWeight::get().reads(31_u64))
+		// Proof size: measured `3843`, estimated `21862` bytes.
+		// Fastest run: 7_205_614_000 ps.
+		Weight::from_parts(7_322_993_000, 21862)
+			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -154,6 +167,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::Params` (r:1 w:0)
 	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::CounterForAuctions` (r:1 w:1)
@@ -168,12 +187,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
+	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
-		// Proof size: measured `2708`, estimated `6474` bytes.
-		// Fastest run: 4_138_199_000 ps.
-		Weight::from_parts(4_157_525_000, 6474)
-			.saturating_add(T::DbWeight::get().reads(25_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+		// Proof size: measured `2846`, estimated `6474` bytes.
+		// Fastest run: 4_439_534_000 ps.
+		Weight::from_parts(4_492_833_000, 6474)
+			.saturating_add(T::DbWeight::get().reads(28_u64))
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
@@ -189,6 +210,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:1)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:7 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:8 w:8)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Losses` (r:7 w:7)
@@ -207,16 +234,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForBorrowers` (r:1 w:1)
 	/// Proof: `Margin::CounterForBorrowers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:1)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1291 + p * (589 ±0)`, estimated `3690 + p * (2742 ±17)` bytes.
-		// Fastest run: 2_337_668_000 ps.
-		Weight::from_parts(278_362_606, 3690)
-			// Standard error: 1_198_630
-			.saturating_add(Weight::from_parts(1_068_097_045, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().reads((9_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `1429 + p * (589 ±0)`, estimated `3690 + p * (2742 ±0)` bytes.
+		// Fastest run: 2_680_730_000 ps.
+		Weight::from_parts(474_633_009, 3690)
+			// Standard error: 1_410_303
+			.saturating_add(Weight::from_parts(1_162_553_088, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
@@ -224,64 +255,96 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(80), added: 575, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 111_969_000 ps.
-		Weight::from_parts(113_713_000, 0)
+		// Fastest run: 111_619_000 ps.
+		Weight::from_parts(113_513_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::AssetLimitsOf` (r:0 w:1)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 134_882_000 ps.
-		Weight::from_parts(138_369_000, 0)
+		// Fastest run: 135_634_000 ps.
+		Weight::from_parts(137_086_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 106_900_000 ps.
-		Weight::from_parts(108_784_000, 0)
+		// Fastest run: 106_620_000 ps.
+		Weight::from_parts(107_902_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:0)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:1 w:0)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Portfolios` (r:1 w:0)
+	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:8 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Prices::Sources` (r:8 w:0)
+	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(71), added: 2546, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(80), added: 575, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Paused` (r:1 w:0)
+	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:0)
+	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	fn check_account() -> Weight {
+		// Proof size: measured `3385`, estimated `22926` bytes.
+		// Fastest run: 1_781_446_000 ps.
+		Weight::from_parts(1_821_091_000, 22926)
+			.saturating_add(T::DbWeight::get().reads(25_u64))
 	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(5_321_045_000, 16644)
-			.saturating_add(RocksDbWeight::get().reads(29_u64))
+		Weight::from_parts(5_626_145_000, 16644)
+			.saturating_add(RocksDbWeight::get().reads(32_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(6_899_551_000, 21862)
-			.saturating_add(RocksDbWeight::get().reads(31_u64))
+		Weight::from_parts(7_322_993_000, 21862)
+			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(4_157_525_000, 6474)
-			.saturating_add(RocksDbWeight::get().reads(25_u64))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+		Weight::from_parts(4_492_833_000, 6474)
+			.saturating_add(RocksDbWeight::get().reads(28_u64))
+			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(278_362_606, 3690)
-			.saturating_add(Weight::from_parts(1_068_097_045, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().reads((9_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(474_633_009, 3690)
+			.saturating_add(Weight::from_parts(1_162_553_088, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().reads((10_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(113_713_000, 0)
+		Weight::from_parts(113_513_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(138_369_000, 0)
+		Weight::from_parts(137_086_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(108_784_000, 0)
+		Weight::from_parts(107_902_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn check_account() -> Weight {
+		Weight::from_parts(1_821_091_000, 22926)
+			.saturating_add(RocksDbWeight::get().reads(25_u64))
 	}
 }

@@ -55,6 +55,9 @@ fn listed<T: Config>(n: u32) -> Vec<T::AssetId> {
 		}
 		let _ = Margin::<T>::do_set_asset_params(*asset, bench_params());
 	}
+	// The risk index references these prices: every change of an indebted account re-files it
+	// at its distance (the costlier path of the index's upkeep).
+	Margin::<T>::rebase();
 	assets
 }
 
@@ -129,9 +132,12 @@ mod benchmarks {
 		let assets = listed::<T>(T::MaxPositions::get());
 		let who = indebted::<T>(&assets, p)?;
 		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let entry = RiskEntryOf::<T>::get(&who);
+		// Enough to move the account to another distance bucket (its index entry is rewritten).
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), assets[1], whole::<T>(assets[1], 1));
+		_(RawOrigin::Signed(who.clone()), assets[1], whole::<T>(assets[1], 100_000));
 		assert_eq!(Portfolios::<T>::get(&who).len() as u32, p);
+		assert_ne!(RiskEntryOf::<T>::get(&who), entry);
 		Ok(())
 	}
 
@@ -140,9 +146,12 @@ mod benchmarks {
 		let assets = listed::<T>(2);
 		let who = indebted::<T>(&assets, 2)?;
 		frame_system::Pallet::<T>::set_block_number(10u32.into());
-		// A partial repayment keeps the borrower indexed: the costlier write.
+		let entry = RiskEntryOf::<T>::get(&who);
+		// A partial repayment keeps the borrower indexed, at another distance bucket: the
+		// costlier write.
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), assets[1], Amount::Exact(whole::<T>(assets[1], 1) / 2));
+		_(RawOrigin::Signed(who.clone()), assets[1], Amount::Exact(whole::<T>(assets[1], 500)));
+		assert_ne!(RiskEntryOf::<T>::get(&who), entry);
 		assert!(Borrowers::<T>::contains_key(&who));
 		Ok(())
 	}
@@ -191,6 +200,42 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, assets[0], AssetStatus::ReduceOnly);
 		assert_eq!(Markets::<T>::get(assets[0]).map(|m| m.status), Some(AssetStatus::ReduceOnly));
+		Ok(())
+	}
+
+	/// Re-filing an account of the previous epoch with `p` positions (what `on_idle` does per
+	/// account after a new epoch; the margin calls do the same on every change).
+	#[benchmark]
+	fn reindex_account(p: Linear<2, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(T::MaxPositions::get());
+		Margin::<T>::rebase();
+		let who = indebted::<T>(&assets, p)?;
+		let (slot, _) = Margin::<T>::risk_slots();
+		Margin::<T>::rebase();
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		#[block]
+		{
+			Margin::<T>::reindex_account(&who);
+		}
+		assert_ne!(RiskEntryOf::<T>::get(&who).map(|entry| entry.slot), Some(slot));
+		Ok(())
+	}
+
+	/// Deciding whether a new epoch is due and starting it, with `a` listed assets.
+	#[benchmark]
+	fn rebase_index(a: Linear<1, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		let _ = listed::<T>(a);
+		// No reference yet for the current epoch: a new one is due.
+		let (current, _) = Margin::<T>::risk_slots();
+		let _ = References::<T>::clear_prefix(current, u32::MAX, None);
+		let epoch = RiskEpoch::<T>::get();
+		#[block]
+		{
+			if Margin::<T>::rebase_due() {
+				Margin::<T>::rebase();
+			}
+		}
+		assert_eq!(RiskEpoch::<T>::get(), epoch + 1);
 		Ok(())
 	}
 

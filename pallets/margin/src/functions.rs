@@ -109,6 +109,7 @@ impl<T: Config> Pallet<T> {
 			(false, true) => Borrowers::<T>::remove(who),
 			_ => {},
 		}
+		Self::reindex(who, &portfolio);
 		if portfolio.is_empty() {
 			Portfolios::<T>::remove(who);
 		} else {
@@ -520,6 +521,44 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// Invariants 5 and 6 for one account.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	fn check_risk_entry(
+		who: &T::AccountId,
+		portfolio: &PortfolioOf<T>,
+		owes: bool,
+	) -> Result<(), sp_runtime::TryRuntimeError> {
+		use crate::risk_index::last_bucket_at_risk;
+		let entry = crate::RiskEntryOf::<T>::get(who);
+		let Some(entry) = entry else {
+			ensure!(!owes, "an indebted account is not in the risk index (5)");
+			return Ok(());
+		};
+		ensure!(owes, "an account without debt is in the risk index (5)");
+		ensure!(
+			crate::RiskIndex::<T>::contains_key((
+				entry.slot,
+				crate::risk_index::bucket_key(entry.bucket),
+				who
+			)),
+			"risk entry without its index key (5)"
+		);
+		ensure!(
+			entry.bucket == Self::bucket_at_reference(portfolio, entry.slot),
+			"account filed at the wrong distance (5)"
+		);
+		let liquidatable =
+			Self::health_of_portfolio(portfolio).map(|r| r.is_liquidatable()).unwrap_or(false);
+		if liquidatable {
+			let reach = last_bucket_at_risk(Self::adverse_move_since_reference(entry.slot));
+			ensure!(
+				entry.bucket == 0 || entry.bucket <= reach,
+				"a liquidatable account is beyond the risk index's reach (6)"
+			);
+		}
+		Ok(())
+	}
+
 	/// Checks the invariants listed in the crate docs.
 	/// Available natively (`std`) so that integration tests and replays can check it after
 	/// every block, and in `try-runtime` builds.
@@ -547,7 +586,27 @@ impl<T: Config> Pallet<T> {
 			}
 			ensure!(owes == Borrowers::<T>::contains_key(&who), "borrower set out of step (3)");
 			indebted = indebted.saturating_add(u32::from(owes));
+			Self::check_risk_entry(&who, &portfolio, owes)?;
 		}
+		let mut filed = [0u32; 2];
+		for (slot, _, who) in crate::RiskIndex::<T>::iter_keys() {
+			ensure!(slot < 2, "risk index slot out of range (5)");
+			ensure!(
+				Borrowers::<T>::contains_key(&who),
+				"risk index files an account without debt (5)"
+			);
+			filed[slot as usize] = filed[slot as usize].saturating_add(1);
+		}
+		for slot in [0u8, 1] {
+			ensure!(
+				filed[slot as usize] == crate::SlotSize::<T>::get(slot),
+				"risk index slot size out of step (5)"
+			);
+		}
+		ensure!(
+			filed[0].saturating_add(filed[1]) == Borrowers::<T>::count(),
+			"risk index and borrower set differ (5)"
+		);
 		ensure!(
 			indebted == Borrowers::<T>::count(),
 			"borrower set holds accounts without debt (3)"

@@ -10,7 +10,8 @@ use frame_support::{
 	traits::{fungibles::Mutate, tokens::Preservation},
 };
 use liquidation_primitives::{
-	AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, MarginLedger, RiskWeights,
+	AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, MarginLedger, RiskCursor,
+	RiskWeights,
 };
 use sp_runtime::{traits::Zero, DispatchError, Rounding};
 
@@ -57,6 +58,13 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 				.collect(),
 			None => Borrowers::<T>::iter_keys().take(limit).collect(),
 		}
+	}
+
+	fn accounts_at_risk(
+		start_after: Option<&RiskCursor<T::AccountId>>,
+		limit: u32,
+	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
+		Pallet::<T>::accounts_at_risk(start_after, limit)
 	}
 
 	fn repay_debt(

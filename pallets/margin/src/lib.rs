@@ -58,6 +58,14 @@
 //! [`liquidation_primitives::LossSocializer`].
 //! Clients: the `MarginApi` runtime API (`pallet-margin-runtime-api`).
 //!
+//! ## Risk index
+//!
+//! Indebted accounts are filed by their *distance to liquidation* (the smallest uniform move
+//! against them that brings maintenance health to zero, at an epoch's reference values), so
+//! that [`Pallet::accounts_at_risk`] reads only the accounts the moves since could have pushed
+//! under; `on_idle` starts new epochs and re-files. The bound and its upkeep are in
+//! [`risk_index`].
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. Per asset, the pool is solvent: custody + total debt + bad debt >= total deposits (with the
@@ -66,6 +74,11 @@
 //!    and its borrow units equal the accounts' borrow units.
 //! 3. The set of indebted accounts is exactly the accounts with a debt position.
 //! 4. Portfolios hold only listed assets and no empty positions; indices are positive.
+//! 5. The risk index files exactly the indebted accounts, each once, in the current or the
+//!    previous epoch's slot, at the bucket its portfolio has at that slot's reference; the slot
+//!    sizes are the counts.
+//! 6. Every liquidatable account is in a bucket its slot's move since the reference reaches:
+//!    [`Pallet::accounts_at_risk`] finds every account a full scan finds.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -80,11 +93,13 @@ mod impl_ledger;
 #[cfg(test)]
 mod mock;
 pub mod pool;
+pub mod risk_index;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
+pub use risk_index::{ReferencePoint, RiskEntry, Slot};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -108,6 +123,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
+	use sp_runtime::Permill;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -146,6 +162,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPositions: Get<u32>;
 
+		/// The adverse move of any asset since the risk index's reference at which `on_idle`
+		/// starts a new epoch (new reference values, accounts re-filed). Smaller keeps detection
+		/// reading fewer accounts; larger re-files less often.
+		#[pallet::constant]
+		type RebaseMove: Get<Permill>;
+
+		/// Most accounts `on_idle` re-files into a new epoch in one block (also bounded by the
+		/// block's remaining weight).
+		#[pallet::constant]
+		type MaxReindexPerBlock: Get<u32>;
+
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -171,6 +198,37 @@ pub mod pallet {
 	/// The accounts that owe something: what the liquidation engine scans.
 	#[pallet::storage]
 	pub type Borrowers<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+
+	/// The risk index's epoch: its parity is the slot new entries are filed in, against that
+	/// slot's [`References`]. See [`crate::risk_index`].
+	#[pallet::storage]
+	pub type RiskEpoch<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Per slot and asset: what one index unit counted for when the slot's epoch started.
+	#[pallet::storage]
+	pub type References<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, Slot, Blake2_128Concat, T::AssetId, ReferencePoint>;
+
+	/// Indebted accounts by slot and distance bucket (see [`crate::risk_index`]). The bucket
+	/// key is [`risk_index::bucket_key`], unhashed, so that a slot iterates in bucket order.
+	#[pallet::storage]
+	pub type RiskIndex<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, Slot>,
+			NMapKey<Identity, u16>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		(),
+	>;
+
+	/// Where each indebted account is filed in [`RiskIndex`].
+	#[pallet::storage]
+	pub type RiskEntryOf<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RiskEntry>;
+
+	/// How many accounts each slot of [`RiskIndex`] holds.
+	#[pallet::storage]
+	pub type SlotSize<T: Config> = StorageMap<_, Twox64Concat, Slot, u32, ValueQuery>;
 
 	/// Running totals of losses and reserve collected, per asset.
 	#[pallet::storage]
@@ -226,6 +284,9 @@ pub mod pallet {
 		DebtWrittenOff { who: T::AccountId, asset: T::AssetId, amount: Balance },
 		/// `payer` (insurance) paid `amount` of the pool's bad debt.
 		BadDebtSettled { asset: T::AssetId, payer: T::AccountId, amount: Balance },
+		/// The risk index started epoch `epoch`: reference values for `assets_referenced`
+		/// assets; accounts of the previous epoch are re-filed over the next blocks.
+		RiskIndexRebased { epoch: u32, assets_referenced: u32 },
 		/// `amount` of bad debt was spread over the lenders: the deposit index fell.
 		LossSocialized {
 			asset: T::AssetId,
@@ -303,6 +364,12 @@ pub mod pallet {
 			assert!(T::BlocksPerYear::get() > 0, "BlocksPerYear must be positive");
 			assert!(T::MaxPositions::get() > 0, "MaxPositions must be positive");
 			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
+		}
+
+		/// Upkeep of the risk index with the block's spare weight: re-file accounts of the
+		/// previous epoch, or start a new one when prices drifted (see [`crate::risk_index`]).
+		fn on_idle(_n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::maintain_index(remaining)
 		}
 
 		#[cfg(feature = "try-runtime")]

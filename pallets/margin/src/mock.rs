@@ -80,6 +80,7 @@ impl FundIncome<AccountId, AssetId, Balance> for ToInsurance {
 
 parameter_types! {
 	pub const MarginPalletId: PalletId = PalletId(*b"lq/margn");
+	pub const MarginRebaseMove: sp_runtime::Permill = sp_runtime::Permill::from_percent(2);
 }
 
 /// Blocks per year in the tests: small, so interest shows in a few blocks and hand figures stay
@@ -96,6 +97,8 @@ impl pallet_margin::Config for Test {
 	type BlocksPerYear = ConstU32<BLOCKS_PER_YEAR>;
 	type MaxAssets = ConstU32<4>;
 	type MaxPositions = ConstU32<4>;
+	type RebaseMove = MarginRebaseMove;
+	type MaxReindexPerBlock = ConstU32<3>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -791,6 +791,11 @@ mod property {
 						if next(3) == 0 {
 							let _ = Margin::collect_reserve(origin(KEEPER), asset);
 						}
+						// The block's spare weight keeps the risk index: new epochs, re-filing.
+						<Margin as frame_support::traits::Hooks<u64>>::on_idle(
+							System::block_number(),
+							frame_support::weights::Weight::MAX,
+						);
 						Ok(())
 					},
 				};
@@ -806,6 +811,7 @@ mod property {
 					},
 				}
 				Margin::do_try_state().expect("invariants hold");
+				assert_eq!(risk_index::by_index(2).0, risk_index::by_full_scan());
 				for asset in assets {
 					// Custody endowment (at most 5) plus a few units of rounding per action.
 					assert!(
@@ -825,6 +831,7 @@ mod property {
 			assert!(seized > 0, "no collateral was seized");
 			assert!(losses.iter().any(|l| l.written_off > 0 && l.socialized > 0), "{losses:?}");
 			assert!(Borrowers::<Test>::count() > 0);
+			assert!(RiskEpoch::<Test>::get() > 1, "the risk index started new epochs");
 		});
 	}
 
@@ -851,5 +858,279 @@ mod property {
 				}
 			}
 		}
+	}
+}
+
+mod risk_index {
+	use super::*;
+	use crate::risk_index::{bucket_of_distance, last_bucket_at_risk, MAX_BUCKET};
+	use alloc::collections::btree_set::BTreeSet;
+	use frame_support::{
+		traits::{fungibles::Mutate, Hooks},
+		weights::Weight,
+	};
+	use liquidation_primitives::AssetId;
+
+	/// Liquidatable accounts by reading every indebted account.
+	pub(super) fn by_full_scan() -> BTreeSet<AccountId> {
+		Borrowers::<Test>::iter_keys()
+			.filter(|who| Margin::health_of(who).map(|r| r.is_liquidatable()).unwrap_or(false))
+			.collect()
+	}
+
+	/// Liquidatable accounts among those the index returns, walked `page` at a time; and how
+	/// many accounts it returned.
+	pub(super) fn by_index(page: u32) -> (BTreeSet<AccountId>, usize) {
+		let mut candidates = Vec::new();
+		let mut cursor = None;
+		loop {
+			let (found, next) = Margin::accounts_at_risk(cursor.as_ref(), page);
+			candidates.extend(found);
+			match next {
+				Some(next) => cursor = Some(next),
+				None => break,
+			}
+		}
+		let read = candidates.len();
+		let distinct: BTreeSet<AccountId> = candidates.iter().copied().collect();
+		assert_eq!(distinct.len(), read, "the walk returned an account twice");
+		let liquidatable = distinct
+			.into_iter()
+			.filter(|who| Margin::health_of(who).map(|r| r.is_liquidatable()).unwrap_or(false))
+			.collect();
+		(liquidatable, read)
+	}
+
+	fn idle() {
+		Margin::on_idle(System::block_number(), Weight::MAX);
+	}
+
+	#[test]
+	fn buckets_and_reach_match_hand_figures() {
+		// Distance 5% (500 bp): filed one bucket low, in bucket 499.
+		assert_eq!(bucket_of_distance(fixed(5, 100)), 499);
+		assert_eq!(bucket_of_distance(FixedU128::zero()), 0);
+		assert_eq!(bucket_of_distance(FixedU128::one()), MAX_BUCKET - 1);
+		// A move of 5% reaches buckets below 500; of 5.001% one more; none but 0 without a move.
+		assert_eq!(last_bucket_at_risk(Some(fixed(5, 100))), 499);
+		assert_eq!(last_bucket_at_risk(Some(fixed(5001, 100_000))), 500);
+		assert_eq!(last_bucket_at_risk(Some(FixedU128::zero())), 0);
+		// From 50% on, and for an unbounded move, everything.
+		assert_eq!(last_bucket_at_risk(Some(fixed(1, 2))), MAX_BUCKET);
+		assert_eq!(last_bucket_at_risk(None), MAX_BUCKET);
+	}
+
+	#[test]
+	fn an_account_is_filed_by_its_distance_and_refiled_on_every_change() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(100_000)));
+			idle();
+			assert_eq!(RiskEpoch::<Test>::get(), 1);
+			assert_eq!(
+				last_event(),
+				Event::RiskIndexRebased { epoch: 1, assets_referenced: 4 }.into()
+			);
+			// 1 BTC at 60 000 under maintenance weight 0.9 (54 000) against 20 000 USD under
+			// 1.05 (21 000): distance 33 000 / 75 000 = 44%, filed in bucket 4 399.
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+			assert_eq!(RiskEntryOf::<Test>::get(ALICE), None);
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(20_000)));
+			let entry = RiskEntryOf::<Test>::get(ALICE).unwrap();
+			assert_eq!((entry.slot, entry.bucket), (1, 4_399));
+			assert!(RiskIndex::<Test>::contains_key((
+				1,
+				crate::risk_index::bucket_key(4_399),
+				ALICE
+			)));
+			// Borrowing 10 000 more: 54 000 against 31 500, distance 26.31%: bucket 2 630.
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(10_000)));
+			assert_eq!(RiskEntryOf::<Test>::get(ALICE).unwrap().bucket, 2_630);
+			assert!(!RiskIndex::<Test>::contains_key((
+				1,
+				crate::risk_index::bucket_key(4_399),
+				ALICE
+			)));
+			assert_eq!(SlotSize::<Test>::get(1), 1);
+			// Repaying everything takes the account out of the index.
+			assert_ok!(Margin::repay(origin(ALICE), USD, Amount::All));
+			assert_eq!(RiskEntryOf::<Test>::get(ALICE), None);
+			assert_eq!(SlotSize::<Test>::get(1), 0);
+		});
+	}
+
+	#[test]
+	fn a_small_move_reads_only_the_accounts_near_liquidation() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(100_000)));
+			idle();
+			// Alice far (44%); Bob as near as initial health lets him borrow: 54 000 against
+			// 45 150 weighted, distance 8 850 / 99 150 = 8.93%, bucket 891.
+			for (who, debt) in [(ALICE, 20_000), (BOB, 43_000)] {
+				assert_ok!(Margin::deposit(origin(who), BTC, units(1, 8)));
+				assert_ok!(Margin::borrow(origin(who), USD, usd(debt)));
+			}
+			assert_eq!(RiskEntryOf::<Test>::get(BOB).unwrap().bucket, 891);
+			// No move: only bucket 0, empty.
+			assert_eq!(Margin::accounts_at_risk(None, 10), (vec![], None));
+			// BTC -5% reaches nobody; -9% reaches Bob, who is not liquidatable yet.
+			set_price(BTC, Price::from_u32(57_000));
+			assert_eq!(Margin::accounts_at_risk(None, 10), (vec![], None));
+			set_price(BTC, Price::from_u32(54_600));
+			assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+			assert!(by_full_scan().is_empty());
+			// BTC -17%: Bob is liquidatable (44 820 against 45 150), and found.
+			set_price(BTC, Price::from_u32(49_800));
+			assert_eq!(by_full_scan(), [BOB].into());
+			assert_eq!(by_index(10), ([BOB].into(), 1));
+			// Interest counts as a move of the debt unit: a year at a high rate reaches Alice.
+			set_price(BTC, Price::from_u32(60_000));
+			run_to_block(3_000);
+			assert!(Margin::adverse_move_since_reference(1).unwrap() > fixed(1, 100));
+		});
+	}
+
+	#[test]
+	fn a_new_epoch_refiles_the_old_one_over_several_blocks() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
+			idle();
+			for who in [ALICE, BOB, CHARLIE, DAVE] {
+				assert_ok!(Margin::deposit(origin(who), BTC, units(1, 8)));
+				assert_ok!(Margin::borrow(origin(who), USD, usd(30_000)));
+			}
+			assert_eq!(SlotSize::<Test>::get(1), 4);
+			// A 1% move is under the 2% rebase threshold: nothing happens.
+			set_price(BTC, Price::from_u32(59_400));
+			idle();
+			assert_eq!(RiskEpoch::<Test>::get(), 1);
+			// A 3% move starts epoch 2 (slot 0) ...
+			set_price(BTC, Price::from_u32(58_200));
+			idle();
+			assert_eq!(RiskEpoch::<Test>::get(), 2);
+			assert_eq!(References::<Test>::get(0, BTC).unwrap().price, Price::from_u32(58_200));
+			// ... whose first blocks re-file three accounts each (the mock's bound).
+			assert_eq!((SlotSize::<Test>::get(1), SlotSize::<Test>::get(0)), (4, 0));
+			idle();
+			assert_eq!((SlotSize::<Test>::get(1), SlotSize::<Test>::get(0)), (1, 3));
+			// Meanwhile both slots are read, each against its own reference.
+			set_price(BTC, Price::from_u32(40_000));
+			assert_eq!(by_index(1), (by_full_scan(), 4));
+			idle();
+			assert_eq!((SlotSize::<Test>::get(1), SlotSize::<Test>::get(0)), (0, 4));
+			// No new epoch until no account is left in the previous one, then one at once.
+			idle();
+			assert_eq!(RiskEpoch::<Test>::get(), 3);
+		});
+	}
+
+	#[test]
+	fn without_a_reference_every_account_is_read() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(100_000)));
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(1_000)));
+			// No epoch yet: bucket 0, always read.
+			assert_eq!(RiskEntryOf::<Test>::get(ALICE).unwrap().bucket, 0);
+			assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![ALICE]);
+			// A position too small to bound its rounding is read always too.
+			idle();
+			idle();
+			// 54 000 against 1 050: distance 96.19%.
+			assert_eq!(RiskEntryOf::<Test>::get(ALICE).unwrap().bucket, 9_617);
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(BOB), USD, 99_999));
+			assert_eq!(RiskEntryOf::<Test>::get(BOB).unwrap().bucket, 0);
+		});
+	}
+
+	/// Index-based and full-scan detection find the same accounts over random portfolios and
+	/// random price moves, interest, new epochs and re-filing; and the index reads fewer.
+	#[test]
+	fn the_index_finds_what_a_full_scan_finds() {
+		test(|| {
+			let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+			let mut next = move |bound: u64| {
+				seed ^= seed >> 12;
+				seed ^= seed << 25;
+				seed ^= seed >> 27;
+				seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound.max(1)
+			};
+			let base: [(AssetId, u32, u128); 4] = [
+				(USD, 1, 1_000_000),
+				(BTC, 60_000, 100),
+				(ETH, 3_000, 10_000_000_000_000),
+				(NATIVE, 5, 1_000_000_000_000),
+			];
+			for (asset, _, _) in base {
+				assert_ok!(Margin::deposit(origin(KEEPER), asset, ENDOWMENT / 1_000));
+			}
+			idle();
+			let accounts: Vec<AccountId> = (1_000..1_150).collect();
+			for who in accounts.iter().copied() {
+				for (asset, _, unit) in base {
+					assert_ok!(AllAssets::mint_into(asset, &who, unit * 1_000_000_000));
+				}
+				// One to three deposits, worth 100 to 100 000 USD each.
+				for _ in 0..1 + next(3) {
+					let (asset, price, unit) = base[next(4) as usize];
+					let amount = unit * u128::from(100 + next(100_000)) / u128::from(price);
+					assert_ok!(Margin::deposit(origin(who), asset, amount.max(unit)));
+				}
+				// One or two debts, as much as initial health allows or a random part of it.
+				for _ in 0..1 + next(2) {
+					let (asset, price, unit) = base[next(4) as usize];
+					let mut amount = unit * 200_000 / u128::from(price);
+					while amount > 1 && Margin::borrow(origin(who), asset, amount).is_err() {
+						amount = amount * u128::from(50 + next(50)) / 100;
+					}
+				}
+			}
+			let indebted = Borrowers::<Test>::count() as usize;
+			assert!(indebted > 100, "{indebted} indebted accounts");
+			let (mut read, mut scanned, mut found) = (0usize, 0usize, 0usize);
+			for round in 0..60 {
+				match next(6) {
+					// A market-wide move of -5% .. +5% from the base.
+					0 | 1 => {
+						for (asset, price, _) in base.iter().skip(1) {
+							let factor = fixed(95 + u128::from(next(11)), 100);
+							set_price(*asset, FixedU128::from_u32(*price) * factor);
+						}
+					},
+					// One asset crashes or spikes by up to 30%.
+					2 => {
+						let (asset, price, _) = base[1 + next(3) as usize];
+						let factor = fixed(70 + u128::from(next(61)), 100);
+						set_price(asset, FixedU128::from_u32(price) * factor);
+					},
+					// Interest.
+					3 => run_to_block(System::block_number() + 1 + next(200)),
+					// A user acts.
+					4 => {
+						let who = accounts[next(accounts.len() as u64) as usize];
+						let (asset, _, unit) = base[next(4) as usize];
+						let _ = match next(3) {
+							0 => Margin::repay(origin(who), asset, Amount::Exact(unit)),
+							1 => Margin::deposit(origin(who), asset, unit),
+							_ => Margin::borrow(origin(who), asset, unit)
+								.map(|_| ())
+								.map_err(|e| e.error),
+						};
+					},
+					// The chain's spare weight: new epochs and re-filing.
+					_ => idle(),
+				}
+				let full = by_full_scan();
+				let (indexed, candidates) = by_index(1 + (round % 7) as u32);
+				assert_eq!(indexed, full, "round {round}: index and full scan differ");
+				read += candidates;
+				scanned += indebted;
+				found += full.len();
+				Margin::do_try_state().expect("invariants hold");
+			}
+			assert!(found > 0, "some rounds had liquidatable accounts");
+			// Even with 30% moves in the mix, the index read less than a full scan.
+			assert!(read < scanned, "index read {read} of {scanned}");
+		});
 	}
 }

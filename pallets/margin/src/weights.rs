@@ -42,6 +42,8 @@ pub trait WeightInfo {
 	fn list_asset() -> Weight;
 	fn set_asset_params() -> Weight;
 	fn set_asset_status() -> Weight;
+	fn reindex_account(p: u32, ) -> Weight;
+	fn rebase_index(a: u32, ) -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -55,11 +57,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size: measured `801`, estimated `6196` bytes.
-		// Fastest run: 1_203_975_000 ps.
-		Weight::from_parts(1_245_102_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Proof size: measured `1027`, estimated `6196` bytes.
+		// Fastest run: 1_255_641_000 ps.
+		Weight::from_parts(1_279_817_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Margin::Markets` (r:8 w:1)
@@ -74,16 +78,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(71), added: 2546, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:8 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:2)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn withdraw(p: u32, ) -> Weight {
-		// Proof size: measured `1164 + p * (270 ±0)`, estimated `6196 + p * (2742 ±0)` bytes.
-		// Fastest run: 1_654_959_000 ps.
-		Weight::from_parts(1_418_804_916, 6196)
-			// Standard error: 589_758
-			.saturating_add(Weight::from_parts(156_313_374, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Proof size: measured `1704 + p * (334 ±0)`, estimated `6196 + p * (2742 ±0)` bytes.
+		// Fastest run: 2_127_755_000 ps.
+		Weight::from_parts(1_850_271_464, 6196)
+			// Standard error: 2_185_088
+			.saturating_add(Weight::from_parts(187_652_598, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Markets` (r:8 w:1)
@@ -100,16 +114,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(71), added: 2546, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:8 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:2)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn borrow(p: u32, ) -> Weight {
-		// Proof size: measured `2163 + p * (271 ±0)`, estimated `6208 + p * (2742 ±0)` bytes.
-		// Fastest run: 1_742_904_000 ps.
-		Weight::from_parts(1_514_867_331, 6208)
-			// Standard error: 620_953
-			.saturating_add(Weight::from_parts(156_422_007, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Proof size: measured `2737 + p * (334 ±0)`, estimated `6208 + p * (2742 ±0)` bytes.
+		// Fastest run: 2_194_219_000 ps.
+		Weight::from_parts(1_828_680_936, 6208)
+			// Standard error: 533_362
+			.saturating_add(Weight::from_parts(220_990_985, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
@@ -122,12 +146,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:2 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:2)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	fn repay() -> Weight {
-		// Proof size: measured `1865`, estimated `6208` bytes.
-		// Fastest run: 1_275_589_000 ps.
-		Weight::from_parts(1_317_427_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Proof size: measured `2319`, estimated `6208` bytes.
+		// Fastest run: 1_757_361_000 ps.
+		Weight::from_parts(1_786_525_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
@@ -146,9 +180,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Losses` (r:1 w:1)
 	/// Proof: `Margin::Losses` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn collect_reserve() -> Weight {
-		// Proof size: measured `1982`, estimated `6208` bytes.
-		// Fastest run: 1_569_239_000 ps.
-		Weight::from_parts(1_627_788_000, 6208)
+		// Proof size: measured `2173`, estimated `6208` bytes.
+		// Fastest run: 1_548_750_000 ps.
+		Weight::from_parts(1_590_759_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -159,78 +193,144 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:0)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn list_asset() -> Weight {
-		// Proof size: measured `298`, estimated `3732` bytes.
-		// Fastest run: 386_944_000 ps.
-		Weight::from_parts(405_218_000, 3732)
+		// Proof size: measured `335`, estimated `3732` bytes.
+		// Fastest run: 400_640_000 ps.
+		Weight::from_parts(455_884_000, 3732)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	fn set_asset_params() -> Weight {
-		// Proof size: measured `601`, estimated `3732` bytes.
-		// Fastest run: 333_735_000 ps.
-		Weight::from_parts(360_315_000, 3732)
+		// Proof size: measured `722`, estimated `3732` bytes.
+		// Fastest run: 334_667_000 ps.
+		Weight::from_parts(355_335_000, 3732)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	fn set_asset_status() -> Weight {
-		// Proof size: measured `465`, estimated `3732` bytes.
-		// Fastest run: 302_576_000 ps.
-		Weight::from_parts(309_309_000, 3732)
+		// Proof size: measured `522`, estimated `3732` bytes.
+		// Fastest run: 303_549_000 ps.
+		Weight::from_parts(324_508_000, 3732)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Margin::Portfolios` (r:1 w:0)
+	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(51), added: 2526, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:8 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:2 w:2)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:2)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[2, 8]`.
+	fn reindex_account(p: u32, ) -> Weight {
+		// Proof size: measured `811 + p * (85 ±0)`, estimated `5966 + p * (2574 ±0)` bytes.
+		// Fastest run: 681_566_000 ps.
+		Weight::from_parts(575_528_630, 5966)
+			// Standard error: 217_516
+			.saturating_add(Weight::from_parts(71_973_020, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(Weight::from_parts(0, 2574).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::RiskEpoch` (r:1 w:1)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:0)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:9 w:0)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Prices::Sources` (r:8 w:0)
+	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(71), added: 2546, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:8)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Prices::States` (r:1 w:0)
+	/// Proof: `Prices::States` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Component `a` ranges over `[1, 8]`.
+	fn rebase_index(a: u32, ) -> Weight {
+		// Proof size: measured `1820 + a * (52 ±0)`, estimated `15266 + a * (856 ±26)` bytes.
+		// Fastest run: 1_787_558_000 ps.
+		Weight::from_parts(1_997_074_195, 15266)
+			// Standard error: 3_181_073
+			.saturating_add(Weight::from_parts(16_033_008, 0).saturating_mul(a.into()))
+			.saturating_add(T::DbWeight::get().reads(17_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(a.into())))
+			.saturating_add(Weight::from_parts(0, 856).saturating_mul(a.into()))
 	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn deposit() -> Weight {
-		Weight::from_parts(1_245_102_000, 6196)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		Weight::from_parts(1_279_817_000, 6196)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn withdraw(p: u32, ) -> Weight {
-		Weight::from_parts(1_418_804_916, 6196)
-			.saturating_add(Weight::from_parts(156_313_374, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+		Weight::from_parts(1_850_271_464, 6196)
+			.saturating_add(Weight::from_parts(187_652_598, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	fn borrow(p: u32, ) -> Weight {
-		Weight::from_parts(1_514_867_331, 6208)
-			.saturating_add(Weight::from_parts(156_422_007, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(1_828_680_936, 6208)
+			.saturating_add(Weight::from_parts(220_990_985, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
 	}
 	fn repay() -> Weight {
-		Weight::from_parts(1_317_427_000, 6208)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(1_786_525_000, 6208)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn collect_reserve() -> Weight {
-		Weight::from_parts(1_627_788_000, 6208)
+		Weight::from_parts(1_590_759_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn list_asset() -> Weight {
-		Weight::from_parts(405_218_000, 3732)
+		Weight::from_parts(455_884_000, 3732)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_asset_params() -> Weight {
-		Weight::from_parts(360_315_000, 3732)
+		Weight::from_parts(355_335_000, 3732)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_status() -> Weight {
-		Weight::from_parts(309_309_000, 3732)
+		Weight::from_parts(324_508_000, 3732)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn reindex_account(p: u32, ) -> Weight {
+		Weight::from_parts(575_528_630, 5966)
+			.saturating_add(Weight::from_parts(71_973_020, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(Weight::from_parts(0, 2574).saturating_mul(p.into()))
+	}
+	fn rebase_index(a: u32, ) -> Weight {
+		Weight::from_parts(1_997_074_195, 15266)
+			.saturating_add(Weight::from_parts(16_033_008, 0).saturating_mul(a.into()))
+			.saturating_add(RocksDbWeight::get().reads(17_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(a.into())))
+			.saturating_add(Weight::from_parts(0, 856).saturating_mul(a.into()))
 	}
 }

@@ -131,6 +131,28 @@ pub struct RiskWeights {
 	pub decimals: Decimals,
 }
 
+/// Where a walk over a risk index stopped: the distance bucket, the index slot and the last
+/// account returned. Opaque to callers: pass it back to continue.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct RiskCursor<AccountId> {
+	/// Distance bucket of the last account returned.
+	pub bucket: u16,
+	/// Index slot (reference epoch parity) of the last account returned.
+	pub slot: u8,
+	/// The last account returned.
+	pub account: AccountId,
+}
+
 /// The margin ledger: accounts, their health, and the moves a liquidation makes.
 ///
 /// Every move leaves the ledger consistent (custody matches positions) and either completes or
@@ -160,6 +182,18 @@ pub trait MarginLedger<AccountId> {
 	/// Up to `limit` accounts with debt, in storage order, starting after `start_after` (from the
 	/// first when `None`). Call again with the last account returned to continue.
 	fn indebted_accounts(start_after: Option<&AccountId>, limit: u32) -> Vec<AccountId>;
+
+	/// Up to `limit` indebted accounts that the ledger's risk index cannot rule out as
+	/// liquidatable at current prices, closest to liquidation first, starting after
+	/// `start_after`; and where to continue (`None` once every such account was returned).
+	///
+	/// Every liquidatable account is among them (the set is a superset, not an estimate), but
+	/// the walk reads only the accounts the price moves since the index's reference could have
+	/// pushed under: detection costs what a move put at risk, not what is open.
+	fn accounts_at_risk(
+		start_after: Option<&RiskCursor<AccountId>>,
+		limit: u32,
+	) -> (Vec<AccountId>, Option<RiskCursor<AccountId>>);
 
 	/// Repays up to `max_amount` of `who`'s debt in `asset` with `payer`'s funds; returns what was
 	/// repaid (at most the debt).

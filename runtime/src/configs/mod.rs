@@ -306,6 +306,7 @@ parameter_types! {
 	pub const MaxMarginAssets: u32 = 32;
 	/// Most assets one margin account may hold a position in: bounds the cost of its health.
 	pub const MaxMarginPositions: u32 = 8;
+	pub const MarginRebaseMove: sp_runtime::Permill = sp_runtime::Permill::from_percent(2);
 }
 
 impl pallet_margin::Config for Runtime {
@@ -318,6 +319,10 @@ impl pallet_margin::Config for Runtime {
 	type BlocksPerYear = BlocksPerYear;
 	type MaxAssets = MaxMarginAssets;
 	type MaxPositions = MaxMarginPositions;
+	/// A new reference when any asset moved 2% against accounts since the last.
+	type RebaseMove = MarginRebaseMove;
+	/// Re-filing costs about a health check; the block's spare weight bounds it first.
+	type MaxReindexPerBlock = ConstU32<2_000>;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::MarginBenchmarkHelper;
@@ -513,6 +518,8 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxPositions = MaxMarginPositions;
 	type MaxAuctionsPerAccount = MaxAuctionsPerAccount;
 	type ScanBatch = LiquidationScanBatch;
+	/// Two blocks for the worker's transaction to land (it is valid for three), then on_idle acts.
+	type WorkerGraceBlocks = ConstU32<3>;
 	type MaxUnsignedPerBlock = MaxUnsignedLiquidations;
 	type UnsignedPriority = UnsignedLiquidationPriority;
 	type UnsignedLongevity = UnsignedLiquidationLongevity;

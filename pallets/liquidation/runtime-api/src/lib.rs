@@ -5,7 +5,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-use liquidation_primitives::UsdValue;
+use liquidation_primitives::{RiskCursor, UsdValue};
 pub use pallet_liquidation::{LiquidationTotals, Plan};
 use sp_runtime::DispatchError;
 
@@ -18,6 +18,14 @@ sp_api::decl_runtime_apis! {
 			start_after: Option<AccountId>,
 			limit: u32,
 		) -> (Vec<(AccountId, UsdValue)>, Option<AccountId>);
+		/// The same accounts found the way the off-chain worker finds them: among up to
+		/// `limit` accounts the margin ledger's risk index cannot rule out (only those the price
+		/// moves since its reference could have pushed under), after `start_after`; and where to
+		/// continue (`None`: the walk is complete). Cheap: what a keeper should poll.
+		fn liquidatable_accounts_at_risk(
+			start_after: Option<RiskCursor<AccountId>>,
+			limit: u32,
+		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor<AccountId>>);
 		/// What a liquidation of `who` would repay, seize and pay as bonus now: for the named
 		/// `(debt asset, collateral asset)`, or the largest of each; or why it would be refused.
 		fn preview(who: AccountId, assets: Option<(AssetId, AssetId)>) -> Result<Plan<AssetId>, DispatchError>;

@@ -1,0 +1,422 @@
+//! The risk index: indebted accounts bucketed by their distance to liquidation, so that finding
+//! the liquidatable ones reads only what a price move could have pushed under.
+//!
+//! ## The bound
+//!
+//! Maintenance health is linear in what one index unit of each position counts for: a deposit
+//! unit counts `price × deposit_index × maintenance_collateral_weight`, a debt unit
+//! `price × borrow_index × maintenance_liability_weight`. An *epoch* fixes these per asset at
+//! *reference* values ([`ReferencePoint`]). At the reference, an account has weighted collateral
+//! `C` and weighted debt `D`, and its *distance* is
+//!
+//! ```text
+//!   x = (C - D) / (C + D)
+//! ```
+//!
+//! the smallest uniform relative move against it (every deposit unit down by `x`, every debt unit
+//! up by `x`) that brings maintenance health to zero. If since the reference no asset's deposit
+//! unit fell and no debt unit rose by more than `r` (price, interest, socialised loss and
+//! governance weight changes all count), then health now is at least `(C + D) (x - r)`: only
+//! accounts with `x < r` can be liquidatable. [`Pallet::accounts_at_risk`] computes `r` from
+//! current prices and reads the buckets below it.
+//!
+//! Buckets are [`BUCKET_WIDTH_BPS`] wide; an account is filed one bucket lower than its
+//! distance, which covers the rounding of health (at most one smallest unit per position and
+//! side, under `2 / MIN_INDEXED_AMOUNT` of the account's value). Accounts the bound cannot
+//! place go to bucket 0, which is always read: liquidatable at the reference, a position under
+//! [`MIN_INDEXED_AMOUNT`] smallest units, an asset without a reference value. Above a move of
+//! [`READ_ALL_MOVE_PERCENT`], every bucket is read.
+//!
+//! ## Upkeep
+//!
+//! Every change of a portfolio re-files the account (a few storage writes, in the benchmarked
+//! weights of the calls). Price moves change no entry: they widen `r` until `on_idle` starts a
+//! new epoch at current values ([`Config::RebaseMove`]) and re-files the previous epoch's
+//! accounts a batch a block ([`Config::MaxReindexPerBlock`]); both epochs' slots are read
+//! meanwhile, each against its own reference.
+
+use crate::weights::WeightInfo;
+use crate::{
+	pool::{mul_fixed, to_amount},
+	Config, Event, Markets, Pallet, PortfolioOf, Portfolios, Position, References, RiskEntryOf,
+	RiskEpoch, RiskIndex, SlotSize,
+};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::Weight, traits::Get};
+use liquidation_primitives::{
+	value_in_usd, value_in_usd_rounded_up, Balance, Decimals, Price, PriceProvider, RiskCursor,
+};
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
+	FixedPointNumber, FixedU128, Permill, Rounding, RuntimeDebug,
+};
+
+/// Width of a distance bucket: one basis point (0.01%) of relative move.
+pub const BUCKET_WIDTH_BPS: u16 = 1;
+/// Buckets per unit of distance.
+const BUCKETS_PER_UNIT: u128 = 10_000 / BUCKET_WIDTH_BPS as u128;
+/// The highest bucket: a distance of 100% (an account without debt worth counting).
+pub const MAX_BUCKET: u16 = 10_000 / BUCKET_WIDTH_BPS;
+/// A position smaller than this many smallest units files its account in bucket 0 (always
+/// read): its rounding could exceed the one-bucket slack.
+pub const MIN_INDEXED_AMOUNT: Balance = 100_000;
+/// From this move (in percent) on, every bucket is read.
+pub const READ_ALL_MOVE_PERCENT: u32 = 50;
+
+/// The two index slots: entries of the current epoch and, while they are re-filed, of the
+/// previous one.
+pub type Slot = u8;
+
+/// What one index unit of an asset's positions counted for at an epoch's start.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct ReferencePoint {
+	/// The asset's price, USD per whole unit.
+	pub price: Price,
+	/// The pool's deposit index.
+	pub deposit_index: FixedU128,
+	/// The pool's borrow index.
+	pub borrow_index: FixedU128,
+	/// The maintenance collateral weight.
+	pub maintenance_collateral_weight: Permill,
+	/// The maintenance liability weight.
+	pub maintenance_liability_weight: FixedU128,
+	/// The asset's decimals.
+	pub decimals: Decimals,
+}
+
+impl ReferencePoint {
+	/// USD a whole deposit index unit counts for under the maintenance weight.
+	fn deposit_unit(&self) -> Option<FixedU128> {
+		self.price
+			.checked_mul(&self.deposit_index)?
+			.checked_mul(&self.maintenance_collateral_weight.into())
+	}
+
+	/// USD a whole debt index unit counts for under the maintenance weight.
+	fn debt_unit(&self) -> Option<FixedU128> {
+		self.price.checked_mul(&self.borrow_index)?.checked_mul(&self.maintenance_liability_weight)
+	}
+
+	/// The largest relative move against an account from `self` to `now`: the fall of the
+	/// deposit unit or the rise of the debt unit, zero if neither; `None` when it cannot be
+	/// computed (read everything).
+	fn adverse_move_to(&self, now: &ReferencePoint) -> Option<FixedU128> {
+		let deposit_ratio = now.deposit_unit()?.checked_div(&self.deposit_unit()?)?;
+		let debt_ratio = now.debt_unit()?.checked_div(&self.debt_unit()?)?;
+		let fall = FixedU128::one().saturating_sub(deposit_ratio);
+		let rise = debt_ratio.saturating_sub(FixedU128::one());
+		Some(fall.max(rise))
+	}
+}
+
+/// Where an indebted account is filed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct RiskEntry {
+	/// The epoch slot whose reference the distance was computed at.
+	pub slot: Slot,
+	/// The distance bucket.
+	pub bucket: u16,
+}
+
+/// The storage key of a bucket: its big-endian bytes (SCALE writes integers little-endian, so
+/// the bytes are swapped), so that with the `Identity` hasher a slot's entries iterate in
+/// bucket order.
+pub fn bucket_key(bucket: u16) -> u16 {
+	bucket.swap_bytes()
+}
+
+/// The bucket of a storage key (see [`bucket_key`]).
+pub fn bucket_from_key(key: u16) -> u16 {
+	key.swap_bytes()
+}
+
+/// The slot of an epoch.
+pub fn slot_of(epoch: u32) -> Slot {
+	(epoch % 2) as Slot
+}
+
+/// The bucket of a distance `x`, one lower than `floor(x / width)` for the rounding slack.
+pub fn bucket_of_distance(distance: FixedU128) -> u16 {
+	let per_bucket = FixedU128::DIV / BUCKETS_PER_UNIT;
+	let bucket = (distance.into_inner() / per_bucket).saturating_sub(1);
+	bucket.min(MAX_BUCKET as u128) as u16
+}
+
+/// The highest bucket an adverse move `r` could have pushed under (`None`: every bucket).
+pub fn last_bucket_at_risk(adverse_move: Option<FixedU128>) -> u16 {
+	let Some(adverse_move) = adverse_move else { return MAX_BUCKET };
+	if adverse_move >= FixedU128::from_rational(READ_ALL_MOVE_PERCENT as u128, 100) {
+		return MAX_BUCKET;
+	}
+	// Accounts in bucket `k` are at distance at least `(k + 1) × width` less the slack: a move
+	// `r` reaches the buckets `k < r / width`, plus bucket 0 always.
+	let per_bucket = FixedU128::DIV / BUCKETS_PER_UNIT;
+	let reached = adverse_move.into_inner().div_ceil(per_bucket);
+	(reached.saturating_sub(1)).min(MAX_BUCKET as u128) as u16
+}
+
+impl<T: Config> Pallet<T> {
+	/// The current epoch's slot and the other one.
+	pub fn risk_slots() -> (Slot, Slot) {
+		let current = slot_of(RiskEpoch::<T>::get());
+		(current, 1 - current)
+	}
+
+	/// What one index unit of `asset` counts for now (interest accrued, current price and
+	/// weights); `None` for an unlisted asset or an unusable price.
+	pub(crate) fn point_now(asset: T::AssetId) -> Option<ReferencePoint> {
+		let market = Self::market_now(asset)?;
+		let price = T::Prices::price(&asset).ok()?.price;
+		Some(ReferencePoint {
+			price,
+			deposit_index: market.pool.deposit_index,
+			borrow_index: market.pool.borrow_index,
+			maintenance_collateral_weight: market.params.maintenance_collateral_weight,
+			maintenance_liability_weight: market.params.maintenance_liability_weight,
+			decimals: market.decimals,
+		})
+	}
+
+	/// The largest adverse move of any asset since `slot`'s reference (`None`: unbounded).
+	/// Assets without a usable price now are left out: no account holding one can be
+	/// liquidated while it lasts, and the move counts again once the price is back.
+	pub fn adverse_move_since_reference(slot: Slot) -> Option<FixedU128> {
+		let mut largest = FixedU128::zero();
+		for (asset, reference) in References::<T>::iter_prefix(slot) {
+			let Some(now) = Self::point_now(asset) else { continue };
+			largest = largest.max(reference.adverse_move_to(&now)?);
+		}
+		Some(largest)
+	}
+
+	/// The bucket of `portfolio` at `slot`'s reference; bucket 0 when the bound cannot place it.
+	pub(crate) fn bucket_at_reference(portfolio: &PortfolioOf<T>, slot: Slot) -> u16 {
+		Self::distance_at_reference(portfolio, slot).map(bucket_of_distance).unwrap_or(0)
+	}
+
+	/// `(C - D) / (C + D)` at `slot`'s reference, valued with the rounding health uses; `None`
+	/// when the account is not safely placeable (see the module docs).
+	fn distance_at_reference(portfolio: &PortfolioOf<T>, slot: Slot) -> Option<FixedU128> {
+		let mut collateral = FixedU128::zero();
+		let mut debt = FixedU128::zero();
+		for (asset, position) in portfolio.iter() {
+			let reference = References::<T>::get(slot, asset)?;
+			match position {
+				Position::Deposit(scaled) => {
+					let amount = to_amount(*scaled, reference.deposit_index, Rounding::Down)?;
+					if amount < MIN_INDEXED_AMOUNT {
+						return None;
+					}
+					let value = value_in_usd(amount, reference.decimals, reference.price)?;
+					let weighted = mul_fixed(
+						value,
+						reference.maintenance_collateral_weight.into(),
+						Rounding::Down,
+					)?;
+					collateral = collateral.checked_add(&weighted)?;
+				},
+				Position::Borrow(scaled) => {
+					let amount = to_amount(*scaled, reference.borrow_index, Rounding::Up)?;
+					if amount < MIN_INDEXED_AMOUNT {
+						return None;
+					}
+					let value =
+						value_in_usd_rounded_up(amount, reference.decimals, reference.price)?;
+					let weighted =
+						mul_fixed(value, reference.maintenance_liability_weight, Rounding::Up)?;
+					debt = debt.checked_add(&weighted)?;
+				},
+			}
+		}
+		let margin = collateral.checked_sub(&debt)?;
+		margin.checked_div(&collateral.checked_add(&debt)?)
+	}
+
+	/// Files `who` under its portfolio's distance in the current epoch (or removes it when it
+	/// owes nothing). Writes only when the entry changes.
+	pub(crate) fn reindex(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
+		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
+		let old = RiskEntryOf::<T>::get(who);
+		let new = indebted.then(|| {
+			let (slot, _) = Self::risk_slots();
+			RiskEntry { slot, bucket: Self::bucket_at_reference(portfolio, slot) }
+		});
+		if old == new {
+			return;
+		}
+		if let Some(old) = old {
+			RiskIndex::<T>::remove((old.slot, bucket_key(old.bucket), who));
+			SlotSize::<T>::mutate(old.slot, |size| *size = size.saturating_sub(1));
+		}
+		match new {
+			Some(new) => {
+				RiskIndex::<T>::insert((new.slot, bucket_key(new.bucket), who), ());
+				SlotSize::<T>::mutate(new.slot, |size| *size = size.saturating_add(1));
+				RiskEntryOf::<T>::insert(who, new);
+			},
+			None => RiskEntryOf::<T>::remove(who),
+		}
+	}
+
+	/// Re-files `who` from its stored portfolio (what a margin call does on every change).
+	/// Public for tools that write portfolios directly (benchmark set-ups).
+	pub fn reindex_account(who: &T::AccountId) {
+		Self::reindex(who, &Portfolios::<T>::get(who));
+	}
+
+	/// Up to `limit` indebted accounts the index cannot rule out as liquidatable now, after
+	/// `start_after`; and the cursor to continue from (`None` once the walk is complete). The
+	/// current epoch's slot is walked first, then the previous one's, each closest to
+	/// liquidation first and only up to the last bucket its move reaches: the walk costs the
+	/// accounts it returns, not the empty buckets. See the module docs for the bound.
+	pub fn accounts_at_risk(
+		start_after: Option<&RiskCursor<T::AccountId>>,
+		limit: u32,
+	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
+		let mut found = Vec::new();
+		if limit == 0 {
+			return (found, None);
+		}
+		let (current, previous) = Self::risk_slots();
+		let slots = match start_after {
+			Some(cursor) if cursor.slot == previous => &[previous][..],
+			_ => &[current, previous][..],
+		};
+		for slot in slots.iter().copied() {
+			if SlotSize::<T>::get(slot) == 0 {
+				continue;
+			}
+			let last = last_bucket_at_risk(Self::adverse_move_since_reference(slot));
+			let entries = match start_after {
+				Some(cursor) if cursor.slot == slot => {
+					let from = RiskIndex::<T>::hashed_key_for((
+						slot,
+						bucket_key(cursor.bucket),
+						&cursor.account,
+					));
+					RiskIndex::<T>::iter_key_prefix_from((slot,), from)
+				},
+				_ => RiskIndex::<T>::iter_key_prefix((slot,)),
+			};
+			for (key, who) in entries {
+				let bucket = bucket_from_key(key);
+				if bucket > last {
+					break;
+				}
+				found.push(who);
+				if found.len() as u32 >= limit {
+					let cursor = found.last().map(|account| RiskCursor {
+						bucket,
+						slot,
+						account: account.clone(),
+					});
+					return (found, cursor);
+				}
+			}
+		}
+		(found, None)
+	}
+
+	/// Whether `on_idle` should start a new epoch: the index is empty of the previous epoch,
+	/// and either the current reference has drifted by [`Config::RebaseMove`] or a listed asset
+	/// without a reference value has a usable price now.
+	pub(crate) fn rebase_due() -> bool {
+		let (current, previous) = Self::risk_slots();
+		if SlotSize::<T>::get(previous) > 0 {
+			return false;
+		}
+		let threshold: FixedU128 = T::RebaseMove::get().into();
+		for asset in Markets::<T>::iter_keys() {
+			let Some(now) = Self::point_now(asset) else { continue };
+			match References::<T>::get(current, asset) {
+				None => return true,
+				Some(reference) => match reference.adverse_move_to(&now) {
+					Some(adverse_move) if adverse_move < threshold => {},
+					_ => return true,
+				},
+			}
+		}
+		false
+	}
+
+	/// Starts a new epoch: reference values from now for every listed asset with a usable price.
+	/// Every account filed so far is now in the previous slot, to be re-filed by `on_idle`.
+	pub(crate) fn rebase() -> u32 {
+		let epoch = RiskEpoch::<T>::get().wrapping_add(1);
+		let slot = slot_of(epoch);
+		let _ = References::<T>::clear_prefix(slot, T::MaxAssets::get(), None);
+		let mut referenced = 0u32;
+		for asset in Markets::<T>::iter_keys() {
+			if let Some(point) = Self::point_now(asset) {
+				References::<T>::insert(slot, asset, point);
+				referenced = referenced.saturating_add(1);
+			}
+		}
+		RiskEpoch::<T>::put(epoch);
+		Self::deposit_event(Event::RiskIndexRebased { epoch, assets_referenced: referenced });
+		referenced
+	}
+
+	/// `on_idle`'s upkeep of the index within `remaining` weight: re-file up to
+	/// [`Config::MaxReindexPerBlock`] accounts of the previous epoch, or else start a new epoch
+	/// when one is due. Returns the weight used.
+	pub(crate) fn maintain_index(remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let check = db.reads(2);
+		if remaining.any_lt(check) {
+			return Weight::zero();
+		}
+		let mut used = check;
+		let (_, previous) = Self::risk_slots();
+		if SlotSize::<T>::get(previous) > 0 {
+			let per_account = T::WeightInfo::reindex_account(T::MaxPositions::get());
+			let affordable = remaining
+				.saturating_sub(used)
+				.checked_div_per_component(&per_account)
+				.unwrap_or(0)
+				.min(T::MaxReindexPerBlock::get() as u64) as usize;
+			let batch: Vec<T::AccountId> = RiskIndex::<T>::iter_key_prefix((previous,))
+				.take(affordable)
+				.map(|(_, who)| who)
+				.collect();
+			for who in batch.iter() {
+				Self::reindex_account(who);
+			}
+			return used.saturating_add(per_account.saturating_mul(batch.len() as u64));
+		}
+		// Deciding reads what a new epoch writes: one weight covers both.
+		let rebase = T::WeightInfo::rebase_index(Markets::<T>::count());
+		if remaining.any_lt(used.saturating_add(rebase)) {
+			return used;
+		}
+		used = used.saturating_add(rebase);
+		if Self::rebase_due() {
+			Self::rebase();
+		}
+		used
+	}
+}
