@@ -20,12 +20,15 @@
 //! accounts with `x < r` can be liquidatable. [`Pallet::accounts_at_risk`] computes `r` from
 //! current prices and reads the buckets below it.
 //!
-//! Buckets are [`BUCKET_WIDTH_BPS`] wide; an account is filed one bucket lower than its
-//! distance, which covers the rounding of health (at most one smallest unit per position and
-//! side, under `2 / MIN_INDEXED_AMOUNT` of the account's value). Accounts the bound cannot
-//! place go to bucket 0, which is always read: liquidatable at the reference, a position under
-//! [`MIN_INDEXED_AMOUNT`] smallest units, an asset without a reference value. Above a move of
-//! [`READ_ALL_MOVE_PERCENT`], every bucket is read.
+//! Health rounds each position's amount by at most one smallest unit (down for deposits, up for
+//! debts), at the price of the moment. Below a move of [`READ_ALL_MOVE_PERCENT`] (50%, also
+//! counting a fall of a deposit index alone), one smallest unit is worth at most twice its
+//! reference value against the account, so the distance is computed with each deposit lowered by
+//! two smallest units and each debt raised by one: the bound then holds for health as computed,
+//! to the unit. Buckets are [`BUCKET_WIDTH_BPS`] wide; an account is filed one bucket lower than
+//! its distance besides, for the fixed-point rounding. Accounts the bound cannot place go to
+//! bucket 0, which is always read: liquidatable at the reference, or holding an asset without a
+//! reference value. From a move of [`READ_ALL_MOVE_PERCENT`] on, every bucket is read.
 //!
 //! ## Upkeep
 //!
@@ -45,7 +48,7 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::Weight, traits::Get};
 use liquidation_primitives::{
-	value_in_usd, value_in_usd_rounded_up, Balance, Decimals, Price, PriceProvider, RiskCursor,
+	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider, RiskCursor,
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
@@ -59,9 +62,6 @@ pub const BUCKET_WIDTH_BPS: u16 = 1;
 const BUCKETS_PER_UNIT: u128 = 10_000 / BUCKET_WIDTH_BPS as u128;
 /// The highest bucket: a distance of 100% (an account without debt worth counting).
 pub const MAX_BUCKET: u16 = 10_000 / BUCKET_WIDTH_BPS;
-/// A position smaller than this many smallest units files its account in bucket 0 (always
-/// read): its rounding could exceed the one-bucket slack.
-pub const MIN_INDEXED_AMOUNT: Balance = 100_000;
 /// From this move (in percent) on, every bucket is read.
 pub const READ_ALL_MOVE_PERCENT: u32 = 50;
 
@@ -116,9 +116,28 @@ impl ReferencePoint {
 	fn adverse_move_to(&self, now: &ReferencePoint) -> Option<FixedU128> {
 		let deposit_ratio = now.deposit_unit()?.checked_div(&self.deposit_unit()?)?;
 		let debt_ratio = now.debt_unit()?.checked_div(&self.debt_unit()?)?;
-		let fall = FixedU128::one().saturating_sub(deposit_ratio);
+		// A socialised loss alone also counts: it bounds what a smallest unit's rounding costs.
+		let index_ratio = now.deposit_index.checked_div(&self.deposit_index)?;
+		let fall = FixedU128::one().saturating_sub(deposit_ratio.min(index_ratio));
 		let rise = debt_ratio.saturating_sub(FixedU128::one());
 		Some(fall.max(rise))
+	}
+
+	/// What one smallest unit of a deposit counts for at the reference, rounded up.
+	fn deposit_unit_of_one(&self) -> Option<FixedU128> {
+		let value = value_in_usd_rounded_up(1, self.decimals, self.price)?;
+		let index = self.deposit_index.max(FixedU128::one());
+		mul_fixed(
+			mul_fixed(value, index, Rounding::Up)?,
+			self.maintenance_collateral_weight.into(),
+			Rounding::Up,
+		)
+	}
+
+	/// What one smallest unit of a debt counts for at the reference, rounded up.
+	fn debt_unit_of_one(&self) -> Option<FixedU128> {
+		let value = value_in_usd_rounded_up(1, self.decimals, self.price)?;
+		mul_fixed(value, self.maintenance_liability_weight, Rounding::Up)
 	}
 }
 
@@ -218,19 +237,19 @@ impl<T: Config> Pallet<T> {
 		Self::distance_at_reference(portfolio, slot).map(bucket_of_distance).unwrap_or(0)
 	}
 
-	/// `(C - D) / (C + D)` at `slot`'s reference, valued with the rounding health uses; `None`
-	/// when the account is not safely placeable (see the module docs).
+	/// `(C - D) / (C + D)` at `slot`'s reference, valued with the rounding health uses and the
+	/// rounding allowance of the module docs; `None` when the account cannot be placed (no
+	/// reference for one of its assets, or not above zero).
 	fn distance_at_reference(portfolio: &PortfolioOf<T>, slot: Slot) -> Option<FixedU128> {
 		let mut collateral = FixedU128::zero();
 		let mut debt = FixedU128::zero();
+		let mut allowance_collateral = FixedU128::zero();
+		let mut allowance_debt = FixedU128::zero();
 		for (asset, position) in portfolio.iter() {
 			let reference = References::<T>::get(slot, asset)?;
 			match position {
 				Position::Deposit(scaled) => {
 					let amount = to_amount(*scaled, reference.deposit_index, Rounding::Down)?;
-					if amount < MIN_INDEXED_AMOUNT {
-						return None;
-					}
 					let value = value_in_usd(amount, reference.decimals, reference.price)?;
 					let weighted = mul_fixed(
 						value,
@@ -238,20 +257,23 @@ impl<T: Config> Pallet<T> {
 						Rounding::Down,
 					)?;
 					collateral = collateral.checked_add(&weighted)?;
+					let unit = reference.deposit_unit_of_one()?;
+					allowance_collateral =
+						allowance_collateral.checked_add(&unit.checked_add(&unit)?)?;
 				},
 				Position::Borrow(scaled) => {
 					let amount = to_amount(*scaled, reference.borrow_index, Rounding::Up)?;
-					if amount < MIN_INDEXED_AMOUNT {
-						return None;
-					}
 					let value =
 						value_in_usd_rounded_up(amount, reference.decimals, reference.price)?;
 					let weighted =
 						mul_fixed(value, reference.maintenance_liability_weight, Rounding::Up)?;
 					debt = debt.checked_add(&weighted)?;
+					allowance_debt = allowance_debt.checked_add(&reference.debt_unit_of_one()?)?;
 				},
 			}
 		}
+		let collateral = collateral.checked_sub(&allowance_collateral)?;
+		let debt = debt.checked_add(&allowance_debt)?;
 		let margin = collateral.checked_sub(&debt)?;
 		margin.checked_div(&collateral.checked_add(&debt)?)
 	}
