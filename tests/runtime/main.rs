@@ -8,4 +8,3 @@ mod liquidation;
 mod margin;
 mod oracle;
 mod prices;
-mod replay;

@@ -150,6 +150,12 @@ impl TestChain {
 		outcomes
 	}
 
+	/// Moves every change so far into the state's trie (as a node commits a block), so that
+	/// the next blocks' storage roots cover only their own changes: long replays stay linear.
+	pub fn commit(&mut self) {
+		self.ext.commit_all().expect("the changes commit to the trie");
+	}
+
 	/// Applies `call`, signed by `signer`, in a block of its own and returns its outcome.
 	pub fn dispatch(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> DispatchResult {
 		let xt = self.signed(signer, call);
@@ -163,10 +169,18 @@ impl TestChain {
 		asset: liquidation_primitives::AssetId,
 		price: liquidation_primitives::Price,
 	) {
+		self.feed_prices(&[(asset, price)]);
+	}
+
+	/// As [`Self::feed_price`], for several assets in the same block.
+	pub fn feed_prices(
+		&mut self,
+		prices: &[(liquidation_primitives::AssetId, liquidation_primitives::Price)],
+	) {
 		let feeds = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
 			.into_iter()
 			.map(|operator| {
-				let values = frame_support::BoundedVec::truncate_from(vec![(asset, price)]);
+				let values = frame_support::BoundedVec::truncate_from(prices.to_vec());
 				self.signed(
 					operator,
 					RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }),

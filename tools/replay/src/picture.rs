@@ -1,0 +1,209 @@
+//! The replay's picture: one SVG with four panels over the path's time.
+//!
+//! 1. **Prices**: each asset's oracle price, as a percentage of its price at the start.
+//! 2. **Aggregate health**: all borrowers' maintenance-weighted collateral over their
+//!    maintenance-weighted debt (below 1, the population as a whole is underwater), and the
+//!    most accounts liquidatable with nothing under way after a block of each interval
+//!    (right-hand scale).
+//! 3. **Liquidations** per sample interval (the timeline's step, in blocks).
+//! 4. **Insurance and losses**: the insurance fund's USD (left-hand scale), bad debt written off
+//!    so far and loss socialised so far (right-hand scale).
+
+use crate::Point;
+use plotters::prelude::*;
+use std::path::Path;
+
+const COLOURS: [RGBColor; 6] = [
+	RGBColor(0xE6, 0x7E, 0x22),
+	RGBColor(0x29, 0x80, 0xB9),
+	RGBColor(0x8E, 0x44, 0xAD),
+	RGBColor(0x27, 0xAE, 0x60),
+	RGBColor(0xC0, 0x39, 0x2B),
+	RGBColor(0x7F, 0x8C, 0x8D),
+];
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws the four panels of `timeline` into an SVG file at `path`, titled `title`.
+pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32) -> DrawResult {
+	let root = SVGBackend::new(path, (1400, 1000)).into_drawing_area();
+	root.fill(&WHITE)?;
+	let root = root.titled(title, ("sans-serif", 26))?;
+	let panels = root.split_evenly((2, 2));
+	let hours = |point: &Point| point.seconds as f64 / 3_600.0;
+	let end = timeline.last().map_or(1.0, hours).max(1e-3);
+
+	// 1. Prices relative to the start.
+	{
+		let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+		if let Some(first) = timeline.first() {
+			for (symbol, start) in &first.prices {
+				if *start <= 0.0 {
+					continue;
+				}
+				let line = timeline
+					.iter()
+					.filter_map(|p| Some((hours(p), p.prices.get(symbol)? / start * 100.0)))
+					.collect();
+				series.push((symbol.clone(), line));
+			}
+		}
+		let (low, high) = bounds(series.iter().flat_map(|(_, line)| line.iter().map(|p| p.1)));
+		let mut chart = ChartBuilder::on(&panels[0])
+			.caption("Oracle prices (start = 100)", ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(56)
+			.build_cartesian_2d(0.0..end, low..high)?;
+		chart.configure_mesh().x_desc("hours").y_desc("% of start").draw()?;
+		for (index, (symbol, line)) in series.into_iter().enumerate() {
+			let colour = COLOURS[index % COLOURS.len()];
+			chart
+				.draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+				.label(symbol)
+				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+		}
+		chart
+			.configure_series_labels()
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+
+	// 2. Aggregate health and liquidatable accounts.
+	{
+		let health: Vec<(f64, f64)> = timeline
+			.iter()
+			.filter(|p| p.aggregate_health.is_finite())
+			.map(|p| (hours(p), p.aggregate_health))
+			.collect();
+		let (low, high) = bounds(health.iter().map(|p| p.1).chain([1.0]));
+		let most = timeline.iter().map(|p| p.liquidatable).max().unwrap_or(0).max(1) as f64;
+		let mut chart = ChartBuilder::on(&panels[1])
+			.caption("Aggregate health", ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(56)
+			.right_y_label_area_size(56)
+			.build_cartesian_2d(0.0..end, low..high)?
+			.set_secondary_coord(0.0..end, 0.0..most * 1.1);
+		chart
+			.configure_mesh()
+			.x_desc("hours")
+			.y_desc("weighted collateral / weighted debt")
+			.draw()?;
+		chart.configure_secondary_axes().y_desc("liquidatable accounts").draw()?;
+		chart
+			.draw_series(LineSeries::new(health, COLOURS[1].stroke_width(2)))?
+			.label("aggregate health")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[1]));
+		chart
+			.draw_series(LineSeries::new(vec![(0.0, 1.0), (end, 1.0)], BLACK.stroke_width(1)))?
+			.label("1.0: underwater")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+		chart
+			.draw_secondary_series(LineSeries::new(
+				timeline.iter().map(|p| (hours(p), f64::from(p.liquidatable))),
+				COLOURS[4].stroke_width(1),
+			))?
+			.label("liquidatable accounts (right)")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[4]));
+		chart
+			.configure_series_labels()
+			.position(SeriesLabelPosition::UpperRight)
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+
+	// 3. Liquidations per interval.
+	{
+		let most = timeline.iter().map(|p| p.liquidations).max().unwrap_or(0).max(1) as f64;
+		let mut chart = ChartBuilder::on(&panels[2])
+			.caption(format!("Liquidations per {blocks_per_point} blocks"), ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(56)
+			.build_cartesian_2d(0.0..end, 0.0..most * 1.1)?;
+		chart.configure_mesh().x_desc("hours").y_desc("liquidations").draw()?;
+		let width = end / timeline.len().max(1) as f64;
+		chart.draw_series(timeline.iter().filter(|p| p.liquidations > 0).map(|p| {
+			let x = hours(p);
+			Rectangle::new([(x - width, 0.0), (x, f64::from(p.liquidations))], COLOURS[0].filled())
+		}))?;
+	}
+
+	// 4. Insurance fund (left) and losses (right).
+	{
+		let fund: Vec<(f64, f64)> = timeline.iter().map(|p| (hours(p), p.insurance_usd)).collect();
+		let (low, high) = bounds(fund.iter().map(|p| p.1));
+		let losses =
+			timeline.iter().map(|p| p.bad_debt_usd.max(p.socialised_usd)).fold(1.0f64, f64::max);
+		let mut chart = ChartBuilder::on(&panels[3])
+			.caption("Insurance fund and losses (USD)", ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(70)
+			.right_y_label_area_size(70)
+			.build_cartesian_2d(0.0..end, low.max(0.0)..high)?
+			.set_secondary_coord(0.0..end, 0.0..losses * 1.1);
+		chart
+			.configure_mesh()
+			.x_desc("hours")
+			.y_desc("insurance fund")
+			.y_label_formatter(&|v| compact(*v))
+			.draw()?;
+		chart
+			.configure_secondary_axes()
+			.y_desc("bad debt, socialised")
+			.y_label_formatter(&|v| compact(*v))
+			.draw()?;
+		chart
+			.draw_series(LineSeries::new(fund, COLOURS[3].stroke_width(2)))?
+			.label("insurance fund")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[3]));
+		chart
+			.draw_secondary_series(LineSeries::new(
+				timeline.iter().map(|p| (hours(p), p.bad_debt_usd)),
+				COLOURS[4].stroke_width(2),
+			))?
+			.label("bad debt written off (right)")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[4]));
+		chart
+			.draw_secondary_series(LineSeries::new(
+				timeline.iter().map(|p| (hours(p), p.socialised_usd)),
+				COLOURS[2].stroke_width(2),
+			))?
+			.label("loss socialised (right)")
+			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[2]));
+		chart
+			.configure_series_labels()
+			.position(SeriesLabelPosition::LowerRight)
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+	root.present()?;
+	Ok(())
+}
+
+/// `1.2M`, `350k`, `12.5`: short labels for USD axes.
+fn compact(value: f64) -> String {
+	match value.abs() {
+		v if v >= 1e6 => format!("{:.2}M", value / 1e6),
+		v if v >= 1e3 => format!("{:.1}k", value / 1e3),
+		_ => format!("{value:.1}"),
+	}
+}
+
+/// A range around `values` with a little room.
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+	let (low, high) = values
+		.filter(|v| v.is_finite())
+		.fold((f64::MAX, f64::MIN), |(low, high), v| (low.min(v), high.max(v)));
+	if low > high {
+		return (0.0, 1.0);
+	}
+	let room = ((high - low) * 0.08).max(1e-6);
+	(low - room, high + room)
+}

@@ -1,0 +1,104 @@
+//! Every scenario in `scenarios/` through the replay with a small population: the accounting
+//! identity (checked by the replay after every block) and every pallet's invariants (here after
+//! every block too) hold; liquidations happen in the crashes and never on a single faulty feeder.
+
+use liquidation_replay::{load, parse, replay, Population, ReplayError, ReplayOptions};
+use liquidation_scenario::ScenarioError;
+use std::path::PathBuf;
+
+fn scenarios() -> Vec<PathBuf> {
+	let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+	let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+		.expect("the scenarios directory")
+		.map(|entry| entry.expect("an entry").path())
+		.filter(|path| path.extension().is_some_and(|ext| ext == "csv"))
+		.collect();
+	files.sort();
+	files
+}
+
+fn small() -> ReplayOptions {
+	ReplayOptions {
+		population: Population { accounts: 40, seed: 3, ..Population::default() },
+		check_every: 1,
+		..ReplayOptions::default()
+	}
+}
+
+fn run(file: &str) -> liquidation_replay::Summary {
+	let path = scenarios().into_iter().find(|p| p.ends_with(file)).expect("the scenario exists");
+	let scenario = load(&path).expect("the scenario loads");
+	let result = replay(file, &scenario, &small(), &mut |_| {}).expect("the replay runs");
+	let summary = result.summary;
+	println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+	assert!(summary.identity.holds);
+	assert_eq!(summary.invariants_checked, summary.blocks, "invariants after every block");
+	assert_eq!(summary.blocks as u64 * 6, summary.path_seconds);
+	assert!(!result.timeline.is_empty());
+	summary
+}
+
+#[test]
+fn every_shared_scenario_is_covered_here() {
+	let names: Vec<String> =
+		scenarios().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+	assert_eq!(
+		names,
+		["black-thursday-2020.csv", "may-19-2021.csv", "single-feeder-fault.csv"],
+		"a new scenario needs its test below"
+	);
+}
+
+#[test]
+fn black_thursday_liquidates_and_keeps_the_books() {
+	let summary = run("black-thursday-2020.csv");
+	assert!(summary.accounts_liquidated > 0);
+	assert!(summary.value_liquidated_usd > 0.0);
+	// An account never waits long with nothing under way.
+	assert!(summary.max_blocks_liquidatable <= 3, "{}", summary.max_blocks_liquidatable);
+	assert_eq!(summary.liquidatable_at_end, 0);
+}
+
+#[test]
+fn may_19_liquidates_and_keeps_the_books() {
+	let summary = run("may-19-2021.csv");
+	assert!(summary.accounts_liquidated > 0);
+	assert!(summary.max_blocks_liquidatable <= 3, "{}", summary.max_blocks_liquidatable);
+	assert_eq!(summary.liquidatable_at_end, 0);
+}
+
+#[test]
+fn a_single_faulty_feeder_liquidates_nobody() {
+	let summary = run("single-feeder-fault.csv");
+	assert_eq!(summary.accounts_liquidated, 0);
+	assert!(summary.liquidations.is_empty(), "{:?}", summary.liquidations);
+	assert_eq!(summary.value_liquidated_usd, 0.0);
+}
+
+#[test]
+fn invalid_scenarios_are_refused_naming_the_line() {
+	const HEADER: &str = "seconds,feeder,asset,price\n";
+	assert_eq!(parse("").unwrap_err(), ReplayError::Scenario(ScenarioError::Empty));
+	assert_eq!(parse(HEADER).unwrap_err(), ReplayError::Scenario(ScenarioError::Empty));
+	let unknown = parse(&format!("{HEADER}0,*,BTC,1\n0,*,XYZ,2\n")).unwrap_err();
+	assert_eq!(unknown.to_string(), "line 3: unknown asset symbol `XYZ`");
+	let unordered = parse(&format!("{HEADER}10,*,BTC,1\n5,*,BTC,2\n")).unwrap_err();
+	assert_eq!(
+		unordered.to_string(),
+		"line 3: rows must be in time order, but 5 s comes after 10 s"
+	);
+	let negative = parse(&format!("{HEADER}0,*,BTC,1\n6,*,BTC,-2\n")).unwrap_err();
+	assert_eq!(negative.to_string(), "line 3: a price cannot be negative");
+	let feeders: String = (1..=6).map(|n| format!("0,op{n},BTC,1\n")).collect::<Vec<_>>().concat();
+	assert_eq!(
+		parse(&format!("{HEADER}{feeders}")).unwrap_err(),
+		ReplayError::TooManyFeeders { named: 6, operators: 5 }
+	);
+}
+
+#[test]
+fn a_scenario_without_the_populations_prices_is_refused_before_running() {
+	let scenario = parse("seconds,feeder,asset,price\n0,*,BTC,100\n60,*,BTC,90\n").unwrap();
+	let error = replay("btc-only", &scenario, &small(), &mut |_| {}).unwrap_err();
+	assert!(matches!(error, ReplayError::Options(_)), "{error}");
+}
