@@ -715,6 +715,8 @@ pub fn replay(
 	let mut refused: BTreeMap<String, u32> = BTreeMap::new();
 	let (mut to_worker, mut to_keepers): (Vec<AccountId>, Vec<AccountId>) = (vec![], vec![]);
 	let mut keeper_assigned: BTreeSet<AccountId> = BTreeSet::new();
+	// Accounts a keeper could not liquidate: the worker's until they are no longer due.
+	let mut keeper_refused: BTreeSet<AccountId> = BTreeSet::new();
 	let mut liquidations_at_last_point = 0u32;
 	let mut last_identity = Identity::default();
 	let mut liquidatable_now = 0u32;
@@ -740,13 +742,16 @@ pub fn replay(
 				let Some(collateral) = largest_collateral(&who) else { continue };
 				let result = Liquidation::liquidate(
 					RuntimeOrigin::signed(keeper()),
-					who,
+					who.clone(),
 					USD,
 					collateral,
 					Balance::MAX,
 				);
 				if let Err(error) = result {
 					*refused.entry(format!("keeper: {:?}", error.error)).or_default() += 1;
+					// A keeper whose liquidation is refused leaves the account to the worker.
+					keeper_assigned.remove(&who);
+					keeper_refused.insert(who);
 				}
 			}
 			feed(scenario, seconds);
@@ -820,6 +825,7 @@ pub fn replay(
 			// An account liquidated in this block had something under way: its wait restarts.
 			streaks.retain(|who, _| due_set.contains(who) && !books.this_block.contains(who));
 			keeper_assigned.retain(|who| due_set.contains(who));
+			keeper_refused.retain(|who| due_set.contains(who));
 			for who in &due {
 				let streak = streaks.entry(who.clone()).or_default();
 				*streak += 1;
@@ -827,8 +833,9 @@ pub fn replay(
 			}
 			for who in due {
 				// Each account is a keeper's or the worker's once it becomes liquidatable.
-				let keeper_takes = keeper_assigned.contains(&who)
-					|| (streaks.get(&who) == Some(&1) && random.unit() < options.keeper_share);
+				let keeper_takes = !keeper_refused.contains(&who)
+					&& (keeper_assigned.contains(&who)
+						|| (streaks.get(&who) == Some(&1) && random.unit() < options.keeper_share));
 				if keeper_takes {
 					keeper_assigned.insert(who.clone());
 					to_keepers.push(who);
