@@ -1,6 +1,7 @@
 //! Auctions as the liquidation engine starts them.
 
 use crate::{AuctionId, Config, Pallet};
+use frame_support::traits::Get;
 use liquidation_primitives::{Balance, CollateralAuction};
 use sp_runtime::DispatchError;
 
@@ -15,6 +16,10 @@ impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 
 	fn is_running(id: AuctionId) -> bool {
 		crate::Auctions::<T>::contains_key(id)
+	}
+
+	fn has_capacity() -> bool {
+		crate::Auctions::<T>::count() < T::MaxAuctions::get()
 	}
 
 	fn start(

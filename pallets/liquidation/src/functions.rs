@@ -407,14 +407,26 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The shortfall of an account the worker may liquidate, or why not (an
-	/// `InvalidTransaction::Custom` code).
-	pub(crate) fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
+	/// `InvalidTransaction::Custom` code, see [`crate::invalid`]): what `ValidateUnsigned`
+	/// checks, public so that tools can model the worker.
+	pub fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
 		Self::check_engine_and_auctions(who)?;
 		let report = T::Ledger::health(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
 		if !report.is_liquidatable() {
 			return Err(invalid::NOT_LIQUIDATABLE);
 		}
+		if !Self::unsigned_can_act(who, T::Auctions::has_capacity()) {
+			return Err(invalid::AUCTIONS_FULL);
+		}
 		Ok(report.maintenance_shortfall())
+	}
+
+	/// Whether an unsigned (or fallback) liquidation of a liquidatable `who` can succeed as far
+	/// as auctions go: one can start (`auction_room`), or `who` is bankrupt and goes down the
+	/// waterfall, which needs none. When every slot is taken, this keeps the worker's bounded
+	/// submissions (and the fallback's) for what can act instead of spending them on failures.
+	pub(crate) fn unsigned_can_act(who: &T::AccountId, auction_room: bool) -> bool {
+		auction_room || Self::is_bankrupt(who).0
 	}
 
 	/// The checks of [`Self::check_unsigned`] other than health: the engine is configured and
@@ -548,6 +560,15 @@ impl<T: Config> Pallet<T> {
 				|| remaining.any_lt(used.saturating_add(per_liquidation))
 			{
 				break;
+			}
+			// Every auction slot taken: only bankrupt accounts (the waterfall) can be acted on;
+			// telling them apart costs about one more health check.
+			let auction_room = T::Auctions::has_capacity();
+			if !auction_room {
+				used = used.saturating_add(per_check);
+				if !Self::unsigned_can_act(&who, auction_room) {
+					continue;
+				}
 			}
 			// As the unsigned call would: all of it or nothing.
 			let result = frame_support::storage::with_storage_layer(|| {

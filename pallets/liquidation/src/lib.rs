@@ -28,7 +28,10 @@
 //! submits unsigned liquidations for the liquidatable ones, worst shortfall first, a bounded
 //! number per block. `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
-//! that grows with the shortfall.
+//! that grows with the shortfall. While every auction slot is taken
+//! ([`liquidation_primitives::CollateralAuction::has_capacity`]), an unsigned liquidation could
+//! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
+//! waterfall needs no auction; the others wait for a sale to free a slot, or for a keeper.
 //!
 //! The **fallback**: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`] with no
 //! worker liquidation included (no node runs a worker), `on_idle` liquidates them itself with
@@ -99,6 +102,9 @@ pub mod invalid {
 	pub const PAUSED: u8 = 2;
 	/// The account has a running auction.
 	pub const IN_AUCTION: u8 = 3;
+	/// Every auction slot is taken and the account is not bankrupt: its liquidation would start
+	/// an auction and fail. It waits for a slot (a sale frees one) or for a keeper.
+	pub const AUCTIONS_FULL: u8 = 4;
 }
 
 /// Sets up what the benchmarks need.

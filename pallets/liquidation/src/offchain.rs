@@ -6,7 +6,7 @@ use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::RiskCursor;
+use liquidation_primitives::{CollateralAuction, RiskCursor};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -43,14 +43,18 @@ impl<T: Config> Pallet<T> {
 			Some(next) => cursor_ref.set(next),
 			None => cursor_ref.clear(),
 		}
+		let auction_room = T::Auctions::has_capacity();
 		let mut submitted = 0u32;
 		for (who, shortfall) in found {
 			if submitted >= T::MaxUnsignedPerBlock::get() {
 				break;
 			}
 			// Health and auctions were just checked; the pool re-checks everything anyway, this
-			// saves a submission it would refuse while the engine is paused.
-			if Self::check_engine_and_auctions(&who).is_err() {
+			// saves submissions it would refuse: while the engine is paused, and while every
+			// auction slot is taken, all but the bankrupt accounts' (the waterfall needs none).
+			if Self::check_engine_and_auctions(&who).is_err()
+				|| !Self::unsigned_can_act(&who, auction_room)
+			{
 				continue;
 			}
 			let call = Call::<T>::liquidate_unsigned { who: who.clone() };

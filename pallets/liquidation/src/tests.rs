@@ -78,6 +78,35 @@ fn dex_pool(bitcoin: u128, price: u128) {
 	));
 }
 
+/// Takes every auction slot left (with one-satoshi lots of the market maker's BTC).
+fn fill_auctions() {
+	use liquidation_primitives::CollateralAuction;
+	let custody = <DutchAuction as CollateralAuction<AccountId>>::custody_account();
+	while <DutchAuction as CollateralAuction<AccountId>>::has_capacity() {
+		assert_ok!(<AllAssets as frame_support::traits::fungibles::Mutate<AccountId>>::transfer(
+			BTC,
+			&MARKET,
+			&custody,
+			1,
+			frame_support::traits::tokens::Preservation::Expendable
+		));
+		assert_ok!(<DutchAuction as CollateralAuction<AccountId>>::start(
+			&MARKET,
+			BTC,
+			1,
+			USD,
+			usd(1)
+		));
+	}
+}
+
+/// `who` borrows 1 USD against 8 334 satoshi (about 4 USD), then all but one satoshi is seized
+/// (as a liquidation can leave it): bankrupt, with the smallest shortfall of all.
+fn small_bankrupt(who: AccountId) {
+	borrower(who, 8_334, 1);
+	assert_ok!(Margin::seize_collateral(&who, BTC, 8_333, &KEEPER));
+}
+
 mod sizing {
 	use super::*;
 
@@ -488,6 +517,46 @@ mod worker {
 		});
 	}
 
+	/// With every auction slot taken, an auction cannot start: the worker submits only the
+	/// bankrupt account (the waterfall needs no auction), and validation refuses the others
+	/// instead of letting them fail in the block.
+	#[test]
+	fn with_every_auction_slot_taken_only_the_bankrupt_are_submitted() {
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let mut ext = new_test_ext();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			small_bankrupt(STAKER);
+			fill_auctions();
+			Liquidation::offchain_worker(1);
+			// Worst first, the bankrupt account last: only it is submitted.
+			assert_eq!(submitted(&pool_state.read().transactions), vec![STAKER]);
+			let call = |who| crate::Call::<Test>::liquidate_unsigned { who };
+			for who in [DAVE, CHARLIE, ALICE] {
+				assert_eq!(
+					Liquidation::validate_unsigned(TransactionSource::Local, &call(who)),
+					Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+						invalid::AUCTIONS_FULL
+					)))
+				);
+			}
+			assert_noop!(
+				Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE),
+				pallet_auction::Error::<Test>::TooManyAuctions
+			);
+			assert_ok!(Liquidation::validate_unsigned(TransactionSource::InBlock, &call(STAKER)));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), STAKER));
+			assert!(Margin::positions(&STAKER).is_empty());
+			// Keepers need no auction: Dave is still theirs.
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), DAVE, USD, BTC, Balance::MAX));
+			check_invariants();
+		});
+	}
+
 	use codec::Encode;
 }
 
@@ -778,6 +847,24 @@ mod fallback {
 			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), false));
 			assert_eq!(Liquidation::on_idle(15, Weight::zero()), Weight::zero());
 			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+		});
+	}
+
+	#[test]
+	fn with_every_auction_slot_taken_the_fallback_settles_the_bankrupt() {
+		test(|| {
+			borrowers_then_crash();
+			small_bankrupt(STAKER);
+			fill_auctions();
+			for block in 10..14 {
+				run_to_block(block);
+				Liquidation::on_idle(block, Weight::MAX);
+			}
+			// The bankrupt account went down the waterfall although the worst-first walk met the
+			// others before it; they wait for a slot (or a keeper).
+			assert!(Margin::positions(&STAKER).is_empty());
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			assert_eq!(fallback_events(), vec![(3, 5, 1)]);
 		});
 	}
 }

@@ -18,6 +18,10 @@ pub trait CollateralAuction<AccountId> {
 	/// Whether auction `id` is still running.
 	fn is_running(id: Self::AuctionId) -> bool;
 
+	/// Whether another auction may start now: fewer than the most allowed at once are running.
+	/// (A start can still fail for other reasons: no parameters or no price for the asset.)
+	fn has_capacity() -> bool;
+
 	/// Starts an auction of `lot` of `collateral` (already in [`Self::custody_account`]) to raise
 	/// up to `target` of `debt_asset` on behalf of `owner`. Proceeds, the unsold remainder and
 	/// any shortfall are reported to the auction's `AuctionHandler`.
