@@ -236,6 +236,8 @@ pub struct Summary {
 	/// Longest an account stayed liquidatable with nothing under way (no auction running, no
 	/// liquidation of it in the block), in blocks.
 	pub max_blocks_liquidatable: u32,
+	/// Hours into the path when that longest wait began (`None`: no account was liquidatable).
+	pub longest_wait_from_hours: Option<f64>,
 	/// Accounts liquidatable with nothing under way at the end.
 	pub liquidatable_at_end: u32,
 	/// Debt written off bankrupt accounts, USD.
@@ -712,6 +714,7 @@ pub fn replay(
 	let mut timeline = Vec::new();
 	let mut streaks: HashMap<AccountId, u32> = HashMap::new();
 	let (mut worst_streak, mut invariants_checked) = (0u32, 0u32);
+	let mut worst_streak_from: Option<u32> = None;
 	let mut refused: BTreeMap<String, u32> = BTreeMap::new();
 	let (mut to_worker, mut to_keepers): (Vec<AccountId>, Vec<AccountId>) = (vec![], vec![]);
 	let mut keeper_assigned: BTreeSet<AccountId> = BTreeSet::new();
@@ -739,7 +742,12 @@ pub fn replay(
 		chain.execute_with(|| {
 			// Keepers act on what they saw after the last block.
 			for who in to_keepers.drain(..) {
-				let Some(collateral) = largest_collateral(&who) else { continue };
+				// Nothing to seize (a bankrupt account): nothing for a keeper, the worker's.
+				let Some(collateral) = largest_collateral(&who) else {
+					keeper_assigned.remove(&who);
+					keeper_refused.insert(who);
+					continue;
+				};
 				let result = Liquidation::liquidate(
 					RuntimeOrigin::signed(keeper()),
 					who.clone(),
@@ -829,7 +837,10 @@ pub fn replay(
 			for who in &due {
 				let streak = streaks.entry(who.clone()).or_default();
 				*streak += 1;
-				worst_streak = worst_streak.max(*streak);
+				if *streak > worst_streak {
+					worst_streak = *streak;
+					worst_streak_from = Some(block.saturating_sub(*streak));
+				}
 			}
 			for who in due {
 				// Each account is a keeper's or the worker's once it becomes liquidatable.
@@ -839,7 +850,11 @@ pub fn replay(
 				if keeper_takes {
 					keeper_assigned.insert(who.clone());
 					to_keepers.push(who);
-				} else if to_worker.len() < max_unsigned {
+				} else if to_worker.len() < max_unsigned
+					&& Liquidation::check_unsigned(&who).is_ok()
+				{
+					// As the worker submits: what validation would accept (while every auction
+					// slot is taken, only bankrupt accounts).
 					to_worker.push(who);
 				}
 			}
@@ -907,6 +922,8 @@ pub fn replay(
 			fallback_liquidations: books.fallback,
 			value_liquidated_usd: books.liquidated_debt as f64 / DOLLAR,
 			max_blocks_liquidatable: worst_streak,
+			longest_wait_from_hours: worst_streak_from
+				.map(|from| (u64::from(from) * options.block_seconds) as f64 / 3_600.0),
 			liquidatable_at_end: liquidatable_now,
 			bad_debt_usd: usd.written_off,
 			insurance_used_usd: usd.covered,
