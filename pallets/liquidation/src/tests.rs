@@ -385,6 +385,20 @@ mod worker {
 		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 	};
 
+	/// The test externalities with an off-chain database, worker and transaction pool, and the
+	/// states of the last two (a macro: their lock type is not exported).
+	macro_rules! worker_ext {
+		() => {{
+			let (offchain, offchain_state) = TestOffchainExt::new();
+			let (pool, pool_state) = TestTransactionPoolExt::new();
+			let mut ext = new_test_ext();
+			ext.register_extension(OffchainDbExt::new(offchain.clone()));
+			ext.register_extension(OffchainWorkerExt::new(offchain));
+			ext.register_extension(TransactionPoolExt::new(pool));
+			(ext, offchain_state, pool_state)
+		}};
+	}
+
 	fn submitted(transactions: &[Vec<u8>]) -> Vec<AccountId> {
 		transactions
 			.iter()
@@ -400,12 +414,7 @@ mod worker {
 
 	#[test]
 	fn the_worker_submits_exactly_the_unhealthy_accounts_worst_first() {
-		let (offchain, offchain_state) = TestOffchainExt::new();
-		let (pool, pool_state) = TestTransactionPoolExt::new();
-		let mut ext = new_test_ext();
-		ext.register_extension(OffchainDbExt::new(offchain.clone()));
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
 		ext.execute_with(|| {
 			borrowers_then_crash();
 			Liquidation::offchain_worker(1);
@@ -428,12 +437,7 @@ mod worker {
 	/// the worker reads and submits nothing; the crash reaches the accounts it pushed under.
 	#[test]
 	fn the_worker_reads_only_what_the_move_put_at_risk() {
-		let (offchain, offchain_state) = TestOffchainExt::new();
-		let (pool, pool_state) = TestTransactionPoolExt::new();
-		let mut ext = new_test_ext();
-		ext.register_extension(OffchainDbExt::new(offchain.clone()));
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
 		ext.execute_with(|| {
 			lend();
 			Margin::on_idle(1, Weight::MAX);
@@ -457,12 +461,7 @@ mod worker {
 
 	#[test]
 	fn the_worker_submits_at_most_its_bound_per_run() {
-		let (offchain, _) = TestOffchainExt::new();
-		let (pool, pool_state) = TestTransactionPoolExt::new();
-		let mut ext = new_test_ext();
-		ext.register_extension(OffchainDbExt::new(offchain.clone()));
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
+		let (mut ext, _, pool_state) = worker_ext!();
 		ext.execute_with(|| {
 			borrowers_then_crash();
 			// Bob too, now: four liquidatable accounts, and the bound is three.
@@ -522,12 +521,7 @@ mod worker {
 	/// instead of letting them fail in the block.
 	#[test]
 	fn with_every_auction_slot_taken_only_the_bankrupt_are_submitted() {
-		let (offchain, _) = TestOffchainExt::new();
-		let (pool, pool_state) = TestTransactionPoolExt::new();
-		let mut ext = new_test_ext();
-		ext.register_extension(OffchainDbExt::new(offchain.clone()));
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
+		let (mut ext, _, pool_state) = worker_ext!();
 		ext.execute_with(|| {
 			borrowers_then_crash();
 			small_bankrupt(STAKER);
