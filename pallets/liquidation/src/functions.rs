@@ -475,9 +475,13 @@ impl<T: Config> Pallet<T> {
 		limit: u32,
 	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
-		let idle: Vec<T::AccountId> =
-			batch.into_iter().filter(|who| !Self::in_auction(who)).collect();
-		(Self::keep_liquidatable(idle), next)
+		(Self::keep_due(batch), next)
+	}
+
+	/// The liquidatable accounts of `batch` with no auction running, worst first: those under
+	/// auction are handled (their collateral is in the lot) and passed over before their health.
+	fn keep_due(batch: Vec<T::AccountId>) -> Vec<(T::AccountId, UsdValue)> {
+		Self::keep_liquidatable(batch.into_iter().filter(|who| !Self::in_auction(who)).collect())
 	}
 
 	/// The liquidatable accounts of `batch` with their shortfall, worst first.
@@ -533,10 +537,7 @@ impl<T: Config> Pallet<T> {
 			None => IdleCursor::<T>::kill(),
 		}
 		let checked = batch.len() as u32;
-		// Accounts already under auction are handled: passed over before their health.
-		let idle: Vec<T::AccountId> =
-			batch.into_iter().filter(|who| !Self::in_auction(who)).collect();
-		let found = Self::keep_liquidatable(idle);
+		let found = Self::keep_due(batch);
 		if found.is_empty() {
 			if whole_walk && next.is_none() {
 				UnhandledSince::<T>::kill();

@@ -399,6 +399,17 @@ mod worker {
 		}};
 	}
 
+	/// Moves the off-chain clock past the worker's lock (2 seconds in the mock).
+	macro_rules! past_the_lock {
+		($offchain_state:expr) => {{
+			let later = $offchain_state
+				.read()
+				.timestamp
+				.add(sp_core::offchain::Duration::from_millis(2_001));
+			$offchain_state.write().timestamp = later;
+		}};
+	}
+
 	fn submitted(transactions: &[Vec<u8>]) -> Vec<AccountId> {
 		transactions
 			.iter()
@@ -423,11 +434,7 @@ mod worker {
 			Liquidation::offchain_worker(1);
 			assert_eq!(submitted(&pool_state.read().transactions).len(), 3);
 			// Once the lock has expired, the next run goes ahead.
-			let later = offchain_state
-				.read()
-				.timestamp
-				.add(sp_core::offchain::Duration::from_millis(2_001));
-			offchain_state.write().timestamp = later;
+			past_the_lock!(offchain_state);
 			Liquidation::offchain_worker(2);
 			assert_eq!(submitted(&pool_state.read().transactions).len(), 6);
 		});
@@ -449,11 +456,7 @@ mod worker {
 			Liquidation::offchain_worker(1);
 			assert!(pool_state.read().transactions.is_empty());
 			set_price(BTC, Price::from_u32(50_000));
-			let later = offchain_state
-				.read()
-				.timestamp
-				.add(sp_core::offchain::Duration::from_millis(2_001));
-			offchain_state.write().timestamp = later;
+			past_the_lock!(offchain_state);
 			Liquidation::offchain_worker(2);
 			assert_eq!(submitted(&pool_state.read().transactions), vec![DAVE, ALICE]);
 		});
