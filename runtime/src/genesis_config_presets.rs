@@ -151,8 +151,9 @@ pub fn dev_margin_params() -> Vec<(crate::AssetId, u8, AssetParams)> {
 }
 
 /// Auction parameters of the dev assets: start at 110% of the oracle price, 1% off every 10
-/// blocks (a minute), restart when under 60% of the oracle or older than an hour, 0.1% of the lot
-/// to whoever restarts, lots of at least a thousandth of a unit.
+/// blocks (a minute), restart when under 60% of the oracle, older than an hour or once the oracle
+/// moved 10% from its level at the start, 0.1% of the lot to whoever restarts, lots of at least a
+/// thousandth of a unit.
 pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 	assets::DEV_ASSETS
 		.iter()
@@ -164,6 +165,10 @@ pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 				floor: Permill::from_percent(60),
 				restart_incentive: Permill::from_rational(1u32, 1_000),
 				min_lot: one_whole_unit(asset) / 1_000,
+				// As wide as the start premium: once the oracle has moved by as much, the curve
+				// (designed to fall from 10% above the market) no longer brackets it, and the
+				// lot either waits above a fallen market or sells under a risen one.
+				reprice_band: Permill::from_percent(10),
 			};
 			(asset.id, params)
 		})

@@ -17,6 +17,7 @@ fn bench_params() -> AuctionParams {
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::from_rational(1u32, 1_000),
 		min_lot: 1,
+		reprice_band: Permill::from_percent(10),
 	}
 }
 
@@ -111,6 +112,21 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id);
 		assert_eq!(Auctions::<T>::get(id).map(|a| a.restarts), Some(1));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn close() -> Result<(), BenchmarkError> {
+		let (id, _) = running::<T>()?;
+		// The owner repays all he owes: the auction is no longer needed and its whole lot
+		// returns to his margin account.
+		let owner =
+			Auctions::<T>::get(id).map(|a| a.owner).ok_or(BenchmarkError::Stop("auction"))?;
+		T::BenchmarkHelper::repay_all(&owner);
+		let caller: T::AccountId = account("caller", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+		assert!(!Auctions::<T>::contains_key(id));
 		Ok(())
 	}
 

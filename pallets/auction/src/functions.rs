@@ -1,7 +1,7 @@
 //! The calls' inner functions and the auctions' bookkeeping.
 
 use crate::{
-	pricing::{collateral_for, floor_of, oracle_price, payment_for},
+	pricing::{collateral_for, floor_of, oracle_price, outside_band, payment_for},
 	Auction, AuctionId, AuctionParams, AuctionPrice, AuctionReport, Auctions, Config, Error, Event,
 	LotTotals, NextAuctionId, Pallet, Params, PriceCurve,
 };
@@ -28,7 +28,7 @@ pub(crate) struct Quote {
 	pub price: AuctionPrice,
 	/// The oracle's price now.
 	pub oracle: AuctionPrice,
-	/// Too old, or under the floor.
+	/// Too old, under the floor, or outside the re-pricing band.
 	pub needs_restart: bool,
 }
 
@@ -77,8 +77,16 @@ impl<T: Config> Pallet<T> {
 		let oracle = Self::oracle_price_of(auction.collateral, auction.debt_asset)?;
 		let elapsed = Self::elapsed(auction);
 		let price = params.curve.price_at(auction.start_price, elapsed);
-		let needs_restart = elapsed > params.max_duration || price < floor_of(oracle, params.floor);
+		let needs_restart = elapsed > params.max_duration
+			|| price < floor_of(oracle, params.floor)
+			|| outside_band(oracle, auction.oracle_at_start, params.reprice_band);
 		Ok(Quote { price, oracle, needs_restart })
+	}
+
+	/// What auction `id` may still raise now: its target capped by the handler
+	/// ([`AuctionHandler::wanted`]); zero when it is no longer needed.
+	pub(crate) fn wanted(id: AuctionId, auction: &AuctionOf<T>) -> Balance {
+		auction.target.min(T::Handler::wanted(id, &auction.owner, auction.debt_asset))
 	}
 
 	/// The curve's price of auction `id` now, without the oracle (for display).
@@ -113,6 +121,7 @@ impl<T: Config> Pallet<T> {
 			price,
 			oracle_price: quote.as_ref().map(|q| q.oracle),
 			needs_restart: quote.is_some_and(|q| q.needs_restart),
+			wanted: Self::wanted(id, &auction),
 			auction,
 		})
 	}
@@ -154,6 +163,7 @@ impl<T: Config> Pallet<T> {
 			debt_asset,
 			target,
 			start_price,
+			oracle_at_start: oracle,
 			started_at: frame_system::Pallet::<T>::block_number(),
 			restarts: 0,
 		};
@@ -182,6 +192,9 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get(auction.collateral).ok_or(Error::<T>::NotConfigured)?;
 		let quote = Self::quote(&auction, &params)?;
 		ensure!(!quote.needs_restart, Error::<T>::NeedsRestart);
+		// Never more than the owner still needs: what he repaid meanwhile is not raised again.
+		auction.target = Self::wanted(id, &auction);
+		ensure!(!auction.target.is_zero(), Error::<T>::NotNeeded);
 		let price = quote.price;
 		ensure!(price <= max_price, Error::<T>::PriceAboveLimit);
 		let collateral_decimals = Self::decimals(auction.collateral)?;
@@ -211,23 +224,19 @@ impl<T: Config> Pallet<T> {
 		let custody = Self::custody_account();
 		T::Assets::transfer(auction.debt_asset, &buyer, &custody, paid, Preservation::Expendable)?;
 		T::Assets::transfer(auction.collateral, &custody, &buyer, bought, Preservation::Preserve)?;
-		T::Handler::on_proceeds(&auction.owner, auction.debt_asset, paid, &custody)?;
+		T::Handler::on_proceeds(id, &auction.owner, auction.debt_asset, paid, &custody)?;
 		Self::deposit_event(Event::Taken { id, buyer, bought, paid, price, lot_left, target_left });
 
 		let ended = target_left.is_zero() || lot_left.is_zero();
-		let released = if ended { auction.lot } else { bought };
-		LotTotals::<T>::mutate(auction.collateral, |total| *total = total.saturating_sub(released));
-		if target_left.is_zero() {
-			if !lot_left.is_zero() {
-				T::Handler::on_remainder(&auction.owner, auction.collateral, lot_left, &custody)?;
-			}
-			Auctions::<T>::remove(id);
-			Self::deposit_event(Event::Ended { id, returned: lot_left, shortfall: 0 });
-		} else if lot_left.is_zero() {
-			T::Handler::on_shortfall(&auction.owner, auction.debt_asset, target_left);
-			Auctions::<T>::remove(id);
-			Self::deposit_event(Event::Ended { id, returned: 0, shortfall: target_left });
+		if ended {
+			// Target met (the rest of the lot returns) or lot gone (the rest is a shortfall).
+			auction.lot = lot_left;
+			auction.target = target_left;
+			Self::end(id, auction, bought)?;
 		} else {
+			LotTotals::<T>::mutate(auction.collateral, |total| {
+				*total = total.saturating_sub(bought)
+			});
 			auction.lot = lot_left;
 			auction.target = target_left;
 			Auctions::<T>::insert(id, auction);
@@ -235,11 +244,43 @@ impl<T: Config> Pallet<T> {
 		Ok(ended)
 	}
 
+	/// Ends auction `id`: `sold` of its collateral just left custody with a buyer; what is left
+	/// of its lot returns to the owner, what is left of its target is a shortfall (none when
+	/// the lot is returned whole). The handler is told.
+	fn end(id: AuctionId, auction: AuctionOf<T>, sold: Balance) -> DispatchResult {
+		let returned = auction.lot;
+		let shortfall = if returned.is_zero() { auction.target } else { 0 };
+		LotTotals::<T>::mutate(auction.collateral, |total| {
+			*total = total.saturating_sub(sold.saturating_add(returned))
+		});
+		Auctions::<T>::remove(id);
+		T::Handler::on_end(
+			id,
+			&auction.owner,
+			auction.collateral,
+			returned,
+			auction.debt_asset,
+			shortfall,
+			&Self::custody_account(),
+		)?;
+		Self::deposit_event(Event::Ended { id, returned, shortfall });
+		Ok(())
+	}
+
+	/// Ends an auction no longer needed, returning its whole lot.
+	pub(crate) fn do_close(id: AuctionId) -> DispatchResult {
+		let auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
+		ensure!(Self::wanted(id, &auction).is_zero(), Error::<T>::StillNeeded);
+		Self::end(id, auction, 0)
+	}
+
 	pub(crate) fn do_redo(caller: T::AccountId, id: AuctionId) -> DispatchResult {
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
 		let params = Params::<T>::get(auction.collateral).ok_or(Error::<T>::NotConfigured)?;
 		let quote = Self::quote(&auction, &params)?;
 		ensure!(quote.needs_restart, Error::<T>::RestartNotDue);
+		// An auction no one needs is closed, not restarted (and earns no incentive).
+		ensure!(!Self::wanted(id, &auction).is_zero(), Error::<T>::NotNeeded);
 		let mut incentive = params.restart_incentive.mul_floor(auction.lot);
 		if incentive >= auction.lot {
 			incentive = 0;
@@ -260,6 +301,7 @@ impl<T: Config> Pallet<T> {
 		}
 		auction.lot = auction.lot.saturating_sub(incentive);
 		auction.start_price = start_price;
+		auction.oracle_at_start = quote.oracle;
 		auction.started_at = frame_system::Pallet::<T>::block_number();
 		auction.restarts = auction.restarts.saturating_add(1);
 		Auctions::<T>::insert(id, auction);
@@ -312,6 +354,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::FloorOutOfRange
 		);
 		ensure!(params.restart_incentive <= Permill::from_percent(1), Error::<T>::IncentiveTooHigh);
+		ensure!(
+			!params.reprice_band.is_zero() && params.reprice_band <= Permill::from_percent(50),
+			Error::<T>::BandOutOfRange
+		);
 		Ok(())
 	}
 

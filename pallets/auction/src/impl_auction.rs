@@ -2,8 +2,15 @@
 
 use crate::{AuctionId, Config, Pallet};
 use frame_support::traits::Get;
-use liquidation_primitives::{Balance, CollateralAuction};
-use sp_runtime::DispatchError;
+use liquidation_primitives::{AuctionLot, Balance, CollateralAuction};
+use sp_runtime::{traits::Zero, DispatchError};
+
+/// An asset is in use while lots of it are at auction.
+impl<T: Config> liquidation_primitives::PriceUsers<T::AssetId> for Pallet<T> {
+	fn in_use(asset: &T::AssetId) -> bool {
+		!crate::LotTotals::<T>::get(asset).is_zero()
+	}
+}
 
 impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 	type AssetId = T::AssetId;
@@ -16,6 +23,15 @@ impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 
 	fn is_running(id: AuctionId) -> bool {
 		crate::Auctions::<T>::contains_key(id)
+	}
+
+	fn lot_of(id: AuctionId) -> Option<AuctionLot<T::AssetId, Balance>> {
+		crate::Auctions::<T>::get(id).map(|auction| AuctionLot {
+			collateral: auction.collateral,
+			lot: auction.lot,
+			debt_asset: auction.debt_asset,
+			target: auction.target,
+		})
 	}
 
 	fn has_capacity() -> bool {

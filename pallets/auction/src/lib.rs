@@ -13,9 +13,15 @@
 //! sale should raise in a *debt asset* on behalf of the lot's *owner*. The price starts at the
 //! oracle's price times a premium and falls block by block along a curve. Anyone may
 //! [`Pallet::take`] part or all of the lot at the current price. Proceeds go straight to the
-//! [`Config::Handler`] (which repays the owner's debt and pays the penalty); once the target is
-//! met the rest of the lot goes back to the owner through the handler; when the lot is gone with
-//! target unmet the shortfall is reported to the handler as bad debt.
+//! [`Config::Handler`] (which repays the owner's debt and pays the penalty due on what it
+//! repaid); once the target is met the rest of the lot goes back to the owner through the
+//! handler; when the lot is gone with target unmet the shortfall is reported to the handler as
+//! bad debt.
+//!
+//! The owner may act while his lot is at auction. Before every take the handler caps the target
+//! at what the owner still needs ([`liquidation_primitives::AuctionHandler::wanted`]): debt he
+//! repaid meanwhile is not raised again, and an auction no longer needed sells nothing; anyone
+//! may [`Pallet::close`] it, which returns the whole lot.
 //!
 //! ## Terminology
 //!
@@ -24,16 +30,22 @@
 //! - **Curve**: *linear* (to zero over a duration) or *stepped exponential* (a cut every few
 //!   blocks), see [`PriceCurve`].
 //! - **Floor**: a share of the oracle price. Nothing sells below it.
-//! - **Restart** (`redo`): an auction older than its maximum duration or priced under its floor
-//!   starts again at the oracle price times the premium; whoever restarts a due auction earns a
-//!   small share of the lot. Restarting an auction that is not due is refused.
+//! - **Re-pricing band**: a share around the oracle price at the (re)start. Once the oracle
+//!   leaves it (either way) the lot must re-price: nothing sells until it is restarted at the new
+//!   level, so a lot neither waits above a fallen market nor sells far under a risen one.
+//! - **Restart** (`redo`): an auction older than its maximum duration, priced under its floor or
+//!   outside its re-pricing band starts again at the oracle price times the premium; whoever
+//!   restarts a due auction earns a small share of the lot. Restarting an auction that is not
+//!   due is refused.
+//! - **Wanted**: what an auction may still raise, its target capped by the handler at what the
+//!   owner still owes for it (with the penalty on that). Zero: the auction is no longer needed.
 //! - **Minimum lot**: a partial take may not leave less collateral than this.
 //!
 //! Rounding favours the owner: a buyer pays rounded up and receives collateral rounded down.
 //!
 //! ## Interface
 //!
-//! Anyone (signed): [`Pallet::take`], [`Pallet::redo`].
+//! Anyone (signed): [`Pallet::take`], [`Pallet::redo`], [`Pallet::close`].
 //! Governance ([`Config::GovernanceOrigin`]): [`Pallet::set_auction_params`],
 //! [`Pallet::remove_auction_params`].
 //! The liquidation engine: [`liquidation_primitives::CollateralAuction`].
@@ -80,6 +92,8 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// An owner whose debt in `debt_asset` the handler can repay (`amount` of it), as a
 	/// liquidation would leave one.
 	fn indebted_owner(debt_asset: AssetId, amount: liquidation_primitives::Balance) -> AccountId;
+	/// Repays everything `owner` owes, so that his auctions are no longer needed.
+	fn repay_all(owner: &AccountId);
 }
 
 #[frame_support::pallet]
@@ -112,7 +126,7 @@ pub mod pallet {
 		type Decimals: AssetDecimals<Self::AssetId>;
 
 		/// Receives proceeds, remainders and shortfalls (the liquidation engine).
-		type Handler: AuctionHandler<Self::AccountId, Self::AssetId, Balance>;
+		type Handler: AuctionHandler<AuctionId, Self::AccountId, Self::AssetId, Balance>;
 
 		/// Who sets auction parameters.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -261,6 +275,13 @@ pub mod pallet {
 		AuctionsRunning,
 		/// A value is out of range.
 		Overflow,
+		/// The auction is no longer needed (its owner repaid, or would be healthy with the lot
+		/// back): nothing sells; `close` returns the lot.
+		NotNeeded,
+		/// The auction is still needed: it cannot be closed.
+		StillNeeded,
+		/// The re-pricing band is zero or above 50%.
+		BandOutOfRange,
 	}
 
 	#[pallet::hooks]
@@ -298,12 +319,26 @@ pub mod pallet {
 			Ok(Some(weight).into())
 		}
 
-		/// Restarts auction `id` at the oracle price times the premium, if it is too old or its
-		/// price fell under the floor; the caller earns the restart incentive.
+		/// Restarts auction `id` at the oracle price times the premium, if it is too old, its
+		/// price fell under the floor, or the oracle left the re-pricing band around its level
+		/// at the start; the caller earns the restart incentive. Refused (`NotNeeded`) for an
+		/// auction no longer needed: `close` it instead.
 		#[pallet::call_index(1)]
 		pub fn redo(origin: OriginFor<T>, id: AuctionId) -> DispatchResult {
 			let caller = ensure_signed(origin)?;
 			Self::do_redo(caller, id)
+		}
+
+		/// Ends auction `id` when it is no longer needed, returning its whole lot to its owner:
+		/// the owner repaid what it was raising (or would be healthy with the lot back, see
+		/// [`liquidation_primitives::AuctionHandler::wanted`]). Anyone may call it (the owner
+		/// would). Refused with `StillNeeded` otherwise.
+		///
+		/// Emits `Ended { returned: lot, shortfall: 0 }`.
+		#[pallet::call_index(2)]
+		pub fn close(origin: OriginFor<T>, id: AuctionId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_close(id)
 		}
 
 		/// Sets the auction parameters of a collateral asset (governance). Running auctions
@@ -311,7 +346,7 @@ pub mod pallet {
 		///
 		/// Range checks: premium in [1, 2]; durations, steps and maximum age in
 		/// [1, `MaxDuration`]; a step cut in (0, 50%]; floor strictly between 0 and 100%;
-		/// restart incentive at most 1%.
+		/// restart incentive at most 1%; re-pricing band in (0, 50%].
 		#[pallet::call_index(10)]
 		pub fn set_auction_params(
 			origin: OriginFor<T>,

@@ -97,6 +97,12 @@ pub enum Handled {
 thread_local! {
 	static HANDLED: RefCell<Vec<Handled>> = RefCell::new(Vec::new());
 	static FAIL_PROCEEDS: RefCell<bool> = RefCell::new(false);
+	static WANTED: RefCell<Option<Balance>> = RefCell::new(None);
+}
+
+/// Caps what every auction may still raise (the owner repaid); `None`: no cap.
+pub fn set_wanted(wanted: Option<Balance>) {
+	WANTED.with(|w| *w.borrow_mut() = wanted);
 }
 
 pub fn handled() -> Vec<Handled> {
@@ -111,8 +117,12 @@ pub fn fail_proceeds(fail: bool) {
 /// Moves proceeds to [`DEBT_SINK`] (where the owner's debt would be repaid) and remainders back
 /// to the owner; records everything.
 pub struct RecordingHandler;
-impl AuctionHandler<AccountId, AssetId, Balance> for RecordingHandler {
+impl AuctionHandler<crate::AuctionId, AccountId, AssetId, Balance> for RecordingHandler {
+	fn wanted(_id: crate::AuctionId, _owner: &AccountId, _asset: AssetId) -> Balance {
+		WANTED.with(|w| w.borrow().unwrap_or(Balance::MAX))
+	}
 	fn on_proceeds(
+		_id: crate::AuctionId,
 		owner: &AccountId,
 		asset: AssetId,
 		amount: Balance,
@@ -125,18 +135,35 @@ impl AuctionHandler<AccountId, AssetId, Balance> for RecordingHandler {
 		HANDLED.with(|h| h.borrow_mut().push(Handled::Proceeds { owner: *owner, asset, amount }));
 		Ok(())
 	}
-	fn on_remainder(
+	fn on_end(
+		_id: crate::AuctionId,
 		owner: &AccountId,
-		asset: AssetId,
-		amount: Balance,
+		collateral: AssetId,
+		returned: Balance,
+		debt_asset: AssetId,
+		shortfall: Balance,
 		holder: &AccountId,
 	) -> DispatchResult {
-		AllAssets::transfer(asset, holder, owner, amount, Preservation::Preserve)?;
-		HANDLED.with(|h| h.borrow_mut().push(Handled::Remainder { owner: *owner, asset, amount }));
+		if returned > 0 {
+			AllAssets::transfer(collateral, holder, owner, returned, Preservation::Preserve)?;
+			HANDLED.with(|h| {
+				h.borrow_mut().push(Handled::Remainder {
+					owner: *owner,
+					asset: collateral,
+					amount: returned,
+				})
+			});
+		}
+		if shortfall > 0 {
+			HANDLED.with(|h| {
+				h.borrow_mut().push(Handled::Shortfall {
+					owner: *owner,
+					asset: debt_asset,
+					amount: shortfall,
+				})
+			});
+		}
 		Ok(())
-	}
-	fn on_shortfall(owner: &AccountId, asset: AssetId, amount: Balance) {
-		HANDLED.with(|h| h.borrow_mut().push(Handled::Shortfall { owner: *owner, asset, amount }));
 	}
 }
 
@@ -174,6 +201,9 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 	fn indebted_owner(_debt_asset: AssetId, _amount: Balance) -> AccountId {
 		ALICE
 	}
+	fn repay_all(_owner: &AccountId) {
+		set_wanted(Some(0));
+	}
 }
 
 /// 6 decimals.
@@ -209,6 +239,8 @@ pub fn linear_params() -> AuctionParams {
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::from_rational(5u32, 1_000),
 		min_lot: 1_000,
+		// The premium's width: a move past it takes the curve out of its range.
+		reprice_band: Permill::from_percent(20),
 	}
 }
 
@@ -242,6 +274,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		liquidation_primitives::testing::clear_prices();
 		HANDLED.with(|h| h.borrow_mut().clear());
 		fail_proceeds(false);
+		set_wanted(None);
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(50_000));
 		set_price(NATIVE, Price::from_u32(5));

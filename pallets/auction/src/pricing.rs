@@ -128,3 +128,17 @@ pub fn floor_of(oracle: AuctionPrice, share: sp_runtime::Permill) -> AuctionPric
 	.map(AuctionPrice::from_inner)
 	.unwrap_or(oracle)
 }
+
+/// Whether `oracle` lies outside `band` (a share, either way) around `centre`.
+pub fn outside_band(oracle: AuctionPrice, centre: AuctionPrice, band: sp_runtime::Permill) -> bool {
+	let width = multiply_by_rational_with_rounding(
+		centre.into_inner(),
+		u128::from(band.deconstruct()),
+		u128::from(sp_runtime::Permill::ACCURACY),
+		Rounding::Down,
+	)
+	.unwrap_or(0);
+	let low = centre.into_inner().saturating_sub(width);
+	let high = centre.into_inner().saturating_add(width);
+	oracle.into_inner() < low || oracle.into_inner() > high
+}

@@ -211,6 +211,44 @@ mod auctions {
 		});
 	}
 
+	/// The handler caps what an auction may still raise (its owner repaid part meanwhile): a
+	/// take buys no more than that; once nothing is wanted nothing sells, no restart is paid,
+	/// and anyone may close it, which returns the whole lot.
+	#[test]
+	fn an_auction_raises_only_what_is_still_wanted_and_an_unneeded_one_is_closed() {
+		test(|| {
+			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
+			run_to_block(26);
+			assert_noop!(DutchAuction::close(origin(CHARLIE), id), Error::<Test>::StillNeeded);
+			// Alice repaid all but 9 000: Bob offers to buy it all and pays 9 000 for 0.2 BTC.
+			set_wanted(Some(9_000 * DOLLAR));
+			assert_eq!(DutchAuction::auction_report(id).unwrap().wanted, 9_000 * DOLLAR);
+			assert_ok!(DutchAuction::take(origin(BOB), id, BITCOIN, price(45_000)));
+			assert_eq!(balance(BTC, BOB), ENDOWMENT + 20_000_000);
+			assert!(!Auctions::<Test>::contains_key(id));
+			assert_eq!(
+				last_event(),
+				Event::Ended { id, returned: 80_000_000, shortfall: 0 }.into()
+			);
+
+			// Another lot, and Alice repays everything: nothing sells, nothing restarts.
+			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
+			set_wanted(Some(0));
+			assert_eq!(DutchAuction::auction_report(id).unwrap().wanted, 0);
+			assert_noop!(
+				DutchAuction::take(origin(BOB), id, BITCOIN, price(1_000_000)),
+				Error::<Test>::NotNeeded
+			);
+			run_to_block(500);
+			assert_noop!(DutchAuction::redo(origin(CHARLIE), id), Error::<Test>::NotNeeded);
+			let alice_btc = balance(BTC, ALICE);
+			assert_ok!(DutchAuction::close(origin(CHARLIE), id));
+			assert_eq!(balance(BTC, ALICE), alice_btc + BITCOIN);
+			assert_eq!(last_event(), Event::Ended { id, returned: BITCOIN, shortfall: 0 }.into());
+			assert_eq!(LotTotals::<Test>::get(BTC), 0);
+		});
+	}
+
 	#[test]
 	fn a_take_above_the_buyers_limit_changes_nothing() {
 		test(|| {
@@ -351,6 +389,33 @@ mod restarts {
 		});
 	}
 
+	/// A lot re-prices once the oracle leaves its band (20% here) either way: nothing waits
+	/// above a fallen market, nothing sells far under a risen one.
+	#[test]
+	fn a_lot_reprices_once_the_oracle_leaves_its_band() {
+		test(|| {
+			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
+			// 50 000 at the start; 40 000 is still inside the band (20% off), 39 999 is not.
+			run_to_block(5);
+			set_price(BTC, Price::from_u32(40_000));
+			assert!(!DutchAuction::auction_report(id).unwrap().needs_restart);
+			set_price(BTC, Price::from_u32(39_999));
+			assert_noop!(
+				DutchAuction::take(origin(BOB), id, 1_000_000, price(1_000_000)),
+				Error::<Test>::NeedsRestart
+			);
+			assert_ok!(DutchAuction::redo(origin(CHARLIE), id));
+			let auction = Auctions::<Test>::get(id).unwrap();
+			assert_eq!(auction.oracle_at_start, price(39_999));
+			assert_eq!(auction.start_price, FixedU128::saturating_from_rational(479_988, 10));
+			// And upwards: 20% over the new centre is 47 998.8; 48 000 is past it.
+			set_price(BTC, Price::from_u32(48_000));
+			assert!(DutchAuction::auction_report(id).unwrap().needs_restart);
+			assert_ok!(DutchAuction::redo(origin(CHARLIE), id));
+			assert_eq!(Auctions::<Test>::get(id).unwrap().start_price, price(57_600));
+		});
+	}
+
 	#[test]
 	fn a_native_lot_keeps_the_custody_alive() {
 		test(|| {
@@ -399,6 +464,11 @@ mod governance {
 			let mut p = linear_params();
 			p.restart_incentive = Permill::from_rational(11u32, 1_000);
 			assert_noop!(set(p), Error::<Test>::IncentiveTooHigh);
+			let mut p = linear_params();
+			p.reprice_band = Permill::zero();
+			assert_noop!(set(p), Error::<Test>::BandOutOfRange);
+			p.reprice_band = Permill::from_percent(51);
+			assert_noop!(set(p), Error::<Test>::BandOutOfRange);
 			assert_noop!(
 				DutchAuction::set_auction_params(origin(ALICE), DOT, linear_params()),
 				sp_runtime::DispatchError::BadOrigin

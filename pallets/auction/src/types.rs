@@ -77,6 +77,11 @@ pub struct AuctionParams {
 	/// Share of the oracle's price below which nothing sells and the auction may be restarted;
 	/// strictly between 0 and 1.
 	pub floor: Permill,
+	/// How far the oracle may move from its level at the (re)start, either way, before the lot
+	/// must re-price (restart at the new oracle level); in (0, 50%]. Without it a lot would
+	/// keep its start price after a fall (no one buys above the market) or sell far under the
+	/// market after a rise, until its floor or its maximum age.
+	pub reprice_band: Permill,
 	/// Share of the remaining lot paid, in collateral, to whoever restarts a due auction; at
 	/// most 1%.
 	pub restart_incentive: Permill,
@@ -110,6 +115,8 @@ pub struct Auction<AccountId, AssetId, BlockNumber> {
 	pub target: Balance,
 	/// Price at the (re)start.
 	pub start_price: AuctionPrice,
+	/// The oracle's price at the (re)start: the centre of the re-pricing band.
+	pub oracle_at_start: AuctionPrice,
 	/// Block of the (re)start.
 	pub started_at: BlockNumber,
 	/// How many times it was restarted.
@@ -137,6 +144,10 @@ pub struct AuctionReport<AccountId, AssetId, BlockNumber> {
 	pub price: AuctionPrice,
 	/// The oracle's price of collateral in debt asset now (`None` if unusable: no take now).
 	pub oracle_price: Option<AuctionPrice>,
-	/// Whether it is too old or under its floor, so that `redo` would restart it now.
+	/// Whether it is too old, under its floor or outside its re-pricing band, so that `redo`
+	/// would restart it now.
 	pub needs_restart: bool,
+	/// What it may still raise now: its target capped by what its owner still owes (with the
+	/// penalty on it); zero when it is no longer needed and `close` would return its lot.
+	pub wanted: Balance,
 }

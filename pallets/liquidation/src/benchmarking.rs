@@ -113,7 +113,7 @@ mod benchmarks {
 		#[block]
 		{
 			found = Liquidation::<T>::liquidatable_accounts_at_risk(None, 1).0;
-			let _ = found.first().map(|(who, _)| Liquidation::<T>::check_engine_and_auctions(who));
+			let _ = found.first().map(|(who, _)| Liquidation::<T>::in_auction(who));
 		}
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
 	}

@@ -4,9 +4,9 @@ use crate::WeightInfo;
 use crate::{
 	invalid,
 	sizing::{amount_worth, plan, Side},
-	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, BlockUsage, Config, EngineParams,
-	Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath, OwnerAuctions, Pallet,
-	Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
+	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, AuctionDues, BlockUsage, Config,
+	EngineParams, Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath, OwnerAuctions,
+	Pallet, Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -43,7 +43,7 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	fn health(who: &T::AccountId) -> Result<HealthReport, DispatchError> {
+	pub(crate) fn health(who: &T::AccountId) -> Result<HealthReport, DispatchError> {
 		T::Ledger::health(who).map_err(|error| match error {
 			HealthError::Price(_, error) => Self::price_error(error).into(),
 			HealthError::Overflow => Error::<T>::Overflow.into(),
@@ -54,28 +54,13 @@ impl<T: Config> Pallet<T> {
 		AssetLimitsOf::<T>::get(asset).is_some_and(|limits| limits.paused)
 	}
 
-	/// Whether `who` has a running auction (forgetting the ids of auctions that ended).
+	/// Whether `who` has a running auction (the auctions' end removes them from the list).
 	pub fn in_auction(who: &T::AccountId) -> bool {
-		let ids = OwnerAuctions::<T>::get(who);
-		if ids.is_empty() {
-			return false;
-		}
-		let running: Vec<u32> =
-			ids.iter().copied().filter(|id| T::Auctions::is_running(*id)).collect();
-		if running.len() != ids.len() {
-			if running.is_empty() {
-				OwnerAuctions::<T>::remove(who);
-			} else {
-				OwnerAuctions::<T>::insert(
-					who,
-					frame_support::BoundedVec::truncate_from(running.clone()),
-				);
-			}
-		}
-		!running.is_empty()
+		!OwnerAuctions::<T>::get(who).is_empty()
 	}
 
-	/// Whether `who` is bankrupt: it has debt and no collateral, or it is liquidatable with only
+	/// Whether `who` is bankrupt: it has debt and, counting what its running auctions would
+	/// return ([`Self::effective_report`]), no collateral, or it is liquidatable with only
 	/// collateral worth less than the dust value (too little to seize in any liquidation; a
 	/// healthy small account is never bankrupt). Also returns its number of positions.
 	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
@@ -86,13 +71,19 @@ impl<T: Config> Pallet<T> {
 		if !has_debt {
 			return (false, count);
 		}
-		if !has_collateral {
+		if !has_collateral && !Self::in_auction(who) {
 			return (true, count);
 		}
 		let dust = Params::<T>::get().map(|params| params.dust_value).unwrap_or_default();
-		let dust_only = T::Ledger::health(who)
+		let dust_only = Self::effective_report(who)
 			.is_ok_and(|report| report.is_liquidatable() && report.collateral_value < dust);
 		(dust_only, count)
+	}
+
+	/// Whether the engine, or an asset `who` holds or owes, is paused: its waterfall waits.
+	fn waterfall_paused(who: &T::AccountId) -> bool {
+		Paused::<T>::get()
+			|| T::Ledger::positions_of(who).iter().any(|(asset, _, _)| Self::is_paused(*asset))
 	}
 
 	/// A position valued for sizing.
@@ -134,9 +125,9 @@ impl<T: Config> Pallet<T> {
 			!Self::is_paused(debt_asset) && !Self::is_paused(collateral_asset),
 			Error::<T>::AssetPaused
 		);
-		let report = Self::health(who)?;
+		// Collateral at auction is judged as sold: only the rest of the account is liquidated.
+		let report = Self::effective_report(who)?;
 		ensure!(report.is_liquidatable(), Error::<T>::NotLiquidatable);
-		ensure!(!Self::in_auction(who), Error::<T>::InAuction);
 		let debt = Self::side(who, debt_asset, true)?;
 		let collateral = Self::side(who, collateral_asset, false)?;
 		let plan = plan(&report, debt, collateral, &params, max_repay)
@@ -185,27 +176,60 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Refuses a partial liquidation that lowered the health factor (the sizing avoids it; this
-	/// is the invariant's guard).
-	fn ensure_no_worse(who: &T::AccountId, before: &HealthReport, full: bool) -> DispatchResult {
-		if full {
+	/// The no-harm rule (see the crate docs): a liquidation that closes out no position (it
+	/// leaves both the debt it repaid and the collateral it seized) never raises the account's
+	/// maintenance shortfall, and never lowers its health factor while the account is shallow
+	/// enough for one to raise it (`h l > (1 + b) w`). The sizing keeps the rule; this is its
+	/// guard.
+	pub(crate) fn ensure_no_harm(
+		who: &T::AccountId,
+		before: &HealthReport,
+		plan: &Plan<T::AssetId>,
+		params: &EngineParams,
+	) -> DispatchResult {
+		if plan.full || plan.takes_all_collateral {
 			return Ok(());
 		}
-		let after = Self::health(who)?;
-		let before = before.health_factor();
-		let after = after.health_factor();
-		ensure!(after.is_none() || after >= before, Error::<T>::WouldWorsenHealth);
+		let after = Self::effective_report(who)?;
+		ensure!(
+			after.maintenance_shortfall() <= before.maintenance_shortfall(),
+			Error::<T>::WouldWorsenHealth
+		);
+		let (Some(debt), Some(collateral)) = (
+			T::Ledger::risk_weights(plan.debt_asset),
+			T::Ledger::risk_weights(plan.collateral_asset),
+		) else {
+			return Ok(());
+		};
+		let one_plus_bonus = FixedU128::one().saturating_add(params.liquidation_bonus.into());
+		let seized_weight =
+			one_plus_bonus.saturating_mul(collateral.maintenance_collateral_weight.into());
+		let shallow = before.health_factor().is_some_and(|factor| {
+			factor.saturating_mul(debt.maintenance_liability_weight) > seized_weight
+		});
+		let factor_after = after.health_factor();
+		ensure!(
+			!shallow || factor_after.is_none() || factor_after >= before.health_factor(),
+			Error::<T>::WouldWorsenHealth
+		);
 		Ok(())
 	}
 
-	/// Runs the waterfall if `who` is left bankrupt; returns how many positions it settled.
+	/// Runs the waterfall if `who` is left bankrupt with debt outside its auctions and nothing
+	/// it holds is paused; returns how many positions it settled.
 	fn waterfall_if_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
 		let (bankrupt, _) = Self::is_bankrupt(who);
-		if bankrupt && !Self::in_auction(who) {
-			Self::do_settle_bankrupt(who)
-		} else {
-			Ok(0)
+		if !bankrupt || Self::waterfall_paused(who) || !Self::debt_outside_auctions(who) {
+			return Ok(0);
 		}
+		Self::do_settle_bankrupt(who)
+	}
+
+	/// Whether `who` owes something no running auction of his is raising.
+	fn debt_outside_auctions(who: &T::AccountId) -> bool {
+		T::Ledger::positions_of(who)
+			.iter()
+			.any(|(asset, _, owed)| !owed.is_zero() && !Self::at_auction(who, *asset))
 	}
 
 	/// Returns the number of positions the waterfall settled afterwards (zero if none).
@@ -231,7 +255,7 @@ impl<T: Config> Pallet<T> {
 			Preservation::Expendable,
 		)?;
 		T::Income::deposit_income(collateral_asset, &engine, plan.to_insurance)?;
-		Self::ensure_no_worse(&who, &report, plan.full)?;
+		Self::ensure_no_harm(&who, &report, &plan, &params)?;
 		Self::record(&plan, repaid, Some((collateral_asset, plan.to_insurance)));
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
@@ -279,7 +303,7 @@ impl<T: Config> Pallet<T> {
 		let bonus = surplus.saturating_sub(to_insurance);
 		T::Assets::transfer(debt_asset, &engine, &caller, bonus, Preservation::Expendable)?;
 		T::Income::deposit_income(debt_asset, &engine, to_insurance)?;
-		Self::ensure_no_worse(&who, &report, plan.full)?;
+		Self::ensure_no_harm(&who, &report, &plan, &params)?;
 		Self::record(&plan, repaid, Some((debt_asset, to_insurance)));
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
@@ -341,10 +365,10 @@ impl<T: Config> Pallet<T> {
 		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, target)?;
 		OwnerAuctions::<T>::try_mutate(&who, |ids| ids.try_push(auction))
 			.map_err(|_| Error::<T>::TooManyAuctions)?;
-		AuctionDue::<T>::mutate(&who, debt_asset, |(debt, penalty)| {
-			*debt = debt.saturating_add(plan.repay);
-			*penalty = penalty.saturating_add(target.saturating_sub(plan.repay));
-		});
+		AuctionDue::<T>::insert(
+			auction,
+			AuctionDues { debt: plan.repay, penalty: target.saturating_sub(plan.repay) },
+		);
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.liquidations = totals.liquidations.saturating_add(1)
 		});
@@ -363,15 +387,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every
-	/// debt written off, covered by insurance as far as it can, the rest socialised. Returns the
-	/// number of positions settled.
+	/// debt that no running auction of its owner is raising written off, covered by insurance as
+	/// far as it can, the rest socialised (debt at auction waits for the auction's end). Refused
+	/// while the engine or an asset the account holds is paused. Returns the number of
+	/// positions settled.
 	#[frame_support::transactional]
 	pub(crate) fn do_settle_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
+		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
 		let positions = T::Ledger::positions_of(who);
 		ensure!(positions.iter().any(|(_, _, debt)| !debt.is_zero()), Error::<T>::NoDebt);
+		ensure!(
+			!positions.iter().any(|(asset, _, _)| Self::is_paused(*asset)),
+			Error::<T>::AssetPaused
+		);
 		let (bankrupt, count) = Self::is_bankrupt(who);
 		ensure!(bankrupt, Error::<T>::NotBankrupt);
-		ensure!(!Self::in_auction(who), Error::<T>::InAuction);
+		ensure!(Self::debt_outside_auctions(who), Error::<T>::InAuction);
 		let engine = Self::engine_account();
 		// Collateral too small to liquidate (or even to send) stays with its pool.
 		for (asset, deposit, _) in positions.iter() {
@@ -383,7 +414,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		for (asset, _, owed) in positions {
-			if owed.is_zero() {
+			if owed.is_zero() || Self::at_auction(who, asset) {
 				continue;
 			}
 			let bad_debt = T::Ledger::write_off(who, asset)?;
@@ -409,15 +440,28 @@ impl<T: Config> Pallet<T> {
 	/// The shortfall of an account the worker may liquidate, or why not (an
 	/// `InvalidTransaction::Custom` code, see [`crate::invalid`]): what `ValidateUnsigned`
 	/// checks, public so that tools can model the worker.
+	///
+	/// Beyond the cheap checks it runs the liquidation itself and undoes it: whatever would make
+	/// dispatch fail (a cap, the collateral pool, the sizing, debt all at auction) refuses the
+	/// transaction here (`WOULD_FAIL`), so no failing unsigned liquidation enters a block.
 	pub fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
-		Self::check_engine_and_auctions(who)?;
-		let report = T::Ledger::health(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
+		if !Self::engine_running() {
+			return Err(invalid::PAUSED);
+		}
+		let report = Self::effective_report(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
 		if !report.is_liquidatable() {
 			return Err(invalid::NOT_LIQUIDATABLE);
 		}
 		if !Self::unsigned_can_act(who, T::Auctions::has_capacity()) {
 			return Err(invalid::AUCTIONS_FULL);
 		}
+		frame_support::storage::with_transaction(|| {
+			let outcome = Self::do_liquidate_unsigned(who.clone()).map(|_| ());
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
+		})
+		.ok()
+		.and_then(|outcome| outcome.ok())
+		.ok_or(invalid::WOULD_FAIL)?;
 		Ok(report.maintenance_shortfall())
 	}
 
@@ -429,16 +473,9 @@ impl<T: Config> Pallet<T> {
 		auction_room || Self::is_bankrupt(who).0
 	}
 
-	/// The checks of [`Self::check_unsigned`] other than health: the engine is configured and
-	/// running, and no auction of `who` runs.
-	pub(crate) fn check_engine_and_auctions(who: &T::AccountId) -> Result<(), u8> {
-		if Params::<T>::get().is_none() || Paused::<T>::get() {
-			return Err(invalid::PAUSED);
-		}
-		if Self::in_auction(who) {
-			return Err(invalid::IN_AUCTION);
-		}
-		Ok(())
+	/// Whether the engine is configured and not paused.
+	pub(crate) fn engine_running() -> bool {
+		Params::<T>::get().is_some() && !Paused::<T>::get()
 	}
 
 	/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst
@@ -467,9 +504,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What the worker and the fallback act on: among up to `limit` accounts at risk after
-	/// `start_after`, those liquidatable with no auction running, worst shortfall first; and
-	/// where to continue. Accounts under auction (at the front of the index: their collateral
-	/// is in the lot) are passed over before their health is computed.
+	/// `start_after`, those liquidatable by their effective health (collateral at auction
+	/// judged as sold) that a liquidation can act on, worst shortfall first; and where to
+	/// continue.
 	pub fn due_accounts(
 		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,
@@ -478,10 +515,30 @@ impl<T: Config> Pallet<T> {
 		(Self::keep_due(batch), next)
 	}
 
-	/// The liquidatable accounts of `batch` with no auction running, worst first: those under
-	/// auction are handled (their collateral is in the lot) and passed over before their health.
+	/// The accounts of `batch` a liquidation can act on now, worst first: liquidatable by their
+	/// effective health, and holding collateral outside their auctions (else bankrupt with debt
+	/// outside them). An account whose only collateral and debt are at auction waits for it.
 	fn keep_due(batch: Vec<T::AccountId>) -> Vec<(T::AccountId, UsdValue)> {
-		Self::keep_liquidatable(batch.into_iter().filter(|who| !Self::in_auction(who)).collect())
+		let mut found: Vec<(T::AccountId, UsdValue)> = batch
+			.into_iter()
+			.filter_map(|who| {
+				let report = Self::effective_report(&who).ok()?;
+				if !report.is_liquidatable() {
+					return None;
+				}
+				if Self::in_auction(&who) {
+					let holds = T::Ledger::positions_of(&who)
+						.iter()
+						.any(|(_, deposit, _)| !deposit.is_zero());
+					if !holds && !Self::debt_outside_auctions(&who) {
+						return None;
+					}
+				}
+				Some((who, report.maintenance_shortfall()))
+			})
+			.collect();
+		found.sort_by(|a, b| b.1.cmp(&a.1));
+		found
 	}
 
 	/// The liquidatable accounts of `batch` with their shortfall, worst first.
@@ -489,7 +546,7 @@ impl<T: Config> Pallet<T> {
 		let mut found: Vec<(T::AccountId, UsdValue)> = batch
 			.into_iter()
 			.filter_map(|who| {
-				let report = T::Ledger::health(&who).ok()?;
+				let report = Self::effective_report(&who).ok()?;
 				report.is_liquidatable().then(|| (who, report.maintenance_shortfall()))
 			})
 			.collect();
@@ -578,8 +635,10 @@ impl<T: Config> Pallet<T> {
 			used = used.saturating_add(per_liquidation);
 			match result {
 				Ok(_) => liquidated = liquidated.saturating_add(1),
-				// The caps or the price stop every later one too.
-				Err(_) => break,
+				// The block's cap stops every later one too; any other failure is this
+				// account's own (its asset's cap, its pool, its sizing): pass over it.
+				Err(error) if error == Error::<T>::BlockCapReached.into() => break,
+				Err(_) => continue,
 			}
 		}
 		if liquidated > 0 {

@@ -1,82 +1,137 @@
-//! The engine as the auctions' handler: where proceeds, remainders and shortfalls go.
+//! The engine as the auctions' handler: what an auction may still raise, and where proceeds,
+//! returned collateral and shortfalls go.
+//!
+//! The owner may act while his collateral is at auction. The rules:
+//! - an auction raises at most the debt it was started for that its owner still owes, with the
+//!   penalty due on that debt ([`AuctionHandler::wanted`], see [`crate::effective`]); repaying
+//!   (or a keeper repaying) lowers it, and an auction no longer needed raises nothing;
+//! - proceeds pay debt and penalty in the auction's proportion, so the penalty is never more
+//!   than what was due on the debt actually repaid; anything beyond both (he repaid meanwhile)
+//!   goes back to the owner;
+//! - collateral the auction did not sell goes back into the owner's margin account.
 
-use crate::{AuctionDue, Config, Event, Pallet, Totals};
+use crate::{AuctionDue, AuctionDues, Config, Event, OwnerAuctions, Pallet, Totals};
+use frame_support::{
+	storage::with_storage_layer,
+	traits::{fungibles::Mutate, tokens::Preservation},
+};
 use liquidation_primitives::{AuctionHandler, Balance, FundIncome, MarginLedger};
-use sp_runtime::{traits::Zero, DispatchResult};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, DispatchResult, Rounding,
+};
 
-impl<T: Config> AuctionHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> {
-	/// The proceeds repay the debt the auctions were started for, then pay their penalty to the
-	/// insurance fund; anything beyond both (rounding) repays more debt, else goes to insurance.
+impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Pallet<T> {
+	fn wanted(id: u32, owner: &T::AccountId, debt_asset: T::AssetId) -> Balance {
+		Self::auction_wanted(id, owner, debt_asset)
+	}
+
 	fn on_proceeds(
+		id: u32,
 		owner: &T::AccountId,
 		debt_asset: T::AssetId,
 		amount: Balance,
 		holder: &T::AccountId,
 	) -> DispatchResult {
-		let owed = T::Ledger::debt_of(owner, debt_asset);
-		let (debt_due, penalty_due) = AuctionDue::<T>::get(owner, debt_asset);
-		let to_debt = amount.min(debt_due).min(owed);
-		let to_penalty = amount.saturating_sub(to_debt).min(penalty_due);
-		let beyond = amount.saturating_sub(to_debt).saturating_sub(to_penalty);
-		let repay = to_debt.saturating_add(beyond.min(owed.saturating_sub(to_debt)));
-		let repaid = if repay.is_zero() {
+		let dues = Self::dues_now(id, owner, debt_asset);
+		let due = dues.debt.saturating_add(dues.penalty);
+		// Debt and penalty in the auction's proportion (the debt part rounded up: in the
+		// owner's favour); what is beyond both is his.
+		let (to_debt, penalty) = if amount >= due {
+			(dues.debt, dues.penalty)
+		} else {
+			let to_debt =
+				multiply_by_rational_with_rounding(amount, dues.debt, due.max(1), Rounding::Up)
+					.unwrap_or(amount)
+					.min(dues.debt)
+					.min(amount);
+			(to_debt, amount.saturating_sub(to_debt).min(dues.penalty))
+		};
+		let repaid = if to_debt.is_zero() {
 			0
 		} else {
-			T::Ledger::repay_debt(holder, owner, debt_asset, repay)?
+			T::Ledger::repay_debt(holder, owner, debt_asset, to_debt)?
 		};
-		Self::reduce_due(owner, debt_asset, to_debt, to_penalty);
-		let penalty = amount.saturating_sub(repaid);
 		T::Income::deposit_income(debt_asset, holder, penalty)?;
+		let returned = amount.saturating_sub(repaid).saturating_sub(penalty);
+		Self::give_back(holder, owner, debt_asset, returned)?;
+		if AuctionDue::<T>::contains_key(id) {
+			AuctionDue::<T>::insert(
+				id,
+				AuctionDues {
+					debt: dues.debt.saturating_sub(repaid),
+					penalty: dues.penalty.saturating_sub(penalty),
+				},
+			);
+		}
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.repaid = totals.repaid.saturating_add(repaid);
 			totals.penalty_to_insurance = totals.penalty_to_insurance.saturating_add(penalty);
 		});
 		Self::deposit_event(Event::AuctionProceeds {
 			owner: owner.clone(),
+			auction: id,
 			debt_asset,
 			repaid,
 			penalty,
+			returned,
 		});
 		Ok(())
 	}
 
-	/// Collateral the auction did not need goes back into `owner`'s margin account.
-	fn on_remainder(
+	/// Returned collateral goes back into `owner`'s margin account; a shortfall stays on his
+	/// account as debt (bankrupt if he has nothing else: the worker, or anyone's
+	/// `settle_bankrupt`, then sends it down the waterfall).
+	fn on_end(
+		id: u32,
 		owner: &T::AccountId,
 		collateral: T::AssetId,
-		amount: Balance,
+		returned: Balance,
+		debt_asset: T::AssetId,
+		shortfall: Balance,
 		holder: &T::AccountId,
 	) -> DispatchResult {
-		T::Ledger::credit_collateral(holder, owner, collateral, amount)
-	}
-
-	/// The unpaid debt stays on `owner`'s account; if it has no collateral left, it is bankrupt
-	/// and the next liquidation (the worker's, or anyone's `settle_bankrupt`) sends its debt
-	/// down the waterfall.
-	fn on_shortfall(owner: &T::AccountId, debt_asset: T::AssetId, shortfall: Balance) {
-		// What the auction will never raise is no longer due from it: penalty first.
-		let (_, penalty_due) = AuctionDue::<T>::get(owner, debt_asset);
-		let from_penalty = shortfall.min(penalty_due);
-		Self::reduce_due(owner, debt_asset, shortfall.saturating_sub(from_penalty), from_penalty);
-		Self::deposit_event(Event::AuctionShortfall {
-			owner: owner.clone(),
-			debt_asset,
-			shortfall,
+		AuctionDue::<T>::remove(id);
+		OwnerAuctions::<T>::mutate_exists(owner, |ids| {
+			if let Some(list) = ids {
+				list.retain(|running| *running != id);
+				if list.is_empty() {
+					*ids = None;
+				}
+			}
 		});
+		if !returned.is_zero() {
+			T::Ledger::credit_collateral(holder, owner, collateral, returned)?;
+		}
+		if !shortfall.is_zero() {
+			Self::deposit_event(Event::AuctionShortfall {
+				owner: owner.clone(),
+				auction: id,
+				debt_asset,
+				shortfall,
+			});
+		}
+		Ok(())
 	}
 }
 
 impl<T: Config> Pallet<T> {
-	/// Takes `debt` and `penalty` off what auctions still owe `owner`'s side in `debt_asset`.
-	fn reduce_due(owner: &T::AccountId, debt_asset: T::AssetId, debt: Balance, penalty: Balance) {
-		AuctionDue::<T>::mutate_exists(owner, debt_asset, |due| {
-			if let Some((debt_due, penalty_due)) = due {
-				*debt_due = debt_due.saturating_sub(debt);
-				*penalty_due = penalty_due.saturating_sub(penalty);
-				if debt_due.is_zero() && penalty_due.is_zero() {
-					*due = None;
-				}
-			}
+	/// Pays `amount` of `asset` from `holder` back to `owner`: to his account, or (should that
+	/// fail, as a transfer below the minimum balance would) into his margin account.
+	fn give_back(
+		holder: &T::AccountId,
+		owner: &T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		let paid = with_storage_layer(|| {
+			T::Assets::transfer(asset, holder, owner, amount, Preservation::Expendable).map(|_| ())
 		});
+		match paid {
+			Ok(()) => Ok(()),
+			Err(_) => T::Ledger::credit_collateral(holder, owner, asset, amount),
+		}
 	}
 }

@@ -28,14 +28,24 @@
 //! submits unsigned liquidations for the liquidatable ones, worst shortfall first, a bounded
 //! number per block. `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
-//! that grows with the shortfall. While every auction slot is taken
+//! that grows with the shortfall; it also runs the liquidation and undoes it, so one that would
+//! fail in the block (a cap, the sizing, debt all at auction) never enters it. While every
+//! auction slot is taken
 //! ([`liquidation_primitives::CollateralAuction::has_capacity`]), an unsigned liquidation could
 //! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
 //! waterfall needs no auction; the others wait for a sale to free a slot, or for a keeper.
 //!
 //! The **fallback**: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`] with no
 //! worker liquidation included (no node runs a worker), `on_idle` liquidates them itself with
-//! the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]).
+//! the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]),
+//! passing over an account whose liquidation fails (only the block's cap stops it).
+//!
+//! **The owner during an auction** (see [`effective`] and the handler in `impl_handler.rs`): an
+//! auction raises at most the debt it was started for that its owner still owes, with the
+//! penalty due on that debt; proceeds pay debt and penalty in that proportion (never more
+//! penalty than was due on the debt actually repaid) and anything beyond goes back to him; an
+//! auction no longer needed (he repaid, or deposited enough to be safe with the lot back)
+//! sells nothing and anyone may close it, returning the lot.
 //!
 //! ## Terminology
 //!
@@ -48,9 +58,33 @@
 //!   capped by `close_factor`; the whole position when the health factor is below
 //!   `full_liquidation_health_factor`, when a partial one cannot help, or when the rest would be
 //!   dust (see [`sizing`]).
-//! - **Bankrupt**: an account with debt and no collateral left, or only collateral worth less than
-//!   the dust value (which is then forfeited to its lending pool). Its debt is *written off*; the
+//! - **Close-out**: a liquidation that repays the whole debt position or takes the whole
+//!   collateral position. When a collateral is worth less than the repayment with its penalty,
+//!   the liquidator takes all of it for what it covers (`value / (1 + b)` of debt): an account of
+//!   any depth can be closed out, one collateral at a time, by a keeper, a flash liquidator or an
+//!   auction.
+//! - **No-harm rule** (replaces "never less healthy", which no liquidation of an account deeper
+//!   than `(1 + b) w / l` could meet): a liquidation that closes out no position never raises
+//!   the account's maintenance shortfall (weighted debt minus weighted collateral), and never
+//!   lowers its health factor while the account is shallow enough (`h l > (1 + b) w`) for a
+//!   liquidation to raise it. Repaying `R` and seizing `R (1 + b)` changes the shortfall by
+//!   `R ((1 + b) w - l)`, so the rule holds by construction while governance keeps
+//!   `(1 + b) w < l` for every listed pair (true of every dev pair); it is checked after every
+//!   keeper and flash liquidation (`WouldWorsenHealth`) and by a property test over random
+//!   accounts.
+//! - **Effective health**: an account with collateral at auction is judged as if its auctions
+//!   sold at the oracle now (see [`effective`]): a running auction shields only its lot, the
+//!   rest of the account stays liquidatable by every path, and the waterfall waits only for the
+//!   debt that auctions are raising.
+//! - **Valuation rule**: a position whose price is stale or halted is valued at its last price
+//!   (never priced: a deposit at nothing), so an unusable price neither makes an account
+//!   liquidatable nor lets it escape; only the pair a liquidation repays and seizes needs a
+//!   usable price.
+//! - **Bankrupt**: an account with debt and no collateral left (counting what its auctions would
+//!   return), or only collateral worth less than the dust value (which is then forfeited to its
+//!   lending pool). Its debt is *written off* (all but the debt its auctions are raising); the
 //!   insurance fund *covers* what it can; the rest is *socialised* over that asset's lenders.
+//!   The waterfall waits while the engine or an asset of the account is paused.
 //! - **Breakers**: per-block caps on the debt value liquidated (over all assets and per asset),
 //!   a pause per asset and for the whole engine. Nothing is liquidated on a Missing, Stale or
 //!   Halted price.
@@ -75,6 +109,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod effective;
 mod functions;
 mod impl_handler;
 #[cfg(test)]
@@ -100,11 +135,13 @@ pub mod invalid {
 	pub const NOT_LIQUIDATABLE: u8 = 1;
 	/// The engine or the assets concerned are paused.
 	pub const PAUSED: u8 = 2;
-	/// The account has a running auction.
-	pub const IN_AUCTION: u8 = 3;
+	// 3 is retired: a running auction no longer shields its owner's other collateral.
 	/// Every auction slot is taken and the account is not bankrupt: its liquidation would start
 	/// an auction and fail. It waits for a slot (a sale frees one) or for a keeper.
 	pub const AUCTIONS_FULL: u8 = 4;
+	/// Dispatching the liquidation now would fail (a cap, the collateral pool, the sizing, all
+	/// its debt at auction): validation runs it and undoes it, so nothing that fails is included.
+	pub const WOULD_FAIL: u8 = 5;
 }
 
 /// Sets up what the benchmarks need.
@@ -254,21 +291,11 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// What running auctions still owe an account's side, per debt asset: the debt they repay and
-	/// the penalty they carry for insurance. Proceeds repay the debt part first, then pay the
-	/// penalty, whatever else the account owes.
+	/// What each running auction the engine started still owes its owner's side: the debt it
+	/// repays and the penalty due on that debt (see [`AuctionDues`]).
 	#[pallet::storage]
-	pub type AuctionDue<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Blake2_128Concat,
-		T::AssetId,
-		(Balance, Balance),
-		ValueQuery,
-	>;
+	pub type AuctionDue<T: Config> = StorageMap<_, Twox64Concat, u32, AuctionDues>;
 
-	/// Running totals per asset.
 	/// The last block an unsigned (worker) liquidation was included in.
 	#[pallet::storage]
 	pub type LastWorkerLiquidation<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
@@ -282,6 +309,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId>>;
 
+	/// Running totals per asset.
 	#[pallet::storage]
 	pub type Totals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, LiquidationTotals, ValueQuery>;
@@ -337,15 +365,24 @@ pub mod pallet {
 			debt_asset: T::AssetId,
 			target: Balance,
 		},
-		/// An auction's proceeds repaid `repaid` of `owner`'s debt; `penalty` went to insurance.
+		/// Auction `auction`'s proceeds repaid `repaid` of `owner`'s debt; `penalty` (due on what
+		/// was repaid, never more) went to insurance; `returned` (what the owner no longer owed)
+		/// went back to him.
 		AuctionProceeds {
 			owner: T::AccountId,
+			auction: u32,
 			debt_asset: T::AssetId,
 			repaid: Balance,
 			penalty: Balance,
+			returned: Balance,
 		},
-		/// An auction ended `shortfall` short of its target.
-		AuctionShortfall { owner: T::AccountId, debt_asset: T::AssetId, shortfall: Balance },
+		/// Auction `auction` ended `shortfall` short of what it still wanted.
+		AuctionShortfall {
+			owner: T::AccountId,
+			auction: u32,
+			debt_asset: T::AssetId,
+			shortfall: Balance,
+		},
 		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off, `covered`
 		/// by insurance, `socialized` over the lenders (what neither took stays recorded as the
 		/// pool's bad debt).
@@ -378,7 +415,8 @@ pub mod pallet {
 		AssetPaused,
 		/// The account's maintenance health is not below zero.
 		NotLiquidatable,
-		/// The account has a running auction: its liquidation is under way.
+		/// All of the account's remaining debt is being raised at auction: the waterfall waits
+		/// for the auctions to end.
 		InAuction,
 		/// The account has no debt in the named asset.
 		NoDebt,
@@ -402,7 +440,8 @@ pub mod pallet {
 		SaleFailed,
 		/// The DEX sale brought less than the debt to repay.
 		SaleShortOfDebt,
-		/// A partial liquidation would lower the account's health factor.
+		/// The liquidation would break the no-harm rule: a partial one would lower the account's
+		/// health factor, or one that closes out no position would raise its shortfall.
 		WouldWorsenHealth,
 		/// The account has as many running auctions as allowed.
 		TooManyAuctions,

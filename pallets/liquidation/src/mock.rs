@@ -329,6 +329,7 @@ pub fn auction_params() -> pallet_auction::AuctionParams {
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::zero(),
 		min_lot: 1,
+		reprice_band: Permill::from_percent(10),
 	}
 }
 

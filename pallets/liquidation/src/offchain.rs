@@ -49,12 +49,11 @@ impl<T: Config> Pallet<T> {
 			if submitted >= T::MaxUnsignedPerBlock::get() {
 				break;
 			}
-			// Health and auctions were just checked; the pool re-checks everything anyway, this
-			// saves submissions it would refuse: while the engine is paused, and while every
-			// auction slot is taken, all but the bankrupt accounts' (the waterfall needs none).
-			if Self::check_engine_and_auctions(&who).is_err()
-				|| !Self::unsigned_can_act(&who, auction_room)
-			{
+			// Health was just checked; the pool re-checks everything anyway (it runs the
+			// liquidation and undoes it), this saves submissions it would refuse: while the
+			// engine is paused, and while every auction slot is taken, all but the bankrupt
+			// accounts' (the waterfall needs none).
+			if !Self::engine_running() || !Self::unsigned_can_act(&who, auction_room) {
 				continue;
 			}
 			let call = Call::<T>::liquidate_unsigned { who: who.clone() };

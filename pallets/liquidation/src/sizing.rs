@@ -14,6 +14,12 @@
 //! below the full-liquidation threshold, the whole debt position is repaid (as far as the
 //! collateral covers it). A partial repayment is capped by the close factor, and one that would
 //! leave a position worth less than the dust value is made whole.
+//!
+//! **Close-out of a collateral.** When the collateral is worth less than the repayment with its
+//! penalty, `V < R (1 + b)`, the liquidator takes all of it for `V / (1 + b)` of debt (rounded up,
+//! in the account's favour): the deepest account can always be closed out, one collateral at a
+//! time. The shortfall `D - C` then falls by `R (l - (1 + b) w)`, which is positive whenever
+//! `(1 + b) w < l` (the engine's no-harm rule, see the crate docs).
 
 use crate::types::{EngineParams, Plan};
 use liquidation_primitives::{
@@ -57,6 +63,17 @@ pub fn amount_worth<A>(value: UsdValue, side: &Side<A>) -> Option<Balance> {
 	multiply_by_rational_with_rounding(whole_inner, scale, FixedU128::DIV, Rounding::Down)
 }
 
+/// The smallest-unit amount worth at least `value` USD at the side's price (rounded up).
+pub fn amount_worth_rounded_up<A>(value: UsdValue, side: &Side<A>) -> Option<Balance> {
+	let down = amount_worth(value, side)?;
+	let back = value_in_usd(down, side.decimals, side.price)?;
+	if back >= value {
+		Some(down)
+	} else {
+		down.checked_add(1)
+	}
+}
+
 /// The liquidation of `debt` against `collateral` for an account with `report`, repaying at
 /// most `max_repay`. `None` when the account has no debt or nothing can be repaid or seized.
 pub fn plan<A: Copy>(
@@ -96,17 +113,26 @@ pub fn plan<A: Copy>(
 		}
 	}
 
-	// No more than the collateral covers with its penalty.
+	// No more than the collateral covers with its penalty: then all of it, for what it covers.
 	let coverable = collateral_value.checked_div(&one_plus_bonus)?;
+	let mut takes_all_collateral = false;
 	if repay_value > coverable {
 		repay_value = coverable;
+		takes_all_collateral = true;
 	}
 	let mut repay = if repay_value >= debt_value {
+		takes_all_collateral = false;
 		debt.amount
+	} else if takes_all_collateral {
+		amount_worth_rounded_up(repay_value, &debt)?.min(debt.amount)
 	} else {
 		amount_worth(repay_value, &debt)?.min(debt.amount)
 	};
-	repay = repay.min(max_repay);
+	if repay > max_repay {
+		// The liquidator asked for less: an ordinary slice at the penalty.
+		repay = max_repay;
+		takes_all_collateral = false;
+	}
 	full = full && repay == debt.amount;
 	if repay.is_zero() {
 		return None;
@@ -114,11 +140,16 @@ pub fn plan<A: Copy>(
 
 	let repaid_value = value_in_usd(repay, debt.decimals, debt.price)?;
 	let equivalent = amount_worth(repaid_value, &collateral)?.min(collateral.amount);
-	let seize = amount_worth(repaid_value.checked_mul(&one_plus_bonus)?, &collateral)?
-		.min(collateral.amount);
+	let seize = if takes_all_collateral {
+		collateral.amount
+	} else {
+		amount_worth(repaid_value.checked_mul(&one_plus_bonus)?, &collateral)?
+			.min(collateral.amount)
+	};
 	if seize.is_zero() {
 		return None;
 	}
+	let takes_all_collateral = seize == collateral.amount;
 	let penalty = seize.saturating_sub(equivalent);
 	let to_insurance = params.insurance_share.mul_floor(penalty);
 	Some(Plan {
@@ -129,6 +160,7 @@ pub fn plan<A: Copy>(
 		to_insurance,
 		bonus: penalty.saturating_sub(to_insurance),
 		full,
+		takes_all_collateral,
 		repay_value: repaid_value,
 	})
 }

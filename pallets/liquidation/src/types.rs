@@ -121,6 +121,9 @@ pub struct Plan<AssetId> {
 	pub bonus: Balance,
 	/// Whether the whole debt position is repaid (health too low, dust, or no partial helps).
 	pub full: bool,
+	/// Whether all of the collateral position is seized: it cannot cover the repayment with its
+	/// penalty (a close-out of that collateral, see the no-harm rule in the crate docs).
+	pub takes_all_collateral: bool,
 	/// USD value of the repaid debt (what the per-block caps count).
 	pub repay_value: UsdValue,
 }
@@ -154,4 +157,27 @@ pub struct LiquidationTotals {
 	pub covered: Balance,
 	/// Of that, what was socialised over lenders.
 	pub socialized: Balance,
+}
+
+/// What a running auction still owes its owner's side: the debt it was started to repay and the
+/// penalty due on that debt (for the insurance fund). Proceeds pay the two in this proportion;
+/// once the owner owes less than `debt`, both shrink in proportion to what he still owes.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct AuctionDues {
+	/// Debt the auction repays, in the debt asset's smallest units.
+	pub debt: Balance,
+	/// Penalty due on that debt, same unit.
+	pub penalty: Balance,
 }

@@ -14,7 +14,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use liquidation_primitives::{Balance, Decimals, FundIncome};
+use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto, Zero},
 	DispatchError, FixedPointNumber, FixedU128, PerThing, Rounding,
@@ -217,6 +217,13 @@ impl<T: Config> Pallet<T> {
 			let units = held.checked_add(credited).ok_or(Error::<T>::Overflow)?;
 			if restricted {
 				Self::ensure_not_dust(units, index, Rounding::Down, market.params.min_position)?;
+				// An account with debt takes no collateral that cannot be valued now: a position
+				// without a usable price would otherwise be judged at a level no one can check.
+				if portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_))) {
+					T::Prices::price(&asset).map_err(|error| {
+						Self::health_error(liquidation_primitives::HealthError::Price(asset, error))
+					})?;
+				}
 			}
 			market.pool.deposit_scaled =
 				market.pool.deposit_scaled.checked_add(credited).ok_or(Error::<T>::Overflow)?;
@@ -547,8 +554,9 @@ impl<T: Config> Pallet<T> {
 			entry.bucket == Self::bucket_at_reference(portfolio, entry.slot),
 			"account filed at the wrong distance (5)"
 		);
-		let liquidatable =
-			Self::health_of_portfolio(portfolio).map(|r| r.is_liquidatable()).unwrap_or(false);
+		let liquidatable = Self::health_of_portfolio(portfolio, crate::health::Pricing::Held)
+			.map(|r| r.is_liquidatable())
+			.unwrap_or(false);
 		if liquidatable {
 			let reach = last_bucket_at_risk(Self::adverse_move_since_reference(entry.slot));
 			ensure!(

@@ -10,22 +10,47 @@ use liquidation_primitives::{
 };
 use sp_runtime::{traits::CheckedAdd, DispatchError, FixedU128, Rounding};
 
+/// How a health report reads prices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pricing {
+	/// Every asset of the portfolio at a usable price, or no report: what opening risk
+	/// (borrowing, withdrawing) needs.
+	Usable,
+	/// Positions held valued under the valuation rule
+	/// ([`liquidation_primitives::PriceProvider::valuation_price`]): an unusable price at its
+	/// last accepted level, a deposit never priced at zero. What judges liquidation: a stale or
+	/// halted price neither makes an account liquidatable nor lets it escape.
+	Held,
+}
+
 impl<T: Config> Pallet<T> {
-	/// The health of `who`'s portfolio at current prices, with interest accrued to this block.
+	/// The health of `who`'s portfolio as liquidation judges it ([`Pricing::Held`]), with
+	/// interest accrued to this block.
 	pub fn health_of(who: &T::AccountId) -> Result<HealthReport, HealthError<T::AssetId>> {
-		Self::health_of_portfolio(&Portfolios::<T>::get(who))
+		Self::health_of_portfolio(&Portfolios::<T>::get(who), Pricing::Held)
 	}
 
-	/// The health of a portfolio. Every asset in it needs a usable price (also a deposit: a
-	/// Stale collateral price must not hide a loss).
+	/// The health of a portfolio with prices read as `pricing` says.
 	pub(crate) fn health_of_portfolio(
 		portfolio: &PortfolioOf<T>,
+		pricing: Pricing,
 	) -> Result<HealthReport, HealthError<T::AssetId>> {
 		let mut report = HealthReport::default();
 		for (asset, position) in portfolio.iter() {
 			// A portfolio only ever holds listed assets (invariant 4).
 			let Some(market) = Self::market_now(*asset) else { continue };
-			let price = T::Prices::price(asset).map_err(|e| HealthError::Price(*asset, e))?.price;
+			let price = match (pricing, T::Prices::price(asset)) {
+				(_, Ok(info)) => info.price,
+				(Pricing::Usable, Err(error)) => return Err(HealthError::Price(*asset, error)),
+				(Pricing::Held, Err(error)) => match T::Prices::valuation_price(asset) {
+					Some(price) => price,
+					// Never priced: a deposit counts for nothing, a debt cannot be judged
+					// (none can exist: borrowing needs a usable price, and a price source
+					// is not removed while positions hold its asset).
+					None if matches!(position, Position::Deposit(_)) => continue,
+					None => return Err(HealthError::Price(*asset, error)),
+				},
+			};
 			let params = &market.params;
 			match position {
 				Position::Deposit(scaled) => {
@@ -80,7 +105,8 @@ impl<T: Config> Pallet<T> {
 		if !portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_))) {
 			return Ok(());
 		}
-		let report = Self::health_of_portfolio(portfolio).map_err(Self::health_error)?;
+		let report =
+			Self::health_of_portfolio(portfolio, Pricing::Usable).map_err(Self::health_error)?;
 		if report.initial_health_ok() {
 			Ok(())
 		} else {

@@ -191,6 +191,19 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 	}
 }
 
+/// An asset is in use while accounts deposit or owe it (the reserve needs no price) or bad debt
+/// in it awaits settlement.
+impl<T: Config> liquidation_primitives::PriceUsers<T::AssetId> for Pallet<T> {
+	fn in_use(asset: &T::AssetId) -> bool {
+		Markets::<T>::get(asset).is_some_and(|market| {
+			let pool = market.pool;
+			pool.deposit_scaled > pool.reserve_scaled
+				|| !pool.borrow_scaled.is_zero()
+				|| !pool.bad_debt.is_zero()
+		})
+	}
+}
+
 impl<T: Config> AssetDecimals<T::AssetId> for Pallet<T> {
 	fn decimals(asset: T::AssetId) -> Option<liquidation_primitives::Decimals> {
 		Markets::<T>::get(asset).map(|market| market.decimals)

@@ -45,6 +45,14 @@
 //! An account holds either a deposit or a debt in one asset: depositing into an asset it owes
 //! first repays the debt, borrowing an asset it has deposited first withdraws the deposit.
 //!
+//! - **Valuation rule**: health that judges liquidation values a position whose price is not
+//!   usable (stale, or halted by the circuit breaker) at its last accepted price, and a deposit
+//!   never priced at nothing ([`health::Pricing::Held`]); opening risk (borrowing, withdrawing)
+//!   needs a usable price of every asset held ([`health::Pricing::Usable`]). An account with
+//!   debt cannot deposit an asset without a usable price, and the price source of an asset
+//!   held cannot be removed ([`liquidation_primitives::PriceUsers`]), so a stale or halted price
+//!   never makes an account liquidatable and never lets one escape.
+//!
 //! Rounding always favours the pool: deposits are credited and valued rounded down, debts
 //! charged and valued rounded up, socialised losses rounded against the lenders.
 //!
@@ -88,7 +96,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
-mod health;
+pub mod health;
 mod impl_ledger;
 #[cfg(test)]
 mod mock;
@@ -383,8 +391,9 @@ pub mod pallet {
 		/// Deposits `amount` of `asset` from the caller into its margin account. If the caller
 		/// owes `asset`, the deposit repays the debt first and only the rest becomes a deposit.
 		///
-		/// Needs no price. A new or larger deposit needs the asset Active, the supply cap and the
-		/// minimum position respected.
+		/// A new or larger deposit needs the asset Active, the supply cap and the minimum
+		/// position respected and, if the account carries debt, a usable price of `asset`
+		/// (`PriceMissing`, `PriceStale`, `PriceHalted`). Repaying needs no price.
 		#[pallet::call_index(0)]
 		pub fn deposit(
 			origin: OriginFor<T>,

@@ -206,10 +206,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What one index unit of `asset` counts for now (interest accrued, current price and
-	/// weights); `None` for an unlisted asset or an unusable price.
+	/// weights), at the price health values held positions at (the valuation rule: a stale or
+	/// halted price at its last level); `None` for an unlisted asset or one never priced.
 	pub(crate) fn point_now(asset: T::AssetId) -> Option<ReferencePoint> {
 		let market = Self::market_now(asset)?;
-		let price = T::Prices::price(&asset).ok()?.price;
+		let price = T::Prices::valuation_price(&asset)?;
 		Some(ReferencePoint {
 			price,
 			deposit_index: market.pool.deposit_index,
@@ -221,8 +222,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The largest adverse move of any asset since `slot`'s reference (`None`: unbounded).
-	/// Assets without a usable price now are left out: no account holding one can be
-	/// liquidated while it lasts, and the move counts again once the price is back.
+	/// Assets never priced are left out: health values a deposit of one at nothing and no debt
+	/// of one can exist, so no move of theirs changes an account's health.
 	pub fn adverse_move_since_reference(slot: Slot) -> Option<FixedU128> {
 		let mut largest = FixedU128::zero();
 		for (asset, reference) in References::<T>::iter_prefix(slot) {

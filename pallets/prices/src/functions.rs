@@ -75,6 +75,10 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_remove_asset(asset: T::AssetId) -> DispatchResult {
 		ensure!(Sources::<T>::contains_key(&asset), Error::<T>::UnknownAsset);
+		ensure!(
+			!<T::PriceUsers as liquidation_primitives::PriceUsers<_>>::in_use(&asset),
+			Error::<T>::AssetInUse
+		);
 		Sources::<T>::remove(&asset);
 		States::<T>::remove(&asset);
 		TwapSamples::<T>::remove(&asset);

@@ -134,6 +134,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type VolatilityPeriod: Get<Moment>;
 
+		/// Whatever still holds, owes or auctions an asset (margin positions, auction lots):
+		/// an asset they use cannot be removed. `()` when nothing depends on this pallet.
+		type PriceUsers: liquidation_primitives::PriceUsers<Self::AssetId>;
+
 		/// Weights of calls and hooks, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -258,6 +262,9 @@ pub mod pallet {
 		NotHalted,
 		/// The asset is halted already.
 		AlreadyHalted,
+		/// Positions or auction lots still hold the asset: removing its price would leave their
+		/// accounts unjudgeable.
+		AssetInUse,
 	}
 
 	#[pallet::hooks]
@@ -324,7 +331,8 @@ pub mod pallet {
 			Self::do_set_source(asset, PriceSource::Fixed(price))
 		}
 
-		/// Stop pricing `asset` (governance): its price becomes `Missing`.
+		/// Stop pricing `asset` (governance): its price becomes `Missing`. Refused with
+		/// `AssetInUse` while positions or auction lots hold it ([`Config::PriceUsers`]).
 		///
 		/// Emits `AssetRemoved`.
 		#[pallet::call_index(2)]

@@ -73,6 +73,29 @@ pub const BLOCK_TIME: Moment = 6_000;
 /// When the test chain starts (ms).
 pub const START: Moment = 1_700_000_000_000;
 
+std::thread_local! {
+	static IN_USE: core::cell::RefCell<Vec<AssetId>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Positions the test says hold an asset ([`set_in_use`]).
+pub struct InUse;
+impl liquidation_primitives::PriceUsers<AssetId> for InUse {
+	fn in_use(asset: &AssetId) -> bool {
+		IN_USE.with(|held| held.borrow().contains(asset))
+	}
+}
+
+/// Whether positions hold `asset`.
+pub fn set_in_use(asset: AssetId, held: bool) {
+	IN_USE.with(|assets| {
+		let mut assets = assets.borrow_mut();
+		assets.retain(|a| *a != asset);
+		if held {
+			assets.push(asset);
+		}
+	});
+}
+
 impl pallet_prices::Config for Test {
 	type AssetId = AssetId;
 	type Oracle = Oracle;
@@ -83,6 +106,7 @@ impl pallet_prices::Config for Test {
 	type MaxTwapWindow = ConstU64<3_600_000>;
 	type MaxConfirmations = ConstU32<10>;
 	type VolatilityPeriod = ConstU64<DAY>;
+	type PriceUsers = InUse;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

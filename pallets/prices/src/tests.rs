@@ -95,6 +95,8 @@ mod combining {
 			assert_eq!(price(BTC), Ok(Price::from_u32(100)));
 			Timestamp::set_timestamp(formed_at + default_params().max_age);
 			assert_eq!(price(BTC), Err(PriceError::Stale));
+			// Positions held are still valued, at the last accepted level (the valuation rule).
+			assert_eq!(Prices::valuation_price(&BTC), Some(Price::from_u32(100)));
 
 			// Two fresh values are not enough to refresh it: it stays stale, never the old value.
 			next_block();
@@ -206,6 +208,9 @@ mod circuit_breaker {
 			assert_eq!(report.usable, Err(PriceError::Halted));
 			assert_eq!(report.halted_candidate, Some(Price::from_u32(130)));
 			assert_eq!(report.last.unwrap().price, Price::from_u32(100));
+			// Held positions are valued at the last accepted level, not at the candidate.
+			assert_eq!(Prices::valuation_price(&BTC), Some(Price::from_u32(100)));
+			assert_eq!(Prices::valuation_price(&ETH), None);
 		});
 	}
 
@@ -527,6 +532,13 @@ mod governance {
 			assert_eq!(price(BTC), Ok(Price::from_u32(7)));
 			assert_eq!(Sources::<Test>::get(&BTC), Some(PriceSource::Fixed(Price::from_u32(7))));
 
+			// Not while positions hold it: their accounts could no longer be judged.
+			set_in_use(BTC, true);
+			assert_noop!(
+				Prices::remove_asset(RuntimeOrigin::root(), BTC),
+				Error::<Test>::AssetInUse
+			);
+			set_in_use(BTC, false);
 			assert_ok!(Prices::remove_asset(RuntimeOrigin::root(), BTC));
 			assert_eq!(price(BTC), Err(PriceError::Missing));
 			assert_noop!(

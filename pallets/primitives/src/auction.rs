@@ -1,6 +1,33 @@
 //! Collateral auctions as the liquidation engine sees them.
 
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::pallet_prelude::{DispatchError, DispatchResult};
+use scale_info::TypeInfo;
+use sp_runtime::RuntimeDebug;
+
+/// What a running auction still sells and for what: the engine's view of one lot.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct AuctionLot<AssetId, Balance> {
+	/// The collateral sold.
+	pub collateral: AssetId,
+	/// Collateral left to sell, in smallest units.
+	pub lot: Balance,
+	/// The asset the proceeds are paid in.
+	pub debt_asset: AssetId,
+	/// Proceeds still wanted at most (before the handler's [`AuctionHandler::wanted`] cap).
+	pub target: Balance,
+}
 
 /// Sells seized collateral for a debt asset in a descending-price (Dutch) auction.
 pub trait CollateralAuction<AccountId> {
@@ -18,13 +45,16 @@ pub trait CollateralAuction<AccountId> {
 	/// Whether auction `id` is still running.
 	fn is_running(id: Self::AuctionId) -> bool;
 
+	/// The lot and target of auction `id`, `None` once it ended.
+	fn lot_of(id: Self::AuctionId) -> Option<AuctionLot<Self::AssetId, Self::Balance>>;
+
 	/// Whether another auction may start now: fewer than the most allowed at once are running.
 	/// (A start can still fail for other reasons: no parameters or no price for the asset.)
 	fn has_capacity() -> bool;
 
 	/// Starts an auction of `lot` of `collateral` (already in [`Self::custody_account`]) to raise
-	/// up to `target` of `debt_asset` on behalf of `owner`. Proceeds, the unsold remainder and
-	/// any shortfall are reported to the auction's `AuctionHandler`.
+	/// up to `target` of `debt_asset` on behalf of `owner`. Proceeds and the end are reported to
+	/// the auction's [`AuctionHandler`], which also caps what it may still raise.
 	fn start(
 		owner: &AccountId,
 		collateral: Self::AssetId,
@@ -37,30 +67,37 @@ pub trait CollateralAuction<AccountId> {
 /// What an auction's owner side does with its outcome (implemented by the liquidation engine).
 ///
 /// Each callback is made after the auction's own books are updated; an error from it undoes
-/// the whole take (or restart) that caused it.
-pub trait AuctionHandler<AccountId, AssetId, Balance> {
-	/// A buyer paid `amount` of `debt_asset` for `owner`'s lot; the payment is in `holder` (the
-	/// auction's custody account), from which the handler moves it (repaying `owner`'s debt,
-	/// paying the penalty to insurance).
+/// the whole take (or end) that caused it.
+pub trait AuctionHandler<AuctionId, AccountId, AssetId, Balance> {
+	/// The most auction `id` (selling `owner`'s collateral for `debt_asset`) may still raise:
+	/// the debt it was started for that `owner` still owes, with the penalty on that debt. Zero
+	/// when the auction is no longer needed (the owner repaid, or would be healthy with its lot
+	/// back): no take may then buy, and the lot may be returned ([`Self::on_end`]).
+	fn wanted(id: AuctionId, owner: &AccountId, debt_asset: AssetId) -> Balance;
+
+	/// A buyer paid `amount` of `debt_asset` for part of auction `id`'s lot; the payment is in
+	/// `holder` (the auction's custody account), from which the handler moves it (repaying
+	/// `owner`'s debt, paying the penalty due on what it repaid, returning any excess).
 	fn on_proceeds(
+		id: AuctionId,
 		owner: &AccountId,
 		debt_asset: AssetId,
 		amount: Balance,
 		holder: &AccountId,
 	) -> DispatchResult;
 
-	/// The target was met: `amount` of `collateral` was not needed and is in `holder`, to be
-	/// given back to `owner`.
-	fn on_remainder(
+	/// Auction `id` ended. `returned` of `collateral` was not needed and is in `holder`, to be
+	/// given back to `owner`; `shortfall` of what it still wanted in `debt_asset` was never
+	/// raised (bad debt, unless `owner` has other collateral).
+	fn on_end(
+		id: AuctionId,
 		owner: &AccountId,
 		collateral: AssetId,
-		amount: Balance,
+		returned: Balance,
+		debt_asset: AssetId,
+		shortfall: Balance,
 		holder: &AccountId,
 	) -> DispatchResult;
-
-	/// The lot is gone with `shortfall` of the target in `debt_asset` unmet: bad debt, unless
-	/// `owner` has other collateral.
-	fn on_shortfall(owner: &AccountId, debt_asset: AssetId, shortfall: Balance);
 }
 
 /// Sells one asset for another on an exchange (the runtime's DEX), for flash liquidations.

@@ -66,6 +66,36 @@ pub enum PriceError {
 pub trait PriceProvider<AssetId> {
 	/// The current usable price of `asset`, or why there is none.
 	fn price(asset: &AssetId) -> Result<PriceInfo, PriceError>;
+
+	/// The price at which a position already held is valued when judging whether its account
+	/// may be liquidated: the usable price, else the last accepted one (a stale or halted price
+	/// is judged at its last level), else `None` (never priced).
+	///
+	/// This is the *valuation rule* of the engine: an unusable price neither makes an account
+	/// liquidatable (it is not valued at zero) nor lets it escape (it is not left out). What is
+	/// repaid or seized still needs a usable [`PriceProvider::price`].
+	fn valuation_price(asset: &AssetId) -> Option<Price> {
+		Self::price(asset).ok().map(|info| info.price)
+	}
+}
+
+/// Tells whether positions still depend on an asset's price: a price source may not be removed
+/// while they do (their accounts could no longer be judged).
+pub trait PriceUsers<AssetId> {
+	/// Whether something is still held, owed or at auction in `asset`.
+	fn in_use(asset: &AssetId) -> bool;
+}
+
+impl<AssetId> PriceUsers<AssetId> for () {
+	fn in_use(_: &AssetId) -> bool {
+		false
+	}
+}
+
+impl<AssetId, A: PriceUsers<AssetId>, B: PriceUsers<AssetId>> PriceUsers<AssetId> for (A, B) {
+	fn in_use(asset: &AssetId) -> bool {
+		A::in_use(asset) || B::in_use(asset)
+	}
 }
 
 /// Everything known of an asset's price, as the runtime API reports it.

@@ -266,6 +266,8 @@ impl pallet_prices::Config for Runtime {
 	type MaxTwapWindow = MaxTwapWindow;
 	type MaxConfirmations = MaxBreakerConfirmations;
 	type VolatilityPeriod = VolatilityPeriod;
+	// No asset that margin accounts hold or auctions sell loses its price source.
+	type PriceUsers = (super::Margin, super::Auction);
 	type WeightInfo = pallet_prices::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::PricesBenchmarkHelper;
@@ -645,6 +647,19 @@ pub mod benchmark_helpers {
 				amount,
 			);
 			owner
+		}
+		fn repay_all(owner: &AccountId) {
+			use frame_support::traits::fungibles::Mutate;
+			for (asset, _, debt) in crate::Margin::positions(owner) {
+				if debt > 0 {
+					let _ = AllAssets::mint_into(asset, owner, debt);
+					let _ = crate::Margin::repay(
+						crate::RuntimeOrigin::signed(owner.clone()),
+						asset,
+						pallet_margin::Amount::All,
+					);
+				}
+			}
 		}
 	}
 

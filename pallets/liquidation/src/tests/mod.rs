@@ -202,12 +202,19 @@ mod sizing {
 		assert!(plan.full);
 		// 50 000 USD of debt takes 55 000 USD of collateral: exactly the bitcoin.
 		assert_eq!((plan.repay, plan.seize), (usd(50_000), BITCOIN));
-		// At 50 000 the collateral covers only 50 000 / 1.1 = 45 454.54 USD of debt.
+		// At 50 000 the collateral covers only 50 000 / 1.1 = 45 454.545454.. USD of debt: the
+		// liquidator takes all of it and repays that, rounded up (in the account's favour).
 		let (report, debt, collateral) = scenario(50_000);
 		let plan = plan_with(&report, debt, collateral, engine_params(), Balance::MAX);
-		assert_eq!(plan.repay, 45_454_545_454);
+		assert_eq!(plan.repay, 45_454_545_455);
 		assert!(!plan.full);
-		assert!(plan.seize <= BITCOIN && plan.seize >= BITCOIN - 1);
+		assert!(plan.takes_all_collateral);
+		assert_eq!(plan.seize, BITCOIN);
+		// A liquidator who asks for less repays less, at the penalty: no close-out.
+		let plan = plan_with(&report, debt, collateral, engine_params(), usd(10_000));
+		assert_eq!(plan.repay, usd(10_000));
+		assert!(!plan.takes_all_collateral);
+		assert_eq!(plan.seize, 22_000_000);
 	}
 }
 
@@ -504,17 +511,19 @@ mod worker {
 					)))
 				);
 			}
-			// Once its liquidation is under way (an auction runs), a duplicate is refused.
+			// Once an auction runs for the part of his debt that restores him (21 800 USD), he is
+			// judged as if it sold: healthy (effective health factor 1.02), so a duplicate is
+			// refused, and so is a keeper.
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE));
 			assert_eq!(
 				Liquidation::validate_unsigned(TransactionSource::InBlock, &call(DAVE)),
 				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
-					invalid::IN_AUCTION
+					invalid::NOT_LIQUIDATABLE
 				)))
 			);
 			assert_noop!(
 				Liquidation::liquidate(origin(KEEPER), DAVE, USD, BTC, Balance::MAX),
-				Error::<Test>::InAuction
+				Error::<Test>::NotLiquidatable
 			);
 		});
 	}
@@ -580,14 +589,21 @@ mod waterfall {
 				panic!("an auction started")
 			};
 			assert_eq!(lot, BITCOIN);
-			// 40 000 / 1.1 = 36 363.63 USD of debt is coverable; the target adds the 10%.
-			assert_eq!(target, 39_999_999_999);
+			// 40 000 / 1.1 = 36 363.636364 USD of debt is coverable (rounded up); the target adds
+			// the 10%.
+			assert_eq!(target, usd(40_000));
 			assert!(<DutchAuction as CollateralAuction<AccountId>>::is_running(auction));
 
-			// The crash goes on to 20 000; half-way down its curve the auction asks 22 000 and
-			// the market buys the whole lot: 17 999.999999 USD short of the target.
+			// The crash goes on to 20 000, out of the lot's re-pricing band: it restarts at
+			// 22 000 and the market buys the whole lot at once: 17 999.999999 USD short of the
+			// target.
 			set_price(BTC, Price::from_u32(20_000));
 			run_to_block(51);
+			assert_noop!(
+				DutchAuction::take(origin(MARKET), auction, BITCOIN, FixedU128::from_u32(44_000)),
+				pallet_auction::Error::<Test>::NeedsRestart
+			);
+			assert_ok!(DutchAuction::redo(origin(MARKET), auction));
 			assert_ok!(DutchAuction::take(
 				origin(MARKET),
 				auction,
@@ -599,8 +615,9 @@ mod waterfall {
 			assert!(debt_left > usd(21_000), "22 000 repaid of 43 000 and interest: {debt_left}");
 			assert!(liquidation_events().contains(&Event::AuctionShortfall {
 				owner: ALICE,
+				auction,
 				debt_asset: USD,
-				shortfall: 17_999_999_999,
+				shortfall: usd(18_000),
 			}));
 
 			// Alice is bankrupt: the worker's next liquidation sends the debt down the waterfall.
@@ -613,8 +630,10 @@ mod waterfall {
 				panic!("bad debt settled")
 			};
 			assert_eq!(bad_debt, debt_left);
-			// The fund held 3 000 staked: it covers all of it (under its 5 000 cap).
-			assert_eq!(covered, usd(3_000));
+			// The fund held 3 000 staked and the sale's penalty (2 000: 10% of the 20 000 of
+			// debt it repaid, never more); it covers all of that (under its 5 000 cap).
+			assert_eq!(fund_before, usd(5_000) - 1);
+			assert_eq!(covered, fund_before);
 			assert_eq!(bad_debt, covered + socialized);
 			assert_eq!(Insurance::fund_report(USD).fund.total(), fund_before - covered);
 			assert!(Margin::positions(&ALICE).is_empty());
@@ -646,7 +665,10 @@ mod waterfall {
 				panic!("an auction started")
 			};
 			assert_eq!(target, usd(23_650));
-			assert_eq!(AuctionDue::<Test>::get(ALICE, USD), (usd(21_500), usd(2_150)));
+			assert_eq!(
+				AuctionDue::<Test>::get(auction),
+				Some(AuctionDues { debt: usd(21_500), penalty: usd(2_150) })
+			);
 			let fund_usd = balance(USD, Insurance::fund_account());
 			// The market buys at the start price (52 800): the target is met at once.
 			assert_ok!(DutchAuction::take(
@@ -659,11 +681,13 @@ mod waterfall {
 			assert_eq!(balance(USD, Insurance::fund_account()), fund_usd + usd(2_150));
 			assert!(liquidation_events().contains(&Event::AuctionProceeds {
 				owner: ALICE,
+				auction,
 				debt_asset: USD,
 				repaid: usd(21_500),
 				penalty: usd(2_150),
+				returned: 0,
 			}));
-			assert!(!AuctionDue::<Test>::contains_key(ALICE, USD));
+			assert!(!AuctionDue::<Test>::contains_key(auction));
 		});
 	}
 
@@ -675,11 +699,7 @@ mod waterfall {
 			// Everything but one satoshi is seized (as a liquidation leaves it), the price falls.
 			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
 			set_price(BTC, Price::from_u32(5_000));
-			// One satoshi (0.00005 USD) cannot be liquidated: the account is bankrupt.
-			assert_noop!(
-				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
-				Error::<Test>::NothingToLiquidate
-			);
+			// One satoshi (0.00005 USD) is not worth a liquidation: the account is bankrupt.
 			let custody = Margin::custody(BTC);
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
 			assert!(Margin::positions(&ALICE).is_empty());
@@ -865,3 +885,5 @@ mod fallback {
 		});
 	}
 }
+
+mod soundness;

@@ -1,0 +1,438 @@
+//! The soundness rules: every liquidatable account can be closed out whatever its depth, an
+//! owner never loses what he repaid while his collateral is at auction, an auction shields only
+//! its lot, an unusable price neither shields nor condemns, the waterfall keeps the pauses,
+//! unsigned transactions that would fail are refused, the fallback passes over a failure, and
+//! no liquidation harms the account (a property over random accounts and liquidations).
+
+use super::*;
+use liquidation_primitives::CollateralAuction;
+
+/// `n` whole ETH (18 decimals).
+fn eth(n: u128) -> Balance {
+	n * 1_000_000_000_000_000_000
+}
+
+fn shortfall(who: AccountId) -> FixedU128 {
+	Liquidation::effective_report(&who).unwrap().maintenance_shortfall()
+}
+
+fn started_auction() -> (u32, Balance, Balance) {
+	match liquidation_events().into_iter().rev().find_map(|event| match event {
+		Event::AuctionStarted { auction, lot, target, .. } => Some((auction, lot, target)),
+		_ => None,
+	}) {
+		Some(found) => found,
+		None => panic!("an auction started"),
+	}
+}
+
+mod close_out {
+	use super::*;
+
+	/// BTC at 40 000 against 43 000 USD of debt: health factor 36 000 / 45 150 = 0.80, the
+	/// collateral worth less than the debt with its penalty. A keeper takes all of it for what it
+	/// covers, 40 000 / 1.1 = 36 363.636364 USD (rounded up), and what is left is bad debt, sent
+	/// down the waterfall in the same call.
+	#[test]
+	fn a_keeper_closes_out_an_account_too_deep_for_a_partial_liquidation() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(40_000));
+			let before = shortfall(ALICE);
+			let keeper_btc = balance(BTC, KEEPER);
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+			let events = liquidation_events();
+			assert!(events.contains(&Event::Liquidated {
+				who: ALICE,
+				path: LiquidationPath::Keeper,
+				liquidator: Some(KEEPER),
+				debt_asset: USD,
+				repaid: 36_363_636_364,
+				collateral_asset: BTC,
+				seized: BITCOIN,
+				to_insurance: 4_545_455,
+				bonus: 4_545_455,
+			}));
+			// The keeper's bitcoin: all of it but the insurance share of the penalty.
+			assert_eq!(balance(BTC, KEEPER), keeper_btc + BITCOIN - 4_545_455);
+			// Nothing left to seize: the rest of the debt went down the waterfall at once.
+			assert!(events.iter().any(|event| matches!(event, Event::BadDebtSettled { .. })));
+			assert!(Margin::positions(&ALICE).is_empty());
+			assert!(before > FixedU128::zero());
+		});
+	}
+
+	/// The same depth through the DEX: the flash liquidator sells all of the collateral.
+	#[test]
+	fn a_flash_liquidator_closes_out_an_account_too_deep_for_a_partial_liquidation() {
+		test(|| {
+			lend();
+			borrower(BOB, BITCOIN, 43_000);
+			dex_pool(100, 40_000);
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::flash_liquidate(origin(KEEPER), BOB, USD, BTC, Balance::MAX));
+			let Some(Event::Liquidated { path, repaid, seized, .. }) =
+				liquidation_events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
+			else {
+				panic!("a liquidation")
+			};
+			assert_eq!((path, repaid, seized), (LiquidationPath::Flash, 36_363_636_364, BITCOIN));
+			assert!(Margin::positions(&BOB).is_empty());
+		});
+	}
+
+	/// No liquidation harms the account: over random accounts, crashes and liquidator limits,
+	/// every keeper liquidation of a liquidatable account succeeds (none is refused as making
+	/// it worse), its maintenance shortfall never grows, and one that closes out no position
+	/// never lowers the health factor of an account shallow enough for it to be raised. (The
+	/// test parameters keep `(1 + b) w < l` for every
+	/// pair: 1.1 * 0.9 < 1.05 for BTC against USD, 1.1 * 0.85 for ETH.)
+	#[test]
+	fn no_liquidation_raises_the_shortfall_over_random_accounts() {
+		test(|| {
+			lend();
+			let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+			let mut next = move |bound: u64| {
+				seed ^= seed >> 12;
+				seed ^= seed << 25;
+				seed ^= seed >> 27;
+				seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound.max(1)
+			};
+			let mut liquidated = 0;
+			for round in 0..200u64 {
+				let who: AccountId = 100 + round;
+				let btc = BITCOIN / 10 * Balance::from(1 + next(20));
+				let eth_units = eth(1) * Balance::from(next(10));
+				use frame_support::traits::fungibles::Mutate;
+				// The lenders keep the pool's cash ahead of the borrowers.
+				assert_ok!(AllAssets::mint_into(USD, &LENDER, usd(200_000)));
+				assert_ok!(Margin::deposit(origin(LENDER), USD, usd(200_000)));
+				assert_ok!(AllAssets::mint_into(BTC, &who, btc));
+				assert_ok!(AllAssets::mint_into(ETH, &who, eth_units.max(1)));
+				set_price(BTC, Price::from_u32(60_000));
+				set_price(ETH, Price::from_u32(3_000));
+				assert_ok!(Margin::deposit(origin(who), BTC, btc));
+				if !eth_units.is_zero() {
+					assert_ok!(Margin::deposit(origin(who), ETH, eth_units));
+				}
+				// Borrow 50-100% of the initial capacity (0.8 * BTC + 0.75 * ETH over 1.1).
+				let capacity = (btc * 48_000 / BITCOIN + eth_units / eth(1) * 2_250) * 10 / 11;
+				let borrowed = capacity * (50 + u128::from(next(51))) / 100;
+				if borrowed.is_zero() || Margin::borrow(origin(who), USD, usd(borrowed)).is_err() {
+					continue;
+				}
+				// A crash of 10-60% in BTC and 0-60% in ETH.
+				set_price(BTC, Price::from_u32(60_000 * (90 - next(51) as u32) / 100));
+				set_price(ETH, Price::from_u32(3_000 * (100 - next(61) as u32) / 100));
+				let Ok(before) = Liquidation::effective_report(&who) else { continue };
+				if !before.is_liquidatable() {
+					continue;
+				}
+				let collateral = if next(2) == 0 || eth_units.is_zero() { BTC } else { ETH };
+				let max_repay =
+					if next(3) == 0 { usd(1 + u128::from(next(20_000))) } else { u128::MAX };
+				let result =
+					Liquidation::liquidate(origin(KEEPER), who, USD, collateral, max_repay);
+				assert_ne!(
+					result.map_err(|e| e.error),
+					Err(Error::<Test>::WouldWorsenHealth.into()),
+					"round {round}: a liquidatable account refused as made worse: {before:?}, \
+					 {collateral:?}, max_repay {max_repay}"
+				);
+				let Ok(after) = Liquidation::effective_report(&who) else { continue };
+				assert!(
+					after.maintenance_shortfall() <= before.maintenance_shortfall(),
+					"round {round}: shortfall {:?} -> {:?}",
+					before.maintenance_shortfall(),
+					after.maintenance_shortfall()
+				);
+				let kept_debt = !Margin::debt_of(&who, USD).is_zero();
+				let kept_collateral = !Margin::deposit_of(&who, collateral).is_zero();
+				// Shallow enough for a partial liquidation to help (h * l > (1 + b) * w).
+				let weight = if collateral == BTC { fixed(99, 100) } else { fixed(935, 1_000) };
+				let shallow = before.health_factor().unwrap() * fixed(105, 100) > weight;
+				if kept_debt && kept_collateral && shallow {
+					assert!(
+						after.health_factor() >= before.health_factor(),
+						"round {round}: a partial liquidation lowered the health factor"
+					);
+				}
+				liquidated += 1;
+				check_invariants();
+			}
+			assert!(liquidated >= 40, "only {liquidated} liquidations were tried");
+		});
+	}
+}
+
+mod owner_during_auction {
+	use super::*;
+
+	/// Alice's whole bitcoin goes to auction for 36 363.64 USD of debt and its 10% penalty.
+	/// She repays 10 000 USD meanwhile, and BTC falls to 36 000, so the auction is still
+	/// needed: it now raises only the 33 000 she owes and the penalty on that (3 300), the
+	/// buyer gets the bitcoin that costs, and the rest of the lot returns to her.
+	#[test]
+	fn an_auction_raises_only_what_the_owner_still_owes_and_the_penalty_on_that() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let (auction, lot, target) = started_auction();
+			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
+			assert_ok!(Margin::repay(
+				origin(ALICE),
+				USD,
+				pallet_margin::Amount::Exact(usd(10_000))
+			));
+			set_price(BTC, Price::from_u32(36_000));
+			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
+			assert!(wanted.abs_diff(usd(36_300)) <= 1, "{wanted}");
+
+			let fund = balance(USD, Insurance::fund_account());
+			// The market buys at the start price (44 000): 36 300 / 44 000 = 0.825 BTC.
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(44_000)
+			));
+			let Some(Event::AuctionProceeds { repaid, penalty, returned, .. }) =
+				liquidation_events()
+					.into_iter()
+					.find(|e| matches!(e, Event::AuctionProceeds { .. }))
+			else {
+				panic!("proceeds")
+			};
+			assert_eq!(repaid, usd(33_000));
+			// Never more penalty than 10% of the debt actually repaid.
+			assert!(penalty <= repaid / 10 && penalty + 1 >= repaid / 10, "{penalty}");
+			assert_eq!(returned, 0);
+			assert_eq!(balance(USD, Insurance::fund_account()), fund + penalty);
+			assert_eq!(Margin::debt_of(&ALICE, USD), 0);
+			let back = Margin::deposit_of(&ALICE, BTC);
+			assert!(back.abs_diff(17_500_000) <= 1, "the lot's rest returns: {back}");
+			assert!(!Liquidation::in_auction(&ALICE));
+			assert!(!AuctionDue::<Test>::contains_key(auction));
+		});
+	}
+
+	/// Bob repays all his debt while his bitcoin is at auction: nothing sells any more, and
+	/// closing the auction gives him back the whole lot. Nothing goes to insurance.
+	#[test]
+	fn an_owner_who_repays_everything_gets_his_whole_lot_back() {
+		test(|| {
+			lend();
+			borrower(BOB, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), BOB));
+			let (auction, lot, _) = started_auction();
+			assert_eq!(Margin::deposit_of(&BOB, BTC), BITCOIN - lot);
+			assert_ok!(Margin::repay(origin(BOB), USD, pallet_margin::Amount::All));
+			let fund = balance(USD, Insurance::fund_account());
+			assert_noop!(
+				DutchAuction::take(
+					origin(MARKET),
+					auction,
+					BITCOIN,
+					FixedU128::from_u32(1_000_000)
+				),
+				pallet_auction::Error::<Test>::NotNeeded
+			);
+			assert_ok!(DutchAuction::close(origin(BOB), auction));
+			assert_eq!(Margin::deposit_of(&BOB, BTC), BITCOIN);
+			assert_eq!(balance(USD, Insurance::fund_account()), fund);
+			assert!(!Liquidation::in_auction(&BOB));
+		});
+	}
+
+	/// A deposit that makes the owner safe with his lot back ends the need for the auction.
+	#[test]
+	fn a_deposit_that_restores_the_owner_ends_the_auction() {
+		test(|| {
+			lend();
+			borrower(BOB, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(48_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), BOB));
+			let (auction, _, _) = started_auction();
+			assert_noop!(
+				DutchAuction::close(origin(BOB), auction),
+				pallet_auction::Error::<Test>::StillNeeded
+			);
+			assert_ok!(Margin::deposit(origin(BOB), ETH, eth(5)));
+			assert_ok!(DutchAuction::close(origin(BOB), auction));
+			assert_eq!(Margin::deposit_of(&BOB, BTC), BITCOIN);
+		});
+	}
+}
+
+mod shielding {
+	use super::*;
+
+	/// Alice holds 1 BTC and 10 ETH against 60 000 USD. At BTC 40 000 her bitcoin goes to
+	/// auction for 30 000 USD of debt (the close factor): judged as if it sold, she is safe
+	/// (effective health factor 31 800 / 31 500). ETH then falls to 2 500 and she is not: a
+	/// keeper liquidates her ether while the auction of her bitcoin runs on.
+	#[test]
+	fn a_running_auction_shields_only_its_lot() {
+		test(|| {
+			lend();
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, BITCOIN));
+			assert_ok!(Margin::deposit(origin(ALICE), ETH, eth(10)));
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(60_000)));
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let (auction, lot, target) = started_auction();
+			assert_eq!((lot, target), (BITCOIN, usd(33_000)));
+			let report = Liquidation::effective_report(&ALICE).unwrap();
+			assert!(!report.is_liquidatable(), "{report:?}");
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, ETH, Balance::MAX),
+				Error::<Test>::NotLiquidatable
+			);
+
+			set_price(ETH, Price::from_u32(2_500));
+			assert!(Liquidation::effective_report(&ALICE).unwrap().is_liquidatable());
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, ETH, Balance::MAX));
+			assert_eq!(Margin::deposit_of(&ALICE, ETH), 0);
+			assert!(<DutchAuction as CollateralAuction<AccountId>>::is_running(auction));
+		});
+	}
+
+	/// With no collateral left but its lot, and the lot worth too little for its target, the
+	/// account is bankrupt; but all its debt is being raised at auction, so the waterfall
+	/// waits for the auction to end.
+	#[test]
+	fn the_waterfall_waits_only_for_debt_at_auction() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			set_price(BTC, Price::from_u32(5));
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
+				Error::<Test>::InAuction
+			);
+		});
+	}
+}
+
+mod prices {
+	use super::*;
+
+	/// Alice is liquidatable with 0.01 ETH beside her bitcoin; the ETH price halts (or goes
+	/// stale, or was never known). Her bitcoin is still liquidated: the ETH is valued at its
+	/// last price (or nothing), and only the pair liquidated needs a usable price.
+	#[test]
+	fn an_unusable_price_on_one_position_does_not_shield_the_account() {
+		for error in [PriceError::Halted, PriceError::Stale, PriceError::Missing] {
+			test(|| {
+				lend();
+				assert_ok!(Margin::deposit(origin(ALICE), ETH, eth(1) / 100));
+				borrower(ALICE, BITCOIN, 43_000);
+				set_price(BTC, Price::from_u32(48_000));
+				set_price_error(ETH, error);
+				assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+				// The halted asset itself cannot be seized.
+				assert_noop!(
+					Liquidation::liquidate(origin(KEEPER), ALICE, USD, ETH, Balance::MAX),
+					match error {
+						PriceError::Missing => Error::<Test>::PriceMissing,
+						PriceError::Stale => Error::<Test>::PriceStale,
+						PriceError::Halted => Error::<Test>::PriceHalted,
+					}
+				);
+			});
+		}
+	}
+
+	/// Bob is healthy with ETH beside his bitcoin; the ETH price goes stale or halts: he is
+	/// judged at its last price, so he is not liquidatable.
+	#[test]
+	fn an_unusable_price_does_not_condemn_a_healthy_account() {
+		for error in [PriceError::Halted, PriceError::Stale] {
+			test(|| {
+				lend();
+				assert_ok!(Margin::deposit(origin(BOB), ETH, eth(5)));
+				borrower(BOB, BITCOIN, 50_000);
+				set_price_error(ETH, error);
+				assert_noop!(
+					Liquidation::liquidate(origin(KEEPER), BOB, USD, BTC, Balance::MAX),
+					Error::<Test>::NotLiquidatable
+				);
+				assert_eq!(
+					Liquidation::validate_unsigned(
+						TransactionSource::Local,
+						&crate::Call::liquidate_unsigned { who: BOB }
+					),
+					Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+						invalid::NOT_LIQUIDATABLE
+					)))
+				);
+			});
+		}
+	}
+}
+
+mod pauses_and_failures {
+	use super::*;
+
+	#[test]
+	fn the_waterfall_respects_the_engine_and_asset_pauses() {
+		test(|| {
+			lend();
+			small_bankrupt(ALICE);
+			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), true));
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
+				Error::<Test>::EnginePaused
+			);
+			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), false));
+			let paused =
+				AssetLimits { max_value_per_block: FixedU128::from_u32(1_000), paused: true };
+			assert_ok!(Liquidation::set_asset_limits(RawOrigin::Root.into(), USD, Some(paused)));
+			assert_noop!(
+				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
+				Error::<Test>::AssetPaused
+			);
+			assert_noop!(
+				Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE),
+				Error::<Test>::AssetPaused
+			);
+			assert_ok!(Liquidation::set_asset_limits(RawOrigin::Root.into(), USD, None));
+			assert_ok!(Liquidation::settle_bankrupt(origin(KEEPER), ALICE));
+		});
+	}
+
+	/// Staker's ether cannot be auctioned (its auction parameters are gone): his unsigned
+	/// liquidation is refused in validation, not left to fail in a block; and the fallback,
+	/// meeting him first (the worst shortfall), passes over him to the others.
+	#[test]
+	fn a_liquidation_that_would_fail_is_refused_and_the_fallback_passes_over_it() {
+		test(|| {
+			borrowers_then_crash();
+			assert_ok!(Margin::deposit(origin(STAKER), ETH, eth(20)));
+			assert_ok!(Margin::borrow(origin(STAKER), USD, usd(40_000)));
+			set_price(ETH, Price::from_u32(2_400));
+			assert_ok!(DutchAuction::remove_auction_params(RawOrigin::Root.into(), ETH));
+			assert_eq!(
+				Liquidation::validate_unsigned(
+					TransactionSource::Local,
+					&crate::Call::liquidate_unsigned { who: STAKER }
+				),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+					invalid::WOULD_FAIL
+				)))
+			);
+			for block in 10..14 {
+				run_to_block(block);
+				Liquidation::on_idle(block, Weight::MAX);
+			}
+			assert!(!Liquidation::in_auction(&STAKER));
+			assert!([DAVE, CHARLIE, ALICE].iter().all(Liquidation::in_auction));
+		});
+	}
+}
