@@ -15,7 +15,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
-	AssetDecimals, AuctionHandler, Balance, Decimals, PriceError, PriceProvider,
+	AssetDecimals, AuctionHandler, Balance, Decimals, LotCustody, PriceError, PriceProvider,
 };
 use sp_runtime::{
 	traits::{AccountIdConversion, CheckedMul, One, Saturating, UniqueSaturatedInto, Zero},
@@ -140,7 +140,7 @@ impl<T: Config> Pallet<T> {
 		Self::decimals(collateral)?;
 		Self::decimals(debt_asset)?;
 		let custody = Self::custody_account();
-		let held = T::Assets::balance(collateral, &custody);
+		let held = T::Custody::held(collateral, &custody);
 		let lots = LotTotals::<T>::get(collateral).checked_add(lot).ok_or(Error::<T>::Overflow)?;
 		ensure!(held >= lots, Error::<T>::LotNotInCustody);
 		// The custody keeps the minimum balance beyond its lots (outgoing transfers preserve it),
@@ -223,7 +223,7 @@ impl<T: Config> Pallet<T> {
 
 		let custody = Self::custody_account();
 		T::Assets::transfer(auction.debt_asset, &buyer, &custody, paid, Preservation::Expendable)?;
-		T::Assets::transfer(auction.collateral, &custody, &buyer, bought, Preservation::Preserve)?;
+		T::Custody::pay(auction.collateral, &custody, &buyer, bought)?;
 		T::Handler::on_proceeds(id, &auction.owner, auction.debt_asset, paid, &custody)?;
 		Self::deposit_event(Event::Taken { id, buyer, bought, paid, price, lot_left, target_left });
 
@@ -288,13 +288,7 @@ impl<T: Config> Pallet<T> {
 		let start_price =
 			quote.oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
 		if !incentive.is_zero() {
-			T::Assets::transfer(
-				auction.collateral,
-				&Self::custody_account(),
-				&caller,
-				incentive,
-				Preservation::Preserve,
-			)?;
+			T::Custody::pay(auction.collateral, &Self::custody_account(), &caller, incentive)?;
 			LotTotals::<T>::mutate(auction.collateral, |total| {
 				*total = total.saturating_sub(incentive)
 			});
@@ -380,7 +374,7 @@ impl<T: Config> Pallet<T> {
 		for (asset, total) in LotTotals::<T>::iter() {
 			ensure!(lots.get(&asset).copied().unwrap_or(0) == total, "lot totals out of step (1)");
 			ensure!(
-				T::Assets::balance(asset, &Self::custody_account()) >= total,
+				T::Custody::held(asset, &Self::custody_account()) >= total,
 				"custody holds less than the lots (1)"
 			);
 		}

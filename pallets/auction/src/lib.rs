@@ -57,7 +57,7 @@
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. Per collateral asset, the lots of running auctions add up to [`LotTotals`], and the custody
-//!    account holds at least that.
+//!    account holds at least that ([`Config::Custody`]: tokens and deposit positions).
 //! 2. Every running auction has a lot and a target above zero.
 //! 3. No more than [`Config::MaxAuctions`] auctions run.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -124,6 +124,12 @@ pub mod pallet {
 
 		/// Decimal places of assets, to convert prices per whole unit into amounts.
 		type Decimals: AssetDecimals<Self::AssetId>;
+
+		/// Where lots are held: tokens in the custody account and, when a collateral's lending
+		/// pool had lent out its cash, deposit positions of that account
+		/// (`liquidation_primitives::TokensThenPositions` over the margin ledger;
+		/// `liquidation_primitives::TokensOnly` without one).
+		type Custody: liquidation_primitives::LotCustody<Self::AccountId, Self::AssetId, Balance>;
 
 		/// Receives proceeds, remainders and shortfalls (the liquidation engine).
 		type Handler: AuctionHandler<AuctionId, Self::AccountId, Self::AssetId, Balance>;

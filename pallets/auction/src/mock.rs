@@ -176,6 +176,7 @@ impl pallet_auction::Config for Test {
 	type Assets = AllAssets;
 	type Prices = TestPrices;
 	type Decimals = TestDecimals;
+	type Custody = liquidation_primitives::TokensOnly<AllAssets>;
 	type Handler = RecordingHandler;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = AuctionPalletId;

@@ -21,6 +21,7 @@ use liquidation_primitives::{
 	UsdValue,
 };
 use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{AccountIdConversion, One, Saturating, Zero},
 	DispatchError, FixedPointNumber, FixedU128, PerThing, Permill,
 };
@@ -110,6 +111,31 @@ impl<T: Config> Pallet<T> {
 			FixedU128::from(weights.maintenance_collateral_weight)
 		};
 		Ok(Side { asset, amount, price, decimals: weights.decimals, weight })
+	}
+
+	/// `amount` of `from` in `to` at the oracle prices, rounded up (in the payee's favour).
+	fn convert(
+		from: T::AssetId,
+		to: T::AssetId,
+		amount: Balance,
+	) -> Result<Balance, DispatchError> {
+		let price_of =
+			|asset| T::Prices::price(&asset).map(|info| info.price).map_err(Self::price_error);
+		let decimals_of = |asset| {
+			T::Ledger::risk_weights(asset)
+				.map(|weights| weights.decimals)
+				.ok_or(Error::<T>::Overflow)
+		};
+		let value = value_in_usd(amount, decimals_of(from)?, price_of(from)?)
+			.ok_or(Error::<T>::Overflow)?;
+		let side = Side {
+			asset: to,
+			amount: 0,
+			price: price_of(to)?,
+			decimals: decimals_of(to)?,
+			weight: FixedU128::one(),
+		};
+		Ok(crate::sizing::amount_worth_rounded_up(value, &side).ok_or(Error::<T>::Overflow)?)
 	}
 
 	/// The checks every liquidation makes, then its plan.
@@ -245,18 +271,30 @@ impl<T: Config> Pallet<T> {
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 		let engine = Self::engine_account();
 		let repaid = T::Ledger::repay_debt(&liquidator, &who, debt_asset, plan.repay)?;
-		T::Ledger::seize_collateral(&who, collateral_asset, plan.seize, &engine)?;
-		let to_liquidator = plan.seize.saturating_sub(plan.to_insurance);
-		T::Assets::transfer(
-			collateral_asset,
-			&engine,
-			&liquidator,
-			to_liquidator,
-			Preservation::Expendable,
-		)?;
-		T::Income::deposit_income(collateral_asset, &engine, plan.to_insurance)?;
+		let as_deposit = plan.seize > T::Ledger::cash(collateral_asset);
+		let (insurance_asset, to_insurance) = if as_deposit {
+			// The pool has lent out the tokens: the keeper gets the deposit position itself,
+			// and pays the insurance share of the penalty in the debt asset (its value at the
+			// oracle, rounded up), so the fund still receives liquid income.
+			T::Ledger::transfer_deposit(&who, collateral_asset, plan.seize, &liquidator)?;
+			let to_insurance = Self::convert(collateral_asset, debt_asset, plan.to_insurance)?;
+			T::Income::deposit_income(debt_asset, &liquidator, to_insurance)?;
+			(debt_asset, to_insurance)
+		} else {
+			T::Ledger::seize_collateral(&who, collateral_asset, plan.seize, &engine)?;
+			let to_liquidator = plan.seize.saturating_sub(plan.to_insurance);
+			T::Assets::transfer(
+				collateral_asset,
+				&engine,
+				&liquidator,
+				to_liquidator,
+				Preservation::Expendable,
+			)?;
+			T::Income::deposit_income(collateral_asset, &engine, plan.to_insurance)?;
+			(collateral_asset, plan.to_insurance)
+		};
 		Self::ensure_no_harm(&who, &report, &plan, &params)?;
-		Self::record(&plan, repaid, Some((collateral_asset, plan.to_insurance)));
+		Self::record(&plan, repaid, Some((insurance_asset, to_insurance)));
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
 			path: LiquidationPath::Keeper,
@@ -265,8 +303,9 @@ impl<T: Config> Pallet<T> {
 			repaid,
 			collateral_asset,
 			seized: plan.seize,
-			to_insurance: plan.to_insurance,
+			to_insurance,
 			bonus: plan.bonus,
+			as_deposit,
 		});
 		Self::waterfall_if_bankrupt(&who)
 	}
@@ -280,7 +319,23 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: T::AssetId,
 		max_repay: Balance,
 	) -> Result<u32, DispatchError> {
-		let (params, report, plan) = Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+		let (params, report, mut plan) =
+			Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+		let cash = T::Ledger::cash(collateral_asset);
+		if plan.seize > cash {
+			// A sale needs tokens and the pool has lent most of them out: the slice the cash
+			// pays for (the rest is a keeper's, as a deposit position, or an auction's).
+			ensure!(!cash.is_zero(), Error::<T>::CollateralIlliquid);
+			let smaller = multiply_by_rational_with_rounding(
+				plan.repay,
+				cash,
+				plan.seize,
+				sp_runtime::Rounding::Down,
+			)
+			.unwrap_or(0);
+			plan = Self::prepare(&who, debt_asset, collateral_asset, smaller)?.2;
+			ensure!(plan.seize <= cash, Error::<T>::CollateralIlliquid);
+		}
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 		let engine = Self::engine_account();
 		T::Ledger::seize_collateral(&who, collateral_asset, plan.seize, &engine)?;
@@ -315,6 +370,7 @@ impl<T: Config> Pallet<T> {
 			seized: plan.seize,
 			to_insurance,
 			bonus,
+			as_deposit: false,
 		});
 		Self::waterfall_if_bankrupt(&who)
 	}
@@ -361,7 +417,14 @@ impl<T: Config> Pallet<T> {
 			.max(plan.repay);
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
 		let lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
-		T::Ledger::seize_collateral(&who, collateral_asset, lot, &T::Auctions::custody_account())?;
+		let custody = T::Auctions::custody_account();
+		if lot > T::Ledger::cash(collateral_asset) {
+			// The pool has lent out the tokens: the lot is the deposit position itself, which
+			// the auction hands to its buyers (tokens first, as the pool's cash returns).
+			T::Ledger::transfer_deposit(&who, collateral_asset, lot, &custody)?;
+		} else {
+			T::Ledger::seize_collateral(&who, collateral_asset, lot, &custody)?;
+		}
 		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, target)?;
 		OwnerAuctions::<T>::try_mutate(&who, |ids| ids.try_push(auction))
 			.map_err(|_| Error::<T>::TooManyAuctions)?;

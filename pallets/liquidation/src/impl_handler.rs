@@ -13,7 +13,10 @@
 use crate::{AuctionDue, AuctionDues, Config, Event, OwnerAuctions, Pallet, Totals};
 use frame_support::{
 	storage::with_storage_layer,
-	traits::{fungibles::Mutate, tokens::Preservation},
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::{Fortitude, Preservation},
+	},
 };
 use liquidation_primitives::{AuctionHandler, Balance, FundIncome, MarginLedger};
 use sp_runtime::{
@@ -100,7 +103,22 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 			}
 		});
 		if !returned.is_zero() {
-			T::Ledger::credit_collateral(holder, owner, collateral, returned)?;
+			// Tokens while the custody has them, then its deposit position (a lot taken as a
+			// position when the pool's cash was lent out).
+			let tokens = T::Assets::reducible_balance(
+				collateral,
+				holder,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)
+			.min(returned);
+			if !tokens.is_zero() {
+				T::Ledger::credit_collateral(holder, owner, collateral, tokens)?;
+			}
+			let rest = returned.saturating_sub(tokens);
+			if !rest.is_zero() {
+				T::Ledger::transfer_deposit(holder, collateral, rest, owner)?;
+			}
 		}
 		if !shortfall.is_zero() {
 			Self::deposit_event(Event::AuctionShortfall {

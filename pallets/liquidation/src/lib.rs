@@ -350,10 +350,16 @@ pub mod pallet {
 			repaid: Balance,
 			collateral_asset: T::AssetId,
 			seized: Balance,
-			/// Penalty paid to insurance (collateral for a keeper, debt asset for a flash sale).
+			/// Penalty paid to insurance: in the collateral for a keeper, in the debt asset for a
+			/// flash sale or when the collateral was handed over as a deposit.
 			to_insurance: Balance,
-			/// The liquidator's bonus (same asset as `to_insurance`).
+			/// The liquidator's bonus, in the collateral for a keeper, in the debt asset for a
+			/// flash sale.
 			bonus: Balance,
+			/// The collateral's pool had lent out its cash: the keeper received the deposit
+			/// position itself in his margin account (withdrawable as cash returns), and paid
+			/// the insurance share of the penalty in the debt asset.
+			as_deposit: bool,
 		},
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
 		/// `target` of the debt asset (debt plus penalty).
@@ -459,6 +465,9 @@ pub mod pallet {
 		CapZero,
 		/// A value is out of range.
 		Overflow,
+		/// The collateral's pool has lent out all its cash: a flash sale needs tokens. A keeper
+		/// takes the deposit position instead, or the worker auctions it.
+		CollateralIlliquid,
 	}
 
 	#[pallet::hooks]

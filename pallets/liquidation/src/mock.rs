@@ -191,6 +191,7 @@ impl pallet_auction::Config for Test {
 	type Assets = AllAssets;
 	type Prices = TestPrices;
 	type Decimals = Margin;
+	type Custody = liquidation_primitives::TokensThenPositions<AllAssets, Margin>;
 	type Handler = Liquidation;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = AuctionPalletId;

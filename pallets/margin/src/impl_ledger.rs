@@ -1,8 +1,8 @@
 //! The ledger as the liquidation engine and the auctions use it.
 
 use crate::{
-	pool::to_amount, Amount, Borrowers, Config, Error, Event, Losses, Markets, Pallet, Portfolios,
-	Position,
+	pool::{to_amount, to_scaled},
+	Amount, Borrowers, Config, Error, Event, Losses, Markets, Pallet, Portfolios, Position,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -115,6 +115,76 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 			asset,
 			amount,
 			to: to.clone(),
+		});
+		Ok(())
+	}
+
+	fn cash(asset: T::AssetId) -> Balance {
+		Self::cash(asset)
+	}
+
+	fn transfer_deposit(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+		to: &T::AccountId,
+	) -> Result<(), DispatchError> {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(who != to, Error::<T>::NoDeposit);
+		let mut market = Self::load_market(asset)?;
+		let mut from_portfolio = Portfolios::<T>::get(who);
+		let Some(Position::Deposit(units)) = Self::position_in(&from_portfolio, asset) else {
+			return Err(Error::<T>::NoDeposit.into());
+		};
+		let index = market.pool.deposit_index;
+		let (amount, burnt) = Self::withdrawal(units, index, Amount::Exact(amount))?;
+		Self::set_position(
+			&mut from_portfolio,
+			asset,
+			Some(Position::Deposit(units.saturating_sub(burnt))),
+		)?;
+		market.pool.deposit_scaled =
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+		// The claim lands in `to`'s account: repaying his debt in it first, as a deposit would.
+		let mut to_portfolio = Portfolios::<T>::get(to);
+		let mut left = amount;
+		let mut repaid = 0;
+		if let Some(Position::Borrow(owed)) = Self::position_in(&to_portfolio, asset) {
+			let (paid, burnt) = Self::repayment(owed, market.pool.borrow_index, amount)?;
+			market.pool.borrow_scaled =
+				market.pool.borrow_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			let owed_left = owed.saturating_sub(burnt);
+			Self::set_position(&mut to_portfolio, asset, Some(Position::Borrow(owed_left)))?;
+			repaid = paid;
+			left = if owed_left.is_zero() { amount.saturating_sub(paid) } else { 0 };
+		}
+		let credited = to_scaled(left, index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
+		if !credited.is_zero() {
+			let held = match Self::position_in(&to_portfolio, asset) {
+				Some(Position::Deposit(held)) => held,
+				_ => 0,
+			};
+			let units = held.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+			Self::set_position(&mut to_portfolio, asset, Some(Position::Deposit(units)))?;
+			market.pool.deposit_scaled =
+				market.pool.deposit_scaled.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+		}
+		Markets::<T>::insert(asset, market);
+		Self::store_portfolio(who, from_portfolio);
+		Self::store_portfolio(to, to_portfolio);
+		if !repaid.is_zero() {
+			Self::deposit_event(Event::Repaid {
+				payer: who.clone(),
+				who: to.clone(),
+				asset,
+				amount: repaid,
+			});
+		}
+		Self::deposit_event(Event::DepositTransferred {
+			from: who.clone(),
+			to: to.clone(),
+			asset,
+			amount,
 		});
 		Ok(())
 	}

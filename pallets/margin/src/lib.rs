@@ -286,6 +286,14 @@ pub mod pallet {
 		ReserveCollected { asset: T::AssetId, amount: Balance },
 		/// A liquidation took `amount` of `who`'s deposit in `asset` and paid it to `to`.
 		CollateralSeized { who: T::AccountId, asset: T::AssetId, amount: Balance, to: T::AccountId },
+		/// A liquidation moved `amount` of `from`'s deposit in `asset` into `to`'s margin
+		/// account (the position itself: the pool's cash was lent out).
+		DepositTransferred {
+			from: T::AccountId,
+			to: T::AccountId,
+			asset: T::AssetId,
+			amount: Balance,
+		},
 		/// A bankrupt account's dust deposit was removed; its tokens stay with the pool.
 		CollateralForfeited { who: T::AccountId, asset: T::AssetId, amount: Balance },
 		/// A bankrupt account's remaining debt was written off into the pool's bad debt.

@@ -581,6 +581,36 @@ mod ledger {
 		});
 	}
 
+	/// A deposit position changes hands without cash: into a fresh account as a deposit, into
+	/// an account that owes the asset as a repayment first. The pool's books still add up.
+	#[test]
+	fn a_deposit_position_moves_without_cash() {
+		test(|| {
+			lenders_and_a_borrower();
+			// Bob's 1 000 000 borrowed and 3 000 000 lent: 2 000 000 USD of cash left; Dave
+			// borrows it all against bitcoin.
+			assert_ok!(Margin::deposit(origin(DAVE), BTC, 100_000_000));
+			assert_ok!(Margin::borrow(origin(DAVE), USD, Margin::cash(USD)));
+			assert_eq!(Margin::cash(USD), 0);
+			assert_noop!(
+				Margin::seize_collateral(&CHARLIE, USD, 1_000, &KEEPER),
+				Error::<Test>::InsufficientLiquidity
+			);
+			assert_ok!(Margin::transfer_deposit(&CHARLIE, USD, 400_000, &KEEPER));
+			assert_eq!(Margin::deposit_of(&CHARLIE, USD), 600_000);
+			assert_eq!(Margin::deposit_of(&KEEPER, USD), 400_000);
+			// Into Bob's account: 1 000 000 of debt, so 400 000 of claim repays that much.
+			assert_ok!(Margin::transfer_deposit(&CHARLIE, USD, 400_000, &BOB));
+			assert_eq!(Margin::debt_of(&BOB, USD), 600_000);
+			assert_eq!(Margin::deposit_of(&CHARLIE, USD), 200_000);
+			assert_noop!(
+				Margin::transfer_deposit(&CHARLIE, USD, 200_001, &KEEPER),
+				Error::<Test>::InsufficientDeposit
+			);
+			Margin::do_try_state().unwrap();
+		});
+	}
+
 	#[test]
 	fn collateral_comes_back_in_every_status() {
 		test(|| {

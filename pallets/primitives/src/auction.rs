@@ -1,7 +1,10 @@
 //! Collateral auctions as the liquidation engine sees them.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::pallet_prelude::{DispatchError, DispatchResult};
+use frame_support::{
+	pallet_prelude::{DispatchError, DispatchResult},
+	traits::tokens::{fungibles, Fortitude, Preservation},
+};
 use scale_info::TypeInfo;
 use sp_runtime::RuntimeDebug;
 
@@ -98,6 +101,76 @@ pub trait AuctionHandler<AuctionId, AccountId, AssetId, Balance> {
 		shortfall: Balance,
 		holder: &AccountId,
 	) -> DispatchResult;
+}
+
+/// Where an auction's lots are held: tokens in its custody account, and (when the collateral's
+/// lending pool had lent out its cash) deposit positions of that account in a margin ledger.
+/// Lots of one asset are fungible: any of them may be paid from either.
+pub trait LotCustody<AccountId, AssetId, Balance> {
+	/// What `holder` holds of `asset`: tokens and positions.
+	fn held(asset: AssetId, holder: &AccountId) -> Balance;
+
+	/// Pays `amount` of `asset` from `holder` to `to`: tokens while there are (keeping the
+	/// holder's minimum balance), then positions (into `to`'s margin account).
+	fn pay(asset: AssetId, holder: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult;
+}
+
+/// Lots held as tokens only (a runtime without a margin ledger).
+pub struct TokensOnly<Assets>(core::marker::PhantomData<Assets>);
+
+impl<AccountId, Assets> LotCustody<AccountId, Assets::AssetId, Assets::Balance>
+	for TokensOnly<Assets>
+where
+	AccountId: Eq,
+	Assets: fungibles::Mutate<AccountId>,
+{
+	fn held(asset: Assets::AssetId, holder: &AccountId) -> Assets::Balance {
+		Assets::balance(asset, holder)
+	}
+
+	fn pay(
+		asset: Assets::AssetId,
+		holder: &AccountId,
+		to: &AccountId,
+		amount: Assets::Balance,
+	) -> DispatchResult {
+		Assets::transfer(asset, holder, to, amount, Preservation::Preserve).map(|_| ())
+	}
+}
+
+/// Lots held as tokens and as deposit positions in `Ledger` (see [`LotCustody`]).
+pub struct TokensThenPositions<Assets, Ledger>(core::marker::PhantomData<(Assets, Ledger)>);
+
+impl<AccountId, AssetId, Assets, Ledger> LotCustody<AccountId, AssetId, crate::Balance>
+	for TokensThenPositions<Assets, Ledger>
+where
+	AccountId: Eq,
+	AssetId: Copy,
+	Assets: fungibles::Mutate<AccountId, AssetId = AssetId, Balance = crate::Balance>,
+	Ledger: crate::MarginLedger<AccountId, AssetId = AssetId, Balance = crate::Balance>,
+{
+	fn held(asset: AssetId, holder: &AccountId) -> crate::Balance {
+		Assets::balance(asset, holder).saturating_add(Ledger::deposit_of(holder, asset))
+	}
+
+	fn pay(
+		asset: AssetId,
+		holder: &AccountId,
+		to: &AccountId,
+		amount: crate::Balance,
+	) -> DispatchResult {
+		let tokens =
+			Assets::reducible_balance(asset, holder, Preservation::Preserve, Fortitude::Polite)
+				.min(amount);
+		if tokens > 0 {
+			Assets::transfer(asset, holder, to, tokens, Preservation::Preserve)?;
+		}
+		let rest = amount.saturating_sub(tokens);
+		if rest > 0 {
+			Ledger::transfer_deposit(holder, asset, rest, to)?;
+		}
+		Ok(())
+	}
 }
 
 /// Sells one asset for another on an exchange (the runtime's DEX), for flash liquidations.

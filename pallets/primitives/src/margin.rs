@@ -224,6 +224,22 @@ pub trait MarginLedger<AccountId> {
 		to: &AccountId,
 	) -> Result<(), DispatchError>;
 
+	/// What the pool of `asset` can pay out now: deposits not lent out. A seizure of more than
+	/// this cannot be paid in tokens; [`MarginLedger::transfer_deposit`] hands over the deposit
+	/// position instead.
+	fn cash(asset: Self::AssetId) -> Self::Balance;
+
+	/// Moves `amount` of `who`'s deposit in `asset` into `to`'s margin account: the position
+	/// itself (a claim on the pool, as Aave hands over aTokens), which needs no cash, so a
+	/// liquidator or an auction can take collateral whatever the pool has lent out. If `to` owes
+	/// `asset`, the claim repays that debt first and only the rest becomes his deposit.
+	fn transfer_deposit(
+		who: &AccountId,
+		asset: Self::AssetId,
+		amount: Self::Balance,
+		to: &AccountId,
+	) -> Result<(), DispatchError>;
+
 	/// Removes `who`'s whole deposit in `asset` without paying it out (dust a bankruptcy
 	/// leaves, too small to move: below an asset's minimum balance it could not even be sent).
 	/// Its tokens stay with the pool, to its lenders' benefit. Returns the amount.

@@ -349,6 +349,8 @@ impl pallet_auction::Config for Runtime {
 	type Decimals = super::Margin;
 	// The liquidation engine: proceeds repay the owner's debt (the rest, the penalty, goes to
 	// insurance), unneeded collateral goes back to the owner's margin account.
+	// Lots are tokens, or deposit positions when a collateral's pool had lent out its cash.
+	type Custody = liquidation_primitives::TokensThenPositions<AllAssets, super::Margin>;
 	type Handler = super::Liquidation;
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = AuctionPalletId;

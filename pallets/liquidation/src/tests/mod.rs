@@ -264,6 +264,7 @@ mod keeper {
 					seized: 47_300_000,
 					to_insurance: 2_150_000,
 					bonus: 2_150_000,
+					as_deposit: false,
 				})
 			);
 			let totals = Totals::<Test>::get(USD);

@@ -53,6 +53,7 @@ mod close_out {
 				seized: BITCOIN,
 				to_insurance: 4_545_455,
 				bonus: 4_545_455,
+				as_deposit: false,
 			}));
 			// The keeper's bitcoin: all of it but the insurance share of the penalty.
 			assert_eq!(balance(BTC, KEEPER), keeper_btc + BITCOIN - 4_545_455);
@@ -433,6 +434,101 @@ mod pauses_and_failures {
 			}
 			assert!(!Liquidation::in_auction(&STAKER));
 			assert!([DAVE, CHARLIE, ALICE].iter().all(Liquidation::in_auction));
+		});
+	}
+}
+
+mod drained_pool {
+	use super::*;
+
+	/// Bob borrows every bitcoin the pool can pay out (as a whale shielding an account would);
+	/// then Alice, who holds bitcoin, becomes liquidatable at BTC 48 000.
+	fn alice_behind_a_drained_pool() {
+		lend();
+		borrower(ALICE, BITCOIN, 43_000);
+		assert_ok!(Margin::deposit(origin(BOB), USD, usd(500_000)));
+		assert_ok!(Margin::borrow(origin(BOB), BTC, Margin::cash(BTC)));
+		assert_eq!(Margin::cash(BTC), 0);
+		set_price(BTC, Price::from_u32(48_000));
+		assert_noop!(
+			Margin::seize_collateral(&ALICE, BTC, 1_000, &KEEPER),
+			pallet_margin::Error::<Test>::InsufficientLiquidity
+		);
+	}
+
+	/// The keeper receives the deposit position itself (withdrawable as the pool's cash comes
+	/// back) and pays the insurance share of the penalty in USD.
+	#[test]
+	fn a_keeper_takes_the_deposit_position_when_the_pool_has_no_cash() {
+		test(|| {
+			alice_behind_a_drained_pool();
+			let fund_usd = balance(USD, Insurance::fund_account());
+			let keeper_usd = balance(USD, KEEPER);
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+			let Some(Event::Liquidated { repaid, seized, to_insurance, as_deposit, .. }) =
+				liquidation_events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
+			else {
+				panic!("a liquidation")
+			};
+			assert!(as_deposit);
+			// 21 500 * 1.1 / 48 000 BTC.
+			assert_eq!((repaid, seized), (usd(21_500), 49_270_833));
+			assert_eq!(Margin::deposit_of(&KEEPER, BTC), seized);
+			// Half of the penalty (0.04479167 BTC) at 48 000: 1 074.99984 USD, from the keeper
+			// to the fund.
+			assert_eq!(to_insurance, 1_074_999_840);
+			assert_eq!(balance(USD, Insurance::fund_account()), fund_usd + to_insurance);
+			assert_eq!(balance(USD, KEEPER), keeper_usd - usd(21_500) - to_insurance);
+		});
+	}
+
+	/// The worker's auction takes the position into its custody and hands it to the buyer.
+	#[test]
+	fn an_auction_sells_the_deposit_position_when_the_pool_has_no_cash() {
+		test(|| {
+			alice_behind_a_drained_pool();
+			assert_ok!(Liquidation::validate_unsigned(
+				TransactionSource::Local,
+				&crate::Call::liquidate_unsigned { who: ALICE }
+			));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let (auction, lot, _) = started_auction();
+			let custody = <DutchAuction as CollateralAuction<AccountId>>::custody_account();
+			assert_eq!(Margin::deposit_of(&custody, BTC), lot);
+			// At the start price (52 800) the target (23 650) buys 0.4479 BTC: a position.
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				lot,
+				FixedU128::from_u32(52_800)
+			));
+			assert!(Margin::deposit_of(&MARKET, BTC) > 44_000_000);
+			assert!(!Liquidation::in_auction(&ALICE));
+			// What the lot did not need went back into Alice's account, as a position too.
+			assert_eq!(Margin::deposit_of(&ALICE, BTC), BITCOIN - Margin::deposit_of(&MARKET, BTC));
+		});
+	}
+
+	/// A flash sale needs tokens: with none it is refused by name; with some it sells the slice
+	/// they pay for.
+	#[test]
+	fn a_flash_sale_is_sized_to_the_cash_the_pool_has() {
+		test(|| {
+			alice_behind_a_drained_pool();
+			dex_pool(100, 48_000);
+			assert_noop!(
+				Liquidation::flash_liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
+				Error::<Test>::CollateralIlliquid
+			);
+			// Bob repays a tenth of a bitcoin: that much cash is back.
+			assert_ok!(Margin::repay(origin(BOB), BTC, pallet_margin::Amount::Exact(BITCOIN / 10)));
+			assert_ok!(Liquidation::flash_liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+			let Some(Event::Liquidated { seized, .. }) =
+				liquidation_events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
+			else {
+				panic!("a liquidation")
+			};
+			assert!(seized <= BITCOIN / 10 && seized > BITCOIN / 11, "{seized}");
 		});
 	}
 }
