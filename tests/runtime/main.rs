@@ -8,3 +8,4 @@ mod liquidation;
 mod margin;
 mod oracle;
 mod prices;
+mod soundness;

@@ -251,6 +251,16 @@ impl<T: Config> Pallet<T> {
 		Self::do_settle_bankrupt(who)
 	}
 
+	/// Whether a liquidation can act on `who` beyond its running auctions: it has none, or it
+	/// holds collateral outside them, or owes debt they are not raising (the waterfall's).
+	pub fn actionable(who: &T::AccountId) -> bool {
+		if !Self::in_auction(who) {
+			return true;
+		}
+		T::Ledger::positions_of(who).iter().any(|(_, deposit, _)| !deposit.is_zero())
+			|| Self::debt_outside_auctions(who)
+	}
+
 	/// Whether `who` owes something no running auction of his is raising.
 	fn debt_outside_auctions(who: &T::AccountId) -> bool {
 		T::Ledger::positions_of(who)
@@ -586,18 +596,8 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter_map(|who| {
 				let report = Self::effective_report(&who).ok()?;
-				if !report.is_liquidatable() {
-					return None;
-				}
-				if Self::in_auction(&who) {
-					let holds = T::Ledger::positions_of(&who)
-						.iter()
-						.any(|(_, deposit, _)| !deposit.is_zero());
-					if !holds && !Self::debt_outside_auctions(&who) {
-						return None;
-					}
-				}
-				Some((who, report.maintenance_shortfall()))
+				(report.is_liquidatable() && Self::actionable(&who))
+					.then(|| (who, report.maintenance_shortfall()))
 			})
 			.collect();
 		found.sort_by(|a, b| b.1.cmp(&a.1));
@@ -787,6 +787,19 @@ impl<T: Config> Pallet<T> {
 				ensure!(used <= limits.max_value_per_block, "asset usage above its cap (2)");
 			}
 		}
+		let mut listed = 0usize;
+		for ids in OwnerAuctions::<T>::iter_values() {
+			ensure!(!ids.is_empty(), "an empty auction list is stored (3)");
+			for id in ids.iter() {
+				ensure!(T::Auctions::is_running(*id), "an ended auction is listed (3)");
+				ensure!(AuctionDue::<T>::contains_key(id), "a listed auction has no dues (4)");
+			}
+			listed = listed.saturating_add(ids.len());
+		}
+		ensure!(
+			AuctionDue::<T>::iter_keys().count() == listed,
+			"dues of an auction no owner lists (4)"
+		);
 		Ok(())
 	}
 }

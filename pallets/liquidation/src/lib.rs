@@ -101,6 +101,9 @@
 //!
 //! 1. The parameters, when set, pass the governance range checks.
 //! 2. The per-block usage never exceeds its cap, over all assets and per asset.
+//! 3. Every auction listed for an owner ([`OwnerAuctions`]) is running: the auctions' end
+//!    removes it.
+//! 4. Every listed auction has its dues ([`AuctionDue`]), and there are no others.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -791,20 +791,15 @@ pub fn replay(
 			let mut due: Vec<AccountId> = Vec::new();
 			let mut cursor = None;
 			loop {
-				// As the worker reads: accounts under auction passed over before their health
-				// (on check blocks everything is read, for the comparison with a full scan).
+				// As the worker reads: accounts a liquidation can act on (on check blocks every
+				// liquidatable one is read, for the comparison with a full scan, then filtered).
 				let (found, next) = if due_check || block == blocks {
 					Liquidation::liquidatable_accounts_at_risk(cursor.as_ref(), 10_000)
 				} else {
 					Liquidation::due_accounts(cursor.as_ref(), 10_000)
 				};
 				found_by_index.extend(found.iter().map(|(who, _)| who.clone()));
-				due.extend(
-					found
-						.into_iter()
-						.map(|(who, _)| who)
-						.filter(|who| !Liquidation::in_auction(who)),
-				);
+				due.extend(found.into_iter().map(|(who, _)| who).filter(Liquidation::actionable));
 				match next {
 					Some(next) => cursor = Some(next),
 					None => break,
@@ -959,7 +954,10 @@ fn largest_collateral(who: &AccountId) -> Option<AssetId> {
 fn take_and_restart(discount: f64) {
 	let limit = FixedU128::from_rational(((1.0 - discount) * 1e9) as u128, 1_000_000_000);
 	for report in Auction::auction_reports() {
-		if report.needs_restart {
+		if report.wanted == 0 {
+			// No longer needed (prices rose back): anyone may return the lot to its owner.
+			let _ = Auction::close(RuntimeOrigin::signed(bidder()), report.id);
+		} else if report.needs_restart {
 			let _ = Auction::redo(RuntimeOrigin::signed(bidder()), report.id);
 		} else if report.oracle_price.is_some_and(|oracle| report.price <= oracle * limit) {
 			let _ = Auction::take(
