@@ -5,21 +5,23 @@
 //! with each of its running auctions taken as sold at the oracle price now:
 //!
 //! ```text
-//!   raised    = min(lot value, wanted value)            what the lot brings, at most what is due
-//!   repaid    = raised * debt / (debt + penalty)         comes off the account's debt
-//!   remainder = lot value - raised                       comes back as collateral
+//!   raised    = min(lot value, wanted value)     what the lot brings, at most what is due
+//!   repaid    = min(raised, debt value)          comes off the account's debt (debt first)
+//!   remainder = lot value - raised               comes back as collateral
 //! ```
 //!
-//! (`debt` and `penalty` the auction's [`AuctionDues`], trimmed to what the owner still owes;
-//! the repayment never more than he owes, the remainder at its lot's collateral weights). A keeper liquidation of the
+//! (`debt` what the auction may still repay, its [`AuctionDues`] trimmed to what the owner still
+//! owes; `wanted` that debt and the penalty outstanding on it; the repayment never more than he
+//! owes in all, the remainder at its lot's collateral weights). A keeper liquidation of the
 //! rest is sized on that health, so the account is liquidated no further than it would be
 //! without the auction; a worker liquidation starts a further auction only while it is still
 //! liquidatable; and it is bankrupt only when nothing the auctions could return is worth the
 //! dust value.
 //!
-//! An auction is **needed** while its owner would be liquidatable with every lot back in his
-//! account (ledger health plus the lots at their collateral weights). One that is not needed
-//! (he deposited, or prices rose) wants nothing: no take buys, and `close` returns its lot.
+//! An auction's debt is **needed** while its owner would be liquidatable with every lot back in
+//! his account (ledger health plus the lots at their collateral weights). Once it is not (he
+//! repaid or deposited, or prices rose) the auction wants only the penalty still outstanding on
+//! debt it already repaid; with none, nothing sells and `close` returns its lot.
 
 use crate::{AuctionDue, AuctionDues, Config, OwnerAuctions, Pallet};
 use alloc::collections::btree_map::BTreeMap;
@@ -33,31 +35,47 @@ use sp_runtime::{
 	DispatchError, Rounding,
 };
 
-/// `value * part / whole`, rounded down; zero for a zero `whole`.
-fn share(value: UsdValue, part: Balance, whole: Balance) -> UsdValue {
-	if whole.is_zero() {
-		return UsdValue::zero();
-	}
-	multiply_by_rational_with_rounding(value.into_inner(), part, whole, Rounding::Down)
-		.map(UsdValue::from_inner)
-		.unwrap_or_default()
-}
-
 impl<T: Config> Pallet<T> {
-	/// What auction `id` of `owner` still owes his side, trimmed to what he owes now: once he
-	/// owes less than the auction's debt (he repaid, or a keeper did), its debt falls to what he
-	/// owes and its penalty in proportion. An auction the engine did not start is owed at most
-	/// its owner's debt, with no penalty.
-	pub(crate) fn dues_now(id: u32, owner: &T::AccountId, debt_asset: T::AssetId) -> AuctionDues {
-		let owed = T::Ledger::debt_of(owner, debt_asset);
-		let dues = AuctionDue::<T>::get(id).unwrap_or(AuctionDues { debt: owed, penalty: 0 });
-		if owed >= dues.debt {
-			return dues;
+	/// The dues of auction `id`; for an auction the engine did not start, its owner's debt
+	/// with no penalty.
+	pub(crate) fn dues_of(id: u32, owner: &T::AccountId, debt_asset: T::AssetId) -> AuctionDues {
+		AuctionDue::<T>::get(id).unwrap_or_else(|| AuctionDues {
+			debt: T::Ledger::debt_of(owner, debt_asset),
+			..Default::default()
+		})
+	}
+
+	/// The penalty due on `repaid` of the debt the auction was started for.
+	pub(crate) fn penalty_on(dues: &AuctionDues, repaid: Balance) -> Balance {
+		let started_for = dues.debt.saturating_add(dues.repaid);
+		if started_for.is_zero() {
+			return 0;
 		}
-		let penalty =
-			multiply_by_rational_with_rounding(dues.penalty, owed, dues.debt, Rounding::Down)
-				.unwrap_or(0);
-		AuctionDues { debt: owed, penalty }
+		multiply_by_rational_with_rounding(dues.penalty, repaid, started_for, Rounding::Down)
+			.unwrap_or(dues.penalty)
+			.min(dues.penalty)
+	}
+
+	/// What auction `id` still raises for `owner`'s side: `(debt, penalty)`, the debt it may
+	/// still repay (what it was started for, at most what the owner owes; none once it is not
+	/// `needed`) and the penalty outstanding on all the debt it will then have repaid.
+	pub(crate) fn raising(
+		id: u32,
+		owner: &T::AccountId,
+		debt_asset: T::AssetId,
+		needed: bool,
+	) -> (Balance, Balance) {
+		let dues = Self::dues_of(id, owner, debt_asset);
+		let debt = if needed { dues.debt.min(T::Ledger::debt_of(owner, debt_asset)) } else { 0 };
+		let penalty = Self::penalty_on(&dues, dues.repaid.saturating_add(debt))
+			.saturating_sub(dues.penalty_paid);
+		(debt, penalty)
+	}
+
+	/// Whether auction `id`'s debt is still needed: always for an auction the engine did not
+	/// start; for its own, while the owner would be liquidatable with every lot back.
+	pub(crate) fn debt_needed(id: u32, owner: &T::AccountId) -> bool {
+		!AuctionDue::<T>::contains_key(id) || Self::auctions_needed(owner)
 	}
 
 	/// Whether `owner`'s auctions are still needed: with every lot back in his account he
@@ -72,17 +90,12 @@ impl<T: Config> Pallet<T> {
 		report.is_liquidatable()
 	}
 
-	/// What auction `id` may still raise (see [`liquidation_primitives::AuctionHandler::wanted`]).
+	/// What auction `id` may still raise (see [`liquidation_primitives::AuctionHandler::wanted`]):
+	/// the debt it may still repay and the penalty outstanding on what it repays. Once the owner
+	/// no longer needs it, only the penalty on debt it already repaid.
 	pub(crate) fn auction_wanted(id: u32, owner: &T::AccountId, debt_asset: T::AssetId) -> Balance {
-		let dues = Self::dues_now(id, owner, debt_asset);
-		if dues.debt.is_zero() {
-			return 0;
-		}
-		// Auctions the engine started are needed only while their owner is unsafe without them.
-		if AuctionDue::<T>::contains_key(id) && !Self::auctions_needed(owner) {
-			return 0;
-		}
-		dues.debt.saturating_add(dues.penalty)
+		let (debt, penalty) = Self::raising(id, owner, debt_asset, Self::debt_needed(id, owner));
+		debt.saturating_add(penalty)
 	}
 
 	/// `who`'s effective health (see the module docs); the ledger's health when it has no
@@ -100,16 +113,15 @@ impl<T: Config> Pallet<T> {
 			else {
 				continue;
 			};
-			let dues = Self::dues_now(id, who, debt_asset);
-			let wanted = target.min(dues.debt.saturating_add(dues.penalty));
+			let (debt, penalty) = Self::raising(id, who, debt_asset, true);
+			let wanted = target.min(debt.saturating_add(penalty));
 			let lot_value = Self::value_of(collateral, lot);
-			let wanted_value = Self::value_of(debt_asset, wanted);
-			let raised = lot_value.min(wanted_value);
+			let raised = lot_value.min(Self::value_of(debt_asset, wanted));
 			let left = owed_left
 				.entry(debt_asset)
 				.or_insert_with(|| Self::value_of(debt_asset, T::Ledger::debt_of(who, debt_asset)));
-			let repaid =
-				share(raised, dues.debt, dues.debt.saturating_add(dues.penalty)).min(*left);
+			// Proceeds repay the debt first.
+			let repaid = raised.min(Self::value_of(debt_asset, debt)).min(*left);
 			*left = left.saturating_sub(repaid);
 			Self::remove_debt(&mut report, debt_asset, repaid);
 			Self::add_collateral(&mut report, collateral, lot_value.saturating_sub(raised));

@@ -440,7 +440,11 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::TooManyAuctions)?;
 		AuctionDue::<T>::insert(
 			auction,
-			AuctionDues { debt: plan.repay, penalty: target.saturating_sub(plan.repay) },
+			AuctionDues {
+				debt: plan.repay,
+				penalty: target.saturating_sub(plan.repay),
+				..Default::default()
+			},
 		);
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.liquidations = totals.liquidations.saturating_add(1)

@@ -5,12 +5,11 @@
 //! - an auction raises at most the debt it was started for that its owner still owes, with the
 //!   penalty due on that debt ([`AuctionHandler::wanted`], see [`crate::effective`]); repaying
 //!   (or a keeper repaying) lowers it, and an auction no longer needed raises nothing;
-//! - proceeds pay debt and penalty in the auction's proportion, so the penalty is never more
-//!   than what was due on the debt actually repaid; anything beyond both (he repaid meanwhile)
-//!   goes back to the owner;
+//! - proceeds repay the debt first, then the penalty due on the debt actually repaid (never
+//!   more); anything beyond both (he repaid meanwhile) goes back to the owner;
 //! - collateral the auction did not sell goes back into the owner's margin account.
 
-use crate::{AuctionDue, AuctionDues, Config, Event, OwnerAuctions, Pallet, Totals};
+use crate::{AuctionDue, Config, Event, OwnerAuctions, Pallet, Totals};
 use frame_support::{
 	storage::with_storage_layer,
 	traits::{
@@ -19,9 +18,7 @@ use frame_support::{
 	},
 };
 use liquidation_primitives::{AuctionHandler, Balance, FundIncome, MarginLedger};
-use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, DispatchResult, Rounding,
-};
+use sp_runtime::{traits::Zero, DispatchResult};
 
 impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Pallet<T> {
 	fn wanted(id: u32, owner: &T::AccountId, debt_asset: T::AssetId) -> Balance {
@@ -35,36 +32,27 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 		amount: Balance,
 		holder: &T::AccountId,
 	) -> DispatchResult {
-		let dues = Self::dues_now(id, owner, debt_asset);
-		let due = dues.debt.saturating_add(dues.penalty);
-		// Debt and penalty in the auction's proportion (the debt part rounded up: in the
-		// owner's favour); what is beyond both is his.
-		let (to_debt, penalty) = if amount >= due {
-			(dues.debt, dues.penalty)
-		} else {
-			let to_debt =
-				multiply_by_rational_with_rounding(amount, dues.debt, due.max(1), Rounding::Up)
-					.unwrap_or(amount)
-					.min(dues.debt)
-					.min(amount);
-			(to_debt, amount.saturating_sub(to_debt).min(dues.penalty))
-		};
+		let needed = Self::debt_needed(id, owner);
+		let (debt, _) = Self::raising(id, owner, debt_asset, needed);
+		// Debt first; then the penalty due on the debt repaid, never more; the rest is his.
+		let to_debt = amount.min(debt);
 		let repaid = if to_debt.is_zero() {
 			0
 		} else {
 			T::Ledger::repay_debt(holder, owner, debt_asset, to_debt)?
 		};
+		let mut dues = Self::dues_of(id, owner, debt_asset);
+		let penalty = Self::penalty_on(&dues, dues.repaid.saturating_add(repaid))
+			.saturating_sub(dues.penalty_paid)
+			.min(amount.saturating_sub(repaid));
 		T::Income::deposit_income(debt_asset, holder, penalty)?;
 		let returned = amount.saturating_sub(repaid).saturating_sub(penalty);
 		Self::give_back(holder, owner, debt_asset, returned)?;
 		if AuctionDue::<T>::contains_key(id) {
-			AuctionDue::<T>::insert(
-				id,
-				AuctionDues {
-					debt: dues.debt.saturating_sub(repaid),
-					penalty: dues.penalty.saturating_sub(penalty),
-				},
-			);
+			dues.debt = dues.debt.saturating_sub(repaid);
+			dues.repaid = dues.repaid.saturating_add(repaid);
+			dues.penalty_paid = dues.penalty_paid.saturating_add(penalty);
+			AuctionDue::<T>::insert(id, dues);
 		}
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.repaid = totals.repaid.saturating_add(repaid);

@@ -42,10 +42,10 @@
 //!
 //! **The owner during an auction** (see [`effective`] and the handler in `impl_handler.rs`): an
 //! auction raises at most the debt it was started for that its owner still owes, with the
-//! penalty due on that debt; proceeds pay debt and penalty in that proportion (never more
-//! penalty than was due on the debt actually repaid) and anything beyond goes back to him; an
-//! auction no longer needed (he repaid, or deposited enough to be safe with the lot back)
-//! sells nothing and anyone may close it, returning the lot.
+//! penalty due on that debt; proceeds repay the debt first, then the penalty due on the debt
+//! actually repaid (never more), and anything beyond goes back to him; an auction no longer
+//! needed (he repaid, or deposited enough to be safe with the lot back) raises only the penalty
+//! still due on debt it already repaid, then nothing: anyone may close it, returning the lot.
 //!
 //! ## Terminology
 //!
@@ -294,8 +294,8 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// What each running auction the engine started still owes its owner's side: the debt it
-	/// repays and the penalty due on that debt (see [`AuctionDues`]).
+	/// What each running auction the engine started is raising for its owner's side: the debt
+	/// it repays, the penalty on that debt, and what it paid of each (see [`AuctionDues`]).
 	#[pallet::storage]
 	pub type AuctionDue<T: Config> = StorageMap<_, Twox64Concat, u32, AuctionDues>;
 

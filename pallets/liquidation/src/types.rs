@@ -159,9 +159,10 @@ pub struct LiquidationTotals {
 	pub socialized: Balance,
 }
 
-/// What a running auction still owes its owner's side: the debt it was started to repay and the
-/// penalty due on that debt (for the insurance fund). Proceeds pay the two in this proportion;
-/// once the owner owes less than `debt`, both shrink in proportion to what he still owes.
+/// What a running auction the engine started is raising for its owner's side: the debt it was
+/// started to repay and the penalty on that debt (for the insurance fund), and what it has paid
+/// of each so far. Proceeds repay the debt first; the penalty due at any time is the penalty's
+/// share of the debt actually repaid (`penalty * repaid / (debt + repaid)`), never more.
 #[derive(
 	Clone,
 	Copy,
@@ -176,8 +177,12 @@ pub struct LiquidationTotals {
 	RuntimeDebug,
 )]
 pub struct AuctionDues {
-	/// Debt the auction repays, in the debt asset's smallest units.
+	/// Debt still to repay, in the debt asset's smallest units (less once the owner owes less).
 	pub debt: Balance,
-	/// Penalty due on that debt, same unit.
+	/// The penalty on all of the debt the auction was started for, same unit.
 	pub penalty: Balance,
+	/// Debt the auction's proceeds repaid so far.
+	pub repaid: Balance,
+	/// Penalty its proceeds paid so far.
+	pub penalty_paid: Balance,
 }

@@ -249,6 +249,47 @@ mod owner_during_auction {
 		});
 	}
 
+	/// A buyer takes a quarter of Alice's lot (11 000 USD, all of it repaying debt: debt comes
+	/// first); then she repays the rest of her debt herself. The auction still wants the penalty
+	/// due on the 11 000 it repaid (1 100), no more; once that is raised the rest of the lot is
+	/// hers again.
+	#[test]
+	fn the_penalty_on_debt_an_auction_repaid_stays_due_after_the_owner_repays() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(40_000));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let (auction, _, _) = started_auction();
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN / 4,
+				FixedU128::from_u32(44_000)
+			));
+			assert_eq!(Margin::debt_of(&ALICE, USD), usd(43_000 - 11_000));
+			assert_ok!(Margin::repay(origin(ALICE), USD, pallet_margin::Amount::All));
+			// 10% of 11 000, rounded down.
+			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
+			assert_eq!(wanted, usd(1_100) - 1);
+			assert_noop!(
+				DutchAuction::close(origin(ALICE), auction),
+				pallet_auction::Error::<Test>::StillNeeded
+			);
+			let fund = balance(USD, Insurance::fund_account());
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(44_000)
+			));
+			assert_eq!(balance(USD, Insurance::fund_account()), fund + wanted);
+			let back = Margin::deposit_of(&ALICE, BTC);
+			assert!(back.abs_diff(BITCOIN * 3 / 4 - 2_500_000) <= 1, "{back}");
+			assert!(!Liquidation::in_auction(&ALICE));
+		});
+	}
+
 	/// A deposit that makes the owner safe with his lot back ends the need for the auction.
 	#[test]
 	fn a_deposit_that_restores_the_owner_ends_the_auction() {
