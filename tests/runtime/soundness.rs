@@ -74,9 +74,7 @@ fn sudo_result(chain: &mut TestChain) -> Result<(), DispatchError> {
 		.into_iter()
 		.rev()
 		.find_map(|event| match event {
-			RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result }) => {
-				Some(sudo_result.map_err(|e| e.error))
-			},
+			RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result }) => Some(sudo_result),
 			_ => None,
 		})
 		.expect("a sudo call")

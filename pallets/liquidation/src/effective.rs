@@ -130,10 +130,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether any running auction of `who` is raising `debt_asset`.
+	/// (Only debt counts: an auction left raising the penalty on what it already repaid does not
+	/// hold the waterfall back.)
 	pub(crate) fn at_auction(who: &T::AccountId, debt_asset: T::AssetId) -> bool {
-		OwnerAuctions::<T>::get(who)
-			.into_iter()
-			.any(|id| T::Auctions::lot_of(id).is_some_and(|lot| lot.debt_asset == debt_asset))
+		OwnerAuctions::<T>::get(who).into_iter().any(|id| {
+			T::Auctions::lot_of(id).is_some_and(|lot| lot.debt_asset == debt_asset)
+				&& !Self::raising(id, who, debt_asset, true).0.is_zero()
+		})
 	}
 
 	/// `amount` of `asset` in USD at the price held positions are valued at; zero when it has

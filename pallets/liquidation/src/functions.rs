@@ -426,12 +426,15 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::Overflow)?
 			.max(plan.repay);
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
-		let lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
+		let mut lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
 		let custody = T::Auctions::custody_account();
 		if lot > T::Ledger::cash(collateral_asset) {
 			// The pool has lent out the tokens: the lot is the deposit position itself, which
-			// the auction hands to its buyers (tokens first, as the pool's cash returns).
+			// the auction hands to its buyers (tokens first, as the pool's cash returns). The
+			// lot is what the custody's claim grew by (index units round down).
+			let held = T::Ledger::deposit_of(&custody, collateral_asset);
 			T::Ledger::transfer_deposit(&who, collateral_asset, lot, &custody)?;
+			lot = T::Ledger::deposit_of(&custody, collateral_asset).saturating_sub(held);
 		} else {
 			T::Ledger::seize_collateral(&who, collateral_asset, lot, &custody)?;
 		}

@@ -36,18 +36,26 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 		let (debt, _) = Self::raising(id, owner, debt_asset, needed);
 		// Debt first; then the penalty due on the debt repaid, never more; the rest is his.
 		let to_debt = amount.min(debt);
+		let mut dues = Self::dues_of(id, owner, debt_asset);
 		let repaid = if to_debt.is_zero() {
 			0
 		} else {
-			T::Ledger::repay_debt(holder, owner, debt_asset, to_debt)?
+			match with_storage_layer(|| T::Ledger::repay_debt(holder, owner, debt_asset, to_debt)) {
+				Ok(repaid) => repaid,
+				// Less than one index unit of debt cannot be repaid: the auction's debt is met
+				// (else every later take would fail on it and the lot stay locked).
+				Err(_) => {
+					dues.debt = 0;
+					0
+				},
+			}
 		};
-		let mut dues = Self::dues_of(id, owner, debt_asset);
 		let penalty = Self::penalty_on(&dues, dues.repaid.saturating_add(repaid))
 			.saturating_sub(dues.penalty_paid)
 			.min(amount.saturating_sub(repaid));
 		T::Income::deposit_income(debt_asset, holder, penalty)?;
 		let returned = amount.saturating_sub(repaid).saturating_sub(penalty);
-		Self::give_back(holder, owner, debt_asset, returned)?;
+		Self::give_back(holder, owner, debt_asset, returned, false);
 		if AuctionDue::<T>::contains_key(id) {
 			dues.debt = dues.debt.saturating_sub(repaid);
 			dues.repaid = dues.repaid.saturating_add(repaid);
@@ -69,8 +77,9 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 		Ok(())
 	}
 
-	/// Returned collateral goes back into `owner`'s margin account; a shortfall stays on his
-	/// account as debt (bankrupt if he has nothing else: the worker, or anyone's
+	/// Returned collateral goes back into `owner`'s margin account (tokens that cannot be
+	/// credited there go to his account; dust that can go nowhere stays with the custody); a
+	/// shortfall stays on his account as debt (bankrupt if he has nothing else: the worker, or anyone's
 	/// `settle_bankrupt`, then sends it down the waterfall).
 	fn on_end(
 		id: u32,
@@ -100,11 +109,14 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 				Fortitude::Polite,
 			)
 			.min(returned);
-			if !tokens.is_zero() {
-				T::Ledger::credit_collateral(holder, owner, collateral, tokens)?;
-			}
-			let rest = returned.saturating_sub(tokens);
+			Self::give_back(holder, owner, collateral, tokens, true);
+			// The rest as the custody's position (rounding may leave it a unit short).
+			let rest =
+				returned.saturating_sub(tokens).min(T::Ledger::deposit_of(holder, collateral));
 			if !rest.is_zero() {
+				// Only a position can carry it (the pool has no cash): refused only if his
+				// portfolio is full with other assets, and then the end waits for a free slot
+				// rather than lose his collateral.
 				T::Ledger::transfer_deposit(holder, collateral, rest, owner)?;
 			}
 		}
@@ -121,23 +133,33 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 }
 
 impl<T: Config> Pallet<T> {
-	/// Pays `amount` of `asset` from `holder` back to `owner`: to his account, or (should that
-	/// fail, as a transfer below the minimum balance would) into his margin account.
+	/// Pays `amount` of `asset` tokens from `holder` back to `owner`: into his margin account
+	/// when `to_margin` (collateral coming back), else to his account; each way falling back to
+	/// the other (a full portfolio, a transfer below the minimum balance, less than one index
+	/// unit). Never fails: what neither way can move (dust) stays with `holder`, so no owner's
+	/// return can block an auction's end.
 	fn give_back(
 		holder: &T::AccountId,
 		owner: &T::AccountId,
 		asset: T::AssetId,
 		amount: Balance,
-	) -> DispatchResult {
+		to_margin: bool,
+	) {
 		if amount.is_zero() {
-			return Ok(());
+			return;
 		}
-		let paid = with_storage_layer(|| {
-			T::Assets::transfer(asset, holder, owner, amount, Preservation::Expendable).map(|_| ())
-		});
-		match paid {
-			Ok(()) => Ok(()),
-			Err(_) => T::Ledger::credit_collateral(holder, owner, asset, amount),
-		}
+		let to_account = || {
+			with_storage_layer(|| {
+				T::Assets::transfer(asset, holder, owner, amount, Preservation::Expendable)
+					.map(|_| ())
+			})
+		};
+		let to_margin_account =
+			|| with_storage_layer(|| T::Ledger::credit_collateral(holder, owner, asset, amount));
+		let _ = if to_margin {
+			to_margin_account().or_else(|_| to_account())
+		} else {
+			to_account().or_else(|_| to_margin_account())
+		};
 	}
 }

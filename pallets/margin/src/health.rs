@@ -18,7 +18,7 @@ pub enum Pricing {
 	Usable,
 	/// Positions held valued under the valuation rule
 	/// ([`liquidation_primitives::PriceProvider::valuation_price`]): an unusable price at its
-	/// last accepted level, a deposit never priced at zero. What judges liquidation: a stale or
+	/// last accepted level, a deposit of an asset never priced at zero. What judges liquidation: a stale or
 	/// halted price neither makes an account liquidatable nor lets it escape.
 	Held,
 }

@@ -46,8 +46,8 @@
 //! first repays the debt, borrowing an asset it has deposited first withdraws the deposit.
 //!
 //! - **Valuation rule**: health that judges liquidation values a position whose price is not
-//!   usable (stale, or halted by the circuit breaker) at its last accepted price, and a deposit
-//!   never priced at nothing ([`health::Pricing::Held`]); opening risk (borrowing, withdrawing)
+//!   usable (stale, or halted by the circuit breaker) at its last accepted price, and counts a
+//!   deposit of an asset that was never priced as worth nothing ([`health::Pricing::Held`]); opening risk (borrowing, withdrawing)
 //!   needs a usable price of every asset held ([`health::Pricing::Usable`]). An account with
 //!   debt cannot deposit an asset without a usable price, and the price source of an asset
 //!   held cannot be removed ([`liquidation_primitives::PriceUsers`]), so a stale or halted price

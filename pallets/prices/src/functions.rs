@@ -26,6 +26,14 @@ impl<T: Config> Pallet<T> {
 			PriceSource::Fixed(price) => ensure!(!price.is_zero(), Error::<T>::ZeroFixedPrice),
 		}
 		let previous = Sources::<T>::get(&asset);
+		// From a constant to the oracle the asset has no price until the first feed: not while
+		// positions or lots hold it (their accounts could not be judged meanwhile).
+		ensure!(
+			!(matches!(previous, Some(PriceSource::Fixed(_)))
+				&& matches!(source, PriceSource::Oracle(_))
+				&& <T::PriceUsers as liquidation_primitives::PriceUsers<_>>::in_use(&asset)),
+			Error::<T>::AssetInUse
+		);
 		if previous.is_none() {
 			ensure!(Sources::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
 		}

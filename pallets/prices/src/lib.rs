@@ -262,7 +262,8 @@ pub mod pallet {
 		NotHalted,
 		/// The asset is halted already.
 		AlreadyHalted,
-		/// Positions or auction lots still hold the asset: removing its price would leave their
+		/// Positions or auction lots still hold the asset: removing its price (or switching it
+		/// from a constant to the oracle, which has no price until fed) would leave their
 		/// accounts unjudgeable.
 		AssetInUse,
 	}

@@ -538,6 +538,11 @@ mod governance {
 				Prices::remove_asset(RuntimeOrigin::root(), BTC),
 				Error::<Test>::AssetInUse
 			);
+			// Nor switched from its constant to the oracle, which has no price yet.
+			assert_noop!(
+				Prices::set_oracle_source(RuntimeOrigin::root(), BTC, default_params()),
+				Error::<Test>::AssetInUse
+			);
 			set_in_use(BTC, false);
 			assert_ok!(Prices::remove_asset(RuntimeOrigin::root(), BTC));
 			assert_eq!(price(BTC), Err(PriceError::Missing));

@@ -165,7 +165,8 @@ where
 		if tokens > 0 {
 			Assets::transfer(asset, holder, to, tokens, Preservation::Preserve)?;
 		}
-		let rest = amount.saturating_sub(tokens);
+		// A position held rounds down by a unit at most: the last payment is what is left.
+		let rest = amount.saturating_sub(tokens).min(Ledger::deposit_of(holder, asset));
 		if rest > 0 {
 			Ledger::transfer_deposit(holder, asset, rest, to)?;
 		}
