@@ -186,13 +186,18 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 	chain.execute_with(|| {
 		assert!(Liquidation::in_auction(&dave));
 		assert!(<Margin as MarginLedger<_>>::deposit_of(&dave, BTC) < BITCOIN);
-		// Eve is still to be liquidated; Dave's liquidation is under way.
+		// Eve is still to be liquidated. So is Dave: judged as if his auction sold (half his
+		// debt, the close factor), his health factor is 0.988, and the bitcoin left outside the
+		// lot stays liquidatable: the worker may start the next slice at once.
 		let (found, _) = Liquidation::liquidatable_accounts(None, 100);
 		assert_eq!(found.len(), 2);
+		let factor = Liquidation::effective_report(&dave).unwrap().health_factor().unwrap();
+		assert!(factor > FixedU128::from_rational(987, 1_000), "{factor:?}");
+		assert!(factor < FixedU128::from_rational(989, 1_000), "{factor:?}");
 		assert!(Liquidation::validate_unsigned(
 			TransactionSource::Local,
 			&pallet_liquidation::Call::liquidate_unsigned { who: dave.clone() }
 		)
-		.is_err());
+		.is_ok());
 	});
 }

@@ -271,7 +271,7 @@ fn an_owner_who_repays_during_an_auction_keeps_his_collateral() {
 /// Dave holds 0.01 DOT beside his bitcoin; governance halts DOT. An indebted account can no
 /// longer deposit DOT, and Dave, underwater, is liquidated all the same: the halted position
 /// is valued at its last price, and only the pair liquidated needs a usable one. DOT's price
-/// source cannot be removed while it is held.
+/// source cannot be removed while he holds it.
 #[test]
 fn one_unusable_price_neither_freezes_nor_shields_the_account() {
 	let mut chain = borrowers(&[]);
@@ -290,17 +290,17 @@ fn one_unusable_price_neither_freezes_nor_shields_the_account() {
 		chain.dispatch(Dave, margin(pallet_margin::Call::deposit { asset: DOT, amount: dot })),
 		Err(pallet_margin::Error::<Runtime>::PriceHalted.into())
 	);
-	crash(&mut chain, &[52_000, 46_000]);
-	ok(&mut chain, Charlie, keeper(Dave, BTC));
-	assert!(liquidation_events(&mut chain)
-		.iter()
-		.any(|e| matches!(e, pallet_liquidation::Event::Liquidated { .. })));
 	ok(
 		&mut chain,
 		Alice,
 		sudo(RuntimeCall::Prices(pallet_prices::Call::remove_asset { asset: DOT })),
 	);
 	assert_eq!(sudo_result(&mut chain), Err(pallet_prices::Error::<Runtime>::AssetInUse.into()));
+	crash(&mut chain, &[52_000, 46_000]);
+	ok(&mut chain, Charlie, keeper(Dave, BTC));
+	assert!(liquidation_events(&mut chain)
+		.iter()
+		.any(|e| matches!(e, pallet_liquidation::Event::Liquidated { .. })));
 }
 
 /// Dave holds 1 BTC and 10 ETH against 60 000 USD. At BTC 40 000 the worker auctions his
