@@ -35,6 +35,15 @@ fn run(file: &str) -> liquidation_replay::Summary {
 	assert_eq!(summary.invariants_checked, summary.blocks, "invariants after every block");
 	assert_eq!(summary.blocks as u64 * 6, summary.path_seconds);
 	assert!(!result.timeline.is_empty());
+	// Every liquidatable account can be closed: no keeper is refused as making it worse, and no
+	// liquidation waits for the collateral pool's cash.
+	for reason in summary.refused.keys() {
+		assert!(
+			!reason.contains("WouldWorsenHealth") && !reason.contains("InsufficientLiquidity"),
+			"refused: {:?}",
+			summary.refused
+		);
+	}
 	summary
 }
 

@@ -26,6 +26,15 @@ fn started_auction() -> (u32, Balance, Balance) {
 	}
 }
 
+/// `who` borrows 43 000 USD against 1 BTC, BTC falls to `price` and the worker's liquidation
+/// puts his bitcoin to auction: the auction's id, lot and target.
+fn at_auction(who: AccountId, price: u32) -> (u32, Balance, Balance) {
+	borrower(who, BITCOIN, 43_000);
+	set_price(BTC, Price::from_u32(price));
+	assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), who));
+	started_auction()
+}
+
 mod close_out {
 	use super::*;
 
@@ -178,10 +187,7 @@ mod owner_during_auction {
 	fn an_auction_raises_only_what_the_owner_still_owes_and_the_penalty_on_that() {
 		test(|| {
 			lend();
-			borrower(ALICE, BITCOIN, 43_000);
-			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
-			let (auction, lot, target) = started_auction();
+			let (auction, lot, target) = at_auction(ALICE, 40_000);
 			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
 			assert_ok!(Margin::repay(
 				origin(ALICE),
@@ -226,10 +232,7 @@ mod owner_during_auction {
 	fn an_owner_who_repays_everything_gets_his_whole_lot_back() {
 		test(|| {
 			lend();
-			borrower(BOB, BITCOIN, 43_000);
-			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), BOB));
-			let (auction, lot, _) = started_auction();
+			let (auction, lot, _) = at_auction(BOB, 40_000);
 			assert_eq!(Margin::deposit_of(&BOB, BTC), BITCOIN - lot);
 			assert_ok!(Margin::repay(origin(BOB), USD, pallet_margin::Amount::All));
 			let fund = balance(USD, Insurance::fund_account());
@@ -257,10 +260,7 @@ mod owner_during_auction {
 	fn the_penalty_on_debt_an_auction_repaid_stays_due_after_the_owner_repays() {
 		test(|| {
 			lend();
-			borrower(ALICE, BITCOIN, 43_000);
-			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
-			let (auction, _, _) = started_auction();
+			let (auction, _, _) = at_auction(ALICE, 40_000);
 			assert_ok!(DutchAuction::take(
 				origin(MARKET),
 				auction,
@@ -295,10 +295,7 @@ mod owner_during_auction {
 	fn a_deposit_that_restores_the_owner_ends_the_auction() {
 		test(|| {
 			lend();
-			borrower(BOB, BITCOIN, 43_000);
-			set_price(BTC, Price::from_u32(48_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), BOB));
-			let (auction, _, _) = started_auction();
+			let (auction, _, _) = at_auction(BOB, 48_000);
 			assert_noop!(
 				DutchAuction::close(origin(BOB), auction),
 				pallet_auction::Error::<Test>::StillNeeded
