@@ -285,8 +285,17 @@ impl<T: Config> Pallet<T> {
 		if incentive >= auction.lot {
 			incentive = 0;
 		}
-		let start_price =
-			quote.oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		let fresh = quote.oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		// After a fall the lot re-prices down, never up: its price is at most where its curve
+		// already is (else, in a long slide, every re-centring would lift it back above the
+		// market and it would never sell). After a rise, under the floor or when too old it
+		// starts afresh above the oracle, which protects the owner.
+		let under_floor = quote.price < floor_of(quote.oracle, params.floor);
+		let start_price = if quote.oracle < auction.oracle_at_start && !under_floor {
+			fresh.min(quote.price)
+		} else {
+			fresh
+		};
 		if !incentive.is_zero() {
 			T::Custody::pay(auction.collateral, &Self::custody_account(), &caller, incentive)?;
 			LotTotals::<T>::mutate(auction.collateral, |total| {

@@ -32,7 +32,9 @@
 //! - **Floor**: a share of the oracle price. Nothing sells below it.
 //! - **Re-pricing band**: a share around the oracle price at the (re)start. Once the oracle
 //!   leaves it (either way) the lot must re-price: nothing sells until it is restarted at the new
-//!   level, so a lot neither waits above a fallen market nor sells far under a risen one.
+//!   level, so a lot neither waits above a fallen market nor sells far under a risen one. After
+//!   a fall the restart only lowers the price (to the new oracle times the premium, if that is
+//!   below where the curve is), so a long slide never lifts a lot back above the market.
 //! - **Restart** (`redo`): an auction older than its maximum duration, priced under its floor or
 //!   outside its re-pricing band starts again at the oracle price times the premium; whoever
 //!   restarts a due auction earns a small share of the lot. Restarting an auction that is not

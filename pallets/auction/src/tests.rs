@@ -413,6 +413,20 @@ mod restarts {
 			assert!(DutchAuction::auction_report(id).unwrap().needs_restart);
 			assert_ok!(DutchAuction::redo(origin(CHARLIE), id));
 			assert_eq!(Auctions::<Test>::get(id).unwrap().start_price, price(57_600));
+
+			// A fall never lifts a lot back up: 49 blocks in, the curve asks 30 600; the oracle
+			// falls 22% to 39 000 and the restart keeps 30 600 (not 46 800), re-centring the band.
+			set_price(BTC, Price::from_u32(50_000));
+			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
+			run_to_block(System::block_number() + 49);
+			assert_eq!(DutchAuction::current_price(id), Some(price(30_600)));
+			set_price(BTC, Price::from_u32(39_000));
+			assert_ok!(DutchAuction::redo(origin(CHARLIE), id));
+			let auction = Auctions::<Test>::get(id).unwrap();
+			assert_eq!(
+				(auction.start_price, auction.oracle_at_start),
+				(price(30_600), price(39_000))
+			);
 		});
 	}
 
