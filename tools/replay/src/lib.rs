@@ -255,6 +255,14 @@ pub struct Summary {
 	pub auction_restarts: u32,
 	/// Liquidation calls the runtime refused, by reason.
 	pub refused: BTreeMap<String, u32>,
+	/// Account-blocks a due account was left to the worker and the worker did not submit it,
+	/// by reason: what its validation refused (`auctions full`, `would fail`, ...) or `block
+	/// full` (the worker's per-block limit was reached).
+	pub held_back: BTreeMap<String, u32>,
+	/// Most auctions running at once (after a block).
+	pub most_auctions_running: u32,
+	/// Where the bad debt came from.
+	pub bad_debt_origins: BadDebtOrigins,
 	/// Per asset symbol.
 	pub per_asset: BTreeMap<String, AssetSummary>,
 	/// The accounting identity.
@@ -535,6 +543,38 @@ struct Books {
 	auction_takes: u32,
 	auction_restarts: u32,
 	liquidations: u32,
+	/// What was done to each account before, for [`BadDebtOrigins`].
+	history: HashMap<AccountId, History>,
+	auction_owners: HashMap<u32, AccountId>,
+	origins: BadDebtOrigins,
+}
+
+/// What happened to an account before its debt was written off.
+#[derive(Clone, Copy, Default)]
+struct History {
+	keeper: bool,
+	auction: bool,
+	/// An auction of it ended returning collateral with no shortfall (closed as unneeded, or
+	/// sold what it had to raise).
+	returned: bool,
+	/// Penalties it paid, USD: keepers' bonus, insurance's share, auction penalties.
+	keeper_bonus_usd: f64,
+	insurance_share_usd: f64,
+	auction_penalty_usd: f64,
+}
+
+/// Where bad debt came from: the debt written off, by what had been done to the account before,
+/// and the penalties those accounts had paid (what their lenders lost on top of the gap).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BadDebtOrigins {
+	/// USD written off, by history: `none` (nothing before: the price gapped past it),
+	/// `keeper`, `auction`, `keeper+auction`; `+returned` when an auction of it had returned
+	/// collateral.
+	pub written_off_usd: BTreeMap<String, f64>,
+	/// Penalties paid before the write-off by accounts later written off, USD.
+	pub keeper_bonus_usd: f64,
+	pub insurance_share_usd: f64,
+	pub auction_penalty_usd: f64,
 }
 
 impl Books {
@@ -556,8 +596,23 @@ impl Books {
 				RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
 					who,
 					path,
+					debt_asset,
+					collateral_asset,
+					to_insurance,
+					bonus,
+					as_deposit,
 					..
 				}) => {
+					let value = |asset: &AssetId, amount: &Balance| {
+						price_now(*asset)
+							.map_or(0.0, |price| *amount as f64 / whole(*asset) * price.to_float())
+					};
+					let history = self.history.entry(who.clone()).or_default();
+					history.keeper |= *path == pallet_liquidation::LiquidationPath::Keeper;
+					history.keeper_bonus_usd += value(collateral_asset, bonus);
+					// As a deposit the insurance share is paid in the debt asset.
+					let insurance_asset = if *as_deposit { debt_asset } else { collateral_asset };
+					history.insurance_share_usd += value(insurance_asset, to_insurance);
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
 					let path = match path {
@@ -572,16 +627,56 @@ impl Books {
 					who,
 					..
 				}) => {
+					self.history.entry(who.clone()).or_default().auction = true;
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
 					*self.by_path.entry("auction".into()).or_default() += 1;
 					self.auctions_started += 1;
 					self.liquidations += 1;
 				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionProceeds {
+					owner,
+					penalty,
+					debt_asset,
+					..
+				}) if *debt_asset == USD => {
+					self.history.entry(owner.clone()).or_default().auction_penalty_usd +=
+						*penalty as f64 / DOLLAR;
+				},
+				RuntimeEvent::Auction(pallet_auction::Event::Started { id, owner, .. }) => {
+					self.auction_owners.insert(*id, owner.clone());
+				},
+				RuntimeEvent::Auction(pallet_auction::Event::Ended { id, returned, shortfall }) => {
+					if let Some(owner) = self.auction_owners.remove(id) {
+						if *returned > 0 && *shortfall == 0 {
+							self.history.entry(owner).or_default().returned = true;
+						}
+					}
+				},
 				RuntimeEvent::Liquidation(pallet_liquidation::Event::BadDebtSettled {
 					who,
+					asset,
+					bad_debt,
 					..
 				}) => {
+					if *asset == USD {
+						let history = self.history.remove(who).unwrap_or_default();
+						let mut label = match (history.keeper, history.auction) {
+							(false, false) => "none",
+							(true, false) => "keeper",
+							(false, true) => "auction",
+							(true, true) => "keeper+auction",
+						}
+						.to_string();
+						if history.returned {
+							label.push_str("+returned");
+						}
+						*self.origins.written_off_usd.entry(label).or_default() +=
+							*bad_debt as f64 / DOLLAR;
+						self.origins.keeper_bonus_usd += history.keeper_bonus_usd;
+						self.origins.insurance_share_usd += history.insurance_share_usd;
+						self.origins.auction_penalty_usd += history.auction_penalty_usd;
+					}
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
 					*self.by_path.entry("bankrupt".into()).or_default() += 1;
@@ -716,6 +811,8 @@ pub fn replay(
 	let (mut worst_streak, mut invariants_checked) = (0u32, 0u32);
 	let mut worst_streak_from: Option<u32> = None;
 	let mut refused: BTreeMap<String, u32> = BTreeMap::new();
+	let mut held_back: BTreeMap<String, u32> = BTreeMap::new();
+	let mut most_auctions_running = 0u32;
 	let (mut to_worker, mut to_keepers): (Vec<AccountId>, Vec<AccountId>) = (vec![], vec![]);
 	let mut keeper_assigned: BTreeSet<AccountId> = BTreeSet::new();
 	// Accounts a keeper could not liquidate: the worker's until they are no longer due.
@@ -845,14 +942,19 @@ pub fn replay(
 				if keeper_takes {
 					keeper_assigned.insert(who.clone());
 					to_keepers.push(who);
-				} else if to_worker.len() < max_unsigned
-					&& Liquidation::check_unsigned(&who).is_ok()
-				{
+				} else if to_worker.len() >= max_unsigned {
+					*held_back.entry("block full".into()).or_default() += 1;
+				} else {
 					// As the worker submits: what validation would accept (while every auction
 					// slot is taken, only bankrupt accounts).
-					to_worker.push(who);
+					match Liquidation::check_unsigned(&who) {
+						Ok(_) => to_worker.push(who),
+						Err(code) => *held_back.entry(invalid_reason(code, &who)).or_default() += 1,
+					}
 				}
 			}
+			most_auctions_running =
+				most_auctions_running.max(pallet_auction::Auctions::<Runtime>::count());
 			if block % sample_every == 0 || block == blocks {
 				let totals = pallet_liquidation::Totals::<Runtime>::get(USD);
 				timeline.push(Point {
@@ -929,6 +1031,9 @@ pub fn replay(
 			auction_takes: books.auction_takes,
 			auction_restarts: books.auction_restarts,
 			refused,
+			held_back,
+			most_auctions_running,
+			bad_debt_origins: books.origins.clone(),
 			per_asset,
 			identity: last_identity.clone(),
 			invariants_checked,
@@ -967,6 +1072,31 @@ fn take_and_restart(discount: f64) {
 				report.price,
 			);
 		}
+	}
+}
+
+/// The worker's reason not to submit `who`, from its validation code (for `WOULD_FAIL`, the
+/// error the dispatch would fail with, found by running it and undoing it).
+fn invalid_reason(code: u8, who: &AccountId) -> String {
+	use pallet_liquidation::invalid;
+	match code {
+		invalid::NOT_LIQUIDATABLE => "not liquidatable".into(),
+		invalid::PAUSED => "paused".into(),
+		invalid::AUCTIONS_FULL => "auctions full".into(),
+		invalid::WOULD_FAIL => {
+			let error = frame_support::storage::with_transaction(|| {
+				let result = Liquidation::liquidate_unsigned(RuntimeOrigin::none(), who.clone());
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<
+					_,
+					sp_runtime::DispatchError,
+				>(result))
+			});
+			match error {
+				Ok(Err(error)) => format!("would fail: {:?}", error.error),
+				_ => "would fail".into(),
+			}
+		},
+		other => format!("code {other}"),
 	}
 }
 
