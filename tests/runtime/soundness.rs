@@ -121,7 +121,8 @@ fn health_factor(chain: &mut TestChain, who: Sr25519Keyring) -> f64 {
 }
 
 /// Dave and Eve at BTC 40 000: health 0.80, their bitcoin worth less than their debt with
-/// the 8% penalty. The keeper takes all of Dave's bitcoin for 40 000 / 1.08 = 37 037.04 USD;
+/// the 8% penalty. Both are insolvent, so the penalty is junior to their debt: the liquidator's
+/// half of it only (4%). The keeper takes all of Dave's bitcoin for 40 000 / 1.04 = 38 461.54 USD;
 /// the flash liquidator sells Eve's through the genesis pool. What is left of each debt is bad
 /// debt, which the same call sends down the waterfall.
 #[test]
@@ -139,7 +140,7 @@ fn a_deep_underwater_account_is_closed_out_by_a_keeper_and_by_a_flash_liquidator
 			pallet_liquidation::Event::Liquidated {
 				path: LiquidationPath::Keeper,
 				seized: BITCOIN,
-				repaid: 37_037_037_038,
+				repaid: 38_461_538_462,
 				..
 			}
 		)),

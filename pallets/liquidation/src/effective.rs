@@ -90,6 +90,20 @@ impl<T: Config> Pallet<T> {
 		report.is_liquidatable()
 	}
 
+	/// Whether `owner` is insolvent: what he holds and has at auction is worth less than what he
+	/// owes (unweighted, at the prices held positions are valued at). A penalty is then junior
+	/// to his debt (see [`crate::impl_handler`]). Not when his health cannot be computed.
+	pub fn insolvent(owner: &T::AccountId) -> bool {
+		let Ok(report) = T::Ledger::health(owner) else { return false };
+		let at_auction = OwnerAuctions::<T>::get(owner)
+			.into_iter()
+			.filter_map(|id| T::Auctions::lot_of(id))
+			.fold(UsdValue::zero(), |total, lot| {
+				total.saturating_add(Self::value_of(lot.collateral, lot.lot))
+			});
+		report.collateral_value.saturating_add(at_auction) < report.debt_value
+	}
+
 	/// What auction `id` may still raise (see [`liquidation_primitives::AuctionHandler::wanted`]):
 	/// the debt it may still repay and the penalty outstanding on what it repays. Once the owner
 	/// no longer needs it, only the penalty on debt it already repaid.

@@ -251,14 +251,19 @@ impl<T: Config> Pallet<T> {
 		Self::do_settle_bankrupt(who)
 	}
 
-	/// Whether a liquidation can act on `who` beyond its running auctions: it has none, or it
-	/// holds collateral outside them, or owes debt they are not raising (the waterfall's).
+	/// Whether a liquidation can act on `who` beyond its running auctions: it has none; or,
+	/// bankrupt, it owes debt they are not raising (the waterfall's); or, not bankrupt, it holds
+	/// collateral outside them. Otherwise what is left to do is its auctions' (a bankrupt
+	/// account whose debt is all at auction waits for their end, when the waterfall takes what
+	/// they did not raise).
 	pub fn actionable(who: &T::AccountId) -> bool {
 		if !Self::in_auction(who) {
 			return true;
 		}
+		if Self::is_bankrupt(who).0 {
+			return Self::debt_outside_auctions(who);
+		}
 		T::Ledger::positions_of(who).iter().any(|(_, deposit, _)| !deposit.is_zero())
-			|| Self::debt_outside_auctions(who)
 	}
 
 	/// Whether `who` owes something no running auction of his is raising.
@@ -419,9 +424,9 @@ impl<T: Config> Pallet<T> {
 		let (params, _, plan) = Self::prepare(&who, debt_asset, collateral_asset, Balance::MAX)?;
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 
-		// The target: the debt repaid plus the penalty, in the debt asset.
+		// The target: the debt repaid plus the penalty (at the plan's rate), in the debt asset.
 		let debt_side = Self::side(&who, debt_asset, true)?;
-		let one_plus_bonus = FixedU128::one().saturating_add(params.liquidation_bonus.into());
+		let one_plus_bonus = FixedU128::one().saturating_add(plan.bonus_rate.into());
 		let target = amount_worth(plan.repay_value.saturating_mul(one_plus_bonus), &debt_side)
 			.ok_or(Error::<T>::Overflow)?
 			.max(plan.repay);

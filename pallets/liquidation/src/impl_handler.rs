@@ -7,6 +7,10 @@
 //!   (or a keeper repaying) lowers it, and an auction no longer needed raises nothing;
 //! - proceeds repay the debt first, then the penalty due on the debt actually repaid (never
 //!   more); anything beyond both (he repaid meanwhile) goes back to the owner;
+//! - the penalty is junior to the owner's debt: while he is insolvent (what he holds and has at
+//!   auction is worth less than he owes, see [`Pallet::insolvent`]) the penalty's share of the
+//!   proceeds repays more of his debt instead of going to insurance, which would otherwise
+//!   receive it and pay it straight back as cover for his bad debt;
 //! - collateral the auction did not sell goes back into the owner's margin account.
 
 use crate::{AuctionDue, Config, Event, OwnerAuctions, Pallet, Totals};
@@ -50,18 +54,30 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 				},
 			}
 		};
-		let penalty = Self::penalty_on(&dues, dues.repaid.saturating_add(repaid))
+		let penalty_due = Self::penalty_on(&dues, dues.repaid.saturating_add(repaid))
 			.saturating_sub(dues.penalty_paid)
 			.min(amount.saturating_sub(repaid));
+		// The penalty is junior to the owner's debt: while he is insolvent it repays more of
+		// his debt instead (insurance would otherwise receive it and pay it back as cover).
+		let instead = if !penalty_due.is_zero() && Self::insolvent(owner) {
+			let extra = penalty_due.min(T::Ledger::debt_of(owner, debt_asset));
+			with_storage_layer(|| T::Ledger::repay_debt(holder, owner, debt_asset, extra))
+				.unwrap_or(0)
+		} else {
+			0
+		};
+		let penalty = penalty_due.saturating_sub(instead);
 		T::Income::deposit_income(debt_asset, holder, penalty)?;
-		let returned = amount.saturating_sub(repaid).saturating_sub(penalty);
+		let returned = amount.saturating_sub(repaid).saturating_sub(penalty_due);
 		Self::give_back(holder, owner, debt_asset, returned, false);
 		if AuctionDue::<T>::contains_key(id) {
 			dues.debt = dues.debt.saturating_sub(repaid);
 			dues.repaid = dues.repaid.saturating_add(repaid);
-			dues.penalty_paid = dues.penalty_paid.saturating_add(penalty);
+			// The penalty's claim is spent either way.
+			dues.penalty_paid = dues.penalty_paid.saturating_add(penalty_due);
 			AuctionDue::<T>::insert(id, dues);
 		}
+		let repaid = repaid.saturating_add(instead);
 		Totals::<T>::mutate(debt_asset, |totals| {
 			totals.repaid = totals.repaid.saturating_add(repaid);
 			totals.penalty_to_insurance = totals.penalty_to_insurance.saturating_add(penalty);

@@ -47,6 +47,13 @@
 //! needed (he repaid, or deposited enough to be safe with the lot back) raises only the penalty
 //! still due on debt it already repaid, then nothing: anyone may close it, returning the lot.
 //!
+//! **The penalty is junior to the debt.** While an account is *insolvent* (what it holds and
+//! has at auction is worth less than it owes, [`Pallet::insolvent`]) it pays no penalty to
+//! insurance: a keeper or flash liquidator keeps his own part of the bonus, `b (1 - s)`, and no
+//! more (see [`sizing`]); an auction's penalty share of the proceeds repays more of the owner's
+//! debt instead. Insurance would otherwise take the penalty and pay it straight back as cover
+//! for the same account's bad debt, and the lenders' loss would look larger by as much.
+//!
 //! ## Terminology
 //!
 //! - **Shortfall**: how far maintenance-weighted debt exceeds maintenance-weighted collateral.
@@ -378,7 +385,8 @@ pub mod pallet {
 		},
 		/// Auction `auction`'s proceeds repaid `repaid` of `owner`'s debt; `penalty` (due on what
 		/// was repaid, never more) went to insurance; `returned` (what the owner no longer owed)
-		/// went back to him.
+		/// went back to him. While the owner is insolvent the penalty repays debt instead (it is
+		/// then part of `repaid`).
 		AuctionProceeds {
 			owner: T::AccountId,
 			auction: u32,

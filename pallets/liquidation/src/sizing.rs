@@ -18,7 +18,12 @@
 //! **Close-out of a collateral.** When the collateral is worth less than the repayment with its
 //! penalty, `V < R (1 + b)`, the liquidator takes all of it for `V / (1 + b)` of debt (rounded up,
 //! in the account's favour): the deepest account can always be closed out, one collateral at a
-//! time. The shortfall `D - C` then falls by `R (l - (1 + b) w)`, which is positive whenever
+//! time.
+//!
+//! **Insolvent accounts.** When the account's collateral is worth less than its debt
+//! (unweighted), the penalty is junior to the debt: the liquidator keeps his part of the bonus,
+//! `b (1 - s)` (`s` the insurance share), and insurance takes nothing, since it would pay it
+//! straight back as cover for the account's bad debt; the collateral repays that much more. The shortfall `D - C` then falls by `R (l - (1 + b) w)`, which is positive whenever
 //! `(1 + b) w < l` (the engine's no-harm rule, see the crate docs).
 
 use crate::types::{EngineParams, Plan};
@@ -28,7 +33,7 @@ use liquidation_primitives::{
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
-	FixedPointNumber, FixedU128, Rounding,
+	FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
 /// One side of a liquidation: a debt or a collateral position and how it is valued.
@@ -86,7 +91,16 @@ pub fn plan<A: Copy>(
 	let debt_value = value_in_usd_rounded_up(debt.amount, debt.decimals, debt.price)?;
 	let collateral_value = value_in_usd(collateral.amount, collateral.decimals, collateral.price)?;
 	let health_factor = report.health_factor()?;
-	let one_plus_bonus = FixedU128::one().checked_add(&params.liquidation_bonus.into())?;
+	// The penalty is junior to the debt: an insolvent account (its collateral worth less than
+	// its debt) pays the liquidator's part of the bonus only, `b (1 - s)`; insurance's share
+	// would come straight back out of the fund as cover for its bad debt.
+	let insolvent = report.collateral_value < report.debt_value;
+	let (bonus, insurance_share) = if insolvent {
+		(params.liquidation_bonus * params.insurance_share.left_from_one(), Permill::zero())
+	} else {
+		(params.liquidation_bonus, params.insurance_share)
+	};
+	let one_plus_bonus = FixedU128::one().checked_add(&bonus.into())?;
 	let seized_weight = one_plus_bonus.checked_mul(&collateral.weight)?;
 
 	// Whether a partial liquidation can restore health, and how much it needs.
@@ -151,7 +165,7 @@ pub fn plan<A: Copy>(
 	}
 	let takes_all_collateral = seize == collateral.amount;
 	let penalty = seize.saturating_sub(equivalent);
-	let to_insurance = params.insurance_share.mul_floor(penalty);
+	let to_insurance = insurance_share.mul_floor(penalty);
 	Some(Plan {
 		debt_asset: debt.asset,
 		collateral_asset: collateral.asset,
@@ -162,5 +176,6 @@ pub fn plan<A: Copy>(
 		full,
 		takes_all_collateral,
 		repay_value: repaid_value,
+		bonus_rate: bonus,
 	})
 }

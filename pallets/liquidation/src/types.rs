@@ -126,6 +126,9 @@ pub struct Plan<AssetId> {
 	pub takes_all_collateral: bool,
 	/// USD value of the repaid debt (what the per-block caps count).
 	pub repay_value: UsdValue,
+	/// The bonus rate the plan applies: the liquidation bonus, or for an insolvent account only
+	/// the liquidator's part of it (see [`crate::sizing`]).
+	pub bonus_rate: sp_runtime::Permill,
 }
 
 /// Running totals of one asset, for transparency.
@@ -183,6 +186,7 @@ pub struct AuctionDues {
 	pub penalty: Balance,
 	/// Debt the auction's proceeds repaid so far.
 	pub repaid: Balance,
-	/// Penalty its proceeds paid so far.
+	/// Penalty its proceeds paid so far: to insurance, or (the owner insolvent) towards more of
+	/// his debt.
 	pub penalty_paid: Balance,
 }

@@ -29,7 +29,12 @@ fn started_auction() -> (u32, Balance, Balance) {
 /// `who` borrows 43 000 USD against 1 BTC, BTC falls to `price` and the worker's liquidation
 /// puts his bitcoin to auction: the auction's id, lot and target.
 fn at_auction(who: AccountId, price: u32) -> (u32, Balance, Balance) {
-	borrower(who, BITCOIN, 43_000);
+	at_auction_owing(who, 43_000, price)
+}
+
+/// As [`at_auction`], owing `debt` USD.
+fn at_auction_owing(who: AccountId, debt: u128, price: u32) -> (u32, Balance, Balance) {
+	borrower(who, BITCOIN, debt);
 	set_price(BTC, Price::from_u32(price));
 	assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), who));
 	started_auction()
@@ -40,8 +45,9 @@ mod close_out {
 
 	/// BTC at 40 000 against 43 000 USD of debt: health factor 36 000 / 45 150 = 0.80, the
 	/// collateral worth less than the debt with its penalty. A keeper takes all of it for what it
-	/// covers, 40 000 / 1.1 = 36 363.636364 USD (rounded up), and what is left is bad debt, sent
-	/// down the waterfall in the same call.
+	/// covers; the account is insolvent, so the penalty is junior to its debt: the keeper's half
+	/// of the 10% bonus only, 40 000 / 1.05 = 38 095.238096 USD (rounded up), nothing to
+	/// insurance. What is left is bad debt, sent down the waterfall in the same call.
 	#[test]
 	fn a_keeper_closes_out_an_account_too_deep_for_a_partial_liquidation() {
 		test(|| {
@@ -57,15 +63,16 @@ mod close_out {
 				path: LiquidationPath::Keeper,
 				liquidator: Some(KEEPER),
 				debt_asset: USD,
-				repaid: 36_363_636_364,
+				repaid: 38_095_238_096,
 				collateral_asset: BTC,
 				seized: BITCOIN,
-				to_insurance: 4_545_455,
-				bonus: 4_545_455,
+				// 1 BTC less the 0.95238095 BTC the repayment is worth.
+				to_insurance: 0,
+				bonus: 4_761_905,
 				as_deposit: false,
 			}));
-			// The keeper's bitcoin: all of it but the insurance share of the penalty.
-			assert_eq!(balance(BTC, KEEPER), keeper_btc + BITCOIN - 4_545_455);
+			// The keeper's bitcoin: all of it.
+			assert_eq!(balance(BTC, KEEPER), keeper_btc + BITCOIN);
 			// Nothing left to seize: the rest of the debt went down the waterfall at once.
 			assert!(events.iter().any(|event| matches!(event, Event::BadDebtSettled { .. })));
 			assert!(Margin::positions(&ALICE).is_empty());
@@ -87,7 +94,7 @@ mod close_out {
 			else {
 				panic!("a liquidation")
 			};
-			assert_eq!((path, repaid, seized), (LiquidationPath::Flash, 36_363_636_364, BITCOIN));
+			assert_eq!((path, repaid, seized), (LiquidationPath::Flash, 38_095_238_096, BITCOIN));
 			assert!(Margin::positions(&BOB).is_empty());
 		});
 	}
@@ -179,10 +186,11 @@ mod close_out {
 mod owner_during_auction {
 	use super::*;
 
-	/// Alice's whole bitcoin goes to auction for 36 363.64 USD of debt and its 10% penalty.
-	/// She repays 10 000 USD meanwhile, and BTC falls to 36 000, so the auction is still
-	/// needed: it now raises only the 33 000 she owes and the penalty on that (3 300), the
-	/// buyer gets the bitcoin that costs, and the rest of the lot returns to her.
+	/// Alice's whole bitcoin goes to auction for 38 095.24 USD of debt and its penalty (5%: she
+	/// is insolvent, see `sizing`), a 40 000 USD target. She repays 10 000 USD meanwhile, and
+	/// BTC falls to 36 000, so the auction is still needed: it now raises only the 33 000 she
+	/// owes and the penalty on that (1 650), the buyer gets the bitcoin that costs, and the rest
+	/// of the lot returns to her.
 	#[test]
 	fn an_auction_raises_only_what_the_owner_still_owes_and_the_penalty_on_that() {
 		test(|| {
@@ -196,10 +204,10 @@ mod owner_during_auction {
 			));
 			set_price(BTC, Price::from_u32(36_000));
 			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
-			assert!(wanted.abs_diff(usd(36_300)) <= 1, "{wanted}");
+			assert!(wanted.abs_diff(usd(34_650)) <= 1, "{wanted}");
 
 			let fund = balance(USD, Insurance::fund_account());
-			// The market buys at the start price (44 000): 36 300 / 44 000 = 0.825 BTC.
+			// The market buys at the start price (44 000): 34 650 / 44 000 = 0.7875 BTC.
 			assert_ok!(DutchAuction::take(
 				origin(MARKET),
 				auction,
@@ -214,13 +222,14 @@ mod owner_during_auction {
 				panic!("proceeds")
 			};
 			assert_eq!(repaid, usd(33_000));
-			// Never more penalty than 10% of the debt actually repaid.
-			assert!(penalty <= repaid / 10 && penalty + 1 >= repaid / 10, "{penalty}");
+			// Never more penalty than was due (5%) on the debt actually repaid; solvent again at
+			// the sale (33 000 repaid, 0.2125 BTC left of the lot), she pays it.
+			assert!(penalty <= repaid / 20 && penalty + 1 >= repaid / 20, "{penalty}");
 			assert_eq!(returned, 0);
 			assert_eq!(balance(USD, Insurance::fund_account()), fund + penalty);
 			assert_eq!(Margin::debt_of(&ALICE, USD), 0);
 			let back = Margin::deposit_of(&ALICE, BTC);
-			assert!(back.abs_diff(17_500_000) <= 1, "the lot's rest returns: {back}");
+			assert!(back.abs_diff(21_250_000) <= 1, "the lot's rest returns: {back}");
 			assert!(!Liquidation::in_auction(&ALICE));
 			assert!(!AuctionDue::<Test>::contains_key(auction));
 		});
@@ -254,8 +263,9 @@ mod owner_during_auction {
 
 	/// A buyer takes a quarter of Alice's lot (11 000 USD, all of it repaying debt: debt comes
 	/// first); then she repays the rest of her debt herself. The auction still wants the penalty
-	/// due on the 11 000 it repaid (1 100), no more; once that is raised the rest of the lot is
-	/// hers again.
+	/// due on the 11 000 it repaid (5%, she was insolvent when it started: 550), no more; once
+	/// that is raised (she is solvent now: it goes to insurance) the rest of the lot is hers
+	/// again.
 	#[test]
 	fn the_penalty_on_debt_an_auction_repaid_stays_due_after_the_owner_repays() {
 		test(|| {
@@ -269,9 +279,9 @@ mod owner_during_auction {
 			));
 			assert_eq!(Margin::debt_of(&ALICE, USD), usd(43_000 - 11_000));
 			assert_ok!(Margin::repay(origin(ALICE), USD, pallet_margin::Amount::All));
-			// 10% of 11 000, rounded down.
+			// 5% of 11 000, rounded down.
 			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
-			assert_eq!(wanted, usd(1_100) - 1);
+			assert_eq!(wanted, usd(550) - 1);
 			assert_noop!(
 				DutchAuction::close(origin(ALICE), auction),
 				pallet_auction::Error::<Test>::StillNeeded
@@ -285,7 +295,8 @@ mod owner_during_auction {
 			));
 			assert_eq!(balance(USD, Insurance::fund_account()), fund + wanted);
 			let back = Margin::deposit_of(&ALICE, BTC);
-			assert!(back.abs_diff(BITCOIN * 3 / 4 - 2_500_000) <= 1, "{back}");
+			// 550 USD at 44 000 is 0.0125 BTC.
+			assert!(back.abs_diff(BITCOIN * 3 / 4 - 1_250_000) <= 1, "{back}");
 			assert!(!Liquidation::in_auction(&ALICE));
 		});
 	}
@@ -303,6 +314,77 @@ mod owner_during_auction {
 			assert_ok!(Margin::deposit(origin(BOB), ETH, eth(5)));
 			assert_ok!(DutchAuction::close(origin(BOB), auction));
 			assert_eq!(Margin::deposit_of(&BOB, BTC), BITCOIN);
+		});
+	}
+}
+
+/// The penalty is junior to the debt: an insolvent account pays insurance nothing that
+/// insurance would pay straight back as cover for its bad debt.
+mod junior_penalty {
+	use super::*;
+
+	/// Alice owes 43 000 USD against 1 BTC at 40 000: insolvent. Her bitcoin goes to auction for
+	/// 38 095.24 of debt and a 5% penalty (the liquidator's part of the 10% only), 40 000 in
+	/// all. A buyer pays the 40 000 at 44 000 a bitcoin: 38 095.24 repays the debt, and she is
+	/// still insolvent (4 904.76 owed, 0.0909 BTC = 3 636.36 left), so the penalty's 1 904.76
+	/// repays more of her debt instead of going to insurance.
+	#[test]
+	fn an_insolvent_owners_auction_penalty_repays_his_debt() {
+		test(|| {
+			lend();
+			let (auction, lot, target) = at_auction(ALICE, 40_000);
+			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
+			assert!(Liquidation::insolvent(&ALICE));
+			let fund = balance(USD, Insurance::fund_account());
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(44_000)
+			));
+			let Some(Event::AuctionProceeds { repaid, penalty, returned, .. }) =
+				liquidation_events()
+					.into_iter()
+					.find(|e| matches!(e, Event::AuctionProceeds { .. }))
+			else {
+				panic!("proceeds")
+			};
+			assert_eq!((repaid, penalty, returned), (usd(40_000), 0, 0));
+			assert_eq!(balance(USD, Insurance::fund_account()), fund);
+			assert_eq!(Margin::debt_of(&ALICE, USD), usd(3_000));
+			// The rest of the lot (40 000 / 44 000 of it sold) is hers again.
+			let back = Margin::deposit_of(&ALICE, BTC);
+			assert!(back.abs_diff(9_090_910) <= 1, "{back}");
+			assert_eq!(Totals::<Test>::get(USD).penalty_to_insurance, 0);
+			check_invariants();
+		});
+	}
+
+	/// The same auction for a solvent owner pays its penalty to insurance: Bob owes 30 000
+	/// against 1 BTC at 34 000 (health 30 600 / 31 500 = 0.97, liquidatable, not insolvent).
+	#[test]
+	fn a_solvent_owners_auction_penalty_goes_to_insurance() {
+		test(|| {
+			lend();
+			let (auction, _, _) = at_auction_owing(BOB, 30_000, 34_000);
+			assert!(!Liquidation::insolvent(&BOB));
+			let fund = balance(USD, Insurance::fund_account());
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(40_000)
+			));
+			let Some(Event::AuctionProceeds { repaid, penalty, .. }) = liquidation_events()
+				.into_iter()
+				.find(|e| matches!(e, Event::AuctionProceeds { .. }))
+			else {
+				panic!("proceeds")
+			};
+			// 10% of the debt repaid, rounded down.
+			assert!(penalty > 0 && penalty + 1 >= repaid / 10 && penalty <= repaid / 10);
+			assert_eq!(balance(USD, Insurance::fund_account()), fund + penalty);
+			check_invariants();
 		});
 	}
 }
@@ -350,11 +432,18 @@ mod shielding {
 			borrower(ALICE, BITCOIN, 43_000);
 			set_price(BTC, Price::from_u32(40_000));
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			// A dust deposit outside the auction: bankrupt, yet nothing but the auction can act
+			// (all her debt is at auction), so she is not due and the worker does not submit her.
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, 1_000));
 			set_price(BTC, Price::from_u32(5));
 			assert_noop!(
 				Liquidation::settle_bankrupt(origin(KEEPER), ALICE),
 				Error::<Test>::InAuction
 			);
+			assert!(!Liquidation::actionable(&ALICE));
+			assert!(Liquidation::check_unsigned(&ALICE).is_err());
+			let (due, _) = Liquidation::due_accounts(None, 100);
+			assert!(due.iter().all(|(who, _)| *who != ALICE));
 		});
 	}
 }
