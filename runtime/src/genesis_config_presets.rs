@@ -66,8 +66,8 @@ pub fn council_members() -> Vec<AccountId> {
 
 /// Oracle parameters of the dev assets: a value counts for 10 minutes, a price needs 3 of the 5
 /// operators, a move of more than 20% from one block's price to the next halts the asset until 3
-/// consecutive blocks confirm the new level; a 1-minute EMA mark and a 1-hour volatility
-/// half-life.
+/// consecutive blocks confirm the new level; a 1-minute EMA mark, a 1-hour volatility
+/// half-life, and a stable price (what opening risk reads) that moves at most 6% an hour.
 pub fn dev_oracle_params() -> OracleParams {
 	OracleParams {
 		max_age: 10 * 60 * 1_000,
@@ -76,6 +76,10 @@ pub fn dev_oracle_params() -> OracleParams {
 		confirmations: 3,
 		smoothing: Smoothing::Ema { half_life: 60 * 1_000 },
 		volatility_half_life: 60 * 60 * 1_000,
+		// Mango v4's default growth limit of its delayed price (`delay_growth_limit`, 6% an
+		// hour): the October 2022 attack pumped MNGO several times over in about 20 minutes,
+		// in which a stable price at 6% an hour rises 2%.
+		stable_growth_per_hour: Permill::from_percent(6),
 	}
 }
 

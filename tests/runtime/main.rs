@@ -5,6 +5,7 @@ mod auction;
 mod genesis;
 mod insurance;
 mod liquidation;
+mod manipulation;
 mod margin;
 mod oracle;
 mod prices;

@@ -14,7 +14,8 @@ use sp_runtime::{traits::CheckedAdd, DispatchError, FixedU128, Rounding};
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Pricing {
 	/// Every asset of the portfolio at a usable price, or no report: what opening risk
-	/// (borrowing, withdrawing) needs.
+	/// (borrowing, withdrawing) needs. A deposit is valued at the lower of the price and the
+	/// stable price, a debt at the higher ([`liquidation_primitives::PriceInfo::stable`]).
 	Usable,
 	/// Positions held valued under the valuation rule
 	/// ([`liquidation_primitives::PriceProvider::valuation_price`]): an unusable price at its
@@ -40,7 +41,13 @@ impl<T: Config> Pallet<T> {
 			// A portfolio only ever holds listed assets (invariant 4).
 			let Some(market) = Self::market_now(*asset) else { continue };
 			let price = match (pricing, T::Prices::price(asset)) {
-				(_, Ok(info)) => info.price,
+				// Opening risk reads the conservative side of the stable price: a deposit at
+				// the lower, a debt at the higher (a price pumped in minutes lends nothing).
+				(Pricing::Usable, Ok(info)) => match position {
+					Position::Deposit(_) => info.for_collateral(),
+					Position::Borrow(_) => info.for_debt(),
+				},
+				(Pricing::Held, Ok(info)) => info.price,
 				(Pricing::Usable, Err(error)) => return Err(HealthError::Price(*asset, error)),
 				(Pricing::Held, Err(error)) => match T::Prices::valuation_price(asset) {
 					Some(price) => price,

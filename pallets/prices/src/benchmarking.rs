@@ -23,6 +23,7 @@ fn twap_params<T: Config>() -> OracleParams {
 		confirmations: T::MaxConfirmations::get(),
 		smoothing: Smoothing::Twap { window: T::MaxTwapWindow::get() },
 		volatility_half_life: 600_000,
+		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}
 }
 

@@ -78,6 +78,7 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		ensure!(params.volatility_half_life > 0, Error::<T>::ZeroVolatilityHalfLife);
+		ensure!(!params.stable_growth_per_hour.is_zero(), Error::<T>::ZeroStableGrowth);
 		Ok(())
 	}
 
@@ -156,6 +157,7 @@ impl<T: Config> Pallet<T> {
 				price: observed,
 				formed_at,
 				mark: observed,
+				stable: observed,
 				variance: FixedU128::zero(),
 				accepted_at: now,
 				breaker: Breaker::Live,
@@ -172,6 +174,7 @@ impl<T: Config> Pallet<T> {
 				asset: asset.clone(),
 				price: observed,
 				mark: observed,
+				stable: observed,
 				volatility: FixedU128::zero(),
 			});
 			return;
@@ -261,6 +264,8 @@ impl<T: Config> Pallet<T> {
 			},
 			Smoothing::Twap { window } => Self::update_twap(asset, price, now, window),
 		};
+		state.stable =
+			math::stable_step(state.stable, price, params.stable_growth_per_hour, elapsed);
 		state.price = price;
 		state.formed_at = formed_at;
 		state.accepted_at = now;
@@ -268,6 +273,7 @@ impl<T: Config> Pallet<T> {
 			asset: asset.clone(),
 			price,
 			mark: state.mark,
+			stable: state.stable,
 			volatility: state.volatility(),
 		});
 	}
@@ -317,9 +323,13 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn usable_price(asset: &T::AssetId, now: Moment) -> Result<PriceInfo, PriceError> {
 		match Sources::<T>::get(asset) {
 			None => Err(PriceError::Missing),
-			Some(PriceSource::Fixed(price)) => {
-				Ok(PriceInfo { price, mark: price, volatility: FixedU128::zero(), updated_at: now })
-			},
+			Some(PriceSource::Fixed(price)) => Ok(PriceInfo {
+				price,
+				mark: price,
+				stable: price,
+				volatility: FixedU128::zero(),
+				updated_at: now,
+			}),
 			Some(PriceSource::Oracle(params)) => {
 				let state = States::<T>::get(asset).ok_or(PriceError::Missing)?;
 				if state.is_halted() {

@@ -21,6 +21,12 @@
 //!   when the price is read, so no block needs to run for a price to go stale.
 //! - **Mark price**: the combined price smoothed in time, by an EMA with a half-life or a TWAP
 //!   over a window ([`Smoothing`]).
+//! - **Stable price**: follows the accepted price, but moves at most `stable_growth_per_hour`
+//!   of itself an hour (linearly in the time between accepted prices, at most an hour's worth
+//!   at once): `stable ← clamp(price, stable (1 ± g min(Δt, 1 h) / 1 h))`. Opening risk
+//!   (borrowing, withdrawing) values collateral at `min(price, stable)` and debt at
+//!   `max(price, stable)`, so a price pumped within minutes lends almost nothing more (the
+//!   Mango Markets attack of October 2022); liquidation uses the price itself.
 //! - **Volatility**: the square root of an EWMA (in time, with a half-life) of squared log
 //!   returns, each scaled from its interval to [`Config::VolatilityPeriod`]:
 //!   `variance ← variance + w · (ln(p₁/p₀)² · period / Δt − variance)`, `w = 1 − 2^(−Δt/half-life)`.
@@ -196,7 +202,13 @@ pub mod pallet {
 		/// An asset is no longer priced.
 		AssetRemoved { asset: T::AssetId },
 		/// A combined price was accepted.
-		PriceUpdated { asset: T::AssetId, price: Price, mark: Price, volatility: FixedU128 },
+		PriceUpdated {
+			asset: T::AssetId,
+			price: Price,
+			mark: Price,
+			stable: Price,
+			volatility: FixedU128,
+		},
 		/// The breaker halted an asset: the combined price moved from `reference` to `observed`,
 		/// a relative move of `relative_move`, beyond the asset's bound.
 		Halted { asset: T::AssetId, reference: Price, observed: Price, relative_move: FixedU128 },
@@ -248,6 +260,8 @@ pub mod pallet {
 		TwapWindowTooLong,
 		/// `volatility_half_life` is zero.
 		ZeroVolatilityHalfLife,
+		/// `stable_growth_per_hour` is zero: the stable price would never follow the price.
+		ZeroStableGrowth,
 		/// A fixed price of zero.
 		ZeroFixedPrice,
 		/// `MaxAssets` assets are priced already.

@@ -92,6 +92,30 @@ pub fn move_towards(current: FixedU128, target: FixedU128, weight: FixedU128) ->
 	}
 }
 
+/// One hour in milliseconds.
+pub const HOUR_MS: u64 = 60 * 60 * 1_000;
+
+/// The stable price after `elapsed_ms` towards `price`: it moves by at most
+/// `stable * growth_per_hour * min(elapsed, 1 h) / 1 h`, and never past `price`.
+pub fn stable_step(
+	stable: FixedU128,
+	price: FixedU128,
+	growth_per_hour: sp_runtime::Permill,
+	elapsed_ms: u64,
+) -> FixedU128 {
+	if stable.is_zero() {
+		return price;
+	}
+	let hours = FixedU128::checked_from_rational(elapsed_ms.min(HOUR_MS), HOUR_MS)
+		.unwrap_or_else(FixedU128::one);
+	let step = stable.saturating_mul(FixedU128::from(growth_per_hour)).saturating_mul(hours);
+	if price >= stable {
+		price.min(stable.saturating_add(step))
+	} else {
+		price.max(stable.saturating_sub(step))
+	}
+}
+
 /// `|new / reference - 1|`, or `None` for a zero reference.
 pub fn relative_move(reference: FixedU128, new: FixedU128) -> Option<FixedU128> {
 	let ratio = new.checked_div(&reference)?;
@@ -138,6 +162,29 @@ mod tests {
 		let half = to_f64(ewma_weight(1000, 1000));
 		assert!((half - 0.5).abs() < 1e-15);
 		assert!(to_f64(ewma_weight(u64::MAX, 1)) > 0.999_999_999);
+	}
+
+	#[test]
+	fn the_stable_price_moves_at_most_its_hourly_growth_and_never_past_the_price() {
+		let growth = sp_runtime::Permill::from_percent(6);
+		let hundred = FixedU128::from_u32(100);
+		// Half an hour towards a far price: 3%.
+		let up = stable_step(hundred, FixedU128::from_u32(1_000), growth, HOUR_MS / 2);
+		assert_eq!(up, FixedU128::from_u32(103));
+		let down = stable_step(hundred, FixedU128::from_u32(10), growth, HOUR_MS / 2);
+		assert_eq!(down, FixedU128::from_u32(97));
+		// A day counts as an hour: 6%.
+		assert_eq!(
+			stable_step(hundred, FixedU128::from_u32(1_000), growth, 24 * HOUR_MS),
+			FixedU128::from_u32(106)
+		);
+		// Never past the price; a zero stable price (none yet) takes the price.
+		assert_eq!(
+			stable_step(hundred, FixedU128::from_u32(101), growth, HOUR_MS),
+			FixedU128::from_u32(101)
+		);
+		assert_eq!(stable_step(FixedU128::zero(), hundred, growth, 0), hundred);
+		assert_eq!(stable_step(hundred, FixedU128::from_u32(200), growth, 0), hundred);
 	}
 
 	#[test]

@@ -142,6 +142,7 @@ pub fn default_params() -> OracleParams {
 		confirmations: 2,
 		smoothing: Smoothing::Ema { half_life: 60_000 },
 		volatility_half_life: 600_000,
+		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}
 }
 

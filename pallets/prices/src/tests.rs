@@ -7,7 +7,7 @@ use crate::{
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use liquidation_primitives::{Price, PriceError, PriceProvider};
 use sp_runtime::traits::{One, Zero};
-use sp_runtime::{DispatchError, FixedU128};
+use sp_runtime::{DispatchError, FixedU128, Permill};
 
 fn price(asset: liquidation_primitives::AssetId) -> Result<Price, PriceError> {
 	Prices::price(&asset).map(|info| info.price)
@@ -425,6 +425,62 @@ mod smoothing_and_volatility {
 	}
 }
 
+mod stable_price {
+	use super::*;
+
+	/// A pump of 3.2% a block for 100 blocks (6 s each, under the 20% breaker) multiplies the
+	/// price by 23; the stable price, at 6% an hour, moves 0.01% a block: 1.0001^100 = 1.01.
+	/// Then the price falls back, and the stable price follows it down at the same pace.
+	#[test]
+	fn the_stable_price_follows_a_pump_at_its_hourly_pace_either_way() {
+		test(|| {
+			feed_all(BTC, Price::from_u32(100));
+			next_block();
+			let mut price = 100.0f64;
+			for _ in 0..100 {
+				price *= 1.032;
+				feed_all(BTC, usd(price));
+				next_block();
+			}
+			let info = Prices::price(&BTC).unwrap();
+			assert!(info.price > Price::from_u32(2_300), "{:?}", info.price);
+			let stable = info.stable.into_inner() as f64 / 1e18;
+			assert!((stable - 100.0 * 1.0001f64.powi(100)).abs() < 0.01, "{stable}");
+			assert_eq!(info.for_collateral(), info.stable);
+			assert_eq!(info.for_debt(), info.price);
+
+			// A crash (15% a block) to below the stable price, which comes down 0.01% a block.
+			let before = info.stable;
+			for _ in 0..25 {
+				price *= 0.85;
+				feed_all(BTC, usd(price));
+				next_block();
+			}
+			let info = Prices::price(&BTC).unwrap();
+			assert!(info.price < info.stable && info.price < before);
+			// Up while the price was still above it, then down: never more than 0.01% a block.
+			let (before, stable) =
+				(before.into_inner() as f64 / 1e18, info.stable.into_inner() as f64 / 1e18);
+			assert!(stable >= before * 0.9999f64.powi(25) - 1e-9, "{stable}");
+			assert!(stable <= before * 1.0001f64.powi(25) + 1e-9, "{stable}");
+			assert_eq!(info.for_collateral(), info.price);
+			assert_eq!(info.for_debt(), info.stable);
+		});
+	}
+
+	/// A fixed price is its own stable price; the first oracle price starts the stable price.
+	#[test]
+	fn a_fixed_price_and_a_first_price_are_their_own_stable_price() {
+		test(|| {
+			let usd = Prices::price(&USD).unwrap();
+			assert_eq!(usd.stable, usd.price);
+			feed_all(BTC, Price::from_u32(100));
+			next_block();
+			assert_eq!(Prices::price(&BTC).unwrap().stable, Price::from_u32(100));
+		});
+	}
+}
+
 mod governance {
 	use super::*;
 
@@ -488,6 +544,10 @@ mod governance {
 			assert_noop!(
 				set(OracleParams { volatility_half_life: 0, ..base }),
 				Error::<Test>::ZeroVolatilityHalfLife
+			);
+			assert_noop!(
+				set(OracleParams { stable_growth_per_hour: Permill::zero(), ..base }),
+				Error::<Test>::ZeroStableGrowth
 			);
 			assert_noop!(
 				Prices::set_fixed_price(root(), BTC, Price::zero()),

@@ -69,6 +69,10 @@ pub struct OracleParams {
 	pub smoothing: Smoothing,
 	/// Half-life (ms) of the EWMA of squared log returns behind the volatility. Greater than zero.
 	pub volatility_half_life: Moment,
+	/// Most the stable price moves towards the accepted price in an hour, relative to itself
+	/// (linear in the time between two accepted prices, at most an hour's worth at once).
+	/// Within (0, 100%].
+	pub stable_growth_per_hour: sp_runtime::Permill,
 }
 
 /// Where an asset's price comes from.
@@ -147,6 +151,9 @@ pub struct PriceState {
 	pub formed_at: Moment,
 	/// Smoothed price.
 	pub mark: Price,
+	/// The stable price: follows the accepted price at most `stable_growth_per_hour` an hour
+	/// (what opening risk values at the conservative side of, see [`PriceInfo::stable`]).
+	pub stable: Price,
 	/// EWMA of squared log returns, scaled to `VolatilityPeriod`: the variance per period.
 	pub variance: FixedU128,
 	/// Block time (ms) of the last accepted price, from which the next update's interval runs.
@@ -169,6 +176,7 @@ impl PriceState {
 		PriceInfo {
 			price: self.price,
 			mark: self.mark,
+			stable: self.stable,
 			volatility: self.volatility(),
 			updated_at: self.formed_at,
 		}

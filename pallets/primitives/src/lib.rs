@@ -205,7 +205,13 @@ pub mod testing {
 		fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
 			let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
 			let price = price.unwrap_or(Err(PriceError::Missing))?;
-			Ok(PriceInfo { price, mark: price, volatility: Zero::zero(), updated_at: 0 })
+			Ok(PriceInfo {
+				price,
+				mark: price,
+				stable: price,
+				volatility: Zero::zero(),
+				updated_at: 0,
+			})
 		}
 
 		fn valuation_price(asset: &AssetId) -> Option<Price> {

@@ -28,11 +28,31 @@ pub struct PriceInfo {
 	pub price: Price,
 	/// The smoothed price (EMA or TWAP of the combined prices), USD per whole unit.
 	pub mark: Price,
+	/// The stable price: follows `price` but moves at most a governed fraction an hour, USD per
+	/// whole unit (as Mango v4's stable price). Opening risk (borrowing, withdrawing) values
+	/// collateral at `min(price, stable)` and debt at `max(price, stable)`, so a price pumped
+	/// in minutes lends nothing against the pump; liquidation uses `price`. Equal to `price`
+	/// for a fixed price.
+	pub stable: Price,
 	/// Estimated volatility of the price over the provider's stated period.
 	pub volatility: Volatility,
 	/// When the price was formed (ms since the Unix epoch): the time of the oldest operator value
 	/// it was combined from, so its age bounds the age of everything in it.
 	pub updated_at: Moment,
+}
+
+impl PriceInfo {
+	/// The price at which opening risk values a deposit: the lower of the price and the stable
+	/// price.
+	pub fn for_collateral(&self) -> Price {
+		self.price.min(self.stable)
+	}
+
+	/// The price at which opening risk values a debt: the higher of the price and the stable
+	/// price.
+	pub fn for_debt(&self) -> Price {
+		self.price.max(self.stable)
+	}
 }
 
 /// Why there is no usable price for an asset.
