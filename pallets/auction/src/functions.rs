@@ -289,8 +289,9 @@ impl<T: Config> Pallet<T> {
 		// market and it would never sell). After a rise, under the floor or when too old it
 		// starts afresh above the oracle, which protects the owner. (As MakerDAO's `redo`
 		// resets a lot to the oracle times `buf`; keeping the lot's place on its curve relative
-		// to the market instead sold faster into the May 19 2021 bottom: 711 000 USD of bad
-		// debt against 277 000 in the 10 000-account replay.)
+		// to the market instead sold faster into the bottom: 711 000 USD of bad debt against
+		// 277 000 in the May 19 2021 replay at 10 000 accounts, 183 000 against 102 000 in
+		// Black Thursday's.)
 		let under_floor = quote.price < floor_of(quote.oracle, params.floor);
 		let start_price = if quote.oracle < auction.oracle_at_start && !under_floor {
 			fresh.min(quote.price)
