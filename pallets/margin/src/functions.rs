@@ -471,8 +471,11 @@ impl<T: Config> Pallet<T> {
 	pub fn ensure_valid(params: &AssetParams) -> DispatchResult {
 		let initial = params.initial_collateral_weight;
 		let maintenance = params.maintenance_collateral_weight;
-		ensure!(!initial.is_zero(), Error::<T>::CollateralWeightOutOfRange);
-		ensure!(initial < maintenance, Error::<T>::MaintenanceNotBelowInitial);
+		// Zero weights are allowed: both zero lists a borrow-only asset (a deposit of it backs
+		// nothing), an initial weight of zero alone stops new risk against it while the
+		// positions already held still count (a listing being wound down).
+		let borrow_only = initial.is_zero() && maintenance.is_zero();
+		ensure!(borrow_only || initial < maintenance, Error::<T>::MaintenanceNotBelowInitial);
 		let one = FixedU128::one();
 		let max_liability = FixedU128::saturating_from_integer(MAX_LIABILITY_WEIGHT);
 		let initial = params.initial_liability_weight;

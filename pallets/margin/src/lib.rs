@@ -324,8 +324,6 @@ pub mod pallet {
 		TooManyAssets,
 		/// More than 18 decimals: values would not fit the fixed-point precision.
 		TooManyDecimals,
-		/// A collateral weight is zero or above one.
-		CollateralWeightOutOfRange,
 		/// A liability weight is below one or above the maximum (5).
 		LiabilityWeightOutOfRange,
 		/// A maintenance weight is not strictly less demanding than its initial weight.

@@ -84,9 +84,11 @@ mod listing {
 		test(|| {
 			let set =
 				|params: AssetParams| Margin::set_asset_params(RuntimeOrigin::root(), USD, params);
-			let mut p = usd_params();
-			p.initial_collateral_weight = Permill::zero();
-			assert_noop!(set(p), Error::<Test>::CollateralWeightOutOfRange);
+			// A zero maintenance weight under a non-zero initial one is refused.
+			assert_noop!(
+				set(params((10, 0), (110, 105))),
+				Error::<Test>::MaintenanceNotBelowInitial
+			);
 			// Maintenance must be strictly less demanding: equal collateral weights are refused.
 			assert_noop!(
 				set(params((90, 90), (110, 105))),
@@ -448,6 +450,40 @@ mod health {
 			assert!(report.is_liquidatable());
 			assert_eq!(report.maintenance_shortfall(), FixedU128::from_u32(1_000));
 			assert_eq!(Margin::indebted_accounts(None, 10), vec![CHARLIE]);
+		});
+	}
+
+	/// Collateral weight 0: ETH listed borrow-only backs nothing, and a BTC listing wound down
+	/// (initial weight 0, maintenance kept) stops new borrowing against BTC while the positions
+	/// already held still count against liquidation.
+	#[test]
+	fn a_borrow_only_asset_backs_nothing_and_a_wound_down_one_no_new_risk() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(100_000)));
+			let root = RuntimeOrigin::root();
+			assert_ok!(Margin::set_asset_params(root.clone(), ETH, params((0, 0), (130, 115))));
+			// 10 ETH at 3 000 (30 000 USD) back nothing, for borrowing or against liquidation.
+			assert_ok!(Margin::deposit(origin(DAVE), ETH, units(10, 18)));
+			assert_noop!(
+				Margin::borrow(origin(DAVE), USD, usd(1)),
+				Error::<Test>::InsufficientMargin
+			);
+			let report = Margin::health_of(&DAVE).unwrap();
+			assert_eq!(report.maintenance_collateral, FixedU128::zero());
+
+			// Bob borrows 20 000 USD against 1 BTC (60 000), then BTC is wound down.
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(BOB), USD, usd(20_000)));
+			assert_ok!(Margin::set_asset_params(root, BTC, params((0, 90), (125, 110))));
+			assert_noop!(
+				Margin::borrow(origin(BOB), USD, usd(1)),
+				Error::<Test>::InsufficientMargin
+			);
+			let report = Margin::health_of(&BOB).unwrap();
+			assert_eq!(report.maintenance_collateral, FixedU128::from_u32(54_000));
+			assert!(!report.is_liquidatable());
+			// Repaying needs no margin.
+			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(5_000))));
 		});
 	}
 
