@@ -24,6 +24,7 @@ fn a_staker_earns_income_and_bears_a_cover_through_the_real_runtime() {
 		RuntimeCall::Insurance(pallet_insurance::Call::stake {
 			asset: USD,
 			amount: 10_000 * DOLLAR,
+			min_shares: 10_000 * DOLLAR - 1_000,
 		}),
 	);
 	assert_eq!(chain.produce_block(vec![stake]), vec![Ok(())]);
@@ -31,7 +32,8 @@ fn a_staker_earns_income_and_bears_a_cover_through_the_real_runtime() {
 	chain.start_block();
 	chain.execute_with(|| {
 		let bob = Sr25519Keyring::Bob.to_account_id();
-		assert_eq!(Insurance::shares_of(USD, &bob), 10_000 * DOLLAR);
+		// The fund's first stake: a share per unit, of which 1 000 stay locked.
+		assert_eq!(Insurance::shares_of(USD, &bob), 10_000 * DOLLAR - 1_000);
 
 		// Penalty income of 2 000 USD: half to stakers (the dev parameters), half to the reserve.
 		let engine = Sr25519Keyring::Charlie.to_account_id();

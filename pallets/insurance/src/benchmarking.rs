@@ -40,18 +40,20 @@ mod benchmarks {
 	fn stake() {
 		let asset = insured::<T>();
 		let existing = funded::<T>(asset, "existing");
-		let _ = Insurance::<T>::do_stake(existing, asset, STAKE);
+		let _ = Insurance::<T>::do_stake(existing, asset, STAKE, 0);
 		let who = funded::<T>(asset, "staker");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), asset, STAKE);
+		_(RawOrigin::Signed(who.clone()), asset, STAKE, 1);
 		assert!(Insurance::<T>::shares_of(asset, &who) > 0);
 	}
 
 	#[benchmark]
 	fn request_unstake() {
 		let asset = insured::<T>();
+		// A staker before, so that this one holds all the shares his stake minted.
+		let _ = Insurance::<T>::do_stake(funded::<T>(asset, "existing"), asset, STAKE, 0);
 		let who = funded::<T>(asset, "staker");
-		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), asset, STAKE);
 		assert!(UnstakeRequests::<T>::contains_key(asset, &who));
@@ -60,8 +62,9 @@ mod benchmarks {
 	#[benchmark]
 	fn cancel_unstake() {
 		let asset = insured::<T>();
+		let _ = Insurance::<T>::do_stake(funded::<T>(asset, "existing"), asset, STAKE, 0);
 		let who = funded::<T>(asset, "staker");
-		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE, 0);
 		let _ = Insurance::<T>::do_request_unstake(who.clone(), asset, STAKE);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), asset);
@@ -72,9 +75,9 @@ mod benchmarks {
 	fn withdraw() {
 		let asset = insured::<T>();
 		let other = funded::<T>(asset, "other");
-		let _ = Insurance::<T>::do_stake(other, asset, STAKE);
+		let _ = Insurance::<T>::do_stake(other, asset, STAKE, 0);
 		let who = funded::<T>(asset, "staker");
-		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE);
+		let _ = Insurance::<T>::do_stake(who.clone(), asset, STAKE, 0);
 		// A partial withdrawal keeps the stake entry: the costlier write.
 		let _ = Insurance::<T>::do_request_unstake(who.clone(), asset, STAKE / 2);
 		let ready = frame_system::Pallet::<T>::block_number() + Cooldown::<T>::get();

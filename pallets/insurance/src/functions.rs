@@ -59,6 +59,7 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 		asset: T::AssetId,
 		amount: Balance,
+		min_shares: Balance,
 	) -> DispatchResult {
 		ensure!(Params::<T>::contains_key(asset), Error::<T>::AssetNotInsured);
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -66,22 +67,29 @@ impl<T: Config> Pallet<T> {
 		if fund.staked.is_zero() && !fund.shares.is_zero() {
 			// Losses took everything the outstanding shares were worth: they are void.
 			fund.shares = 0;
+			fund.locked_shares = 0;
 			fund.epoch = fund.epoch.saturating_add(1);
 			Self::deposit_event(Event::StakesWipedOut { asset, epoch: fund.epoch });
 		}
-		let minted = if fund.shares.is_zero() {
-			amount
+		// The first stake of an epoch mints one share per unit and leaves `MinimumShares` of
+		// them locked.
+		let first = fund.shares.is_zero();
+		let (all_minted, locked) = if first {
+			(amount, T::MinimumShares::get())
 		} else {
-			Self::pro_rata(amount, fund.shares, fund.staked).ok_or(Error::<T>::Overflow)?
+			(Self::pro_rata(amount, fund.shares, fund.staked).ok_or(Error::<T>::Overflow)?, 0)
 		};
+		let minted = all_minted.saturating_sub(locked);
 		ensure!(!minted.is_zero(), Error::<T>::StakeTooSmall);
+		ensure!(minted >= min_shares, Error::<T>::TooFewShares);
 
 		T::Assets::transfer(asset, &who, &Self::fund_account(), amount, Preservation::Preserve)?;
 
 		fund.staked = fund.staked.checked_add(amount).ok_or(Error::<T>::Overflow)?;
 		// Shares of a voided epoch (see above) count as none.
 		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
-		fund.shares = fund.shares.checked_add(minted).ok_or(Error::<T>::Overflow)?;
+		fund.shares = fund.shares.checked_add(all_minted).ok_or(Error::<T>::Overflow)?;
+		fund.locked_shares = fund.locked_shares.saturating_add(locked);
 		Stakes::<T>::insert(
 			asset,
 			&who,
@@ -134,10 +142,13 @@ impl<T: Config> Pallet<T> {
 		}
 		fund.staked = fund.staked.checked_sub(amount).ok_or(Error::<T>::Overflow)?;
 		fund.shares = fund.shares.checked_sub(shares).ok_or(Error::<T>::Overflow)?;
-		if fund.shares.is_zero() {
-			// Rounding dust left by the last staker belongs to the protocol.
+		if fund.shares <= fund.locked_shares {
+			// The last staker left: what the locked shares and rounding kept belongs to the
+			// protocol, and the next stake starts the fund afresh (locking shares again).
 			fund.reserve = fund.reserve.saturating_add(fund.staked);
 			fund.staked = 0;
+			fund.shares = 0;
+			fund.locked_shares = 0;
 		}
 		let remaining = held.saturating_sub(shares);
 		if remaining.is_zero() {
@@ -328,7 +339,10 @@ impl<T: Config> Pallet<T> {
 				.filter(|(_, stake)| stake.epoch == fund.epoch)
 				.map(|(_, stake)| stake.shares)
 				.fold(0, |sum, shares| sum.saturating_add(shares));
-			ensure!(held == fund.shares, "2: stakers' shares differ from the fund's");
+			ensure!(
+				held.saturating_add(fund.locked_shares) == fund.shares,
+				"2: stakers' and locked shares differ from the fund's"
+			);
 			ensure!(
 				!fund.shares.is_zero() || fund.staked.is_zero(),
 				"3: staked value without shares"

@@ -25,6 +25,13 @@
 //!   moment a crash starts.
 //! - **Epoch**: if losses take the whole staked value while shares are outstanding, those shares
 //!   are worth nothing; the next stake starts a new epoch.
+//! - **Locked shares**: the first stake into an empty fund (or a new epoch) leaves
+//!   [`Config::MinimumShares`] of its shares to no one. Without them the first staker could
+//!   hold a single share, raise its value with income (or a donation of income), and make every
+//!   later stake round down to nothing or to a fraction of its value (the share-inflation
+//!   attack on ERC-4626 vaults): with them, any such raise goes mostly to shares no one can
+//!   redeem. `stake` also takes a `min_shares` floor, so a staker never receives fewer shares
+//!   than he asked for.
 //!
 //! Shares are minted and redeemed rounding down: rounding never favours a staker over the fund.
 //!
@@ -41,7 +48,8 @@
 //!
 //! 1. For every insured asset, the fund account holds at least `staked + reserve` (exactly that,
 //!    unless someone transferred to it directly).
-//! 2. The shares of the current epoch held by stakers add up to the fund's shares.
+//! 2. The shares of the current epoch held by stakers and the locked shares add up to the
+//!    fund's shares.
 //! 3. A fund with no shares has no staked value.
 //! 4. No unstake request asks for more shares than its staker holds.
 //! 5. Nothing is negative (balances are unsigned; every subtraction is checked).
@@ -113,6 +121,11 @@ pub mod pallet {
 		/// Longest cooldown or unstake window governance may set, in blocks.
 		#[pallet::constant]
 		type MaxCooldown: Get<BlockNumberFor<Self>>;
+
+		/// Shares the first stake into an empty fund leaves to no one (see *locked shares*);
+		/// that stake must be larger.
+		#[pallet::constant]
+		type MinimumShares: Get<Balance>;
 
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
@@ -268,8 +281,11 @@ pub mod pallet {
 		CooldownTooLong,
 		/// An amount or a number of shares is zero.
 		ZeroAmount,
-		/// The stake is worth less than one share.
+		/// The stake is worth less than one share (the first stake into an empty fund: no more
+		/// than the locked shares).
 		StakeTooSmall,
+		/// The stake would mint fewer shares than the staker's `min_shares`.
+		TooFewShares,
 		/// More shares than the staker holds.
 		InsufficientShares,
 		/// No unstake request is pending.
@@ -299,16 +315,23 @@ pub mod pallet {
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Stake `amount` of `asset` into its fund for shares.
+		/// Stake `amount` of `asset` into its fund for shares, refused (`TooFewShares`) if it
+		/// would mint fewer than `min_shares`.
 		///
 		/// Shares are minted at the current value of a share, rounded down. The staked value earns
-		/// its part of income and bears losses first.
+		/// its part of income and bears losses first. The first stake into an empty fund leaves
+		/// `MinimumShares` of its shares locked (see *locked shares* in the pallet docs).
 		///
 		/// Emits `Staked` (and `StakesWipedOut` if it starts a new epoch).
 		#[pallet::call_index(0)]
-		pub fn stake(origin: OriginFor<T>, asset: T::AssetId, amount: Balance) -> DispatchResult {
+		pub fn stake(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			amount: Balance,
+			min_shares: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_stake(who, asset, amount)
+			Self::do_stake(who, asset, amount, min_shares)
 		}
 
 		/// Ask to withdraw `shares` of `asset` after the cooldown. Replaces any pending request

@@ -75,6 +75,7 @@ impl pallet_insurance::Config for Test {
 	type TreasuryAccount = Treasury;
 	type MaxAssets = ConstU32<4>;
 	type MaxCooldown = ConstU64<1_000>;
+	type MinimumShares = ConstU128<10>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

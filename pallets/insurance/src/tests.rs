@@ -93,9 +93,10 @@ mod stakers {
 	#[test]
 	fn shares_gain_from_income_and_lose_from_cover_pro_rata() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 3_000));
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 1_000));
-			assert_eq!(Insurance::shares_of(USD, &ALICE), 3_000);
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 3_000, 0));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 1_000, 0));
+			// The fund's first stake leaves 10 of its shares locked (the mock's minimum).
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 2_990);
 			assert_eq!(Insurance::shares_of(USD, &BOB), 1_000);
 
 			// 1 000 of income: 80% to stakers, 20% to the reserve.
@@ -113,7 +114,7 @@ mod stakers {
 			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_080);
 
 			// A later staker buys in at the current share value (rounded down).
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(CHARLIE), USD, 1_080));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(CHARLIE), USD, 1_080, 0));
 			assert_eq!(Insurance::shares_of(USD, &CHARLIE), 1_000);
 		});
 	}
@@ -121,7 +122,7 @@ mod stakers {
 	#[test]
 	fn the_reserve_pays_only_once_the_staked_value_is_gone() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
 			income(500); // 400 to the stakers, 100 to the reserve
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.reserve), (700, 100));
@@ -135,9 +136,10 @@ mod stakers {
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.reserve), (0, 50));
 			// Alice's shares are now void; the next stake starts a new epoch.
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 50));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 50, 0));
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 0);
-			assert_eq!(Insurance::shares_of(USD, &BOB), 50);
+			// A new epoch: its first stake locks shares again.
+			assert_eq!(Insurance::shares_of(USD, &BOB), 40);
 			assert!(events().contains(&Event::StakesWipedOut { asset: USD, epoch: 1 }));
 		});
 	}
@@ -145,11 +147,11 @@ mod stakers {
 	#[test]
 	fn a_wiped_out_staker_who_stakes_again_holds_only_the_new_shares() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
 			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
 			// Alice's 300 shares are void; staking again starts epoch 1 with only the new ones.
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 40));
-			assert_eq!(Insurance::shares_of(USD, &ALICE), 40);
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 40, 0));
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 30);
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.shares, fund.epoch), (40, 40, 1));
 		});
@@ -164,10 +166,40 @@ mod stakers {
 		});
 	}
 
+	/// The share-inflation attack: Alice stakes the least she may (11: one share for her, 10
+	/// locked) and pays the fund 10 000 of income (80% to stakers). Without locked shares (a
+	/// stake of 1, its share then worth 8 001) Bob's 12 000 would mint one share and lose him
+	/// 2 000 to her. With them, the income went 10/11 to shares no one holds: Bob's stake mints
+	/// 16 shares, worth 11 858 (he loses 1.2%, the rounding of a share), and Alice's one share
+	/// is worth 741 for the 10 011 she paid. And Bob may refuse fewer shares than he expects.
+	#[test]
+	fn locked_shares_defeat_share_inflation_and_min_shares_bounds_the_rest() {
+		test(|| {
+			assert_noop!(
+				Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 10, 0),
+				Error::<Test>::StakeTooSmall
+			);
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 11, 0));
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 1);
+			income(10_000);
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.staked, fund.shares, fund.locked_shares), (8_011, 11, 10));
+			assert_noop!(
+				Insurance::stake(RuntimeOrigin::signed(BOB), USD, 12_000, 17),
+				Error::<Test>::TooFewShares
+			);
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 12_000, 16));
+			assert_eq!(Insurance::shares_of(USD, &BOB), 16);
+			// 16 of 27 shares of 20 011.
+			assert_eq!(Insurance::value_of_shares(USD, 16), 11_858);
+			assert_eq!(Insurance::value_of_shares(USD, 1), 741);
+		});
+	}
+
 	#[test]
 	fn the_cooldown_is_enforced_and_the_window_lapses() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			assert_noop!(
 				Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD),
 				Error::<Test>::NoUnstakeRequest
@@ -192,48 +224,54 @@ mod stakers {
 			let before = balance(USD, ALICE);
 			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
 			assert_eq!(balance(USD, ALICE), before + 400);
-			assert_eq!(Insurance::shares_of(USD, &ALICE), 600);
+			// 1 000 shares minted, 10 of them locked.
+			assert_eq!(Insurance::shares_of(USD, &ALICE), 590);
 		});
 	}
 
 	#[test]
 	fn shares_stay_at_risk_during_the_cooldown() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
-			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 990));
 			assert_eq!(Insurance::cover(USD, 250, &POOL), 250);
 			run_to_block(1 + COOLDOWN);
 			let before = balance(USD, ALICE);
 			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
-			assert_eq!(balance(USD, ALICE), before + 750);
-			assert_eq!(Funds::<Test>::get(USD).shares, 0);
+			// 990 of the 1 000 shares (10 are locked) at 0.75: 742.5, rounded down.
+			assert_eq!(balance(USD, ALICE), before + 742);
+			// The last staker left: the locked shares' value goes to the reserve, the fund is
+			// empty of shares.
+			let fund = Funds::<Test>::get(USD);
+			assert_eq!((fund.shares, fund.locked_shares, fund.staked), (0, 0, 0));
+			assert_eq!(fund.reserve, 8);
 		});
 	}
 
 	#[test]
 	fn unstaking_checks_shares_and_cancels() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 100));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 100, 0));
 			assert_noop!(
-				Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 101),
+				Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 91),
 				Error::<Test>::InsufficientShares
 			);
 			assert_noop!(
 				Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 0),
 				Error::<Test>::ZeroAmount
 			);
-			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 100));
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, 90));
 			assert_ok!(Insurance::cancel_unstake(RuntimeOrigin::signed(ALICE), USD));
 			assert_noop!(
 				Insurance::cancel_unstake(RuntimeOrigin::signed(ALICE), USD),
 				Error::<Test>::NoUnstakeRequest
 			);
 			assert_noop!(
-				Insurance::stake(RuntimeOrigin::signed(ALICE), DOT, 100),
+				Insurance::stake(RuntimeOrigin::signed(ALICE), DOT, 100, 0),
 				Error::<Test>::AssetNotInsured
 			);
 			assert_noop!(
-				Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 0),
+				Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 0, 0),
 				Error::<Test>::ZeroAmount
 			);
 		});
@@ -261,7 +299,7 @@ mod stakers {
 				let amount = Balance::from(next(2_000));
 				match next(6) {
 					0 => {
-						if Insurance::stake(origin, USD, amount).is_ok() {
+						if Insurance::stake(origin, USD, amount, 0).is_ok() {
 							paid_in += amount;
 						}
 					},
@@ -345,7 +383,7 @@ mod governance {
 	#[test]
 	fn only_the_reserve_above_target_moves_to_the_treasury() {
 		test(|| {
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			assert_noop!(
 				Insurance::withdraw_surplus(RuntimeOrigin::root(), USD),
 				Error::<Test>::NoSurplus
@@ -366,7 +404,7 @@ mod governance {
 		test(|| {
 			let params = FundParams { staker_income_share: Perbill::zero(), ..usd_params() };
 			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
-			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000));
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			income(500);
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.reserve), (1_000, 500));

@@ -52,8 +52,10 @@ pub struct Fund {
 	/// Value owned by the protocol: income not paid to stakers. Losses reach it only when the
 	/// staked value is gone.
 	pub reserve: Balance,
-	/// Shares outstanding in the current `epoch`.
+	/// Shares outstanding in the current `epoch`, the locked ones included.
 	pub shares: Balance,
+	/// Of `shares`, those the epoch's first stake left to no one.
+	pub locked_shares: Balance,
 	/// Increases when losses wiped out the staked value while shares were outstanding: those
 	/// shares are then worth nothing, and staking starts afresh.
 	pub epoch: u32,

@@ -208,6 +208,7 @@ impl pallet_insurance::Config for Test {
 	type TreasuryAccount = Treasury;
 	type MaxAssets = ConstU32<8>;
 	type MaxCooldown = ConstU64<1_000>;
+	type MinimumShares = ConstU128<10>;
 	type WeightInfo = ();
 }
 

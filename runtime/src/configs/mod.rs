@@ -285,6 +285,10 @@ parameter_types! {
 	pub const MaxInsuredAssets: u32 = 32;
 	/// Longest unstaking cooldown or window governance may set: 30 days.
 	pub const MaxInsuranceCooldown: BlockNumber = 30 * DAYS;
+	/// Shares a fund's first stake leaves locked: 1 000 smallest units, as Uniswap v2 locks
+	/// `MINIMUM_LIQUIDITY` (1 000 wei): inflating a share's value then costs its attacker a
+	/// thousand times what any later staker could lose to rounding.
+	pub const InsuranceMinimumShares: Balance = 1_000;
 }
 
 impl pallet_insurance::Config for Runtime {
@@ -295,6 +299,7 @@ impl pallet_insurance::Config for Runtime {
 	type TreasuryAccount = TreasuryAccount;
 	type MaxAssets = MaxInsuredAssets;
 	type MaxCooldown = MaxInsuranceCooldown;
+	type MinimumShares = InsuranceMinimumShares;
 	type WeightInfo = pallet_insurance::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;

@@ -437,7 +437,7 @@ fn populate(options: &ReplayOptions) -> Result<(f64, f64), ReplayError> {
 	Margin::deposit(RuntimeOrigin::signed(lender()), USD, supply_units)
 		.map_err(|e| fail("lend", e))?;
 	AllAssets::mint_into(USD, &staker(), insurance_units * 2).map_err(|e| fail("mint", e))?;
-	Insurance::stake(RuntimeOrigin::signed(staker()), USD, insurance_units)
+	Insurance::stake(RuntimeOrigin::signed(staker()), USD, insurance_units, 0)
 		.map_err(|e| fail("stake", e))?;
 	for who in [keeper(), bidder()] {
 		AllAssets::mint_into(USD, &who, supply_units).map_err(|e| fail("mint", e))?;

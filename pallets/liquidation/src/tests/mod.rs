@@ -577,7 +577,7 @@ mod waterfall {
 	fn crash_auction_shortfall_insurance_then_socialisation() {
 		test(|| {
 			lend();
-			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(3_000)));
+			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(3_000), 0));
 			borrower(ALICE, BITCOIN, 43_000);
 
 			// BTC at 40 000: health factor 36 000 / 45 150 = 0.80, under 0.95: the whole
