@@ -229,7 +229,7 @@ impl<T: Config> Pallet<T> {
 		auction.target = target_left;
 		// The handler sees the lot as the sale left it (what the owner may still get back).
 		Auctions::<T>::insert(id, &auction);
-		T::Handler::on_proceeds(id, &auction.owner, auction.debt_asset, paid, &custody)?;
+		T::Handler::on_proceeds(id, &auction.owner, auction.debt_asset, paid, bought, &custody)?;
 		Self::deposit_event(Event::Taken { id, buyer, bought, paid, price, lot_left, target_left });
 		if ended {
 			// Target met (the rest of the lot returns) or lot gone (the rest is a shortfall).

@@ -126,6 +126,7 @@ impl AuctionHandler<crate::AuctionId, AccountId, AssetId, Balance> for Recording
 		owner: &AccountId,
 		asset: AssetId,
 		amount: Balance,
+		_sold: Balance,
 		holder: &AccountId,
 	) -> DispatchResult {
 		if FAIL_PROCEEDS.with(|f| *f.borrow()) {

@@ -81,10 +81,20 @@ impl<T: Config> Pallet<T> {
 	/// Whether `owner`'s auctions are still needed: with every lot back in his account he
 	/// would be liquidatable. When his health cannot be computed they are (the safe side).
 	pub(crate) fn auctions_needed(owner: &T::AccountId) -> bool {
+		Self::auctions_needed_with(owner, None)
+	}
+
+	/// As [`Self::auctions_needed`], with `sold` added back to auction `id`'s lot (its state
+	/// before a sale, while the payment has not yet repaid anything).
+	pub(crate) fn auctions_needed_with(
+		owner: &T::AccountId,
+		sold_from: Option<(u32, Balance)>,
+	) -> bool {
 		let Ok(mut report) = T::Ledger::health(owner) else { return true };
 		for id in OwnerAuctions::<T>::get(owner) {
 			let Some(lot) = T::Auctions::lot_of(id) else { continue };
-			let value = Self::value_of(lot.collateral, lot.lot);
+			let sold = sold_from.filter(|(from, _)| *from == id).map_or(0, |(_, sold)| sold);
+			let value = Self::value_of(lot.collateral, lot.lot.saturating_add(sold));
 			Self::add_collateral(&mut report, lot.collateral, value);
 		}
 		report.is_liquidatable()

@@ -369,7 +369,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(out >= plan.repay, Error::<T>::SaleShortOfDebt);
 		let repaid = T::Ledger::repay_debt(&engine, &who, debt_asset, plan.repay)?;
 		let surplus = out.saturating_sub(repaid);
-		let to_insurance = params.insurance_share.mul_floor(surplus);
+		// Insurance's share as the plan has it (none from an insolvent account).
+		let to_insurance = plan.insurance_share.mul_floor(surplus);
 		let bonus = surplus.saturating_sub(to_insurance);
 		T::Assets::transfer(debt_asset, &engine, &caller, bonus, Preservation::Expendable)?;
 		T::Income::deposit_income(debt_asset, &engine, to_insurance)?;

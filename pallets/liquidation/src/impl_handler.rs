@@ -34,9 +34,14 @@ impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Palle
 		owner: &T::AccountId,
 		debt_asset: T::AssetId,
 		amount: Balance,
+		sold: Balance,
 		holder: &T::AccountId,
 	) -> DispatchResult {
-		let needed = Self::debt_needed(id, owner);
+		// Whether its debt is needed, judged as `wanted` judged it: on the lot before the sale
+		// (judged on the lot left, before the payment repays anything, a sale could turn an
+		// auction no longer needed into a needed one and its penalty into debt repaid).
+		let needed = !AuctionDue::<T>::contains_key(id)
+			|| Self::auctions_needed_with(owner, Some((id, sold)));
 		let (debt, _) = Self::raising(id, owner, debt_asset, needed);
 		// Debt first; then the penalty due on the debt repaid, never more; the rest is his.
 		let to_debt = amount.min(debt);

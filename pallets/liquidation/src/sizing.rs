@@ -18,13 +18,16 @@
 //! **Close-out of a collateral.** When the collateral is worth less than the repayment with its
 //! penalty, `V < R (1 + b)`, the liquidator takes all of it for `V / (1 + b)` of debt (rounded up,
 //! in the account's favour): the deepest account can always be closed out, one collateral at a
-//! time.
+//! time. The shortfall `D - C` then falls by `R (l - (1 + b) w)`, which is positive whenever
+//! `(1 + b) w < l` (the engine's no-harm rule, see the crate docs).
 //!
 //! **Insolvent accounts.** When the account's collateral is worth less than its debt
-//! (unweighted), the penalty is junior to the debt: the liquidator keeps his part of the bonus,
-//! `b (1 - s)` (`s` the insurance share), and insurance takes nothing, since it would pay it
-//! straight back as cover for the account's bad debt; the collateral repays that much more. The shortfall `D - C` then falls by `R (l - (1 + b) w)`, which is positive whenever
-//! `(1 + b) w < l` (the engine's no-harm rule, see the crate docs).
+//! (unweighted, in the report the liquidation is sized on), the penalty is junior to the debt:
+//! the liquidator keeps his part of the bonus, `b (1 - s)` (`s` the insurance share), and
+//! insurance takes nothing, since it would pay it straight back as cover for the account's bad
+//! debt; the collateral repays that much more. (A flash sale then has a margin of `b (1 - s)`
+//! over the repayment: a pool paying more than that under the oracle fails `SaleShortOfDebt`,
+//! and the keeper and auction paths remain.)
 
 use crate::types::{EngineParams, Plan};
 use liquidation_primitives::{
@@ -177,5 +180,6 @@ pub fn plan<A: Copy>(
 		takes_all_collateral,
 		repay_value: repaid_value,
 		bonus_rate: bonus,
+		insurance_share,
 	})
 }

@@ -28,6 +28,7 @@ pub struct EngineParams {
 	pub liquidation_bonus: Permill,
 	/// Share of the penalty that goes to the insurance fund; the rest is the liquidator's
 	/// incentive (in an auction, all of it goes to insurance: the buyer's incentive is the price).
+	/// None from an insolvent account: the penalty is junior to its debt (see [`crate::sizing`]).
 	pub insurance_share: Permill,
 	/// Most of one debt position a partial liquidation repays; above zero.
 	pub close_factor: Permill,
@@ -129,6 +130,8 @@ pub struct Plan<AssetId> {
 	/// The bonus rate the plan applies: the liquidation bonus, or for an insolvent account only
 	/// the liquidator's part of it (see [`crate::sizing`]).
 	pub bonus_rate: sp_runtime::Permill,
+	/// Insurance's share of the penalty: the engine's, or none for an insolvent account.
+	pub insurance_share: sp_runtime::Permill,
 }
 
 /// Running totals of one asset, for transparency.

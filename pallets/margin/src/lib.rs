@@ -476,10 +476,11 @@ pub mod pallet {
 
 		/// Sets the parameters of a listed asset. Interest so far accrues at the old curve first.
 		///
-		/// Range checks: collateral weights in (0, 1], maintenance above initial; liability
-		/// weights in [1, 5], maintenance below initial; kink strictly between 0 and 1; borrow
-		/// rate at full utilization at most 1000% a year; caps above zero and at least the
-		/// minimum position.
+		/// Range checks: collateral weights in [0, 1], maintenance above initial unless both
+		/// are zero (a borrow-only asset; an initial weight of zero alone winds a listing
+		/// down); liability weights in [1, 5], maintenance below initial; kink strictly between
+		/// 0 and 1; borrow rate at full utilization at most 1000% a year; caps above zero and
+		/// at least the minimum position.
 		#[pallet::call_index(11)]
 		pub fn set_asset_params(
 			origin: OriginFor<T>,

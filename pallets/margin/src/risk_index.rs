@@ -114,7 +114,14 @@ impl ReferencePoint {
 	/// deposit unit or the rise of the debt unit, zero if neither; `None` when it cannot be
 	/// computed (read everything).
 	fn adverse_move_to(&self, now: &ReferencePoint) -> Option<FixedU128> {
-		let deposit_ratio = now.deposit_unit()?.checked_div(&self.deposit_unit()?)?;
+		// A deposit that counted for nothing (maintenance weight 0: a borrow-only asset) cannot
+		// fall: whatever it counts for now only helps.
+		let reference_deposit = self.deposit_unit()?;
+		let deposit_ratio = if reference_deposit.is_zero() {
+			FixedU128::one()
+		} else {
+			now.deposit_unit()?.checked_div(&reference_deposit)?
+		};
 		let debt_ratio = now.debt_unit()?.checked_div(&self.debt_unit()?)?;
 		// A socialised loss alone also counts: it bounds what a smallest unit's rounding costs.
 		let index_ratio = now.deposit_index.checked_div(&self.deposit_index)?;
@@ -441,5 +448,39 @@ impl<T: Config> Pallet<T> {
 			Self::rebase();
 		}
 		used
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn point(price: u32, weight: u32) -> ReferencePoint {
+		ReferencePoint {
+			price: Price::from_u32(price),
+			deposit_index: FixedU128::one(),
+			borrow_index: FixedU128::one(),
+			maintenance_collateral_weight: Permill::from_percent(weight),
+			maintenance_liability_weight: FixedU128::from_rational(11, 10),
+			decimals: 0,
+		}
+	}
+
+	/// A borrow-only asset (maintenance weight 0) is a bounded move like any other: its deposit
+	/// side cannot fall, its debt side rises with its price. (Before, the zero deposit unit made
+	/// the move unknown, and every walk read every account.)
+	#[test]
+	fn a_zero_weight_deposit_cannot_fall() {
+		let reference = point(100, 0);
+		assert_eq!(reference.adverse_move_to(&point(50, 0)), Some(FixedU128::zero()));
+		assert_eq!(
+			reference.adverse_move_to(&point(110, 0)),
+			Some(FixedU128::from_rational(1, 10))
+		);
+		// Weighted, a 50% fall is a 50% move.
+		assert_eq!(
+			point(100, 90).adverse_move_to(&point(50, 90)),
+			Some(FixedU128::from_rational(1, 2))
+		);
 	}
 }

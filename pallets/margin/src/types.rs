@@ -63,10 +63,11 @@ pub struct InterestCurve {
 	Deserialize,
 )]
 pub struct AssetParams {
-	/// Share of a deposit's value counted as collateral for borrows and withdrawals; in (0, 1].
+	/// Share of a deposit's value counted as collateral for borrows and withdrawals; in [0, 1]
+	/// (zero: no new risk against it).
 	pub initial_collateral_weight: Permill,
 	/// Share of a deposit's value counted as collateral against liquidation; greater than the
-	/// initial weight (less demanding), at most 1.
+	/// initial weight (less demanding), at most 1; or zero with it (a borrow-only asset).
 	pub maintenance_collateral_weight: Permill,
 	/// Multiple of a debt's value counted against borrows and withdrawals; at least 1.
 	pub initial_liability_weight: FixedU128,

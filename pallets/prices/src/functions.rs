@@ -378,7 +378,10 @@ impl<T: Config> Pallet<T> {
 			let Some(PriceSource::Oracle(params)) = Sources::<T>::get(&asset) else {
 				return Err("2: a price state without an oracle source".into());
 			};
-			ensure!(!state.price.is_zero() && !state.mark.is_zero(), "3: a zero price or mark");
+			ensure!(
+				!state.price.is_zero() && !state.mark.is_zero() && !state.stable.is_zero(),
+				"3: a zero price, mark or stable price"
+			);
 			if let Breaker::Halted { candidate, confirmations, by_governance, .. } = state.breaker {
 				ensure!(!candidate.is_zero(), "3: a zero candidate");
 				ensure!(

@@ -55,7 +55,7 @@
 //!
 //! 1. At most `MaxAssets` assets are priced.
 //! 2. Only oracle-priced assets have a price state, and only TWAP-smoothed ones have samples.
-//! 3. No accepted price, mark or halted candidate is zero.
+//! 3. No accepted price, mark, stable price or halted candidate is zero.
 //! 4. TWAP samples are in strictly increasing time order.
 //! 5. A breaker's confirmations are below the asset's required count.
 #![cfg_attr(not(feature = "std"), no_std)]

@@ -78,14 +78,18 @@ pub trait AuctionHandler<AuctionId, AccountId, AssetId, Balance> {
 	/// back): no take may then buy, and the lot may be returned ([`Self::on_end`]).
 	fn wanted(id: AuctionId, owner: &AccountId, debt_asset: AssetId) -> Balance;
 
-	/// A buyer paid `amount` of `debt_asset` for part of auction `id`'s lot; the payment is in
-	/// `holder` (the auction's custody account), from which the handler moves it (repaying
-	/// `owner`'s debt, paying the penalty due on what it repaid, returning any excess).
+	/// A buyer paid `amount` of `debt_asset` for `sold` of auction `id`'s lot (the lot in the
+	/// auction's books no longer holds it: [`CollateralAuction::lot_of`] reports what is left);
+	/// the payment is in `holder` (the auction's custody account), from which the handler moves
+	/// it (repaying `owner`'s debt, paying the penalty due on what it repaid, returning any
+	/// excess). What it decides from the lot it must decide as [`Self::wanted`] did, before the
+	/// sale: with `sold` added back.
 	fn on_proceeds(
 		id: AuctionId,
 		owner: &AccountId,
 		debt_asset: AssetId,
 		amount: Balance,
+		sold: Balance,
 		holder: &AccountId,
 	) -> DispatchResult;
 

@@ -89,12 +89,15 @@ mod close_out {
 			dex_pool(100, 40_000);
 			set_price(BTC, Price::from_u32(40_000));
 			assert_ok!(Liquidation::flash_liquidate(origin(KEEPER), BOB, USD, BTC, Balance::MAX));
-			let Some(Event::Liquidated { path, repaid, seized, .. }) =
+			let Some(Event::Liquidated { path, repaid, seized, to_insurance, bonus, .. }) =
 				liquidation_events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
 			else {
 				panic!("a liquidation")
 			};
 			assert_eq!((path, repaid, seized), (LiquidationPath::Flash, 38_095_238_096, BITCOIN));
+			// Insolvent: the sale's surplus is all the liquidator's, insurance takes nothing.
+			assert_eq!(to_insurance, 0);
+			assert!(bonus > 0);
 			assert!(Margin::positions(&BOB).is_empty());
 		});
 	}
@@ -298,6 +301,40 @@ mod owner_during_auction {
 			// 550 USD at 44 000 is 0.0125 BTC.
 			assert!(back.abs_diff(BITCOIN * 3 / 4 - 1_250_000) <= 1, "{back}");
 			assert!(!Liquidation::in_auction(&ALICE));
+		});
+	}
+
+	/// The sale that raises an unneeded auction's outstanding penalty is judged as `wanted`
+	/// judged it, on the lot before the sale. Alice's quarter lot sold for 11 000 USD (the
+	/// penalty on it, 550, still due); she deposits 0.19 BTC: with the 0.75 BTC lot back she
+	/// would hold 0.94 BTC against 32 000 USD (health 33 840 / 33 600), so the auction is not
+	/// needed and wants only the 550. Judged on the lot the sale leaves (0.7375 BTC) she would
+	/// be liquidatable again and the 550 would repay her debt instead of the penalty.
+	#[test]
+	fn the_penalty_of_an_unneeded_auction_is_not_turned_into_debt_by_its_own_sale() {
+		test(|| {
+			lend();
+			let (auction, _, _) = at_auction(ALICE, 40_000);
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN / 4,
+				FixedU128::from_u32(44_000)
+			));
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, 19_000_000));
+			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
+			assert_eq!(wanted, usd(550) - 1);
+			let (debt, fund) =
+				(Margin::debt_of(&ALICE, USD), balance(USD, Insurance::fund_account()));
+			assert_ok!(DutchAuction::take(
+				origin(MARKET),
+				auction,
+				BITCOIN,
+				FixedU128::from_u32(44_000)
+			));
+			assert_eq!(balance(USD, Insurance::fund_account()), fund + wanted);
+			assert_eq!(Margin::debt_of(&ALICE, USD), debt);
+			check_invariants();
 		});
 	}
 
