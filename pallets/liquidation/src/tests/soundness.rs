@@ -26,6 +26,19 @@ fn started_auction() -> (u32, Balance, Balance) {
 	}
 }
 
+/// The first auction proceeds in the events: what they repaid, paid as penalty and returned.
+fn first_proceeds() -> (Balance, Balance, Balance) {
+	match liquidation_events().into_iter().find_map(|event| match event {
+		Event::AuctionProceeds { repaid, penalty, returned, .. } => {
+			Some((repaid, penalty, returned))
+		},
+		_ => None,
+	}) {
+		Some(found) => found,
+		None => panic!("auction proceeds"),
+	}
+}
+
 /// `who` borrows 43 000 USD against 1 BTC, BTC falls to `price` and the worker's liquidation
 /// puts his bitcoin to auction: the auction's id, lot and target.
 fn at_auction(who: AccountId, price: u32) -> (u32, Balance, Balance) {
@@ -217,13 +230,7 @@ mod owner_during_auction {
 				BITCOIN,
 				FixedU128::from_u32(44_000)
 			));
-			let Some(Event::AuctionProceeds { repaid, penalty, returned, .. }) =
-				liquidation_events()
-					.into_iter()
-					.find(|e| matches!(e, Event::AuctionProceeds { .. }))
-			else {
-				panic!("proceeds")
-			};
+			let (repaid, penalty, returned) = first_proceeds();
 			assert_eq!(repaid, usd(33_000));
 			// Never more penalty than was due (5%) on the debt actually repaid; solvent again at
 			// the sale (33 000 repaid, 0.2125 BTC left of the lot), she pays it.
@@ -379,13 +386,7 @@ mod junior_penalty {
 				BITCOIN,
 				FixedU128::from_u32(44_000)
 			));
-			let Some(Event::AuctionProceeds { repaid, penalty, returned, .. }) =
-				liquidation_events()
-					.into_iter()
-					.find(|e| matches!(e, Event::AuctionProceeds { .. }))
-			else {
-				panic!("proceeds")
-			};
+			let (repaid, penalty, returned) = first_proceeds();
 			assert_eq!((repaid, penalty, returned), (usd(40_000), 0, 0));
 			assert_eq!(balance(USD, Insurance::fund_account()), fund);
 			assert_eq!(Margin::debt_of(&ALICE, USD), usd(3_000));
@@ -412,12 +413,7 @@ mod junior_penalty {
 				BITCOIN,
 				FixedU128::from_u32(40_000)
 			));
-			let Some(Event::AuctionProceeds { repaid, penalty, .. }) = liquidation_events()
-				.into_iter()
-				.find(|e| matches!(e, Event::AuctionProceeds { .. }))
-			else {
-				panic!("proceeds")
-			};
+			let (repaid, penalty, _) = first_proceeds();
 			// 10% of the debt repaid, rounded down.
 			assert!(penalty > 0 && penalty + 1 >= repaid / 10 && penalty <= repaid / 10);
 			assert_eq!(balance(USD, Insurance::fund_account()), fund + penalty);
