@@ -26,6 +26,17 @@ fn started_auction() -> (u32, Balance, Balance) {
 	}
 }
 
+/// The market buys up to `collateral` of `auction`'s lot at up to 44 000 USD a bitcoin (the
+/// start price after a fall to 40 000).
+fn market_buys(auction: u32, collateral: Balance) {
+	assert_ok!(DutchAuction::take(
+		origin(MARKET),
+		auction,
+		collateral,
+		FixedU128::from_u32(44_000)
+	));
+}
+
 /// The first auction proceeds in the events: what they repaid, paid as penalty and returned.
 fn first_proceeds() -> (Balance, Balance, Balance) {
 	match liquidation_events().into_iter().find_map(|event| match event {
@@ -224,12 +235,7 @@ mod owner_during_auction {
 
 			let fund = balance(USD, Insurance::fund_account());
 			// The market buys at the start price (44 000): 34 650 / 44 000 = 0.7875 BTC.
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN);
 			let (repaid, penalty, returned) = first_proceeds();
 			assert_eq!(repaid, usd(33_000));
 			// Never more penalty than was due (5%) on the debt actually repaid; solvent again at
@@ -281,12 +287,7 @@ mod owner_during_auction {
 		test(|| {
 			lend();
 			let (auction, _, _) = at_auction(ALICE, 40_000);
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN / 4,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN / 4);
 			assert_eq!(Margin::debt_of(&ALICE, USD), usd(43_000 - 11_000));
 			assert_ok!(Margin::repay(origin(ALICE), USD, pallet_margin::Amount::All));
 			// 5% of 11 000, rounded down.
@@ -297,12 +298,7 @@ mod owner_during_auction {
 				pallet_auction::Error::<Test>::StillNeeded
 			);
 			let fund = balance(USD, Insurance::fund_account());
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN);
 			assert_eq!(balance(USD, Insurance::fund_account()), fund + wanted);
 			let back = Margin::deposit_of(&ALICE, BTC);
 			// 550 USD at 44 000 is 0.0125 BTC.
@@ -322,23 +318,13 @@ mod owner_during_auction {
 		test(|| {
 			lend();
 			let (auction, _, _) = at_auction(ALICE, 40_000);
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN / 4,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN / 4);
 			assert_ok!(Margin::deposit(origin(ALICE), BTC, 19_000_000));
 			let wanted = DutchAuction::auction_report(auction).unwrap().wanted;
 			assert_eq!(wanted, usd(550) - 1);
 			let (debt, fund) =
 				(Margin::debt_of(&ALICE, USD), balance(USD, Insurance::fund_account()));
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN);
 			assert_eq!(balance(USD, Insurance::fund_account()), fund + wanted);
 			assert_eq!(Margin::debt_of(&ALICE, USD), debt);
 			check_invariants();
@@ -380,12 +366,7 @@ mod junior_penalty {
 			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
 			assert!(Liquidation::insolvent(&ALICE));
 			let fund = balance(USD, Insurance::fund_account());
-			assert_ok!(DutchAuction::take(
-				origin(MARKET),
-				auction,
-				BITCOIN,
-				FixedU128::from_u32(44_000)
-			));
+			market_buys(auction, BITCOIN);
 			let (repaid, penalty, returned) = first_proceeds();
 			assert_eq!((repaid, penalty, returned), (usd(40_000), 0, 0));
 			assert_eq!(balance(USD, Insurance::fund_account()), fund);
