@@ -119,8 +119,8 @@ pub fn dev_insurance_params() -> Vec<(crate::AssetId, FundParams)> {
 /// weights by riskiness: USD 90% / 95% and 1.10 / 1.05, BTC 80% / 90% and 1.25 / 1.10, ETH
 /// 75% / 85% and 1.30 / 1.15, DOT 60% / 70% and 1.40 / 1.20, the native token 50% / 60% and
 /// 1.50 / 1.30. Every pool: borrow rate 2% a year at zero utilization, 12% at the 80% kink, 112%
-/// at full utilization; 10% of interest to the reserve; caps of a billion whole units; positions
-/// of at least a hundredth of a unit.
+/// at full utilization; 10% of interest to the reserve; supply and borrow caps of a billion USD
+/// each, no debt ceiling; positions of at least a hundredth of a unit.
 pub fn dev_margin_params() -> Vec<(crate::AssetId, u8, AssetParams)> {
 	assets::DEV_ASSETS
 		.iter()
@@ -138,8 +138,9 @@ pub fn dev_margin_params() -> Vec<(crate::AssetId, u8, AssetParams)> {
 				maintenance_collateral_weight: Permill::from_percent(collateral.1),
 				initial_liability_weight: FixedU128::from_rational(liability.0, 100),
 				maintenance_liability_weight: FixedU128::from_rational(liability.1, 100),
-				supply_cap: 1_000_000_000u128.saturating_mul(unit),
-				borrow_cap: 1_000_000_000u128.saturating_mul(unit),
+				supply_cap_usd: 1_000_000_000,
+				borrow_cap_usd: 1_000_000_000,
+				debt_ceiling_usd: None,
 				interest: InterestCurve {
 					base_rate: FixedU128::from_rational(2, 100),
 					slope_below_kink: FixedU128::from_rational(10, 100),

@@ -33,8 +33,9 @@ fn bench_params() -> AssetParams {
 		maintenance_collateral_weight: Permill::from_percent(90),
 		initial_liability_weight: FixedU128::saturating_from_rational(12, 10),
 		maintenance_liability_weight: FixedU128::saturating_from_rational(11, 10),
-		supply_cap: Balance::MAX / 4,
-		borrow_cap: Balance::MAX / 4,
+		supply_cap_usd: 1_000_000_000_000_000_000,
+		borrow_cap_usd: 1_000_000_000_000_000_000,
+		debt_ceiling_usd: None,
 		interest: InterestCurve {
 			base_rate: FixedU128::saturating_from_rational(2, 100),
 			slope_below_kink: FixedU128::saturating_from_rational(10, 100),

@@ -101,8 +101,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Writes a portfolio back and keeps the set of indebted accounts in step with it.
+	/// Writes a portfolio back and keeps the set of indebted accounts, the risk index and the
+	/// backed debt of every collateral asset ([`crate::BackedDebt`]) in step with it.
 	pub(crate) fn store_portfolio(who: &T::AccountId, portfolio: PortfolioOf<T>) {
+		let changes = Self::backing_changes(&Portfolios::<T>::get(who), &portfolio);
+		Self::apply_backing(&changes);
 		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
 		match (indebted, Borrowers::<T>::contains_key(who)) {
 			(true, false) => Borrowers::<T>::insert(who, ()),
@@ -227,11 +230,17 @@ impl<T: Config> Pallet<T> {
 			}
 			market.pool.deposit_scaled =
 				market.pool.deposit_scaled.checked_add(credited).ok_or(Error::<T>::Overflow)?;
-			ensure!(
-				!restricted || market.pool.total_deposits() <= market.params.supply_cap,
-				Error::<T>::SupplyCapExceeded
-			);
+			if restricted {
+				Self::ensure_supply_cap(asset, &market)?;
+			}
 			Self::set_position(&mut portfolio, asset, Some(Position::Deposit(units)))?;
+			if restricted {
+				// A new deposit of a ceiling asset adds the account's debt to what it backs.
+				Self::ensure_debt_ceilings(&Self::backing_changes(
+					&Portfolios::<T>::get(&who),
+					&portfolio,
+				))?;
+			}
 		}
 		let paid_in = repaid.saturating_add(to_deposit);
 		T::Assets::transfer(
@@ -327,11 +336,12 @@ impl<T: Config> Pallet<T> {
 			Self::ensure_not_dust(owed, index, Rounding::Up, market.params.min_position)?;
 			market.pool.borrow_scaled =
 				market.pool.borrow_scaled.checked_add(units).ok_or(Error::<T>::Overflow)?;
-			ensure!(
-				market.pool.total_borrows() <= market.params.borrow_cap,
-				Error::<T>::BorrowCapExceeded
-			);
+			Self::ensure_borrow_cap(asset, &market)?;
 			Self::set_position(&mut portfolio, asset, Some(Position::Borrow(owed)))?;
+			Self::ensure_debt_ceilings(&Self::backing_changes(
+				&Portfolios::<T>::get(&who),
+				&portfolio,
+			))?;
 		}
 		Markets::<T>::insert(asset, market);
 		Self::ensure_initial_health(&portfolio)?;
@@ -492,9 +502,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::RateTooHigh
 		);
 		ensure!(
-			!params.supply_cap.is_zero()
-				&& !params.borrow_cap.is_zero()
-				&& params.min_position <= params.supply_cap.min(params.borrow_cap),
+			!params.supply_cap_usd.is_zero() && !params.borrow_cap_usd.is_zero(),
 			Error::<T>::InvalidCaps
 		);
 		Ok(())
@@ -521,6 +529,7 @@ impl<T: Config> Pallet<T> {
 			deposit_index: pool.deposit_index,
 			borrow_index: pool.borrow_index,
 			bad_debt: pool.bad_debt,
+			debt_backed_usd: Self::debt_backed_by(asset),
 		})
 	}
 
@@ -579,8 +588,15 @@ impl<T: Config> Pallet<T> {
 		let mut deposit_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		let mut borrow_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		let mut indebted = 0u32;
+		let mut backed: BTreeMap<(T::AssetId, T::AssetId), Balance> = BTreeMap::new();
 		for (who, portfolio) in Portfolios::<T>::iter() {
 			ensure!(!portfolio.is_empty(), "an empty portfolio is stored");
+			for (collateral, owed, _, units) in
+				Self::backing_changes(&Default::default(), &portfolio)
+			{
+				let total = backed.entry((collateral, owed)).or_default();
+				*total = total.checked_add(units).ok_or("backed debt overflow (7)")?;
+			}
 			let mut owes = false;
 			for (asset, position) in portfolio.iter() {
 				ensure!(Markets::<T>::contains_key(asset), "a portfolio holds an unlisted asset");
@@ -622,6 +638,10 @@ impl<T: Config> Pallet<T> {
 			indebted == Borrowers::<T>::count(),
 			"borrower set holds accounts without debt (3)"
 		);
+		let stored: BTreeMap<(T::AssetId, T::AssetId), Balance> = crate::BackedDebt::<T>::iter()
+			.map(|(collateral, owed, units)| ((collateral, owed), units))
+			.collect();
+		ensure!(stored == backed, "backed debt out of step with the portfolios (7)");
 		for (asset, market) in Markets::<T>::iter() {
 			let pool = market.pool;
 			ensure!(

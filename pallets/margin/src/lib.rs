@@ -39,6 +39,10 @@
 //! - **Bankrupt**: an account with debt and no deposit left. Its debt is *written off* into the
 //!   pool's *bad debt*, which insurance settles and the rest of which is *socialised*: the deposit
 //!   index falls, so every lender loses the same fraction.
+//! - **Caps and debt ceiling** (all in whole USD, judged at the higher of the price and the
+//!   stable price): the *supply cap* bounds an asset's deposits, the *borrow cap* its debt, the
+//!   *debt ceiling* the debt owed by the accounts holding a deposit of it (isolation of a risky
+//!   listing). Only what adds exposure is refused; see [`caps`].
 //! - **Status**: *Active* (everything), *ReduceOnly* (withdraw and repay only), *Frozen* (repay
 //!   only). Liquidations work in every status.
 //!
@@ -87,6 +91,8 @@
 //!    sizes are the counts.
 //! 6. Every liquidatable account is in a bucket its slot's move since the reference reaches:
 //!    [`Pallet::accounts_at_risk`] finds every account a full scan finds.
+//! 7. [`BackedDebt`] of a collateral asset and a debt asset is the sum of the debt units in
+//!    the debt asset of the accounts holding a deposit of the collateral asset.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -95,6 +101,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod caps;
 mod functions;
 pub mod health;
 mod impl_ledger;
@@ -243,6 +250,21 @@ pub mod pallet {
 	pub type Losses<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, LossTotals, ValueQuery>;
 
+	/// Per collateral asset and debt asset: the debt units (of the debt asset's borrow index)
+	/// owed by accounts holding a deposit of the collateral asset. Kept for every listed asset
+	/// so that a debt ceiling set later counts the debt already owed; valued against
+	/// [`AssetParams::debt_ceiling_usd`].
+	#[pallet::storage]
+	pub type BackedDebt<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		Blake2_128Concat,
+		T::AssetId,
+		Balance,
+		ValueQuery,
+	>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -332,7 +354,7 @@ pub mod pallet {
 		KinkOutOfRange,
 		/// The borrow rate at full utilization would be above the maximum (1000% a year).
 		RateTooHigh,
-		/// A cap is zero, or the minimum position is above a cap.
+		/// A supply or borrow cap is zero.
 		InvalidCaps,
 		/// The asset's status does not allow new deposits or borrows.
 		AssetNotActive,
@@ -352,6 +374,9 @@ pub mod pallet {
 		SupplyCapExceeded,
 		/// The asset's borrow cap would be exceeded.
 		BorrowCapExceeded,
+		/// The debt owed by accounts holding a deposit of an asset would exceed that asset's
+		/// debt ceiling.
+		DebtCeilingExceeded,
 		/// The position left would be below the asset's minimum (withdraw or repay all instead).
 		BelowMinimumPosition,
 		/// The account holds positions in as many assets as allowed.
@@ -479,8 +504,8 @@ pub mod pallet {
 		/// Range checks: collateral weights in [0, 1], maintenance above initial unless both
 		/// are zero (a borrow-only asset; an initial weight of zero alone winds a listing
 		/// down); liability weights in [1, 5], maintenance below initial; kink strictly between
-		/// 0 and 1; borrow rate at full utilization at most 1000% a year; caps above zero and
-		/// at least the minimum position.
+		/// 0 and 1; borrow rate at full utilization at most 1000% a year; supply and borrow caps
+		/// (USD) above zero; any debt ceiling (USD, zero: the asset backs no debt).
 		#[pallet::call_index(11)]
 		pub fn set_asset_params(
 			origin: OriginFor<T>,

@@ -68,7 +68,9 @@ impl pallet_assets::Config for Test {
 /// The native token and `pallet-assets` as one `fungibles`.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-pub use liquidation_primitives::testing::{set_price, set_price_error, TestPrices};
+pub use liquidation_primitives::testing::{
+	set_price, set_price_error, set_stable_price, TestPrices,
+};
 
 /// Collected reserve goes to [`INSURANCE`], as the insurance fund would take it.
 pub struct ToInsurance;
@@ -161,8 +163,9 @@ pub fn params(cw: (u32, u32), lw: (u32, u32)) -> AssetParams {
 		maintenance_collateral_weight: Permill::from_percent(cw.1),
 		initial_liability_weight: FixedU128::saturating_from_rational(lw.0, 100),
 		maintenance_liability_weight: FixedU128::saturating_from_rational(lw.1, 100),
-		supply_cap: Balance::MAX / 4,
-		borrow_cap: Balance::MAX / 4,
+		supply_cap_usd: 1_000_000_000_000_000_000,
+		borrow_cap_usd: 1_000_000_000_000_000_000,
+		debt_ceiling_usd: None,
 		interest: curve(),
 		reserve_factor: Permill::from_percent(10),
 		min_position: 10,

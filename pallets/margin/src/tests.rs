@@ -119,11 +119,15 @@ mod listing {
 			p.interest.slope_above_kink = FixedU128::from_u32(10);
 			assert_noop!(set(p), Error::<Test>::RateTooHigh);
 			let mut p = usd_params();
-			p.borrow_cap = 0;
+			p.borrow_cap_usd = 0;
 			assert_noop!(set(p), Error::<Test>::InvalidCaps);
 			let mut p = usd_params();
-			p.min_position = p.supply_cap + 1;
+			p.supply_cap_usd = 0;
 			assert_noop!(set(p), Error::<Test>::InvalidCaps);
+			// A ceiling of zero is a collateral that may back no debt at all.
+			let mut p = usd_params();
+			p.debt_ceiling_usd = Some(0);
+			assert_ok!(set(p));
 			// At the edges of the ranges: collateral weight 1, liability weight 1, rate 1000%.
 			let mut p = params((99, 100), (500, 100));
 			p.interest.slope_above_kink = FixedU128::from_u32(10) - fixed(12, 100);
@@ -202,8 +206,8 @@ mod lending {
 	fn caps_and_liquidity_bound_deposits_and_borrows() {
 		test(|| {
 			let mut p = usd_params();
-			p.supply_cap = usd(1_000);
-			p.borrow_cap = usd(300);
+			p.supply_cap_usd = 1_000;
+			p.borrow_cap_usd = 300;
 			assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), USD, p));
 			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(1_000)));
 			assert_noop!(Margin::deposit(origin(BOB), USD, 10), Error::<Test>::SupplyCapExceeded);
@@ -313,6 +317,127 @@ mod lending {
 				Margin::set_asset_status(origin(ALICE), USD, AssetStatus::Active),
 				sp_runtime::DispatchError::BadOrigin
 			);
+		});
+	}
+}
+
+mod caps {
+	use super::*;
+
+	fn set_params(asset: liquidation_primitives::AssetId, change: impl FnOnce(&mut AssetParams)) {
+		let mut params = Markets::<Test>::get(asset).unwrap().params;
+		change(&mut params);
+		assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), asset, params));
+	}
+
+	/// A supply cap of 120 000 USD holds 2 BTC at 60 000 and 4 at 30 000; a stable price above
+	/// the price values the pool at the stable price (a pump binds sooner); withdrawing is never
+	/// refused by a cap.
+	#[test]
+	fn supply_caps_are_in_usd_at_the_higher_of_price_and_stable_price() {
+		test(|| {
+			set_params(BTC, |p| p.supply_cap_usd = 120_000);
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(2, 8)));
+			assert_noop!(Margin::deposit(origin(ALICE), BTC, 1), Error::<Test>::SupplyCapExceeded);
+			set_price(BTC, Price::from_u32(30_000));
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(2, 8)));
+			assert_noop!(Margin::deposit(origin(BOB), BTC, 1), Error::<Test>::SupplyCapExceeded);
+			// The stable price lags above the price (30 001 after a fall): the 4 BTC are worth
+			// 120 004 at the cap price; a cap never refuses a withdrawal.
+			set_stable_price(BTC, Price::from_u32(30_001));
+			assert_ok!(Margin::withdraw(origin(BOB), BTC, Amount::Exact(1_000)));
+			// 4 BTC less 1 000 sat at 30 001 is still above 120 000: no room.
+			assert_noop!(Margin::deposit(origin(BOB), BTC, 1), Error::<Test>::SupplyCapExceeded);
+			assert_ok!(Margin::withdraw(origin(BOB), BTC, Amount::All));
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+		});
+	}
+
+	/// A borrow cap of 3 000 USD lends 1 ETH at 3 000 and not a wei more; after ETH halves,
+	/// another ETH.
+	#[test]
+	fn borrow_caps_are_in_usd() {
+		test(|| {
+			set_params(ETH, |p| p.borrow_cap_usd = 3_000);
+			assert_ok!(Margin::deposit(origin(ALICE), ETH, units(10, 18)));
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(BOB), ETH, units(1, 18)));
+			assert_noop!(Margin::borrow(origin(BOB), ETH, 1), Error::<Test>::BorrowCapExceeded);
+			set_price(ETH, Price::from_u32(1_500));
+			assert_noop!(
+				Margin::borrow(origin(BOB), ETH, units(1, 18) + 1),
+				Error::<Test>::BorrowCapExceeded
+			);
+			assert_ok!(Margin::borrow(origin(BOB), ETH, units(1, 18)));
+			// Above the cap after a rise: repaying is never refused.
+			set_price(ETH, Price::from_u32(3_000));
+			assert_ok!(Margin::repay(origin(BOB), ETH, Amount::Exact(units(1, 17))));
+		});
+	}
+
+	/// The native token (5 USD, 50% initial weight) with a debt ceiling of 1 000 USD: accounts
+	/// holding it may owe 1 000 USD between them, of any asset; an account that owes elsewhere
+	/// cannot bring its debt under the ceiling by depositing it; repaying makes room; a ceiling
+	/// set later counts the debt already owed; interest above the ceiling refuses new debt but
+	/// never a repayment or a withdrawal.
+	#[test]
+	fn a_debt_ceiling_bounds_what_accounts_holding_the_collateral_owe() {
+		test(|| {
+			set_params(NATIVE, |p| p.debt_ceiling_usd = Some(1_000));
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(100_000)));
+			assert_ok!(Margin::deposit(origin(ALICE), ETH, units(10, 18)));
+			let native = |n: u128| units(n, 12);
+			assert_ok!(Margin::deposit(origin(BOB), NATIVE, native(1_000)));
+			assert_ok!(Margin::deposit(origin(CHARLIE), NATIVE, native(1_000)));
+			assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(BOB), USD, usd(600)));
+			// Charlie's ETH counts too, at 3 000 USD an ETH: 0.1 ETH is 300 USD.
+			assert_ok!(Margin::borrow(origin(CHARLIE), ETH, units(1, 17)));
+			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(100)));
+			assert_eq!(Margin::debt_backed_by(NATIVE), Some(FixedU128::from_u32(1_000)));
+			assert_noop!(
+				Margin::borrow(origin(CHARLIE), USD, 1),
+				Error::<Test>::DebtCeilingExceeded
+			);
+			// Dave owes 5 000 USD against BTC: he cannot add the native token to his account.
+			assert_ok!(Margin::deposit(origin(DAVE), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(DAVE), USD, usd(5_000)));
+			assert_noop!(
+				Margin::deposit(origin(DAVE), NATIVE, native(100)),
+				Error::<Test>::DebtCeilingExceeded
+			);
+			// Bob repays 100: Charlie may borrow 100 more, and not 1 more than that.
+			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(100))));
+			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(100)));
+			assert_noop!(
+				Margin::borrow(origin(CHARLIE), USD, 1),
+				Error::<Test>::DebtCeilingExceeded
+			);
+			// Charlie leaves the native token: his 500 USD no longer count against it.
+			assert_ok!(Margin::withdraw(origin(CHARLIE), NATIVE, Amount::All));
+			assert_eq!(Margin::debt_backed_by(NATIVE), Some(FixedU128::from_u32(500)));
+			// A ceiling set on BTC now counts the 5 500 USD already owed by its holders.
+			set_params(BTC, |p| p.debt_ceiling_usd = Some(5_000));
+			assert_eq!(Margin::debt_backed_by(BTC), Some(FixedU128::from_u32(5_500)));
+			assert_noop!(
+				Margin::borrow(origin(DAVE), USD, usd(1)),
+				Error::<Test>::DebtCeilingExceeded
+			);
+			// A year of interest lifts Bob over the native ceiling's room: no new debt, but
+			// repaying and leaving work.
+			set_params(NATIVE, |p| p.debt_ceiling_usd = Some(500));
+			run_to_block(
+				1 + u64::from(<<Test as Config>::BlocksPerYear as frame_support::traits::Get<
+					u32,
+				>>::get()),
+			);
+			assert!(Margin::debt_backed_by(NATIVE).unwrap() > FixedU128::from_u32(500));
+			assert_noop!(Margin::borrow(origin(BOB), USD, 1), Error::<Test>::DebtCeilingExceeded);
+			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(10))));
+			assert_ok!(Margin::repay(origin(BOB), USD, Amount::All));
+			assert_ok!(Margin::withdraw(origin(BOB), NATIVE, Amount::All));
+			assert_eq!(Margin::debt_backed_by(NATIVE), Some(FixedU128::zero()));
+			assert_eq!(BackedDebt::<Test>::iter_prefix(NATIVE).count(), 0);
 		});
 	}
 }
@@ -528,7 +653,8 @@ mod health {
 	}
 
 	/// Opening risk needs usable prices; an indebted account takes no collateral it cannot
-	/// value; repaying always works; and a position held is judged at its last price (never
+	/// value, and no account a deposit of an asset never priced (its cap cannot be judged);
+	/// repaying always works; and a position held is judged at its last price (never
 	/// priced: at nothing), so an unusable price neither makes the account liquidatable nor
 	/// lets it escape.
 	#[test]
@@ -556,8 +682,16 @@ mod health {
 					assert_eq!(held, live);
 				}
 				assert_ok!(Margin::repay(origin(DAVE), USD, Amount::All));
-				// Without debt the account may deposit what it likes.
-				assert_ok!(Margin::deposit(origin(DAVE), BTC, 1_000));
+				if error == PriceError::Missing {
+					// Never priced: the supply cap cannot value a deposit, so none is taken.
+					assert_noop!(
+						Margin::deposit(origin(DAVE), BTC, 1_000),
+						Error::<Test>::PriceMissing
+					);
+				} else {
+					// Without debt the account may deposit at the last price (the cap's).
+					assert_ok!(Margin::deposit(origin(DAVE), BTC, 1_000));
+				}
 				// Without debt the account is healthy at any price: it may leave.
 				assert_ok!(Margin::withdraw(origin(DAVE), BTC, Amount::All));
 				// Alice never borrowed: her withdrawal needs no price at all.

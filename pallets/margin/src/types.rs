@@ -74,10 +74,19 @@ pub struct AssetParams {
 	/// Multiple of a debt's value counted towards liquidation; at least 1 and less than the
 	/// initial weight.
 	pub maintenance_liability_weight: FixedU128,
-	/// Most that may be deposited in total (lenders' claims and reserve), in smallest units.
-	pub supply_cap: Balance,
-	/// Most that may be borrowed in total, in smallest units.
-	pub borrow_cap: Balance,
+	/// Most that may be deposited in total (lenders' claims and reserve), in whole USD: a
+	/// deposit is refused if the pool's deposits would then be worth more, at the higher of the
+	/// price and the stable price (a pump makes the cap bind sooner, never later).
+	pub supply_cap_usd: Balance,
+	/// Most that may be borrowed in total, in whole USD, valued as the supply cap.
+	pub borrow_cap_usd: Balance,
+	/// The debt ceiling of this asset as collateral: the most that accounts holding a deposit
+	/// of it may owe in total, in whole USD (every asset they owe, at the higher of the price
+	/// and the stable price). A borrow, or a deposit by an indebted account, that would take
+	/// the total above it is refused; repaying and withdrawing never are. `None`: no ceiling.
+	/// Isolates a risky listing, as Aave v3's isolation mode: a price manipulated or a market
+	/// too thin to liquidate can put at most this much of the lenders' money at risk.
+	pub debt_ceiling_usd: Option<Balance>,
 	/// Borrow rate by utilization.
 	pub interest: InterestCurve,
 	/// Share of borrowers' interest kept as the protocol's reserve instead of paid to lenders.
@@ -270,6 +279,9 @@ pub struct PoolReport {
 	pub borrow_index: Index,
 	/// Outstanding bad debt.
 	pub bad_debt: Balance,
+	/// What accounts holding a deposit of the asset owe in total, in USD at cap prices: what
+	/// its debt ceiling is judged against (`None` if a debt asset cannot be valued).
+	pub debt_backed_usd: Option<FixedU128>,
 }
 
 /// An account's margin as clients see it.

@@ -195,6 +195,7 @@ pub mod testing {
 		static PRICES: RefCell<BTreeMap<AssetId, Result<Price, PriceError>>> =
 			RefCell::new(BTreeMap::new());
 		static LAST: RefCell<BTreeMap<AssetId, Price>> = RefCell::new(BTreeMap::new());
+		static STABLE: RefCell<BTreeMap<AssetId, Price>> = RefCell::new(BTreeMap::new());
 	}
 
 	/// A [`PriceProvider`] whose prices the test sets, per thread: [`set_price`],
@@ -205,10 +206,11 @@ pub mod testing {
 		fn price(asset: &AssetId) -> Result<PriceInfo, PriceError> {
 			let price = PRICES.with(|prices| prices.borrow().get(asset).copied());
 			let price = price.unwrap_or(Err(PriceError::Missing))?;
+			let stable = STABLE.with(|stable| stable.borrow().get(asset).copied());
 			Ok(PriceInfo {
 				price,
 				mark: price,
-				stable: price,
+				stable: stable.unwrap_or(price),
 				volatility: Zero::zero(),
 				updated_at: 0,
 			})
@@ -219,10 +221,16 @@ pub mod testing {
 		}
 	}
 
-	/// `asset` is priced at `price`.
+	/// `asset` is priced at `price` (its stable price too).
 	pub fn set_price(asset: AssetId, price: Price) {
 		PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
 		LAST.with(|last| last.borrow_mut().insert(asset, price));
+		STABLE.with(|stable| stable.borrow_mut().remove(&asset));
+	}
+
+	/// `asset`'s stable price is `stable` until its price is set again.
+	pub fn set_stable_price(asset: AssetId, stable: Price) {
+		STABLE.with(|prices| prices.borrow_mut().insert(asset, stable));
 	}
 
 	/// `asset`'s price is unusable with `error` (its last price, if any, stays for valuation;
@@ -238,5 +246,6 @@ pub mod testing {
 	pub fn clear_prices() {
 		PRICES.with(|prices| prices.borrow_mut().clear());
 		LAST.with(|last| last.borrow_mut().clear());
+		STABLE.with(|stable| stable.borrow_mut().clear());
 	}
 }
