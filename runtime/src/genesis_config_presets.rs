@@ -183,7 +183,8 @@ pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 /// The engine on the dev chain: an 8% penalty, half of it to insurance; a partial liquidation
 /// repays at most half a debt position and aims at a health factor of 1.25; below 0.95 (or with
 /// under 10 USD left) the whole position goes; flash sales may be at most 5% under the oracle;
-/// at most 10 million USD of debt liquidated per block.
+/// at most 10 million USD of debt liquidated per block; bad debt waits up to a day for
+/// insurance before it is socialised.
 pub fn dev_engine_params() -> EngineParams {
 	EngineParams {
 		liquidation_bonus: Permill::from_percent(8),
@@ -194,6 +195,10 @@ pub fn dev_engine_params() -> EngineParams {
 		dust_value: FixedU128::from_u32(10),
 		max_slippage: Permill::from_percent(5),
 		max_value_per_block: FixedU128::from_u32(10_000_000),
+		// A day of 6-second blocks: at the dev funds' cap of 100 000 units a block, insurance
+		// can pay 1.44 billion units of bad debt before any of it reaches lenders, who learn of
+		// a loss the fund cannot carry within a day.
+		socialize_after_blocks: 14_400,
 	}
 }
 

@@ -8,6 +8,17 @@ impl<T: Config> DeficitHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> 
 	fn cover(asset: T::AssetId, amount: Balance, beneficiary: &T::AccountId) -> Balance {
 		Self::do_cover(asset, amount, beneficiary)
 	}
+
+	fn capacity(asset: T::AssetId) -> Balance {
+		if !crate::Params::<T>::contains_key(asset) {
+			return 0;
+		}
+		crate::Funds::<T>::get(asset).total().min(Self::custody(asset))
+	}
+
+	fn coverable_now(asset: T::AssetId) -> Balance {
+		Self::coverage_of(asset, Balance::MAX)
+	}
 }
 
 impl<T: Config> FundIncome<T::AccountId, T::AssetId, Balance> for Pallet<T> {

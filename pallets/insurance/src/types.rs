@@ -128,7 +128,8 @@ pub struct FundTotals {
 	pub income: Balance,
 	/// Bad debt paid.
 	pub covered: Balance,
-	/// Bad debt that the fund could not pay, handed on for socialisation.
+	/// Bad debt asked for that the fund could not pay when asked (its cap or its size): the
+	/// engine queues it for later blocks or socialises it.
 	pub handed_on: Balance,
 	/// Moved to the treasury as surplus.
 	pub surplus_withdrawn: Balance,

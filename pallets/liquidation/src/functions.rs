@@ -16,9 +16,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
-	value_in_usd, Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome,
-	HealthError, HealthReport, LossSocializer, MarginLedger, PriceError, PriceProvider, RiskCursor,
-	UsdValue,
+	value_in_usd, Balance, CollateralAuction, CollateralSwap, FundIncome, HealthError,
+	HealthReport, MarginLedger, PriceError, PriceProvider, RiskCursor, UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -489,7 +488,6 @@ impl<T: Config> Pallet<T> {
 		let (bankrupt, count) = Self::is_bankrupt(who);
 		ensure!(bankrupt, Error::<T>::NotBankrupt);
 		ensure!(Self::debt_outside_auctions(who), Error::<T>::InAuction);
-		let engine = Self::engine_account();
 		// Collateral too small to liquidate (or even to send) stays with its pool.
 		for (asset, deposit, _) in positions.iter() {
 			if !deposit.is_zero() {
@@ -504,20 +502,17 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let bad_debt = T::Ledger::write_off(who, asset)?;
-			let covered = T::Deficit::cover(asset, bad_debt, &engine);
-			let settled = T::Ledger::settle_bad_debt(asset, &engine, covered)?;
-			let socialized = T::Socializer::socialize(asset, bad_debt.saturating_sub(settled))?;
 			Totals::<T>::mutate(asset, |totals| {
 				totals.written_off = totals.written_off.saturating_add(bad_debt);
-				totals.covered = totals.covered.saturating_add(settled);
-				totals.socialized = totals.socialized.saturating_add(socialized);
 			});
+			let step = Self::run_waterfall(asset)?;
 			Self::deposit_event(Event::BadDebtSettled {
 				who: who.clone(),
 				asset,
 				bad_debt,
-				covered: settled,
-				socialized,
+				covered: step.covered,
+				socialized: step.socialized,
+				queued: step.queued,
 			});
 		}
 		Ok(count)
@@ -760,6 +755,10 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(params.max_slippage <= Permill::from_percent(50), Error::<T>::SlippageTooHigh);
 		ensure!(!params.max_value_per_block.is_zero(), Error::<T>::CapZero);
+		ensure!(
+			params.socialize_after_blocks <= crate::MAX_SOCIALIZE_DELAY_BLOCKS,
+			Error::<T>::SocializeDelayTooLong
+		);
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
 		Ok(())
@@ -813,6 +812,18 @@ impl<T: Config> Pallet<T> {
 			AuctionDue::<T>::iter_keys().count() == listed,
 			"dues of an auction no owner lists (4)"
 		);
+		for (asset, totals) in Totals::<T>::iter() {
+			let queued = T::Ledger::bad_debt(asset);
+			ensure!(
+				totals.covered.saturating_add(totals.socialized).saturating_add(queued)
+					== totals.written_off,
+				"written off differs from covered + socialised + queued (5)"
+			);
+			ensure!(
+				queued.is_zero() || crate::BadDebtQueuedSince::<T>::contains_key(asset),
+				"bad debt waits outside the queue (5)"
+			);
+		}
 		Ok(())
 	}
 }

@@ -92,7 +92,9 @@
 //! - **Bankrupt**: an account with debt and no collateral left (counting what its auctions would
 //!   return), or only collateral worth less than the dust value (which is then forfeited to its
 //!   lending pool). Its debt is *written off* (all but the debt its auctions are raising); the
-//!   insurance fund *covers* what it can; the rest is *socialised* over that asset's lenders.
+//!   insurance fund *covers* what its per-block cap allows, and the rest *waits* in the pool for
+//!   later blocks' cover; only what is beyond all the fund holds, or still waits after a
+//!   governed delay, is *socialised* over that asset's lenders ([`bad_debt`]).
 //!   The waterfall waits while the engine or an asset of the account is paused.
 //! - **Breakers**: per-block caps on the debt value liquidated (over all assets and per asset),
 //!   a pause per asset and for the whole engine. Nothing is liquidated on a Missing, Stale or
@@ -113,12 +115,15 @@
 //! 3. Every auction listed for an owner ([`OwnerAuctions`]) is running: the auctions' end
 //!    removes it.
 //! 4. Every listed auction has its dues ([`AuctionDue`]), and there are no others.
+//! 5. Per asset, the debt written off is what insurance covered, what was socialised and what
+//!    still waits in the queue; an asset with bad debt waiting is in [`BadDebtQueuedSince`].
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub use pallet::*;
 
+pub mod bad_debt;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod effective;
@@ -140,6 +145,10 @@ pub use weights::WeightInfo;
 /// (capped by the deposit): room for the price to fall before the target is missed. What is not
 /// needed returns to the owner.
 pub const AUCTION_LOT_COVER: u128 = 2;
+
+/// The longest governance may make bad debt wait for insurance before it is socialised: 30
+/// days of 6-second blocks. Lenders cannot be kept from a loss longer than this.
+pub const MAX_SOCIALIZE_DELAY_BLOCKS: u32 = 30 * 14_400;
 
 /// Codes of the `InvalidTransaction::Custom` errors of unsigned liquidations.
 pub mod invalid {
@@ -321,6 +330,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId>>;
 
+	/// Per asset with bad debt waiting for insurance: the block it started waiting (see
+	/// [`crate::bad_debt`]); what waits is the pool's bad debt.
+	#[pallet::storage]
+	pub type BadDebtQueuedSince<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, BlockNumberFor<T>>;
+
+	/// The last asset whose bad-debt queue `on_initialize` worked: the next block resumes after
+	/// it.
+	#[pallet::storage]
+	pub type BadDebtQueueCursor<T: Config> = StorageValue<_, T::AssetId>;
+
 	/// Running totals per asset.
 	#[pallet::storage]
 	pub type Totals<T: Config> =
@@ -403,14 +423,24 @@ pub mod pallet {
 			shortfall: Balance,
 		},
 		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off, `covered`
-		/// by insurance, `socialized` over the lenders (what neither took stays recorded as the
-		/// pool's bad debt).
+		/// by insurance in this block, `socialized` over the lenders (beyond all the fund holds,
+		/// or after the delay); `queued`: the asset's bad debt now waiting for insurance (the
+		/// pool's bad debt, this account's and earlier ones').
 		BadDebtSettled {
 			who: T::AccountId,
 			asset: T::AssetId,
 			bad_debt: Balance,
 			covered: Balance,
 			socialized: Balance,
+			queued: Balance,
+		},
+		/// A block's turn of `asset`'s bad-debt queue: `covered` by insurance, `socialized` (the
+		/// delay passed, or beyond the fund), `queued` still waiting.
+		BadDebtQueueWorked {
+			asset: T::AssetId,
+			covered: Balance,
+			socialized: Balance,
+			queued: Balance,
 		},
 		/// Governance set the parameters.
 		ParamsSet { params: EngineParams },
@@ -481,12 +511,21 @@ pub mod pallet {
 		/// The collateral's pool has lent out all its cash: a flash sale needs tokens. A keeper
 		/// takes the deposit position instead, or the worker auctions it.
 		CollateralIlliquid,
+		/// The delay before uncovered bad debt is socialised is above
+		/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`].
+		SocializeDelayTooLong,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			Self::run_worker(now);
+		}
+
+		/// Works the bad-debt queue: insurance pays what its per-block cap allows of the bad
+		/// debt still waiting, and what is due is socialised (see [`crate::bad_debt`]).
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::work_bad_debt_queue(now)
 		}
 
 		/// The fallback: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`]

@@ -308,7 +308,8 @@ pub fn margin_params(cw: (u32, u32), lw: (u32, u32)) -> pallet_margin::AssetPara
 }
 
 /// Bonus 10% (half to insurance), close factor 50%, target health factor 1.2, whole positions
-/// below 0.95, dust under 10 USD, 5% slippage, 10 million USD per block.
+/// below 0.95, dust under 10 USD, 5% slippage, 10 million USD per block, bad debt socialised
+/// after waiting 10 blocks for insurance.
 pub fn engine_params() -> EngineParams {
 	EngineParams {
 		liquidation_bonus: Permill::from_percent(10),
@@ -319,6 +320,7 @@ pub fn engine_params() -> EngineParams {
 		dust_value: FixedU128::from_u32(10),
 		max_slippage: Permill::from_percent(5),
 		max_value_per_block: FixedU128::from_u32(10_000_000),
+		socialize_after_blocks: 10,
 	}
 }
 

@@ -44,6 +44,11 @@ pub struct EngineParams {
 	pub max_slippage: Permill,
 	/// Most debt value (USD) liquidated in one block, over all assets; above zero.
 	pub max_value_per_block: UsdValue,
+	/// Blocks bad debt may wait for the insurance fund (covered block by block within its
+	/// per-block cap) before what is left is socialised over the lenders; at most
+	/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`]. Zero socialises what the fund does not cover in
+	/// the block of the write-off. Bad debt beyond all the fund holds never waits.
+	pub socialize_after_blocks: u32,
 }
 
 /// Governance limits of one debt asset.
@@ -163,6 +168,10 @@ pub struct LiquidationTotals {
 	pub covered: Balance,
 	/// Of that, what was socialised over lenders.
 	pub socialized: Balance,
+	/// Of that, what insurance covered in a later block than the write-off (queued first).
+	pub covered_later: Balance,
+	/// The most bad debt that waited for insurance at once.
+	pub most_queued: Balance,
 }
 
 /// What a running auction the engine started is raising for its owner's side: the debt it was

@@ -6,8 +6,16 @@ use frame_support::pallet_prelude::DispatchResult;
 pub trait DeficitHandler<AccountId, AssetId, Balance> {
 	/// Pays up to `amount` of bad debt in `asset` from the fund to `beneficiary` (the lending pool
 	/// that lost it), within what the fund holds and its per-block cap, and returns what it paid.
-	/// The caller socialises the rest, `amount - covered`, which the fund records as handed on.
+	/// The rest, `amount - covered`, the fund records as handed on (the caller queues it for
+	/// later blocks or socialises it).
 	fn cover(asset: AssetId, amount: Balance, beneficiary: &AccountId) -> Balance;
+
+	/// What the fund could pay in `asset` in total, over as many blocks as its per-block cap
+	/// needs: bad debt beyond it can never be covered and need not wait.
+	fn capacity(asset: AssetId) -> Balance;
+
+	/// What [`DeficitHandler::cover`] would pay in `asset` in this block at most.
+	fn coverable_now(asset: AssetId) -> Balance;
 }
 
 /// Income of the insurance fund: the insurance share of liquidation penalties, the reserve share

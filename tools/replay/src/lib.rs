@@ -168,6 +168,9 @@ pub struct Point {
 	pub bad_debt_usd: f64,
 	/// Loss socialised over the lenders so far.
 	pub socialised_usd: f64,
+	/// Bad debt waiting for insurance now (the queue: covered in later blocks, or socialised
+	/// after the delay).
+	pub queued_usd: f64,
 }
 
 /// Per collateral or debt asset.
@@ -187,6 +190,12 @@ pub struct AssetSummary {
 	pub covered: f64,
 	/// Bad debt socialised over the lenders, whole units.
 	pub socialised: f64,
+	/// Of `covered`, what insurance paid in a later block than the write-off (the queue).
+	pub covered_later: f64,
+	/// The most bad debt that waited for insurance at once, whole units.
+	pub most_queued: f64,
+	/// Bad debt still waiting at the end, whole units.
+	pub queued: f64,
 }
 
 /// The accounting identity, in USD.
@@ -719,8 +728,8 @@ fn identity(books: &Books) -> (Identity, Result<(), String>) {
 			"liquidated debt {} units, but repaid {} + covered {} + socialised {} + outstanding {}",
 			books.liquidated_debt, totals.repaid, totals.covered, totals.socialized, outstanding
 		))
-	} else if outstanding > pool_bad_debt {
-		Err(format!("outstanding bad debt {outstanding} exceeds the pool's {pool_bad_debt}"))
+	} else if outstanding != pool_bad_debt {
+		Err(format!("outstanding bad debt {outstanding} differs from the pool's {pool_bad_debt}"))
 	} else {
 		Ok(())
 	};
@@ -971,6 +980,8 @@ pub fn replay(
 					insurance_usd: Insurance::custody(USD) as f64 / DOLLAR,
 					bad_debt_usd: totals.written_off as f64 / DOLLAR,
 					socialised_usd: totals.socialized as f64 / DOLLAR,
+					queued_usd: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(USD).0
+						as f64 / DOLLAR,
 				});
 				liquidations_at_last_point = books.liquidations;
 				most_liquidatable = 0;
@@ -1002,6 +1013,10 @@ pub fn replay(
 					written_off: totals.written_off as f64 / unit,
 					covered: totals.covered as f64 / unit,
 					socialised: totals.socialized as f64 / unit,
+					covered_later: totals.covered_later as f64 / unit,
+					most_queued: totals.most_queued as f64 / unit,
+					queued: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(*asset).0 as f64
+						/ unit,
 				},
 			);
 		}

@@ -694,6 +694,129 @@ mod waterfall {
 		});
 	}
 
+	/// Alice owes 43 000 USD against one satoshi: the worker writes all of it off.
+	fn write_off_alice() {
+		borrower(ALICE, BITCOIN, 43_000);
+		assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
+		set_price(BTC, Price::from_u32(5_000));
+		assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+	}
+
+	/// The next block starts: the bad-debt queue is worked.
+	fn next_block() {
+		let now = System::block_number() + 1;
+		run_to_block(now);
+		Liquidation::on_initialize(now);
+	}
+
+	fn settled_event() -> (Balance, Balance, Balance, Balance) {
+		liquidation_events()
+			.into_iter()
+			.rev()
+			.find_map(|event| match event {
+				Event::BadDebtSettled { bad_debt, covered, socialized, queued, .. } => {
+					Some((bad_debt, covered, socialized, queued))
+				},
+				_ => None,
+			})
+			.expect("bad debt settled")
+	}
+
+	/// 43 000 USD of bad debt against a fund of 50 000 that pays at most 5 000 a block: 5 000
+	/// at once, the rest waits and is covered over the next eight blocks; nothing reaches the
+	/// lenders, whose claim never falls.
+	#[test]
+	fn a_deficit_above_the_cap_is_covered_over_blocks_with_nothing_socialised() {
+		test(|| {
+			lend();
+			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(50_000), 0));
+			let index = Margin::pool_report(USD).unwrap().deposit_index;
+			write_off_alice();
+			assert_eq!(settled_event(), (usd(43_000), usd(5_000), 0, usd(38_000)));
+			assert_eq!(Liquidation::queued_bad_debt(USD), (usd(38_000), Some(1)));
+			for block in 2..=9u64 {
+				next_block();
+				let before = usd(38_000).saturating_sub(usd(5_000) * u128::from(block - 2));
+				let queued = before.saturating_sub(usd(5_000));
+				assert_eq!(Margin::pool_report(USD).unwrap().bad_debt, queued, "block {block}");
+				assert!(liquidation_events().contains(&Event::BadDebtQueueWorked {
+					asset: USD,
+					covered: before - queued,
+					socialized: 0,
+					queued,
+				}));
+				check_invariants();
+			}
+			assert_eq!(Liquidation::queued_bad_debt(USD), (0, None));
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!(
+				(totals.written_off, totals.covered, totals.socialized),
+				(usd(43_000), usd(43_000), 0)
+			);
+			assert_eq!((totals.covered_later, totals.most_queued), (usd(38_000), usd(38_000)));
+			// No socialisation: the deposit index never fell (interest only raises it).
+			assert!(Margin::pool_report(USD).unwrap().deposit_index >= index);
+			assert_eq!(Insurance::fund_report(USD).fund.total(), usd(7_000));
+			// The queue is empty: a further block does nothing.
+			let events = System::events().len();
+			next_block();
+			assert_eq!(System::events().len(), events);
+		});
+	}
+
+	/// A fund of 20 000 against 43 000 of bad debt: 5 000 covered, the 23 000 the fund can
+	/// never pay socialised at once, 15 000 queued. The cap is then cut to 1 000 a block: after
+	/// the 10-block delay, what is still waiting is socialised.
+	#[test]
+	fn beyond_the_fund_is_socialised_at_once_and_the_rest_after_the_delay() {
+		test(|| {
+			lend();
+			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(20_000), 0));
+			write_off_alice();
+			assert_eq!(settled_event(), (usd(43_000), usd(5_000), usd(23_000), usd(15_000)));
+			let mut params = Insurance::fund_report(USD).params.unwrap();
+			params.max_cover_per_block = usd(1_000);
+			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
+			for _ in 2..=10 {
+				next_block();
+			}
+			assert_eq!(Liquidation::queued_bad_debt(USD), (usd(6_000), Some(1)));
+			assert_eq!(Totals::<Test>::get(USD).socialized, usd(23_000));
+			// Block 11: the delay (10 blocks from block 1) is over.
+			next_block();
+			assert!(liquidation_events().contains(&Event::BadDebtQueueWorked {
+				asset: USD,
+				covered: usd(1_000),
+				socialized: usd(5_000),
+				queued: 0,
+			}));
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!(totals.written_off, totals.covered + totals.socialized);
+			assert_eq!((totals.covered, totals.socialized), (usd(15_000), usd(28_000)));
+			assert_eq!(Liquidation::queued_bad_debt(USD), (0, None));
+		});
+	}
+
+	/// With no delay, what the fund does not pay in the block is socialised in it (the
+	/// behaviour before the queue); the delay is bounded.
+	#[test]
+	fn the_delay_is_governed_and_bounded() {
+		test(|| {
+			let mut params = engine_params();
+			params.socialize_after_blocks = MAX_SOCIALIZE_DELAY_BLOCKS + 1;
+			assert_noop!(
+				Liquidation::set_params(RuntimeOrigin::root(), params),
+				Error::<Test>::SocializeDelayTooLong
+			);
+			params.socialize_after_blocks = 0;
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+			lend();
+			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(50_000), 0));
+			write_off_alice();
+			assert_eq!(settled_event(), (usd(43_000), usd(5_000), usd(38_000), 0));
+		});
+	}
+
 	#[test]
 	fn dust_collateral_counts_as_bankrupt_and_stays_with_its_pool() {
 		test(|| {
