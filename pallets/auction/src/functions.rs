@@ -363,6 +363,9 @@ impl<T: Config> Pallet<T> {
 			!params.reprice_band.is_zero() && params.reprice_band <= Permill::from_percent(50),
 			Error::<T>::BandOutOfRange
 		);
+		// Without a smallest lot a take could leave a lot of one unit, which no one would
+		// ever buy or restart.
+		ensure!(!params.min_lot.is_zero(), Error::<T>::ZeroMinLot);
 		Ok(())
 	}
 

@@ -290,6 +290,8 @@ pub mod pallet {
 		StillNeeded,
 		/// The re-pricing band is zero or above 50%.
 		BandOutOfRange,
+		/// The smallest lot is zero.
+		ZeroMinLot,
 	}
 
 	#[pallet::hooks]

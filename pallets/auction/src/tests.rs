@@ -483,6 +483,11 @@ mod governance {
 			assert_noop!(set(p), Error::<Test>::BandOutOfRange);
 			p.reprice_band = Permill::from_percent(51);
 			assert_noop!(set(p), Error::<Test>::BandOutOfRange);
+			let mut p = linear_params();
+			p.min_lot = 0;
+			assert_noop!(set(p), Error::<Test>::ZeroMinLot);
+			p.min_lot = 1;
+			assert_ok!(set(p));
 			assert_noop!(
 				DutchAuction::set_auction_params(origin(ALICE), DOT, linear_params()),
 				sp_runtime::DispatchError::BadOrigin

@@ -164,6 +164,9 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_set_fund_params(asset: T::AssetId, params: FundParams) -> DispatchResult {
 		ensure!(!params.max_cover_per_block.is_zero(), Error::<T>::ZeroCoverCap);
+		// A fund aiming at less than one block's cover would hand its reserve to the treasury
+		// while it cannot pay a single block's bad debt.
+		ensure!(params.target >= params.max_cover_per_block, Error::<T>::TargetBelowCover);
 		if !Params::<T>::contains_key(asset) {
 			ensure!(Params::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
 		}

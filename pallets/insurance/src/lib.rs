@@ -273,6 +273,9 @@ pub mod pallet {
 		TooManyAssets,
 		/// A per-block cover cap of zero would hand every loss on.
 		ZeroCoverCap,
+		/// The target is below the per-block cover cap: the fund would give away its reserve
+		/// while unable to pay one block's bad debt.
+		TargetBelowCover,
 		/// The cooldown is zero.
 		ZeroCooldown,
 		/// The unstake window is zero.

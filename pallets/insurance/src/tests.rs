@@ -361,6 +361,17 @@ mod governance {
 				Insurance::set_fund_params(root(), USD, zero_cap),
 				Error::<Test>::ZeroCoverCap
 			);
+			// The target at least one block's cover, to the unit.
+			let low_target = FundParams { target: 499, ..usd_params() };
+			assert_noop!(
+				Insurance::set_fund_params(root(), USD, low_target),
+				Error::<Test>::TargetBelowCover
+			);
+			assert_ok!(Insurance::set_fund_params(
+				root(),
+				USD,
+				FundParams { target: 500, ..usd_params() }
+			));
 			assert_noop!(Insurance::set_cooldown(root(), 0, 5), Error::<Test>::ZeroCooldown);
 			assert_noop!(Insurance::set_cooldown(root(), 5, 0), Error::<Test>::ZeroUnstakeWindow);
 			assert_noop!(Insurance::set_cooldown(root(), 1_001, 5), Error::<Test>::CooldownTooLong);

@@ -26,7 +26,7 @@ pub struct FundParams {
 	/// Most bad debt the fund pays in one block, in the asset's smallest unit. Greater than zero.
 	pub max_cover_per_block: Balance,
 	/// The fund size governance aims for; what the protocol reserve holds beyond it may be moved
-	/// to the treasury.
+	/// to the treasury. At least `max_cover_per_block`.
 	pub target: Balance,
 	/// Share of income that goes to stakers while there are any (the rest to the reserve).
 	pub staker_income_share: Perbill,

@@ -756,6 +756,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(params.max_slippage <= Permill::from_percent(50), Error::<T>::SlippageTooHigh);
 		ensure!(!params.max_value_per_block.is_zero(), Error::<T>::CapZero);
 		ensure!(
+			params.dust_value <= FixedU128::saturating_from_integer(crate::MAX_DUST_VALUE_USD),
+			Error::<T>::DustValueTooHigh
+		);
+		ensure!(
 			params.socialize_after_blocks <= crate::MAX_SOCIALIZE_DELAY_BLOCKS,
 			Error::<T>::SocializeDelayTooLong
 		);

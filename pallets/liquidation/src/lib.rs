@@ -146,6 +146,12 @@ pub use weights::WeightInfo;
 /// needed returns to the owner.
 pub const AUCTION_LOT_COVER: u128 = 2;
 
+/// The largest dust value governance may set, in USD: positions left worth less are
+/// liquidated whole, so a large one would close out healthy-sized positions. Aave v3.3 closes
+/// out positions whose leftover would be under 1 000 USD (`MIN_LEFTOVER_BASE`); ten times it
+/// leaves room without letting governance close out real positions whole.
+pub const MAX_DUST_VALUE_USD: u32 = 10_000;
+
 /// The longest governance may make bad debt wait for insurance before it is socialised: 30
 /// days of 6-second blocks. Lenders cannot be kept from a loss longer than this.
 pub const MAX_SOCIALIZE_DELAY_BLOCKS: u32 = 30 * 14_400;
@@ -514,6 +520,8 @@ pub mod pallet {
 		/// The delay before uncovered bad debt is socialised is above
 		/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`].
 		SocializeDelayTooLong,
+		/// The dust value is above [`crate::MAX_DUST_VALUE_USD`].
+		DustValueTooHigh,
 	}
 
 	#[pallet::hooks]

@@ -371,7 +371,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				USD,
 				pallet_insurance::FundParams {
 					max_cover_per_block: 5_000 * DOLLAR,
-					target: 0,
+					target: 5_000 * DOLLAR,
 					staker_income_share: Perbill::from_percent(50),
 				},
 			)],

@@ -37,7 +37,8 @@ pub struct EngineParams {
 	/// Below this health factor the whole debt position is liquidated at once; above zero and
 	/// below 1.
 	pub full_liquidation_health_factor: FixedU128,
-	/// A debt position left worth less than this (USD) is liquidated whole instead.
+	/// A debt position left worth less than this (USD) is liquidated whole instead; at most
+	/// [`crate::MAX_DUST_VALUE_USD`].
 	pub dust_value: UsdValue,
 	/// A flash liquidation's sale may bring at most this much less than the oracle value; at
 	/// most 50%.

@@ -62,7 +62,8 @@ impl<T: Config> Pallet<T> {
 
 	fn ensure_valid_params(params: &OracleParams) -> DispatchResult {
 		ensure!(params.max_age > 0, Error::<T>::ZeroMaxAge);
-		ensure!(params.min_fresh_values > 0, Error::<T>::ZeroMinimumCount);
+		ensure!(params.max_age <= crate::MAX_PRICE_AGE_MS, Error::<T>::MaxAgeTooLong);
+		ensure!(params.min_fresh_values >= crate::MIN_FRESH_VALUES, Error::<T>::TooFewFreshValues);
 		ensure!(!params.max_move.is_zero(), Error::<T>::ZeroMoveBound);
 		ensure!(params.max_move <= FixedU128::one(), Error::<T>::MoveBoundOver100Percent);
 		ensure!(params.confirmations > 0, Error::<T>::ZeroConfirmations);

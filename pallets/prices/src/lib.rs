@@ -81,6 +81,15 @@ pub use combine::FreshMedian;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// Fewest fresh operator values governance may require for a price: a median of three
+/// tolerates one faulty or malicious operator; of one or two it tolerates none.
+pub const MIN_FRESH_VALUES: u32 = 3;
+
+/// Longest `max_age` governance may set, in ms: an hour, the longest heartbeat Chainlink uses
+/// for volatile assets (ETH/USD on Ethereum); a price older than that must not judge a
+/// liquidation.
+pub const MAX_PRICE_AGE_MS: liquidation_primitives::Moment = 3_600_000;
+
 /// Sets up what the benchmarks need from the runtime: asset ids, oracle values and time.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AssetId> {
@@ -244,8 +253,12 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// `max_age` is zero: no value would ever be fresh.
 		ZeroMaxAge,
-		/// `min_fresh_values` is zero: a price could be made from nothing.
-		ZeroMinimumCount,
+		/// `min_fresh_values` is below [`crate::MIN_FRESH_VALUES`]: one or two operators alone
+		/// could set the price.
+		TooFewFreshValues,
+		/// `max_age` is above [`crate::MAX_PRICE_AGE_MS`]: a price that old must not judge a
+		/// liquidation.
+		MaxAgeTooLong,
 		/// `max_move` is zero: every move would halt.
 		ZeroMoveBound,
 		/// `max_move` is over 100%: a fall to zero would not halt.

@@ -510,9 +510,15 @@ mod governance {
 			let base = default_params();
 			assert_noop!(set(OracleParams { max_age: 0, ..base }), Error::<Test>::ZeroMaxAge);
 			assert_noop!(
-				set(OracleParams { min_fresh_values: 0, ..base }),
-				Error::<Test>::ZeroMinimumCount
+				set(OracleParams { max_age: crate::MAX_PRICE_AGE_MS + 1, ..base }),
+				Error::<Test>::MaxAgeTooLong
 			);
+			for too_few in [0, 1, 2] {
+				assert_noop!(
+					set(OracleParams { min_fresh_values: too_few, ..base }),
+					Error::<Test>::TooFewFreshValues
+				);
+			}
 			assert_noop!(
 				set(OracleParams { max_move: FixedU128::zero(), ..base }),
 				Error::<Test>::ZeroMoveBound
@@ -557,7 +563,8 @@ mod governance {
 			assert_ok!(set(OracleParams {
 				max_move: FixedU128::one(),
 				confirmations: 10,
-				min_fresh_values: 1,
+				min_fresh_values: 3,
+				max_age: crate::MAX_PRICE_AGE_MS,
 				..base
 			}));
 		});

@@ -55,9 +55,9 @@ pub enum Smoothing {
 )]
 pub struct OracleParams {
 	/// Age (ms) past which an operator's value is left out of the median, and past which the
-	/// combined price is `Stale`. Greater than zero.
+	/// combined price is `Stale`. Greater than zero, at most [`crate::MAX_PRICE_AGE_MS`].
 	pub max_age: Moment,
-	/// Fewest fresh operator values that make a price. At least one.
+	/// Fewest fresh operator values that make a price. At least [`crate::MIN_FRESH_VALUES`].
 	pub min_fresh_values: u32,
 	/// Largest relative move of the combined price from one block's price to the next that is
 	/// plausible (`0.2` = 20%). A larger move halts the asset. Within (0, 1].

@@ -889,6 +889,11 @@ mod governance {
 			let mut p = engine_params();
 			p.max_value_per_block = FixedU128::zero();
 			assert_noop!(set(p), Error::<Test>::CapZero);
+			let mut p = engine_params();
+			p.dust_value = FixedU128::from_u32(MAX_DUST_VALUE_USD) + fixed(1, 1_000_000);
+			assert_noop!(set(p), Error::<Test>::DustValueTooHigh);
+			p.dust_value = FixedU128::from_u32(MAX_DUST_VALUE_USD);
+			assert_ok!(set(p));
 			assert_noop!(
 				Liquidation::set_params(origin(ALICE), engine_params()),
 				sp_runtime::DispatchError::BadOrigin
