@@ -763,6 +763,10 @@ impl<T: Config> Pallet<T> {
 			params.socialize_after_blocks <= crate::MAX_SOCIALIZE_DELAY_BLOCKS,
 			Error::<T>::SocializeDelayTooLong
 		);
+		// Every listed pair must gain health from a liquidation: (1 + penalty) c < l.
+		if let Some(limit) = T::Ledger::penalty_limit() {
+			ensure!(FixedU128::from(params.liquidation_bonus) < limit, Error::<T>::PenaltyUnsound);
+		}
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
 		Ok(())

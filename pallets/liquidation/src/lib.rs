@@ -522,6 +522,11 @@ pub mod pallet {
 		SocializeDelayTooLong,
 		/// The dust value is above [`crate::MAX_DUST_VALUE_USD`].
 		DustValueTooHigh,
+		/// At this penalty a liquidation of some pair of listed assets would lower the account's
+		/// health: `(1 + penalty)` times the largest maintenance collateral weight must stay
+		/// below the smallest maintenance liability weight
+		/// ([`liquidation_primitives::MarginLedger::penalty_limit`]).
+		PenaltyUnsound,
 	}
 
 	#[pallet::hooks]

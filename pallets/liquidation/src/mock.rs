@@ -183,7 +183,18 @@ impl pallet_margin::Config for Test {
 	type MaxPositions = ConstU32<4>;
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
+	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
+}
+
+/// The engine's penalty in force, for margin's listing checks.
+pub struct LiquidationPenalty;
+impl frame_support::traits::Get<Permill> for LiquidationPenalty {
+	fn get() -> Permill {
+		pallet_liquidation::Params::<Test>::get()
+			.map(|params| params.liquidation_bonus)
+			.unwrap_or_default()
+	}
 }
 
 impl pallet_auction::Config for Test {

@@ -17,7 +17,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto, Zero},
-	DispatchError, FixedPointNumber, FixedU128, PerThing, Rounding,
+	DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
 impl<T: Config> Pallet<T> {
@@ -442,7 +442,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(T::Assets::asset_exists(asset), Error::<T>::UnknownAsset);
 		ensure!(decimals <= 18, Error::<T>::TooManyDecimals);
 		ensure!(Markets::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
-		Self::ensure_valid(&params)?;
+		Self::ensure_valid(asset, &params)?;
 		// The custody account keeps the minimum balance forever (outgoing transfers preserve it),
 		// so it is never reaped and never loses dust that pools account for.
 		let minimum = T::Assets::minimum_balance(asset);
@@ -460,7 +460,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_set_asset_params(asset: T::AssetId, params: AssetParams) -> DispatchResult {
-		Self::ensure_valid(&params)?;
+		Self::ensure_valid(asset, &params)?;
 		// Interest up to now accrues under the old curve.
 		let mut market = Self::load_market(asset)?;
 		market.params = params;
@@ -477,8 +477,41 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The range checks of asset parameters.
-	pub fn ensure_valid(params: &AssetParams) -> DispatchResult {
+	/// `min l / max c - 1` over the maintenance weights of the listed assets, with `asset`'s
+	/// parameters replaced by `change` (see
+	/// [`liquidation_primitives::MarginLedger::penalty_limit`]).
+	pub(crate) fn penalty_limit_with(
+		change: Option<(T::AssetId, &AssetParams)>,
+	) -> Option<FixedU128> {
+		let mut most_collateral = Permill::zero();
+		let mut least_liability: Option<FixedU128> = None;
+		let mut count = |params: &AssetParams| {
+			most_collateral = most_collateral.max(params.maintenance_collateral_weight);
+			let liability = params.maintenance_liability_weight;
+			least_liability = Some(least_liability.map_or(liability, |l| l.min(liability)));
+		};
+		for (listed, market) in Markets::<T>::iter() {
+			match change {
+				Some((changed, _)) if changed == listed => {},
+				_ => count(&market.params),
+			}
+		}
+		if let Some((_, params)) = change {
+			count(params);
+		}
+		if most_collateral.is_zero() {
+			return None;
+		}
+		let ratio = sp_runtime::traits::CheckedDiv::checked_div(
+			&least_liability?,
+			&FixedU128::from(most_collateral),
+		)?;
+		Some(ratio.saturating_sub(FixedU128::one()))
+	}
+
+	/// The range checks of `asset`'s parameters, and the cross-check with the liquidation
+	/// penalty over every listed pair.
+	pub fn ensure_valid(asset: T::AssetId, params: &AssetParams) -> DispatchResult {
 		let initial = params.initial_collateral_weight;
 		let maintenance = params.maintenance_collateral_weight;
 		// Zero weights are allowed: both zero lists a borrow-only asset (a deposit of it backs
@@ -505,6 +538,11 @@ impl<T: Config> Pallet<T> {
 			!params.supply_cap_usd.is_zero() && !params.borrow_cap_usd.is_zero(),
 			Error::<T>::InvalidCaps
 		);
+		// Every pair must gain health from a liquidation: (1 + penalty) c < l.
+		let penalty = FixedU128::from(T::LiquidationPenalty::get());
+		if let Some(limit) = Self::penalty_limit_with(Some((asset, params))) {
+			ensure!(penalty < limit, Error::<T>::PenaltyUnsound);
+		}
 		Ok(())
 	}
 

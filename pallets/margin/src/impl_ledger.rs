@@ -49,6 +49,10 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Markets::<T>::get(asset).map(|market| market.params.risk_weights(market.decimals))
 	}
 
+	fn penalty_limit() -> Option<sp_runtime::FixedU128> {
+		Self::penalty_limit_with(None)
+	}
+
 	fn indebted_accounts(start_after: Option<&T::AccountId>, limit: u32) -> Vec<T::AccountId> {
 		let limit = limit as usize;
 		match start_after {

@@ -188,6 +188,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReindexPerBlock: Get<u32>;
 
+		/// The liquidation penalty now in force: listings are refused that would let a
+		/// liquidation lower an account's health (`(1 + penalty) c >= l` for a listed pair).
+		type LiquidationPenalty: Get<Permill>;
+
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -356,6 +360,10 @@ pub mod pallet {
 		RateTooHigh,
 		/// A supply or borrow cap is zero.
 		InvalidCaps,
+		/// With these weights, some pair of listed assets would lose health in a liquidation at
+		/// the current penalty: `(1 + penalty)` times the largest maintenance collateral weight
+		/// must stay below the smallest maintenance liability weight.
+		PenaltyUnsound,
 		/// The asset's status does not allow new deposits or borrows.
 		AssetNotActive,
 		/// The asset is frozen: only repaying is allowed.

@@ -89,6 +89,11 @@ parameter_types! {
 /// short.
 pub const BLOCKS_PER_YEAR: u32 = 1_000;
 
+frame_support::parameter_types! {
+	/// The engine's penalty the listings are checked against (the liquidation mock's 10%).
+	pub const LiquidationPenalty: Permill = Permill::from_percent(10);
+}
+
 impl pallet_margin::Config for Test {
 	type AssetId = AssetId;
 	type Assets = AllAssets;
@@ -101,6 +106,7 @@ impl pallet_margin::Config for Test {
 	type MaxPositions = ConstU32<4>;
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
+	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -128,8 +128,15 @@ mod listing {
 			let mut p = usd_params();
 			p.debt_ceiling_usd = Some(0);
 			assert_ok!(set(p));
-			// At the edges of the ranges: collateral weight 1, liability weight 1, rate 1000%.
-			let mut p = params((99, 100), (500, 100));
+			// Collateral weight 1 and liability weight 1 are in range, but at the 10% penalty a
+			// liquidation of a pair of them would lower health: (1 + 10%) 1 >= 1.
+			assert_noop!(set(params((99, 100), (500, 100))), Error::<Test>::PenaltyUnsound);
+			// Against every listed asset too: BTC's liability weight 1.10 is below 1.1 x 1.0.
+			assert_noop!(set(params((99, 100), (500, 125))), Error::<Test>::PenaltyUnsound);
+			// 1.1 x 0.99 = 1.089: a liability weight of 1.08 is refused, 1.09 is the edge.
+			assert_noop!(set(params((98, 99), (500, 108))), Error::<Test>::PenaltyUnsound);
+			// At the edges of the ranges: liability weight 5, rate 1000%.
+			let mut p = params((98, 99), (500, 109));
 			p.interest.slope_above_kink = FixedU128::from_u32(10) - fixed(12, 100);
 			assert_ok!(set(p));
 			assert_eq!(Markets::<Test>::get(USD).unwrap().params, p);

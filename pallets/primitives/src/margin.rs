@@ -179,6 +179,13 @@ pub trait MarginLedger<AccountId> {
 	/// The risk weights of a listed asset.
 	fn risk_weights(asset: Self::AssetId) -> Option<RiskWeights>;
 
+	/// The liquidation penalty every liquidation must stay strictly below for each pair of
+	/// listed assets to gain health: `min l / max c - 1` over the maintenance liability weights
+	/// `l` and collateral weights `c` of the listed assets, since repaying `R` of debt and
+	/// seizing `R (1 + penalty)` of collateral changes health by `R (l - (1 + penalty) c)`.
+	/// `None` while no listed asset counts as collateral.
+	fn penalty_limit() -> Option<sp_arithmetic::FixedU128>;
+
 	/// Up to `limit` accounts with debt, in storage order, starting after `start_after` (from the
 	/// first when `None`). Call again with the last account returned to continue.
 	fn indebted_accounts(start_after: Option<&AccountId>, limit: u32) -> Vec<AccountId>;

@@ -316,6 +316,17 @@ parameter_types! {
 	pub const MarginRebaseMove: sp_runtime::Permill = sp_runtime::Permill::from_percent(2);
 }
 
+/// The engine's penalty in force: margin refuses listings under which a liquidation would
+/// lower an account's health, and the engine refuses a penalty that would (both ways).
+pub struct LiquidationPenalty;
+impl Get<Permill> for LiquidationPenalty {
+	fn get() -> Permill {
+		pallet_liquidation::Params::<Runtime>::get()
+			.map(|params| params.liquidation_bonus)
+			.unwrap_or_default()
+	}
+}
+
 impl pallet_margin::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = AllAssets;
@@ -330,6 +341,7 @@ impl pallet_margin::Config for Runtime {
 	type RebaseMove = MarginRebaseMove;
 	/// Re-filing costs about a health check; the block's spare weight bounds it first.
 	type MaxReindexPerBlock = ConstU32<2_000>;
+	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::MarginBenchmarkHelper;

@@ -894,6 +894,13 @@ mod governance {
 			assert_noop!(set(p), Error::<Test>::DustValueTooHigh);
 			p.dust_value = FixedU128::from_u32(MAX_DUST_VALUE_USD);
 			assert_ok!(set(p));
+			// USD's maintenance weights (0.95, 1.05) bound the penalty below 1.05 / 0.95 - 1 =
+			// 10.53%: at 11% a liquidation repaying USD against USD would lower health.
+			let mut p = engine_params();
+			p.liquidation_bonus = Permill::from_percent(11);
+			assert_noop!(set(p), Error::<Test>::PenaltyUnsound);
+			p.liquidation_bonus = Permill::from_rational(105u32, 1_000);
+			assert_ok!(set(p));
 			assert_noop!(
 				Liquidation::set_params(origin(ALICE), engine_params()),
 				sp_runtime::DispatchError::BadOrigin
