@@ -276,14 +276,17 @@ fn genesis(
 				.collect(),
 			next_asset_id: local_assets.iter().map(|(id, _)| id.saturating_add(1)).max(),
 		},
-		prices: PricesConfig { sources: dev_price_sources() },
+		// A fixed price for an asset in use waits a day, as a tightening of margin weights.
+		prices: PricesConfig { sources: dev_price_sources(), source_change_delay: DAYS },
 		insurance: InsuranceConfig {
 			assets: dev_insurance_params(),
 			// A week to unstake, then two days to withdraw.
 			cooldown: 7 * DAYS,
 			unstake_window: 2 * DAYS,
 		},
-		margin: MarginConfig { assets: dev_margin_params() },
+		// A tightening of maintenance weights waits a day (Aave's governance timelock for such
+		// changes is a day): owners see it scheduled and may add collateral or repay.
+		margin: MarginConfig { assets: dev_margin_params(), risk_change_delay: DAYS },
 		auction: AuctionConfig { params: dev_auction_params() },
 		liquidation: LiquidationConfig { params: Some(dev_engine_params()), asset_limits: vec![] },
 		dev_pools: DevPoolsConfig { pools: dev_pools(), ..Default::default() },

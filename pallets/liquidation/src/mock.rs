@@ -183,6 +183,7 @@ impl pallet_margin::Config for Test {
 	type MaxPositions = ConstU32<4>;
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
+	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 }
@@ -373,6 +374,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				(ETH, 18, margin_params((75, 85), (130, 115))),
 				(NATIVE, 12, margin_params((50, 60), (150, 130))),
 			],
+			risk_change_delay: 0,
 		},
 		dutch_auction: pallet_auction::GenesisConfig {
 			params: vec![(BTC, auction_params()), (ETH, auction_params())],

@@ -204,6 +204,16 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_risk_change_delay() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let delay = T::MaxRiskChangeDelay::get();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, delay);
+		assert_eq!(RiskChangeDelay::<T>::get(), delay);
+		Ok(())
+	}
+
 	/// Re-filing an account of the previous epoch with `p` positions (what `on_idle` does per
 	/// account after a new epoch; the margin calls do the same on every change).
 	#[benchmark]

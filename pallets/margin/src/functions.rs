@@ -463,10 +463,54 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_valid(asset, &params)?;
 		// Interest up to now accrues under the old curve.
 		let mut market = Self::load_market(asset)?;
+		let old = market.params;
+		let tightens = params.maintenance_collateral_weight < old.maintenance_collateral_weight
+			|| params.maintenance_liability_weight > old.maintenance_liability_weight;
+		let delay = crate::RiskChangeDelay::<T>::get();
+		if tightens && !delay.is_zero() {
+			let now = frame_system::Pallet::<T>::block_number();
+			let effective_at = now.saturating_add(delay);
+			crate::ScheduledParams::<T>::insert(asset, (params, effective_at));
+			Self::deposit_event(Event::AssetParamsScheduled { asset, params, effective_at });
+			return Ok(());
+		}
+		crate::ScheduledParams::<T>::remove(asset);
 		market.params = params;
 		Markets::<T>::insert(asset, market);
 		Self::deposit_event(Event::AssetParamsUpdated { asset, params });
 		Ok(())
+	}
+
+	pub(crate) fn do_set_risk_change_delay(delay: BlockNumberFor<T>) -> DispatchResult {
+		ensure!(delay <= T::MaxRiskChangeDelay::get(), Error::<T>::DelayTooLong);
+		crate::RiskChangeDelay::<T>::put(delay);
+		Self::deposit_event(Event::RiskChangeDelaySet { delay });
+		Ok(())
+	}
+
+	/// Applies the scheduled parameter changes due by `now` (checked again: a penalty or a
+	/// listing may have changed since). Returns the weight used.
+	pub(crate) fn apply_scheduled_params(now: BlockNumberFor<T>) -> frame_support::weights::Weight {
+		let mut weight = T::DbWeight::get().reads(1);
+		let due: alloc::vec::Vec<(T::AssetId, AssetParams)> = crate::ScheduledParams::<T>::iter()
+			.filter(|(_, (_, at))| *at <= now)
+			.map(|(asset, (params, _))| (asset, params))
+			.collect();
+		for (asset, params) in due {
+			weight.saturating_accrue(<T::WeightInfo as crate::WeightInfo>::set_asset_params());
+			crate::ScheduledParams::<T>::remove(asset);
+			let applied = Self::ensure_valid(asset, &params).and_then(|()| {
+				let mut market = Self::load_market(asset)?;
+				market.params = params;
+				Markets::<T>::insert(asset, market);
+				Ok(())
+			});
+			match applied {
+				Ok(()) => Self::deposit_event(Event::AssetParamsUpdated { asset, params }),
+				Err(error) => Self::deposit_event(Event::ScheduledParamsDropped { asset, error }),
+			}
+		}
+		weight
 	}
 
 	pub(crate) fn do_set_asset_status(asset: T::AssetId, status: AssetStatus) -> DispatchResult {

@@ -188,6 +188,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReindexPerBlock: Get<u32>;
 
+		/// The longest governance may make a tightening of maintenance weights wait
+		/// ([`RiskChangeDelay`]).
+		#[pallet::constant]
+		type MaxRiskChangeDelay: Get<BlockNumberFor<Self>>;
+
 		/// The liquidation penalty now in force: listings are refused that would let a
 		/// liquidation lower an account's health (`(1 + penalty) c >= l` for a listed pair).
 		type LiquidationPenalty: Get<Permill>;
@@ -269,11 +274,26 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Blocks a change of an asset's parameters that tightens its maintenance weights (a lower
+	/// collateral weight, a higher liability weight) waits before it takes effect, so that one
+	/// call cannot make accounts liquidatable at once: their owners see it scheduled and may add
+	/// collateral or repay. Any other change takes effect at once.
+	#[pallet::storage]
+	pub type RiskChangeDelay<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Parameter changes waiting for [`RiskChangeDelay`]: the parameters and the block they take
+	/// effect in (at its start). A later change of the asset replaces a scheduled one.
+	#[pallet::storage]
+	pub type ScheduledParams<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (AssetParams, BlockNumberFor<T>)>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Listed assets: id, decimals, parameters.
 		pub assets: alloc::vec::Vec<(T::AssetId, Decimals, AssetParams)>,
+		/// Blocks a tightening of maintenance weights waits ([`RiskChangeDelay`]).
+		pub risk_change_delay: BlockNumberFor<T>,
 	}
 
 	#[pallet::genesis_build]
@@ -285,6 +305,9 @@ pub mod pallet {
 					panic!("invalid margin listing in genesis for {asset:?}: {error:?}");
 				}
 			}
+			if let Err(error) = Pallet::<T>::do_set_risk_change_delay(self.risk_change_delay) {
+				panic!("invalid margin risk change delay in genesis: {error:?}");
+			}
 		}
 	}
 
@@ -293,8 +316,20 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// Governance listed an asset.
 		AssetListed { asset: T::AssetId, decimals: Decimals, params: AssetParams },
-		/// Governance changed an asset's parameters.
+		/// Governance changed an asset's parameters (at once, or a scheduled change took effect).
 		AssetParamsUpdated { asset: T::AssetId, params: AssetParams },
+		/// Governance tightened an asset's maintenance weights: `params` take effect at the start
+		/// of block `effective_at`.
+		AssetParamsScheduled {
+			asset: T::AssetId,
+			params: AssetParams,
+			effective_at: BlockNumberFor<T>,
+		},
+		/// A scheduled change no longer passed the range checks when due (a penalty or another
+		/// listing changed meanwhile) and was dropped.
+		ScheduledParamsDropped { asset: T::AssetId, error: DispatchError },
+		/// Governance set how long a tightening of maintenance weights waits.
+		RiskChangeDelaySet { delay: BlockNumberFor<T> },
 		/// Governance changed an asset's status.
 		AssetStatusChanged { asset: T::AssetId, status: AssetStatus },
 		/// The custody account was given the asset's minimum balance at listing, so that it can
@@ -364,6 +399,8 @@ pub mod pallet {
 		/// the current penalty: `(1 + penalty)` times the largest maintenance collateral weight
 		/// must stay below the smallest maintenance liability weight.
 		PenaltyUnsound,
+		/// The delay is above [`Config::MaxRiskChangeDelay`].
+		DelayTooLong,
 		/// The asset's status does not allow new deposits or borrows.
 		AssetNotActive,
 		/// The asset is frozen: only repaying is allowed.
@@ -411,6 +448,11 @@ pub mod pallet {
 			assert!(T::BlocksPerYear::get() > 0, "BlocksPerYear must be positive");
 			assert!(T::MaxPositions::get() > 0, "MaxPositions must be positive");
 			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
+		}
+
+		/// Applies the scheduled parameter changes that are due.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::apply_scheduled_params(now)
 		}
 
 		/// Upkeep of the risk index with the block's spare weight: re-file accounts of the
@@ -509,6 +551,11 @@ pub mod pallet {
 
 		/// Sets the parameters of a listed asset. Interest so far accrues at the old curve first.
 		///
+		/// A change that tightens the maintenance weights (a lower collateral weight or a higher
+		/// liability weight) is scheduled [`RiskChangeDelay`] blocks ahead
+		/// (`AssetParamsScheduled`), checked again when due; any other change takes effect at
+		/// once. Either replaces a change already scheduled for the asset.
+		///
 		/// Range checks: collateral weights in [0, 1], maintenance above initial unless both
 		/// are zero (a borrow-only asset; an initial weight of zero alone winds a listing
 		/// down); liability weights in [1, 5], maintenance below initial; kink strictly between
@@ -522,6 +569,17 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_asset_params(asset, params)
+		}
+
+		/// Sets how many blocks a tightening of maintenance weights waits before it takes effect;
+		/// at most [`Config::MaxRiskChangeDelay`]. Changes already scheduled keep their block.
+		#[pallet::call_index(13)]
+		pub fn set_risk_change_delay(
+			origin: OriginFor<T>,
+			delay: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_risk_change_delay(delay)
 		}
 
 		/// Sets what users may do with a listed asset.

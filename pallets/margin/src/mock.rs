@@ -106,6 +106,7 @@ impl pallet_margin::Config for Test {
 	type MaxPositions = ConstU32<4>;
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
+	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -215,6 +216,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				(ETH, 18, eth_params()),
 				(NATIVE, 12, native_params()),
 			],
+			risk_change_delay: 0,
 		},
 		..Default::default()
 	}

@@ -145,6 +145,78 @@ mod listing {
 	}
 }
 
+mod scheduled_changes {
+	use super::*;
+	use frame_support::traits::Hooks;
+
+	fn next_block() {
+		let now = System::block_number() + 1;
+		run_to_block(now);
+		Margin::on_initialize(now);
+	}
+
+	/// With a delay of 10 blocks, tightening BTC's maintenance collateral weight (90% to 70%)
+	/// waits: Dave, healthy at the old weight and liquidatable at the new, has ten blocks to
+	/// repay; loosening and changes that leave maintenance alone take effect at once, and a
+	/// later change replaces a scheduled one.
+	#[test]
+	fn a_tightening_of_maintenance_weights_waits_for_the_delay() {
+		test(|| {
+			assert_noop!(
+				Margin::set_risk_change_delay(RuntimeOrigin::root(), 101),
+				Error::<Test>::DelayTooLong
+			);
+			assert_noop!(
+				Margin::set_risk_change_delay(origin(ALICE), 10),
+				sp_runtime::DispatchError::BadOrigin
+			);
+			assert_ok!(Margin::set_risk_change_delay(RuntimeOrigin::root(), 10));
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(100_000)));
+			assert_ok!(Margin::deposit(origin(DAVE), BTC, units(1, 8)));
+			// 43 000 USD against 1 BTC: maintenance 54 000 against 45 150 at weight 90%, 42 000
+			// at 70%.
+			assert_ok!(Margin::borrow(origin(DAVE), USD, usd(43_000)));
+			let mut tighter = btc_params();
+			tighter.initial_collateral_weight = Permill::from_percent(60);
+			tighter.maintenance_collateral_weight = Permill::from_percent(70);
+			assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), BTC, tighter));
+			assert_eq!(
+				last_event(),
+				Event::AssetParamsScheduled { asset: BTC, params: tighter, effective_at: 11 }
+					.into()
+			);
+			assert_eq!(Markets::<Test>::get(BTC).unwrap().params, btc_params());
+			for _ in 2..=10 {
+				next_block();
+				assert!(!Margin::health_of(&DAVE).unwrap().is_liquidatable());
+			}
+			next_block();
+			assert_eq!(Markets::<Test>::get(BTC).unwrap().params, tighter);
+			assert_eq!(
+				last_event(),
+				Event::AssetParamsUpdated { asset: BTC, params: tighter }.into()
+			);
+			assert!(Margin::health_of(&DAVE).unwrap().is_liquidatable());
+			assert!(ScheduledParams::<Test>::get(BTC).is_none());
+			// Loosening back is at once, and replaces anything scheduled.
+			let mut tightest = tighter;
+			tightest.maintenance_collateral_weight = Permill::from_percent(65);
+			assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), BTC, tightest));
+			assert!(ScheduledParams::<Test>::get(BTC).is_some());
+			assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), BTC, btc_params()));
+			assert_eq!(Markets::<Test>::get(BTC).unwrap().params, btc_params());
+			assert!(ScheduledParams::<Test>::get(BTC).is_none());
+			// A change of anything but the maintenance weights is at once (here a tighter
+			// initial weight and a lower cap).
+			let mut other = btc_params();
+			other.initial_collateral_weight = Permill::from_percent(60);
+			other.supply_cap_usd = 1_000_000;
+			assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), BTC, other));
+			assert_eq!(Markets::<Test>::get(BTC).unwrap().params, other);
+		});
+	}
+}
+
 mod lending {
 	use super::*;
 

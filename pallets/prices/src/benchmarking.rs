@@ -76,6 +76,16 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_source_change_delay() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let delay = T::MaxSourceChangeDelay::get();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, delay);
+		assert_eq!(SourceChangeDelay::<T>::get(), delay);
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_fixed_price() -> Result<(), BenchmarkError> {
 		let asset = priced_twap_asset::<T>();
 		let origin = governance::<T>()?;

@@ -19,6 +19,60 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// A fixed price: at once for an asset nothing holds (or without a delay), else scheduled
+	/// [`crate::SourceChangeDelay`] blocks ahead (checked now and again when due).
+	pub(crate) fn do_set_or_schedule_fixed(asset: T::AssetId, price: Price) -> DispatchResult {
+		let source = PriceSource::Fixed(price);
+		let delay = crate::SourceChangeDelay::<T>::get();
+		let in_use = <T::PriceUsers as liquidation_primitives::PriceUsers<_>>::in_use(&asset);
+		if !in_use || delay.is_zero() {
+			Self::do_set_source(asset.clone(), source)?;
+			crate::ScheduledSources::<T>::remove(&asset);
+			return Ok(());
+		}
+		// Checked now as it would be applied: a refusal is known at once.
+		frame_support::storage::with_transaction(|| {
+			let checked = Self::do_set_source(asset.clone(), source);
+			sp_runtime::TransactionOutcome::Rollback(checked)
+		})?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let effective_at = sp_runtime::Saturating::saturating_add(now, delay);
+		crate::ScheduledSources::<T>::insert(&asset, (source, effective_at));
+		Self::deposit_event(Event::SourceScheduled { asset, source, effective_at });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_source_change_delay(
+		delay: frame_system::pallet_prelude::BlockNumberFor<T>,
+	) -> DispatchResult {
+		ensure!(delay <= T::MaxSourceChangeDelay::get(), Error::<T>::DelayTooLong);
+		crate::SourceChangeDelay::<T>::put(delay);
+		Self::deposit_event(Event::SourceChangeDelaySet { delay });
+		Ok(())
+	}
+
+	/// Applies the scheduled sources due by `now`. Returns the weight used.
+	pub(crate) fn apply_scheduled_sources(
+		now: frame_system::pallet_prelude::BlockNumberFor<T>,
+	) -> frame_support::weights::Weight {
+		let mut weight = T::DbWeight::get().reads(1);
+		let due: alloc::vec::Vec<(T::AssetId, PriceSource)> = crate::ScheduledSources::<T>::iter()
+			.filter(|(_, (_, at))| *at <= now)
+			.map(|(asset, (source, _))| (asset, source))
+			.collect();
+		for (asset, source) in due {
+			weight.saturating_accrue(T::WeightInfo::set_fixed_price());
+			crate::ScheduledSources::<T>::remove(&asset);
+			let applied = frame_support::storage::with_storage_layer(|| {
+				Self::do_set_source(asset.clone(), source)
+			});
+			if let Err(error) = applied {
+				Self::deposit_event(Event::ScheduledSourceDropped { asset, error });
+			}
+		}
+		weight
+	}
+
 	/// Checks `source` and makes it `asset`'s price source.
 	pub(crate) fn do_set_source(asset: T::AssetId, source: PriceSource) -> DispatchResult {
 		match &source {
@@ -92,6 +146,7 @@ impl<T: Config> Pallet<T> {
 		Sources::<T>::remove(&asset);
 		States::<T>::remove(&asset);
 		TwapSamples::<T>::remove(&asset);
+		crate::ScheduledSources::<T>::remove(&asset);
 		Self::deposit_event(Event::AssetRemoved { asset });
 		Ok(())
 	}

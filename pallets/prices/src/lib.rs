@@ -153,6 +153,10 @@ pub mod pallet {
 		/// an asset they use cannot be removed. `()` when nothing depends on this pallet.
 		type PriceUsers: liquidation_primitives::PriceUsers<Self::AssetId>;
 
+		/// The longest governance may make a fixed price wait ([`SourceChangeDelay`]).
+		#[pallet::constant]
+		type MaxSourceChangeDelay: Get<BlockNumberFor<Self>>;
+
 		/// Weights of calls and hooks, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -184,11 +188,25 @@ pub mod pallet {
 	pub type Pending<T: Config> =
 		StorageValue<_, BoundedBTreeSet<T::AssetId, T::MaxAssets>, ValueQuery>;
 
+	/// Blocks a fixed price set for an asset in use ([`Config::PriceUsers`]) waits before it
+	/// takes effect: a constant set by one call could otherwise make accounts liquidatable at
+	/// once. Oracle parameters change at once (the median of the feeds does not jump).
+	#[pallet::storage]
+	pub type SourceChangeDelay<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Fixed prices waiting for [`SourceChangeDelay`]: the source and the block it takes effect
+	/// in (at its start). A later source change of the asset replaces a scheduled one.
+	#[pallet::storage]
+	pub type ScheduledSources<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (PriceSource, BlockNumberFor<T>)>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Priced assets and their sources.
 		pub sources: alloc::vec::Vec<(T::AssetId, PriceSource)>,
+		/// Blocks a fixed price for an asset in use waits ([`SourceChangeDelay`]).
+		pub source_change_delay: BlockNumberFor<T>,
 	}
 
 	#[pallet::genesis_build]
@@ -200,14 +218,24 @@ pub mod pallet {
 					panic!("invalid price source in genesis for {asset:?}: {error:?}");
 				}
 			}
+			if let Err(error) = Pallet::<T>::do_set_source_change_delay(self.source_change_delay) {
+				panic!("invalid source change delay in genesis: {error:?}");
+			}
 		}
 	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An asset's price source was set.
+		/// An asset's price source was set (at once, or a scheduled change took effect).
 		SourceSet { asset: T::AssetId, source: PriceSource },
+		/// A fixed price for an asset in use was scheduled: it takes effect at the start of
+		/// block `effective_at`.
+		SourceScheduled { asset: T::AssetId, source: PriceSource, effective_at: BlockNumberFor<T> },
+		/// A scheduled source change no longer passed the checks when due and was dropped.
+		ScheduledSourceDropped { asset: T::AssetId, error: DispatchError },
+		/// Governance set how long a fixed price for an asset in use waits.
+		SourceChangeDelaySet { delay: BlockNumberFor<T> },
 		/// An asset is no longer priced.
 		AssetRemoved { asset: T::AssetId },
 		/// A combined price was accepted.
@@ -293,14 +321,16 @@ pub mod pallet {
 		/// from a constant to the oracle, which has no price until fed) would leave their
 		/// accounts unjudgeable.
 		AssetInUse,
+		/// The delay is above [`Config::MaxSourceChangeDelay`].
+		DelayTooLong,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			// The per-asset work of `on_finalize` is registered as each asset is fed; what is left
-			// is taking the (then usually empty) pending set.
-			T::WeightInfo::on_finalize_idle()
+			// is taking the (then usually empty) pending set. Scheduled sources due take effect.
+			T::WeightInfo::on_finalize_idle().saturating_add(Self::apply_scheduled_sources(now))
 		}
 
 		fn on_finalize(_n: BlockNumberFor<T>) {
@@ -343,12 +373,18 @@ pub mod pallet {
 			params: OracleParams,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Self::do_set_source(asset, PriceSource::Oracle(params))
+			Self::do_set_source(asset.clone(), PriceSource::Oracle(params))?;
+			ScheduledSources::<T>::remove(&asset);
+			Ok(())
 		}
 
 		/// Price `asset` at the constant `price` (governance). Drops any oracle price state.
 		///
-		/// Emits `SourceSet`.
+		/// While positions or lots hold the asset ([`Config::PriceUsers`]) the price is
+		/// scheduled [`SourceChangeDelay`] blocks ahead (`SourceScheduled`) and checked again
+		/// when due, so that one call cannot make accounts liquidatable at once.
+		///
+		/// Emits `SourceSet` or `SourceScheduled`.
 		#[pallet::call_index(1)]
 		pub fn set_fixed_price(
 			origin: OriginFor<T>,
@@ -356,7 +392,20 @@ pub mod pallet {
 			price: Price,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Self::do_set_source(asset, PriceSource::Fixed(price))
+			Self::do_set_or_schedule_fixed(asset, price)
+		}
+
+		/// Sets how many blocks a fixed price for an asset in use waits; at most
+		/// [`Config::MaxSourceChangeDelay`]. Changes already scheduled keep their block.
+		///
+		/// Emits `SourceChangeDelaySet`.
+		#[pallet::call_index(5)]
+		pub fn set_source_change_delay(
+			origin: OriginFor<T>,
+			delay: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_source_change_delay(delay)
 		}
 
 		/// Stop pricing `asset` (governance): its price becomes `Missing`. Refused with

@@ -107,6 +107,7 @@ impl pallet_prices::Config for Test {
 	type MaxConfirmations = ConstU32<10>;
 	type VolatilityPeriod = ConstU64<DAY>;
 	type PriceUsers = InUse;
+	type MaxSourceChangeDelay = frame_support::traits::ConstU64<100>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -155,6 +156,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				(ETH, PriceSource::Oracle(default_params())),
 				(USD, PriceSource::Fixed(Price::one())),
 			],
+			source_change_delay: 0,
 		},
 		..Default::default()
 	}

@@ -588,6 +588,52 @@ mod governance {
 		});
 	}
 
+	/// With a delay of 5 blocks, a fixed price for an asset positions hold waits (so that one
+	/// call cannot make accounts liquidatable at once), is checked when set, and a later oracle
+	/// source replaces it; an asset nothing holds takes a fixed price at once.
+	#[test]
+	fn a_fixed_price_for_an_asset_in_use_waits_for_the_delay() {
+		test(|| {
+			assert_noop!(
+				Prices::set_source_change_delay(RuntimeOrigin::root(), 101),
+				Error::<Test>::DelayTooLong
+			);
+			assert_ok!(Prices::set_source_change_delay(RuntimeOrigin::root(), 5));
+			feed_all(BTC, Price::from_u32(100));
+			next_block();
+			set_in_use(BTC, true);
+			let start = System::block_number();
+			assert_noop!(
+				Prices::set_fixed_price(RuntimeOrigin::root(), BTC, Price::zero()),
+				Error::<Test>::ZeroFixedPrice
+			);
+			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), BTC, Price::from_u32(7)));
+			let fixed = PriceSource::Fixed(Price::from_u32(7));
+			assert!(System::events().iter().any(|record| record.event
+				== Event::SourceScheduled { asset: BTC, source: fixed, effective_at: start + 5 }
+					.into()));
+			for _ in 1..5 {
+				feed_all(BTC, Price::from_u32(100));
+				next_block();
+				assert_eq!(price(BTC), Ok(Price::from_u32(100)));
+			}
+			next_block();
+			assert_eq!(System::block_number(), start + 5);
+			assert_eq!(price(BTC), Ok(Price::from_u32(7)));
+			assert_eq!(Sources::<Test>::get(&BTC), Some(fixed));
+			assert!(crate::ScheduledSources::<Test>::get(&BTC).is_none());
+			// A scheduled fixed price is replaced by a later oracle source (ETH, in use).
+			set_in_use(ETH, true);
+			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), ETH, Price::from_u32(9)));
+			assert!(crate::ScheduledSources::<Test>::get(&ETH).is_some());
+			assert_ok!(Prices::set_oracle_source(RuntimeOrigin::root(), ETH, default_params()));
+			assert!(crate::ScheduledSources::<Test>::get(&ETH).is_none());
+			// Nothing holds USD: its fixed price changes at once.
+			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), USD, Price::from_u32(2)));
+			assert_eq!(price(USD), Ok(Price::from_u32(2)));
+		});
+	}
+
 	#[test]
 	fn switching_to_a_fixed_price_and_removing_clear_the_oracle_state() {
 		test(|| {

@@ -268,6 +268,8 @@ impl pallet_prices::Config for Runtime {
 	type VolatilityPeriod = VolatilityPeriod;
 	// No asset that margin accounts hold or auctions sell loses its price source.
 	type PriceUsers = (super::Margin, super::Auction);
+	/// A week, as margin's longest delay for a tightening of weights.
+	type MaxSourceChangeDelay = ConstU32<{ 7 * DAYS }>;
 	type WeightInfo = pallet_prices::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::PricesBenchmarkHelper;
@@ -319,7 +321,7 @@ parameter_types! {
 /// The engine's penalty in force: margin refuses listings under which a liquidation would
 /// lower an account's health, and the engine refuses a penalty that would (both ways).
 pub struct LiquidationPenalty;
-impl Get<Permill> for LiquidationPenalty {
+impl frame_support::traits::Get<Permill> for LiquidationPenalty {
 	fn get() -> Permill {
 		pallet_liquidation::Params::<Runtime>::get()
 			.map(|params| params.liquidation_bonus)
@@ -341,6 +343,9 @@ impl pallet_margin::Config for Runtime {
 	type RebaseMove = MarginRebaseMove;
 	/// Re-filing costs about a health check; the block's spare weight bounds it first.
 	type MaxReindexPerBlock = ConstU32<2_000>;
+	/// A week: long enough for any notice governance means to give, short enough that a
+	/// needed tightening is not put off for long.
+	type MaxRiskChangeDelay = ConstU32<{ 7 * DAYS }>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
