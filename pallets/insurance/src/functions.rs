@@ -1,8 +1,9 @@
 //! The calls' inner functions and the fund's bookkeeping.
 
 use crate::{
-	Config, Cooldown, CoveredInBlock, Error, Event, Fund, FundParams, FundReport, Funds, Pallet,
-	Params, Stake, Stakes, Totals, UnstakeRequest, UnstakeRequests, UnstakeWindow,
+	Config, Cooldown, CoveredInBlock, Error, Event, Fund, FundParams, FundReport, Funds,
+	IncomeVesting, Pallet, Params, Stake, Stakes, Totals, UnstakeRequest, UnstakeRequests,
+	UnstakeWindow,
 };
 use frame_support::{
 	ensure,
@@ -16,7 +17,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::Balance;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{AccountIdConversion, Zero},
+	traits::{AccountIdConversion, UniqueSaturatedInto, Zero},
 	Rounding, Saturating,
 };
 
@@ -49,10 +50,49 @@ impl<T: Config> Pallet<T> {
 		Stakes::<T>::get(asset, who).filter(|stake| stake.epoch == epoch).map_or(0, |s| s.shares)
 	}
 
-	/// What `shares` of `asset`'s fund are worth now, rounded down.
+	/// What `shares` of `asset`'s fund are worth now, rounded down (income still vesting not
+	/// counted: it is not theirs yet).
 	pub fn value_of_shares(asset: T::AssetId, shares: Balance) -> Balance {
-		let fund = Funds::<T>::get(asset);
+		let (fund, _) = Self::vested(asset);
 		Self::pro_rata(shares, fund.staked, fund.shares).unwrap_or(0)
+	}
+
+	/// `asset`'s fund with what has vested by now moved from `vesting` into `staked`, and the
+	/// vesting schedule as it then stands; nothing written.
+	pub fn vested(asset: T::AssetId) -> (Fund, Option<(BlockNumberFor<T>, BlockNumberFor<T>)>) {
+		let mut fund = Funds::<T>::get(asset);
+		let schedule = IncomeVesting::<T>::get(asset);
+		if fund.vesting.is_zero() {
+			return (fund, None);
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let Some((last, end)) = schedule else {
+			// No schedule (cannot happen, invariant 3): all of it counts as vested.
+			fund.staked = fund.staked.saturating_add(fund.vesting);
+			fund.vesting = 0;
+			return (fund, None);
+		};
+		let released = if now >= end {
+			fund.vesting
+		} else {
+			let elapsed: u128 = now.saturating_sub(last).unique_saturated_into();
+			let span: u128 = end.saturating_sub(last).unique_saturated_into();
+			Self::pro_rata(fund.vesting, elapsed, span).unwrap_or(0)
+		};
+		fund.staked = fund.staked.saturating_add(released);
+		fund.vesting = fund.vesting.saturating_sub(released);
+		let schedule = (!fund.vesting.is_zero()).then_some((now, end));
+		(fund, schedule)
+	}
+
+	/// [`Self::vested`], with the schedule written (the caller writes the fund).
+	fn vest(asset: T::AssetId) -> Fund {
+		let (fund, schedule) = Self::vested(asset);
+		match schedule {
+			Some(schedule) => IncomeVesting::<T>::insert(asset, schedule),
+			None => IncomeVesting::<T>::remove(asset),
+		}
+		fund
 	}
 
 	pub(crate) fn do_stake(
@@ -63,9 +103,12 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(Params::<T>::contains_key(asset), Error::<T>::AssetNotInsured);
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let mut fund = Funds::<T>::get(asset);
+		let mut fund = Self::vest(asset);
 		if fund.staked.is_zero() && !fund.shares.is_zero() {
 			// Losses took everything the outstanding shares were worth: they are void.
+			fund.reserve = fund.reserve.saturating_add(fund.vesting);
+			fund.vesting = 0;
+			IncomeVesting::<T>::remove(asset);
 			fund.shares = 0;
 			fund.locked_shares = 0;
 			fund.epoch = fund.epoch.saturating_add(1);
@@ -125,7 +168,7 @@ impl<T: Config> Pallet<T> {
 			now < request.ready_at.saturating_add(UnstakeWindow::<T>::get()),
 			Error::<T>::UnstakeWindowPassed
 		);
-		let mut fund = Funds::<T>::get(asset);
+		let mut fund = Self::vest(asset);
 		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
 		// Shares of a voided epoch are worth nothing; the request is simply closed.
 		let shares = request.shares.min(held);
@@ -144,8 +187,11 @@ impl<T: Config> Pallet<T> {
 		fund.shares = fund.shares.checked_sub(shares).ok_or(Error::<T>::Overflow)?;
 		if fund.shares <= fund.locked_shares {
 			// The last staker left: what the locked shares and rounding kept belongs to the
-			// protocol, and the next stake starts the fund afresh (locking shares again).
-			fund.reserve = fund.reserve.saturating_add(fund.staked);
+			// protocol (with what had not vested), and the next stake starts the fund afresh
+			// (locking shares again).
+			fund.reserve = fund.reserve.saturating_add(fund.staked).saturating_add(fund.vesting);
+			fund.vesting = 0;
+			IncomeVesting::<T>::remove(asset);
 			fund.staked = 0;
 			fund.shares = 0;
 			fund.locked_shares = 0;
@@ -193,7 +239,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_withdraw_surplus(asset: T::AssetId) -> DispatchResult {
 		let params = Params::<T>::get(asset).ok_or(Error::<T>::AssetNotInsured)?;
-		let mut fund = Funds::<T>::get(asset);
+		let mut fund = Self::vest(asset);
 		let surplus = fund.total().saturating_sub(params.target).min(fund.reserve);
 		ensure!(!surplus.is_zero(), Error::<T>::NoSurplus);
 		let treasury = T::TreasuryAccount::get();
@@ -241,7 +287,7 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return 0;
 		}
-		let mut fund = Funds::<T>::get(asset);
+		let mut fund = Self::vest(asset);
 		let mut covered = Self::coverage_from(&fund, asset, amount);
 		if !covered.is_zero() {
 			let paid = T::Assets::transfer(
@@ -259,10 +305,16 @@ impl<T: Config> Pallet<T> {
 		}
 		let handed_on = amount.saturating_sub(covered);
 		if !covered.is_zero() {
-			// Stakers bear losses first.
-			let from_staked = covered.min(fund.staked);
+			// Stakers bear losses first: their income still vesting, then their stake.
+			let from_vesting = covered.min(fund.vesting);
+			fund.vesting = fund.vesting.saturating_sub(from_vesting);
+			let rest = covered.saturating_sub(from_vesting);
+			let from_staked = rest.min(fund.staked);
 			fund.staked = fund.staked.saturating_sub(from_staked);
-			fund.reserve = fund.reserve.saturating_sub(covered.saturating_sub(from_staked));
+			fund.reserve = fund.reserve.saturating_sub(rest.saturating_sub(from_staked));
+			if fund.vesting.is_zero() {
+				IncomeVesting::<T>::remove(asset);
+			}
 			Funds::<T>::insert(asset, fund);
 			let now = frame_system::Pallet::<T>::block_number();
 			CoveredInBlock::<T>::mutate(asset, |(block, paid)| {
@@ -300,11 +352,19 @@ impl<T: Config> Pallet<T> {
 		T::Assets::transfer(asset, payer, &Self::fund_account(), amount, Preservation::Expendable)?;
 		let share =
 			Params::<T>::get(asset).map(|params| params.staker_income_share).unwrap_or_default();
-		let mut fund = Funds::<T>::get(asset);
+		let mut fund = Self::vest(asset);
 		// Only a live staked value earns: voided shares must not be revived by income.
 		let to_stakers =
 			if fund.staked.is_zero() || fund.shares.is_zero() { 0 } else { share * amount };
-		fund.staked = fund.staked.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+		if !to_stakers.is_zero() {
+			// It vests over the period from now (with what is still vesting).
+			fund.vesting = fund.vesting.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			IncomeVesting::<T>::insert(
+				asset,
+				(now, now.saturating_add(T::IncomeVestingPeriod::get())),
+			);
+		}
 		fund.reserve = fund
 			.reserve
 			.checked_add(amount.saturating_sub(to_stakers))
@@ -324,7 +384,7 @@ impl<T: Config> Pallet<T> {
 	pub fn fund_report(asset: T::AssetId) -> FundReport {
 		FundReport {
 			params: Params::<T>::get(asset),
-			fund: Funds::<T>::get(asset),
+			fund: Self::vested(asset).0,
 			custody: Self::custody(asset),
 			cover_left_this_block: Self::cover_left_this_block(asset),
 			totals: Totals::<T>::get(asset),
@@ -347,8 +407,12 @@ impl<T: Config> Pallet<T> {
 				"2: stakers' and locked shares differ from the fund's"
 			);
 			ensure!(
-				!fund.shares.is_zero() || fund.staked.is_zero(),
-				"3: staked value without shares"
+				!fund.shares.is_zero() || (fund.staked.is_zero() && fund.vesting.is_zero()),
+				"3: staked or vesting value without shares"
+			);
+			ensure!(
+				fund.vesting.is_zero() == IncomeVesting::<T>::get(asset).is_none(),
+				"3: vesting value and its schedule out of step"
 			);
 			for (who, request) in UnstakeRequests::<T>::iter_prefix(asset) {
 				let current = Stakes::<T>::get(asset, &who).is_some_and(|s| s.epoch == fund.epoch);

@@ -17,6 +17,16 @@
 //!   stakers, in proportion to their *shares*; the *reserve* belongs to the protocol.
 //! - **Income split**: while there are stakers, `staker_income_share` of income raises the staked
 //!   value (every share gains pro rata); the rest, or all of it without stakers, goes to the reserve.
+//! - **Vesting**: the stakers' part of income does not raise the staked value at once: it
+//!   *vests* into it linearly over [`Config::IncomeVestingPeriod`] (a new income restarts the
+//!   period for all that is still vesting). A share's value never jumps, so a stake placed just
+//!   before a reserve collection or a large penalty gains nothing from it at once, and only what
+//!   vests while the stake is at risk (unstaking takes the cooldown). What has not vested when
+//!   the last staker leaves goes to the reserve; losses take it first.
+//!
+//!   ```text
+//!     vested(now) = vesting * (now - last) / (end - last),  all of it from `end` on
+//!   ```
 //! - **Cover**: bad debt is paid from the staked value first (stakers bear losses first, every share
 //!   losing pro rata) and from the reserve only when the staked value is gone; at most
 //!   `max_cover_per_block` per block. The part not paid is *handed on* for socialisation.
@@ -46,11 +56,12 @@
 //!
 //! ## Invariants (checked by `try_state`)
 //!
-//! 1. For every insured asset, the fund account holds at least `staked + reserve` (exactly that,
-//!    unless someone transferred to it directly).
+//! 1. For every insured asset, the fund account holds at least `staked + reserve + vesting`
+//!    (exactly that, unless someone transferred to it directly).
 //! 2. The shares of the current epoch held by stakers and the locked shares add up to the
 //!    fund's shares.
-//! 3. A fund with no shares has no staked value.
+//! 3. A fund with no shares has no staked or vesting value; a fund with vesting value has its
+//!    schedule ([`IncomeVesting`]).
 //! 4. No unstake request asks for more shares than its staker holds.
 //! 5. Nothing is negative (balances are unsigned; every subtraction is checked).
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -127,6 +138,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinimumShares: Get<Balance>;
 
+		/// Blocks over which stakers' income vests into the staked value (see *vesting*): at
+		/// least the cooldown, so that a stake placed just before an income and withdrawn as
+		/// soon as allowed takes at most its pro-rata part of what vested while it was at risk.
+		#[pallet::constant]
+		type IncomeVestingPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -189,6 +206,12 @@ pub mod pallet {
 	pub type CoveredInBlock<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, (BlockNumberFor<T>, Balance), ValueQuery>;
 
+	/// Per asset with income vesting: the block vesting was last counted in and the block by
+	/// which all of [`Fund::vesting`] has vested.
+	#[pallet::storage]
+	pub type IncomeVesting<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (BlockNumberFor<T>, BlockNumberFor<T>)>;
+
 	/// Running totals per asset.
 	#[pallet::storage]
 	pub type Totals<T: Config> =
@@ -239,7 +262,8 @@ pub mod pallet {
 		UnstakeCancelled { who: T::AccountId, asset: T::AssetId },
 		/// `who` redeemed `shares` for `amount`.
 		Withdrawn { who: T::AccountId, asset: T::AssetId, shares: Balance, amount: Balance },
-		/// Income arrived: `to_stakers` raised the staked value, the rest the reserve.
+		/// Income arrived: `to_stakers` vests into the staked value over the vesting period, the
+		/// rest went to the reserve.
 		IncomeReceived {
 			asset: T::AssetId,
 			from: T::AccountId,

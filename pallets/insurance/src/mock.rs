@@ -76,6 +76,8 @@ impl pallet_insurance::Config for Test {
 	type MaxAssets = ConstU32<4>;
 	type MaxCooldown = ConstU64<1_000>;
 	type MinimumShares = ConstU128<10>;
+	/// Twice the cooldown (10 blocks).
+	type IncomeVestingPeriod = frame_support::traits::ConstU64<20>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -25,6 +25,9 @@ fn income(amount: Balance) {
 	assert_ok!(Insurance::deposit_income(USD, &ENGINE, amount));
 }
 
+/// The mock's `IncomeVestingPeriod`.
+const VESTING: u64 = 20;
+
 mod cover {
 	use super::*;
 
@@ -99,9 +102,10 @@ mod stakers {
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 2_990);
 			assert_eq!(Insurance::shares_of(USD, &BOB), 1_000);
 
-			// 1 000 of income: 80% to stakers, 20% to the reserve.
+			// 1 000 of income: 80% to stakers (once vested), 20% to the reserve.
 			income(1_000);
-			let fund = Funds::<Test>::get(USD);
+			run_to_block(1 + VESTING);
+			let fund = Insurance::vested(USD).0;
 			assert_eq!((fund.staked, fund.reserve), (4_800, 200));
 			assert_eq!(Insurance::value_of_shares(USD, 3_000), 3_600);
 			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_200);
@@ -123,15 +127,16 @@ mod stakers {
 	fn the_reserve_pays_only_once_the_staked_value_is_gone() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
-			income(500); // 400 to the stakers, 100 to the reserve
-			let fund = Funds::<Test>::get(USD);
+			income(500); // 400 to the stakers (once vested), 100 to the reserve
+			run_to_block(1 + VESTING);
+			let fund = Insurance::vested(USD).0;
 			assert_eq!((fund.staked, fund.reserve), (700, 100));
 			// The block's cap (500) comes out of the staked value alone.
 			assert_eq!(Insurance::cover(USD, 500, &POOL), 500);
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.reserve), (200, 100));
 			// Next block: 200 more from the stakers empties them; the last 50 from the reserve.
-			run_to_block(2);
+			run_to_block(2 + VESTING);
 			assert_eq!(Insurance::cover(USD, 250, &POOL), 250);
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.staked, fund.reserve), (0, 50));
@@ -182,7 +187,9 @@ mod stakers {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 11, 0));
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 1);
 			income(10_000);
-			let fund = Funds::<Test>::get(USD);
+			// Once vested (before, the income would not count at all: see the vesting tests).
+			run_to_block(1 + VESTING);
+			let fund = Insurance::vested(USD).0;
 			assert_eq!((fund.staked, fund.shares, fund.locked_shares), (8_011, 11, 10));
 			assert_noop!(
 				Insurance::stake(RuntimeOrigin::signed(BOB), USD, 12_000, 17),
@@ -193,6 +200,62 @@ mod stakers {
 			// 16 of 27 shares of 20 011.
 			assert_eq!(Insurance::value_of_shares(USD, 16), 11_858);
 			assert_eq!(Insurance::value_of_shares(USD, 1), 741);
+		});
+	}
+
+	/// The sandwich: Alice has insured since block 1; at block 100 Bob stakes as much just
+	/// before an income of 10 000 (8 000 to stakers) and asks to leave at once. The income
+	/// vests over 20 blocks: Bob's shares are worth no more right after it, and when his
+	/// cooldown (10 blocks) ends he takes 2 000, his half of what vested while he was at risk,
+	/// not the 4 000 an income counted at once would give him; Alice, still staked, earns the
+	/// other 6 000.
+	#[test]
+	fn a_stake_placed_just_before_an_income_gains_only_what_vests_while_at_risk() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 10_000, 0));
+			run_to_block(100);
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 10_000, 0));
+			let shares = Insurance::shares_of(USD, &BOB);
+			assert_eq!(shares, 10_000);
+			income(10_000);
+			assert_eq!(Insurance::value_of_shares(USD, shares), 10_000);
+			assert_eq!(Insurance::fund_report(USD).fund.vesting, 8_000);
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(BOB), USD, shares));
+			// Half-way through the vesting: 4 000 have vested, half of it Bob's.
+			run_to_block(110);
+			assert_eq!(Insurance::value_of_shares(USD, shares), 12_000);
+			let before = balance(USD, BOB);
+			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(BOB), USD));
+			assert_eq!(balance(USD, BOB) - before, 12_000);
+			// What had not vested stays with the stakers still at risk.
+			run_to_block(120);
+			let fund = Insurance::fund_report(USD).fund;
+			assert_eq!((fund.staked, fund.vesting, fund.reserve), (16_000, 0, 2_000));
+			assert_eq!(Insurance::value_of_shares(USD, Insurance::shares_of(USD, &ALICE)), 15_984);
+		});
+	}
+
+	/// Losses take the stakers' unvested income first, then their stake; the last staker's
+	/// leaving hands what has not vested to the reserve.
+	#[test]
+	fn losses_take_vesting_income_first_and_the_last_staker_leaves_it_to_the_reserve() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
+			income(500); // 400 vesting, 100 to the reserve
+			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
+			let fund = Insurance::fund_report(USD).fund;
+			assert_eq!((fund.staked, fund.vesting, fund.reserve), (1_000, 100, 100));
+			let shares = Insurance::shares_of(USD, &ALICE);
+			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, shares));
+			run_to_block(11);
+			// 10 of 20 blocks: 50 of the 100 vested.
+			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
+			let fund = Insurance::fund_report(USD).fund;
+			assert_eq!((fund.staked, fund.vesting, fund.shares), (0, 0, 0));
+			assert!(crate::IncomeVesting::<Test>::get(USD).is_none());
+			// Alice took 990 / 1 000 of 1 050; the locked shares' part and the 50 not vested
+			// went to the reserve.
+			assert_eq!(fund.reserve, 100 + 1_050 - 1_039 + 50);
 		});
 	}
 
@@ -401,6 +464,7 @@ mod governance {
 			);
 			// Income of 10 000: 8 000 to stakers, 2 000 to the reserve; total 11 000, target 2 000.
 			income(10_000);
+			run_to_block(1 + VESTING);
 			assert_ok!(Insurance::withdraw_surplus(RuntimeOrigin::root(), USD));
 			// Surplus is 9 000, but only the reserve's 2 000 may move.
 			assert_eq!(balance(USD, 777), 2_000);

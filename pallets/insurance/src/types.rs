@@ -52,6 +52,11 @@ pub struct Fund {
 	/// Value owned by the protocol: income not paid to stakers. Losses reach it only when the
 	/// staked value is gone.
 	pub reserve: Balance,
+	/// Stakers' income not yet earned: it moves into `staked` linearly over
+	/// [`crate::Config::IncomeVestingPeriod`] from its arrival, so that a stake placed just before
+	/// an income (a reserve collection, a large penalty) gains nothing from it at once, only
+	/// what vests while the stake is at risk. Losses take it first.
+	pub vesting: Balance,
 	/// Shares outstanding in the current `epoch`, the locked ones included.
 	pub shares: Balance,
 	/// Of `shares`, those the epoch's first stake left to no one.
@@ -64,7 +69,7 @@ pub struct Fund {
 impl Fund {
 	/// What the fund accounts for in total.
 	pub fn total(&self) -> Balance {
-		self.staked.saturating_add(self.reserve)
+		self.staked.saturating_add(self.reserve).saturating_add(self.vesting)
 	}
 }
 

@@ -221,6 +221,7 @@ impl pallet_insurance::Config for Test {
 	type MaxAssets = ConstU32<8>;
 	type MaxCooldown = ConstU64<1_000>;
 	type MinimumShares = ConstU128<10>;
+	type IncomeVestingPeriod = frame_support::traits::ConstU64<20>;
 	type WeightInfo = ();
 }
 

@@ -302,6 +302,10 @@ impl pallet_insurance::Config for Runtime {
 	type MaxAssets = MaxInsuredAssets;
 	type MaxCooldown = MaxInsuranceCooldown;
 	type MinimumShares = InsuranceMinimumShares;
+	/// Stakers' income vests over two weeks, twice the dev cooldown (7 days): a stake placed
+	/// just before an income and withdrawn as early as allowed takes at most half of its
+	/// pro-rata part, and only for the week it was at risk.
+	type IncomeVestingPeriod = ConstU32<{ 14 * DAYS }>;
 	type WeightInfo = pallet_insurance::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;
