@@ -86,7 +86,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// [`Self::vested`], with the schedule written (the caller writes the fund).
-	fn vest(asset: T::AssetId) -> Fund {
+	pub(crate) fn vest(asset: T::AssetId) -> Fund {
 		let (fund, schedule) = Self::vested(asset);
 		match schedule {
 			Some(schedule) => IncomeVesting::<T>::insert(asset, schedule),
@@ -268,9 +268,13 @@ impl<T: Config> Pallet<T> {
 		params.max_cover_per_block.saturating_sub(paid)
 	}
 
-	/// How much of a bad debt of `amount` in `asset` the fund would pay now.
+	/// How much of a bad debt of `amount` in `asset` the fund would pay now: from the fund in
+	/// the asset, and by selling the others (at the oracle less the slippage bound; a sale may
+	/// bring less, never more than the block's cap).
 	pub fn coverage_of(asset: T::AssetId, amount: Balance) -> Balance {
-		Self::coverage_from(&Funds::<T>::get(asset), asset, amount)
+		let own = Self::coverage_from(&Self::vested(asset).0, asset, amount);
+		let more = amount.saturating_sub(own).min(Self::convertible_capacity(asset));
+		own.saturating_add(more).min(Self::cover_left_this_block(asset))
 	}
 
 	/// As [`Self::coverage_of`], for a fund already read.
@@ -303,19 +307,21 @@ impl<T: Config> Pallet<T> {
 				covered = 0;
 			}
 		}
-		let handed_on = amount.saturating_sub(covered);
 		if !covered.is_zero() {
-			// Stakers bear losses first: their income still vesting, then their stake.
-			let from_vesting = covered.min(fund.vesting);
-			fund.vesting = fund.vesting.saturating_sub(from_vesting);
-			let rest = covered.saturating_sub(from_vesting);
-			let from_staked = rest.min(fund.staked);
-			fund.staked = fund.staked.saturating_sub(from_staked);
-			fund.reserve = fund.reserve.saturating_sub(rest.saturating_sub(from_staked));
+			fund.take_loss(covered);
 			if fund.vesting.is_zero() {
 				IncomeVesting::<T>::remove(asset);
 			}
 			Funds::<T>::insert(asset, fund);
+		}
+		// What the fund in the asset could not pay this block, the other funds may, by sale.
+		let room = Self::cover_left_this_block(asset).saturating_sub(covered);
+		let wanted = amount.saturating_sub(covered).min(room);
+		if !wanted.is_zero() {
+			covered = covered.saturating_add(Self::cover_by_conversion(asset, wanted, beneficiary));
+		}
+		let handed_on = amount.saturating_sub(covered);
+		if !covered.is_zero() {
 			let now = frame_system::Pallet::<T>::block_number();
 			CoveredInBlock::<T>::mutate(asset, |(block, paid)| {
 				if *block != now {

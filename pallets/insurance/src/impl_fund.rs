@@ -13,7 +13,8 @@ impl<T: Config> DeficitHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> 
 		if !crate::Params::<T>::contains_key(asset) {
 			return 0;
 		}
-		crate::Funds::<T>::get(asset).total().min(Self::custody(asset))
+		let own = Self::vested(asset).0.total().min(Self::custody(asset));
+		own.saturating_add(Self::convertible_capacity(asset))
 	}
 
 	fn coverable_now(asset: T::AssetId) -> Balance {

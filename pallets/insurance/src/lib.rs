@@ -72,6 +72,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod convert;
 mod functions;
 mod impl_fund;
 #[cfg(test)]
@@ -137,6 +138,21 @@ pub mod pallet {
 		/// that stake must be larger.
 		#[pallet::constant]
 		type MinimumShares: Get<Balance>;
+
+		/// Prices that value one fund's asset against another's for a conversion.
+		type Prices: liquidation_primitives::PriceProvider<Self::AssetId>;
+
+		/// Decimals of the assets, for the same.
+		type Decimals: liquidation_primitives::AssetDecimals<Self::AssetId>;
+
+		/// The exchange a fund sells through to pay bad debt in another asset (the runtime's
+		/// DEX); `()` for none.
+		type Swap: liquidation_primitives::CollateralSwap<Self::AccountId, Self::AssetId, Balance>;
+
+		/// Most a conversion may lose against the oracle: it sells at most the debt's value plus
+		/// this, and must bring at least the sold value less this (see [`crate::convert`]).
+		#[pallet::constant]
+		type MaxConversionSlippage: Get<sp_runtime::Permill>;
 
 		/// Blocks over which stakers' income vests into the staked value (see *vesting*): at
 		/// least the cooldown, so that a stake placed just before an income and withdrawn as
@@ -262,6 +278,15 @@ pub mod pallet {
 		UnstakeCancelled { who: T::AccountId, asset: T::AssetId },
 		/// `who` redeemed `shares` for `amount`.
 		Withdrawn { who: T::AccountId, asset: T::AssetId, shares: Balance, amount: Balance },
+		/// The fund in `sold_asset` sold `sold` through the DEX for `bought` of `asset`, and
+		/// paid `paid` of it as cover of bad debt in `asset` (the rest is that fund's reserve).
+		CoverConverted {
+			sold_asset: T::AssetId,
+			sold: Balance,
+			asset: T::AssetId,
+			bought: Balance,
+			paid: Balance,
+		},
 		/// Income arrived: `to_stakers` vests into the staked value over the vesting period, the
 		/// rest went to the reserve.
 		IncomeReceived {

@@ -67,6 +67,18 @@ parameter_types! {
 	pub const Treasury: AccountId = 777;
 }
 
+/// Every mock asset has 6 decimals.
+pub struct SixDecimals;
+impl liquidation_primitives::AssetDecimals<AssetId> for SixDecimals {
+	fn decimals(_: AssetId) -> Option<liquidation_primitives::Decimals> {
+		Some(6)
+	}
+}
+
+frame_support::parameter_types! {
+	pub const ConversionSlippage: sp_runtime::Permill = sp_runtime::Permill::from_percent(5);
+}
+
 impl pallet_insurance::Config for Test {
 	type AssetId = AssetId;
 	type Assets = AllAssets;
@@ -78,6 +90,10 @@ impl pallet_insurance::Config for Test {
 	type MinimumShares = ConstU128<10>;
 	/// Twice the cooldown (10 blocks).
 	type IncomeVestingPeriod = frame_support::traits::ConstU64<20>;
+	type Prices = liquidation_primitives::testing::TestPrices;
+	type Decimals = SixDecimals;
+	type Swap = ();
+	type MaxConversionSlippage = ConversionSlippage;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

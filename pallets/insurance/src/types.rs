@@ -71,6 +71,17 @@ impl Fund {
 	pub fn total(&self) -> Balance {
 		self.staked.saturating_add(self.reserve).saturating_add(self.vesting)
 	}
+
+	/// Takes a loss of `amount`: stakers bear it first (their income still vesting, then their
+	/// stake), the reserve only once both are gone.
+	pub fn take_loss(&mut self, amount: Balance) {
+		let from_vesting = amount.min(self.vesting);
+		self.vesting = self.vesting.saturating_sub(from_vesting);
+		let rest = amount.saturating_sub(from_vesting);
+		let from_staked = rest.min(self.staked);
+		self.staked = self.staked.saturating_sub(from_staked);
+		self.reserve = self.reserve.saturating_sub(rest.saturating_sub(from_staked));
+	}
 }
 
 /// A staker's shares in one asset's fund.
@@ -138,6 +149,8 @@ pub struct FundTotals {
 	pub handed_on: Balance,
 	/// Moved to the treasury as surplus.
 	pub surplus_withdrawn: Balance,
+	/// Sold through the DEX to pay bad debt in other assets (see [`crate::convert`]).
+	pub sold_for_cover: Balance,
 }
 
 /// The fund in one asset as the runtime API reports it.

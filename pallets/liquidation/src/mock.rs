@@ -169,6 +169,7 @@ parameter_types! {
 	pub const InsurancePalletId: PalletId = PalletId(*b"lq/insur");
 	pub const EnginePalletId: PalletId = PalletId(*b"lq/engin");
 	pub const Treasury: AccountId = 777;
+	pub const ConversionSlippage: Permill = Permill::from_percent(5);
 }
 
 impl pallet_margin::Config for Test {
@@ -222,6 +223,10 @@ impl pallet_insurance::Config for Test {
 	type MaxCooldown = ConstU64<1_000>;
 	type MinimumShares = ConstU128<10>;
 	type IncomeVestingPeriod = frame_support::traits::ConstU64<20>;
+	type Prices = TestPrices;
+	type Decimals = Margin;
+	type Swap = DexSwap;
+	type MaxConversionSlippage = ConversionSlippage;
 	type WeightInfo = ();
 }
 

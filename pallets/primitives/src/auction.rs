@@ -190,3 +190,16 @@ pub trait CollateralSwap<AccountId, AssetId, Balance> {
 		min_out: Balance,
 	) -> Result<Balance, DispatchError>;
 }
+
+/// No exchange: every sale fails.
+impl<AccountId, AssetId, Balance> CollateralSwap<AccountId, AssetId, Balance> for () {
+	fn sell(
+		_who: &AccountId,
+		_asset_in: AssetId,
+		_asset_out: AssetId,
+		_amount_in: Balance,
+		_min_out: Balance,
+	) -> Result<Balance, DispatchError> {
+		Err(DispatchError::Other("no exchange"))
+	}
+}

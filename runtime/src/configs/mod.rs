@@ -293,6 +293,10 @@ parameter_types! {
 	pub const InsuranceMinimumShares: Balance = 1_000;
 }
 
+parameter_types! {
+	pub const InsuranceConversionSlippage: Permill = Permill::from_percent(5);
+}
+
 impl pallet_insurance::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = AllAssets;
@@ -306,6 +310,13 @@ impl pallet_insurance::Config for Runtime {
 	/// just before an income and withdrawn as early as allowed takes at most half of its
 	/// pro-rata part, and only for the week it was at risk.
 	type IncomeVestingPeriod = ConstU32<{ 14 * DAYS }>;
+	type Prices = super::Prices;
+	type Decimals = super::Margin;
+	/// Funds sell through the runtime's DEX (its pools are against USD, the asset most bad
+	/// debt is in).
+	type Swap = DexSwap;
+	/// As the engine's flash sales (5%): what the protocol accepts to lose to a DEX.
+	type MaxConversionSlippage = InsuranceConversionSlippage;
 	type WeightInfo = pallet_insurance::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;

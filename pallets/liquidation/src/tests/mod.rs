@@ -797,6 +797,91 @@ mod waterfall {
 		});
 	}
 
+	/// Penalty income held in BTC pays USD bad debt: the USD fund is empty, the BTC fund (2 BTC
+	/// staked, 1 BTC a block at most) sells through the DEX for the USD each block's cap allows,
+	/// at the oracle within 5%; nothing is socialised, and what a sale brings beyond the debt
+	/// stays in the USD fund.
+	#[test]
+	fn bad_debt_in_one_asset_is_covered_by_selling_the_fund_in_another() {
+		test(|| {
+			lend();
+			dex_pool(100, 60_000);
+			let btc_fund = pallet_insurance::FundParams {
+				max_cover_per_block: BITCOIN,
+				target: BITCOIN,
+				staker_income_share: sp_runtime::Perbill::from_percent(50),
+			};
+			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
+			assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
+			// Alice owes 43 000 USD against one satoshi: bankrupt at 60 000.
+			borrower(ALICE, BITCOIN, 43_000);
+			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_eq!(settled_event(), (usd(43_000), usd(5_000), 0, usd(38_000)));
+			let sales = || {
+				System::events()
+					.into_iter()
+					.filter_map(|record| match record.event {
+						RuntimeEvent::Insurance(pallet_insurance::Event::CoverConverted {
+							sold_asset,
+							sold,
+							asset,
+							bought,
+							paid,
+						}) => Some((sold_asset, sold, asset, bought, paid)),
+						_ => None,
+					})
+					.collect::<Vec<_>>()
+			};
+			let (sold_asset, sold, asset, bought, paid) = sales()[0];
+			assert_eq!((sold_asset, asset, paid), (BTC, USD, usd(5_000)));
+			// 5 250 USD of BTC at the oracle (5 000 plus the 5% bound), and one satoshi.
+			assert_eq!(sold, BITCOIN * 5_250 / 60_000 + 1);
+			assert!(bought > usd(5_000) && bought < usd(5_250));
+			for _ in 0..8 {
+				next_block();
+			}
+			assert_eq!(Liquidation::queued_bad_debt(USD), (0, None));
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!((totals.covered, totals.socialized), (usd(43_000), 0));
+			// The USD fund paid the last blocks partly from what earlier sales brought beyond
+			// the debt; the BTC fund sold the rest.
+			let sold_total: Balance = sales().iter().map(|sale| sale.1).sum();
+			assert_eq!(pallet_insurance::Totals::<Test>::get(BTC).sold_for_cover, sold_total);
+			assert_eq!(Insurance::fund_report(BTC).fund.total(), 2 * BITCOIN - sold_total);
+			check_invariants();
+		});
+	}
+
+	/// A pool that pays half the oracle price (thin or manipulated) gets no sale: the BTC fund
+	/// keeps its BTC, the debt waits, and after the delay it is socialised.
+	#[test]
+	fn a_conversion_below_the_slippage_bound_is_not_made() {
+		test(|| {
+			lend();
+			dex_pool(100, 30_000);
+			let btc_fund = pallet_insurance::FundParams {
+				max_cover_per_block: BITCOIN,
+				target: BITCOIN,
+				staker_income_share: sp_runtime::Perbill::from_percent(50),
+			};
+			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
+			assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
+			borrower(ALICE, BITCOIN, 43_000);
+			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			// The BTC fund could pay it at the oracle: nothing is socialised at once.
+			assert_eq!(settled_event(), (usd(43_000), 0, 0, usd(43_000)));
+			for _ in 0..10 {
+				next_block();
+			}
+			assert_eq!(Insurance::fund_report(BTC).fund.total(), 2 * BITCOIN);
+			assert_eq!(pallet_insurance::Totals::<Test>::get(BTC).sold_for_cover, 0);
+			let totals = Totals::<Test>::get(USD);
+			assert_eq!((totals.covered, totals.socialized), (0, usd(43_000)));
+		});
+	}
+
 	/// With no delay, what the fund does not pay in the block is socialised in it (the
 	/// behaviour before the queue); the delay is bounded.
 	#[test]
