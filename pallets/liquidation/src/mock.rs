@@ -185,6 +185,7 @@ impl pallet_margin::Config for Test {
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
 	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
+	type MinPositionValue = ConstU128<0>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 }

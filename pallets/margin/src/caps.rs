@@ -79,6 +79,35 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Refuses, in an account with debt, a position in `asset` worth less than
+	/// [`Config::MinPositionValue`] at the cap price: the flooding bound (a million indebted
+	/// accounts cost a million times that in positions, on top of their deposits). An account
+	/// without debt, and a position a repayment or a liquidation shrinks, are not judged.
+	pub(crate) fn ensure_position_value(
+		asset: T::AssetId,
+		market: &Market<BlockNumberFor<T>>,
+		portfolio: &PortfolioOf<T>,
+	) -> Result<(), DispatchError> {
+		if !portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_))) {
+			return Ok(());
+		}
+		let amount = match Self::position_in(portfolio, asset) {
+			Some(Position::Deposit(units)) => {
+				to_amount(units, market.pool.deposit_index, Rounding::Down)
+			},
+			Some(Position::Borrow(units)) => {
+				to_amount(units, market.pool.borrow_index, Rounding::Up)
+			},
+			None => return Ok(()),
+		}
+		.ok_or(Error::<T>::Overflow)?;
+		let least = FixedU128::saturating_from_integer(
+			<T::MinPositionValue as frame_support::traits::Get<Balance>>::get(),
+		);
+		ensure!(Self::cap_value(asset, market, amount)? >= least, Error::<T>::PositionTooSmall);
+		Ok(())
+	}
+
 	/// How writing `new` over `old` changes [`BackedDebt`]: for every collateral asset held as a
 	/// deposit in either and every debt asset owed in either, the units counted before and after
 	/// (only the pairs that change).

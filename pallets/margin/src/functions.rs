@@ -235,6 +235,7 @@ impl<T: Config> Pallet<T> {
 			}
 			Self::set_position(&mut portfolio, asset, Some(Position::Deposit(units)))?;
 			if restricted {
+				Self::ensure_position_value(asset, &market, &portfolio)?;
 				// A new deposit of a ceiling asset adds the account's debt to what it backs.
 				Self::ensure_debt_ceilings(&Self::backing_changes(
 					&Portfolios::<T>::get(&who),
@@ -289,6 +290,7 @@ impl<T: Config> Pallet<T> {
 		market.pool.deposit_scaled =
 			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
 		Self::set_position(&mut portfolio, asset, Some(Position::Deposit(left)))?;
+		Self::ensure_position_value(asset, &market, &portfolio)?;
 		// Health is computed on the market as it will be stored.
 		Markets::<T>::insert(asset, market);
 		Self::ensure_initial_health(&portfolio)?;
@@ -343,6 +345,7 @@ impl<T: Config> Pallet<T> {
 				&portfolio,
 			))?;
 		}
+		Self::ensure_position_value(asset, &market, &portfolio)?;
 		Markets::<T>::insert(asset, market);
 		Self::ensure_initial_health(&portfolio)?;
 		let positions = portfolio.len() as u32;

@@ -193,6 +193,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRiskChangeDelay: Get<BlockNumberFor<Self>>;
 
+		/// Least value, in whole USD, of a position that a deposit, a withdrawal or a borrow
+		/// leaves in an account with debt (the flooding bound; see
+		/// [`crate::caps`]). Repaying and liquidations may leave less.
+		#[pallet::constant]
+		type MinPositionValue: Get<Balance>;
+
 		/// The liquidation penalty now in force: listings are refused that would let a
 		/// liquidation lower an account's health (`(1 + penalty) c >= l` for a listed pair).
 		type LiquidationPenalty: Get<Permill>;
@@ -401,6 +407,9 @@ pub mod pallet {
 		PenaltyUnsound,
 		/// The delay is above [`Config::MaxRiskChangeDelay`].
 		DelayTooLong,
+		/// In an account with debt, the position would be worth less than
+		/// [`Config::MinPositionValue`].
+		PositionTooSmall,
 		/// The asset's status does not allow new deposits or borrows.
 		AssetNotActive,
 		/// The asset is frozen: only repaying is allowed.

@@ -92,6 +92,8 @@ pub const BLOCKS_PER_YEAR: u32 = 1_000;
 frame_support::parameter_types! {
 	/// The engine's penalty the listings are checked against (the liquidation mock's 10%).
 	pub const LiquidationPenalty: Permill = Permill::from_percent(10);
+	/// Zero unless a test sets it (most tests use tiny positions).
+	pub storage MinPositionValue: Balance = 0;
 }
 
 impl pallet_margin::Config for Test {
@@ -107,6 +109,7 @@ impl pallet_margin::Config for Test {
 	type RebaseMove = MarginRebaseMove;
 	type MaxReindexPerBlock = ConstU32<3>;
 	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
+	type MinPositionValue = MinPositionValue;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

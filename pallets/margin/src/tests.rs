@@ -409,6 +409,39 @@ mod caps {
 		assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), asset, params));
 	}
 
+	/// With a least position value of 10 USD, an indebted account may not open, leave or add
+	/// a position worth less; an account without debt may, and repaying may leave less.
+	#[test]
+	fn an_indebted_account_holds_no_position_worth_less_than_the_minimum() {
+		test(|| {
+			MinPositionValue::set(&10);
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(100_000)));
+			// No debt: a deposit of 1 USD is fine.
+			assert_ok!(Margin::deposit(origin(CHARLIE), USD, usd(1)));
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert_noop!(
+				Margin::borrow(origin(BOB), USD, usd(10) - 1),
+				Error::<Test>::PositionTooSmall
+			);
+			assert_ok!(Margin::borrow(origin(BOB), USD, usd(10)));
+			// 0.001 ETH is 3 USD: too small beside a debt.
+			assert_noop!(
+				Margin::deposit(origin(BOB), ETH, units(1, 15)),
+				Error::<Test>::PositionTooSmall
+			);
+			assert_ok!(Margin::deposit(origin(BOB), ETH, units(1, 16) / 3 * 10));
+			// Leaving 0.0001 BTC (6 USD) is refused, 0.0002 (12 USD) is not.
+			assert_noop!(
+				Margin::withdraw(origin(BOB), BTC, Amount::Exact(units(1, 8) - 10_000)),
+				Error::<Test>::PositionTooSmall
+			);
+			assert_ok!(Margin::withdraw(origin(BOB), BTC, Amount::Exact(units(1, 8) - 20_000)));
+			// Repaying may leave a debt of 1 USD.
+			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(9))));
+			assert_eq!(Margin::debt_of(&BOB, USD), usd(1));
+		});
+	}
+
 	/// A supply cap of 120 000 USD holds 2 BTC at 60 000 and 4 at 30 000; a stable price above
 	/// the price values the pool at the stable price (a pump binds sooner); withdrawing is never
 	/// refused by a cap.

@@ -361,6 +361,8 @@ impl pallet_margin::Config for Runtime {
 	/// A week: long enough for any notice governance means to give, short enough that a
 	/// needed tightening is not put off for long.
 	type MaxRiskChangeDelay = ConstU32<{ 7 * DAYS }>;
+	/// The engine's dust value (10 USD): a smaller position would be liquidated whole at once.
+	type MinPositionValue = ConstU128<10>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
