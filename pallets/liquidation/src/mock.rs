@@ -186,6 +186,9 @@ impl pallet_margin::Config for Test {
 	type MaxReindexPerBlock = ConstU32<3>;
 	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
 	type MinPositionValue = ConstU128<0>;
+	type NativeBalance = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AccountDeposit = ConstU128<0>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 }

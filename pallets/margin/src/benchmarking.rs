@@ -67,6 +67,12 @@ fn funded<T: Config>(assets: &[T::AssetId], name: &'static str) -> T::AccountId 
 	for asset in assets {
 		T::BenchmarkHelper::fund_account(*asset, &who, whole::<T>(*asset, DEPOSIT * 10));
 	}
+	// The account deposit, and the native token's minimum balance beside it.
+	use frame_support::traits::fungible::{Inspect, Mutate};
+	let native = T::AccountDeposit::get()
+		.saturating_add(T::NativeBalance::minimum_balance())
+		.saturating_mul(2);
+	T::NativeBalance::mint_into(&who, native).expect("the native token can be minted");
 	who
 }
 

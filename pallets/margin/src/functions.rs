@@ -104,8 +104,12 @@ impl<T: Config> Pallet<T> {
 	/// Writes a portfolio back and keeps the set of indebted accounts, the risk index and the
 	/// backed debt of every collateral asset ([`crate::BackedDebt`]) in step with it.
 	pub(crate) fn store_portfolio(who: &T::AccountId, portfolio: PortfolioOf<T>) {
-		let changes = Self::backing_changes(&Portfolios::<T>::get(who), &portfolio);
+		let old = Portfolios::<T>::get(who);
+		let changes = Self::backing_changes(&old, &portfolio);
 		Self::apply_backing(&changes);
+		if portfolio.is_empty() && !old.is_empty() {
+			Self::release_account_deposit(who);
+		}
 		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
 		match (indebted, Borrowers::<T>::contains_key(who)) {
 			(true, false) => Borrowers::<T>::insert(who, ()),
@@ -117,6 +121,34 @@ impl<T: Config> Pallet<T> {
 			Portfolios::<T>::remove(who);
 		} else {
 			Portfolios::<T>::insert(who, portfolio);
+		}
+	}
+
+	/// Holds the account deposit from `who` (opening its margin account).
+	fn hold_account_deposit(who: &T::AccountId) -> DispatchResult {
+		use frame_support::traits::fungible::MutateHold;
+		let amount = T::AccountDeposit::get();
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::NativeBalance::hold(&crate::HoldReason::AccountDeposit.into(), who, amount)
+			.map_err(|_| Error::<T>::AccountDepositUnpaid)?;
+		Self::deposit_event(Event::AccountDepositHeld { who: who.clone(), amount });
+		Ok(())
+	}
+
+	/// Releases what is held from `who` for its margin account (closed).
+	fn release_account_deposit(who: &T::AccountId) {
+		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+		let reason = crate::HoldReason::AccountDeposit.into();
+		match T::NativeBalance::release_all(&reason, who, Precision::BestEffort) {
+			Ok(amount) if !amount.is_zero() => {
+				Self::deposit_event(Event::AccountDepositReleased { who: who.clone(), amount })
+			},
+			Ok(_) => {},
+			Err(error) => {
+				log::warn!(target: "runtime::margin", "account deposit release: {error:?}")
+			},
 		}
 	}
 
@@ -242,6 +274,9 @@ impl<T: Config> Pallet<T> {
 					&portfolio,
 				))?;
 			}
+		}
+		if restricted && !Portfolios::<T>::contains_key(&who) && !portfolio.is_empty() {
+			Self::hold_account_deposit(&who)?;
 		}
 		let paid_in = repaid.saturating_add(to_deposit);
 		T::Assets::transfer(

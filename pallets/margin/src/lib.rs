@@ -133,7 +133,7 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{fungibles, Get},
+		traits::{fungible, fungibles, Get},
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
@@ -193,6 +193,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRiskChangeDelay: Get<BlockNumberFor<Self>>;
 
+		/// The native token, from which the account deposit is held.
+		type NativeBalance: fungible::MutateHold<
+				Self::AccountId,
+				Reason = Self::RuntimeHoldReason,
+				Balance = Balance,
+			> + fungible::Mutate<Self::AccountId, Balance = Balance>;
+
+		/// The runtime's hold reasons, of which [`HoldReason`] is part.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Native tokens held from an account when a deposit opens its margin account, and
+		/// released when its last position closes: the storage a margin account takes (its
+		/// portfolio, its entries in the borrower set, the risk index and the backed debt) is
+		/// paid for, so a million accounts cost their creator a million deposits. Accounts the
+		/// engine opens (a keeper receiving a deposit position) pay none.
+		#[pallet::constant]
+		type AccountDeposit: Get<Balance>;
+
 		/// Least value, in whole USD, of a position that a deposit, a withdrawal or a borrow
 		/// leaves in an account with debt (the flooding bound; see
 		/// [`crate::caps`]). Repaying and liquidations may leave less.
@@ -209,6 +227,14 @@ pub mod pallet {
 		/// Benchmark set-up.
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: crate::BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// Why the pallet holds native tokens.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a margin account's storage ([`Config::AccountDeposit`]).
+		#[codec(index = 0)]
+		AccountDeposit,
 	}
 
 	/// The positions of an account, at most one per asset.
@@ -367,6 +393,10 @@ pub mod pallet {
 		DebtWrittenOff { who: T::AccountId, asset: T::AssetId, amount: Balance },
 		/// `payer` (insurance) paid `amount` of the pool's bad debt.
 		BadDebtSettled { asset: T::AssetId, payer: T::AccountId, amount: Balance },
+		/// `amount` of `who`'s native tokens are held for its margin account's storage.
+		AccountDepositHeld { who: T::AccountId, amount: Balance },
+		/// `who`'s margin account closed: the `amount` held for it is free again.
+		AccountDepositReleased { who: T::AccountId, amount: Balance },
 		/// The risk index started epoch `epoch`: reference values for `assets_referenced`
 		/// assets; accounts of the previous epoch are re-filed over the next blocks.
 		RiskIndexRebased { epoch: u32, assets_referenced: u32 },
@@ -407,6 +437,9 @@ pub mod pallet {
 		PenaltyUnsound,
 		/// The delay is above [`Config::MaxRiskChangeDelay`].
 		DelayTooLong,
+		/// The caller cannot pay the account deposit ([`Config::AccountDeposit`]) that opening a
+		/// margin account holds.
+		AccountDepositUnpaid,
 		/// In an account with debt, the position would be worth less than
 		/// [`Config::MinPositionValue`].
 		PositionTooSmall,

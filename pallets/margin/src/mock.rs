@@ -94,6 +94,8 @@ frame_support::parameter_types! {
 	pub const LiquidationPenalty: Permill = Permill::from_percent(10);
 	/// Zero unless a test sets it (most tests use tiny positions).
 	pub storage MinPositionValue: Balance = 0;
+	/// Zero unless a test sets it (most tests check native balances to the unit).
+	pub storage AccountDeposit: Balance = 0;
 }
 
 impl pallet_margin::Config for Test {
@@ -110,6 +112,9 @@ impl pallet_margin::Config for Test {
 	type MaxReindexPerBlock = ConstU32<3>;
 	type MaxRiskChangeDelay = frame_support::traits::ConstU64<100>;
 	type MinPositionValue = MinPositionValue;
+	type NativeBalance = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AccountDeposit = AccountDeposit;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

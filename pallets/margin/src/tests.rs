@@ -409,6 +409,49 @@ mod caps {
 		assert_ok!(Margin::set_asset_params(RuntimeOrigin::root(), asset, params));
 	}
 
+	/// With an account deposit of 100 native units: the first deposit holds it, a later one
+	/// does not, closing the last position releases it; an account that cannot pay it opens
+	/// nothing; an account the engine opens (a keeper's) pays none.
+	#[test]
+	fn a_margin_account_holds_a_refundable_deposit() {
+		use frame_support::traits::fungible::InspectHold;
+		test(|| {
+			AccountDeposit::set(&100);
+			let reason = RuntimeHoldReason::Margin(HoldReason::AccountDeposit);
+			let held = |who| Balances::balance_on_hold(&reason, &who);
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(1_000)));
+			assert_eq!(held(ALICE), 100);
+			assert!(System::events().iter().any(|record| record.event
+				== Event::AccountDepositHeld { who: ALICE, amount: 100 }.into()));
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+			assert_eq!(held(ALICE), 100);
+			assert_ok!(Margin::withdraw(origin(ALICE), USD, Amount::All));
+			assert_eq!(held(ALICE), 100);
+			assert_ok!(Margin::withdraw(origin(ALICE), BTC, Amount::All));
+			assert_eq!(held(ALICE), 0);
+			assert_eq!(balance(NATIVE, ALICE), ENDOWMENT);
+			assert!(System::events().iter().any(|record| record.event
+				== Event::AccountDepositReleased { who: ALICE, amount: 100 }.into()));
+			// An account without native tokens opens nothing.
+			let poor: AccountId = 77;
+			assert_ok!(
+				<AllAssets as frame_support::traits::fungibles::Mutate<AccountId>>::mint_into(
+					USD,
+					&poor,
+					usd(10)
+				)
+			);
+			assert_noop!(
+				Margin::deposit(origin(poor), USD, usd(10)),
+				Error::<Test>::AccountDepositUnpaid
+			);
+			// A keeper handed a deposit position by the engine pays nothing.
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert_ok!(Margin::transfer_deposit(&BOB, BTC, 1_000, &KEEPER));
+			assert_eq!(held(KEEPER), 0);
+		});
+	}
+
 	/// With a least position value of 10 USD, an indebted account may not open, leave or add
 	/// a position worth less; an account without debt may, and repaying may leave less.
 	#[test]

@@ -363,6 +363,11 @@ impl pallet_margin::Config for Runtime {
 	type MaxRiskChangeDelay = ConstU32<{ 7 * DAYS }>;
 	/// The engine's dust value (10 USD): a smaller position would be liquidated whole at once.
 	type MinPositionValue = ConstU128<10>;
+	type NativeBalance = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// One LIQ (5 USD at the dev pools' price) for the about half a kilobyte a margin account
+	/// takes in storage: a million accounts lock five million USD.
+	type AccountDeposit = ConstU128<UNIT>;
 	type LiquidationPenalty = LiquidationPenalty;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

@@ -442,6 +442,18 @@ fn populate(options: &ReplayOptions) -> Result<(f64, f64), ReplayError> {
 	let fail = |what: &str, e: sp_runtime::DispatchError| {
 		ReplayError::Options(format!("setting up the population: {what}: {e:?}"))
 	};
+	// Opening a margin account holds a deposit of the native token (and its minimum balance).
+	let account_deposit = {
+		use frame_support::traits::Get;
+		<<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
+			.saturating_add(liquidation_runtime::EXISTENTIAL_DEPOSIT)
+			.saturating_mul(2)
+	};
+	let native_for_deposit = |who: &AccountId| {
+		AllAssets::mint_into(AssetId::Native, who, account_deposit)
+			.map_err(|e| fail("mint the account deposit", e))
+	};
+	native_for_deposit(&lender())?;
 	AllAssets::mint_into(USD, &lender(), supply_units * 2).map_err(|e| fail("mint", e))?;
 	Margin::deposit(RuntimeOrigin::signed(lender()), USD, supply_units)
 		.map_err(|e| fail("lend", e))?;
@@ -476,6 +488,7 @@ fn populate(options: &ReplayOptions) -> Result<(f64, f64), ReplayError> {
 			}
 		}
 		let mut capacity = 0.0;
+		native_for_deposit(&who)?;
 		for asset in &chosen {
 			let price = price_now(*asset)
 				.ok_or_else(|| ReplayError::Options(format!("no price for {}", symbol_of(*asset))))?
