@@ -5,18 +5,18 @@
 //! in what was borrowed (USD): a fund that only paid in its own asset would sit on BTC while the
 //! USD lenders wait or lose. The fund is therefore *held* per asset (each with its stakers,
 //! reserve and cap, as before) and *converted when it pays*: once the fund in the bad debt's own
-//! asset has paid what it can in a block, the other funds sell for it, the largest by value
-//! first, each within its own per-block cap and the bad debt asset's. A sale sells enough at the
-//! oracle price plus [`Config::MaxConversionSlippage`] to buy what is still owed and must bring
-//! at least the oracle value less that bound, or it is not made (a thin or manipulated pool
-//! cannot drain a fund); what it brings beyond the debt stays in the fund of the bought asset,
-//! as its reserve. A fund whose asset has no usable price, or no pool with the bad debt's asset,
-//! is left out.
+//! asset has paid what it can in a block, the other funds buy it, the largest by value first,
+//! each within its own per-block cap and the bad debt asset's
+//! ([`liquidation_primitives::DeficitHandler::cover_by_sales`]). A purchase buys exactly what is
+//! still owed and pays at most its oracle value plus [`Config::MaxConversionSlippage`] in the
+//! seller's asset, or it is not made: a thin or manipulated pool cannot drain a fund, and a fair
+//! one takes only its price. A fund whose asset has no usable price, or no pool with the bad
+//! debt's asset, is left out. The engine buys only at the start of a block (its bad-debt queue
+//! in `on_initialize`), never inside a transaction, so no one can move the pool, trigger a
+//! purchase and move it back in one batch.
 //!
 //! ```text
-//!   sold   = min(fund's capacity this block, (owed value x (1 + slippage)) / price_sold)
-//!   bought >= value(sold) x (1 - slippage) / price_owed        (else no sale)
-//!   paid   = min(bought, owed); bought - paid -> reserve of the owed asset's fund
+//!   bought = owed (exactly),  paid in the sold asset <= value(owed) x (1 + slippage) / price_sold
 //! ```
 
 use crate::{Config, CoveredInBlock, Event, Funds, Pallet, Totals};
@@ -48,25 +48,32 @@ impl<T: Config> Pallet<T> {
 		Some((price, T::Decimals::decimals(asset)?))
 	}
 
+	/// The price a fund is valued at for capacity (the usable price, else the last accepted
+	/// one: a halt in a crash does not make a fund worthless), and decimals.
+	fn valued(asset: T::AssetId) -> Option<(Price, Decimals)> {
+		let price = T::Prices::valuation_price(&asset)?;
+		Some((price, T::Decimals::decimals(asset)?))
+	}
+
 	/// What the funds in other assets than `asset` could pay for it in total, at the oracle
-	/// less the slippage bound, in `asset`'s smallest units (their per-block caps aside).
+	/// less the slippage bound, in `asset`'s smallest units (their per-block caps aside; the
+	/// same funds are counted for every asset that asks).
 	pub(crate) fn convertible_capacity(asset: T::AssetId) -> Balance {
-		let Some((price_out, decimals_out)) = Self::priced(asset) else { return 0 };
+		let Some((price_out, decimals_out)) = Self::valued(asset) else { return 0 };
 		let keep = FixedU128::one().saturating_sub(T::MaxConversionSlippage::get().into());
 		Funds::<T>::iter_keys()
 			.filter(|other| *other != asset)
 			.filter_map(|other| {
-				let (price_in, decimals_in) = Self::priced(other)?;
-				let (fund, _) = Self::vested(other);
-				let held = fund.total().min(Self::custody(other));
+				let (price_in, decimals_in) = Self::valued(other)?;
+				let held = Self::vested(other).0.total().min(Self::custody(other));
 				let value = value_in_usd(held, decimals_in, price_in)?.saturating_mul(keep);
 				amount_for_value(value, decimals_out, price_out)
 			})
 			.fold(0, |total: Balance, part| total.saturating_add(part))
 	}
 
-	/// Pays up to `owed` of bad debt in `asset` to `beneficiary` by selling the other funds'
-	/// assets (see the module docs). Returns what was paid, in `asset`.
+	/// Pays up to `owed` of bad debt in `asset` to `beneficiary` with what the other funds buy
+	/// of it (see the module docs). Returns what was paid, in `asset`.
 	pub(crate) fn cover_by_conversion(
 		asset: T::AssetId,
 		owed: Balance,
@@ -83,7 +90,7 @@ impl<T: Config> Pallet<T> {
 			})
 			.filter(|(_, value)| !value.is_zero())
 			.collect();
-		// The largest fund by value sells first.
+		// The largest fund by value buys first.
 		others.sort_by(|a, b| b.1.cmp(&a.1));
 		let fund_account = Self::fund_account();
 		let mut paid: Balance = 0;
@@ -95,65 +102,67 @@ impl<T: Config> Pallet<T> {
 			let Some((price_in, decimals_in)) = Self::priced(other) else { continue };
 			let Some(owed_value) = value_in_usd(left, decimals_out, price_out) else { continue };
 			let budget = owed_value.saturating_mul(FixedU128::one().saturating_add(slippage));
-			let Some(wanted) = amount_for_value(budget, decimals_in, price_in) else { continue };
-			let mut fund = Self::vest(other);
-			let sold = wanted
-				.saturating_add(1)
-				.min(fund.total())
+			let Some(most) = amount_for_value(budget, decimals_in, price_in) else { continue };
+			// Sized on the fund as it stands (nothing written unless the purchase is made).
+			let max_in = most
+				.min(Self::vested(other).0.total())
 				.min(Self::custody(other))
 				.min(Self::cover_left_this_block(other));
-			if sold.is_zero() {
+			if max_in.is_zero() {
 				continue;
 			}
-			let Some(sold_value) = value_in_usd(sold, decimals_in, price_in) else { continue };
-			let floor = sold_value.saturating_mul(FixedU128::one().saturating_sub(slippage));
-			let min_out = amount_for_value(floor, decimals_out, price_out).unwrap_or(Balance::MAX);
-			let sale = frame_support::storage::with_storage_layer(|| {
-				let bought = T::Swap::sell(&fund_account, other, asset, sold, min_out)?;
-				let pay = bought.min(left);
+			// Exactly what is owed, or as much of it as the budget buys at the oracle price.
+			let affordable = value_in_usd(max_in, decimals_in, price_in)
+				.and_then(|value| {
+					let fair = value.checked_div(&FixedU128::one().saturating_add(slippage))?;
+					amount_for_value(fair, decimals_out, price_out)
+				})
+				.unwrap_or(0);
+			let buy = left.min(affordable);
+			if buy.is_zero() {
+				continue;
+			}
+			let purchase = frame_support::storage::with_storage_layer(|| {
+				let spent = T::Swap::buy(&fund_account, other, asset, buy, max_in)?;
 				T::Assets::transfer(
 					asset,
 					&fund_account,
 					beneficiary,
-					pay,
+					buy,
 					Preservation::Expendable,
 				)?;
-				Ok::<_, sp_runtime::DispatchError>((bought, pay))
+				Ok::<_, sp_runtime::DispatchError>(spent)
 			});
-			let Ok((bought, pay)) = sale else {
-				log::debug!(target: "runtime::insurance", "no conversion of {other:?} for {asset:?}: {sale:?}");
+			let Ok(spent) = purchase else {
+				log::debug!(target: "runtime::insurance", "no purchase of {asset:?} with {other:?}: {purchase:?}");
 				continue;
 			};
-			// The seller's stakers bear it first (income still vesting, then stake), then its
-			// reserve; what the sale brought beyond the debt is the bought asset's reserve.
-			fund.take_loss(sold);
+			// The buyer's stakers bear it first (income still vesting, then stake), then its
+			// reserve.
+			let mut fund = Self::vest(other);
+			fund.take_loss(spent);
 			if fund.vesting.is_zero() {
 				crate::IncomeVesting::<T>::remove(other);
 			}
 			Funds::<T>::insert(other, fund);
-			let extra = bought.saturating_sub(pay);
-			if !extra.is_zero() {
-				Funds::<T>::mutate(asset, |fund| fund.reserve = fund.reserve.saturating_add(extra));
-			}
 			let now = frame_system::Pallet::<T>::block_number();
-			CoveredInBlock::<T>::mutate(other, |(block, spent)| {
+			CoveredInBlock::<T>::mutate(other, |(block, used)| {
 				if *block != now {
 					*block = now;
-					*spent = 0;
+					*used = 0;
 				}
-				*spent = spent.saturating_add(sold);
+				*used = used.saturating_add(spent);
 			});
 			Totals::<T>::mutate(other, |totals| {
-				totals.sold_for_cover = totals.sold_for_cover.saturating_add(sold)
+				totals.sold_for_cover = totals.sold_for_cover.saturating_add(spent)
 			});
 			Self::deposit_event(Event::CoverConverted {
 				sold_asset: other,
-				sold,
+				sold: spent,
 				asset,
-				bought,
-				paid: pay,
+				paid: buy,
 			});
-			paid = paid.saturating_add(pay);
+			paid = paid.saturating_add(buy);
 		}
 		paid
 	}

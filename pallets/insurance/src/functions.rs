@@ -172,7 +172,13 @@ impl<T: Config> Pallet<T> {
 		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
 		// Shares of a voided epoch are worth nothing; the request is simply closed.
 		let shares = request.shares.min(held);
-		let amount = Self::pro_rata(shares, fund.staked, fund.shares).unwrap_or(0);
+		// Bad debt waiting for this fund will be paid from the stakers first: a staker who
+		// leaves meanwhile leaves his part of it behind.
+		let queued =
+			<T::QueuedBadDebt as liquidation_primitives::QueuedBadDebt<_, _>>::queued(asset);
+		let claimed = queued.saturating_sub(fund.vesting).min(fund.staked);
+		let amount =
+			Self::pro_rata(shares, fund.staked.saturating_sub(claimed), fund.shares).unwrap_or(0);
 
 		if !amount.is_zero() {
 			T::Assets::transfer(
@@ -268,13 +274,9 @@ impl<T: Config> Pallet<T> {
 		params.max_cover_per_block.saturating_sub(paid)
 	}
 
-	/// How much of a bad debt of `amount` in `asset` the fund would pay now: from the fund in
-	/// the asset, and by selling the others (at the oracle less the slippage bound; a sale may
-	/// bring less, never more than the block's cap).
+	/// How much of a bad debt of `amount` in `asset` the fund in that asset would pay now.
 	pub fn coverage_of(asset: T::AssetId, amount: Balance) -> Balance {
-		let own = Self::coverage_from(&Self::vested(asset).0, asset, amount);
-		let more = amount.saturating_sub(own).min(Self::convertible_capacity(asset));
-		own.saturating_add(more).min(Self::cover_left_this_block(asset))
+		Self::coverage_from(&Self::vested(asset).0, asset, amount)
 	}
 
 	/// As [`Self::coverage_of`], for a fund already read.
@@ -314,12 +316,33 @@ impl<T: Config> Pallet<T> {
 			}
 			Funds::<T>::insert(asset, fund);
 		}
-		// What the fund in the asset could not pay this block, the other funds may, by sale.
-		let room = Self::cover_left_this_block(asset).saturating_sub(covered);
-		let wanted = amount.saturating_sub(covered).min(room);
-		if !wanted.is_zero() {
-			covered = covered.saturating_add(Self::cover_by_conversion(asset, wanted, beneficiary));
+		Self::book_cover(asset, amount, covered, beneficiary);
+		covered
+	}
+
+	/// Pays up to `amount` of bad debt in `asset` with what the other funds buy of it; see
+	/// [`liquidation_primitives::DeficitHandler::cover_by_sales`].
+	pub(crate) fn do_cover_by_sales(
+		asset: T::AssetId,
+		amount: Balance,
+		beneficiary: &T::AccountId,
+	) -> Balance {
+		let wanted = amount.min(Self::cover_left_this_block(asset));
+		if wanted.is_zero() || !Params::<T>::contains_key(asset) {
+			return 0;
 		}
+		let covered = Self::cover_by_conversion(asset, wanted, beneficiary);
+		Self::book_cover(asset, amount, covered, beneficiary);
+		covered
+	}
+
+	/// Counts `covered` of a request of `amount` against the block's cap and the totals.
+	fn book_cover(
+		asset: T::AssetId,
+		amount: Balance,
+		covered: Balance,
+		beneficiary: &T::AccountId,
+	) {
 		let handed_on = amount.saturating_sub(covered);
 		if !covered.is_zero() {
 			let now = frame_system::Pallet::<T>::block_number();
@@ -342,7 +365,6 @@ impl<T: Config> Pallet<T> {
 			covered,
 			handed_on,
 		});
-		covered
 	}
 
 	/// Books income; see [`liquidation_primitives::FundIncome`].
@@ -363,13 +385,23 @@ impl<T: Config> Pallet<T> {
 		let to_stakers =
 			if fund.staked.is_zero() || fund.shares.is_zero() { 0 } else { share * amount };
 		if !to_stakers.is_zero() {
-			// It vests over the period from now (with what is still vesting).
-			fund.vesting = fund.vesting.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+			// It vests over the period from now; what was still vesting keeps its pace: the
+			// end is the average of the old end and the new one, weighted by the amounts (an
+			// income every block must not hold the rest back).
 			let now = frame_system::Pallet::<T>::block_number();
-			IncomeVesting::<T>::insert(
-				asset,
-				(now, now.saturating_add(T::IncomeVestingPeriod::get())),
-			);
+			let period: u128 = T::IncomeVestingPeriod::get().unique_saturated_into();
+			let old_left: u128 = IncomeVesting::<T>::get(asset)
+				.map_or(0, |(_, end)| end.saturating_sub(now).unique_saturated_into());
+			let total = fund.vesting.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+			// Rounded up once (rounding each part would push the end later at every income).
+			let weighted = fund
+				.vesting
+				.saturating_mul(old_left)
+				.saturating_add(to_stakers.saturating_mul(period))
+				.div_ceil(total.max(1));
+			let end = now.saturating_add(weighted.max(1).unique_saturated_into());
+			fund.vesting = total;
+			IncomeVesting::<T>::insert(asset, (now, end));
 		}
 		fund.reserve = fund
 			.reserve

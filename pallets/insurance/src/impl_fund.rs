@@ -9,12 +9,17 @@ impl<T: Config> DeficitHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> 
 		Self::do_cover(asset, amount, beneficiary)
 	}
 
-	fn capacity(asset: T::AssetId) -> Balance {
-		if !crate::Params::<T>::contains_key(asset) {
-			return 0;
-		}
+	fn cover_by_sales(asset: T::AssetId, amount: Balance, beneficiary: &T::AccountId) -> Balance {
+		Self::do_cover_by_sales(asset, amount, beneficiary)
+	}
+
+	fn capacity(asset: T::AssetId, blocks: u32) -> Balance {
+		let Some(params) = crate::Params::<T>::get(asset) else { return 0 };
 		let own = Self::vested(asset).0.total().min(Self::custody(asset));
-		own.saturating_add(Self::convertible_capacity(asset))
+		let held = own.saturating_add(Self::convertible_capacity(asset));
+		let by_cap = Self::cover_left_this_block(asset)
+			.saturating_add(params.max_cover_per_block.saturating_mul(blocks.into()));
+		held.min(by_cap)
 	}
 
 	fn coverable_now(asset: T::AssetId) -> Balance {

@@ -149,10 +149,14 @@ pub mod pallet {
 		/// DEX); `()` for none.
 		type Swap: liquidation_primitives::CollateralSwap<Self::AccountId, Self::AssetId, Balance>;
 
-		/// Most a conversion may lose against the oracle: it sells at most the debt's value plus
-		/// this, and must bring at least the sold value less this (see [`crate::convert`]).
+		/// Most a conversion may lose against the oracle: a fund pays at most the debt's oracle
+		/// value plus this for what it buys (see [`crate::convert`]).
 		#[pallet::constant]
 		type MaxConversionSlippage: Get<sp_runtime::Permill>;
+
+		/// Bad debt waiting for the fund (the engine's queue): a staker who leaves meanwhile
+		/// bears his part of what waits in the fund's own asset. `()` for none.
+		type QueuedBadDebt: liquidation_primitives::QueuedBadDebt<Self::AssetId, Balance>;
 
 		/// Blocks over which stakers' income vests into the staked value (see *vesting*): at
 		/// least the cooldown, so that a stake placed just before an income and withdrawn as
@@ -278,15 +282,9 @@ pub mod pallet {
 		UnstakeCancelled { who: T::AccountId, asset: T::AssetId },
 		/// `who` redeemed `shares` for `amount`.
 		Withdrawn { who: T::AccountId, asset: T::AssetId, shares: Balance, amount: Balance },
-		/// The fund in `sold_asset` sold `sold` through the DEX for `bought` of `asset`, and
-		/// paid `paid` of it as cover of bad debt in `asset` (the rest is that fund's reserve).
-		CoverConverted {
-			sold_asset: T::AssetId,
-			sold: Balance,
-			asset: T::AssetId,
-			bought: Balance,
-			paid: Balance,
-		},
+		/// The fund in `sold_asset` paid `sold` of it through the DEX for `paid` of `asset`,
+		/// paid as cover of bad debt in `asset`.
+		CoverConverted { sold_asset: T::AssetId, sold: Balance, asset: T::AssetId, paid: Balance },
 		/// Income arrived: `to_stakers` vests into the staked value over the vesting period, the
 		/// rest went to the reserve.
 		IncomeReceived {

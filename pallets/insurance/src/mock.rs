@@ -93,6 +93,7 @@ impl pallet_insurance::Config for Test {
 	type Prices = liquidation_primitives::testing::TestPrices;
 	type Decimals = SixDecimals;
 	type Swap = ();
+	type QueuedBadDebt = ();
 	type MaxConversionSlippage = ConversionSlippage;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -235,6 +235,28 @@ mod stakers {
 		});
 	}
 
+	/// An income every block (a reserve collection anyone may call) does not hold back what
+	/// is vesting: the schedule's end is the average of the old and the new end weighted by
+	/// the amounts, so after 20 blocks of 32 000 to stakers about three quarters of what
+	/// vesting each income over its own 20 blocks would give has vested (229 426 of 304 000:
+	/// the pool vests evenly towards one end), and all of it 20 blocks after the last income.
+	#[test]
+	fn incomes_every_block_all_vest_a_period_after_the_last() {
+		test(|| {
+			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 10_000, 0));
+			for block in 1..=20 {
+				run_to_block(block);
+				assert_ok!(Insurance::deposit_income(USD, &POOL, 40_000));
+			}
+			let fund = Insurance::fund_report(USD).fund;
+			assert_eq!(fund.staked + fund.vesting, 10_000 + 640_000);
+			assert_eq!(fund.staked - 10_000, 229_426);
+			run_to_block(40);
+			let fund = Insurance::fund_report(USD).fund;
+			assert_eq!((fund.staked, fund.vesting), (650_000, 0));
+		});
+	}
+
 	/// Losses take the stakers' unvested income first, then their stake; the last staker's
 	/// leaving hands what has not vested to the reserve.
 	#[test]

@@ -6,17 +6,26 @@
 //! every following block ([`Pallet::work_bad_debt_queue`], from `on_initialize`). Only two things
 //! socialise bad debt over the lenders:
 //!
-//! - **beyond the fund**: what exceeds everything the fund holds in the asset
-//!   ([`liquidation_primitives::DeficitHandler::capacity`]) can never be covered and is
-//!   socialised at once, so lenders do not wait for a loss that is certain;
+//! - **beyond the fund**: what the funds cannot pay before the delay ends (all they hold in the
+//!   asset and, by DEX purchases, in the others, and no more than the per-block cap allows in
+//!   the blocks left: [`liquidation_primitives::DeficitHandler::capacity`]) is socialised at
+//!   once, so lenders do not wait for a loss that is certain, and none of them can leave before
+//!   it lands;
 //! - **the delay**: what the fund has not covered [`crate::EngineParams::socialize_after_blocks`]
 //!   after the asset's queue started waiting (a governed bound on how long lenders may be kept
-//!   from a loss; a fund paused or drained by other debts cannot keep it open forever).
+//!   from a loss; a fund drained by other debts cannot keep it open forever).
+//!
+//! Stakers of the asset's fund who leave while bad debt waits leave their part of it behind
+//! (`pallet-insurance` reads the queue through [`liquidation_primitives::QueuedBadDebt`]). The
+//! other funds' purchases are made only here, at the start of a block, never inside a
+//! transaction. While the engine or the asset is paused the queue waits (the delay still runs:
+//! once resumed, what is due is socialised).
 //!
 //! ```text
-//!   write-off w ─▶ cover now: c0 = min(w, cap left this block, fund)
-//!               ─▶ socialise now: max(0, queued − fund capacity)
-//!               ─▶ queued q ─▶ every block: c = min(q, cap, fund) ─▶ after the delay: socialise q
+//!   write-off w ─▶ cover now: c0 = min(w, cap left this block, fund in the asset)
+//!               ─▶ socialise now: max(0, queued − capacity over the blocks left to the delay)
+//!               ─▶ queued q ─▶ every block: the fund, then purchases by the other funds, within
+//!                             the cap ─▶ after the delay: socialise what is left
 //! ```
 //!
 //! [`crate::LiquidationTotals`] books each step per asset (`written_off = covered + socialized +
@@ -24,13 +33,14 @@
 //! [`crate::Event::BadDebtQueueWorked`] each block's.
 
 use crate::{
-	BadDebtQueueCursor, BadDebtQueuedSince, Config, Event, Pallet, Params, Totals, WeightInfo,
+	BadDebtQueueCursor, BadDebtQueuedSince, Config, Event, Pallet, Params, Paused, Totals,
+	WeightInfo,
 };
 use frame_support::{pallet_prelude::Weight, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{Balance, DeficitHandler, LossSocializer, MarginLedger};
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{Saturating, UniqueSaturatedInto, Zero},
 	DispatchError,
 };
 
@@ -53,7 +63,12 @@ impl<T: Config> Pallet<T> {
 	/// Covers what the fund can pay of `asset`'s bad debt in this block and socialises what is
 	/// due (beyond the fund, or past the delay); queues the rest. Books the totals (not the
 	/// write-off).
-	pub(crate) fn run_waterfall(asset: T::AssetId) -> Result<WaterfallStep, DispatchError> {
+	/// `purchases`: whether the other funds may buy the asset for it (only at the start of a
+	/// block).
+	pub(crate) fn run_waterfall(
+		asset: T::AssetId,
+		purchases: bool,
+	) -> Result<WaterfallStep, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let outstanding = T::Ledger::bad_debt(asset);
 		let mut step = WaterfallStep::default();
@@ -69,10 +84,21 @@ impl<T: Config> Pallet<T> {
 			step.covered = T::Ledger::settle_bad_debt(asset, &engine, paid)?;
 		}
 		let left = outstanding.saturating_sub(step.covered);
+		if purchases && !left.is_zero() {
+			let paid = T::Deficit::cover_by_sales(asset, left, &engine);
+			let settled = T::Ledger::settle_bad_debt(asset, &engine, paid)?;
+			step.covered = step.covered.saturating_add(settled);
+		}
+		let left = outstanding.saturating_sub(step.covered);
 		let delay = Params::<T>::get().map_or(0, |params| params.socialize_after_blocks);
 		let due_at = since.unwrap_or(now).saturating_add(delay.into());
-		let due =
-			if now >= due_at { left } else { left.saturating_sub(T::Deficit::capacity(asset)) };
+		let due = if now >= due_at {
+			left
+		} else {
+			// What the funds cannot pay in the blocks left to the delay is certain loss now.
+			let blocks_left: u32 = due_at.saturating_sub(now).unique_saturated_into();
+			left.saturating_sub(T::Deficit::capacity(asset, blocks_left.saturating_sub(1)))
+		};
 		if !due.is_zero() {
 			step.socialized = T::Socializer::socialize(asset, due)?;
 		}
@@ -131,7 +157,12 @@ impl<T: Config> Pallet<T> {
 			if BadDebtQueuedSince::<T>::get(asset) == Some(now) {
 				continue;
 			}
-			let result = frame_support::storage::with_storage_layer(|| Self::run_waterfall(asset));
+			// The waterfall waits while the engine or the asset is paused.
+			if Paused::<T>::get() || Self::is_paused(asset) {
+				continue;
+			}
+			let result =
+				frame_support::storage::with_storage_layer(|| Self::run_waterfall(asset, true));
 			match result {
 				Ok(step) if step != WaterfallStep::default() => {
 					if !step.covered.is_zero() || !step.socialized.is_zero() {
@@ -155,5 +186,11 @@ impl<T: Config> Pallet<T> {
 	/// Bad debt waiting for insurance in `asset`, and since when.
 	pub fn queued_bad_debt(asset: T::AssetId) -> (Balance, Option<BlockNumberFor<T>>) {
 		(T::Ledger::bad_debt(asset), BadDebtQueuedSince::<T>::get(asset))
+	}
+}
+
+impl<T: Config> liquidation_primitives::QueuedBadDebt<T::AssetId, Balance> for Pallet<T> {
+	fn queued(asset: T::AssetId) -> Balance {
+		T::Ledger::bad_debt(asset)
 	}
 }

@@ -50,7 +50,7 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	fn is_paused(asset: T::AssetId) -> bool {
+	pub(crate) fn is_paused(asset: T::AssetId) -> bool {
 		AssetLimitsOf::<T>::get(asset).is_some_and(|limits| limits.paused)
 	}
 
@@ -505,7 +505,9 @@ impl<T: Config> Pallet<T> {
 			Totals::<T>::mutate(asset, |totals| {
 				totals.written_off = totals.written_off.saturating_add(bad_debt);
 			});
-			let step = Self::run_waterfall(asset)?;
+			// The other funds' purchases wait for the start of the next block (no transaction
+			// can wrap a DEX purchase it triggered).
+			let step = Self::run_waterfall(asset, false)?;
 			Self::deposit_event(Event::BadDebtSettled {
 				who: who.clone(),
 				asset,

@@ -428,10 +428,11 @@ pub mod pallet {
 			debt_asset: T::AssetId,
 			shortfall: Balance,
 		},
-		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off, `covered`
-		/// by insurance in this block, `socialized` over the lenders (beyond all the fund holds,
-		/// or after the delay); `queued`: the asset's bad debt now waiting for insurance (the
-		/// pool's bad debt, this account's and earlier ones').
+		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off; then, for
+		/// the asset's bad debt as a whole (this account's and any earlier still waiting),
+		/// `covered` by the fund in the asset in this block, `socialized` over the lenders (what
+		/// the funds cannot pay before the delay ends, or all once it has), `queued` now waiting
+		/// for insurance.
 		BadDebtSettled {
 			who: T::AccountId,
 			asset: T::AssetId,

@@ -161,6 +161,23 @@ impl CollateralSwap<AccountId, AssetId, Balance> for DexSwap {
 			false,
 		)
 	}
+
+	fn buy(
+		who: &AccountId,
+		asset_in: AssetId,
+		asset_out: AssetId,
+		amount_out: Balance,
+		max_in: Balance,
+	) -> Result<Balance, DispatchError> {
+		<AssetConversion as pallet_asset_conversion::Swap<AccountId>>::swap_tokens_for_exact_tokens(
+			*who,
+			vec![asset_in.into(), asset_out.into()],
+			amount_out,
+			Some(max_in),
+			*who,
+			false,
+		)
+	}
 }
 
 parameter_types! {
@@ -231,6 +248,7 @@ impl pallet_insurance::Config for Test {
 	type Decimals = Margin;
 	type Swap = DexSwap;
 	type MaxConversionSlippage = ConversionSlippage;
+	type QueuedBadDebt = Liquidation;
 	type WeightInfo = ();
 }
 

@@ -381,6 +381,16 @@ impl<T: Config> Pallet<T> {
 			))?;
 		}
 		Self::ensure_position_value(asset, &market, &portfolio)?;
+		// An account taking its first debt: every position it holds is judged.
+		let was_indebted = Portfolios::<T>::get(&who)
+			.iter()
+			.any(|(_, position)| matches!(position, Position::Borrow(_)));
+		if !was_indebted {
+			for (held, _) in portfolio.iter().filter(|(held, _)| *held != asset) {
+				let held_market = Self::load_market(*held)?;
+				Self::ensure_position_value(*held, &held_market, &portfolio)?;
+			}
+		}
 		Markets::<T>::insert(asset, market);
 		Self::ensure_initial_health(&portfolio)?;
 		let positions = portfolio.len() as u32;
@@ -512,7 +522,9 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::AssetParamsScheduled { asset, params, effective_at });
 			return Ok(());
 		}
-		crate::ScheduledParams::<T>::remove(asset);
+		if crate::ScheduledParams::<T>::take(asset).is_some() {
+			Self::deposit_event(Event::ScheduledParamsReplaced { asset });
+		}
 		market.params = params;
 		Markets::<T>::insert(asset, market);
 		Self::deposit_event(Event::AssetParamsUpdated { asset, params });

@@ -360,6 +360,8 @@ pub mod pallet {
 		/// A scheduled change no longer passed the range checks when due (a penalty or another
 		/// listing changed meanwhile) and was dropped.
 		ScheduledParamsDropped { asset: T::AssetId, error: DispatchError },
+		/// A change scheduled for `asset` was replaced by one that took effect at once.
+		ScheduledParamsReplaced { asset: T::AssetId },
 		/// Governance set how long a tightening of maintenance weights waits.
 		RiskChangeDelaySet { delay: BlockNumberFor<T> },
 		/// Governance changed an asset's status.

@@ -453,7 +453,8 @@ mod caps {
 	}
 
 	/// With a least position value of 10 USD, an indebted account may not open, leave or add
-	/// a position worth less; an account without debt may, and repaying may leave less.
+	/// a position worth less, nor take its first debt beside one; an account without debt may
+	/// hold one, and repaying may leave less.
 	#[test]
 	fn an_indebted_account_holds_no_position_worth_less_than_the_minimum() {
 		test(|| {
@@ -482,6 +483,13 @@ mod caps {
 			// Repaying may leave a debt of 1 USD.
 			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(9))));
 			assert_eq!(Margin::debt_of(&BOB, USD), usd(1));
+			// Small deposits made without debt are judged when the first debt comes.
+			assert_ok!(Margin::deposit(origin(DAVE), BTC, units(1, 8)));
+			assert_ok!(Margin::deposit(origin(DAVE), ETH, units(1, 15)));
+			assert_noop!(
+				Margin::borrow(origin(DAVE), USD, usd(100)),
+				Error::<Test>::PositionTooSmall
+			);
 		});
 	}
 

@@ -25,7 +25,10 @@ impl<T: Config> Pallet<T> {
 		let source = PriceSource::Fixed(price);
 		let delay = crate::SourceChangeDelay::<T>::get();
 		let in_use = <T::PriceUsers as liquidation_primitives::PriceUsers<_>>::in_use(&asset);
-		if !in_use || delay.is_zero() {
+		// While the asset has no usable price (halted, stale) nothing is liquidated on it: a
+		// fixed price is then governance's way out and takes effect at once.
+		let usable = <Self as liquidation_primitives::PriceProvider<_>>::price(&asset).is_ok();
+		if !in_use || delay.is_zero() || !usable {
 			Self::do_set_source(asset.clone(), source)?;
 			crate::ScheduledSources::<T>::remove(&asset);
 			return Ok(());

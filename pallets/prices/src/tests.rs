@@ -590,7 +590,8 @@ mod governance {
 
 	/// With a delay of 5 blocks, a fixed price for an asset positions hold waits (so that one
 	/// call cannot make accounts liquidatable at once), is checked when set, and a later oracle
-	/// source replaces it; an asset nothing holds takes a fixed price at once.
+	/// source replaces it; an asset nothing holds, or one without a usable price, takes a fixed
+	/// price at once.
 	#[test]
 	fn a_fixed_price_for_an_asset_in_use_waits_for_the_delay() {
 		test(|| {
@@ -623,11 +624,18 @@ mod governance {
 			assert_eq!(Sources::<Test>::get(&BTC), Some(fixed));
 			assert!(crate::ScheduledSources::<Test>::get(&BTC).is_none());
 			// A scheduled fixed price is replaced by a later oracle source (ETH, in use).
+			feed_all(ETH, Price::from_u32(3_000));
+			next_block();
 			set_in_use(ETH, true);
 			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), ETH, Price::from_u32(9)));
 			assert!(crate::ScheduledSources::<Test>::get(&ETH).is_some());
 			assert_ok!(Prices::set_oracle_source(RuntimeOrigin::root(), ETH, default_params()));
 			assert!(crate::ScheduledSources::<Test>::get(&ETH).is_none());
+			// Halted, ETH has no usable price (nothing is liquidated on it): a fixed price is
+			// governance's way out and takes effect at once.
+			assert_ok!(Prices::halt(RuntimeOrigin::root(), ETH));
+			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), ETH, Price::from_u32(9)));
+			assert_eq!(price(ETH), Ok(Price::from_u32(9)));
 			// Nothing holds USD: its fixed price changes at once.
 			assert_ok!(Prices::set_fixed_price(RuntimeOrigin::root(), USD, Price::from_u32(2)));
 			assert_eq!(price(USD), Ok(Price::from_u32(2)));

@@ -189,6 +189,16 @@ pub trait CollateralSwap<AccountId, AssetId, Balance> {
 		amount_in: Balance,
 		min_out: Balance,
 	) -> Result<Balance, DispatchError>;
+
+	/// Buys exactly `amount_out` of `asset_out` for `who` with its `asset_in`, paying at most
+	/// `max_in`; fails, changing nothing, if that is not enough. Returns what it paid.
+	fn buy(
+		who: &AccountId,
+		asset_in: AssetId,
+		asset_out: AssetId,
+		amount_out: Balance,
+		max_in: Balance,
+	) -> Result<Balance, DispatchError>;
 }
 
 /// No exchange: every sale fails.
@@ -199,6 +209,16 @@ impl<AccountId, AssetId, Balance> CollateralSwap<AccountId, AssetId, Balance> fo
 		_asset_out: AssetId,
 		_amount_in: Balance,
 		_min_out: Balance,
+	) -> Result<Balance, DispatchError> {
+		Err(DispatchError::Other("no exchange"))
+	}
+
+	fn buy(
+		_who: &AccountId,
+		_asset_in: AssetId,
+		_asset_out: AssetId,
+		_amount_out: Balance,
+		_max_in: Balance,
 	) -> Result<Balance, DispatchError> {
 		Err(DispatchError::Other("no exchange"))
 	}

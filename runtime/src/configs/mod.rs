@@ -317,6 +317,8 @@ impl pallet_insurance::Config for Runtime {
 	type Swap = DexSwap;
 	/// As the engine's flash sales (5%): what the protocol accepts to lose to a DEX.
 	type MaxConversionSlippage = InsuranceConversionSlippage;
+	/// A staker leaving while bad debt waits for the fund leaves his part of it behind.
+	type QueuedBadDebt = super::Liquidation;
 	type WeightInfo = pallet_insurance::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::InsuranceBenchmarkHelper;
@@ -516,6 +518,23 @@ impl liquidation_primitives::CollateralSwap<AccountId, AssetId, Balance> for Dex
 			alloc::vec![asset_in.into(), asset_out.into()],
 			amount_in,
 			Some(min_out),
+			who.clone(),
+			false,
+		)
+	}
+
+	fn buy(
+		who: &AccountId,
+		asset_in: AssetId,
+		asset_out: AssetId,
+		amount_out: Balance,
+		max_in: Balance,
+	) -> Result<Balance, sp_runtime::DispatchError> {
+		<super::AssetConversion as pallet_asset_conversion::Swap<AccountId>>::swap_tokens_for_exact_tokens(
+			who.clone(),
+			alloc::vec![asset_in.into(), asset_out.into()],
+			amount_out,
+			Some(max_in),
 			who.clone(),
 			false,
 		)
