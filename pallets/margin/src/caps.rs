@@ -62,10 +62,14 @@ impl<T: Config> Pallet<T> {
 		asset: T::AssetId,
 		market: &Market<BlockNumberFor<T>>,
 	) -> Result<(), DispatchError> {
-		let value = Self::cap_value(asset, market, market.pool.total_deposits())?;
-		let cap = FixedU128::saturating_from_integer(market.params.supply_cap_usd);
-		ensure!(value <= cap, Error::<T>::SupplyCapExceeded);
-		Ok(())
+		let total = market.pool.total_deposits();
+		Self::ensure_cap(
+			asset,
+			market,
+			total,
+			market.params.supply_cap_usd,
+			Error::<T>::SupplyCapExceeded,
+		)
 	}
 
 	/// Refuses a pool whose debts are worth more than its borrow cap.
@@ -73,9 +77,26 @@ impl<T: Config> Pallet<T> {
 		asset: T::AssetId,
 		market: &Market<BlockNumberFor<T>>,
 	) -> Result<(), DispatchError> {
-		let value = Self::cap_value(asset, market, market.pool.total_borrows())?;
-		let cap = FixedU128::saturating_from_integer(market.params.borrow_cap_usd);
-		ensure!(value <= cap, Error::<T>::BorrowCapExceeded);
+		let total = market.pool.total_borrows();
+		Self::ensure_cap(
+			asset,
+			market,
+			total,
+			market.params.borrow_cap_usd,
+			Error::<T>::BorrowCapExceeded,
+		)
+	}
+
+	/// Refuses `total` of a market's asset worth more than `cap_usd` whole USD.
+	fn ensure_cap(
+		asset: T::AssetId,
+		market: &Market<BlockNumberFor<T>>,
+		total: Balance,
+		cap_usd: Balance,
+		error: Error<T>,
+	) -> Result<(), DispatchError> {
+		let value = Self::cap_value(asset, market, total)?;
+		ensure!(value <= FixedU128::saturating_from_integer(cap_usd), error);
 		Ok(())
 	}
 

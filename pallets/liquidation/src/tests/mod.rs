@@ -828,6 +828,24 @@ mod waterfall {
 		});
 	}
 
+	/// A BTC/USD pool at `pool_price` (the oracle says 60 000), a BTC fund of 2 BTC staked that
+	/// pays at most 1 BTC a block, an empty USD fund, and Alice's 43 000 USD against one satoshi
+	/// written off.
+	fn btc_fund_and_usd_bad_debt(pool_price: u128) {
+		lend();
+		dex_pool(100, pool_price);
+		let btc_fund = pallet_insurance::FundParams {
+			max_cover_per_block: BITCOIN,
+			target: BITCOIN,
+			staker_income_share: sp_runtime::Perbill::from_percent(50),
+		};
+		assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
+		assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
+		borrower(ALICE, BITCOIN, 43_000);
+		assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
+		assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+	}
+
 	/// Penalty income held in BTC pays USD bad debt: the USD fund is empty, the BTC fund (2 BTC
 	/// staked, 1 BTC a block at most) buys through the DEX, from the next block on, exactly the
 	/// USD each block's cap allows, paying at most the oracle value plus 5%; nothing is
@@ -835,19 +853,7 @@ mod waterfall {
 	#[test]
 	fn bad_debt_in_one_asset_is_covered_by_selling_the_fund_in_another() {
 		test(|| {
-			lend();
-			dex_pool(100, 60_000);
-			let btc_fund = pallet_insurance::FundParams {
-				max_cover_per_block: BITCOIN,
-				target: BITCOIN,
-				staker_income_share: sp_runtime::Perbill::from_percent(50),
-			};
-			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
-			assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
-			// Alice owes 43 000 USD against one satoshi: bankrupt at 60 000.
-			borrower(ALICE, BITCOIN, 43_000);
-			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			btc_fund_and_usd_bad_debt(60_000);
 			// Nothing in the USD fund; purchases wait for the start of the next block.
 			assert_eq!(settled_event(), (usd(43_000), 0, 0, usd(43_000)));
 			next_block();
@@ -889,18 +895,7 @@ mod waterfall {
 	#[test]
 	fn a_conversion_below_the_slippage_bound_is_not_made() {
 		test(|| {
-			lend();
-			dex_pool(100, 30_000);
-			let btc_fund = pallet_insurance::FundParams {
-				max_cover_per_block: BITCOIN,
-				target: BITCOIN,
-				staker_income_share: sp_runtime::Perbill::from_percent(50),
-			};
-			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
-			assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
-			borrower(ALICE, BITCOIN, 43_000);
-			assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			btc_fund_and_usd_bad_debt(30_000);
 			// The BTC fund could pay it at the oracle: nothing is socialised at once.
 			assert_eq!(settled_event(), (usd(43_000), 0, 0, usd(43_000)));
 			for _ in 0..10 {
