@@ -60,3 +60,45 @@ fn a_pumped_price_lends_no_more_than_before_the_pump() {
 	});
 	assert_eq!(chain.dispatch(Dave, withdraw), Err(insufficient));
 }
+
+/// On the dev chain: opening a margin account holds 1 LIQ (returned when it closes); a
+/// tightening of DOT's maintenance weight waits a day while a loosening is at once; a listing
+/// under which a liquidation would lower health (at the 8% penalty) is refused.
+#[test]
+fn the_dev_chain_holds_account_deposits_and_delays_tightenings() {
+	use frame_support::traits::fungible::InspectHold;
+	use liquidation_runtime::{Balances, Margin, RuntimeHoldReason, RuntimeOrigin, DAYS, UNIT};
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_price(DOT, Price::from_u32(7));
+	let deposit = margin(pallet_margin::Call::deposit { asset: DOT, amount: 100 * ONE_DOT });
+	assert_eq!(chain.dispatch(Dave, deposit), Ok(()));
+	let reason = RuntimeHoldReason::Margin(pallet_margin::HoldReason::AccountDeposit);
+	let dave = Dave.to_account_id();
+	chain.execute_with(|| assert_eq!(Balances::balance_on_hold(&reason, &dave), UNIT));
+	let leave =
+		margin(pallet_margin::Call::withdraw { asset: DOT, amount: pallet_margin::Amount::All });
+	assert_eq!(chain.dispatch(Dave, leave), Ok(()));
+	chain.execute_with(|| assert_eq!(Balances::balance_on_hold(&reason, &dave), 0));
+
+	chain.execute_with(|| {
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		let params = pallet_margin::Markets::<Runtime>::get(DOT).expect("DOT is listed").params;
+		let mut tighter = params;
+		tighter.maintenance_collateral_weight = sp_runtime::Permill::from_percent(65);
+		assert!(Margin::set_asset_params(RuntimeOrigin::root(), DOT, tighter).is_ok());
+		assert_eq!(
+			pallet_margin::ScheduledParams::<Runtime>::get(DOT),
+			Some((tighter, now + DAYS))
+		);
+		assert_eq!(pallet_margin::Markets::<Runtime>::get(DOT).map(|m| m.params), Some(params));
+		// 1.08 x 0.98 = 1.058 reaches USD's maintenance liability weight (1.05).
+		let mut unsound = params;
+		unsound.initial_collateral_weight = sp_runtime::Permill::from_percent(97);
+		unsound.maintenance_collateral_weight = sp_runtime::Permill::from_percent(98);
+		assert_eq!(
+			Margin::set_asset_params(RuntimeOrigin::root(), DOT, unsound),
+			Err(pallet_margin::Error::<Runtime>::PenaltyUnsound.into())
+		);
+	});
+}
