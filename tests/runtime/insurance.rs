@@ -35,13 +35,16 @@ fn a_staker_earns_income_and_bears_a_cover_through_the_real_runtime() {
 		// The fund's first stake: a share per unit, of which 1 000 stay locked.
 		assert_eq!(Insurance::shares_of(USD, &bob), 10_000 * DOLLAR - 1_000);
 
-		// Penalty income of 2 000 USD: half to stakers (the dev parameters), half to the reserve.
+		// Penalty income of 2 000 USD: half to stakers (the dev parameters), vesting into their
+		// stake over two weeks, half to the reserve. A share is worth no more at once.
 		let engine = Sr25519Keyring::Charlie.to_account_id();
 		assert!(<Insurance as FundIncome<_, _, _>>::deposit_income(USD, &engine, 2_000 * DOLLAR)
 			.is_ok());
-		assert_eq!(Insurance::value_of_shares(USD, 10_000 * DOLLAR), 11_000 * DOLLAR);
+		assert_eq!(Insurance::value_of_shares(USD, 10_000 * DOLLAR), 10_000 * DOLLAR);
+		assert_eq!(Insurance::fund_report(USD).fund.vesting, 1_000 * DOLLAR);
 
-		// Bad debt of 4 000 USD is covered in full, from the stakers first.
+		// Bad debt of 4 000 USD is covered in full, from the stakers first (their income still
+		// vesting, then their stake).
 		let pool = Sr25519Keyring::Dave.to_account_id();
 		let before = AllAssets::balance(USD, &pool);
 		assert_eq!(

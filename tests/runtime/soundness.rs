@@ -269,7 +269,8 @@ fn an_owner_who_repays_during_an_auction_keeps_his_collateral() {
 	});
 }
 
-/// Dave holds 0.01 DOT beside his bitcoin; governance halts DOT. An indebted account can no
+/// Dave holds 2 DOT (14 USD, over the 10 USD least position of an indebted account) beside his
+/// bitcoin; governance halts DOT. An indebted account can no
 /// longer deposit DOT, and Dave, underwater, is liquidated all the same: the halted position
 /// is valued at its last price, and only the pair liquidated needs a usable one. DOT's price
 /// source cannot be removed while he holds it.
@@ -277,7 +278,7 @@ fn an_owner_who_repays_during_an_auction_keeps_his_collateral() {
 fn one_unusable_price_neither_freezes_nor_shields_the_account() {
 	let mut chain = borrowers(&[]);
 	chain.feed_price(DOT, Price::from_u32(7));
-	let dot = 100_000_000; // 0.01 DOT (10 decimals)
+	let dot = 20_000_000_000; // 2 DOT (10 decimals)
 	ok(&mut chain, Dave, margin(pallet_margin::Call::deposit { asset: DOT, amount: dot }));
 	ok(&mut chain, Dave, margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN }));
 	ok(
