@@ -249,11 +249,11 @@ impl_runtime_apis! {
 		}
 
 		fn liquidatable_accounts_at_risk(
-			start_after: Option<liquidation_primitives::RiskCursor<AccountId>>,
+			start_after: Option<liquidation_primitives::RiskCursor<AccountId, AssetId>>,
 			limit: u32,
 		) -> (
 			Vec<(AccountId, liquidation_primitives::UsdValue)>,
-			Option<liquidation_primitives::RiskCursor<AccountId>>,
+			Option<liquidation_primitives::RiskCursor<AccountId, AssetId>>,
 		) {
 			Liquidation::liquidatable_accounts_at_risk(start_after.as_ref(), limit)
 		}

@@ -579,9 +579,9 @@ impl<T: Config> Pallet<T> {
 	/// complete). Finds what [`Self::liquidatable_accounts`] finds, reading only the accounts
 	/// the price moves could have pushed under.
 	pub fn liquidatable_accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId>>,
+		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_liquidatable(batch), next)
 	}
@@ -591,9 +591,9 @@ impl<T: Config> Pallet<T> {
 	/// judged as sold) that a liquidation can act on, worst shortfall first; and where to
 	/// continue.
 	pub fn due_accounts(
-		start_after: Option<&RiskCursor<T::AccountId>>,
+		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_due(batch), next)
 	}

@@ -679,21 +679,26 @@ impl<T: Config> Pallet<T> {
 		portfolio: &PortfolioOf<T>,
 		owes: bool,
 	) -> Result<(), sp_runtime::TryRuntimeError> {
-		use crate::risk_index::last_bucket_at_risk;
 		let entry = crate::RiskEntryOf::<T>::get(who);
 		let Some(entry) = entry else {
 			ensure!(!owes, "an indebted account is not in the risk index (5)");
 			return Ok(());
 		};
 		ensure!(owes, "an account without debt is in the risk index (5)");
-		ensure!(
-			crate::RiskIndex::<T>::contains_key((
-				entry.slot,
-				crate::risk_index::bucket_key(entry.bucket),
-				who
-			)),
-			"risk entry without its index key (5)"
-		);
+		let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
+		held.sort();
+		ensure!(entry.assets.as_slice() == held.as_slice(), "risk entry names other assets (5)");
+		for asset in entry.assets.iter() {
+			ensure!(
+				crate::RiskIndex::<T>::contains_key((
+					entry.slot,
+					asset,
+					crate::risk_index::bucket_key(entry.bucket),
+					who
+				)),
+				"risk entry without its index key (5)"
+			);
+		}
 		ensure!(
 			entry.bucket == Self::bucket_at_reference(portfolio, entry.slot),
 			"account filed at the wrong distance (5)"
@@ -702,9 +707,8 @@ impl<T: Config> Pallet<T> {
 			.map(|r| r.is_liquidatable())
 			.unwrap_or(false);
 		if liquidatable {
-			let reach = last_bucket_at_risk(Self::adverse_move_since_reference(entry.slot));
 			ensure!(
-				entry.bucket == 0 || entry.bucket <= reach,
+				entry.bucket == 0 || entry.bucket <= Self::reach_of_entry(&entry),
 				"a liquidatable account is beyond the risk index's reach (6)"
 			);
 		}
@@ -747,15 +751,25 @@ impl<T: Config> Pallet<T> {
 			indebted = indebted.saturating_add(u32::from(owes));
 			Self::check_risk_entry(&who, &portfolio, owes)?;
 		}
-		let mut filed = [0u32; 2];
-		for (slot, _, who) in crate::RiskIndex::<T>::iter_keys() {
+		// Every key is one of an entry's (checked per account above) when the key count is the
+		// entries' asset count.
+		let mut keys = 0u32;
+		for (slot, _, _, who) in crate::RiskIndex::<T>::iter_keys() {
 			ensure!(slot < 2, "risk index slot out of range (5)");
 			ensure!(
 				Borrowers::<T>::contains_key(&who),
 				"risk index files an account without debt (5)"
 			);
-			filed[slot as usize] = filed[slot as usize].saturating_add(1);
+			keys = keys.saturating_add(1);
 		}
+		let mut filed = [0u32; 2];
+		let mut entry_keys = 0u32;
+		for (_, entry) in crate::RiskEntryOf::<T>::iter() {
+			ensure!(entry.slot < 2, "risk entry slot out of range (5)");
+			filed[entry.slot as usize] = filed[entry.slot as usize].saturating_add(1);
+			entry_keys = entry_keys.saturating_add(entry.assets.len() as u32);
+		}
+		ensure!(keys == entry_keys, "risk index keys out of step with the entries (5)");
 		for slot in [0u8, 1] {
 			ensure!(
 				filed[slot as usize] == crate::SlotSize::<T>::get(slot),

@@ -73,9 +73,10 @@
 //! ## Risk index
 //!
 //! Indebted accounts are filed by their *distance to liquidation* (the smallest uniform move
-//! against them that brings maintenance health to zero, at an epoch's reference values), so
-//! that [`Pallet::accounts_at_risk`] reads only the accounts the moves since could have pushed
-//! under; `on_idle` starts new epochs and re-files. The bound and its upkeep are in
+//! against them that brings maintenance health to zero, at an epoch's reference values), in
+//! the list of each asset they hold, so that [`Pallet::accounts_at_risk`] reads only the
+//! accounts that each asset's move since could have pushed under; `on_idle` starts new epochs
+//! and re-files. The bound and its upkeep are in
 //! [`risk_index`].
 //!
 //! ## Invariants (checked by `try_state`)
@@ -86,11 +87,12 @@
 //!    and its borrow units equal the accounts' borrow units.
 //! 3. The set of indebted accounts is exactly the accounts with a debt position.
 //! 4. Portfolios hold only listed assets and no empty positions; indices are positive.
-//! 5. The risk index files exactly the indebted accounts, each once, in the current or the
-//!    previous epoch's slot, at the bucket its portfolio has at that slot's reference; the slot
-//!    sizes are the counts.
-//! 6. Every liquidatable account is in a bucket its slot's move since the reference reaches:
-//!    [`Pallet::accounts_at_risk`] finds every account a full scan finds.
+//! 5. The risk index files exactly the indebted accounts, each in one slot (the current or the
+//!    previous epoch's), in the list of exactly the assets it holds, at the bucket its
+//!    portfolio has at that slot's reference; the slot sizes are the counts of accounts.
+//! 6. Every liquidatable account is in a bucket that the move since its slot's reference of
+//!    one of the assets it holds reaches: [`Pallet::accounts_at_risk`] finds every account a
+//!    full scan finds.
 //! 7. [`BackedDebt`] of a collateral asset and a debt asset is the sum of the debt units in
 //!    the debt asset of the accounts holding a deposit of the collateral asset.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -114,7 +116,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use risk_index::{ReferencePoint, RiskEntry, Slot};
+pub use risk_index::{AccountRiskEntry, ReferencePoint, RiskEntry, Slot};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -265,13 +267,15 @@ pub mod pallet {
 	pub type References<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, Slot, Blake2_128Concat, T::AssetId, ReferencePoint>;
 
-	/// Indebted accounts by slot and distance bucket (see [`crate::risk_index`]). The bucket
-	/// key is [`risk_index::bucket_key`], unhashed, so that a slot iterates in bucket order.
+	/// Indebted accounts by slot, asset held and distance bucket: each account is filed in the
+	/// list of every asset it holds (see [`crate::risk_index`]). The bucket key is
+	/// [`risk_index::bucket_key`], unhashed, so that an asset's list iterates in bucket order.
 	#[pallet::storage]
 	pub type RiskIndex<T: Config> = StorageNMap<
 		_,
 		(
 			NMapKey<Twox64Concat, Slot>,
+			NMapKey<Blake2_128Concat, T::AssetId>,
 			NMapKey<Identity, u16>,
 			NMapKey<Blake2_128Concat, T::AccountId>,
 		),
@@ -280,9 +284,11 @@ pub mod pallet {
 
 	/// Where each indebted account is filed in [`RiskIndex`].
 	#[pallet::storage]
-	pub type RiskEntryOf<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RiskEntry>;
+	pub type RiskEntryOf<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, AccountRiskEntry<T>>;
 
-	/// How many accounts each slot of [`RiskIndex`] holds.
+	/// How many accounts each slot of [`RiskIndex`] holds (an account counts once, whatever the
+	/// number of lists it is filed in).
 	#[pallet::storage]
 	pub type SlotSize<T: Config> = StorageMap<_, Twox64Concat, Slot, u32, ValueQuery>;
 

@@ -30,6 +30,20 @@
 //! bucket 0, which is always read: liquidatable at the reference, or holding an asset without a
 //! reference value. From a move of [`READ_ALL_MOVE_PERCENT`] on, every bucket is read.
 //!
+//! ## One list per asset
+//!
+//! Only the assets an account holds move its health: if `r_a` is the adverse move of asset `a`
+//! and the account holds the set `S`, health now is at least `(C + D) (x - max_{a in S} r_a)`.
+//! So an account is filed, at its one distance bucket, in the list of *each* asset it holds,
+//! and the walk reads each asset's list only up to the bucket that asset's own move reaches:
+//! a liquidatable account is found in the list of its most moved asset. After a crash of one
+//! asset, the accounts that do not hold it are not read at all, however close to liquidation
+//! they sit and however many there are (a flood of dust accounts in other assets costs the
+//! walk nothing). An account holding several moved assets is met in several lists and
+//! returned from the first (lists are walked in asset order; the account's entry names its
+//! assets), so a walk returns each account once. Filing costs one index key per asset held
+//! ([`Config::MaxPositions`] at most); the walk's fixed cost is one list per listed asset.
+//!
 //! ## Upkeep
 //!
 //! Every change of a portfolio re-files the account (a few storage writes, in the benchmarked
@@ -44,9 +58,9 @@ use crate::{
 	Config, Event, Markets, Pallet, PortfolioOf, Portfolios, Position, References, RiskEntryOf,
 	RiskEpoch, RiskIndex, SlotSize,
 };
-use alloc::vec::Vec;
+use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::Weight, traits::Get};
+use frame_support::{pallet_prelude::Weight, traits::Get, BoundedVec};
 use liquidation_primitives::{
 	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider, RiskCursor,
 };
@@ -148,10 +162,10 @@ impl ReferencePoint {
 	}
 }
 
-/// Where an indebted account is filed.
+/// Where an indebted account is filed: one slot and one distance bucket, in the list of each
+/// asset it holds.
 #[derive(
 	Clone,
-	Copy,
 	PartialEq,
 	Eq,
 	Encode,
@@ -161,12 +175,19 @@ impl ReferencePoint {
 	TypeInfo,
 	RuntimeDebug,
 )]
-pub struct RiskEntry {
+pub struct RiskEntry<Assets> {
 	/// The epoch slot whose reference the distance was computed at.
 	pub slot: Slot,
 	/// The distance bucket.
 	pub bucket: u16,
+	/// The assets the account held when filed, in increasing order: it is filed in each one's
+	/// list, at the same bucket.
+	pub assets: Assets,
 }
+
+/// The risk entry of a margin account of runtime `T`.
+pub type AccountRiskEntry<T> =
+	RiskEntry<BoundedVec<<T as Config>::AssetId, <T as Config>::MaxPositions>>;
 
 /// The storage key of a bucket: its big-endian bytes (SCALE writes integers little-endian, so
 /// the bytes are swapped), so that with the `Identity` hasher a slot's entries iterate in
@@ -240,6 +261,31 @@ impl<T: Config> Pallet<T> {
 		Some(largest)
 	}
 
+	/// The last bucket of `asset`'s list in `slot` that its adverse move since the slot's
+	/// reference reaches. An asset without a reference value has only bucket 0 filled (its
+	/// holders cannot be placed), and an asset never priced moves no account's health.
+	pub fn reach_of_asset(slot: Slot, asset: T::AssetId) -> u16 {
+		let Some(reference) = References::<T>::get(slot, asset) else { return 0 };
+		let Some(now) = Self::point_now(asset) else { return 0 };
+		last_bucket_at_risk(reference.adverse_move_to(&now))
+	}
+
+	/// Every listed asset in increasing order, with the last bucket of its list in `slot` that
+	/// its move reaches: what a walk of `slot` reads.
+	pub fn reaches(slot: Slot) -> Vec<(T::AssetId, u16)> {
+		let mut reaches: Vec<(T::AssetId, u16)> = Markets::<T>::iter_keys()
+			.map(|asset| (asset, Self::reach_of_asset(slot, asset)))
+			.collect();
+		reaches.sort_by(|a, b| a.0.cmp(&b.0));
+		reaches
+	}
+
+	/// The last bucket the moves of the assets in `entry` reach: an account filed above it is
+	/// not liquidatable (invariant 6).
+	pub fn reach_of_entry(entry: &AccountRiskEntry<T>) -> u16 {
+		entry.assets.iter().map(|asset| Self::reach_of_asset(entry.slot, *asset)).max().unwrap_or(0)
+	}
+
 	/// The bucket of `portfolio` at `slot`'s reference; bucket 0 when the bound cannot place it.
 	pub(crate) fn bucket_at_reference(portfolio: &PortfolioOf<T>, slot: Slot) -> u16 {
 		Self::distance_at_reference(portfolio, slot).map(bucket_of_distance).unwrap_or(0)
@@ -286,25 +332,34 @@ impl<T: Config> Pallet<T> {
 		margin.checked_div(&collateral.checked_add(&debt)?)
 	}
 
-	/// Files `who` under its portfolio's distance in the current epoch (or removes it when it
-	/// owes nothing). Writes only when the entry changes.
+	/// Files `who` under its portfolio's distance in the current epoch, in the list of every
+	/// asset it holds (or removes it when it owes nothing). Writes only when the entry changes.
 	pub(crate) fn reindex(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
 		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
 		let old = RiskEntryOf::<T>::get(who);
 		let new = indebted.then(|| {
 			let (slot, _) = Self::risk_slots();
-			RiskEntry { slot, bucket: Self::bucket_at_reference(portfolio, slot) }
+			let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
+			held.sort();
+			held.dedup();
+			// A portfolio holds at most `MaxPositions` assets: the truncation never cuts.
+			let assets = BoundedVec::truncate_from(held);
+			RiskEntry { slot, bucket: Self::bucket_at_reference(portfolio, slot), assets }
 		});
 		if old == new {
 			return;
 		}
-		if let Some(old) = old {
-			RiskIndex::<T>::remove((old.slot, bucket_key(old.bucket), who));
+		if let Some(old) = &old {
+			for asset in old.assets.iter() {
+				RiskIndex::<T>::remove((old.slot, asset, bucket_key(old.bucket), who));
+			}
 			SlotSize::<T>::mutate(old.slot, |size| *size = size.saturating_sub(1));
 		}
 		match new {
 			Some(new) => {
-				RiskIndex::<T>::insert((new.slot, bucket_key(new.bucket), who), ());
+				for asset in new.assets.iter() {
+					RiskIndex::<T>::insert((new.slot, asset, bucket_key(new.bucket), who), ());
+				}
 				SlotSize::<T>::mutate(new.slot, |size| *size = size.saturating_add(1));
 				RiskEntryOf::<T>::insert(who, new);
 			},
@@ -320,13 +375,16 @@ impl<T: Config> Pallet<T> {
 
 	/// Up to `limit` indebted accounts the index cannot rule out as liquidatable now, after
 	/// `start_after`; and the cursor to continue from (`None` once the walk is complete). The
-	/// current epoch's slot is walked first, then the previous one's, each closest to
-	/// liquidation first and only up to the last bucket its move reaches: the walk costs the
-	/// accounts it returns, not the empty buckets. See the module docs for the bound.
+	/// current epoch's slot is walked first, then the previous one's; in each, the list of
+	/// every listed asset in asset order, closest to liquidation first and only up to the last
+	/// bucket that asset's own move reaches: the walk costs the accounts it returns and one
+	/// list per asset, not the empty buckets nor the holders of assets that did not move. An
+	/// account met again in a later list (it holds two moved assets) is not returned twice.
+	/// See the module docs for the bound.
 	pub fn accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId>>,
+		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
 		limit: u32,
-	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
+	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
 		let mut found = Vec::new();
 		if limit == 0 {
 			return (found, None);
@@ -340,35 +398,70 @@ impl<T: Config> Pallet<T> {
 			if SlotSize::<T>::get(slot) == 0 {
 				continue;
 			}
-			let last = last_bucket_at_risk(Self::adverse_move_since_reference(slot));
-			let entries = match start_after {
-				Some(cursor) if cursor.slot == slot => {
-					let from = RiskIndex::<T>::hashed_key_for((
-						slot,
-						bucket_key(cursor.bucket),
-						&cursor.account,
-					));
-					RiskIndex::<T>::iter_key_prefix_from((slot,), from)
-				},
-				_ => RiskIndex::<T>::iter_key_prefix((slot,)),
-			};
-			for (key, who) in entries {
-				let bucket = bucket_from_key(key);
-				if bucket > last {
-					break;
+			let reaches = Self::reaches(slot);
+			let resume = start_after.filter(|cursor| cursor.slot == slot);
+			// The furthest bucket any earlier list reached: an account filed no further may
+			// have been returned from one of them.
+			let mut earlier_reach: Option<u16> = None;
+			for (asset, last) in reaches.iter() {
+				let entries = match resume {
+					Some(cursor) if *asset < cursor.asset => {
+						earlier_reach = earlier_reach.max(Some(*last));
+						continue;
+					},
+					Some(cursor) if *asset == cursor.asset => {
+						let from = RiskIndex::<T>::hashed_key_for((
+							slot,
+							asset,
+							bucket_key(cursor.bucket),
+							&cursor.account,
+						));
+						RiskIndex::<T>::iter_key_prefix_from((slot, asset), from)
+					},
+					_ => RiskIndex::<T>::iter_key_prefix((slot, asset)),
+				};
+				for (key, who) in entries {
+					let bucket = bucket_from_key(key);
+					if bucket > *last {
+						break;
+					}
+					if earlier_reach.is_some_and(|reach| bucket <= reach)
+						&& Self::returned_from_earlier_list(&who, *asset, &reaches)
+					{
+						continue;
+					}
+					found.push(who);
+					if found.len() as u32 >= limit {
+						let cursor = found.last().map(|account| RiskCursor {
+							bucket,
+							slot,
+							asset: *asset,
+							account: account.clone(),
+						});
+						return (found, cursor);
+					}
 				}
-				found.push(who);
-				if found.len() as u32 >= limit {
-					let cursor = found.last().map(|account| RiskCursor {
-						bucket,
-						slot,
-						account: account.clone(),
-					});
-					return (found, cursor);
-				}
+				earlier_reach = earlier_reach.max(Some(*last));
 			}
 		}
 		(found, None)
+	}
+
+	/// Whether the walk returned `who`, met in `asset`'s list, from the list of an asset before
+	/// `asset`: it holds one whose move reaches its bucket.
+	fn returned_from_earlier_list(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		reaches: &[(T::AssetId, u16)],
+	) -> bool {
+		let Some(entry) = RiskEntryOf::<T>::get(who) else { return false };
+		entry.assets.iter().take_while(|held| **held < asset).any(|held| {
+			reaches
+				.binary_search_by(|(listed, _)| listed.cmp(held))
+				.ok()
+				.and_then(|at| reaches.get(at))
+				.is_some_and(|(_, last)| entry.bucket <= *last)
+		})
 	}
 
 	/// Whether `on_idle` should start a new epoch: the index is empty of the previous epoch,
@@ -423,16 +516,25 @@ impl<T: Config> Pallet<T> {
 		let mut used = check;
 		let (_, previous) = Self::risk_slots();
 		if SlotSize::<T>::get(previous) > 0 {
-			let per_account = T::WeightInfo::reindex_account(T::MaxPositions::get());
+			// An account is met once per asset it holds: the keys read are charged besides its
+			// re-filing.
+			let per_account = T::WeightInfo::reindex_account(T::MaxPositions::get())
+				.saturating_add(db.reads(T::MaxPositions::get().into()));
 			let affordable = remaining
 				.saturating_sub(used)
 				.checked_div_per_component(&per_account)
 				.unwrap_or(0)
 				.min(T::MaxReindexPerBlock::get() as u64) as usize;
-			let batch: Vec<T::AccountId> = RiskIndex::<T>::iter_key_prefix((previous,))
-				.take(affordable)
-				.map(|(_, who)| who)
-				.collect();
+			let mut seen = BTreeSet::new();
+			let mut batch: Vec<T::AccountId> = Vec::new();
+			for (_, _, who) in RiskIndex::<T>::iter_key_prefix((previous,)) {
+				if batch.len() >= affordable {
+					break;
+				}
+				if seen.insert(who.clone()) {
+					batch.push(who);
+				}
+			}
 			for who in batch.iter() {
 				Self::reindex_account(who);
 			}

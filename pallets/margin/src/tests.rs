@@ -1313,19 +1313,23 @@ mod risk_index {
 			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(20_000)));
 			let entry = RiskEntryOf::<Test>::get(ALICE).unwrap();
 			assert_eq!((entry.slot, entry.bucket), (1, 4_398));
-			assert!(RiskIndex::<Test>::contains_key((
-				1,
-				crate::risk_index::bucket_key(4_398),
-				ALICE
-			)));
+			// Filed in the list of each asset held, at the one bucket.
+			let mut held = vec![BTC, USD];
+			held.sort();
+			assert_eq!(entry.assets.to_vec(), held);
+			for asset in [BTC, USD] {
+				let key = (1, asset, crate::risk_index::bucket_key(4_398), ALICE);
+				assert!(RiskIndex::<Test>::contains_key(key));
+			}
 			// Borrowing 10 000 more: 54 000 against 31 500, distance 26.31%: bucket 2 630.
 			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(10_000)));
 			assert_eq!(RiskEntryOf::<Test>::get(ALICE).unwrap().bucket, 2_630);
-			assert!(!RiskIndex::<Test>::contains_key((
-				1,
-				crate::risk_index::bucket_key(4_398),
-				ALICE
-			)));
+			for asset in [BTC, USD] {
+				let old = (1, asset, crate::risk_index::bucket_key(4_398), ALICE);
+				assert!(!RiskIndex::<Test>::contains_key(old));
+				let new = (1, asset, crate::risk_index::bucket_key(2_630), ALICE);
+				assert!(RiskIndex::<Test>::contains_key(new));
+			}
 			assert_eq!(SlotSize::<Test>::get(1), 1);
 			// Repaying everything takes the account out of the index.
 			assert_ok!(Margin::repay(origin(ALICE), USD, Amount::All));
@@ -1362,6 +1366,44 @@ mod risk_index {
 			set_price(BTC, Price::from_u32(60_000));
 			run_to_block(3_000);
 			assert!(Margin::adverse_move_since_reference(1).unwrap() > fixed(1, 100));
+		});
+	}
+
+	/// The move of one asset reads only the accounts holding it: an account in another asset
+	/// as near to liquidation is not read, and one holding two moved assets is returned once.
+	#[test]
+	fn a_move_reads_only_the_holders_of_the_moved_asset() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
+			idle();
+			// Alice against BTC, Bob against ETH, Charlie against both, all three within 12% of
+			// liquidation. Maintenance: Alice 54 000 against 45 150 (distance 8.9%), Bob 51 000
+			// against 42 000 (9.7%), Charlie 27 000 + 25 500 against 43 050 (9.9%).
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(43_000)));
+			assert_ok!(Margin::deposit(origin(BOB), ETH, units(20, 18)));
+			assert_ok!(Margin::borrow(origin(BOB), USD, usd(40_000)));
+			assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8) / 2));
+			assert_ok!(Margin::deposit(origin(CHARLIE), ETH, units(10, 18)));
+			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(41_000)));
+			let near = |who| RiskEntryOf::<Test>::get(who).unwrap().bucket;
+			assert!(near(ALICE) < 1_200 && near(BOB) < 1_200 && near(CHARLIE) < 1_200);
+			// ETH -20%: Bob (liquidatable: 40 800 against 42 000) and Charlie (not yet) read;
+			// Alice not, though nearer.
+			set_price(ETH, Price::from_u32(2_400));
+			assert_eq!(by_full_scan(), [BOB].into());
+			assert_eq!(by_index(10), ([BOB].into(), 2));
+			// BTC -20% too: all three, Charlie met in both lists and returned once, whatever
+			// the page size (the cursor crosses lists).
+			set_price(BTC, Price::from_u32(48_000));
+			for page in [1, 2, 10] {
+				assert_eq!(by_index(page), ([ALICE, BOB, CHARLIE].into(), 3));
+			}
+			// ETH back: Bob not read; Alice and Charlie through BTC's list.
+			set_price(ETH, Price::from_u32(3_000));
+			assert_eq!(by_index(10).1, 2);
+			assert_eq!(Margin::reaches(1).iter().find(|(a, _)| *a == ETH).unwrap().1, 0);
+			Margin::do_try_state().expect("invariants hold");
 		});
 	}
 

@@ -66,6 +66,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(1_279_817_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position, at most 8 each (the
+			// runtime's `MaxPositions`).
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 	/// Storage: `Margin::Markets` (r:8 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
@@ -100,6 +104,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `Margin::Markets` (r:8 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
@@ -136,6 +143,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
@@ -163,6 +173,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(1_786_525_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position, at most 8 each (the
+			// runtime's `MaxPositions`).
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
@@ -248,6 +262,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2574).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:1)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -283,6 +300,10 @@ impl WeightInfo for () {
 		Weight::from_parts(1_279_817_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position, at most 8 each (the
+			// runtime's `MaxPositions`).
+			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn withdraw(p: u32, ) -> Weight {
 		Weight::from_parts(1_850_271_464, 6196)
@@ -291,6 +312,9 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	fn borrow(p: u32, ) -> Weight {
 		Weight::from_parts(1_828_680_936, 6208)
@@ -299,11 +323,18 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 2742).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	fn repay() -> Weight {
 		Weight::from_parts(1_786_525_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position, at most 8 each (the
+			// runtime's `MaxPositions`).
+			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn collect_reserve() -> Weight {
 		Weight::from_parts(1_590_759_000, 6208)
@@ -336,6 +367,9 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2574).saturating_mul(p.into()))
+			// Hand-added (not measured): the risk index files an account in the list of each asset
+			// it holds; a re-filing removes and inserts one key per position.
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 	}
 	fn rebase_index(a: u32, ) -> Weight {
 		Weight::from_parts(1_997_074_195, 15266)

@@ -1,0 +1,158 @@
+//! Flooding the risk index on the dev runtime: 100 000 accounts of the least an indebted account
+//! may hold, each 1% from liquidation, do not delay the liquidation of real accounts after a
+//! crash of an asset they do not hold.
+//!
+//! Before the index judged moves per asset, a crash of BTC by 20% made the walk read every
+//! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
+//! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
+
+use liquidation_integration_tests::TestChain;
+use liquidation_primitives::{AssetId, Balance, Price};
+use liquidation_runtime::{
+	assets, configs::LiquidationScanBatch, AccountId, Liquidation, Margin, Runtime, RuntimeCall,
+	RuntimeEvent, UncheckedExtrinsic,
+};
+use pallet_margin::{
+	risk_index::last_bucket_at_risk, Borrowers, Markets, PortfolioOf, Portfolios, Position,
+	RiskEntryOf, SlotSize,
+};
+use sp_keyring::Sr25519Keyring::*;
+
+const USD: AssetId = AssetId::Asset(assets::USD);
+const BTC: AssetId = AssetId::Asset(assets::BTC);
+const DOT: AssetId = AssetId::Asset(assets::DOT);
+const DOLLAR: u128 = 1_000_000;
+const BITCOIN: u128 = 100_000_000;
+/// One whole DOT (10 decimals).
+const ONE_DOT: u128 = 10_000_000_000;
+/// The flood.
+const DUST_ACCOUNTS: u32 = 100_000;
+
+fn margin(call: pallet_margin::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Margin(call)
+}
+
+fn dust_account(index: u32) -> AccountId {
+	let mut raw = [0xD5u8; 32];
+	raw[..4].copy_from_slice(&index.to_le_bytes());
+	AccountId::from(raw)
+}
+
+/// A dust account's portfolio: 20 USD of DOT (at 7 USD) against as much USD debt as leaves it
+/// 1% from liquidation: weighted collateral `C = 20 x 0.6`, weighted debt `D = C x 0.99 / 1.01`
+/// (distance `(C - D) / (C + D)` = 1%), 11.2 USD of debt at the USD weight of 1.05. Both
+/// positions are above the runtime's 10 USD minimum.
+fn dust_portfolio() -> PortfolioOf<Runtime> {
+	let weights = |asset: AssetId| {
+		let params = Markets::<Runtime>::get(asset).expect("a dev asset is listed").params;
+		(
+			f64::from(params.maintenance_collateral_weight.deconstruct()) / 1e6,
+			params.maintenance_liability_weight.to_float(),
+		)
+	};
+	let collateral_usd = 20.0;
+	let weighted_collateral = collateral_usd * weights(DOT).0;
+	let debt_usd = weighted_collateral * 0.99 / 1.01 / weights(USD).1;
+	let deposit = (collateral_usd / 7.0 * ONE_DOT as f64) as Balance;
+	let debt = (debt_usd * DOLLAR as f64) as Balance;
+	// At genesis every index is one: index units are smallest units.
+	PortfolioOf::<Runtime>::truncate_from(vec![
+		(DOT, Position::Deposit(deposit)),
+		(USD, Position::Borrow(debt)),
+	])
+}
+
+/// 100 000 dust accounts in DOT and USD, and Dave and Eve holding 1 BTC against 43 000 USD each.
+/// BTC falls 20% in two feeds. The first walk the worker makes after the crash (1 000 accounts,
+/// the runtime's `ScanBatch`) returns Dave and Eve and nothing of the flood, though a uniform
+/// judgment of the 20% move reaches the flood's bucket; the worker's unsigned liquidations of
+/// both apply in the next block.
+#[test]
+fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (DOT, Price::from_u32(7))]);
+	let lend = margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR });
+	assert_eq!(chain.dispatch(Alice, lend), Ok(()));
+	for borrower in [Dave, Eve] {
+		let deposit = margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN });
+		assert_eq!(chain.dispatch(borrower, deposit), Ok(()));
+		let borrow = margin(pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR });
+		assert_eq!(chain.dispatch(borrower, borrow), Ok(()));
+	}
+
+	// The flood, written as `detection-bench` writes its population: portfolios stored
+	// directly (no token moves; the pools' totals do not count them) and each account filed
+	// by the function every margin call files with.
+	let dust_bucket = chain.execute_with(|| {
+		let portfolio = dust_portfolio();
+		for index in 0..DUST_ACCOUNTS {
+			let who = dust_account(index);
+			Portfolios::<Runtime>::insert(&who, portfolio.clone());
+			Borrowers::<Runtime>::insert(&who, ());
+			Margin::reindex_account(&who);
+		}
+		let entry = RiskEntryOf::<Runtime>::get(dust_account(0)).expect("filed");
+		let mut held = vec![USD, DOT];
+		held.sort();
+		assert_eq!(entry.assets.to_vec(), held);
+		assert_eq!(SlotSize::<Runtime>::get(entry.slot), DUST_ACCOUNTS + 2);
+		// 1% from liquidation, less the rounding slack.
+		assert!((95..100).contains(&entry.bucket), "{entry:?}");
+		entry.bucket
+	});
+	chain.commit();
+
+	// Two feeds: the breaker lets each move at most 20%.
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(48_000));
+	let (dave, eve) = (Dave.to_account_id(), Eve.to_account_id());
+	chain.execute_with(|| {
+		// A 20% move, judged for every account alike, reaches the flood's bucket: every dust
+		// account would be read, the flood first (it is nearer to liquidation than Dave and
+		// Eve).
+		let (current, previous) = Margin::risk_slots();
+		let uniform = [current, previous]
+			.map(|slot| last_bucket_at_risk(Margin::adverse_move_since_reference(slot)))
+			.into_iter()
+			.max()
+			.unwrap_or_default();
+		assert!(uniform >= dust_bucket, "uniform reach {uniform}, flood at {dust_bucket}");
+
+		// Judged per asset, the walk reads the holders of BTC only.
+		let batch = LiquidationScanBatch::get();
+		let (read, next) = Margin::accounts_at_risk(None, batch);
+		let mut read_sorted = read.clone();
+		read_sorted.sort();
+		let mut real = vec![dave.clone(), eve.clone()];
+		real.sort();
+		assert_eq!(read_sorted, real, "the walk read {} accounts", read.len());
+		assert_eq!(next, None, "the walk is complete in one page");
+		let due: Vec<AccountId> =
+			Liquidation::due_accounts(None, batch).0.into_iter().map(|(who, _)| who).collect();
+		assert_eq!(due.len(), 2);
+		assert!(due.contains(&dave) && due.contains(&eve));
+	});
+
+	// The next block: the worker's two unsigned liquidations apply.
+	chain.start_block();
+	for who in [dave.clone(), eve.clone()] {
+		let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
+		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+		assert_eq!(chain.apply(xt), Ok(Ok(())));
+	}
+	chain.finish_block();
+	let started: Vec<AccountId> = chain.execute_with(|| {
+		frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted {
+					who,
+					..
+				}) => Some(who),
+				_ => None,
+			})
+			.collect()
+	});
+	assert_eq!(started, vec![dave, eve]);
+}
