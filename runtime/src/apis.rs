@@ -249,11 +249,11 @@ impl_runtime_apis! {
 		}
 
 		fn liquidatable_accounts_at_risk(
-			start_after: Option<liquidation_primitives::RiskCursor<AccountId, AssetId>>,
+			start_after: Option<liquidation_primitives::RiskCursor<AccountId>>,
 			limit: u32,
 		) -> (
 			Vec<(AccountId, liquidation_primitives::UsdValue)>,
-			Option<liquidation_primitives::RiskCursor<AccountId, AssetId>>,
+			Option<liquidation_primitives::RiskCursor<AccountId>>,
 		) {
 			Liquidation::liquidatable_accounts_at_risk(start_after.as_ref(), limit)
 		}

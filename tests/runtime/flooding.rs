@@ -6,15 +6,21 @@
 //! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
 //! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
 
+use codec::Decode;
+use frame_support::traits::Hooks;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{
-	assets, configs::LiquidationScanBatch, AccountId, Liquidation, Margin, Runtime, RuntimeCall,
-	RuntimeEvent, UncheckedExtrinsic,
+	assets, configs::LiquidationScanBatch, AccountId, BlockNumber, Liquidation, Margin, Runtime,
+	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use pallet_margin::{
 	risk_index::last_bucket_at_risk, Borrowers, Markets, PortfolioOf, Portfolios, Position,
 	RiskEntryOf, SlotSize,
+};
+use sp_core::offchain::{
+	testing::{TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
 use sp_keyring::Sr25519Keyring::*;
 
@@ -63,10 +69,10 @@ fn dust_portfolio() -> PortfolioOf<Runtime> {
 }
 
 /// 100 000 dust accounts in DOT and USD, and Dave and Eve holding 1 BTC against 43 000 USD each.
-/// BTC falls 20% in two feeds. The first walk the worker makes after the crash (1 000 accounts,
-/// the runtime's `ScanBatch`) returns Dave and Eve and nothing of the flood, though a uniform
-/// judgment of the 20% move reaches the flood's bucket; the worker's unsigned liquidations of
-/// both apply in the next block.
+/// BTC falls 20% in two feeds. The first walk after the crash (a page of 1 000 entries, the
+/// runtime's `ScanBatch`) returns Dave and Eve and nothing of the flood, though a uniform
+/// judgment of the 20% move reaches the flood's bucket; the off-chain worker's run submits
+/// their unsigned liquidations, and the next block includes both.
 #[test]
 fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	let mut chain = TestChain::from_preset("development");
@@ -119,30 +125,64 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 			.unwrap_or_default();
 		assert!(uniform >= dust_bucket, "uniform reach {uniform}, flood at {dust_bucket}");
 
-		// Judged per asset, the walk reads the holders of BTC only.
-		let batch = LiquidationScanBatch::get();
-		let (read, next) = Margin::accounts_at_risk(None, batch);
+		// Judged per asset, the walk reads the holders of BTC only, and the lists of DOT and
+		// USD only to the buckets their own moves reach: none for DOT, which did not move; for
+		// USD, a few blocks of interest since the reference (the flood would be read once the
+		// USD debt unit has risen by 1% since the reference, weeks at the dev rates, unless a
+		// move of 2% of any asset starts a new reference first).
+		for slot in [current, previous] {
+			for asset in [USD, DOT] {
+				let reach = Margin::reach_of_asset(slot, asset);
+				assert!(reach < dust_bucket, "{asset:?} reaches bucket {reach} in slot {slot}");
+			}
+		}
+		let (read, next) = Margin::accounts_at_risk(None, LiquidationScanBatch::get());
 		let mut read_sorted = read.clone();
 		read_sorted.sort();
 		let mut real = vec![dave.clone(), eve.clone()];
 		real.sort();
 		assert_eq!(read_sorted, real, "the walk read {} accounts", read.len());
 		assert_eq!(next, None, "the walk is complete in one page");
-		let due: Vec<AccountId> =
-			Liquidation::due_accounts(None, batch).0.into_iter().map(|(who, _)| who).collect();
-		assert_eq!(due.len(), 2);
-		assert!(due.contains(&dave) && due.contains(&eve));
 	});
 
-	// The next block: the worker's two unsigned liquidations apply.
+	// The off-chain worker of the crash block's successor: one run, its transactions in the
+	// pool.
+	let (offchain, _offchain_state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	chain.ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	chain.ext.register_extension(OffchainWorkerExt::new(offchain));
+	chain.ext.register_extension(TransactionPoolExt::new(pool));
+	chain.execute_with(|| {
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		<Liquidation as Hooks<BlockNumber>>::offchain_worker(now);
+	});
+	let submitted: Vec<UncheckedExtrinsic> = pool_state
+		.read()
+		.transactions
+		.iter()
+		.map(|bytes| UncheckedExtrinsic::decode(&mut &bytes[..]).expect("an extrinsic"))
+		.collect();
+	let mut liquidated: Vec<AccountId> = submitted
+		.iter()
+		.map(|xt| match &xt.function {
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned { who }) => {
+				who.clone()
+			},
+			other => panic!("the worker submitted {other:?}"),
+		})
+		.collect();
+	liquidated.sort();
+	let mut real = vec![dave.clone(), eve.clone()];
+	real.sort();
+	assert_eq!(liquidated, real);
+
+	// The next block includes them.
 	chain.start_block();
-	for who in [dave.clone(), eve.clone()] {
-		let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
-		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	for xt in submitted {
 		assert_eq!(chain.apply(xt), Ok(Ok(())));
 	}
 	chain.finish_block();
-	let started: Vec<AccountId> = chain.execute_with(|| {
+	let mut started: Vec<AccountId> = chain.execute_with(|| {
 		frame_system::Pallet::<Runtime>::events()
 			.into_iter()
 			.filter_map(|record| match record.event {
@@ -154,5 +194,6 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 			})
 			.collect()
 	});
-	assert_eq!(started, vec![dave, eve]);
+	started.sort();
+	assert_eq!(started, real);
 }

@@ -579,9 +579,9 @@ impl<T: Config> Pallet<T> {
 	/// complete). Finds what [`Self::liquidatable_accounts`] finds, reading only the accounts
 	/// the price moves could have pushed under.
 	pub fn liquidatable_accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
+		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_liquidatable(batch), next)
 	}
@@ -591,9 +591,9 @@ impl<T: Config> Pallet<T> {
 	/// judged as sold) that a liquidation can act on, worst shortfall first; and where to
 	/// continue.
 	pub fn due_accounts(
-		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
+		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_due(batch), next)
 	}
@@ -644,13 +644,16 @@ impl<T: Config> Pallet<T> {
 			return db.reads(3);
 		}
 		let per_check = T::WeightInfo::check_account();
+		// An index entry read and not returned (an account filed in several moved assets' lists
+		// is read once per list): a key read.
+		let per_entry = db.reads(1);
 		let per_liquidation = T::WeightInfo::liquidate_unsigned()
 			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()));
 		// Room for at least one liquidation after the checks.
 		let checks = remaining
 			.saturating_sub(used)
 			.saturating_sub(per_liquidation)
-			.checked_div_per_component(&per_check)
+			.checked_div_per_component(&per_check.saturating_add(per_entry))
 			.unwrap_or(0)
 			.min(T::ScanBatch::get().into()) as u32;
 		if checks == 0 {
@@ -659,8 +662,10 @@ impl<T: Config> Pallet<T> {
 		let cursor = IdleCursor::<T>::get();
 		let whole_walk = cursor.is_none();
 		let (batch, next) = T::Ledger::accounts_at_risk(cursor.as_ref(), checks);
+		// Each account returned is checked; every entry read (at most `checks`) is charged too.
 		used = used
 			.saturating_add(per_check.saturating_mul(batch.len().max(1) as u64))
+			.saturating_add(per_entry.saturating_mul(checks.into()))
 			.saturating_add(db.writes(2));
 		match &next {
 			Some(next) => IdleCursor::<T>::put(next),

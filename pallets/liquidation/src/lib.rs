@@ -334,7 +334,7 @@ pub mod pallet {
 
 	/// Where `on_idle`'s walk of the risk index resumes.
 	#[pallet::storage]
-	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId, T::AssetId>>;
+	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId>>;
 
 	/// Per asset with bad debt waiting for insurance: the block it started waiting (see
 	/// [`crate::bad_debt`]); what waits is the pool's bad debt.

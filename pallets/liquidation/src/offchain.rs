@@ -37,7 +37,7 @@ impl<T: Config> Pallet<T> {
 		// `WorkerLockMillis` (a re-executed block, an overlapping import) submits nothing twice.
 		guard.forget();
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
-		let cursor: Option<RiskCursor<T::AccountId, T::AssetId>> = cursor_ref.get().ok().flatten();
+		let cursor: Option<RiskCursor<T::AccountId>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
 		match &next {
 			Some(next) => cursor_ref.set(next),

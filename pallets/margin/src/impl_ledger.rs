@@ -65,9 +65,9 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 	}
 
 	fn accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
+		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,
-	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
+	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
 		Pallet::<T>::accounts_at_risk(start_after, limit)
 	}
 

@@ -39,10 +39,11 @@
 //! a liquidatable account is found in the list of its most moved asset. After a crash of one
 //! asset, the accounts that do not hold it are not read at all, however close to liquidation
 //! they sit and however many there are (a flood of dust accounts in other assets costs the
-//! walk nothing). An account holding several moved assets is met in several lists and
-//! returned from the first (lists are walked in asset order; the account's entry names its
-//! assets), so a walk returns each account once. Filing costs one index key per asset held
-//! ([`Config::MaxPositions`] at most); the walk's fixed cost is one list per listed asset.
+//! walk nothing). The lists are merged closest to liquidation first, by bucket and then by
+//! account, so an account filed in several moved lists is met in a row and returned once.
+//! Filing costs one index key per asset held ([`Config::MaxPositions`] at most); the walk's
+//! fixed cost is one list head per listed asset. The entry ([`RiskEntryOf`]) names the assets,
+//! so that a re-filing removes exactly the keys written.
 //!
 //! ## Upkeep
 //!
@@ -60,7 +61,10 @@ use crate::{
 };
 use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::Weight, traits::Get, BoundedVec};
+use frame_support::{
+	pallet_prelude::Weight, storage::KeyPrefixIterator, traits::Get, Blake2_128Concat, BoundedVec,
+	StorageHasher,
+};
 use liquidation_primitives::{
 	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider, RiskCursor,
 };
@@ -373,18 +377,24 @@ impl<T: Config> Pallet<T> {
 		Self::reindex(who, &Portfolios::<T>::get(who));
 	}
 
-	/// Up to `limit` indebted accounts the index cannot rule out as liquidatable now, after
-	/// `start_after`; and the cursor to continue from (`None` once the walk is complete). The
-	/// current epoch's slot is walked first, then the previous one's; in each, the list of
-	/// every listed asset in asset order, closest to liquidation first and only up to the last
-	/// bucket that asset's own move reaches: the walk costs the accounts it returns and one
-	/// list per asset, not the empty buckets nor the holders of assets that did not move. An
-	/// account met again in a later list (it holds two moved assets) is not returned twice.
-	/// See the module docs for the bound.
+	/// Indebted accounts the index cannot rule out as liquidatable now, from up to `limit`
+	/// index entries read after `start_after`; and the cursor to continue from (`None` once the
+	/// walk is complete). The current epoch's slot is walked first, then the previous one's. In
+	/// a slot, the lists of all listed assets are merged closest to liquidation first (by
+	/// bucket, then account), each read only up to the last bucket that asset's own move
+	/// reaches: the walk costs the entries it reads and one list head per asset, not the empty
+	/// buckets nor the holders of assets that did not move. An account's entries in the lists
+	/// of several moved assets are met one after the other and it is returned once; every entry
+	/// read counts towards `limit`. See the module docs for the bound.
+	///
+	/// A walk that completes in one state returns every liquidatable account. Paged over
+	/// blocks, each page judges the buckets not yet passed at that block's moves: an account
+	/// that a later move of an asset put at risk in a bucket already passed is returned by the
+	/// next walk.
 	pub fn accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId, T::AssetId>>,
+		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,
-	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId, T::AssetId>>) {
+	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
 		let mut found = Vec::new();
 		if limit == 0 {
 			return (found, None);
@@ -394,74 +404,44 @@ impl<T: Config> Pallet<T> {
 			Some(cursor) if cursor.slot == previous => &[previous][..],
 			_ => &[current, previous][..],
 		};
+		let mut read = 0u32;
 		for slot in slots.iter().copied() {
 			if SlotSize::<T>::get(slot) == 0 {
 				continue;
 			}
-			let reaches = Self::reaches(slot);
 			let resume = start_after.filter(|cursor| cursor.slot == slot);
-			// The furthest bucket any earlier list reached: an account filed no further may
-			// have been returned from one of them.
-			let mut earlier_reach: Option<u16> = None;
-			for (asset, last) in reaches.iter() {
-				let entries = match resume {
-					Some(cursor) if *asset < cursor.asset => {
-						earlier_reach = earlier_reach.max(Some(*last));
-						continue;
-					},
-					Some(cursor) if *asset == cursor.asset => {
-						let from = RiskIndex::<T>::hashed_key_for((
-							slot,
-							asset,
-							bucket_key(cursor.bucket),
-							&cursor.account,
-						));
-						RiskIndex::<T>::iter_key_prefix_from((slot, asset), from)
-					},
-					_ => RiskIndex::<T>::iter_key_prefix((slot, asset)),
+			let mut lists: Vec<ListWalk<T>> = Self::reaches(slot)
+				.into_iter()
+				.map(|(asset, last)| ListWalk::start(slot, asset, last, resume))
+				.collect();
+			// The last entry taken: an account's entries in several lists are taken in a row.
+			let mut last_taken: Option<(u16, Vec<u8>)> = None;
+			loop {
+				// The list whose next entry is nearest to liquidation, then first by account.
+				let Some(at) = lists
+					.iter_mut()
+					.enumerate()
+					.filter_map(|(at, list)| list.head().map(|head| (at, head)))
+					.min_by(|(_, a), (_, b)| a.cmp(b))
+					.map(|(at, _)| at)
+				else {
+					break;
 				};
-				for (key, who) in entries {
-					let bucket = bucket_from_key(key);
-					if bucket > *last {
-						break;
-					}
-					if earlier_reach.is_some_and(|reach| bucket <= reach)
-						&& Self::returned_from_earlier_list(&who, *asset, &reaches)
-					{
-						continue;
-					}
-					found.push(who);
-					if found.len() as u32 >= limit {
-						let cursor = found.last().map(|account| RiskCursor {
-							bucket,
-							slot,
-							asset: *asset,
-							account: account.clone(),
-						});
-						return (found, cursor);
-					}
+				let Some((bucket, key, who)) = lists.get_mut(at).and_then(ListWalk::take) else {
+					break;
+				};
+				read = read.saturating_add(1);
+				let again = last_taken.as_ref().is_some_and(|(b, k)| *b == bucket && *k == key);
+				if !again {
+					found.push(who.clone());
+					last_taken = Some((bucket, key));
 				}
-				earlier_reach = earlier_reach.max(Some(*last));
+				if read >= limit {
+					return (found, Some(RiskCursor { bucket, slot, account: who }));
+				}
 			}
 		}
 		(found, None)
-	}
-
-	/// Whether the walk returned `who`, met in `asset`'s list, from the list of an asset before
-	/// `asset`: it holds one whose move reaches its bucket.
-	fn returned_from_earlier_list(
-		who: &T::AccountId,
-		asset: T::AssetId,
-		reaches: &[(T::AssetId, u16)],
-	) -> bool {
-		let Some(entry) = RiskEntryOf::<T>::get(who) else { return false };
-		entry.assets.iter().take_while(|held| **held < asset).any(|held| {
-			reaches
-				.binary_search_by(|(listed, _)| listed.cmp(held))
-				.ok()
-				.and_then(|at| reaches.get(at))
-				.is_some_and(|(_, last)| entry.bucket <= *last)
-		})
 	}
 
 	/// Whether `on_idle` should start a new epoch: the index is empty of the previous epoch,
@@ -550,6 +530,65 @@ impl<T: Config> Pallet<T> {
 			Self::rebase();
 		}
 		used
+	}
+}
+
+/// One asset's list in a walk of the risk index: its entries from where the walk resumes, up
+/// to the last bucket the asset's move reaches.
+struct ListWalk<T: Config> {
+	last: u16,
+	entries: KeyPrefixIterator<(u16, T::AccountId)>,
+	/// The next entry: its bucket, its account's key (the order within a bucket) and account.
+	head: Option<(u16, Vec<u8>, T::AccountId)>,
+}
+
+impl<T: Config> ListWalk<T> {
+	/// `asset`'s list in `slot`, after the cursor's bucket and account when resuming (the walk
+	/// took every entry up to them, in every list).
+	fn start(
+		slot: Slot,
+		asset: T::AssetId,
+		last: u16,
+		resume: Option<&RiskCursor<T::AccountId>>,
+	) -> Self {
+		let entries = match resume {
+			None => RiskIndex::<T>::iter_key_prefix((slot, asset)),
+			Some(cursor) => {
+				let from = RiskIndex::<T>::hashed_key_for((
+					slot,
+					asset,
+					bucket_key(cursor.bucket),
+					&cursor.account,
+				));
+				RiskIndex::<T>::iter_key_prefix_from((slot, asset), from)
+			},
+		};
+		let mut list = Self { last, entries, head: None };
+		list.advance();
+		list
+	}
+
+	/// Reads the next entry within reach into `head` (none past the last bucket reached).
+	fn advance(&mut self) {
+		self.head = self.entries.next().and_then(|(key, who)| {
+			let bucket = bucket_from_key(key);
+			// The order of accounts within a bucket is their storage key's.
+			(bucket <= self.last).then(|| (bucket, Blake2_128Concat::hash(&who.encode()), who))
+		});
+	}
+
+	/// The next entry's place in the walk's order: bucket, then account key.
+	fn head(&self) -> Option<(u16, &[u8])> {
+		self.head.as_ref().map(|(bucket, key, _)| (*bucket, key.as_slice()))
+	}
+
+	/// Takes the next entry and reads the one after.
+	fn take(&mut self) -> Option<(u16, Vec<u8>, T::AccountId)> {
+		let head = self.head.take();
+		if head.is_some() {
+			self.advance();
+		}
+		head
 	}
 }
 

@@ -1407,6 +1407,38 @@ mod risk_index {
 		});
 	}
 
+	/// A walk paged over blocks judges what it has not passed at each block's moves: a move of
+	/// another asset after the first page extends the walk past the cursor. Every entry read
+	/// counts towards the page, returned or not.
+	#[test]
+	fn a_paged_walk_follows_the_moves_between_pages() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
+			idle();
+			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(43_000)));
+			assert_ok!(Margin::deposit(origin(BOB), ETH, units(20, 18)));
+			assert_ok!(Margin::borrow(origin(BOB), USD, usd(40_000)));
+			assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8) / 2));
+			assert_ok!(Margin::deposit(origin(CHARLIE), ETH, units(10, 18)));
+			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(41_000)));
+			let bucket = |who| RiskEntryOf::<Test>::get(who).unwrap().bucket;
+			// Alice nearest, then Bob, then Charlie.
+			assert!(bucket(ALICE) < bucket(BOB) && bucket(BOB) < bucket(CHARLIE));
+			// BTC -15%: the BTC list reaches Alice and Charlie; a page of one entry is Alice.
+			set_price(BTC, Price::from_u32(51_000));
+			let (page, cursor) = Margin::accounts_at_risk(None, 1);
+			assert_eq!(page, vec![ALICE]);
+			// Next block, ETH -20% as well: the walk goes on from Alice's bucket, and Bob,
+			// filed further, is in it. Charlie, in both lists, is read twice (both entries count
+			// towards the page) and returned once.
+			set_price(ETH, Price::from_u32(2_400));
+			let (page, cursor) = Margin::accounts_at_risk(cursor.as_ref(), 3);
+			assert_eq!(page, vec![BOB, CHARLIE]);
+			assert_eq!(Margin::accounts_at_risk(cursor.as_ref(), 3), (vec![], None));
+		});
+	}
+
 	#[test]
 	fn a_new_epoch_refiles_the_old_one_over_several_blocks() {
 		test(|| {

@@ -131,9 +131,8 @@ pub struct RiskWeights {
 	pub decimals: Decimals,
 }
 
-/// Where a walk over a risk index stopped: the index slot, the asset whose list was being read,
-/// the distance bucket and the last account returned. Opaque to callers: pass it back to
-/// continue.
+/// Where a walk over a risk index stopped: the distance bucket, the index slot and the last
+/// account returned. Opaque to callers: pass it back to continue.
 #[derive(
 	Clone,
 	PartialEq,
@@ -145,13 +144,11 @@ pub struct RiskWeights {
 	TypeInfo,
 	RuntimeDebug,
 )]
-pub struct RiskCursor<AccountId, AssetId> {
+pub struct RiskCursor<AccountId> {
 	/// Distance bucket of the last account returned.
 	pub bucket: u16,
 	/// Index slot (reference epoch parity) of the last account returned.
 	pub slot: u8,
-	/// The asset whose list of holders the last account was returned from.
-	pub asset: AssetId,
 	/// The last account returned.
 	pub account: AccountId,
 }
@@ -193,18 +190,19 @@ pub trait MarginLedger<AccountId> {
 	/// first when `None`). Call again with the last account returned to continue.
 	fn indebted_accounts(start_after: Option<&AccountId>, limit: u32) -> Vec<AccountId>;
 
-	/// Up to `limit` indebted accounts that the ledger's risk index cannot rule out as
-	/// liquidatable at current prices, starting after `start_after`; and where to continue
-	/// (`None` once every such account was returned). Each account is returned once per walk.
+	/// Indebted accounts that the ledger's risk index cannot rule out as liquidatable at
+	/// current prices, closest to liquidation first, from at most `limit` index entries read
+	/// after `start_after` (so at most `limit` accounts); and where to continue (`None` once
+	/// every such account was returned).
 	///
 	/// Every liquidatable account is among them (the set is a superset, not an estimate), but
 	/// the walk reads only the accounts the price moves since the index's reference could have
 	/// pushed under, judged per asset: detection costs what a move put at risk, not what is
 	/// open, and a move of one asset reads none of the accounts that do not hold it.
 	fn accounts_at_risk(
-		start_after: Option<&RiskCursor<AccountId, Self::AssetId>>,
+		start_after: Option<&RiskCursor<AccountId>>,
 		limit: u32,
-	) -> (Vec<AccountId>, Option<RiskCursor<AccountId, Self::AssetId>>);
+	) -> (Vec<AccountId>, Option<RiskCursor<AccountId>>);
 
 	/// Repays up to `max_amount` of `who`'s debt in `asset` with `payer`'s funds; returns what was
 	/// repaid (at most the debt).

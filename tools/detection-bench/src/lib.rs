@@ -213,7 +213,7 @@ impl Bench {
 				by_scan = Liquidation::liquidatable_accounts(None, u32::MAX).0;
 				scan_seconds = scan_seconds.min(started.elapsed().as_secs_f64());
 			}
-			let mut cursor: Option<RiskCursor<AccountId, AssetId>> = None;
+			let mut cursor: Option<RiskCursor<AccountId>> = None;
 			loop {
 				let (page, next) = Margin::accounts_at_risk(cursor.as_ref(), 10_000);
 				candidates += page.len();

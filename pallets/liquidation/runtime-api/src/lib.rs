@@ -23,9 +23,9 @@ sp_api::decl_runtime_apis! {
 		/// moves since its reference could have pushed under), after `start_after`; and where to
 		/// continue (`None`: the walk is complete). Cheap: what a keeper should poll.
 		fn liquidatable_accounts_at_risk(
-			start_after: Option<RiskCursor<AccountId, AssetId>>,
+			start_after: Option<RiskCursor<AccountId>>,
 			limit: u32,
-		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor<AccountId, AssetId>>);
+		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor<AccountId>>);
 		/// What a liquidation of `who` would repay, seize and pay as bonus now: for the named
 		/// `(debt asset, collateral asset)`, or the largest of each; or why it would be refused.
 		fn preview(who: AccountId, assets: Option<(AssetId, AssetId)>) -> Result<Plan<AssetId>, DispatchError>;
