@@ -574,8 +574,8 @@ impl<T: Config> Pallet<T> {
 		(Self::keep_liquidatable(batch), next)
 	}
 
-	/// Liquidatable accounts among up to `limit` accounts the ledger's risk index returns after
-	/// `start_after`, worst shortfall first, and where to continue (`None`: the walk is
+	/// Liquidatable accounts among those the ledger's risk index returns from up to `limit`
+	/// entries after `start_after`, worst shortfall first, and where to continue (`None`: the walk is
 	/// complete). Finds what [`Self::liquidatable_accounts`] finds, reading only the accounts
 	/// the price moves could have pushed under.
 	pub fn liquidatable_accounts_at_risk(
@@ -586,8 +586,8 @@ impl<T: Config> Pallet<T> {
 		(Self::keep_liquidatable(batch), next)
 	}
 
-	/// What the worker and the fallback act on: among up to `limit` accounts at risk after
-	/// `start_after`, those liquidatable by their effective health (collateral at auction
+	/// What the worker and the fallback act on: among the accounts at risk from up to `limit`
+	/// index entries after `start_after`, those liquidatable by their effective health (collateral at auction
 	/// judged as sold) that a liquidation can act on, worst shortfall first; and where to
 	/// continue.
 	pub fn due_accounts(
@@ -644,8 +644,8 @@ impl<T: Config> Pallet<T> {
 			return db.reads(3);
 		}
 		let per_check = T::WeightInfo::check_account();
-		// An index entry read and not returned (an account filed in several moved assets' lists
-		// is read once per list): a key read.
+		// Every index entry read (an account filed in several moved assets' lists is read once
+		// per list): a key read besides the check of each account returned.
 		let per_entry = db.reads(1);
 		let per_liquidation = T::WeightInfo::liquidate_unsigned()
 			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()));

@@ -42,7 +42,7 @@
 //! walk nothing). The lists are merged closest to liquidation first, by bucket and then by
 //! account, so an account filed in several moved lists is met in a row and returned once.
 //! Filing costs one index key per asset held ([`Config::MaxPositions`] at most); the walk's
-//! fixed cost is one list head per listed asset. The entry ([`RiskEntryOf`]) names the assets,
+//! fixed cost is each listed asset's move and one list head, per slot walked. The entry ([`RiskEntryOf`]) names the assets,
 //! so that a re-filing removes exactly the keys written.
 //!
 //! ## Upkeep
@@ -389,8 +389,9 @@ impl<T: Config> Pallet<T> {
 	///
 	/// A walk that completes in one state returns every liquidatable account. Paged over
 	/// blocks, each page judges the buckets not yet passed at that block's moves: an account
-	/// that a later move of an asset put at risk in a bucket already passed is returned by the
-	/// next walk.
+	/// that a later move of an asset put at risk in a bucket already passed, or that a new
+	/// epoch re-filed into the current slot while the walk was in the previous one, is returned
+	/// by the next walk.
 	pub fn accounts_at_risk(
 		start_after: Option<&RiskCursor<T::AccountId>>,
 		limit: u32,

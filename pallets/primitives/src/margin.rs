@@ -191,7 +191,8 @@ pub trait MarginLedger<AccountId> {
 	fn indebted_accounts(start_after: Option<&AccountId>, limit: u32) -> Vec<AccountId>;
 
 	/// Indebted accounts that the ledger's risk index cannot rule out as liquidatable at
-	/// current prices, closest to liquidation first, from at most `limit` index entries read
+	/// current prices, in the index's order (for `pallet-margin`: closest to liquidation first
+	/// within each reference epoch, the current one first), from at most `limit` entries read
 	/// after `start_after` (so at most `limit` accounts); and where to continue (`None` once
 	/// every such account was returned).
 	///

@@ -18,10 +18,11 @@ sp_api::decl_runtime_apis! {
 			start_after: Option<AccountId>,
 			limit: u32,
 		) -> (Vec<(AccountId, UsdValue)>, Option<AccountId>);
-		/// The same accounts found the way the off-chain worker finds them: among up to
-		/// `limit` accounts the margin ledger's risk index cannot rule out (only those the price
-		/// moves since its reference could have pushed under), after `start_after`; and where to
-		/// continue (`None`: the walk is complete). Cheap: what a keeper should poll.
+		/// The same accounts found the way the off-chain worker finds them: among the accounts
+		/// of up to `limit` entries of the margin ledger's risk index after `start_after` (it
+		/// returns only those the price moves since its reference could have pushed under, and
+		/// an account filed under several assets once); and where to continue (`None`: the walk
+		/// is complete). Cheap: what a keeper should poll.
 		fn liquidatable_accounts_at_risk(
 			start_after: Option<RiskCursor<AccountId>>,
 			limit: u32,
