@@ -674,16 +674,18 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants 5 and 6 for one account.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	/// Returns the account's slot and the number of index keys its entry names.
 	fn check_risk_entry(
 		who: &T::AccountId,
 		portfolio: &PortfolioOf<T>,
 		owes: bool,
-	) -> Result<(), sp_runtime::TryRuntimeError> {
+	) -> Result<Option<(crate::Slot, u32)>, sp_runtime::TryRuntimeError> {
 		let entry = crate::RiskEntryOf::<T>::get(who);
 		let Some(entry) = entry else {
 			ensure!(!owes, "an indebted account is not in the risk index (5)");
-			return Ok(());
+			return Ok(None);
 		};
+		ensure!(entry.slot < 2, "risk entry slot out of range (5)");
 		ensure!(owes, "an account without debt is in the risk index (5)");
 		let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
 		held.sort();
@@ -712,7 +714,7 @@ impl<T: Config> Pallet<T> {
 				"a liquidatable account is beyond the risk index's reach (6)"
 			);
 		}
-		Ok(())
+		Ok(Some((entry.slot, entry.assets.len() as u32)))
 	}
 
 	/// Checks the invariants listed in the crate docs.
@@ -724,6 +726,9 @@ impl<T: Config> Pallet<T> {
 		let mut deposit_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		let mut borrow_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		let mut indebted = 0u32;
+		// Accounts filed per slot, and the index keys their entries name.
+		let mut filed = [0u32; 2];
+		let mut entry_keys = 0u32;
 		let mut backed: BTreeMap<(T::AssetId, T::AssetId), Balance> = BTreeMap::new();
 		for (who, portfolio) in Portfolios::<T>::iter() {
 			ensure!(!portfolio.is_empty(), "an empty portfolio is stored");
@@ -749,30 +754,20 @@ impl<T: Config> Pallet<T> {
 			}
 			ensure!(owes == Borrowers::<T>::contains_key(&who), "borrower set out of step (3)");
 			indebted = indebted.saturating_add(u32::from(owes));
-			Self::check_risk_entry(&who, &portfolio, owes)?;
+			if let Some((slot, keys)) = Self::check_risk_entry(&who, &portfolio, owes)? {
+				if let Some(count) = filed.get_mut(usize::from(slot)) {
+					*count = count.saturating_add(1);
+				}
+				entry_keys = entry_keys.saturating_add(keys);
+			}
 		}
-		// Every key is one of an entry's (checked per account above) when the key count is the
-		// entries' asset count.
-		let mut keys = 0u32;
-		for (slot, _, _, who) in crate::RiskIndex::<T>::iter_keys() {
-			ensure!(slot < 2, "risk index slot out of range (5)");
-			ensure!(
-				Borrowers::<T>::contains_key(&who),
-				"risk index files an account without debt (5)"
-			);
-			keys = keys.saturating_add(1);
-		}
-		let mut filed = [0u32; 2];
-		let mut entry_keys = 0u32;
-		for (_, entry) in crate::RiskEntryOf::<T>::iter() {
-			ensure!(entry.slot < 2, "risk entry slot out of range (5)");
-			filed[entry.slot as usize] = filed[entry.slot as usize].saturating_add(1);
-			entry_keys = entry_keys.saturating_add(entry.assets.len() as u32);
-		}
+		// Every key is one of an indebted account's entry's (each checked above) when the index
+		// holds as many keys as the entries name: no key files an account without debt.
+		let keys = crate::RiskIndex::<T>::iter_keys().count() as u32;
 		ensure!(keys == entry_keys, "risk index keys out of step with the entries (5)");
 		for slot in [0u8, 1] {
 			ensure!(
-				filed[slot as usize] == crate::SlotSize::<T>::get(slot),
+				filed.get(usize::from(slot)).copied() == Some(crate::SlotSize::<T>::get(slot)),
 				"risk index slot size out of step (5)"
 			);
 		}
