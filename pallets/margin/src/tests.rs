@@ -1369,23 +1369,27 @@ mod risk_index {
 		});
 	}
 
+	/// A lender, and three borrowers within 12% of liquidation: Alice against BTC, Bob against
+	/// ETH, Charlie against both. Maintenance: Alice 54 000 against 45 150 (distance 8.9%), Bob
+	/// 51 000 against 42 000 (9.7%), Charlie 27 000 + 25 500 against 43 050 (9.9%).
+	fn btc_eth_and_both_borrowers() {
+		assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
+		idle();
+		assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
+		assert_ok!(Margin::borrow(origin(ALICE), USD, usd(43_000)));
+		assert_ok!(Margin::deposit(origin(BOB), ETH, units(20, 18)));
+		assert_ok!(Margin::borrow(origin(BOB), USD, usd(40_000)));
+		assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8) / 2));
+		assert_ok!(Margin::deposit(origin(CHARLIE), ETH, units(10, 18)));
+		assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(41_000)));
+	}
+
 	/// The move of one asset reads only the accounts holding it: an account in another asset
 	/// as near to liquidation is not read, and one holding two moved assets is returned once.
 	#[test]
 	fn a_move_reads_only_the_holders_of_the_moved_asset() {
 		test(|| {
-			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
-			idle();
-			// Alice against BTC, Bob against ETH, Charlie against both, all three within 12% of
-			// liquidation. Maintenance: Alice 54 000 against 45 150 (distance 8.9%), Bob 51 000
-			// against 42 000 (9.7%), Charlie 27 000 + 25 500 against 43 050 (9.9%).
-			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
-			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(43_000)));
-			assert_ok!(Margin::deposit(origin(BOB), ETH, units(20, 18)));
-			assert_ok!(Margin::borrow(origin(BOB), USD, usd(40_000)));
-			assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8) / 2));
-			assert_ok!(Margin::deposit(origin(CHARLIE), ETH, units(10, 18)));
-			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(41_000)));
+			btc_eth_and_both_borrowers();
 			let near = |who| RiskEntryOf::<Test>::get(who).unwrap().bucket;
 			assert!(near(ALICE) < 1_200 && near(BOB) < 1_200 && near(CHARLIE) < 1_200);
 			// ETH -20%: Bob (liquidatable: 40 800 against 42 000) and Charlie (not yet) read;
@@ -1413,15 +1417,7 @@ mod risk_index {
 	#[test]
 	fn a_paged_walk_follows_the_moves_between_pages() {
 		test(|| {
-			assert_ok!(Margin::deposit(origin(KEEPER), USD, usd(1_000_000)));
-			idle();
-			assert_ok!(Margin::deposit(origin(ALICE), BTC, units(1, 8)));
-			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(43_000)));
-			assert_ok!(Margin::deposit(origin(BOB), ETH, units(20, 18)));
-			assert_ok!(Margin::borrow(origin(BOB), USD, usd(40_000)));
-			assert_ok!(Margin::deposit(origin(CHARLIE), BTC, units(1, 8) / 2));
-			assert_ok!(Margin::deposit(origin(CHARLIE), ETH, units(10, 18)));
-			assert_ok!(Margin::borrow(origin(CHARLIE), USD, usd(41_000)));
+			btc_eth_and_both_borrowers();
 			let bucket = |who| RiskEntryOf::<Test>::get(who).unwrap().bucket;
 			// Alice nearest, then Bob, then Charlie.
 			assert!(bucket(ALICE) < bucket(BOB) && bucket(BOB) < bucket(CHARLIE));
