@@ -687,9 +687,7 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(entry.slot < 2, "risk entry slot out of range (5)");
 		ensure!(owes, "an account without debt is in the risk index (5)");
-		let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
-		held.sort();
-		ensure!(entry.assets.as_slice() == held.as_slice(), "risk entry names other assets (5)");
+		ensure!(entry.assets == Self::held_assets(portfolio), "risk entry names other assets (5)");
 		for asset in entry.assets.iter() {
 			ensure!(
 				crate::RiskIndex::<T>::contains_key((

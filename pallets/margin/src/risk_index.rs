@@ -336,6 +336,17 @@ impl<T: Config> Pallet<T> {
 		margin.checked_div(&collateral.checked_add(&debt)?)
 	}
 
+	/// The assets `portfolio` holds a position in, in increasing order: the lists it is filed in.
+	pub(crate) fn held_assets(
+		portfolio: &PortfolioOf<T>,
+	) -> BoundedVec<T::AssetId, T::MaxPositions> {
+		let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
+		held.sort();
+		held.dedup();
+		// A portfolio holds at most `MaxPositions` assets: the truncation never cuts.
+		BoundedVec::truncate_from(held)
+	}
+
 	/// Files `who` under its portfolio's distance in the current epoch, in the list of every
 	/// asset it holds (or removes it when it owes nothing). Writes only when the entry changes.
 	pub(crate) fn reindex(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
@@ -343,11 +354,7 @@ impl<T: Config> Pallet<T> {
 		let old = RiskEntryOf::<T>::get(who);
 		let new = indebted.then(|| {
 			let (slot, _) = Self::risk_slots();
-			let mut held: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
-			held.sort();
-			held.dedup();
-			// A portfolio holds at most `MaxPositions` assets: the truncation never cuts.
-			let assets = BoundedVec::truncate_from(held);
+			let assets = Self::held_assets(portfolio);
 			RiskEntry { slot, bucket: Self::bucket_at_reference(portfolio, slot), assets }
 		});
 		if old == new {
