@@ -2,7 +2,7 @@
 //! feed, health read as the `MarginApi` reads it, a crash that makes an account liquidatable.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, MarginLedger, Price};
+use liquidation_primitives::{AssetId, MarginLedger, Price, PriceError};
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Margin, Runtime, RuntimeCall,
 };
@@ -48,7 +48,7 @@ fn a_borrower_becomes_liquidatable_after_a_crash_fed_by_the_operators() {
 		),
 		Ok(())
 	);
-	let missing = error(pallet_margin::Error::PriceMissing);
+	let missing = error(pallet_margin::Error::Price(PriceError::Missing));
 	assert_eq!(
 		chain.dispatch(Bob, margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })),
 		Err(missing)

@@ -8,7 +8,7 @@
 //! - a running auction shields only its lot, and re-prices when the oracle leaves its band.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, MarginLedger, Price};
+use liquidation_primitives::{AssetId, MarginLedger, Price, PriceError};
 use liquidation_runtime::{
 	assets, Auction, Insurance, Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent,
 	UncheckedExtrinsic,
@@ -290,7 +290,7 @@ fn one_unusable_price_neither_freezes_nor_shields_the_account() {
 	assert_eq!(sudo_result(&mut chain), Ok(()));
 	assert_eq!(
 		chain.dispatch(Dave, margin(pallet_margin::Call::deposit { asset: DOT, amount: dot })),
-		Err(pallet_margin::Error::<Runtime>::PriceHalted.into())
+		Err(pallet_margin::Error::<Runtime>::Price(PriceError::Halted).into())
 	);
 	ok(
 		&mut chain,

@@ -15,11 +15,11 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
-	AssetDecimals, AuctionHandler, Balance, Decimals, LotCustody, PriceError, PriceProvider,
+	AssetDecimals, AuctionHandler, Balance, Decimals, LotCustody, PriceProvider,
 };
 use sp_runtime::{
 	traits::{AccountIdConversion, CheckedMul, One, Saturating, UniqueSaturatedInto, Zero},
-	DispatchError, FixedPointNumber, FixedU128, Permill,
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Permill,
 };
 
 /// The pallet's view of one auction at the current block.
@@ -41,23 +41,14 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	fn price_error(error: PriceError) -> DispatchError {
-		match error {
-			PriceError::Missing => Error::<T>::PriceMissing,
-			PriceError::Stale => Error::<T>::PriceStale,
-			PriceError::Halted => Error::<T>::PriceHalted,
-		}
-		.into()
-	}
-
 	/// The oracle's price of `collateral` in `debt_asset`; an error on an unusable price.
 	pub(crate) fn oracle_price_of(
 		collateral: T::AssetId,
 		debt_asset: T::AssetId,
 	) -> Result<AuctionPrice, DispatchError> {
-		let collateral_usd = T::Prices::price(&collateral).map_err(Self::price_error)?.price;
-		let debt_usd = T::Prices::price(&debt_asset).map_err(Self::price_error)?.price;
-		oracle_price(collateral_usd, debt_usd).ok_or_else(|| Error::<T>::Overflow.into())
+		let collateral_usd = T::Prices::price(&collateral).map_err(Error::<T>::Price)?.price;
+		let debt_usd = T::Prices::price(&debt_asset).map_err(Error::<T>::Price)?.price;
+		oracle_price(collateral_usd, debt_usd).ok_or_else(|| ArithmeticError::Overflow.into())
 	}
 
 	fn decimals(asset: T::AssetId) -> Result<Decimals, DispatchError> {
@@ -141,7 +132,8 @@ impl<T: Config> Pallet<T> {
 		Self::decimals(debt_asset)?;
 		let custody = Self::custody_account();
 		let held = T::Custody::held(collateral, &custody);
-		let lots = LotTotals::<T>::get(collateral).checked_add(lot).ok_or(Error::<T>::Overflow)?;
+		let lots =
+			LotTotals::<T>::get(collateral).checked_add(lot).ok_or(ArithmeticError::Overflow)?;
 		ensure!(held >= lots, Error::<T>::LotNotInCustody);
 		// The custody keeps the minimum balance beyond its lots (outgoing transfers preserve it),
 		// so it is never reaped and never loses dust that lots account for.
@@ -153,7 +145,8 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::CustodyEndowed { asset: collateral, amount: endowment });
 		}
 		let oracle = Self::oracle_price_of(collateral, debt_asset)?;
-		let start_price = oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		let start_price =
+			oracle.checked_mul(&params.start_premium).ok_or(ArithmeticError::Overflow)?;
 		let id = NextAuctionId::<T>::get();
 		NextAuctionId::<T>::put(id.wrapping_add(1));
 		let auction = Auction {
@@ -202,14 +195,14 @@ impl<T: Config> Pallet<T> {
 
 		let mut bought = max_collateral.min(auction.lot);
 		let mut paid = payment_for(bought, price, collateral_decimals, debt_decimals)
-			.ok_or(Error::<T>::Overflow)?;
+			.ok_or(ArithmeticError::Overflow)?;
 		if paid > auction.target {
 			// Buy only what raises the target: the buyer pays the target and gets what it buys
 			// (at least one smallest unit, so that a target left below the price of one unit can
 			// still be met and the auction end).
 			paid = auction.target;
 			bought = collateral_for(paid, price, collateral_decimals, debt_decimals)
-				.ok_or(Error::<T>::Overflow)?
+				.ok_or(ArithmeticError::Overflow)?
 				.max(1)
 				.min(auction.lot);
 		}
@@ -283,7 +276,8 @@ impl<T: Config> Pallet<T> {
 		if incentive >= auction.lot {
 			incentive = 0;
 		}
-		let fresh = quote.oracle.checked_mul(&params.start_premium).ok_or(Error::<T>::Overflow)?;
+		let fresh =
+			quote.oracle.checked_mul(&params.start_premium).ok_or(ArithmeticError::Overflow)?;
 		// After a fall the lot re-prices down, never up: its price is at most where its curve
 		// already is (else, in a long slide, every re-centring would lift it back above the
 		// market and it would never sell). After a rise, under the floor or when too old it

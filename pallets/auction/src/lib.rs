@@ -107,7 +107,9 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use liquidation_primitives::{AssetDecimals, AuctionHandler, Balance, PriceProvider};
+	use liquidation_primitives::{
+		AssetDecimals, AuctionHandler, Balance, PriceError, PriceProvider,
+	};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -261,12 +263,9 @@ pub mod pallet {
 		RestartNotDue,
 		/// The take would leave a lot below the minimum: take all of it, or less.
 		WouldLeaveDust,
-		/// A price is missing.
-		PriceMissing,
-		/// A price is stale.
-		PriceStale,
-		/// A price is halted by the circuit breaker.
-		PriceHalted,
+		/// The lot's or the debt asset's price is not usable (missing, stale or halted by the
+		/// circuit breaker: [`PriceError`]); nothing sells without it.
+		Price(PriceError),
 		/// An asset's decimals are unknown.
 		UnknownDecimals,
 		/// The start premium is below 1 or above 2.
@@ -281,8 +280,6 @@ pub mod pallet {
 		IncentiveTooHigh,
 		/// Auctions of the asset are running.
 		AuctionsRunning,
-		/// A value is out of range.
-		Overflow,
 		/// The auction is no longer needed (its owner repaid, or would be healthy with the lot
 		/// back): nothing sells; `close` returns the lot.
 		NotNeeded,

@@ -307,12 +307,8 @@ mod auctions {
 
 	#[test]
 	fn no_take_on_an_unusable_price() {
-		for (error, expected) in [
-			(PriceError::Missing, Error::<Test>::PriceMissing),
-			(PriceError::Stale, Error::<Test>::PriceStale),
-			(PriceError::Halted, Error::<Test>::PriceHalted),
-		] {
-			let expected = sp_runtime::DispatchError::from(expected);
+		for error in [PriceError::Missing, PriceError::Stale, PriceError::Halted] {
+			let expected = sp_runtime::DispatchError::from(Error::<Test>::Price(error));
 			test(|| {
 				let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
 				set_price_error(BTC, error);

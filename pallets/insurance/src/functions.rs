@@ -18,7 +18,7 @@ use liquidation_primitives::Balance;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{AccountIdConversion, UniqueSaturatedInto, Zero},
-	Rounding, Saturating,
+	ArithmeticError, Rounding, Saturating,
 };
 
 impl<T: Config> Pallet<T> {
@@ -120,7 +120,11 @@ impl<T: Config> Pallet<T> {
 		let (all_minted, locked) = if first {
 			(amount, T::MinimumShares::get())
 		} else {
-			(Self::pro_rata(amount, fund.shares, fund.staked).ok_or(Error::<T>::Overflow)?, 0)
+			(
+				Self::pro_rata(amount, fund.shares, fund.staked)
+					.ok_or(ArithmeticError::Overflow)?,
+				0,
+			)
 		};
 		let minted = all_minted.saturating_sub(locked);
 		ensure!(!minted.is_zero(), Error::<T>::StakeTooSmall);
@@ -128,17 +132,17 @@ impl<T: Config> Pallet<T> {
 
 		T::Assets::transfer(asset, &who, &Self::fund_account(), amount, Preservation::Preserve)?;
 
-		fund.staked = fund.staked.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		fund.staked = fund.staked.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 		// Shares of a voided epoch (see above) count as none.
 		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
-		fund.shares = fund.shares.checked_add(all_minted).ok_or(Error::<T>::Overflow)?;
+		fund.shares = fund.shares.checked_add(all_minted).ok_or(ArithmeticError::Overflow)?;
 		fund.locked_shares = fund.locked_shares.saturating_add(locked);
 		Stakes::<T>::insert(
 			asset,
 			&who,
 			Stake {
 				epoch: fund.epoch,
-				shares: held.checked_add(minted).ok_or(Error::<T>::Overflow)?,
+				shares: held.checked_add(minted).ok_or(ArithmeticError::Overflow)?,
 			},
 		);
 		Funds::<T>::insert(asset, fund);
@@ -189,8 +193,8 @@ impl<T: Config> Pallet<T> {
 				Preservation::Expendable,
 			)?;
 		}
-		fund.staked = fund.staked.checked_sub(amount).ok_or(Error::<T>::Overflow)?;
-		fund.shares = fund.shares.checked_sub(shares).ok_or(Error::<T>::Overflow)?;
+		fund.staked = fund.staked.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+		fund.shares = fund.shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
 		if fund.shares <= fund.locked_shares {
 			// The last staker left: what the locked shares and rounding kept belongs to the
 			// protocol (with what had not vested), and the next stake starts the fund afresh
@@ -392,7 +396,7 @@ impl<T: Config> Pallet<T> {
 			let period: u128 = T::IncomeVestingPeriod::get().unique_saturated_into();
 			let old_left: u128 = IncomeVesting::<T>::get(asset)
 				.map_or(0, |(_, end)| end.saturating_sub(now).unique_saturated_into());
-			let total = fund.vesting.checked_add(to_stakers).ok_or(Error::<T>::Overflow)?;
+			let total = fund.vesting.checked_add(to_stakers).ok_or(ArithmeticError::Overflow)?;
 			// Rounded up once (rounding each part would push the end later at every income).
 			let weighted = fund
 				.vesting
@@ -406,7 +410,7 @@ impl<T: Config> Pallet<T> {
 		fund.reserve = fund
 			.reserve
 			.checked_add(amount.saturating_sub(to_stakers))
-			.ok_or(Error::<T>::Overflow)?;
+			.ok_or(ArithmeticError::Overflow)?;
 		Funds::<T>::insert(asset, fund);
 		Totals::<T>::mutate(asset, |totals| totals.income = totals.income.saturating_add(amount));
 		Self::deposit_event(Event::IncomeReceived {

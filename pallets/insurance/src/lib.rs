@@ -346,8 +346,6 @@ pub mod pallet {
 		UnstakeWindowPassed,
 		/// The reserve holds nothing above the target.
 		NoSurplus,
-		/// An amount does not fit the arithmetic.
-		Overflow,
 	}
 
 	#[pallet::hooks]

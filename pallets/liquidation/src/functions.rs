@@ -17,12 +17,12 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
 	value_in_usd, Balance, CollateralAuction, CollateralSwap, FundIncome, HealthError,
-	HealthReport, MarginLedger, PriceError, PriceProvider, RiskCursor, UsdValue,
+	HealthReport, MarginLedger, PriceProvider, RiskCursor, UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{AccountIdConversion, One, Saturating, Zero},
-	DispatchError, FixedPointNumber, FixedU128, PerThing, Permill,
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill,
 };
 
 impl<T: Config> Pallet<T> {
@@ -35,18 +35,10 @@ impl<T: Config> Pallet<T> {
 		Params::<T>::get().ok_or_else(|| Error::<T>::NotConfigured.into())
 	}
 
-	fn price_error(error: PriceError) -> Error<T> {
-		match error {
-			PriceError::Missing => Error::<T>::PriceMissing,
-			PriceError::Stale => Error::<T>::PriceStale,
-			PriceError::Halted => Error::<T>::PriceHalted,
-		}
-	}
-
 	pub(crate) fn health(who: &T::AccountId) -> Result<HealthReport, DispatchError> {
 		T::Ledger::health(who).map_err(|error| match error {
-			HealthError::Price(_, error) => Self::price_error(error).into(),
-			HealthError::Overflow => Error::<T>::Overflow.into(),
+			HealthError::Price(_, error) => Error::<T>::Price(error).into(),
+			HealthError::Overflow => ArithmeticError::Overflow.into(),
 		})
 	}
 
@@ -103,7 +95,7 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Error::<T>::NoCollateral
 		})?;
-		let price = T::Prices::price(&asset).map_err(Self::price_error)?.price;
+		let price = T::Prices::price(&asset).map_err(Error::<T>::Price)?.price;
 		let weight = if debt {
 			weights.maintenance_liability_weight
 		} else {
@@ -119,14 +111,14 @@ impl<T: Config> Pallet<T> {
 		amount: Balance,
 	) -> Result<Balance, DispatchError> {
 		let price_of =
-			|asset| T::Prices::price(&asset).map(|info| info.price).map_err(Self::price_error);
+			|asset| T::Prices::price(&asset).map(|info| info.price).map_err(Error::<T>::Price);
 		let decimals_of = |asset| {
 			T::Ledger::risk_weights(asset)
 				.map(|weights| weights.decimals)
-				.ok_or(Error::<T>::Overflow)
+				.ok_or(ArithmeticError::Overflow)
 		};
 		let value = value_in_usd(amount, decimals_of(from)?, price_of(from)?)
-			.ok_or(Error::<T>::Overflow)?;
+			.ok_or(ArithmeticError::Overflow)?;
 		let side = Side {
 			asset: to,
 			amount: 0,
@@ -134,7 +126,7 @@ impl<T: Config> Pallet<T> {
 			decimals: decimals_of(to)?,
 			weight: FixedU128::one(),
 		};
-		Ok(crate::sizing::amount_worth_rounded_up(value, &side).ok_or(Error::<T>::Overflow)?)
+		Ok(crate::sizing::amount_worth_rounded_up(value, &side).ok_or(ArithmeticError::Overflow)?)
 	}
 
 	/// The checks every liquidation makes, then its plan.
@@ -356,12 +348,12 @@ impl<T: Config> Pallet<T> {
 		// What the seized collateral is worth in the debt asset at the oracle, less the bound.
 		let debt_side = Self::side(&who, debt_asset, true)?;
 		let collateral_price =
-			T::Prices::price(&collateral_asset).map_err(Self::price_error)?.price;
+			T::Prices::price(&collateral_asset).map_err(Error::<T>::Price)?.price;
 		let collateral_decimals =
 			T::Ledger::risk_weights(collateral_asset).ok_or(Error::<T>::NoCollateral)?.decimals;
 		let seized_value = value_in_usd(plan.seize, collateral_decimals, collateral_price)
-			.ok_or(Error::<T>::Overflow)?;
-		let oracle_out = amount_worth(seized_value, &debt_side).ok_or(Error::<T>::Overflow)?;
+			.ok_or(ArithmeticError::Overflow)?;
+		let oracle_out = amount_worth(seized_value, &debt_side).ok_or(ArithmeticError::Overflow)?;
 		let min_out = params.max_slippage.left_from_one().mul_ceil(oracle_out);
 		let out = T::Swap::sell(&engine, collateral_asset, debt_asset, plan.seize, min_out)
 			.map_err(|_| Error::<T>::SaleFailed)?;
@@ -428,7 +420,7 @@ impl<T: Config> Pallet<T> {
 		let debt_side = Self::side(&who, debt_asset, true)?;
 		let one_plus_bonus = FixedU128::one().saturating_add(plan.bonus_rate.into());
 		let target = amount_worth(plan.repay_value.saturating_mul(one_plus_bonus), &debt_side)
-			.ok_or(Error::<T>::Overflow)?
+			.ok_or(ArithmeticError::Overflow)?
 			.max(plan.repay);
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
 		let mut lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);

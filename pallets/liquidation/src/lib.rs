@@ -194,7 +194,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::{
 		Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome, LossSocializer,
-		MarginLedger, PriceProvider, RiskCursor, UsdValue,
+		MarginLedger, PriceError, PriceProvider, RiskCursor, UsdValue,
 	};
 
 	#[pallet::pallet]
@@ -482,12 +482,9 @@ pub mod pallet {
 		NotBankrupt,
 		/// Nothing would be repaid or seized (a zero limit, or dust).
 		NothingToLiquidate,
-		/// A price is missing.
-		PriceMissing,
-		/// A price is stale.
-		PriceStale,
-		/// A price is halted by the circuit breaker.
-		PriceHalted,
+		/// A price the liquidation needs is not usable (missing, stale or halted by the circuit
+		/// breaker: [`PriceError`]); nothing is liquidated at a price no one can check.
+		Price(PriceError),
 		/// This block's cap on liquidated value over all assets is reached.
 		BlockCapReached,
 		/// This block's cap on liquidated value in the debt asset is reached.
@@ -513,8 +510,6 @@ pub mod pallet {
 		SlippageTooHigh,
 		/// A per-block cap is zero.
 		CapZero,
-		/// A value is out of range.
-		Overflow,
 		/// The collateral's pool has lent out all its cash: a flash sale needs tokens. A keeper
 		/// takes the deposit position instead, or the worker auctions it.
 		CollateralIlliquid,

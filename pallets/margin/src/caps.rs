@@ -29,7 +29,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{value_in_usd, Balance, HealthError, Price, PriceProvider};
 use sp_runtime::{
 	traits::{CheckedAdd, Zero},
-	DispatchError, FixedPointNumber, FixedU128, Rounding,
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Rounding,
 };
 
 /// A change of one collateral asset's backed debt in one debt asset, from one portfolio write:
@@ -54,7 +54,7 @@ impl<T: Config> Pallet<T> {
 		amount: Balance,
 	) -> Result<FixedU128, DispatchError> {
 		let price = Self::cap_price(asset)?;
-		Ok(value_in_usd(amount, market.decimals, price).ok_or(Error::<T>::Overflow)?)
+		Ok(value_in_usd(amount, market.decimals, price).ok_or(ArithmeticError::Overflow)?)
 	}
 
 	/// Refuses a pool whose deposits are worth more than its supply cap.
@@ -121,7 +121,7 @@ impl<T: Config> Pallet<T> {
 			},
 			None => return Ok(()),
 		}
-		.ok_or(Error::<T>::Overflow)?;
+		.ok_or(ArithmeticError::Overflow)?;
 		let least = FixedU128::saturating_from_integer(
 			<T::MinPositionValue as frame_support::traits::Get<Balance>>::get(),
 		);
@@ -232,9 +232,9 @@ impl<T: Config> Pallet<T> {
 			}
 			let market = Self::market_now(owed).ok_or(Error::<T>::AssetNotListed)?;
 			let amount = to_amount(scaled, market.pool.borrow_index, Rounding::Up)
-				.ok_or(Error::<T>::Overflow)?;
+				.ok_or(ArithmeticError::Overflow)?;
 			let value = Self::cap_value(owed, &market, amount)?;
-			total = total.checked_add(&value).ok_or(Error::<T>::Overflow)?;
+			total = total.checked_add(&value).ok_or(ArithmeticError::Overflow)?;
 		}
 		Ok(total)
 	}

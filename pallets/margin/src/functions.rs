@@ -17,7 +17,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto, Zero},
-	DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
 impl<T: Config> Pallet<T> {
@@ -160,12 +160,13 @@ impl<T: Config> Pallet<T> {
 		borrow_index: FixedU128,
 		max: Balance,
 	) -> Result<(Balance, Balance), DispatchError> {
-		let debt = to_amount(units, borrow_index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+		let debt = to_amount(units, borrow_index, Rounding::Up).ok_or(ArithmeticError::Overflow)?;
 		if max >= debt {
 			return Ok((debt, units));
 		}
-		let burnt = to_scaled(max, borrow_index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
-		let paid = to_amount(burnt, borrow_index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+		let burnt =
+			to_scaled(max, borrow_index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
+		let paid = to_amount(burnt, borrow_index, Rounding::Up).ok_or(ArithmeticError::Overflow)?;
 		Ok((paid.min(max), burnt))
 	}
 
@@ -177,13 +178,14 @@ impl<T: Config> Pallet<T> {
 		deposit_index: FixedU128,
 		amount: Amount,
 	) -> Result<(Balance, Balance), DispatchError> {
-		let claim = to_amount(units, deposit_index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
+		let claim =
+			to_amount(units, deposit_index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
 		match amount {
 			Amount::All => Ok((claim, units)),
 			Amount::Exact(amount) if amount == claim => Ok((claim, units)),
 			Amount::Exact(amount) => {
-				let burnt =
-					to_scaled(amount, deposit_index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+				let burnt = to_scaled(amount, deposit_index, Rounding::Up)
+					.ok_or(ArithmeticError::Overflow)?;
 				ensure!(burnt <= units, Error::<T>::InsufficientDeposit);
 				Ok((amount, burnt))
 			},
@@ -197,7 +199,7 @@ impl<T: Config> Pallet<T> {
 		rounding: Rounding,
 		min_position: Balance,
 	) -> DispatchResult {
-		let left = to_amount(units, index, rounding).ok_or(Error::<T>::Overflow)?;
+		let left = to_amount(units, index, rounding).ok_or(ArithmeticError::Overflow)?;
 		ensure!(units.is_zero() || left >= min_position, Error::<T>::BelowMinimumPosition);
 		Ok(())
 	}
@@ -229,7 +231,7 @@ impl<T: Config> Pallet<T> {
 			let (paid, burnt) = Self::repayment(units, market.pool.borrow_index, amount)?;
 			let left = units.saturating_sub(burnt);
 			market.pool.borrow_scaled =
-				market.pool.borrow_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+				market.pool.borrow_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 			Self::set_position(&mut portfolio, asset, Some(Position::Borrow(left)))?;
 			repaid = paid;
 			// Only a debt repaid in full turns the rest into a deposit.
@@ -247,9 +249,9 @@ impl<T: Config> Pallet<T> {
 			};
 			let index = market.pool.deposit_index;
 			let credited =
-				to_scaled(to_deposit, index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
+				to_scaled(to_deposit, index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
 			ensure!(!credited.is_zero(), Error::<T>::ZeroAmount);
-			let units = held.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+			let units = held.checked_add(credited).ok_or(ArithmeticError::Overflow)?;
 			if restricted {
 				Self::ensure_not_dust(units, index, Rounding::Down, market.params.min_position)?;
 				// An account with debt takes no collateral that cannot be valued now: a position
@@ -260,8 +262,11 @@ impl<T: Config> Pallet<T> {
 					})?;
 				}
 			}
-			market.pool.deposit_scaled =
-				market.pool.deposit_scaled.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled = market
+				.pool
+				.deposit_scaled
+				.checked_add(credited)
+				.ok_or(ArithmeticError::Overflow)?;
 			if restricted {
 				Self::ensure_supply_cap(asset, &market)?;
 			}
@@ -323,7 +328,7 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_not_dust(left, index, Rounding::Down, market.params.min_position)?;
 		ensure!(amount <= Self::cash(asset), Error::<T>::InsufficientLiquidity);
 		market.pool.deposit_scaled =
-			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 		Self::set_position(&mut portfolio, asset, Some(Position::Deposit(left)))?;
 		Self::ensure_position_value(asset, &market, &portfolio)?;
 		// Health is computed on the market as it will be stored.
@@ -352,27 +357,28 @@ impl<T: Config> Pallet<T> {
 		let mut withdrawn = 0;
 		if let Some(Position::Deposit(units)) = Self::position_in(&portfolio, asset) {
 			let index = market.pool.deposit_index;
-			let claim = to_amount(units, index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
+			let claim = to_amount(units, index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
 			let (taken, burnt) = Self::withdrawal(units, index, Amount::Exact(amount.min(claim)))?;
 			let left = units.saturating_sub(burnt);
 			Self::ensure_not_dust(left, index, Rounding::Down, market.params.min_position)?;
 			market.pool.deposit_scaled =
-				market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+				market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 			Self::set_position(&mut portfolio, asset, Some(Position::Deposit(left)))?;
 			withdrawn = taken;
 			to_borrow = if left.is_zero() { amount.saturating_sub(taken) } else { 0 };
 		}
 		if !to_borrow.is_zero() {
 			let index = market.pool.borrow_index;
-			let units = to_scaled(to_borrow, index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+			let units =
+				to_scaled(to_borrow, index, Rounding::Up).ok_or(ArithmeticError::Overflow)?;
 			let owed = match Self::position_in(&portfolio, asset) {
 				Some(Position::Borrow(owed)) => owed,
 				_ => 0,
 			};
-			let owed = owed.checked_add(units).ok_or(Error::<T>::Overflow)?;
+			let owed = owed.checked_add(units).ok_or(ArithmeticError::Overflow)?;
 			Self::ensure_not_dust(owed, index, Rounding::Up, market.params.min_position)?;
 			market.pool.borrow_scaled =
-				market.pool.borrow_scaled.checked_add(units).ok_or(Error::<T>::Overflow)?;
+				market.pool.borrow_scaled.checked_add(units).ok_or(ArithmeticError::Overflow)?;
 			Self::ensure_borrow_cap(asset, &market)?;
 			Self::set_position(&mut portfolio, asset, Some(Position::Borrow(owed)))?;
 			Self::ensure_debt_ceilings(&Self::backing_changes(
@@ -432,7 +438,7 @@ impl<T: Config> Pallet<T> {
 		let (paid, burnt) = Self::repayment(units, market.pool.borrow_index, max)?;
 		ensure!(!paid.is_zero() && !burnt.is_zero(), Error::<T>::ZeroAmount);
 		market.pool.borrow_scaled =
-			market.pool.borrow_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			market.pool.borrow_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 		Self::set_position(
 			&mut portfolio,
 			asset,
@@ -466,12 +472,12 @@ impl<T: Config> Pallet<T> {
 			market.pool.reserve_scaled
 		} else {
 			to_scaled(amount, index, Rounding::Up)
-				.ok_or(Error::<T>::Overflow)?
+				.ok_or(ArithmeticError::Overflow)?
 				.min(market.pool.reserve_scaled)
 		};
 		market.pool.reserve_scaled = market.pool.reserve_scaled.saturating_sub(burnt);
 		market.pool.deposit_scaled =
-			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 		Markets::<T>::insert(asset, market);
 		T::ReserveIncome::deposit_income(asset, &Self::custody_account(), amount)?;
 		Losses::<T>::mutate(asset, |totals| {

@@ -6,9 +6,9 @@ use crate::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
-	value_in_usd, value_in_usd_rounded_up, HealthError, HealthReport, PriceError, PriceProvider,
+	value_in_usd, value_in_usd_rounded_up, HealthError, HealthReport, PriceProvider,
 };
-use sp_runtime::{traits::CheckedAdd, DispatchError, FixedU128, Rounding};
+use sp_runtime::{traits::CheckedAdd, ArithmeticError, DispatchError, FixedU128, Rounding};
 
 /// How a health report reads prices.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -124,12 +124,9 @@ impl<T: Config> Pallet<T> {
 	/// The pallet error for a health that cannot be computed.
 	pub(crate) fn health_error(error: HealthError<T::AssetId>) -> DispatchError {
 		match error {
-			HealthError::Price(_, PriceError::Missing) => Error::<T>::PriceMissing,
-			HealthError::Price(_, PriceError::Stale) => Error::<T>::PriceStale,
-			HealthError::Price(_, PriceError::Halted) => Error::<T>::PriceHalted,
-			HealthError::Overflow => Error::<T>::Overflow,
+			HealthError::Price(_, error) => Error::<T>::Price(error).into(),
+			HealthError::Overflow => ArithmeticError::Overflow.into(),
 		}
-		.into()
 	}
 
 	/// A listed asset's market with interest accrued to this block, not written back.

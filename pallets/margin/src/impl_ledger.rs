@@ -13,7 +13,7 @@ use liquidation_primitives::{
 	AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, MarginLedger, RiskCursor,
 	RiskWeights,
 };
-use sp_runtime::{traits::Zero, DispatchError, Rounding};
+use sp_runtime::{traits::Zero, ArithmeticError, DispatchError, Rounding};
 
 impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 	type AssetId = T::AssetId;
@@ -105,7 +105,7 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 			Self::withdrawal(units, market.pool.deposit_index, Amount::Exact(amount))?;
 		ensure!(amount <= Self::cash(asset), Error::<T>::InsufficientLiquidity);
 		market.pool.deposit_scaled =
-			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 		Self::set_position(
 			&mut portfolio,
 			asset,
@@ -148,7 +148,7 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 			Some(Position::Deposit(units.saturating_sub(burnt))),
 		)?;
 		market.pool.deposit_scaled =
-			market.pool.deposit_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 		// The claim lands in `to`'s account: repaying his debt in it first, as a deposit would.
 		let mut to_portfolio = Portfolios::<T>::get(to);
 		let mut left = amount;
@@ -156,22 +156,25 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		if let Some(Position::Borrow(owed)) = Self::position_in(&to_portfolio, asset) {
 			let (paid, burnt) = Self::repayment(owed, market.pool.borrow_index, amount)?;
 			market.pool.borrow_scaled =
-				market.pool.borrow_scaled.checked_sub(burnt).ok_or(Error::<T>::Overflow)?;
+				market.pool.borrow_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
 			let owed_left = owed.saturating_sub(burnt);
 			Self::set_position(&mut to_portfolio, asset, Some(Position::Borrow(owed_left)))?;
 			repaid = paid;
 			left = if owed_left.is_zero() { amount.saturating_sub(paid) } else { 0 };
 		}
-		let credited = to_scaled(left, index, Rounding::Down).ok_or(Error::<T>::Overflow)?;
+		let credited = to_scaled(left, index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
 		if !credited.is_zero() {
 			let held = match Self::position_in(&to_portfolio, asset) {
 				Some(Position::Deposit(held)) => held,
 				_ => 0,
 			};
-			let units = held.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+			let units = held.checked_add(credited).ok_or(ArithmeticError::Overflow)?;
 			Self::set_position(&mut to_portfolio, asset, Some(Position::Deposit(units)))?;
-			market.pool.deposit_scaled =
-				market.pool.deposit_scaled.checked_add(credited).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled = market
+				.pool
+				.deposit_scaled
+				.checked_add(credited)
+				.ok_or(ArithmeticError::Overflow)?;
 		}
 		Markets::<T>::insert(asset, market);
 		Self::store_portfolio(who, from_portfolio);
@@ -200,9 +203,9 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 			return Err(Error::<T>::NoDeposit.into());
 		};
 		let amount = to_amount(units, market.pool.deposit_index, Rounding::Down)
-			.ok_or(Error::<T>::Overflow)?;
+			.ok_or(ArithmeticError::Overflow)?;
 		market.pool.deposit_scaled =
-			market.pool.deposit_scaled.checked_sub(units).ok_or(Error::<T>::Overflow)?;
+			market.pool.deposit_scaled.checked_sub(units).ok_or(ArithmeticError::Underflow)?;
 		Self::set_position(&mut portfolio, asset, None)?;
 		Markets::<T>::insert(asset, market);
 		Self::store_portfolio(who, portfolio);
@@ -220,12 +223,12 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		let Some(Position::Borrow(units)) = Self::position_in(&portfolio, asset) else {
 			return Err(Error::<T>::NoDebt.into());
 		};
-		let debt =
-			to_amount(units, market.pool.borrow_index, Rounding::Up).ok_or(Error::<T>::Overflow)?;
+		let debt = to_amount(units, market.pool.borrow_index, Rounding::Up)
+			.ok_or(ArithmeticError::Overflow)?;
 		market.pool.borrow_scaled =
-			market.pool.borrow_scaled.checked_sub(units).ok_or(Error::<T>::Overflow)?;
+			market.pool.borrow_scaled.checked_sub(units).ok_or(ArithmeticError::Underflow)?;
 		market.pool.bad_debt =
-			market.pool.bad_debt.checked_add(debt).ok_or(Error::<T>::Overflow)?;
+			market.pool.bad_debt.checked_add(debt).ok_or(ArithmeticError::Overflow)?;
 		Self::set_position(&mut portfolio, asset, None)?;
 		Markets::<T>::insert(asset, market);
 		Self::store_portfolio(who, portfolio);
@@ -288,7 +291,7 @@ impl<T: Config> LossSocializer<T::AssetId, Balance> for Pallet<T> {
 	fn socialize(asset: T::AssetId, amount: Balance) -> Result<Balance, DispatchError> {
 		let mut market = Self::load_market(asset)?;
 		let (socialized, before, after) =
-			market.pool.socialize(amount).ok_or(Error::<T>::Overflow)?;
+			market.pool.socialize(amount).ok_or(ArithmeticError::Overflow)?;
 		Markets::<T>::insert(asset, market);
 		if socialized.is_zero() {
 			return Ok(0);

@@ -139,7 +139,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
+	use liquidation_primitives::{Balance, Decimals, FundIncome, PriceError, PriceProvider};
 	use sp_runtime::Permill;
 
 	#[pallet::pallet]
@@ -478,14 +478,9 @@ pub mod pallet {
 		TooManyPositions,
 		/// Initial health would fall below zero.
 		InsufficientMargin,
-		/// An asset's price is missing: health cannot be computed.
-		PriceMissing,
-		/// An asset's price is stale: health cannot be computed.
-		PriceStale,
-		/// An asset's price is halted by the circuit breaker: health cannot be computed.
-		PriceHalted,
-		/// A value is out of range (an absurd amount or price).
-		Overflow,
+		/// An asset the call must value has no usable price (missing, stale or halted by the
+		/// circuit breaker: [`PriceError`]), so health cannot be computed.
+		Price(PriceError),
 		/// The account still has a deposit: it is not bankrupt.
 		NotBankrupt,
 		/// There is no reserve that can be collected now.
@@ -524,7 +519,7 @@ pub mod pallet {
 		///
 		/// A new or larger deposit needs the asset Active, the supply cap and the minimum
 		/// position respected and, if the account carries debt, a usable price of `asset`
-		/// (`PriceMissing`, `PriceStale`, `PriceHalted`). Repaying needs no price.
+		/// (`Price(Missing)`, `Price(Stale)`, `Price(Halted)`). Repaying needs no price.
 		#[pallet::call_index(0)]
 		pub fn deposit(
 			origin: OriginFor<T>,

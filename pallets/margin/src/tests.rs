@@ -829,11 +829,7 @@ mod health {
 				assert_ok!(Margin::borrow(origin(DAVE), USD, usd(1_000)));
 				let live = Margin::health_of(&DAVE).unwrap();
 				set_price_error(BTC, error);
-				let expected = || match error {
-					PriceError::Missing => Error::<Test>::PriceMissing,
-					PriceError::Stale => Error::<Test>::PriceStale,
-					PriceError::Halted => Error::<Test>::PriceHalted,
-				};
+				let expected = || Error::<Test>::Price(error);
 				assert_noop!(Margin::borrow(origin(DAVE), USD, usd(1)), expected());
 				assert_noop!(Margin::withdraw(origin(DAVE), BTC, Amount::Exact(1_000)), expected());
 				assert_noop!(Margin::deposit(origin(DAVE), BTC, 1_000), expected());
@@ -849,7 +845,7 @@ mod health {
 					// Never priced: the supply cap cannot value a deposit, so none is taken.
 					assert_noop!(
 						Margin::deposit(origin(DAVE), BTC, 1_000),
-						Error::<Test>::PriceMissing
+						Error::<Test>::Price(PriceError::Missing)
 					);
 				} else {
 					// Without debt the account may deposit at the last price (the cap's).

@@ -56,7 +56,11 @@ impl PriceInfo {
 }
 
 /// Why there is no usable price for an asset.
+///
+/// Every pallet that needs a price reports it as its `Error::Price(PriceError)` (as
+/// nomination-pools nests its `DefensiveError`), so a client matches one error in any pallet.
 #[derive(
+	frame_support::PalletError,
 	Clone,
 	Copy,
 	PartialEq,

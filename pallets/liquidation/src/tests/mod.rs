@@ -285,11 +285,8 @@ mod keeper {
 			set_price(BTC, Price::from_u32(48_000));
 			let liquidate =
 				|| Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX);
-			for (error, expected) in [
-				(PriceError::Missing, Error::<Test>::PriceMissing),
-				(PriceError::Stale, Error::<Test>::PriceStale),
-				(PriceError::Halted, Error::<Test>::PriceHalted),
-			] {
+			for error in [PriceError::Missing, PriceError::Stale, PriceError::Halted] {
+				let expected = Error::<Test>::Price(error);
 				set_price_error(BTC, error);
 				assert_noop!(liquidate(), expected);
 			}

@@ -481,11 +481,7 @@ mod prices {
 				// The halted asset itself cannot be seized.
 				assert_noop!(
 					Liquidation::liquidate(origin(KEEPER), ALICE, USD, ETH, Balance::MAX),
-					match error {
-						PriceError::Missing => Error::<Test>::PriceMissing,
-						PriceError::Stale => Error::<Test>::PriceStale,
-						PriceError::Halted => Error::<Test>::PriceHalted,
-					}
+					Error::<Test>::Price(error)
 				);
 			});
 		}
