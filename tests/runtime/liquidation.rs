@@ -5,15 +5,14 @@
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, MarginLedger, Price};
 use liquidation_runtime::{
-	assets, genesis_config_presets as presets, Liquidation, Margin, Runtime, RuntimeCall,
-	RuntimeEvent, UncheckedExtrinsic,
+	assets, Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use pallet_liquidation::LiquidationPath;
 use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{
 	traits::ValidateUnsigned,
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
-	FixedU128,
+	FixedU128, Permill,
 };
 
 const USD: AssetId = AssetId::Asset(assets::USD);
@@ -81,18 +80,39 @@ fn liquidation_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Ru
 	})
 }
 
+/// The figures of the README's genesis table, written out here rather than read back from the
+/// preset, so that a change of the preset that the README does not follow fails.
 #[test]
 fn genesis_opens_the_dev_pools_and_configures_the_engine() {
 	let mut chain = TestChain::from_preset("development");
 	chain.execute_with(|| {
-		assert_eq!(
-			pallet_liquidation::Params::<Runtime>::get(),
-			Some(presets::dev_engine_params())
-		);
-		assert_eq!(
-			pallet_asset_conversion::Pools::<Runtime>::iter().count(),
-			presets::dev_pools().len()
-		);
+		let params = pallet_liquidation::Params::<Runtime>::get().expect("engine parameters");
+		assert_eq!(params.liquidation_bonus, Permill::from_percent(8));
+		assert_eq!(params.insurance_share, Permill::from_percent(50));
+		assert_eq!(params.close_factor, Permill::from_percent(50));
+		assert_eq!(params.target_health_factor, FixedU128::from_rational(125, 100));
+		assert_eq!(params.full_liquidation_health_factor, FixedU128::from_rational(95, 100));
+		assert_eq!(params.dust_value, FixedU128::from_u32(10));
+		assert_eq!(params.max_slippage, Permill::from_percent(5));
+		assert_eq!(params.max_value_per_block, FixedU128::from_u32(10_000_000));
+		assert_eq!(params.socialize_after_blocks, 14_400);
+
+		// 100 000 LIQ at 5, 100 BTC at 60 000, 1 000 ETH at 3 000, 100 000 DOT at 7.
+		let pools = [
+			(AssetId::Native, 100_000 * 10u128.pow(12), 500_000),
+			(BTC, 100 * BITCOIN, 6_000_000),
+			(AssetId::Asset(assets::ETH), 1_000 * 10u128.pow(18), 3_000_000),
+			(AssetId::Asset(assets::DOT), 100_000 * 10u128.pow(10), 700_000),
+		];
+		for (asset, amount, dollars) in pools {
+			assert_eq!(
+				pallet_asset_conversion::Pallet::<Runtime>::get_reserves(asset.into(), USD.into())
+					.ok(),
+				Some((amount, dollars * DOLLAR)),
+				"the {asset:?}/USD pool"
+			);
+		}
+		assert_eq!(pallet_asset_conversion::Pools::<Runtime>::iter().count(), pools.len());
 	});
 }
 

@@ -38,16 +38,18 @@ fn operators_values_combine_into_their_median() {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
 
+	// Charlie's outlier: the median (61 000, Bob's) is neither the mean (70 333), nor the first
+	// or last value fed, nor the smallest or largest.
 	let feeds = vec![
 		chain.signed(Sr25519Keyring::Alice, feed(Price::from_u32(60_000))),
 		chain.signed(Sr25519Keyring::Bob, feed(Price::from_u32(61_000))),
-		chain.signed(Sr25519Keyring::Charlie, feed(Price::from_u32(59_000))),
+		chain.signed(Sr25519Keyring::Charlie, feed(Price::from_u32(90_000))),
 	];
 	assert_eq!(chain.produce_block(feeds), vec![Ok(()), Ok(()), Ok(())]);
 
 	chain.execute_with(|| {
 		let combined = Oracle::get(&AssetId::Asset(assets::BTC)).expect("three values");
-		assert_eq!(combined.value, Price::from_u32(60_000));
+		assert_eq!(combined.value, Price::from_u32(61_000));
 	});
 }
 

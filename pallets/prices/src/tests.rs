@@ -58,15 +58,15 @@ mod combining {
 			feed(5, BTC, Price::from_u32(500));
 			advance(default_params().max_age);
 			// Their values are now max_age old: only the three fresh ones count.
-			for operator in [1, 2, 3] {
-				feed(operator, BTC, Price::from_u32(100));
+			for (operator, value) in [(1, 100), (2, 101), (3, 102)] {
+				feed(operator, BTC, Price::from_u32(value));
 			}
 			next_block();
-			assert_eq!(price(BTC), Ok(Price::from_u32(100)));
-			// Had they counted, the median of 100, 100, 100, 500, 500 would still be 100, so check
-			// the raw combination too: only three values were fresh.
+			// The median of the fresh 100, 101, 102 is 101; had the stale values counted, the
+			// median of 100, 101, 102, 500, 500 would be 102.
+			assert_eq!(price(BTC), Ok(Price::from_u32(101)));
 			let combined = Oracle::get(&BTC).expect("a combined value");
-			assert_eq!(combined.value, Price::from_u32(100));
+			assert_eq!(combined.value, Price::from_u32(101));
 		});
 	}
 

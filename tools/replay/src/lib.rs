@@ -198,7 +198,10 @@ pub struct AssetSummary {
 	pub queued: f64,
 }
 
-/// The accounting identity, in USD.
+/// The accounting identity, in USD: liquidated debt = repaid + covered + socialised +
+/// outstanding. The replay checks it to the unit after every block and stops with
+/// [`ReplayError::Identity`] when it fails, so a summary is only written for a run where it held;
+/// these are its terms at the end.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Identity {
 	/// Debt taken off liquidated accounts (the margin ledger's `Repaid` by others and
@@ -212,9 +215,6 @@ pub struct Identity {
 	pub socialised_usd: f64,
 	/// Bad debt written off and not (yet) covered or socialised.
 	pub outstanding_bad_debt_usd: f64,
-	/// Whether liquidated debt = repaid + covered + socialised + outstanding, to the unit, after
-	/// every block.
-	pub holds: bool,
 }
 
 /// What a replay found.
@@ -734,7 +734,6 @@ fn identity(books: &Books) -> (Identity, Result<(), String>) {
 		covered_usd: usd(totals.covered),
 		socialised_usd: usd(totals.socialized),
 		outstanding_bad_debt_usd: usd(outstanding),
-		holds: true,
 	};
 	let result = if books.liquidated_debt != right {
 		Err(format!(
