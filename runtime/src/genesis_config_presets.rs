@@ -107,7 +107,7 @@ pub fn dev_insurance_params() -> Vec<(crate::AssetId, FundParams)> {
 			let unit = one_whole_unit(asset);
 			let params = FundParams {
 				max_cover_per_block: 100_000u128.saturating_mul(unit),
-				target: 1_000_000u128.saturating_mul(unit),
+				target_size: 1_000_000u128.saturating_mul(unit),
 				staker_income_share: Perbill::from_percent(50),
 			};
 			(asset.id, params)
@@ -184,10 +184,10 @@ pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 /// repays at most half a debt position and aims at a health factor of 1.25; below 0.95 (or with
 /// under 10 USD left) the whole position goes; flash sales may be at most 5% under the oracle;
 /// at most 10 million USD of debt liquidated per block; bad debt waits up to a day for
-/// insurance before it is socialised.
+/// insurance before it is socialized.
 pub fn dev_engine_params() -> EngineParams {
 	EngineParams {
-		liquidation_bonus: Permill::from_percent(8),
+		liquidation_penalty: Permill::from_percent(8),
 		insurance_share: Permill::from_percent(50),
 		close_factor: Permill::from_percent(50),
 		target_health_factor: FixedU128::from_rational(125, 100),

@@ -65,7 +65,7 @@ fn an_auction_repays_the_owners_debt_and_returns_the_rest() {
 		assert_eq!(Auction::auction_reports().len(), 1);
 	});
 
-	// Charlie buys as much as the target needs at up to 60 000 a bitcoin.
+	// Charlie buys as much as the auction has to raise at up to 60 000 a bitcoin.
 	let insurance_before = chain.execute_with(|| Insurance::fund_report(USD).custody);
 	let take = RuntimeCall::Auction(pallet_auction::Call::take {
 		id,

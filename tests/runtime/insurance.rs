@@ -36,7 +36,7 @@ fn a_staker_earns_income_and_bears_a_cover_through_the_real_runtime() {
 		assert_eq!(Insurance::shares_of(USD, &bob), 10_000 * DOLLAR - 1_000);
 
 		// Penalty income of 2 000 USD: half to stakers (the dev parameters), vesting into their
-		// stake over two weeks, half to the reserve. A share is worth no more at once.
+		// stake over two weeks, half to the protocol-owned value. A share is worth no more at once.
 		let engine = Sr25519Keyring::Charlie.to_account_id();
 		assert!(<Insurance as FundIncome<_, _, _>>::deposit_income(USD, &engine, 2_000 * DOLLAR)
 			.is_ok());
@@ -55,15 +55,15 @@ fn a_staker_earns_income_and_bears_a_cover_through_the_real_runtime() {
 		assert_eq!(Insurance::value_of_shares(USD, 10_000 * DOLLAR), 7_000 * DOLLAR);
 
 		let report = Insurance::fund_report(USD);
-		assert_eq!(report.fund.reserve, 1_000 * DOLLAR);
+		assert_eq!(report.fund.protocol_owned, 1_000 * DOLLAR);
 		assert_eq!(report.custody, 8_000 * DOLLAR);
 		assert_eq!(report.totals.covered, 4_000 * DOLLAR);
 		assert_eq!(
 			report.params,
 			presets::dev_insurance_params().into_iter().find(|(a, _)| *a == USD).map(|(_, p)| p)
 		);
-		// The fund's books balance: custody is the staked value plus the reserve.
-		assert_eq!(report.custody, report.fund.staked + report.fund.reserve);
+		// The fund's books balance: custody is the staked value plus the protocol-owned value.
+		assert_eq!(report.custody, report.fund.staked + report.fund.protocol_owned);
 	});
 	chain.finish_block();
 }

@@ -87,7 +87,7 @@ fn genesis_opens_the_dev_pools_and_configures_the_engine() {
 	let mut chain = TestChain::from_preset("development");
 	chain.execute_with(|| {
 		let params = pallet_liquidation::Params::<Runtime>::get().expect("engine parameters");
-		assert_eq!(params.liquidation_bonus, Permill::from_percent(8));
+		assert_eq!(params.liquidation_penalty, Permill::from_percent(8));
 		assert_eq!(params.insurance_share, Permill::from_percent(50));
 		assert_eq!(params.close_factor, Permill::from_percent(50));
 		assert_eq!(params.target_health_factor, FixedU128::from_rational(125, 100));
@@ -122,7 +122,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 	let dave = Dave.to_account_id();
 	let eve = Eve.to_account_id();
 
-	// Charlie, a keeper, repays half of Dave's debt and takes his bitcoin at an 8% bonus.
+	// Charlie, a keeper, repays half of Dave's debt and takes his bitcoin at an 8% penalty.
 	let keeper = engine(pallet_liquidation::Call::liquidate {
 		who: dave.clone(),
 		debt_asset: USD,
@@ -163,7 +163,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 	});
 	assert_eq!(chain.dispatch(Ferdie, flash), Ok(()));
 	let events = liquidation_events(&mut chain);
-	let Some(pallet_liquidation::Event::Liquidated { path, bonus, .. }) = events.last() else {
+	let Some(pallet_liquidation::Event::Liquidated { path, reward, .. }) = events.last() else {
 		panic!("a liquidation: {events:?}")
 	};
 	assert_eq!(*path, LiquidationPath::Flash);
@@ -172,7 +172,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 			USD,
 			&Ferdie.to_account_id(),
 		);
-		assert_eq!(now, ferdie_usd + bonus);
+		assert_eq!(now, ferdie_usd + reward);
 		let factor = Margin::health_of(&eve).unwrap().health_factor().unwrap();
 		assert!(factor > FixedU128::from_rational(987, 1_000), "{factor:?}");
 		assert_eq!(pallet_liquidation::Totals::<Runtime>::get(USD).liquidations, 2);

@@ -90,7 +90,7 @@ mod benchmarks {
 		let (id, buyer) = running::<T>()?;
 		let collateral =
 			Auctions::<T>::get(id).map(|a| a.collateral).ok_or(BenchmarkError::Stop("auction"))?;
-		// All of the lot is offered; the target is met with part of it, the rest returns.
+		// All of the lot is offered; what it has to raise is met with part of it, the rest returns.
 		#[extrinsic_call]
 		take(
 			RawOrigin::Signed(buyer),

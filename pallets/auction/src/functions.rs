@@ -74,10 +74,10 @@ impl<T: Config> Pallet<T> {
 		Ok(Quote { price, oracle, needs_restart })
 	}
 
-	/// What auction `id` may still raise now: its target capped by the handler
+	/// What auction `id` may still raise now: its amount to raise, capped by the handler
 	/// ([`AuctionHandler::wanted`]); zero when it is no longer needed.
 	pub(crate) fn wanted(id: AuctionId, auction: &AuctionOf<T>) -> Balance {
-		auction.target.min(T::Handler::wanted(id, &auction.owner, auction.debt_asset))
+		auction.to_raise.min(T::Handler::wanted(id, &auction.owner, auction.debt_asset))
 	}
 
 	/// The curve's price of auction `id` now, without the oracle (for display).
@@ -123,9 +123,9 @@ impl<T: Config> Pallet<T> {
 		collateral: T::AssetId,
 		lot: Balance,
 		debt_asset: T::AssetId,
-		target: Balance,
+		to_raise: Balance,
 	) -> Result<AuctionId, DispatchError> {
-		ensure!(!lot.is_zero() && !target.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(!lot.is_zero() && !to_raise.is_zero(), Error::<T>::ZeroAmount);
 		let params = Params::<T>::get(collateral).ok_or(Error::<T>::NotConfigured)?;
 		ensure!(Auctions::<T>::count() < T::MaxAuctions::get(), Error::<T>::TooManyAuctions);
 		Self::decimals(collateral)?;
@@ -154,7 +154,7 @@ impl<T: Config> Pallet<T> {
 			collateral,
 			lot,
 			debt_asset,
-			target,
+			to_raise,
 			start_price,
 			oracle_at_start: oracle,
 			started_at: frame_system::Pallet::<T>::block_number(),
@@ -168,7 +168,7 @@ impl<T: Config> Pallet<T> {
 			collateral,
 			lot,
 			debt_asset,
-			target,
+			to_raise,
 			start_price,
 		});
 		Ok(id)
@@ -186,8 +186,8 @@ impl<T: Config> Pallet<T> {
 		let quote = Self::quote(&auction, &params)?;
 		ensure!(!quote.needs_restart, Error::<T>::NeedsRestart);
 		// Never more than the owner still needs: what he repaid meanwhile is not raised again.
-		auction.target = Self::wanted(id, &auction);
-		ensure!(!auction.target.is_zero(), Error::<T>::NotNeeded);
+		auction.to_raise = Self::wanted(id, &auction);
+		ensure!(!auction.to_raise.is_zero(), Error::<T>::NotNeeded);
 		let price = quote.price;
 		ensure!(price <= max_price, Error::<T>::PriceAboveLimit);
 		let collateral_decimals = Self::decimals(auction.collateral)?;
@@ -196,11 +196,11 @@ impl<T: Config> Pallet<T> {
 		let mut bought = max_collateral.min(auction.lot);
 		let mut paid = payment_for(bought, price, collateral_decimals, debt_decimals)
 			.ok_or(ArithmeticError::Overflow)?;
-		if paid > auction.target {
-			// Buy only what raises the target: the buyer pays the target and gets what it buys
-			// (at least one smallest unit, so that a target left below the price of one unit can
+		if paid > auction.to_raise {
+			// Buy only what is left to raise: the buyer pays that and gets what it buys
+			// (at least one smallest unit, so that an amount to raise left below the price of one unit can
 			// still be met and the auction end).
-			paid = auction.target;
+			paid = auction.to_raise;
 			bought = collateral_for(paid, price, collateral_decimals, debt_decimals)
 				.ok_or(ArithmeticError::Overflow)?
 				.max(1)
@@ -208,22 +208,30 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(!bought.is_zero() && !paid.is_zero(), Error::<T>::ZeroAmount);
 		let lot_left = auction.lot.saturating_sub(bought);
-		let target_left = auction.target.saturating_sub(paid);
+		let left_to_raise = auction.to_raise.saturating_sub(paid);
 		ensure!(
-			target_left.is_zero() || lot_left.is_zero() || lot_left >= params.min_lot,
+			left_to_raise.is_zero() || lot_left.is_zero() || lot_left >= params.min_lot,
 			Error::<T>::WouldLeaveDust
 		);
 
 		let custody = Self::custody_account();
 		T::Assets::transfer(auction.debt_asset, &buyer, &custody, paid, Preservation::Expendable)?;
 		T::Custody::pay(auction.collateral, &custody, &buyer, bought)?;
-		let ended = target_left.is_zero() || lot_left.is_zero();
+		let ended = left_to_raise.is_zero() || lot_left.is_zero();
 		auction.lot = lot_left;
-		auction.target = target_left;
+		auction.to_raise = left_to_raise;
 		// The handler sees the lot as the sale left it (what the owner may still get back).
 		Auctions::<T>::insert(id, &auction);
 		T::Handler::on_proceeds(id, &auction.owner, auction.debt_asset, paid, bought, &custody)?;
-		Self::deposit_event(Event::Taken { id, buyer, bought, paid, price, lot_left, target_left });
+		Self::deposit_event(Event::Taken {
+			id,
+			buyer,
+			bought,
+			paid,
+			price,
+			lot_left,
+			left_to_raise,
+		});
 		if ended {
 			// Target met (the rest of the lot returns) or lot gone (the rest is a shortfall).
 			Self::end(id, auction, bought)?;
@@ -236,11 +244,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends auction `id`: `sold` of its collateral just left custody with a buyer; what is left
-	/// of its lot returns to the owner, what is left of its target is a shortfall (none when
+	/// of its lot returns to the owner, what is left to raise is a shortfall (none when
 	/// the lot is returned whole). The handler is told.
 	fn end(id: AuctionId, auction: AuctionOf<T>, sold: Balance) -> DispatchResult {
 		let returned = auction.lot;
-		let shortfall = if returned.is_zero() { auction.target } else { 0 };
+		let shortfall = if returned.is_zero() { auction.to_raise } else { 0 };
 		LotTotals::<T>::mutate(auction.collateral, |total| {
 			*total = total.saturating_sub(sold.saturating_add(returned))
 		});
@@ -372,7 +380,7 @@ impl<T: Config> Pallet<T> {
 		let mut lots: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		for (_, auction) in Auctions::<T>::iter() {
 			ensure!(
-				!auction.lot.is_zero() && !auction.target.is_zero(),
+				!auction.lot.is_zero() && !auction.to_raise.is_zero(),
 				"an empty auction runs (2)"
 			);
 			let total = lots.entry(auction.collateral).or_default();

@@ -30,7 +30,7 @@ impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 			collateral: auction.collateral,
 			lot: auction.lot,
 			debt_asset: auction.debt_asset,
-			target: auction.target,
+			to_raise: auction.to_raise,
 		})
 	}
 
@@ -43,8 +43,8 @@ impl<T: Config> CollateralAuction<T::AccountId> for Pallet<T> {
 		collateral: T::AssetId,
 		lot: Balance,
 		debt_asset: T::AssetId,
-		target: Balance,
+		to_raise: Balance,
 	) -> Result<AuctionId, DispatchError> {
-		Self::do_start(owner, collateral, lot, debt_asset, target)
+		Self::do_start(owner, collateral, lot, debt_asset, to_raise)
 	}
 }

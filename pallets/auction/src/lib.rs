@@ -9,16 +9,16 @@
 //! under a floor set against the oracle.
 //!
 //! The liquidation engine starts an auction through [`liquidation_primitives::CollateralAuction`]:
-//! it moves a *lot* of collateral into the pallet's custody account and names a *target*: what the
+//! it moves a *lot* of collateral into the pallet's custody account and names the amount *to raise*: what the
 //! sale should raise in a *debt asset* on behalf of the lot's *owner*. The price starts at the
 //! oracle's price times a premium and falls block by block along a curve. Anyone may
 //! [`Pallet::take`] part or all of the lot at the current price. Proceeds go straight to the
 //! [`Config::Handler`] (which repays the owner's debt and pays the penalty due on what it
-//! repaid); once the target is met the rest of the lot goes back to the owner through the
-//! handler; when the lot is gone with target unmet the shortfall is reported to the handler as
+//! repaid); once that is raised the rest of the lot goes back to the owner through the
+//! handler; when the lot is gone with some left to raise the shortfall is reported to the handler as
 //! bad debt.
 //!
-//! The owner may act while his lot is at auction. Before every take the handler caps the target
+//! The owner may act while his lot is at auction. Before every take the handler caps what it has to raise
 //! at what the owner still needs ([`liquidation_primitives::AuctionHandler::wanted`]): debt he
 //! repaid meanwhile is not raised again, and an auction no longer needed sells nothing; anyone
 //! may [`Pallet::close`] it, which returns the whole lot.
@@ -39,7 +39,7 @@
 //!   outside its re-pricing band starts again at the oracle price times the premium; whoever
 //!   restarts a due auction earns a small share of the lot. Restarting an auction that is not
 //!   due is refused.
-//! - **Wanted**: what an auction may still raise, its target capped by the handler at what the
+//! - **Wanted**: what an auction may still raise: its amount to raise, capped by the handler at what the
 //!   owner still owes for it (with the penalty on that). Zero: the auction is no longer needed.
 //! - **Minimum lot**: a partial take may not leave less collateral than this.
 //!
@@ -60,7 +60,7 @@
 //!
 //! 1. Per collateral asset, the lots of running auctions add up to [`LotTotals`], and the custody
 //!    account holds at least that ([`Config::Custody`]: tokens and deposit positions).
-//! 2. Every running auction has a lot and a target above zero.
+//! 2. Every running auction has a lot and an amount to raise above zero.
 //! 3. No more than [`Config::MaxAuctions`] auctions run.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -212,7 +212,7 @@ pub mod pallet {
 			collateral: T::AssetId,
 			lot: Balance,
 			debt_asset: T::AssetId,
-			target: Balance,
+			to_raise: Balance,
 			start_price: AuctionPrice,
 		},
 		/// `buyer` bought `bought` collateral for `paid` of the debt asset at `price`.
@@ -223,7 +223,7 @@ pub mod pallet {
 			paid: Balance,
 			price: AuctionPrice,
 			lot_left: Balance,
-			target_left: Balance,
+			left_to_raise: Balance,
 		},
 		/// A due auction started again at `start_price`; `caller` earned `incentive` collateral.
 		Restarted {
@@ -233,7 +233,7 @@ pub mod pallet {
 			incentive: Balance,
 		},
 		/// An auction ended: `returned` collateral went back to the owner, `shortfall` of the
-		/// target was never raised (bad debt, reported to the handler).
+		/// amount to raise was not all raised (bad debt, reported to the handler).
 		Ended { id: AuctionId, returned: Balance, shortfall: Balance },
 		/// The custody account was given the asset's minimum balance, so that it is never reaped.
 		CustodyEndowed { asset: T::AssetId, amount: Balance },
@@ -251,7 +251,7 @@ pub mod pallet {
 		NotConfigured,
 		/// As many auctions as allowed are running.
 		TooManyAuctions,
-		/// The lot or target is zero, or a take would buy or pay nothing.
+		/// The lot or the amount to raise is zero, or a take would buy or pay nothing.
 		ZeroAmount,
 		/// The custody account does not hold the lot.
 		LotNotInCustody,
@@ -308,7 +308,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Buys up to `max_collateral` of auction `id`'s lot at the current price, paying in the
 		/// debt asset, if the price is at most `max_price` (whole debt units per whole
-		/// collateral unit). Buys less when less raises the target.
+		/// collateral unit). Buys less when less raises what is left to raise.
 		///
 		/// Refused on an unusable oracle price, or when the auction is due for a restart (too old
 		/// or under its floor), or when it would leave a lot below the minimum.

@@ -18,7 +18,11 @@ fn last_event() -> RuntimeEvent {
 }
 
 /// The engine moves `lot` of `collateral` into custody and starts an auction for Alice.
-fn start(collateral: liquidation_primitives::AssetId, lot: Balance, target: Balance) -> AuctionId {
+fn start(
+	collateral: liquidation_primitives::AssetId,
+	lot: Balance,
+	to_raise: Balance,
+) -> AuctionId {
 	use frame_support::traits::{fungibles::Mutate, tokens::Preservation};
 	AllAssets::transfer(
 		collateral,
@@ -28,7 +32,7 @@ fn start(collateral: liquidation_primitives::AssetId, lot: Balance, target: Bala
 		Preservation::Expendable,
 	)
 	.expect("the engine holds the lot");
-	<DutchAuction as CollateralAuction<_>>::start(&ALICE, collateral, lot, USD, target)
+	<DutchAuction as CollateralAuction<_>>::start(&ALICE, collateral, lot, USD, to_raise)
 		.expect("the auction starts")
 }
 
@@ -104,7 +108,7 @@ mod auctions {
 					collateral: BTC,
 					lot: BITCOIN,
 					debt_asset: USD,
-					target: 30_000 * DOLLAR,
+					to_raise: 30_000 * DOLLAR,
 					start_price: price(60_000),
 				}
 				.into()
@@ -152,7 +156,7 @@ mod auctions {
 	}
 
 	#[test]
-	fn partial_takes_reduce_lot_and_target_exactly_then_the_rest_returns() {
+	fn partial_takes_reduce_lot_and_amount_to_raise_exactly_then_the_rest_returns() {
 		test(|| {
 			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
 			run_to_block(26);
@@ -163,7 +167,7 @@ mod auctions {
 			assert_eq!(balance(USD, BOB), bob_usd - 9_000 * DOLLAR);
 			assert_eq!(balance(BTC, BOB), ENDOWMENT + 20_000_000);
 			let auction = Auctions::<Test>::get(id).unwrap();
-			assert_eq!((auction.lot, auction.target), (80_000_000, 21_000 * DOLLAR));
+			assert_eq!((auction.lot, auction.to_raise), (80_000_000, 21_000 * DOLLAR));
 			assert_eq!(LotTotals::<Test>::get(BTC), 80_000_000);
 			// Charlie offers to buy it all: 0.8 BTC would cost 36 000, more than the 21 000 left,
 			// so he pays 21 000 and gets 21 000 / 45 000 BTC, rounded down.
@@ -190,7 +194,7 @@ mod auctions {
 	}
 
 	#[test]
-	fn a_lot_exhausted_short_of_its_target_reports_the_exact_shortfall() {
+	fn a_lot_exhausted_short_of_what_it_has_to_raise_reports_the_exact_shortfall() {
 		test(|| {
 			let id = start(BTC, BITCOIN / 2, 30_000 * DOLLAR);
 			run_to_block(26);
@@ -272,14 +276,14 @@ mod auctions {
 	}
 
 	#[test]
-	fn a_target_below_one_unit_of_collateral_can_still_be_met() {
+	fn an_amount_to_raise_below_one_unit_of_collateral_can_still_be_met() {
 		test(|| {
 			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
 			run_to_block(26);
 			// A satoshi costs 450 smallest units of USD; 66 666 666 of them leave 300 to raise,
 			// less than one satoshi is worth.
 			assert_ok!(DutchAuction::take(origin(BOB), id, 66_666_666, price(45_000)));
-			assert_eq!(Auctions::<Test>::get(id).unwrap().target, 300);
+			assert_eq!(Auctions::<Test>::get(id).unwrap().to_raise, 300);
 			assert_ok!(DutchAuction::take(origin(CHARLIE), id, BITCOIN, price(45_000)));
 			assert_eq!(balance(BTC, CHARLIE), ENDOWMENT + 1);
 			assert_eq!(

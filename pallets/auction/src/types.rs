@@ -112,7 +112,7 @@ pub struct Auction<AccountId, AssetId, BlockNumber> {
 	/// What the proceeds are paid in.
 	pub debt_asset: AssetId,
 	/// Proceeds still wanted, in the debt asset's smallest units.
-	pub target: Balance,
+	pub to_raise: Balance,
 	/// Price at the (re)start.
 	pub start_price: AuctionPrice,
 	/// The oracle's price at the (re)start: the centre of the re-pricing band.
@@ -147,7 +147,7 @@ pub struct AuctionReport<AccountId, AssetId, BlockNumber> {
 	/// Whether it is too old, under its floor or outside its re-pricing band, so that `redo`
 	/// would restart it now.
 	pub needs_restart: bool,
-	/// What it may still raise now: its target capped by what its owner still owes (with the
+	/// What it may still raise now: its amount to raise, capped by what its owner still owes (with the
 	/// penalty on it); zero when it is no longer needed and `close` would return its lot.
 	pub wanted: Balance,
 }

@@ -14,7 +14,7 @@ fn insured<T: Config>() -> T::AssetId {
 	let asset = T::BenchmarkHelper::asset();
 	let params = FundParams {
 		max_cover_per_block: STAKE,
-		target: STAKE,
+		target_size: STAKE,
 		staker_income_share: Perbill::from_percent(50),
 	};
 	Insurance::<T>::do_set_fund_params(asset, params).expect("the parameters are in range");
@@ -93,7 +93,7 @@ mod benchmarks {
 		let origin = governance::<T>()?;
 		let params = FundParams {
 			max_cover_per_block: STAKE,
-			target: STAKE,
+			target_size: STAKE,
 			staker_income_share: Perbill::from_percent(80),
 		};
 		#[extrinsic_call]
@@ -121,8 +121,8 @@ mod benchmarks {
 		let origin = governance::<T>()?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, asset);
-		// Everything above the target moved.
-		assert_eq!(Funds::<T>::get(asset).reserve, STAKE);
+		// Everything above the target size moved.
+		assert_eq!(Funds::<T>::get(asset).protocol_owned, STAKE);
 		Ok(())
 	}
 

@@ -4,7 +4,7 @@
 //! Penalties arrive in the collateral a keeper seized (BTC, ETH, ...) while bad debt is mostly
 //! in what was borrowed (USD): a fund that only paid in its own asset would sit on BTC while the
 //! USD lenders wait or lose. The fund is therefore *held* per asset (each with its stakers,
-//! reserve and cap, as before) and *converted when it pays*: once the fund in the bad debt's own
+//! protocol-owned value and cap, as before) and *converted when it pays*: once the fund in the bad debt's own
 //! asset has paid what it can in a block, the other funds buy it, the largest by value first,
 //! each within its own per-block cap and the bad debt asset's
 //! ([`liquidation_primitives::DeficitHandler::cover_by_sales`]). A purchase buys exactly what is
@@ -138,7 +138,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			// The buyer's stakers bear it first (income still vesting, then stake), then its
-			// reserve.
+			// protocol-owned value.
 			let mut fund = Self::vest(other);
 			fund.take_loss(spent);
 			if fund.vesting.is_zero() {

@@ -40,14 +40,16 @@ impl<T: Config> Pallet<T> {
 		multiply_by_rational_with_rounding(value, numerator, denominator, Rounding::Down)
 	}
 
-	/// The shares `who` holds in the current epoch of `asset`'s fund.
+	/// The shares `who` holds in the current generation of `asset`'s fund.
 	pub fn shares_of(asset: T::AssetId, who: &T::AccountId) -> Balance {
-		Self::shares_in_epoch(asset, who, Funds::<T>::get(asset).epoch)
+		Self::shares_in_generation(asset, who, Funds::<T>::get(asset).generation)
 	}
 
-	/// The shares `who` holds in `epoch` of `asset`'s fund (none if its stake is older).
-	fn shares_in_epoch(asset: T::AssetId, who: &T::AccountId, epoch: u32) -> Balance {
-		Stakes::<T>::get(asset, who).filter(|stake| stake.epoch == epoch).map_or(0, |s| s.shares)
+	/// The shares `who` holds in `generation` of `asset`'s fund (none if its stake is older).
+	fn shares_in_generation(asset: T::AssetId, who: &T::AccountId, generation: u32) -> Balance {
+		Stakes::<T>::get(asset, who)
+			.filter(|stake| stake.generation == generation)
+			.map_or(0, |s| s.shares)
 	}
 
 	/// What `shares` of `asset`'s fund are worth now, rounded down (income still vesting not
@@ -106,15 +108,15 @@ impl<T: Config> Pallet<T> {
 		let mut fund = Self::vest(asset);
 		if fund.staked.is_zero() && !fund.shares.is_zero() {
 			// Losses took everything the outstanding shares were worth: they are void.
-			fund.reserve = fund.reserve.saturating_add(fund.vesting);
+			fund.protocol_owned = fund.protocol_owned.saturating_add(fund.vesting);
 			fund.vesting = 0;
 			IncomeVesting::<T>::remove(asset);
 			fund.shares = 0;
 			fund.locked_shares = 0;
-			fund.epoch = fund.epoch.saturating_add(1);
-			Self::deposit_event(Event::StakesWipedOut { asset, epoch: fund.epoch });
+			fund.generation = fund.generation.saturating_add(1);
+			Self::deposit_event(Event::StakesWipedOut { asset, generation: fund.generation });
 		}
-		// The first stake of an epoch mints one share per unit and leaves `MinimumShares` of
+		// The first stake of a generation mints one share per unit and leaves `MinimumShares` of
 		// them locked.
 		let first = fund.shares.is_zero();
 		let (all_minted, locked) = if first {
@@ -133,15 +135,15 @@ impl<T: Config> Pallet<T> {
 		T::Assets::transfer(asset, &who, &Self::fund_account(), amount, Preservation::Preserve)?;
 
 		fund.staked = fund.staked.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-		// Shares of a voided epoch (see above) count as none.
-		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
+		// Shares of a voided generation (see above) count as none.
+		let held = Self::shares_in_generation(asset, &who, fund.generation);
 		fund.shares = fund.shares.checked_add(all_minted).ok_or(ArithmeticError::Overflow)?;
 		fund.locked_shares = fund.locked_shares.saturating_add(locked);
 		Stakes::<T>::insert(
 			asset,
 			&who,
 			Stake {
-				epoch: fund.epoch,
+				generation: fund.generation,
 				shares: held.checked_add(minted).ok_or(ArithmeticError::Overflow)?,
 			},
 		);
@@ -173,8 +175,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::UnstakeWindowPassed
 		);
 		let mut fund = Self::vest(asset);
-		let held = Self::shares_in_epoch(asset, &who, fund.epoch);
-		// Shares of a voided epoch are worth nothing; the request is simply closed.
+		let held = Self::shares_in_generation(asset, &who, fund.generation);
+		// Shares of a voided generation are worth nothing; the request is simply closed.
 		let shares = request.shares.min(held);
 		// Bad debt waiting for this fund will be paid from the stakers first: a staker who
 		// leaves meanwhile leaves his part of it behind.
@@ -199,7 +201,8 @@ impl<T: Config> Pallet<T> {
 			// The last staker left: what the locked shares and rounding kept belongs to the
 			// protocol (with what had not vested), and the next stake starts the fund afresh
 			// (locking shares again).
-			fund.reserve = fund.reserve.saturating_add(fund.staked).saturating_add(fund.vesting);
+			fund.protocol_owned =
+				fund.protocol_owned.saturating_add(fund.staked).saturating_add(fund.vesting);
 			fund.vesting = 0;
 			IncomeVesting::<T>::remove(asset);
 			fund.staked = 0;
@@ -210,7 +213,11 @@ impl<T: Config> Pallet<T> {
 		if remaining.is_zero() {
 			Stakes::<T>::remove(asset, &who);
 		} else {
-			Stakes::<T>::insert(asset, &who, Stake { epoch: fund.epoch, shares: remaining });
+			Stakes::<T>::insert(
+				asset,
+				&who,
+				Stake { generation: fund.generation, shares: remaining },
+			);
 		}
 		UnstakeRequests::<T>::remove(asset, &who);
 		Funds::<T>::insert(asset, fund);
@@ -220,9 +227,9 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_set_fund_params(asset: T::AssetId, params: FundParams) -> DispatchResult {
 		ensure!(!params.max_cover_per_block.is_zero(), Error::<T>::ZeroCoverCap);
-		// A fund aiming at less than one block's cover would hand its reserve to the treasury
+		// A fund aiming at less than one block's cover would hand its protocol-owned value to the treasury
 		// while it cannot pay a single block's bad debt.
-		ensure!(params.target >= params.max_cover_per_block, Error::<T>::TargetBelowCover);
+		ensure!(params.target_size >= params.max_cover_per_block, Error::<T>::TargetBelowCover);
 		if !Params::<T>::contains_key(asset) {
 			ensure!(Params::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
 		}
@@ -250,7 +257,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_withdraw_surplus(asset: T::AssetId) -> DispatchResult {
 		let params = Params::<T>::get(asset).ok_or(Error::<T>::AssetNotInsured)?;
 		let mut fund = Self::vest(asset);
-		let surplus = fund.total().saturating_sub(params.target).min(fund.reserve);
+		let surplus = fund.total().saturating_sub(params.target_size).min(fund.protocol_owned);
 		ensure!(!surplus.is_zero(), Error::<T>::NoSurplus);
 		let treasury = T::TreasuryAccount::get();
 		T::Assets::transfer(
@@ -260,7 +267,7 @@ impl<T: Config> Pallet<T> {
 			surplus,
 			Preservation::Expendable,
 		)?;
-		fund.reserve = fund.reserve.saturating_sub(surplus);
+		fund.protocol_owned = fund.protocol_owned.saturating_sub(surplus);
 		Funds::<T>::insert(asset, fund);
 		Totals::<T>::mutate(asset, |totals| {
 			totals.surplus_withdrawn = totals.surplus_withdrawn.saturating_add(surplus)
@@ -407,8 +414,8 @@ impl<T: Config> Pallet<T> {
 			fund.vesting = total;
 			IncomeVesting::<T>::insert(asset, (now, end));
 		}
-		fund.reserve = fund
-			.reserve
+		fund.protocol_owned = fund
+			.protocol_owned
 			.checked_add(amount.saturating_sub(to_stakers))
 			.ok_or(ArithmeticError::Overflow)?;
 		Funds::<T>::insert(asset, fund);
@@ -439,9 +446,12 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		for (asset, fund) in Funds::<T>::iter() {
-			ensure!(Self::custody(asset) >= fund.total(), "1: custody below staked + reserve");
+			ensure!(
+				Self::custody(asset) >= fund.total(),
+				"1: custody below staked + protocol_owned + vesting"
+			);
 			let held: Balance = Stakes::<T>::iter_prefix(asset)
-				.filter(|(_, stake)| stake.epoch == fund.epoch)
+				.filter(|(_, stake)| stake.generation == fund.generation)
 				.map(|(_, stake)| stake.shares)
 				.fold(0, |sum, shares| sum.saturating_add(shares));
 			ensure!(
@@ -457,7 +467,8 @@ impl<T: Config> Pallet<T> {
 				"3: vesting value and its schedule out of step"
 			);
 			for (who, request) in UnstakeRequests::<T>::iter_prefix(asset) {
-				let current = Stakes::<T>::get(asset, &who).is_some_and(|s| s.epoch == fund.epoch);
+				let current =
+					Stakes::<T>::get(asset, &who).is_some_and(|s| s.generation == fund.generation);
 				ensure!(
 					!current || request.shares <= Self::shares_of(asset, &who),
 					"4: an unstake request for more shares than held"

@@ -5,37 +5,37 @@
 //! ## Overview
 //!
 //! The fund holds, in the pallet's own account, any asset the engine lends. Money comes in as
-//! *income* (the insurance share of liquidation penalties, the reserve share of interest: both
+//! *income* (the insurance share of liquidation penalties, margin's reserve share of interest: both
 //! through [`liquidation_primitives::FundIncome`]) and as *stakes* from insurance stakers. Money
 //! goes out as *cover* of bad debt (through [`liquidation_primitives::DeficitHandler`]), as
 //! stakers' withdrawals, and as surplus moved to the treasury by governance. What the fund cannot
-//! cover it reports back, and the caller socialises it over that asset's lenders.
+//! cover it reports back, and the caller socializes it over that asset's lenders.
 //!
 //! ## Terminology
 //!
-//! - **Staked value / reserve**: the fund in one asset is two parts. The *staked value* belongs to
-//!   stakers, in proportion to their *shares*; the *reserve* belongs to the protocol.
+//! - **Staked value / protocol-owned value**: the fund in one asset is two parts. The *staked value* belongs to
+//!   stakers, in proportion to their *shares*; the *protocol-owned value* belongs to the protocol.
 //! - **Income split**: while there are stakers, `staker_income_share` of income raises the staked
-//!   value (every share gains pro rata); the rest, or all of it without stakers, goes to the reserve.
+//!   value (every share gains pro rata); the rest, or all of it without stakers, goes to the protocol-owned value.
 //! - **Vesting**: the stakers' part of income does not raise the staked value at once: it
 //!   *vests* into it linearly over [`Config::IncomeVestingPeriod`] (a new income restarts the
 //!   period for all that is still vesting). A share's value never jumps, so a stake placed just
-//!   before a reserve collection or a large penalty gains nothing from it at once, and only what
+//!   before a margin reserve collection or a large penalty gains nothing from it at once, and only what
 //!   vests while the stake is at risk (unstaking takes the cooldown). What has not vested when
-//!   the last staker leaves goes to the reserve; losses take it first.
+//!   the last staker leaves goes to the protocol-owned value; losses take it first.
 //!
 //!   ```text
 //!     vested(now) = vesting * (now - last) / (end - last),  all of it from `end` on
 //!   ```
 //! - **Cover**: bad debt is paid from the staked value first (stakers bear losses first, every share
-//!   losing pro rata) and from the reserve only when the staked value is gone; at most
-//!   `max_cover_per_block` per block. The part not paid is *handed on* for socialisation.
+//!   losing pro rata) and from the protocol-owned value only when the staked value is gone; at most
+//!   `max_cover_per_block` per block. The part not paid is *handed on* for socialization.
 //! - **Cooldown**: a staker asks to unstake, waits `cooldown` blocks (shares still at risk), then has
 //!   `unstake_window` blocks to withdraw; afterwards the request lapses. So no one can leave the
 //!   moment a crash starts.
-//! - **Epoch**: if losses take the whole staked value while shares are outstanding, those shares
-//!   are worth nothing; the next stake starts a new epoch.
-//! - **Locked shares**: the first stake into an empty fund (or a new epoch) leaves
+//! - **Generation**: if losses take the whole staked value while shares are outstanding, those shares
+//!   are worth nothing; the next stake starts a new generation.
+//! - **Locked shares**: the first stake into an empty fund (or a new generation) leaves
 //!   [`Config::MinimumShares`] of its shares to no one. Without them the first staker could
 //!   hold a single share, raise its value with income (or a donation of income), and make every
 //!   later stake round down to nothing or to a fraction of its value (the share-inflation
@@ -56,9 +56,9 @@
 //!
 //! ## Invariants (checked by `try_state`)
 //!
-//! 1. For every insured asset, the fund account holds at least `staked + reserve + vesting`
+//! 1. For every insured asset, the fund account holds at least `staked + protocol_owned + vesting`
 //!    (exactly that, unless someone transferred to it directly).
-//! 2. The shares of the current epoch held by stakers and the locked shares add up to the
+//! 2. The shares of the current generation held by stakers and the locked shares add up to the
 //!    fund's shares.
 //! 3. A fund with no shares has no staked or vesting value; a fund with vesting value has its
 //!    schedule ([`IncomeVesting`]).
@@ -123,7 +123,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// Where surplus above target goes.
+		/// Where surplus above its target size goes.
 		type TreasuryAccount: Get<Self::AccountId>;
 
 		/// Most assets that may be insured.
@@ -286,7 +286,7 @@ pub mod pallet {
 		/// paid as cover of bad debt in `asset`.
 		CoverConverted { sold_asset: T::AssetId, sold: Balance, asset: T::AssetId, paid: Balance },
 		/// Income arrived: `to_stakers` vests into the staked value over the vesting period, the
-		/// rest went to the reserve.
+		/// rest went to the protocol-owned value.
 		IncomeReceived {
 			asset: T::AssetId,
 			from: T::AccountId,
@@ -294,7 +294,7 @@ pub mod pallet {
 			to_stakers: Balance,
 		},
 		/// Bad debt of `requested` was presented; the fund paid `covered` to `beneficiary` and
-		/// handed `handed_on` on for socialisation.
+		/// handed `handed_on` on for socialization.
 		DeficitCovered {
 			asset: T::AssetId,
 			beneficiary: T::AccountId,
@@ -303,12 +303,12 @@ pub mod pallet {
 			handed_on: Balance,
 		},
 		/// Losses took the whole staked value with shares outstanding: they are void.
-		StakesWipedOut { asset: T::AssetId, epoch: u32 },
+		StakesWipedOut { asset: T::AssetId, generation: u32 },
 		/// Governance set the parameters of `asset`.
 		FundParamsSet { asset: T::AssetId, params: FundParams },
 		/// Governance set the cooldown and the unstake window.
 		CooldownSet { cooldown: BlockNumberFor<T>, unstake_window: BlockNumberFor<T> },
-		/// Surplus above target moved from the reserve to the treasury.
+		/// Surplus above the target size moved from the protocol-owned value to the treasury.
 		SurplusWithdrawn { asset: T::AssetId, amount: Balance, to: T::AccountId },
 	}
 
@@ -320,7 +320,7 @@ pub mod pallet {
 		TooManyAssets,
 		/// A per-block cover cap of zero would hand every loss on.
 		ZeroCoverCap,
-		/// The target is below the per-block cover cap: the fund would give away its reserve
+		/// The target size is below the per-block cover cap: the fund would give away its protocol-owned value
 		/// while unable to pay one block's bad debt.
 		TargetBelowCover,
 		/// The cooldown is zero.
@@ -344,7 +344,7 @@ pub mod pallet {
 		CooldownNotOver,
 		/// The window to withdraw has passed: request again.
 		UnstakeWindowPassed,
-		/// The reserve holds nothing above the target.
+		/// The protocol-owned value is nothing above the target size.
 		NoSurplus,
 	}
 
@@ -370,7 +370,7 @@ pub mod pallet {
 		/// its part of income and bears losses first. The first stake into an empty fund leaves
 		/// `MinimumShares` of its shares locked (see *locked shares* in the pallet docs).
 		///
-		/// Emits `Staked` (and `StakesWipedOut` if it starts a new epoch).
+		/// Emits `Staked` (and `StakesWipedOut` if it starts a new generation).
 		#[pallet::call_index(0)]
 		pub fn stake(
 			origin: OriginFor<T>,
@@ -447,7 +447,7 @@ pub mod pallet {
 			Self::do_set_cooldown(cooldown, unstake_window)
 		}
 
-		/// Move what the reserve holds above the asset's target to the treasury (governance).
+		/// Move what the protocol-owned value holds above the fund's target size to the treasury (governance).
 		/// Stakers' value is never moved.
 		///
 		/// Emits `SurplusWithdrawn`.

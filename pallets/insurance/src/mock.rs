@@ -129,11 +129,11 @@ pub const ENDOWMENT: Balance = 1_000_000;
 pub const COOLDOWN: u64 = 10;
 pub const WINDOW: u64 = 5;
 
-/// USD insured with a per-block cap of 500 and a target of 2 000; stakers take 80% of income.
+/// USD insured with a per-block cap of 500 and a target size of 2 000; stakers take 80% of income.
 pub fn usd_params() -> FundParams {
 	FundParams {
 		max_cover_per_block: 500,
-		target: 2_000,
+		target_size: 2_000,
 		staker_income_share: Perbill::from_percent(80),
 	}
 }

@@ -102,18 +102,18 @@ mod stakers {
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 2_990);
 			assert_eq!(Insurance::shares_of(USD, &BOB), 1_000);
 
-			// 1 000 of income: 80% to stakers (once vested), 20% to the reserve.
+			// 1 000 of income: 80% to stakers (once vested), 20% to the protocol-owned value.
 			income(1_000);
 			run_to_block(1 + VESTING);
 			let fund = Insurance::vested(USD).0;
-			assert_eq!((fund.staked, fund.reserve), (4_800, 200));
+			assert_eq!((fund.staked, fund.protocol_owned), (4_800, 200));
 			assert_eq!(Insurance::value_of_shares(USD, 3_000), 3_600);
 			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_200);
 
 			// A loss of 480 comes out of the staked value only: -10% for every share.
 			assert_eq!(Insurance::cover(USD, 480, &POOL), 480);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve), (4_320, 200));
+			assert_eq!((fund.staked, fund.protocol_owned), (4_320, 200));
 			assert_eq!(Insurance::value_of_shares(USD, 3_000), 3_240);
 			assert_eq!(Insurance::value_of_shares(USD, 1_000), 1_080);
 
@@ -127,25 +127,25 @@ mod stakers {
 	fn the_reserve_pays_only_once_the_staked_value_is_gone() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
-			income(500); // 400 to the stakers (once vested), 100 to the reserve
+			income(500); // 400 to the stakers (once vested), 100 to the protocol-owned value
 			run_to_block(1 + VESTING);
 			let fund = Insurance::vested(USD).0;
-			assert_eq!((fund.staked, fund.reserve), (700, 100));
+			assert_eq!((fund.staked, fund.protocol_owned), (700, 100));
 			// The block's cap (500) comes out of the staked value alone.
 			assert_eq!(Insurance::cover(USD, 500, &POOL), 500);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve), (200, 100));
-			// Next block: 200 more from the stakers empties them; the last 50 from the reserve.
+			assert_eq!((fund.staked, fund.protocol_owned), (200, 100));
+			// Next block: 200 more from the stakers empties them; the last 50 from the protocol-owned value.
 			run_to_block(2 + VESTING);
 			assert_eq!(Insurance::cover(USD, 250, &POOL), 250);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve), (0, 50));
-			// Alice's shares are now void; the next stake starts a new epoch.
+			assert_eq!((fund.staked, fund.protocol_owned), (0, 50));
+			// Alice's shares are now void; the next stake starts a new generation.
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(BOB), USD, 50, 0));
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 0);
-			// A new epoch: its first stake locks shares again.
+			// A new generation: its first stake locks shares again.
 			assert_eq!(Insurance::shares_of(USD, &BOB), 40);
-			assert!(events().contains(&Event::StakesWipedOut { asset: USD, epoch: 1 }));
+			assert!(events().contains(&Event::StakesWipedOut { asset: USD, generation: 1 }));
 		});
 	}
 
@@ -154,11 +154,11 @@ mod stakers {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
 			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
-			// Alice's 300 shares are void; staking again starts epoch 1 with only the new ones.
+			// Alice's 300 shares are void; staking again starts generation 1 with only the new ones.
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 40, 0));
 			assert_eq!(Insurance::shares_of(USD, &ALICE), 30);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.shares, fund.epoch), (40, 40, 1));
+			assert_eq!((fund.staked, fund.shares, fund.generation), (40, 40, 1));
 		});
 	}
 
@@ -167,7 +167,7 @@ mod stakers {
 		test(|| {
 			income(1_000);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve, fund.shares), (0, 1_000, 0));
+			assert_eq!((fund.staked, fund.protocol_owned, fund.shares), (0, 1_000, 0));
 		});
 	}
 
@@ -230,12 +230,12 @@ mod stakers {
 			// What had not vested stays with the stakers still at risk.
 			run_to_block(120);
 			let fund = Insurance::fund_report(USD).fund;
-			assert_eq!((fund.staked, fund.vesting, fund.reserve), (16_000, 0, 2_000));
+			assert_eq!((fund.staked, fund.vesting, fund.protocol_owned), (16_000, 0, 2_000));
 			assert_eq!(Insurance::value_of_shares(USD, Insurance::shares_of(USD, &ALICE)), 15_984);
 		});
 	}
 
-	/// An income every block (a reserve collection anyone may call) does not hold back what
+	/// An income every block (a margin reserve collection anyone may call) does not hold back what
 	/// is vesting: the schedule's end is the average of the old and the new end weighted by
 	/// the amounts, so after 20 blocks of 32 000 to stakers about three quarters of what
 	/// vesting each income over its own 20 blocks would give has vested (229 426 of 304 000:
@@ -258,15 +258,15 @@ mod stakers {
 	}
 
 	/// Losses take the stakers' unvested income first, then their stake; the last staker's
-	/// leaving hands what has not vested to the reserve.
+	/// leaving hands what has not vested to the protocol-owned value.
 	#[test]
 	fn losses_take_vesting_income_first_and_the_last_staker_leaves_it_to_the_reserve() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
-			income(500); // 400 vesting, 100 to the reserve
+			income(500); // 400 vesting, 100 to the protocol-owned value
 			assert_eq!(Insurance::cover(USD, 300, &POOL), 300);
 			let fund = Insurance::fund_report(USD).fund;
-			assert_eq!((fund.staked, fund.vesting, fund.reserve), (1_000, 100, 100));
+			assert_eq!((fund.staked, fund.vesting, fund.protocol_owned), (1_000, 100, 100));
 			let shares = Insurance::shares_of(USD, &ALICE);
 			assert_ok!(Insurance::request_unstake(RuntimeOrigin::signed(ALICE), USD, shares));
 			run_to_block(11);
@@ -276,8 +276,8 @@ mod stakers {
 			assert_eq!((fund.staked, fund.vesting, fund.shares), (0, 0, 0));
 			assert!(crate::IncomeVesting::<Test>::get(USD).is_none());
 			// Alice took 990 / 1 000 of 1 050; the locked shares' part and the 50 not vested
-			// went to the reserve.
-			assert_eq!(fund.reserve, 100 + 1_050 - 1_039 + 50);
+			// went to the protocol-owned value.
+			assert_eq!(fund.protocol_owned, 100 + 1_050 - 1_039 + 50);
 		});
 	}
 
@@ -325,11 +325,11 @@ mod stakers {
 			assert_ok!(Insurance::withdraw(RuntimeOrigin::signed(ALICE), USD));
 			// 990 of the 1 000 shares (10 are locked) at 0.75: 742.5, rounded down.
 			assert_eq!(balance(USD, ALICE), before + 742);
-			// The last staker left: the locked shares' value goes to the reserve, the fund is
+			// The last staker left: the locked shares' value goes to the protocol-owned value, the fund is
 			// empty of shares.
 			let fund = Funds::<Test>::get(USD);
 			assert_eq!((fund.shares, fund.locked_shares, fund.staked), (0, 0, 0));
-			assert_eq!(fund.reserve, 8);
+			assert_eq!(fund.protocol_owned, 8);
 		});
 	}
 
@@ -446,8 +446,8 @@ mod governance {
 				Insurance::set_fund_params(root(), USD, zero_cap),
 				Error::<Test>::ZeroCoverCap
 			);
-			// The target at least one block's cover, to the unit.
-			let low_target = FundParams { target: 499, ..usd_params() };
+			// The target size at least one block's cover, to the unit.
+			let low_target = FundParams { target_size: 499, ..usd_params() };
 			assert_noop!(
 				Insurance::set_fund_params(root(), USD, low_target),
 				Error::<Test>::TargetBelowCover
@@ -455,7 +455,7 @@ mod governance {
 			assert_ok!(Insurance::set_fund_params(
 				root(),
 				USD,
-				FundParams { target: 500, ..usd_params() }
+				FundParams { target_size: 500, ..usd_params() }
 			));
 			assert_noop!(Insurance::set_cooldown(root(), 0, 5), Error::<Test>::ZeroCooldown);
 			assert_noop!(Insurance::set_cooldown(root(), 5, 0), Error::<Test>::ZeroUnstakeWindow);
@@ -477,21 +477,21 @@ mod governance {
 	}
 
 	#[test]
-	fn only_the_reserve_above_target_moves_to_the_treasury() {
+	fn only_the_protocol_owned_value_above_the_target_size_moves_to_the_treasury() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			assert_noop!(
 				Insurance::withdraw_surplus(RuntimeOrigin::root(), USD),
 				Error::<Test>::NoSurplus
 			);
-			// Income of 10 000: 8 000 to stakers, 2 000 to the reserve; total 11 000, target 2 000.
+			// Income of 10 000: 8 000 to stakers, 2 000 to the protocol-owned value; total 11 000, target size 2 000.
 			income(10_000);
 			run_to_block(1 + VESTING);
 			assert_ok!(Insurance::withdraw_surplus(RuntimeOrigin::root(), USD));
-			// Surplus is 9 000, but only the reserve's 2 000 may move.
+			// Surplus is 9 000, but only the protocol-owned value's 2 000 may move.
 			assert_eq!(balance(USD, 777), 2_000);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve), (9_000, 0));
+			assert_eq!((fund.staked, fund.protocol_owned), (9_000, 0));
 			assert_eq!(Totals::<Test>::get(USD).surplus_withdrawn, 2_000);
 		});
 	}
@@ -504,7 +504,7 @@ mod governance {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			income(500);
 			let fund = Funds::<Test>::get(USD);
-			assert_eq!((fund.staked, fund.reserve), (1_000, 500));
+			assert_eq!((fund.staked, fund.protocol_owned), (1_000, 500));
 		});
 	}
 }

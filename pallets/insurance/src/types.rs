@@ -25,10 +25,10 @@ use sp_runtime::{Perbill, RuntimeDebug};
 pub struct FundParams {
 	/// Most bad debt the fund pays in one block, in the asset's smallest unit. Greater than zero.
 	pub max_cover_per_block: Balance,
-	/// The fund size governance aims for; what the protocol reserve holds beyond it may be moved
+	/// The fund size governance aims for; what the protocol-owned value holds beyond it may be moved
 	/// to the treasury. At least `max_cover_per_block`.
-	pub target: Balance,
-	/// Share of income that goes to stakers while there are any (the rest to the reserve).
+	pub target_size: Balance,
+	/// Share of income that goes to stakers while there are any (the rest to the protocol-owned value).
 	pub staker_income_share: Perbill,
 }
 
@@ -51,36 +51,36 @@ pub struct Fund {
 	pub staked: Balance,
 	/// Value owned by the protocol: income not paid to stakers. Losses reach it only when the
 	/// staked value is gone.
-	pub reserve: Balance,
+	pub protocol_owned: Balance,
 	/// Stakers' income not yet earned: it moves into `staked` linearly over
 	/// [`crate::Config::IncomeVestingPeriod`] from its arrival, so that a stake placed just before
-	/// an income (a reserve collection, a large penalty) gains nothing from it at once, only
+	/// an income (a margin reserve collection, a large penalty) gains nothing from it at once, only
 	/// what vests while the stake is at risk. Losses take it first.
 	pub vesting: Balance,
-	/// Shares outstanding in the current `epoch`, the locked ones included.
+	/// Shares outstanding in the current `generation`, the locked ones included.
 	pub shares: Balance,
-	/// Of `shares`, those the epoch's first stake left to no one.
+	/// Of `shares`, those the generation's first stake left to no one.
 	pub locked_shares: Balance,
 	/// Increases when losses wiped out the staked value while shares were outstanding: those
 	/// shares are then worth nothing, and staking starts afresh.
-	pub epoch: u32,
+	pub generation: u32,
 }
 
 impl Fund {
 	/// What the fund accounts for in total.
 	pub fn total(&self) -> Balance {
-		self.staked.saturating_add(self.reserve).saturating_add(self.vesting)
+		self.staked.saturating_add(self.protocol_owned).saturating_add(self.vesting)
 	}
 
 	/// Takes a loss of `amount`: stakers bear it first (their income still vesting, then their
-	/// stake), the reserve only once both are gone.
+	/// stake), the protocol-owned value only once both are gone.
 	pub fn take_loss(&mut self, amount: Balance) {
 		let from_vesting = amount.min(self.vesting);
 		self.vesting = self.vesting.saturating_sub(from_vesting);
 		let rest = amount.saturating_sub(from_vesting);
 		let from_staked = rest.min(self.staked);
 		self.staked = self.staked.saturating_sub(from_staked);
-		self.reserve = self.reserve.saturating_sub(rest.saturating_sub(from_staked));
+		self.protocol_owned = self.protocol_owned.saturating_sub(rest.saturating_sub(from_staked));
 	}
 }
 
@@ -99,8 +99,8 @@ impl Fund {
 	RuntimeDebug,
 )]
 pub struct Stake {
-	/// The fund epoch the shares belong to; shares of an earlier epoch are worth nothing.
-	pub epoch: u32,
+	/// The fund generation the shares belong to; shares of an earlier generation are worth nothing.
+	pub generation: u32,
 	/// Shares held.
 	pub shares: Balance,
 }
@@ -140,12 +140,12 @@ pub struct UnstakeRequest<BlockNumber> {
 	RuntimeDebug,
 )]
 pub struct FundTotals {
-	/// Income received (penalties, reserve interest).
+	/// Income received (penalties, margin's reserve share of interest).
 	pub income: Balance,
 	/// Bad debt paid.
 	pub covered: Balance,
 	/// Bad debt asked for that the fund could not pay when asked (its cap or its size): the
-	/// engine queues it for later blocks or socialises it.
+	/// engine queues it for later blocks or socializes it.
 	pub handed_on: Balance,
 	/// Moved to the treasury as surplus.
 	pub surplus_withdrawn: Balance,
@@ -169,7 +169,7 @@ pub struct FundTotals {
 pub struct FundReport {
 	/// Parameters, if the asset is insured.
 	pub params: Option<FundParams>,
-	/// Staked value, reserve, shares, epoch.
+	/// Staked value, protocol-owned value, shares, generation.
 	pub fund: Fund,
 	/// What the fund's account holds of the asset.
 	pub custody: Balance,

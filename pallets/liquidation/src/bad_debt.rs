@@ -1,14 +1,14 @@
-//! The bad-debt queue: insurance before socialisation.
+//! The bad-debt queue: insurance before socialization.
 //!
 //! A bankrupt account's debt is written off into its pool's bad debt. The insurance fund pays
 //! what its per-block cap allows in that block; what is left *waits* in the pool (the pool counts
 //! it as an asset, so the lenders' claims are whole) and the fund pays more of it at the start of
 //! every following block ([`Pallet::work_bad_debt_queue`], from `on_initialize`). Only two things
-//! socialise bad debt over the lenders:
+//! socialize bad debt over the lenders:
 //!
 //! - **beyond the fund**: what the funds cannot pay before the delay ends (all they hold in the
 //!   asset and, by DEX purchases, in the others, and no more than the per-block cap allows in
-//!   the blocks left: [`liquidation_primitives::DeficitHandler::capacity`]) is socialised at
+//!   the blocks left: [`liquidation_primitives::DeficitHandler::capacity`]) is socialized at
 //!   once, so lenders do not wait for a loss that is certain, and none of them can leave before
 //!   it lands;
 //! - **the delay**: what the fund has not covered [`crate::EngineParams::socialize_after_blocks`]
@@ -19,13 +19,13 @@
 //! (`pallet-insurance` reads the queue through [`liquidation_primitives::QueuedBadDebt`]). The
 //! other funds' purchases are made only here, at the start of a block, never inside a
 //! transaction. While the engine or the asset is paused the queue waits (the delay still runs:
-//! once resumed, what is due is socialised).
+//! once resumed, what is due is socialized).
 //!
 //! ```text
 //!   write-off w ─▶ cover now: c0 = min(w, cap left this block, fund in the asset)
-//!               ─▶ socialise now: max(0, queued − capacity over the blocks left to the delay)
+//!               ─▶ socialize now: max(0, queued − capacity over the blocks left to the delay)
 //!               ─▶ queued q ─▶ every block: the fund, then purchases by the other funds, within
-//!                             the cap ─▶ after the delay: socialise what is left
+//!                             the cap ─▶ after the delay: socialize what is left
 //! ```
 //!
 //! [`crate::LiquidationTotals`] books each step per asset (`written_off = covered + socialized +
@@ -60,7 +60,7 @@ pub struct WaterfallStep {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Covers what the fund can pay of `asset`'s bad debt in this block and socialises what is
+	/// Covers what the fund can pay of `asset`'s bad debt in this block and socializes what is
 	/// due (beyond the fund, or past the delay); queues the rest. Books the totals (not the
 	/// write-off).
 	/// `purchases`: whether the other funds may buy the asset for it (only at the start of a
@@ -122,7 +122,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Works the queue of every asset with bad debt waiting (at most
 	/// [`MAX_QUEUES_PER_BLOCK`]): what the fund can pay this block, and what is due for
-	/// socialisation. Returns the weight used.
+	/// socialization. Returns the weight used.
 	pub(crate) fn work_bad_debt_queue(now: BlockNumberFor<T>) -> Weight {
 		let db = T::DbWeight::get();
 		let mut weight = db.reads_writes(2, 1);
@@ -151,7 +151,7 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		for asset in queued {
-			// A write-off, its cover and its socialisation, as for one bankrupt position.
+			// A write-off, its cover and its socialization, as for one bankrupt position.
 			weight.saturating_accrue(T::WeightInfo::settle_bankrupt(1));
 			// Queued in this block already (a write-off before this hook): that step ran.
 			if BadDebtQueuedSince::<T>::get(asset) == Some(now) {

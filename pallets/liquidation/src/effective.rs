@@ -133,12 +133,13 @@ impl<T: Config> Pallet<T> {
 		// What the auctions may still repay, per debt asset: never more than is owed.
 		let mut owed_left: BTreeMap<T::AssetId, UsdValue> = BTreeMap::new();
 		for id in ids {
-			let Some(AuctionLot { collateral, lot, debt_asset, target }) = T::Auctions::lot_of(id)
+			let Some(AuctionLot { collateral, lot, debt_asset, to_raise }) =
+				T::Auctions::lot_of(id)
 			else {
 				continue;
 			};
 			let (debt, penalty) = Self::raising(id, who, debt_asset, true);
-			let wanted = target.min(debt.saturating_add(penalty));
+			let wanted = to_raise.min(debt.saturating_add(penalty));
 			let lot_value = Self::value_of(collateral, lot);
 			let raised = lot_value.min(Self::value_of(debt_asset, wanted));
 			let left = owed_left

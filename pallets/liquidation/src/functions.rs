@@ -218,9 +218,9 @@ impl<T: Config> Pallet<T> {
 		) else {
 			return Ok(());
 		};
-		let one_plus_bonus = FixedU128::one().saturating_add(params.liquidation_bonus.into());
+		let one_plus_penalty = FixedU128::one().saturating_add(params.liquidation_penalty.into());
 		let seized_weight =
-			one_plus_bonus.saturating_mul(collateral.maintenance_collateral_weight.into());
+			one_plus_penalty.saturating_mul(collateral.maintenance_collateral_weight.into());
 		let shallow = before.health_factor().is_some_and(|factor| {
 			factor.saturating_mul(debt.maintenance_liability_weight) > seized_weight
 		});
@@ -310,7 +310,7 @@ impl<T: Config> Pallet<T> {
 			collateral_asset,
 			seized: plan.seize,
 			to_insurance,
-			bonus: plan.bonus,
+			reward: plan.reward,
 			as_deposit,
 		});
 		Self::waterfall_if_bankrupt(&who)
@@ -362,8 +362,8 @@ impl<T: Config> Pallet<T> {
 		let surplus = out.saturating_sub(repaid);
 		// Insurance's share as the plan has it (none from an insolvent account).
 		let to_insurance = plan.insurance_share.mul_floor(surplus);
-		let bonus = surplus.saturating_sub(to_insurance);
-		T::Assets::transfer(debt_asset, &engine, &caller, bonus, Preservation::Expendable)?;
+		let reward = surplus.saturating_sub(to_insurance);
+		T::Assets::transfer(debt_asset, &engine, &caller, reward, Preservation::Expendable)?;
 		T::Income::deposit_income(debt_asset, &engine, to_insurance)?;
 		Self::ensure_no_harm(&who, &report, &plan, &params)?;
 		Self::record(&plan, repaid, Some((debt_asset, to_insurance)));
@@ -376,7 +376,7 @@ impl<T: Config> Pallet<T> {
 			collateral_asset,
 			seized: plan.seize,
 			to_insurance,
-			bonus,
+			reward,
 			as_deposit: false,
 		});
 		Self::waterfall_if_bankrupt(&who)
@@ -416,10 +416,10 @@ impl<T: Config> Pallet<T> {
 		let (params, _, plan) = Self::prepare(&who, debt_asset, collateral_asset, Balance::MAX)?;
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 
-		// The target: the debt repaid plus the penalty (at the plan's rate), in the debt asset.
+		// To raise: the debt repaid plus the penalty (at the plan's rate), in the debt asset.
 		let debt_side = Self::side(&who, debt_asset, true)?;
-		let one_plus_bonus = FixedU128::one().saturating_add(plan.bonus_rate.into());
-		let target = amount_worth(plan.repay_value.saturating_mul(one_plus_bonus), &debt_side)
+		let one_plus_penalty = FixedU128::one().saturating_add(plan.penalty_rate.into());
+		let to_raise = amount_worth(plan.repay_value.saturating_mul(one_plus_penalty), &debt_side)
 			.ok_or(ArithmeticError::Overflow)?
 			.max(plan.repay);
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
@@ -435,14 +435,14 @@ impl<T: Config> Pallet<T> {
 		} else {
 			T::Ledger::seize_collateral(&who, collateral_asset, lot, &custody)?;
 		}
-		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, target)?;
+		let auction = T::Auctions::start(&who, collateral_asset, lot, debt_asset, to_raise)?;
 		OwnerAuctions::<T>::try_mutate(&who, |ids| ids.try_push(auction))
 			.map_err(|_| Error::<T>::TooManyAuctions)?;
 		AuctionDue::<T>::insert(
 			auction,
 			AuctionDues {
 				debt: plan.repay,
-				penalty: target.saturating_sub(plan.repay),
+				penalty: to_raise.saturating_sub(plan.repay),
 				..Default::default()
 			},
 		);
@@ -458,14 +458,14 @@ impl<T: Config> Pallet<T> {
 			collateral_asset,
 			lot,
 			debt_asset,
-			target,
+			to_raise,
 		});
 		Ok(None)
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every
 	/// debt that no running auction of its owner is raising written off, covered by insurance as
-	/// far as it can, the rest socialised (debt at auction waits for the auction's end). Refused
+	/// far as it can, the rest socialized (debt at auction waits for the auction's end). Refused
 	/// while the engine or an asset the account holds is paused. Returns the number of
 	/// positions settled.
 	#[frame_support::transactional]
@@ -740,7 +740,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_set_params(params: EngineParams) -> DispatchResult {
-		ensure!(params.liquidation_bonus <= Permill::from_percent(50), Error::<T>::BonusTooHigh);
+		ensure!(
+			params.liquidation_penalty <= Permill::from_percent(50),
+			Error::<T>::PenaltyTooHigh
+		);
 		ensure!(!params.close_factor.is_zero(), Error::<T>::CloseFactorZero);
 		ensure!(
 			params.target_health_factor > FixedU128::one()
@@ -764,7 +767,10 @@ impl<T: Config> Pallet<T> {
 		);
 		// Every listed pair must gain health from a liquidation: (1 + penalty) c < l.
 		if let Some(limit) = T::Ledger::penalty_limit() {
-			ensure!(FixedU128::from(params.liquidation_bonus) < limit, Error::<T>::PenaltyUnsound);
+			ensure!(
+				FixedU128::from(params.liquidation_penalty) < limit,
+				Error::<T>::PenaltyUnsound
+			);
 		}
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
@@ -793,7 +799,7 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		if let Some(params) = Params::<T>::get() {
 			ensure!(
-				params.liquidation_bonus <= Permill::from_percent(50)
+				params.liquidation_penalty <= Permill::from_percent(50)
 					&& !params.close_factor.is_zero()
 					&& params.target_health_factor > FixedU128::one(),
 				"parameters out of range (1)"
@@ -824,7 +830,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				totals.covered.saturating_add(totals.socialized).saturating_add(queued)
 					== totals.written_off,
-				"written off differs from covered + socialised + queued (5)"
+				"written off differs from covered + socialized + queued (5)"
 			);
 			ensure!(
 				queued.is_zero() || crate::BadDebtQueuedSince::<T>::contains_key(asset),

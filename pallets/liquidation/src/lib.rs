@@ -14,9 +14,9 @@
 //!
 //! Three ways to liquidate an account whose maintenance health is below zero:
 //! - **Keeper** ([`Pallet::liquidate`], signed, permissionless): the keeper repays debt and
-//!   receives collateral worth the repayment plus the liquidation bonus.
+//!   receives collateral worth the repayment plus the liquidation penalty, less insurance's share.
 //! - **Flash** ([`Pallet::flash_liquidate`], signed): the engine seizes the collateral, sells it on
-//!   the DEX within the call, repays the debt and pays the caller the bonus; refused, changing
+//!   the DEX within the call, repays the debt and pays the caller his reward; refused, changing
 //!   nothing, if the sale brings less than the oracle value minus the slippage bound.
 //! - **Auction** ([`Pallet::liquidate_unsigned`], from the off-chain worker): with no liquidator,
 //!   the collateral goes into a Dutch auction whose proceeds repay the debt (the engine is the
@@ -49,7 +49,7 @@
 //!
 //! **The penalty is junior to the debt.** While an account is *insolvent* (what it holds and
 //! has at auction is worth less than it owes, [`Pallet::insolvent`]) it pays no penalty to
-//! insurance: a keeper or flash liquidator keeps his own part of the bonus, `b (1 - s)`, and no
+//! insurance: a keeper or flash liquidator keeps his own reward, `b (1 - s)`, and no
 //! more (see [`sizing`]); an auction's penalty share of the proceeds repays more of the owner's
 //! debt instead. Insurance would otherwise take the penalty and pay it straight back as cover
 //! for the same account's bad debt, and the lenders' loss would look larger by as much.
@@ -58,9 +58,12 @@
 //!
 //! - **Shortfall**: how far maintenance-weighted debt exceeds maintenance-weighted collateral.
 //! - **Health factor**: maintenance collateral over maintenance debt; below one, liquidatable.
-//! - **Liquidation bonus / penalty**: collateral seized is worth the repaid debt times
-//!   `1 + liquidation_bonus`; the excess is the penalty, split between the keeper's bonus and the
-//!   insurance fund (`insurance_share`).
+//! - **Penalty** (`liquidation_penalty`, `b`): collateral seized is worth the repaid debt times
+//!   `1 + b`; the excess is the penalty, split between the insurance fund (`insurance_share`,
+//!   `s`) and the liquidator.
+//! - **Reward**: the liquidator's part of the penalty, `b (1 - s)` of the repaid value: his
+//!   incentive on the keeper and flash paths (an auction's buyer is paid by the falling price
+//!   instead, and all of the penalty goes to insurance).
 //! - **Partial liquidation**: repays what brings the health factor to `target_health_factor`,
 //!   capped by `close_factor`; the whole position when the health factor is below
 //!   `full_liquidation_health_factor`, when a partial one cannot help, or when the rest would be
@@ -94,7 +97,7 @@
 //!   lending pool). Its debt is *written off* (all but the debt its auctions are raising); the
 //!   insurance fund *covers* what its per-block cap allows, and the rest *waits* in the pool for
 //!   later blocks' cover; only what is beyond all the fund holds, or still waits after a
-//!   governed delay, is *socialised* over that asset's lenders ([`bad_debt`]).
+//!   governed delay, is *socialized* over that asset's lenders ([`bad_debt`]).
 //!   The waterfall waits while the engine or an asset of the account is paused.
 //! - **Breakers**: per-block caps on the debt value liquidated (over all assets and per asset),
 //!   a pause per asset and for the whole engine. Nothing is liquidated on a Missing, Stale or
@@ -115,7 +118,7 @@
 //! 3. Every auction listed for an owner ([`OwnerAuctions`]) is running: the auctions' end
 //!    removes it.
 //! 4. Every listed auction has its dues ([`AuctionDue`]), and there are no others.
-//! 5. Per asset, the debt written off is what insurance covered, what was socialised and what
+//! 5. Per asset, the debt written off is what insurance covered, what was socialized and what
 //!    still waits in the queue; an asset with bad debt waiting is in [`BadDebtQueuedSince`].
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -141,8 +144,8 @@ pub mod weights;
 pub use types::*;
 pub use weights::WeightInfo;
 
-/// Collateral put up for auction is worth up to this many times its target at the oracle price
-/// (capped by the deposit): room for the price to fall before the target is missed. What is not
+/// Collateral put up for auction is worth up to this many times what it has to raise at the oracle price
+/// (capped by the deposit): room for the price to fall before the auction falls short. What is not
 /// needed returns to the owner.
 pub const AUCTION_LOT_COVER: u128 = 2;
 
@@ -152,7 +155,7 @@ pub const AUCTION_LOT_COVER: u128 = 2;
 /// leaves room without letting governance close out real positions whole.
 pub const MAX_DUST_VALUE_USD: u32 = 10_000;
 
-/// The longest governance may make bad debt wait for insurance before it is socialised: 30
+/// The longest governance may make bad debt wait for insurance before it is socialized: 30
 /// days of 6-second blocks. Lenders cannot be kept from a loss longer than this.
 pub const MAX_SOCIALIZE_DELAY_BLOCKS: u32 = 30 * 14_400;
 
@@ -391,23 +394,23 @@ pub mod pallet {
 			/// Penalty paid to insurance: in the collateral for a keeper, in the debt asset for a
 			/// flash sale or when the collateral was handed over as a deposit.
 			to_insurance: Balance,
-			/// The liquidator's bonus, in the collateral for a keeper, in the debt asset for a
-			/// flash sale.
-			bonus: Balance,
+			/// The liquidator's reward (his part of the penalty), in the collateral for a keeper,
+			/// in the debt asset for a flash sale.
+			reward: Balance,
 			/// The collateral's pool had lent out its cash: the keeper received the deposit
 			/// position itself in his margin account (withdrawable as cash returns), and paid
 			/// the insurance share of the penalty in the debt asset.
 			as_deposit: bool,
 		},
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
-		/// `target` of the debt asset (debt plus penalty).
+		/// `to_raise` of the debt asset (debt plus penalty).
 		AuctionStarted {
 			who: T::AccountId,
 			auction: u32,
 			collateral_asset: T::AssetId,
 			lot: Balance,
 			debt_asset: T::AssetId,
-			target: Balance,
+			to_raise: Balance,
 		},
 		/// Auction `auction`'s proceeds repaid `repaid` of `owner`'s debt; `penalty` (due on what
 		/// was repaid, never more) went to insurance; `returned` (what the owner no longer owed)
@@ -498,8 +501,8 @@ pub mod pallet {
 		WouldWorsenHealth,
 		/// The account has as many running auctions as allowed.
 		TooManyAuctions,
-		/// The liquidation bonus is above 50%.
-		BonusTooHigh,
+		/// The liquidation penalty is above 50%.
+		PenaltyTooHigh,
 		/// The close factor is zero.
 		CloseFactorZero,
 		/// The target health factor is not above 1 and at most 3.
@@ -513,7 +516,7 @@ pub mod pallet {
 		/// The collateral's pool has lent out all its cash: a flash sale needs tokens. A keeper
 		/// takes the deposit position instead, or the worker auctions it.
 		CollateralIlliquid,
-		/// The delay before uncovered bad debt is socialised is above
+		/// The delay before uncovered bad debt is socialized is above
 		/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`].
 		SocializeDelayTooLong,
 		/// The dust value is above [`crate::MAX_DUST_VALUE_USD`].
@@ -532,7 +535,7 @@ pub mod pallet {
 		}
 
 		/// Works the bad-debt queue: insurance pays what its per-block cap allows of the bad
-		/// debt still waiting, and what is due is socialised (see [`crate::bad_debt`]).
+		/// debt still waiting, and what is due is socialized (see [`crate::bad_debt`]).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::work_bad_debt_queue(now)
 		}
@@ -635,7 +638,7 @@ pub mod pallet {
 
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust
 		/// collateral forfeited to its pool, every debt written off, covered by insurance as far as
-		/// it can, the rest socialised over the lenders. Anyone may call it.
+		/// it can, the rest socialized over the lenders. Anyone may call it.
 		#[pallet::call_index(3)]
 		#[pallet::weight(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))]
 		pub fn settle_bankrupt(
@@ -647,7 +650,7 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::settle_bankrupt(debts)).into())
 		}
 
-		/// Sets the engine's parameters (governance), range-checked: bonus at most 50%, close
+		/// Sets the engine's parameters (governance), range-checked: penalty at most 50%, close
 		/// factor above zero, target health factor in (1, 3], full-liquidation health factor in
 		/// (0, 1), slippage bound at most 50%, block cap above zero.
 		#[pallet::call_index(10)]

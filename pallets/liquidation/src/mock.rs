@@ -215,7 +215,7 @@ pub struct LiquidationPenalty;
 impl frame_support::traits::Get<Permill> for LiquidationPenalty {
 	fn get() -> Permill {
 		pallet_liquidation::Params::<Test>::get()
-			.map(|params| params.liquidation_bonus)
+			.map(|params| params.liquidation_penalty)
 			.unwrap_or_default()
 	}
 }
@@ -347,12 +347,12 @@ pub fn margin_params(cw: (u32, u32), lw: (u32, u32)) -> pallet_margin::AssetPara
 	}
 }
 
-/// Bonus 10% (half to insurance), close factor 50%, target health factor 1.2, whole positions
-/// below 0.95, dust under 10 USD, 5% slippage, 10 million USD per block, bad debt socialised
+/// Penalty 10% (half to insurance), close factor 50%, target health factor 1.2, whole positions
+/// below 0.95, dust under 10 USD, 5% slippage, 10 million USD per block, bad debt socialized
 /// after waiting 10 blocks for insurance.
 pub fn engine_params() -> EngineParams {
 	EngineParams {
-		liquidation_bonus: Permill::from_percent(10),
+		liquidation_penalty: Permill::from_percent(10),
 		insurance_share: Permill::from_percent(50),
 		close_factor: Permill::from_percent(50),
 		target_health_factor: FixedU128::saturating_from_rational(12, 10),
@@ -412,7 +412,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				USD,
 				pallet_insurance::FundParams {
 					max_cover_per_block: 5_000 * DOLLAR,
-					target: 5_000 * DOLLAR,
+					target_size: 5_000 * DOLLAR,
 					staker_income_share: Perbill::from_percent(50),
 				},
 			)],

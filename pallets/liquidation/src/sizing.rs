@@ -3,7 +3,7 @@
 //!
 //! With maintenance-weighted collateral `C` and debt `D` (health factor `C / D`), repaying a
 //! value `R` of a debt with liability weight `l` and seizing `R * (1 + b)` of a collateral with
-//! weight `w` (`b` the liquidation bonus) leaves
+//! weight `w` (`b` the liquidation penalty) leaves
 //!
 //! ```text
 //!   C' = C - R (1 + b) w,    D' = D - R l.
@@ -23,7 +23,7 @@
 //!
 //! **Insolvent accounts.** When the account's collateral is worth less than its debt
 //! (unweighted, in the report the liquidation is sized on), the penalty is junior to the debt:
-//! the liquidator keeps his part of the bonus, `b (1 - s)` (`s` the insurance share), and
+//! the liquidator keeps his reward, `b (1 - s)` (`s` the insurance share), and
 //! insurance takes nothing, since it would pay it straight back as cover for the account's bad
 //! debt; the collateral repays that much more. (A flash sale then has a margin of `b (1 - s)`
 //! over the repayment: a pool paying more than that under the oracle fails `SaleShortOfDebt`,
@@ -95,16 +95,16 @@ pub fn plan<A: Copy>(
 	let collateral_value = value_in_usd(collateral.amount, collateral.decimals, collateral.price)?;
 	let health_factor = report.health_factor()?;
 	// The penalty is junior to the debt: an insolvent account (its collateral worth less than
-	// its debt) pays the liquidator's part of the bonus only, `b (1 - s)`; insurance's share
+	// its debt) pays the liquidator's reward only, `b (1 - s)`; insurance's share
 	// would come straight back out of the fund as cover for its bad debt.
 	let insolvent = report.collateral_value < report.debt_value;
-	let (bonus, insurance_share) = if insolvent {
-		(params.liquidation_bonus * params.insurance_share.left_from_one(), Permill::zero())
+	let (penalty_rate, insurance_share) = if insolvent {
+		(params.liquidation_penalty * params.insurance_share.left_from_one(), Permill::zero())
 	} else {
-		(params.liquidation_bonus, params.insurance_share)
+		(params.liquidation_penalty, params.insurance_share)
 	};
-	let one_plus_bonus = FixedU128::one().checked_add(&bonus.into())?;
-	let seized_weight = one_plus_bonus.checked_mul(&collateral.weight)?;
+	let one_plus_penalty = FixedU128::one().checked_add(&penalty_rate.into())?;
+	let seized_weight = one_plus_penalty.checked_mul(&collateral.weight)?;
 
 	// Whether a partial liquidation can restore health, and how much it needs.
 	let mut full = health_factor < params.full_liquidation_health_factor
@@ -131,7 +131,7 @@ pub fn plan<A: Copy>(
 	}
 
 	// No more than the collateral covers with its penalty: then all of it, for what it covers.
-	let coverable = collateral_value.checked_div(&one_plus_bonus)?;
+	let coverable = collateral_value.checked_div(&one_plus_penalty)?;
 	let mut takes_all_collateral = false;
 	if repay_value > coverable {
 		repay_value = coverable;
@@ -160,7 +160,7 @@ pub fn plan<A: Copy>(
 	let seize = if takes_all_collateral {
 		collateral.amount
 	} else {
-		amount_worth(repaid_value.checked_mul(&one_plus_bonus)?, &collateral)?
+		amount_worth(repaid_value.checked_mul(&one_plus_penalty)?, &collateral)?
 			.min(collateral.amount)
 	};
 	if seize.is_zero() {
@@ -175,11 +175,11 @@ pub fn plan<A: Copy>(
 		repay,
 		seize,
 		to_insurance,
-		bonus: penalty.saturating_sub(to_insurance),
+		reward: penalty.saturating_sub(to_insurance),
 		full,
 		takes_all_collateral,
 		repay_value: repaid_value,
-		bonus_rate: bonus,
+		penalty_rate,
 		insurance_share,
 	})
 }

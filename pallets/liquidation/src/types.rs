@@ -23,11 +23,11 @@ use sp_runtime::{FixedU128, Permill, RuntimeDebug};
 	Deserialize,
 )]
 pub struct EngineParams {
-	/// The liquidation penalty: collateral worth the repaid debt times `1 + liquidation_bonus`
-	/// is seized. At most 50%.
-	pub liquidation_bonus: Permill,
+	/// The liquidation penalty rate: collateral worth the repaid debt times
+	/// `1 + liquidation_penalty` is seized. At most 50%.
+	pub liquidation_penalty: Permill,
 	/// Share of the penalty that goes to the insurance fund; the rest is the liquidator's
-	/// incentive (in an auction, all of it goes to insurance: the buyer's incentive is the price).
+	/// reward (in an auction, all of it goes to insurance: the buyer's incentive is the price).
 	/// None from an insolvent account: the penalty is junior to its debt (see [`crate::sizing`]).
 	pub insurance_share: Permill,
 	/// Most of one debt position a partial liquidation repays; above zero.
@@ -46,8 +46,8 @@ pub struct EngineParams {
 	/// Most debt value (USD) liquidated in one block, over all assets; above zero.
 	pub max_value_per_block: UsdValue,
 	/// Blocks bad debt may wait for the insurance fund (covered block by block within its
-	/// per-block cap) before what is left is socialised over the lenders; at most
-	/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`]. Zero socialises what the fund does not cover in
+	/// per-block cap) before what is left is socialized over the lenders; at most
+	/// [`crate::MAX_SOCIALIZE_DELAY_BLOCKS`]. Zero socializes what the fund does not cover in
 	/// the block of the write-off. Bad debt beyond all the fund holds never waits.
 	pub socialize_after_blocks: u32,
 }
@@ -124,8 +124,8 @@ pub struct Plan<AssetId> {
 	pub seize: Balance,
 	/// Of `seize`, the penalty share that goes to insurance (a keeper's path).
 	pub to_insurance: Balance,
-	/// Of `seize`, what the liquidator keeps beyond the repaid value.
-	pub bonus: Balance,
+	/// Of `seize`, the liquidator's reward: the penalty less insurance's share.
+	pub reward: Balance,
 	/// Whether the whole debt position is repaid (health too low, dust, or no partial helps).
 	pub full: bool,
 	/// Whether all of the collateral position is seized: it cannot cover the repayment with its
@@ -133,9 +133,9 @@ pub struct Plan<AssetId> {
 	pub takes_all_collateral: bool,
 	/// USD value of the repaid debt (what the per-block caps count).
 	pub repay_value: UsdValue,
-	/// The bonus rate the plan applies: the liquidation bonus, or for an insolvent account only
-	/// the liquidator's part of it (see [`crate::sizing`]).
-	pub bonus_rate: sp_runtime::Permill,
+	/// The penalty rate the plan applies: the liquidation penalty, or for an insolvent account
+	/// only the liquidator's part of it (see [`crate::sizing`]).
+	pub penalty_rate: sp_runtime::Permill,
 	/// Insurance's share of the penalty: the engine's, or none for an insolvent account.
 	pub insurance_share: sp_runtime::Permill,
 }
@@ -167,7 +167,7 @@ pub struct LiquidationTotals {
 	pub written_off: Balance,
 	/// Of that, what insurance covered.
 	pub covered: Balance,
-	/// Of that, what was socialised over lenders.
+	/// Of that, what was socialized over lenders.
 	pub socialized: Balance,
 	/// Of that, what insurance covered in a later block than the write-off (queued first).
 	pub covered_later: Balance,

@@ -37,7 +37,7 @@
 //!   withdrawal; below-zero *maintenance health* makes the account liquidatable. The *health
 //!   factor* is maintenance collateral over maintenance debt.
 //! - **Bankrupt**: an account with debt and no deposit left. Its debt is *written off* into the
-//!   pool's *bad debt*, which insurance settles and the rest of which is *socialised*: the deposit
+//!   pool's *bad debt*, which insurance settles and the rest of which is *socialized*: the deposit
 //!   index falls, so every lender loses the same fraction.
 //! - **Caps and debt ceiling** (all in whole USD, judged at the higher of the price and the
 //!   stable price): the *supply cap* bounds an asset's deposits, the *borrow cap* its debt, the
@@ -58,7 +58,7 @@
 //!   never makes an account liquidatable and never lets one escape.
 //!
 //! Rounding always favours the pool: deposits are credited and valued rounded down, debts
-//! charged and valued rounded up, socialised losses rounded against the lenders.
+//! charged and valued rounded up, socialized losses rounded against the lenders.
 //!
 //! ## Interface
 //!

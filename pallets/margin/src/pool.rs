@@ -1,5 +1,5 @@
 //! The arithmetic of a lending pool: index units, utilization, the interest curve, accrual and
-//! socialisation. Pure functions over [`Pool`], so the runtime API can show a pool as of now
+//! socialization. Pure functions over [`Pool`], so the runtime API can show a pool as of now
 //! without writing it.
 
 use crate::types::{AnnualRate, AssetParams, Index, InterestCurve, Pool};
@@ -19,7 +19,7 @@ pub const MAX_ANNUAL_RATE: u128 = 10;
 /// Highest liability weight governance may set.
 pub const MAX_LIABILITY_WEIGHT: u128 = 5;
 
-/// Lowest deposit index a socialised loss may leave: one millionth. Below it, new deposits would
+/// Lowest deposit index a socialized loss may leave: one millionth. Below it, new deposits would
 /// be credited absurd numbers of index units; a loss beyond it stays recorded as bad debt.
 pub const MIN_DEPOSIT_INDEX: Index = FixedU128::from_inner(ONE_INNER / 1_000_000);
 
@@ -192,7 +192,7 @@ impl<BlockNumber> Pool<BlockNumber> {
 
 	/// Lowers the deposit index so that lenders (and the reserve) together lose at least `amount`,
 	/// pro rata; the loss is capped by the bad debt and by [`MIN_DEPOSIT_INDEX`]. Takes what was
-	/// socialised off the bad debt and returns it with the index before and after.
+	/// socialized off the bad debt and returns it with the index before and after.
 	pub fn socialize(&mut self, amount: Balance) -> Option<(Balance, Index, Index)> {
 		let before = self.deposit_index;
 		if self.deposit_scaled.is_zero() {

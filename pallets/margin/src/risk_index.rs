@@ -15,7 +15,7 @@
 //!
 //! the smallest uniform relative move against it (every deposit unit down by `x`, every debt unit
 //! up by `x`) that brings maintenance health to zero. If since the reference no asset's deposit
-//! unit fell and no debt unit rose by more than `r` (price, interest, socialised loss and
+//! unit fell and no debt unit rose by more than `r` (price, interest, socialized loss and
 //! governance weight changes all count), then health now is at least `(C + D) (x - r)`: only
 //! accounts with `x < r` can be liquidatable. [`Pallet::accounts_at_risk`] computes `r` from
 //! current prices and reads the buckets below it.
@@ -141,7 +141,7 @@ impl ReferencePoint {
 			now.deposit_unit()?.checked_div(&reference_deposit)?
 		};
 		let debt_ratio = now.debt_unit()?.checked_div(&self.debt_unit()?)?;
-		// A socialised loss alone also counts: it bounds what a smallest unit's rounding costs.
+		// A socialized loss alone also counts: it bounds what a smallest unit's rounding costs.
 		let index_ratio = now.deposit_index.checked_div(&self.deposit_index)?;
 		let fall = FixedU128::one().saturating_sub(deposit_ratio.min(index_ratio));
 		let rise = debt_ratio.saturating_sub(FixedU128::one());

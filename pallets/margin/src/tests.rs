@@ -1006,7 +1006,7 @@ mod ledger {
 	}
 
 	#[test]
-	fn socialising_a_loss_lowers_every_lenders_claim_pro_rata() {
+	fn socializing_a_loss_lowers_every_lenders_claim_pro_rata() {
 		test(|| {
 			lenders_and_a_borrower();
 			// Bob loses all his collateral and is bankrupt with 1 000 000 owed.
@@ -1015,7 +1015,7 @@ mod ledger {
 			assert_eq!(Margin::position(&BOB, USD), None);
 			assert!(!Borrowers::<Test>::contains_key(BOB));
 			assert_eq!(Margin::bad_debt(USD), 1_000_000);
-			// Insurance pays 400 000; 600 000 is left to socialise.
+			// Insurance pays 400 000; 600 000 is left to socialize.
 			assert_eq!(Margin::settle_bad_debt(USD, &INSURANCE, 400_000), Ok(400_000));
 			assert_eq!(Margin::socialize(USD, 600_000), Ok(600_000));
 			// 600 000 over 3 000 000 units: the deposit index falls by 0.2, every claim by 20%.
@@ -1037,7 +1037,7 @@ mod ledger {
 				(losses.written_off, losses.settled, losses.socialized),
 				(1_000_000, 400_000, 600_000)
 			);
-			// Nothing more to socialise: a caller cannot make lenders lose what was not lost.
+			// Nothing more to socialize: a caller cannot make lenders lose what was not lost.
 			assert_eq!(Margin::socialize(USD, 1_000), Ok(0));
 			// The pool is consistent: both lenders take out exactly their claims.
 			assert_eq!(slack(USD), 1);
@@ -1097,7 +1097,7 @@ mod property {
 	use liquidation_primitives::AssetId;
 
 	/// Random deposits, withdrawals, borrows, repayments, price moves, liquidation moves and
-	/// loss socialisation from several accounts over many blocks. After every step the
+	/// loss socialization from several accounts over many blocks. After every step the
 	/// invariants hold; every refused action changed nothing; each pool's rounding slack only
 	/// ever favours the pool and stays within a few units per action.
 	#[test]
@@ -1154,7 +1154,7 @@ mod property {
 					8 => {
 						// A liquidation-like sequence on an indebted account: a keeper repays
 						// part of a debt and seizes collateral; a bankrupt one is written off,
-						// settled in part and socialised.
+						// settled in part and socialized.
 						liquidate_somewhat(who, &mut next);
 						Ok(())
 					},
@@ -1194,7 +1194,7 @@ mod property {
 				}
 			}
 			assert!(actions > 1_000 && refused > 100, "both paths ran: {actions} / {refused}");
-			// The liquidation moves ran too: collateral seized, debt written off and socialised.
+			// The liquidation moves ran too: collateral seized, debt written off and socialized.
 			let seized = System::events()
 				.iter()
 				.filter(|r| matches!(r.event, RuntimeEvent::Margin(Event::CollateralSeized { .. })))

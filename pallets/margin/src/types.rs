@@ -143,7 +143,7 @@ pub enum AssetStatus {
 /// Positions are kept in *index units*: a deposit of `scaled` units is worth
 /// `scaled * deposit_index` smallest units, a debt of `scaled` units `scaled * borrow_index`.
 /// Interest raises the borrow index; the lenders' share of it raises the deposit index and the
-/// reserve's share is added to `reserve_scaled`; a socialised loss lowers the deposit index.
+/// reserve's share is added to `reserve_scaled`; a socialized loss lowers the deposit index.
 #[derive(
 	Clone,
 	Copy,
@@ -169,7 +169,7 @@ pub struct Pool<BlockNumber> {
 	pub borrow_index: Index,
 	/// The block interest was last accrued in.
 	pub last_accrued: BlockNumber,
-	/// Debt written off bankrupt accounts and not yet settled by insurance or socialised, in
+	/// Debt written off bankrupt accounts and not yet settled by insurance or socialized, in
 	/// smallest units.
 	pub bad_debt: Balance,
 }

@@ -29,7 +29,7 @@ pub struct AuctionLot<AssetId, Balance> {
 	/// The asset the proceeds are paid in.
 	pub debt_asset: AssetId,
 	/// Proceeds still wanted at most (before the handler's [`AuctionHandler::wanted`] cap).
-	pub target: Balance,
+	pub to_raise: Balance,
 }
 
 /// Sells seized collateral for a debt asset in a descending-price (Dutch) auction.
@@ -48,7 +48,7 @@ pub trait CollateralAuction<AccountId> {
 	/// Whether auction `id` is still running.
 	fn is_running(id: Self::AuctionId) -> bool;
 
-	/// The lot and target of auction `id`, `None` once it ended.
+	/// The lot and amount to raise of auction `id`, `None` once it ended.
 	fn lot_of(id: Self::AuctionId) -> Option<AuctionLot<Self::AssetId, Self::Balance>>;
 
 	/// Whether another auction may start now: fewer than the most allowed at once are running.
@@ -56,14 +56,14 @@ pub trait CollateralAuction<AccountId> {
 	fn has_capacity() -> bool;
 
 	/// Starts an auction of `lot` of `collateral` (already in [`Self::custody_account`]) to raise
-	/// up to `target` of `debt_asset` on behalf of `owner`. Proceeds and the end are reported to
+	/// up to `to_raise` of `debt_asset` on behalf of `owner`. Proceeds and the end are reported to
 	/// the auction's [`AuctionHandler`], which also caps what it may still raise.
 	fn start(
 		owner: &AccountId,
 		collateral: Self::AssetId,
 		lot: Self::Balance,
 		debt_asset: Self::AssetId,
-		target: Self::Balance,
+		to_raise: Self::Balance,
 	) -> Result<Self::AuctionId, DispatchError>;
 }
 

@@ -7,7 +7,7 @@ pub trait DeficitHandler<AccountId, AssetId, Balance> {
 	/// Pays up to `amount` of bad debt in `asset` from the fund to `beneficiary` (the lending pool
 	/// that lost it), within what the fund holds and its per-block cap, and returns what it paid.
 	/// The rest, `amount - covered`, the fund records as handed on (the caller queues it for
-	/// later blocks or socialises it).
+	/// later blocks or socializes it).
 	fn cover(asset: AssetId, amount: Balance, beneficiary: &AccountId) -> Balance;
 
 	/// Pays up to `amount` of bad debt in `asset` to `beneficiary` with what the fund's other

@@ -260,7 +260,7 @@ pub trait MarginLedger<AccountId> {
 
 	/// Removes the remaining debt in `asset` of an account that has no deposit left (bankrupt)
 	/// and records it as the pool's bad debt; returns the amount written off. The bad debt is
-	/// then settled from insurance ([`MarginLedger::settle_bad_debt`]) and the rest socialised
+	/// then settled from insurance ([`MarginLedger::settle_bad_debt`]) and the rest socialized
 	/// ([`LossSocializer`]).
 	fn write_off(who: &AccountId, asset: Self::AssetId) -> Result<Self::Balance, DispatchError>;
 
@@ -272,7 +272,7 @@ pub trait MarginLedger<AccountId> {
 		max_amount: Self::Balance,
 	) -> Result<Self::Balance, DispatchError>;
 
-	/// The recorded bad debt of `asset` not yet settled or socialised.
+	/// The recorded bad debt of `asset` not yet settled or socialized.
 	fn bad_debt(asset: Self::AssetId) -> Self::Balance;
 }
 
@@ -280,7 +280,7 @@ pub trait MarginLedger<AccountId> {
 pub trait LossSocializer<AssetId, Balance> {
 	/// Lowers every lender's claim in `asset`, pro rata, so that together they lose at least
 	/// `amount` (rounding is against the lenders, never against the pool), and returns what was
-	/// socialised: at most the asset's recorded bad debt, and never so much that the lenders'
+	/// socialized: at most the asset's recorded bad debt, and never so much that the lenders'
 	/// claims vanish entirely (what remains stays recorded as bad debt).
 	fn socialize(asset: AssetId, amount: Balance) -> Result<Balance, DispatchError>;
 }

@@ -341,7 +341,7 @@ pub struct LiquidationPenalty;
 impl frame_support::traits::Get<Permill> for LiquidationPenalty {
 	fn get() -> Permill {
 		pallet_liquidation::Params::<Runtime>::get()
-			.map(|params| params.liquidation_bonus)
+			.map(|params| params.liquidation_penalty)
 			.unwrap_or_default()
 	}
 }

@@ -24,8 +24,8 @@
 //!   the oracle price, and restart auctions when due.
 //!
 //! The [`Summary`] has the accounts and value liquidated, the longest an account stayed
-//! liquidatable with nothing under way, bad debt, insurance used and loss socialised, per asset,
-//! and the accounting identity *liquidated debt = repaid + covered + socialised (+ bad debt still
+//! liquidatable with nothing under way, bad debt, insurance used and loss socialized, per asset,
+//! and the accounting identity *liquidated debt = repaid + covered + socialized (+ bad debt still
 //! outstanding)*, checked after every block from two independent books (the margin ledger's
 //! events and the engine's totals). The [`Point`]s of the timeline feed [`picture::draw`].
 
@@ -166,9 +166,9 @@ pub struct Point {
 	pub insurance_usd: f64,
 	/// Bad debt written off so far.
 	pub bad_debt_usd: f64,
-	/// Loss socialised over the lenders so far.
-	pub socialised_usd: f64,
-	/// Bad debt waiting for insurance now (the queue: covered in later blocks, or socialised
+	/// Loss socialized over the lenders so far.
+	pub socialized_usd: f64,
+	/// Bad debt waiting for insurance now (the queue: covered in later blocks, or socialized
 	/// after the delay).
 	pub queued_usd: f64,
 }
@@ -188,8 +188,8 @@ pub struct AssetSummary {
 	pub written_off: f64,
 	/// Bad debt covered by insurance, whole units.
 	pub covered: f64,
-	/// Bad debt socialised over the lenders, whole units.
-	pub socialised: f64,
+	/// Bad debt socialized over the lenders, whole units.
+	pub socialized: f64,
 	/// Of `covered`, what insurance paid in a later block than the write-off (the queue).
 	pub covered_later: f64,
 	/// The most bad debt that waited for insurance at once, whole units.
@@ -198,7 +198,7 @@ pub struct AssetSummary {
 	pub queued: f64,
 }
 
-/// The accounting identity, in USD: liquidated debt = repaid + covered + socialised +
+/// The accounting identity, in USD: liquidated debt = repaid + covered + socialized +
 /// outstanding. The replay checks it to the unit after every block and stops with
 /// [`ReplayError::Identity`] when it fails, so a summary is only written for a run where it held;
 /// these are its terms at the end.
@@ -211,9 +211,9 @@ pub struct Identity {
 	pub repaid_usd: f64,
 	/// Bad debt covered by insurance.
 	pub covered_usd: f64,
-	/// Bad debt socialised over the lenders.
-	pub socialised_usd: f64,
-	/// Bad debt written off and not (yet) covered or socialised.
+	/// Bad debt socialized over the lenders.
+	pub socialized_usd: f64,
+	/// Bad debt written off and not (yet) covered or socialized.
 	pub outstanding_bad_debt_usd: f64,
 }
 
@@ -257,7 +257,7 @@ pub struct Summary {
 	pub insurance_start_usd: f64,
 	pub insurance_end_usd: f64,
 	/// Loss spread over the USD lenders, USD.
-	pub loss_socialised_usd: f64,
+	pub loss_socialized_usd: f64,
 	/// Auctions started, ended by bidders and restarted.
 	pub auctions_started: u32,
 	pub auction_takes: u32,
@@ -579,8 +579,8 @@ struct History {
 	/// An auction of it ended returning collateral with no shortfall (closed as unneeded, or
 	/// sold what it had to raise).
 	returned: bool,
-	/// Penalties it paid, USD: keepers' bonus, insurance's share, auction penalties.
-	keeper_bonus_usd: f64,
+	/// Penalties it paid, USD: liquidators' rewards, insurance's share, auction penalties.
+	liquidator_reward_usd: f64,
 	insurance_share_usd: f64,
 	auction_penalty_usd: f64,
 }
@@ -594,7 +594,7 @@ pub struct BadDebtOrigins {
 	/// collateral.
 	pub written_off_usd: BTreeMap<String, f64>,
 	/// Penalties paid before the write-off by accounts later written off, USD.
-	pub keeper_bonus_usd: f64,
+	pub liquidator_reward_usd: f64,
 	pub insurance_share_usd: f64,
 	pub auction_penalty_usd: f64,
 }
@@ -621,7 +621,7 @@ impl Books {
 					debt_asset,
 					collateral_asset,
 					to_insurance,
-					bonus,
+					reward,
 					as_deposit,
 					..
 				}) => {
@@ -631,7 +631,7 @@ impl Books {
 					};
 					let history = self.history.entry(who.clone()).or_default();
 					history.keeper |= *path == pallet_liquidation::LiquidationPath::Keeper;
-					history.keeper_bonus_usd += value(collateral_asset, bonus);
+					history.liquidator_reward_usd += value(collateral_asset, reward);
 					// As a deposit the insurance share is paid in the debt asset.
 					let insurance_asset = if *as_deposit { debt_asset } else { collateral_asset };
 					history.insurance_share_usd += value(insurance_asset, to_insurance);
@@ -695,7 +695,7 @@ impl Books {
 						}
 						*self.origins.written_off_usd.entry(label).or_default() +=
 							*bad_debt as f64 / DOLLAR;
-						self.origins.keeper_bonus_usd += history.keeper_bonus_usd;
+						self.origins.liquidator_reward_usd += history.liquidator_reward_usd;
 						self.origins.insurance_share_usd += history.insurance_share_usd;
 						self.origins.auction_penalty_usd += history.auction_penalty_usd;
 					}
@@ -732,12 +732,12 @@ fn identity(books: &Books) -> (Identity, Result<(), String>) {
 		liquidated_debt_usd: usd(books.liquidated_debt),
 		repaid_usd: usd(totals.repaid),
 		covered_usd: usd(totals.covered),
-		socialised_usd: usd(totals.socialized),
+		socialized_usd: usd(totals.socialized),
 		outstanding_bad_debt_usd: usd(outstanding),
 	};
 	let result = if books.liquidated_debt != right {
 		Err(format!(
-			"liquidated debt {} units, but repaid {} + covered {} + socialised {} + outstanding {}",
+			"liquidated debt {} units, but repaid {} + covered {} + socialized {} + outstanding {}",
 			books.liquidated_debt, totals.repaid, totals.covered, totals.socialized, outstanding
 		))
 	} else if outstanding != pool_bad_debt {
@@ -991,7 +991,7 @@ pub fn replay(
 					liquidations: books.liquidations - liquidations_at_last_point,
 					insurance_usd: Insurance::custody(USD) as f64 / DOLLAR,
 					bad_debt_usd: totals.written_off as f64 / DOLLAR,
-					socialised_usd: totals.socialized as f64 / DOLLAR,
+					socialized_usd: totals.socialized as f64 / DOLLAR,
 					queued_usd: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(USD).0
 						as f64 / DOLLAR,
 				});
@@ -1024,7 +1024,7 @@ pub fn replay(
 					penalty_to_insurance: totals.penalty_to_insurance as f64 / unit,
 					written_off: totals.written_off as f64 / unit,
 					covered: totals.covered as f64 / unit,
-					socialised: totals.socialized as f64 / unit,
+					socialized: totals.socialized as f64 / unit,
 					covered_later: totals.covered_later as f64 / unit,
 					most_queued: totals.most_queued as f64 / unit,
 					queued: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(*asset).0 as f64
@@ -1053,7 +1053,7 @@ pub fn replay(
 			insurance_used_usd: usd.covered,
 			insurance_start_usd: insurance_start,
 			insurance_end_usd: Insurance::custody(USD) as f64 / DOLLAR,
-			loss_socialised_usd: usd.socialised,
+			loss_socialized_usd: usd.socialized,
 			auctions_started: books.auctions_started,
 			auction_takes: books.auction_takes,
 			auction_restarts: books.auction_restarts,

@@ -155,12 +155,12 @@ fn main() {
 	let picture_path = out.join("replay.svg");
 	let step = (result.summary.blocks / result.timeline.len().max(1) as u32).max(1);
 	let title = format!(
-		"{name}: {} accounts, {} liquidated, bad debt {:.0} USD ({:.0} covered, {:.0} socialised)",
+		"{name}: {} accounts, {} liquidated, bad debt {:.0} USD ({:.0} covered, {:.0} socialized)",
 		result.summary.accounts,
 		result.summary.accounts_liquidated,
 		result.summary.bad_debt_usd,
 		result.summary.insurance_used_usd,
-		result.summary.loss_socialised_usd,
+		result.summary.loss_socialized_usd,
 	);
 	picture::draw(&picture_path, &title, &result.timeline, step)
 		.unwrap_or_else(|error| fail(format_args!("{}: {error}", picture_path.display())));

@@ -7,7 +7,7 @@
 //!    (right-hand scale).
 //! 3. **Liquidations** per sample interval (the timeline's step, in blocks).
 //! 4. **Insurance and losses**: the insurance fund's USD (left-hand scale), bad debt written off
-//!    so far and loss socialised so far (right-hand scale).
+//!    so far and loss socialized so far (right-hand scale).
 
 use crate::Point;
 use plotters::prelude::*;
@@ -138,7 +138,7 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 		let fund: Vec<(f64, f64)> = timeline.iter().map(|p| (hours(p), p.insurance_usd)).collect();
 		let (low, high) = bounds(fund.iter().map(|p| p.1));
 		let losses =
-			timeline.iter().map(|p| p.bad_debt_usd.max(p.socialised_usd)).fold(1.0f64, f64::max);
+			timeline.iter().map(|p| p.bad_debt_usd.max(p.socialized_usd)).fold(1.0f64, f64::max);
 		let mut chart = ChartBuilder::on(&panels[3])
 			.caption("Insurance fund and losses (USD)", ("sans-serif", 20))
 			.margin(12)
@@ -155,7 +155,7 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 			.draw()?;
 		chart
 			.configure_secondary_axes()
-			.y_desc("bad debt, socialised")
+			.y_desc("bad debt, socialized")
 			.y_label_formatter(&|v| compact(*v))
 			.draw()?;
 		chart
@@ -171,10 +171,10 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[4]));
 		chart
 			.draw_secondary_series(LineSeries::new(
-				timeline.iter().map(|p| (hours(p), p.socialised_usd)),
+				timeline.iter().map(|p| (hours(p), p.socialized_usd)),
 				COLOURS[2].stroke_width(2),
 			))?
-			.label("loss socialised (right)")
+			.label("loss socialized (right)")
 			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[2]));
 		chart
 			.configure_series_labels()

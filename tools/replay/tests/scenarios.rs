@@ -35,7 +35,7 @@ fn run(file: &str) -> liquidation_replay::Summary {
 	let identity = &summary.identity;
 	let right = identity.repaid_usd
 		+ identity.covered_usd
-		+ identity.socialised_usd
+		+ identity.socialized_usd
 		+ identity.outstanding_bad_debt_usd;
 	assert!(
 		(identity.liquidated_debt_usd - right).abs()

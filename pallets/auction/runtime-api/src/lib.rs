@@ -15,7 +15,7 @@ sp_api::decl_runtime_apis! {
 		AssetId: Codec,
 		BlockNumber: Codec,
 	{
-		/// Every running auction: its lot and target, its price now, the oracle's price and
+		/// Every running auction: its lot and amount to raise, its price now, the oracle's price and
 		/// whether a restart is due.
 		fn auctions() -> Vec<AuctionReport<AccountId, AssetId, BlockNumber>>;
 		/// One running auction (`None` if it is not running).

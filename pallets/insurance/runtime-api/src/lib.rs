@@ -8,7 +8,7 @@ pub use pallet_insurance::{Fund, FundParams, FundReport, FundTotals};
 sp_api::decl_runtime_apis! {
 	/// The insurance fund.
 	pub trait InsuranceApi<AssetId, AccountId> where AssetId: Codec, AccountId: Codec {
-		/// The fund in `asset`: parameters, staked value, reserve, shares, custody, cover left in
+		/// The fund in `asset`: parameters, staked value, protocol-owned value, shares, custody, cover left in
 		/// this block, running totals.
 		fn fund(asset: AssetId) -> FundReport;
 		/// The shares `who` holds in `asset`'s fund and what they are worth now.

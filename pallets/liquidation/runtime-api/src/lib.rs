@@ -27,11 +27,11 @@ sp_api::decl_runtime_apis! {
 			start_after: Option<RiskCursor<AccountId>>,
 			limit: u32,
 		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor<AccountId>>);
-		/// What a liquidation of `who` would repay, seize and pay as bonus now: for the named
+		/// What a liquidation of `who` would repay, seize and pay as reward now: for the named
 		/// `(debt asset, collateral asset)`, or the largest of each; or why it would be refused.
 		fn preview(who: AccountId, assets: Option<(AssetId, AssetId)>) -> Result<Plan<AssetId>, DispatchError>;
 		/// Running totals of an asset: liquidations, repaid, seized, penalties, bad debt covered
-		/// and socialised.
+		/// and socialized.
 		fn totals(asset: AssetId) -> LiquidationTotals;
 	}
 }

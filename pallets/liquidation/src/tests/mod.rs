@@ -149,7 +149,7 @@ mod sizing {
 		assert!(!plan.full);
 		// Seized: 25 000 * 1.1 / 57 000 BTC = 0.48245614 (down); worth the debt: 0.43859649.
 		assert_eq!(plan.seize, 48_245_614);
-		assert_eq!(plan.to_insurance + plan.bonus, 48_245_614 - 43_859_649);
+		assert_eq!(plan.to_insurance + plan.reward, 48_245_614 - 43_859_649);
 		assert_eq!(plan.to_insurance, 2_192_982);
 		assert_eq!(plan.repay_value, FixedU128::from_u32(25_000));
 		// A keeper's limit caps it further.
@@ -170,7 +170,7 @@ mod sizing {
 	#[test]
 	fn the_close_factor_binds_exactly_at_its_boundary() {
 		let (report, debt, collateral) = scenario(57_000);
-		// The target needs 86.67% of the debt: a close factor of 86% binds, 87% does not.
+		// The target health factor needs 86.67% of the debt: a close factor of 86% binds, 87% does not.
 		let mut params = engine_params();
 		params.close_factor = Permill::from_percent(86);
 		assert_eq!(plan_with(&report, debt, collateral, params, Balance::MAX).repay, usd(43_000));
@@ -234,7 +234,7 @@ mod keeper {
 	}
 
 	#[test]
-	fn a_keeper_repays_part_and_takes_collateral_with_the_bonus() {
+	fn a_keeper_repays_part_and_takes_collateral_with_the_penalty() {
 		test(|| {
 			alice_underwater();
 			let keeper_usd = balance(USD, KEEPER);
@@ -242,7 +242,7 @@ mod keeper {
 			let insurance_btc = balance(BTC, Insurance::fund_account());
 			let before = Margin::health_of(&ALICE).unwrap().health_factor().unwrap();
 			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
-			// The target needs (1.2 * 45 150 - 45 000) / 0.27 = 34 000 USD; the close factor
+			// The target health factor needs (1.2 * 45 150 - 45 000) / 0.27 = 34 000 USD; the close factor
 			// allows 21 500. Seized: 21 500 * 1.1 / 50 000 = 0.473 BTC; worth the debt: 0.43.
 			assert_eq!(balance(USD, KEEPER), keeper_usd - usd(21_500));
 			assert_eq!(Margin::debt_of(&ALICE, USD), usd(21_500));
@@ -263,7 +263,7 @@ mod keeper {
 					collateral_asset: BTC,
 					seized: 47_300_000,
 					to_insurance: 2_150_000,
-					bonus: 2_150_000,
+					reward: 2_150_000,
 					as_deposit: false,
 				})
 			);
@@ -350,7 +350,7 @@ mod flash {
 			));
 			assert_eq!(Margin::debt_of(&ALICE, USD), usd(21_500));
 			assert_eq!(Margin::deposit_of(&ALICE, BTC), BITCOIN - 47_300_000);
-			let Some(Event::Liquidated { path, to_insurance, bonus, .. }) =
+			let Some(Event::Liquidated { path, to_insurance, reward, .. }) =
 				liquidation_events().pop()
 			else {
 				panic!("a liquidation event")
@@ -358,9 +358,9 @@ mod flash {
 			assert_eq!(path, LiquidationPath::Flash);
 			// 0.473 BTC sold into a 100 BTC pool at 50 000 with a 0.3% fee: about 23 468 USD,
 			// of which 21 500 repaid; the rest split between the caller and insurance.
-			assert!(bonus > usd(900) && bonus < usd(1_000), "bonus {bonus}");
-			assert!(to_insurance.abs_diff(bonus) <= 1);
-			assert_eq!(balance(USD, CHARLIE), caller_usd + bonus);
+			assert!(reward > usd(900) && reward < usd(1_000), "reward {reward}");
+			assert!(to_insurance.abs_diff(reward) <= 1);
+			assert_eq!(balance(USD, CHARLIE), caller_usd + reward);
 			assert_eq!(balance(USD, Insurance::fund_account()), insurance_usd + to_insurance);
 			// The engine keeps nothing.
 			assert_eq!(balance(USD, Liquidation::engine_account()), 0);
@@ -569,9 +569,9 @@ mod waterfall {
 	use liquidation_primitives::CollateralAuction;
 
 	/// A crash takes the auction below the debt: what is left is written off, insurance covers
-	/// what it may in one block, and the rest is socialised over the lenders, to the unit.
+	/// what it may in one block, and the rest is socialized over the lenders, to the unit.
 	#[test]
-	fn crash_auction_shortfall_insurance_then_socialisation() {
+	fn crash_auction_shortfall_insurance_then_socialization() {
 		test(|| {
 			lend();
 			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(3_000), 0));
@@ -581,20 +581,20 @@ mod waterfall {
 			// collateral goes to auction for the debt it covers plus the penalty.
 			set_price(BTC, Price::from_u32(40_000));
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
-			let Some(Event::AuctionStarted { auction, lot, target, .. }) =
+			let Some(Event::AuctionStarted { auction, lot, to_raise, .. }) =
 				liquidation_events().pop()
 			else {
 				panic!("an auction started")
 			};
 			assert_eq!(lot, BITCOIN);
 			// Insolvent (40 000 < 43 000): the penalty is the liquidator's half of the 10% only,
-			// 40 000 / 1.05 = 38 095.238096 USD of debt is coverable; the target adds the 5%.
-			assert_eq!(target, usd(40_000));
+			// 40 000 / 1.05 = 38 095.238096 USD of debt is coverable; the amount to raise adds the 5%.
+			assert_eq!(to_raise, usd(40_000));
 			assert!(<DutchAuction as CollateralAuction<AccountId>>::is_running(auction));
 
 			// The crash goes on to 20 000, out of the lot's re-pricing band: it restarts at
 			// 22 000 (the oracle times the premium) and the market buys the whole lot at once:
-			// 18 000 USD short of the target.
+			// 18 000 USD short of the amount to raise.
 			set_price(BTC, Price::from_u32(20_000));
 			assert_noop!(
 				DutchAuction::take(origin(MARKET), auction, BITCOIN, FixedU128::from_u32(44_000)),
@@ -637,7 +637,7 @@ mod waterfall {
 			assert_eq!(bad_debt, covered + socialized);
 			assert_eq!(Insurance::fund_report(USD).fund.total(), fund_before - covered);
 			assert!(Margin::positions(&ALICE).is_empty());
-			// The lenders (the lender and the pool's reserve) lose the socialised part, rounded
+			// The lenders (the lender and the pool's reserve) lose the socialized part, rounded
 			// against them by at most a unit or two.
 			let lender_loss = lender_before - Margin::deposit_of(&LENDER, USD);
 			let pool = Margin::pool_report(USD).unwrap();
@@ -651,7 +651,7 @@ mod waterfall {
 	}
 
 	/// A partial liquidation by auction: the owner owes more than the auction raises, and still
-	/// the penalty part of the target goes to insurance, not to the owner's other debt.
+	/// the penalty part of the amount to raise goes to insurance, not to the owner's other debt.
 	#[test]
 	fn an_auction_for_part_of_a_debt_pays_its_penalty_to_insurance() {
 		test(|| {
@@ -660,17 +660,17 @@ mod waterfall {
 			// At 48 000: health factor 0.957, a partial liquidation of 21 500 USD (close factor).
 			set_price(BTC, Price::from_u32(48_000));
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
-			let Some(Event::AuctionStarted { auction, target, .. }) = liquidation_events().pop()
+			let Some(Event::AuctionStarted { auction, to_raise, .. }) = liquidation_events().pop()
 			else {
 				panic!("an auction started")
 			};
-			assert_eq!(target, usd(23_650));
+			assert_eq!(to_raise, usd(23_650));
 			assert_eq!(
 				AuctionDue::<Test>::get(auction),
 				Some(AuctionDues { debt: usd(21_500), penalty: usd(2_150), ..Default::default() })
 			);
 			let fund_usd = balance(USD, Insurance::fund_account());
-			// The market buys at the start price (52 800): the target is met at once.
+			// The market buys at the start price (52 800): the amount to raise is met at once.
 			assert_ok!(DutchAuction::take(
 				origin(MARKET),
 				auction,
@@ -723,7 +723,7 @@ mod waterfall {
 	/// at once, the rest waits and is covered over the next eight blocks; nothing reaches the
 	/// lenders, whose claim never falls.
 	#[test]
-	fn a_deficit_above_the_cap_is_covered_over_blocks_with_nothing_socialised() {
+	fn a_deficit_above_the_cap_is_covered_over_blocks_with_nothing_socialized() {
 		test(|| {
 			lend();
 			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(50_000), 0));
@@ -751,7 +751,7 @@ mod waterfall {
 				(usd(43_000), usd(43_000), 0)
 			);
 			assert_eq!((totals.covered_later, totals.most_queued), (usd(38_000), usd(38_000)));
-			// No socialisation: the deposit index never fell (interest only raises it).
+			// No socialization: the deposit index never fell (interest only raises it).
 			assert!(Margin::pool_report(USD).unwrap().deposit_index >= index);
 			assert_eq!(Insurance::fund_report(USD).fund.total(), usd(7_000));
 			// The queue is empty: a further block does nothing.
@@ -762,12 +762,12 @@ mod waterfall {
 	}
 
 	/// A fund of 20 000 against 43 000 of bad debt: 5 000 covered, the 23 000 the fund can
-	/// never pay socialised at once, 15 000 queued. The cap is then cut to 1 000 a block: in the
+	/// never pay socialized at once, 15 000 queued. The cap is then cut to 1 000 a block: in the
 	/// 9 blocks left before the delay ends the fund can pay 8 000 of the 14 000 still waiting,
-	/// so the other 6 000 are socialised at once (a certain loss no lender can run from), and
+	/// so the other 6 000 are socialized at once (a certain loss no lender can run from), and
 	/// the 8 000 are covered by the end of the delay.
 	#[test]
-	fn what_the_fund_cannot_pay_before_the_delay_ends_is_socialised_at_once() {
+	fn what_the_fund_cannot_pay_before_the_delay_ends_is_socialized_at_once() {
 		test(|| {
 			lend();
 			assert_ok!(Insurance::stake(origin(STAKER), USD, usd(20_000), 0));
@@ -775,7 +775,7 @@ mod waterfall {
 			assert_eq!(settled_event(), (usd(43_000), usd(5_000), usd(23_000), usd(15_000)));
 			let mut params = Insurance::fund_report(USD).params.unwrap();
 			params.max_cover_per_block = usd(1_000);
-			params.target = usd(1_000);
+			params.target_size = usd(1_000);
 			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
 			next_block();
 			assert!(liquidation_events().contains(&Event::BadDebtQueueWorked {
@@ -833,7 +833,7 @@ mod waterfall {
 		dex_pool(100, pool_price);
 		let btc_fund = pallet_insurance::FundParams {
 			max_cover_per_block: BITCOIN,
-			target: BITCOIN,
+			target_size: BITCOIN,
 			staker_income_share: sp_runtime::Perbill::from_percent(50),
 		};
 		assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
@@ -846,7 +846,7 @@ mod waterfall {
 	/// Penalty income held in BTC pays USD bad debt: the USD fund is empty, the BTC fund (2 BTC
 	/// staked, 1 BTC a block at most) buys through the DEX, from the next block on, exactly the
 	/// USD each block's cap allows, paying at most the oracle value plus 5%; nothing is
-	/// socialised.
+	/// socialized.
 	#[test]
 	fn bad_debt_in_one_asset_is_covered_by_selling_the_fund_in_another() {
 		test(|| {
@@ -888,12 +888,12 @@ mod waterfall {
 	}
 
 	/// A pool that pays half the oracle price (thin or manipulated) gets no sale: the BTC fund
-	/// keeps its BTC, the debt waits, and after the delay it is socialised.
+	/// keeps its BTC, the debt waits, and after the delay it is socialized.
 	#[test]
 	fn a_conversion_below_the_slippage_bound_is_not_made() {
 		test(|| {
 			btc_fund_and_usd_bad_debt(30_000);
-			// The BTC fund could pay it at the oracle: nothing is socialised at once.
+			// The BTC fund could pay it at the oracle: nothing is socialized at once.
 			assert_eq!(settled_event(), (usd(43_000), 0, 0, usd(43_000)));
 			for _ in 0..10 {
 				next_block();
@@ -905,7 +905,7 @@ mod waterfall {
 		});
 	}
 
-	/// With no delay, what the fund does not pay in the block is socialised in it (the
+	/// With no delay, what the fund does not pay in the block is socialized in it (the
 	/// behaviour before the queue); the delay is bounded.
 	#[test]
 	fn the_delay_is_governed_and_bounded() {
@@ -978,8 +978,8 @@ mod governance {
 		test(|| {
 			let set = |params: EngineParams| Liquidation::set_params(RuntimeOrigin::root(), params);
 			let mut p = engine_params();
-			p.liquidation_bonus = Permill::from_percent(51);
-			assert_noop!(set(p), Error::<Test>::BonusTooHigh);
+			p.liquidation_penalty = Permill::from_percent(51);
+			assert_noop!(set(p), Error::<Test>::PenaltyTooHigh);
 			let mut p = engine_params();
 			p.close_factor = Permill::zero();
 			assert_noop!(set(p), Error::<Test>::CloseFactorZero);
@@ -1005,9 +1005,9 @@ mod governance {
 			// USD's maintenance weights (0.95, 1.05) bound the penalty below 1.05 / 0.95 - 1 =
 			// 10.53%: at 11% a liquidation repaying USD against USD would lower health.
 			let mut p = engine_params();
-			p.liquidation_bonus = Permill::from_percent(11);
+			p.liquidation_penalty = Permill::from_percent(11);
 			assert_noop!(set(p), Error::<Test>::PenaltyUnsound);
-			p.liquidation_bonus = Permill::from_rational(105u32, 1_000);
+			p.liquidation_penalty = Permill::from_rational(105u32, 1_000);
 			assert_ok!(set(p));
 			assert_noop!(
 				Liquidation::set_params(origin(ALICE), engine_params()),

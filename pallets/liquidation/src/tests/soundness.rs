@@ -18,7 +18,7 @@ fn shortfall(who: AccountId) -> FixedU128 {
 
 fn started_auction() -> (u32, Balance, Balance) {
 	match liquidation_events().into_iter().rev().find_map(|event| match event {
-		Event::AuctionStarted { auction, lot, target, .. } => Some((auction, lot, target)),
+		Event::AuctionStarted { auction, lot, to_raise, .. } => Some((auction, lot, to_raise)),
 		_ => None,
 	}) {
 		Some(found) => found,
@@ -51,7 +51,7 @@ fn first_proceeds() -> (Balance, Balance, Balance) {
 }
 
 /// `who` borrows 43 000 USD against 1 BTC, BTC falls to `price` and the worker's liquidation
-/// puts his bitcoin to auction: the auction's id, lot and target.
+/// puts his bitcoin to auction: the auction's id, lot and amount to raise.
 fn at_auction(who: AccountId, price: u32) -> (u32, Balance, Balance) {
 	at_auction_owing(who, 43_000, price)
 }
@@ -70,7 +70,7 @@ mod close_out {
 	/// BTC at 40 000 against 43 000 USD of debt: health factor 36 000 / 45 150 = 0.80, the
 	/// collateral worth less than the debt with its penalty. A keeper takes all of it for what it
 	/// covers; the account is insolvent, so the penalty is junior to its debt: the keeper's half
-	/// of the 10% bonus only, 40 000 / 1.05 = 38 095.238096 USD (rounded up), nothing to
+	/// of the 10% penalty only, 40 000 / 1.05 = 38 095.238096 USD (rounded up), nothing to
 	/// insurance. What is left is bad debt, sent down the waterfall in the same call.
 	#[test]
 	fn a_keeper_closes_out_an_account_too_deep_for_a_partial_liquidation() {
@@ -92,7 +92,7 @@ mod close_out {
 				seized: BITCOIN,
 				// 1 BTC less the 0.95238095 BTC the repayment is worth.
 				to_insurance: 0,
-				bonus: 4_761_905,
+				reward: 4_761_905,
 				as_deposit: false,
 			}));
 			// The keeper's bitcoin: all of it.
@@ -113,7 +113,7 @@ mod close_out {
 			dex_pool(100, 40_000);
 			set_price(BTC, Price::from_u32(40_000));
 			assert_ok!(Liquidation::flash_liquidate(origin(KEEPER), BOB, USD, BTC, Balance::MAX));
-			let Some(Event::Liquidated { path, repaid, seized, to_insurance, bonus, .. }) =
+			let Some(Event::Liquidated { path, repaid, seized, to_insurance, reward, .. }) =
 				liquidation_events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
 			else {
 				panic!("a liquidation")
@@ -121,7 +121,7 @@ mod close_out {
 			assert_eq!((path, repaid, seized), (LiquidationPath::Flash, 38_095_238_096, BITCOIN));
 			// Insolvent: the sale's surplus is all the liquidator's, insurance takes nothing.
 			assert_eq!(to_insurance, 0);
-			assert!(bonus > 0);
+			assert!(reward > 0);
 			assert!(Margin::positions(&BOB).is_empty());
 		});
 	}
@@ -214,7 +214,7 @@ mod owner_during_auction {
 	use super::*;
 
 	/// Alice's whole bitcoin goes to auction for 38 095.24 USD of debt and its penalty (5%: she
-	/// is insolvent, see `sizing`), a 40 000 USD target. She repays 10 000 USD meanwhile, and
+	/// is insolvent, see `sizing`), 40 000 USD to raise. She repays 10 000 USD meanwhile, and
 	/// BTC falls to 36 000, so the auction is still needed: it now raises only the 33 000 she
 	/// owes and the penalty on that (1 650), the buyer gets the bitcoin that costs, and the rest
 	/// of the lot returns to her.
@@ -222,8 +222,8 @@ mod owner_during_auction {
 	fn an_auction_raises_only_what_the_owner_still_owes_and_the_penalty_on_that() {
 		test(|| {
 			lend();
-			let (auction, lot, target) = at_auction(ALICE, 40_000);
-			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
+			let (auction, lot, to_raise) = at_auction(ALICE, 40_000);
+			assert_eq!((lot, to_raise), (BITCOIN, usd(40_000)));
 			assert_ok!(Margin::repay(
 				origin(ALICE),
 				USD,
@@ -362,8 +362,8 @@ mod junior_penalty {
 	fn an_insolvent_owners_auction_penalty_repays_his_debt() {
 		test(|| {
 			lend();
-			let (auction, lot, target) = at_auction(ALICE, 40_000);
-			assert_eq!((lot, target), (BITCOIN, usd(40_000)));
+			let (auction, lot, to_raise) = at_auction(ALICE, 40_000);
+			assert_eq!((lot, to_raise), (BITCOIN, usd(40_000)));
 			assert!(Liquidation::insolvent(&ALICE));
 			let fund = balance(USD, Insurance::fund_account());
 			market_buys(auction, BITCOIN);
@@ -419,8 +419,8 @@ mod shielding {
 			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(60_000)));
 			set_price(BTC, Price::from_u32(40_000));
 			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
-			let (auction, lot, target) = started_auction();
-			assert_eq!((lot, target), (BITCOIN, usd(33_000)));
+			let (auction, lot, to_raise) = started_auction();
+			assert_eq!((lot, to_raise), (BITCOIN, usd(33_000)));
 			let report = Liquidation::effective_report(&ALICE).unwrap();
 			assert!(!report.is_liquidatable(), "{report:?}");
 			assert_noop!(
@@ -436,7 +436,7 @@ mod shielding {
 		});
 	}
 
-	/// With no collateral left but its lot, and the lot worth too little for its target, the
+	/// With no collateral left but its lot, and the lot worth too little for what it has to raise, the
 	/// account is bankrupt; but all its debt is being raised at auction, so the waterfall
 	/// waits for the auction to end.
 	#[test]
@@ -632,7 +632,7 @@ mod drained_pool {
 			let (auction, lot, _) = started_auction();
 			let custody = <DutchAuction as CollateralAuction<AccountId>>::custody_account();
 			assert_eq!(Margin::deposit_of(&custody, BTC), lot);
-			// At the start price (52 800) the target (23 650) buys 0.4479 BTC: a position.
+			// At the start price (52 800) the amount to raise (23 650) buys 0.4479 BTC: a position.
 			assert_ok!(DutchAuction::take(
 				origin(MARKET),
 				auction,
