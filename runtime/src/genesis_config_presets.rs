@@ -25,7 +25,7 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::One;
 use sp_runtime::FixedU128;
-use sp_runtime::{Perbill, Permill};
+use sp_runtime::Permill;
 
 /// Native tokens each endowed dev account starts with.
 pub const ENDOWMENT_NATIVE: Balance = 1_000_000 * UNIT;
@@ -70,12 +70,12 @@ pub fn council_members() -> Vec<AccountId> {
 /// half-life, and a stable price (what opening risk reads) that moves at most 6% an hour.
 pub fn dev_oracle_params() -> OracleParams {
 	OracleParams {
-		max_age: 10 * 60 * 1_000,
+		max_age_ms: 10 * 60 * 1_000,
 		min_fresh_values: 3,
 		max_move: FixedU128::from_rational(1, 5),
 		confirmations: 3,
 		smoothing: Smoothing::Ema { half_life: 60 * 1_000 },
-		volatility_half_life: 60 * 60 * 1_000,
+		volatility_half_life_ms: 60 * 60 * 1_000,
 		// Mango v4's default growth limit of its delayed price (`delay_growth_limit`, 6% an
 		// hour): the October 2022 attack pumped MNGO several times over in about 20 minutes,
 		// in which a stable price at 6% an hour rises 2%.
@@ -108,7 +108,7 @@ pub fn dev_insurance_params() -> Vec<(crate::AssetId, FundParams)> {
 			let params = FundParams {
 				max_cover_per_block: 100_000u128.saturating_mul(unit),
 				target_size: 1_000_000u128.saturating_mul(unit),
-				staker_income_share: Perbill::from_percent(50),
+				staker_income_share: Permill::from_percent(50),
 			};
 			(asset.id, params)
 		})
@@ -165,8 +165,11 @@ pub fn dev_auction_params() -> Vec<(crate::AssetId, AuctionParams)> {
 		.map(|asset| {
 			let params = AuctionParams {
 				start_premium: FixedU128::from_rational(110, 100),
-				curve: PriceCurve::StepExponential { step: 10, cut: Permill::from_percent(1) },
-				max_duration: 600,
+				curve: PriceCurve::StepExponential {
+					step_blocks: 10,
+					cut: Permill::from_percent(1),
+				},
+				max_duration_blocks: 600,
 				floor: Permill::from_percent(60),
 				restart_incentive: Permill::from_rational(1u32, 1_000),
 				min_lot: one_whole_unit(asset) / 1_000,

@@ -12,8 +12,8 @@ use sp_runtime::{FixedPointNumber, FixedU128, Permill};
 fn bench_params() -> AuctionParams {
 	AuctionParams {
 		start_premium: FixedU128::saturating_from_rational(11, 10),
-		curve: PriceCurve::StepExponential { step: 1, cut: Permill::from_percent(1) },
-		max_duration: 100,
+		curve: PriceCurve::StepExponential { step_blocks: 1, cut: Permill::from_percent(1) },
+		max_duration_blocks: 100,
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::from_rational(1u32, 1_000),
 		min_lot: 1,

@@ -68,7 +68,7 @@ impl<T: Config> Pallet<T> {
 		let oracle = Self::oracle_price_of(auction.collateral, auction.debt_asset)?;
 		let elapsed = Self::elapsed(auction);
 		let price = params.curve.price_at(auction.start_price, elapsed);
-		let needs_restart = elapsed > params.max_duration
+		let needs_restart = elapsed > params.max_duration_blocks
 			|| price < floor_of(oracle, params.floor)
 			|| outside_band(oracle, auction.oracle_at_start, params.reprice_band);
 		Ok(Quote { price, oracle, needs_restart })
@@ -344,18 +344,18 @@ impl<T: Config> Pallet<T> {
 		let max = T::MaxDuration::get();
 		let in_range = |blocks: u32| blocks >= 1 && blocks <= max;
 		match params.curve {
-			PriceCurve::Linear { duration } => {
-				ensure!(in_range(duration), Error::<T>::DurationOutOfRange)
+			PriceCurve::Linear { duration_blocks } => {
+				ensure!(in_range(duration_blocks), Error::<T>::DurationOutOfRange)
 			},
-			PriceCurve::StepExponential { step, cut } => {
-				ensure!(in_range(step), Error::<T>::DurationOutOfRange);
+			PriceCurve::StepExponential { step_blocks, cut } => {
+				ensure!(in_range(step_blocks), Error::<T>::DurationOutOfRange);
 				ensure!(
 					!cut.is_zero() && cut <= Permill::from_percent(50),
 					Error::<T>::CutOutOfRange
 				);
 			},
 		}
-		ensure!(in_range(params.max_duration), Error::<T>::DurationOutOfRange);
+		ensure!(in_range(params.max_duration_blocks), Error::<T>::DurationOutOfRange);
 		ensure!(
 			!params.floor.is_zero() && params.floor < Permill::one(),
 			Error::<T>::FloorOutOfRange

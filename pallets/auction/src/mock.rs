@@ -236,8 +236,8 @@ pub const DOLLAR: Balance = 1_000_000;
 pub fn linear_params() -> AuctionParams {
 	AuctionParams {
 		start_premium: FixedU128::saturating_from_rational(12, 10),
-		curve: PriceCurve::Linear { duration: 100 },
-		max_duration: 200,
+		curve: PriceCurve::Linear { duration_blocks: 100 },
+		max_duration_blocks: 200,
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::from_rational(5u32, 1_000),
 		min_lot: 1_000,

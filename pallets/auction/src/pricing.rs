@@ -15,21 +15,21 @@ impl PriceCurve {
 	/// The price `elapsed` blocks after a start at `start`, rounded up (in the owner's favour).
 	pub fn price_at(&self, start: AuctionPrice, elapsed: u32) -> AuctionPrice {
 		match *self {
-			PriceCurve::Linear { duration } => {
-				if elapsed >= duration || duration == 0 {
+			PriceCurve::Linear { duration_blocks } => {
+				if elapsed >= duration_blocks || duration_blocks == 0 {
 					return AuctionPrice::zero();
 				}
 				multiply_by_rational_with_rounding(
 					start.into_inner(),
-					u128::from(duration - elapsed),
-					u128::from(duration),
+					u128::from(duration_blocks - elapsed),
+					u128::from(duration_blocks),
 					Rounding::Up,
 				)
 				.map(AuctionPrice::from_inner)
 				.unwrap_or(start)
 			},
-			PriceCurve::StepExponential { step, cut } => {
-				let steps = elapsed.checked_div(step).unwrap_or(0);
+			PriceCurve::StepExponential { step_blocks, cut } => {
+				let steps = elapsed.checked_div(step_blocks).unwrap_or(0);
 				let factor = FixedU128::from(cut.left_from_one()).saturating_pow(steps as usize);
 				multiply_by_rational_with_rounding(
 					start.into_inner(),

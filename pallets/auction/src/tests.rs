@@ -41,7 +41,7 @@ mod curve {
 
 	#[test]
 	fn linear_prices_match_hand_figures() {
-		let curve = PriceCurve::Linear { duration: 100 };
+		let curve = PriceCurve::Linear { duration_blocks: 100 };
 		let start = price(60_000);
 		assert_eq!(curve.price_at(start, 0), price(60_000));
 		assert_eq!(curve.price_at(start, 25), price(45_000));
@@ -50,14 +50,14 @@ mod curve {
 		assert_eq!(curve.price_at(start, 100), price(0));
 		assert_eq!(curve.price_at(start, 5_000), price(0));
 		// 60 000 * 2 / 3 is 40 000 exactly; 1 * 2 / 3 rounds up (the owner's side).
-		let curve = PriceCurve::Linear { duration: 3 };
+		let curve = PriceCurve::Linear { duration_blocks: 3 };
 		assert_eq!(curve.price_at(price(60_000), 1), price(40_000));
 		assert_eq!(curve.price_at(FixedU128::from_inner(1), 1), FixedU128::from_inner(1));
 	}
 
 	#[test]
 	fn stepped_prices_match_hand_figures() {
-		let curve = PriceCurve::StepExponential { step: 10, cut: Permill::from_percent(10) };
+		let curve = PriceCurve::StepExponential { step_blocks: 10, cut: Permill::from_percent(10) };
 		let start = price(60_000);
 		assert_eq!(curve.price_at(start, 9), price(60_000));
 		assert_eq!(curve.price_at(start, 10), price(54_000));
@@ -373,8 +373,9 @@ mod restarts {
 	fn a_too_old_auction_is_restarted_even_above_its_floor() {
 		test(|| {
 			let mut params = linear_params();
-			params.curve = PriceCurve::StepExponential { step: 10, cut: Permill::from_percent(1) };
-			params.max_duration = 30;
+			params.curve =
+				PriceCurve::StepExponential { step_blocks: 10, cut: Permill::from_percent(1) };
+			params.max_duration_blocks = 30;
 			assert_ok!(DutchAuction::set_auction_params(RuntimeOrigin::root(), BTC, params));
 			let id = start(BTC, BITCOIN, 30_000 * DOLLAR);
 			run_to_block(31);
@@ -459,16 +460,17 @@ mod governance {
 			p.start_premium = FixedU128::saturating_from_rational(201, 100);
 			assert_noop!(set(p), Error::<Test>::PremiumOutOfRange);
 			let mut p = linear_params();
-			p.curve = PriceCurve::Linear { duration: 0 };
+			p.curve = PriceCurve::Linear { duration_blocks: 0 };
 			assert_noop!(set(p), Error::<Test>::DurationOutOfRange);
-			p.curve = PriceCurve::Linear { duration: 1_001 };
+			p.curve = PriceCurve::Linear { duration_blocks: 1_001 };
 			assert_noop!(set(p), Error::<Test>::DurationOutOfRange);
-			p.curve = PriceCurve::StepExponential { step: 1, cut: Permill::zero() };
+			p.curve = PriceCurve::StepExponential { step_blocks: 1, cut: Permill::zero() };
 			assert_noop!(set(p), Error::<Test>::CutOutOfRange);
-			p.curve = PriceCurve::StepExponential { step: 1, cut: Permill::from_percent(51) };
+			p.curve =
+				PriceCurve::StepExponential { step_blocks: 1, cut: Permill::from_percent(51) };
 			assert_noop!(set(p), Error::<Test>::CutOutOfRange);
 			let mut p = linear_params();
-			p.max_duration = 0;
+			p.max_duration_blocks = 0;
 			assert_noop!(set(p), Error::<Test>::DurationOutOfRange);
 			let mut p = linear_params();
 			p.floor = Permill::one();

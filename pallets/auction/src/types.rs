@@ -28,18 +28,18 @@ pub type AuctionPrice = FixedU128;
 	Deserialize,
 )]
 pub enum PriceCurve {
-	/// Falls in a straight line from the start price to zero over `duration` blocks:
-	/// `price(n) = start * (duration - n) / duration`.
+	/// Falls in a straight line from the start price to zero over `duration_blocks` (`d`):
+	/// `price(n) = start * (d - n) / d`.
 	#[codec(index = 0)]
 	Linear {
 		/// Blocks from the start price to zero.
-		duration: u32,
+		duration_blocks: u32,
 	},
-	/// Falls by `cut` every `step` blocks: `price(n) = start * (1 - cut)^floor(n / step)`.
+	/// Falls by `cut` every `step_blocks` (`s`): `price(n) = start * (1 - cut)^floor(n / s)`.
 	#[codec(index = 1)]
 	StepExponential {
 		/// Blocks between cuts.
-		step: u32,
+		step_blocks: u32,
 		/// Share of the price taken off at each step.
 		cut: Permill,
 	},
@@ -47,7 +47,7 @@ pub enum PriceCurve {
 
 impl Default for PriceCurve {
 	fn default() -> Self {
-		Self::Linear { duration: 1 }
+		Self::Linear { duration_blocks: 1 }
 	}
 }
 
@@ -73,7 +73,7 @@ pub struct AuctionParams {
 	/// How the price falls.
 	pub curve: PriceCurve,
 	/// Blocks after which an auction is too old and may be restarted.
-	pub max_duration: u32,
+	pub max_duration_blocks: u32,
 	/// Share of the oracle's price below which nothing sells and the auction may be restarted;
 	/// strictly between 0 and 1.
 	pub floor: Permill,

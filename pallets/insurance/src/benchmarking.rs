@@ -6,7 +6,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use liquidation_primitives::{Balance, FundIncome};
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{traits::One, Permill};
 
 const STAKE: Balance = 1_000_000_000;
 
@@ -15,7 +15,7 @@ fn insured<T: Config>() -> T::AssetId {
 	let params = FundParams {
 		max_cover_per_block: STAKE,
 		target_size: STAKE,
-		staker_income_share: Perbill::from_percent(50),
+		staker_income_share: Permill::from_percent(50),
 	};
 	Insurance::<T>::do_set_fund_params(asset, params).expect("the parameters are in range");
 	Insurance::<T>::do_set_cooldown(One::one(), 10u32.into()).expect("the cooldown is in range");
@@ -94,7 +94,7 @@ mod benchmarks {
 		let params = FundParams {
 			max_cover_per_block: STAKE,
 			target_size: STAKE,
-			staker_income_share: Perbill::from_percent(80),
+			staker_income_share: Permill::from_percent(80),
 		};
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, asset, params);

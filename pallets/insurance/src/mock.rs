@@ -8,7 +8,7 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use liquidation_primitives::{AssetId, Balance, NativeOrLocal};
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::{BuildStorage, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -134,7 +134,7 @@ pub fn usd_params() -> FundParams {
 	FundParams {
 		max_cover_per_block: 500,
 		target_size: 2_000,
-		staker_income_share: Perbill::from_percent(80),
+		staker_income_share: Permill::from_percent(80),
 	}
 }
 

@@ -3,7 +3,7 @@
 use crate::{mock::*, Error, Event, FundParams, Funds, Params, Totals};
 use frame_support::{assert_noop, assert_ok};
 use liquidation_primitives::{AssetId, Balance, DeficitHandler, FundIncome};
-use sp_runtime::{DispatchError, Perbill};
+use sp_runtime::{DispatchError, Permill};
 
 fn balance(asset: AssetId, who: AccountId) -> Balance {
 	use frame_support::traits::fungibles::Inspect;
@@ -499,7 +499,7 @@ mod governance {
 	#[test]
 	fn a_staker_share_of_zero_sends_all_income_to_the_reserve() {
 		test(|| {
-			let params = FundParams { staker_income_share: Perbill::zero(), ..usd_params() };
+			let params = FundParams { staker_income_share: Permill::zero(), ..usd_params() };
 			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			income(500);

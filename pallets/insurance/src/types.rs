@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use liquidation_primitives::Balance;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
-use sp_runtime::{Perbill, RuntimeDebug};
+use sp_runtime::{Permill, RuntimeDebug};
 
 /// Governance parameters of the fund in one asset.
 #[derive(
@@ -29,7 +29,7 @@ pub struct FundParams {
 	/// to the treasury. At least `max_cover_per_block`.
 	pub target_size: Balance,
 	/// Share of income that goes to stakers while there are any (the rest to the protocol-owned value).
-	pub staker_income_share: Perbill,
+	pub staker_income_share: Permill,
 }
 
 /// The fund in one asset: what stakers own, what the protocol owns.

@@ -18,7 +18,7 @@ use liquidation_primitives::{AssetId, Balance, CollateralSwap, NativeOrLocal, Pr
 use pallet_asset_conversion::{AccountIdConverter, Ascending, Chain, WithFirstAsset};
 use sp_runtime::{
 	traits::{AccountIdConversion, One},
-	BuildStorage, DispatchError, FixedPointNumber, FixedU128, Perbill, Permill,
+	BuildStorage, DispatchError, FixedPointNumber, FixedU128, Permill,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -369,8 +369,8 @@ pub fn engine_params() -> EngineParams {
 pub fn auction_params() -> pallet_auction::AuctionParams {
 	pallet_auction::AuctionParams {
 		start_premium: FixedU128::saturating_from_rational(11, 10),
-		curve: pallet_auction::PriceCurve::Linear { duration: 100 },
-		max_duration: 200,
+		curve: pallet_auction::PriceCurve::Linear { duration_blocks: 100 },
+		max_duration_blocks: 200,
 		floor: Permill::from_percent(50),
 		restart_incentive: Permill::zero(),
 		min_lot: 1,
@@ -413,7 +413,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 				pallet_insurance::FundParams {
 					max_cover_per_block: 5_000 * DOLLAR,
 					target_size: 5_000 * DOLLAR,
-					staker_income_share: Perbill::from_percent(50),
+					staker_income_share: Permill::from_percent(50),
 				},
 			)],
 			cooldown: 10,

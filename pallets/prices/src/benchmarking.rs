@@ -19,12 +19,12 @@ const START: Moment = 1_700_000_000_000;
 /// benchmarks need a single feeder (governance may not set fewer than three).
 fn twap_params<T: Config>() -> OracleParams {
 	OracleParams {
-		max_age: 600_000,
+		max_age_ms: 600_000,
 		min_fresh_values: 1,
 		max_move: FixedU128::from_rational(1, 2),
 		confirmations: T::MaxConfirmations::get(),
 		smoothing: Smoothing::Twap { window: T::MaxTwapWindow::get() },
-		volatility_half_life: 600_000,
+		volatility_half_life_ms: 600_000,
 		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}
 }

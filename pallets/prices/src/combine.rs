@@ -9,7 +9,7 @@ use orml_oracle::TimestampedValue;
 use orml_traits::CombineData;
 use sp_runtime::FixedU128;
 
-/// Combines only operator values younger than the asset's `max_age`; with fewer than
+/// Combines only operator values younger than the asset's `max_age_ms`; with fewer than
 /// `min_fresh_values` of them it combines nothing (it never falls back to an older value, as the
 /// oracle's default does). The result is the median of the fresh values (the mean of the two
 /// middle ones for an even count, rounded down), formed at the time of the oldest of them.
@@ -24,20 +24,20 @@ impl<T: Config> CombineData<T::AssetId, TimestampedValue<Price, Moment>> for Fre
 		_previous: Option<TimestampedValue<Price, Moment>>,
 	) -> Option<TimestampedValue<Price, Moment>> {
 		let Some(PriceSource::Oracle(params)) = Sources::<T>::get(key) else { return None };
-		fresh_median(values, T::Time::now(), params.max_age, params.min_fresh_values)
+		fresh_median(values, T::Time::now(), params.max_age_ms, params.min_fresh_values)
 	}
 }
 
-/// The median of the values younger than `max_age` at `now`, formed at the oldest one's time;
+/// The median of the values younger than `max_age_ms` at `now`, formed at the oldest one's time;
 /// `None` with fewer than `min_fresh_values` (or no) fresh values.
 pub fn fresh_median(
 	mut values: Vec<TimestampedValue<Price, Moment>>,
 	now: Moment,
-	max_age: Moment,
+	max_age_ms: Moment,
 	min_fresh_values: u32,
 ) -> Option<TimestampedValue<Price, Moment>> {
 	// A value from the future (clock skew) counts as age zero.
-	values.retain(|value| now.saturating_sub(value.timestamp) < max_age);
+	values.retain(|value| now.saturating_sub(value.timestamp) < max_age_ms);
 	let count = values.len();
 	if count == 0 || count < min_fresh_values as usize {
 		return None;

@@ -118,8 +118,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn ensure_valid_params(params: &OracleParams) -> DispatchResult {
-		ensure!(params.max_age > 0, Error::<T>::ZeroMaxAge);
-		ensure!(params.max_age <= crate::MAX_PRICE_AGE_MS, Error::<T>::MaxAgeTooLong);
+		ensure!(params.max_age_ms > 0, Error::<T>::ZeroMaxAge);
+		ensure!(params.max_age_ms <= crate::MAX_PRICE_AGE_MS, Error::<T>::MaxAgeTooLong);
 		ensure!(params.min_fresh_values >= crate::MIN_FRESH_VALUES, Error::<T>::TooFewFreshValues);
 		ensure!(!params.max_move.is_zero(), Error::<T>::ZeroMoveBound);
 		ensure!(params.max_move <= FixedU128::one(), Error::<T>::MoveBoundOver100Percent);
@@ -135,7 +135,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(window <= T::MaxTwapWindow::get(), Error::<T>::TwapWindowTooLong);
 			},
 		}
-		ensure!(params.volatility_half_life > 0, Error::<T>::ZeroVolatilityHalfLife);
+		ensure!(params.volatility_half_life_ms > 0, Error::<T>::ZeroVolatilityHalfLife);
 		ensure!(!params.stable_growth_per_hour.is_zero(), Error::<T>::ZeroStableGrowth);
 		Ok(())
 	}
@@ -206,7 +206,7 @@ impl<T: Config> Pallet<T> {
 		let (observed, formed_at) = (combined.value, combined.timestamp);
 		// The oracle keeps its last combined value when too few fresh values remain; such a value
 		// is not news. Nor is a zero price, which no market quotes.
-		if now.saturating_sub(formed_at) >= params.max_age || observed.is_zero() {
+		if now.saturating_sub(formed_at) >= params.max_age_ms || observed.is_zero() {
 			return;
 		}
 
@@ -313,7 +313,7 @@ impl<T: Config> Pallet<T> {
 					FixedU128::checked_from_rational(T::VolatilityPeriod::get(), elapsed)
 						.and_then(|scale| log_return.checked_mul(&log_return)?.checked_mul(&scale))
 						.unwrap_or_else(FixedU128::max_value);
-				let weight = math::ewma_weight(elapsed, params.volatility_half_life);
+				let weight = math::ewma_weight(elapsed, params.volatility_half_life_ms);
 				state.variance = math::move_towards(state.variance, per_period, weight);
 			}
 		}
@@ -394,7 +394,7 @@ impl<T: Config> Pallet<T> {
 				if state.is_halted() {
 					return Err(PriceError::Halted);
 				}
-				if now.saturating_sub(state.formed_at) >= params.max_age {
+				if now.saturating_sub(state.formed_at) >= params.max_age_ms {
 					return Err(PriceError::Stale);
 				}
 				Ok(state.info())

@@ -13,11 +13,11 @@
 //!
 //! ## Terminology
 //!
-//! - **Fresh value**: an operator's value younger than the asset's `max_age`.
+//! - **Fresh value**: an operator's value younger than the asset's `max_age_ms`.
 //! - **Combined price**: the median of the fresh values of at least `min_fresh_values` operators
 //!   (the mean of the two middle values for an even count). Its *formation time* is the time of
 //!   the oldest value in it, so its age bounds the age of every value it was made from.
-//! - **Stale**: the formation time of the last accepted price is `max_age` or more ago. Judged
+//! - **Stale**: the formation time of the last accepted price is `max_age_ms` or more ago. Judged
 //!   when the price is read, so no block needs to run for a price to go stale.
 //! - **Mark price**: the combined price smoothed in time, by an EMA with a half-life or a TWAP
 //!   over a window ([`Smoothing`]).
@@ -85,7 +85,7 @@ pub use weights::WeightInfo;
 /// tolerates one faulty or malicious operator; of one or two it tolerates none.
 pub const MIN_FRESH_VALUES: u32 = 3;
 
-/// Longest `max_age` governance may set, in ms: an hour, the longest heartbeat Chainlink uses
+/// Longest `max_age_ms` governance may set, in ms: an hour, the longest heartbeat Chainlink uses
 /// for volatile assets (ETH/USD on Ethereum); a price older than that must not judge a
 /// liquidation.
 pub const MAX_PRICE_AGE_MS: liquidation_primitives::Moment = 3_600_000;
@@ -279,12 +279,12 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// `max_age` is zero: no value would ever be fresh.
+		/// `max_age_ms` is zero: no value would ever be fresh.
 		ZeroMaxAge,
 		/// `min_fresh_values` is below [`crate::MIN_FRESH_VALUES`]: one or two operators alone
 		/// could set the price.
 		TooFewFreshValues,
-		/// `max_age` is above [`crate::MAX_PRICE_AGE_MS`]: a price that old must not judge a
+		/// `max_age_ms` is above [`crate::MAX_PRICE_AGE_MS`]: a price that old must not judge a
 		/// liquidation.
 		MaxAgeTooLong,
 		/// `max_move` is zero: every move would halt.
@@ -299,7 +299,7 @@ pub mod pallet {
 		ZeroSmoothingPeriod,
 		/// The TWAP window is over `MaxTwapWindow`.
 		TwapWindowTooLong,
-		/// `volatility_half_life` is zero.
+		/// `volatility_half_life_ms` is zero.
 		ZeroVolatilityHalfLife,
 		/// `stable_growth_per_hour` is zero: the stable price would never follow the price.
 		ZeroStableGrowth,

@@ -137,12 +137,12 @@ pub const USD: AssetId = AssetId::Asset(1);
 /// 2 confirmations, a 1-minute EMA, a 10-minute volatility half-life.
 pub fn default_params() -> OracleParams {
 	OracleParams {
-		max_age: 600_000,
+		max_age_ms: 600_000,
 		min_fresh_values: 3,
 		max_move: FixedU128::from_rational(1, 5),
 		confirmations: 2,
 		smoothing: Smoothing::Ema { half_life: 60_000 },
-		volatility_half_life: 600_000,
+		volatility_half_life_ms: 600_000,
 		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}
 }

@@ -56,8 +56,8 @@ mod combining {
 			// Operators 4 and 5 report a wild price once, then stop.
 			feed(4, BTC, Price::from_u32(500));
 			feed(5, BTC, Price::from_u32(500));
-			advance(default_params().max_age);
-			// Their values are now max_age old: only the three fresh ones count.
+			advance(default_params().max_age_ms);
+			// Their values are now max_age_ms old: only the three fresh ones count.
 			for (operator, value) in [(1, 100), (2, 101), (3, 102)] {
 				feed(operator, BTC, Price::from_u32(value));
 			}
@@ -91,9 +91,9 @@ mod combining {
 
 			// Just before max age it is live; at max age it is stale, with no block needed.
 			let formed_at = Prices::price(&BTC).unwrap().updated_at;
-			Timestamp::set_timestamp(formed_at + default_params().max_age - 1);
+			Timestamp::set_timestamp(formed_at + default_params().max_age_ms - 1);
 			assert_eq!(price(BTC), Ok(Price::from_u32(100)));
-			Timestamp::set_timestamp(formed_at + default_params().max_age);
+			Timestamp::set_timestamp(formed_at + default_params().max_age_ms);
 			assert_eq!(price(BTC), Err(PriceError::Stale));
 			// Positions held are still valued, at the last accepted level (the valuation rule).
 			assert_eq!(Prices::valuation_price(&BTC), Some(Price::from_u32(100)));
@@ -349,7 +349,7 @@ mod smoothing_and_volatility {
 			let times = feed_series(&series);
 
 			// Reference, in floating point: EWMA in time of r² scaled to a day.
-			let half_life = default_params().volatility_half_life as f64;
+			let half_life = default_params().volatility_half_life_ms as f64;
 			let mut variance = 0.0f64;
 			for i in 1..series.len() {
 				let elapsed = (times[i] - times[i - 1]) as f64;
@@ -508,9 +508,9 @@ mod governance {
 			let root = || RuntimeOrigin::root();
 			let set = |params: OracleParams| Prices::set_oracle_source(root(), BTC, params);
 			let base = default_params();
-			assert_noop!(set(OracleParams { max_age: 0, ..base }), Error::<Test>::ZeroMaxAge);
+			assert_noop!(set(OracleParams { max_age_ms: 0, ..base }), Error::<Test>::ZeroMaxAge);
 			assert_noop!(
-				set(OracleParams { max_age: crate::MAX_PRICE_AGE_MS + 1, ..base }),
+				set(OracleParams { max_age_ms: crate::MAX_PRICE_AGE_MS + 1, ..base }),
 				Error::<Test>::MaxAgeTooLong
 			);
 			for too_few in [0, 1, 2] {
@@ -548,7 +548,7 @@ mod governance {
 				Error::<Test>::TwapWindowTooLong
 			);
 			assert_noop!(
-				set(OracleParams { volatility_half_life: 0, ..base }),
+				set(OracleParams { volatility_half_life_ms: 0, ..base }),
 				Error::<Test>::ZeroVolatilityHalfLife
 			);
 			assert_noop!(
@@ -564,7 +564,7 @@ mod governance {
 				max_move: FixedU128::one(),
 				confirmations: 10,
 				min_fresh_values: 3,
-				max_age: crate::MAX_PRICE_AGE_MS,
+				max_age_ms: crate::MAX_PRICE_AGE_MS,
 				..base
 			}));
 		});

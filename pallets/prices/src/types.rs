@@ -56,7 +56,7 @@ pub enum Smoothing {
 pub struct OracleParams {
 	/// Age (ms) past which an operator's value is left out of the median, and past which the
 	/// combined price is `Stale`. Greater than zero, at most [`crate::MAX_PRICE_AGE_MS`].
-	pub max_age: Moment,
+	pub max_age_ms: Moment,
 	/// Fewest fresh operator values that make a price. At least [`crate::MIN_FRESH_VALUES`].
 	pub min_fresh_values: u32,
 	/// Largest relative move of the combined price from one block's price to the next that is
@@ -68,7 +68,7 @@ pub struct OracleParams {
 	/// How the mark price is smoothed.
 	pub smoothing: Smoothing,
 	/// Half-life (ms) of the EWMA of squared log returns behind the volatility. Greater than zero.
-	pub volatility_half_life: Moment,
+	pub volatility_half_life_ms: Moment,
 	/// Most the stable price moves towards the accepted price in an hour, relative to itself
 	/// (linear in the time between two accepted prices, at most an hour's worth at once).
 	/// Within (0, 100%].

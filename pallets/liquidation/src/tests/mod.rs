@@ -834,7 +834,7 @@ mod waterfall {
 		let btc_fund = pallet_insurance::FundParams {
 			max_cover_per_block: BITCOIN,
 			target_size: BITCOIN,
-			staker_income_share: sp_runtime::Perbill::from_percent(50),
+			staker_income_share: sp_runtime::Permill::from_percent(50),
 		};
 		assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), BTC, btc_fund));
 		assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
