@@ -240,7 +240,14 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {
+	impl
+		pallet_liquidation_runtime_api::LiquidationApi<
+			Block,
+			AccountId,
+			AssetId,
+			pallet_margin::RiskCursor<AccountId>,
+		> for Runtime
+	{
 		fn liquidatable_accounts(
 			start_after: Option<AccountId>,
 			limit: u32,
@@ -249,11 +256,11 @@ impl_runtime_apis! {
 		}
 
 		fn liquidatable_accounts_at_risk(
-			start_after: Option<liquidation_primitives::RiskCursor<AccountId>>,
+			start_after: Option<pallet_margin::RiskCursor<AccountId>>,
 			limit: u32,
 		) -> (
 			Vec<(AccountId, liquidation_primitives::UsdValue)>,
-			Option<liquidation_primitives::RiskCursor<AccountId>>,
+			Option<pallet_margin::RiskCursor<AccountId>>,
 		) {
 			Liquidation::liquidatable_accounts_at_risk(start_after.as_ref(), limit)
 		}

@@ -3,7 +3,10 @@
 //! debt and pay the penalty to insurance, the collateral not needed goes back to the owner.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, CollateralAuction, MarginLedger, Price};
+use liquidation_primitives::{
+	ledger::{Inspect as _, Mutate as _, RiskScan as _},
+	AssetId, CollateralAuction, Price,
+};
 use liquidation_runtime::{assets, Auction, Insurance, Margin, RuntimeCall};
 use pallet_auction::AuctionPrice;
 use sp_keyring::Sr25519Keyring::*;

@@ -3,7 +3,7 @@
 //! unsigned liquidation validated and applied as the block builder applies it.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, MarginLedger, Price};
+use liquidation_primitives::{ledger, AssetId, Price};
 use liquidation_runtime::{
 	assets, Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
@@ -205,7 +205,7 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 	);
 	chain.execute_with(|| {
 		assert!(Liquidation::in_auction(&dave));
-		assert!(<Margin as MarginLedger<_>>::deposit_of(&dave, BTC) < BITCOIN);
+		assert!(<Margin as ledger::Inspect<_>>::deposit_of(&dave, BTC) < BITCOIN);
 		// Eve is still to be liquidated. So is Dave: judged as if his auction sold (half his
 		// debt, the close factor), his health factor is 0.988, and the bitcoin left outside the
 		// lot stays liquidatable: the worker may start the next slice at once.

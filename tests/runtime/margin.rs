@@ -2,7 +2,10 @@
 //! feed, health read as the `MarginApi` reads it, a crash that makes an account liquidatable.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, MarginLedger, Price, PriceError};
+use liquidation_primitives::{
+	ledger::{Inspect as _, RiskScan as _},
+	AssetId, Price, PriceError,
+};
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Margin, Runtime, RuntimeCall,
 };

@@ -8,7 +8,10 @@
 //! - a running auction shields only its lot, and re-prices when the oracle leaves its band.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, MarginLedger, Price, PriceError};
+use liquidation_primitives::{
+	ledger::{self, Inspect as _},
+	AssetId, Price, PriceError,
+};
 use liquidation_runtime::{
 	assets, Auction, Insurance, Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent,
 	UncheckedExtrinsic,
@@ -340,7 +343,7 @@ fn a_running_auction_shields_only_its_lot_and_reprices_with_the_oracle() {
 	assert!(health_factor(&mut chain, Dave) < 1.0);
 	ok(&mut chain, Charlie, keeper(Dave, ETH));
 	chain.execute_with(|| {
-		assert_eq!(<Margin as MarginLedger<_>>::deposit_of(&dave, ETH), 0);
+		assert_eq!(<Margin as ledger::Inspect<_>>::deposit_of(&dave, ETH), 0);
 		assert!(pallet_auction::Auctions::<Runtime>::contains_key(report.id));
 	});
 

@@ -38,7 +38,7 @@ use crate::{
 };
 use frame_support::{pallet_prelude::Weight, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
-use liquidation_primitives::{Balance, DeficitHandler, LossSocializer, MarginLedger};
+use liquidation_primitives::{ledger::BadDebt as _, Balance, DeficitHandler, LossSocializer};
 use sp_runtime::{
 	traits::{Saturating, UniqueSaturatedInto, Zero},
 	DispatchError,

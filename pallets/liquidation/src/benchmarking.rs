@@ -65,10 +65,12 @@ mod benchmarks {
 		let caller: T::AccountId = account("caller", 0, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), who.clone());
-		assert!(<T::Ledger as liquidation_primitives::MarginLedger<T::AccountId>>::positions_of(
-			&who
-		)
-		.is_empty());
+		assert!(
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::positions_of(
+				&who
+			)
+			.is_empty()
+		);
 	}
 
 	#[benchmark]

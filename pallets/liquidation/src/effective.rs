@@ -26,7 +26,7 @@
 use crate::{AuctionDue, AuctionDues, Config, OwnerAuctions, Pallet};
 use alloc::collections::btree_map::BTreeMap;
 use liquidation_primitives::{
-	value_in_usd, AuctionLot, Balance, CollateralAuction, HealthReport, MarginLedger,
+	ledger::Inspect as _, value_in_usd, AuctionLot, Balance, CollateralAuction, HealthReport,
 	PriceProvider, UsdValue,
 };
 use sp_runtime::{

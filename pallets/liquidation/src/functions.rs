@@ -5,8 +5,8 @@ use crate::{
 	invalid,
 	sizing::{amount_worth, plan, Side},
 	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, AuctionDues, BlockUsage, Config,
-	EngineParams, Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath, OwnerAuctions,
-	Pallet, Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
+	CursorOf, EngineParams, Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath,
+	OwnerAuctions, Pallet, Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -16,8 +16,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
+	ledger::{BadDebt as _, Inspect as _, Mutate as _, RiskScan as _},
 	value_in_usd, Balance, CollateralAuction, CollateralSwap, FundIncome, HealthError,
-	HealthReport, MarginLedger, PriceProvider, RiskCursor, UsdValue,
+	HealthReport, PriceProvider, UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -571,9 +572,9 @@ impl<T: Config> Pallet<T> {
 	/// complete). Finds what [`Self::liquidatable_accounts`] finds, reading only the accounts
 	/// the price moves could have pushed under.
 	pub fn liquidatable_accounts_at_risk(
-		start_after: Option<&RiskCursor<T::AccountId>>,
+		start_after: Option<&CursorOf<T>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<CursorOf<T>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_liquidatable(batch), next)
 	}
@@ -583,9 +584,9 @@ impl<T: Config> Pallet<T> {
 	/// judged as sold) that a liquidation can act on, worst shortfall first; and where to
 	/// continue.
 	pub fn due_accounts(
-		start_after: Option<&RiskCursor<T::AccountId>>,
+		start_after: Option<&CursorOf<T>>,
 		limit: u32,
-	) -> (Vec<(T::AccountId, UsdValue)>, Option<RiskCursor<T::AccountId>>) {
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<CursorOf<T>>) {
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		(Self::keep_due(batch), next)
 	}

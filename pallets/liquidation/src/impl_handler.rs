@@ -21,7 +21,10 @@ use frame_support::{
 		tokens::{Fortitude, Preservation},
 	},
 };
-use liquidation_primitives::{AuctionHandler, Balance, FundIncome, MarginLedger};
+use liquidation_primitives::{
+	ledger::{Inspect as _, Mutate as _},
+	AuctionHandler, Balance, FundIncome,
+};
 use sp_runtime::{traits::Zero, DispatchResult};
 
 impl<T: Config> AuctionHandler<u32, T::AccountId, T::AssetId, Balance> for Pallet<T> {

@@ -23,7 +23,7 @@
 //!   auction's [`liquidation_primitives::AuctionHandler`]).
 //!
 //! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
-//! rule out ([`liquidation_primitives::MarginLedger::accounts_at_risk`]: only those the price
+//! rule out ([`liquidation_primitives::ledger::RiskScan::accounts_at_risk`]: only those the price
 //! moves could have pushed under; a bounded batch, resuming where the last run stopped), and
 //! submits unsigned liquidations for the liquidatable ones, worst shortfall first, a bounded
 //! number per block. `ValidateUnsigned` accepts them only from the local node, re-checks each
@@ -186,6 +186,12 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;
 }
 
+/// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.
+pub type CursorOf<T> =
+	<<T as pallet::Config>::Ledger as liquidation_primitives::ledger::RiskScan<
+		<T as frame_system::Config>::AccountId,
+	>>::Cursor;
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -197,7 +203,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::{
 		Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome, LossSocializer,
-		MarginLedger, PriceError, PriceProvider, RiskCursor, UsdValue,
+		MarginLedger, PriceError, PriceProvider, UsdValue,
 	};
 
 	#[pallet::pallet]
@@ -337,7 +343,7 @@ pub mod pallet {
 
 	/// Where `on_idle`'s walk of the risk index resumes.
 	#[pallet::storage]
-	pub type IdleCursor<T: Config> = StorageValue<_, RiskCursor<T::AccountId>>;
+	pub type IdleCursor<T: Config> = StorageValue<_, CursorOf<T>>;
 
 	/// Per asset with bad debt waiting for insurance: the block it started waiting (see
 	/// [`crate::bad_debt`]); what waits is the pool's bad debt.
@@ -524,7 +530,7 @@ pub mod pallet {
 		/// At this penalty a liquidation of some pair of listed assets would lower the account's
 		/// health: `(1 + penalty)` times the largest maintenance collateral weight must stay
 		/// below the smallest maintenance liability weight
-		/// ([`liquidation_primitives::MarginLedger::penalty_limit`]).
+		/// ([`liquidation_primitives::ledger::Inspect::penalty_limit`]).
 		PenaltyUnsound,
 	}
 

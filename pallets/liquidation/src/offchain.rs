@@ -6,7 +6,7 @@ use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::{CollateralAuction, RiskCursor};
+use liquidation_primitives::CollateralAuction;
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -37,7 +37,7 @@ impl<T: Config> Pallet<T> {
 		// `WorkerLockMillis` (a re-executed block, an overlapping import) submits nothing twice.
 		guard.forget();
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
-		let cursor: Option<RiskCursor<T::AccountId>> = cursor_ref.get().ok().flatten();
+		let cursor: Option<crate::CursorOf<T>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
 		match &next {
 			Some(next) => cursor_ref.set(next),

@@ -579,7 +579,7 @@ impl<T: Config> Pallet<T> {
 
 	/// `min l / max c - 1` over the maintenance weights of the listed assets, with `asset`'s
 	/// parameters replaced by `change` (see
-	/// [`liquidation_primitives::MarginLedger::penalty_limit`]).
+	/// [`liquidation_primitives::ledger::Inspect::penalty_limit`]).
 	pub(crate) fn penalty_limit_with(
 		change: Option<(T::AssetId, &AssetParams)>,
 	) -> Option<FixedU128> {

@@ -1,7 +1,9 @@
-//! The ledger as the liquidation engine and the auctions use it.
+//! The ledger as the liquidation engine and the auctions use it: every layer of
+//! [`liquidation_primitives::ledger`].
 
 use crate::{
 	pool::{to_amount, to_scaled},
+	risk_index::RiskCursor,
 	Amount, Borrowers, Config, Error, Event, Losses, Markets, Pallet, Portfolios, Position,
 };
 use alloc::vec::Vec;
@@ -10,12 +12,11 @@ use frame_support::{
 	traits::{fungibles::Mutate, tokens::Preservation},
 };
 use liquidation_primitives::{
-	AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, MarginLedger, RiskCursor,
-	RiskWeights,
+	ledger, AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, RiskWeights,
 };
 use sp_runtime::{traits::Zero, ArithmeticError, DispatchError, Rounding};
 
-impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
+impl<T: Config> ledger::Inspect<T::AccountId> for Pallet<T> {
 	type AssetId = T::AssetId;
 	type Balance = Balance;
 
@@ -53,6 +54,14 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Self::penalty_limit_with(None)
 	}
 
+	fn cash(asset: T::AssetId) -> Balance {
+		Self::cash(asset)
+	}
+}
+
+impl<T: Config> ledger::RiskScan<T::AccountId> for Pallet<T> {
+	type Cursor = RiskCursor<T::AccountId>;
+
 	fn indebted_accounts(start_after: Option<&T::AccountId>, limit: u32) -> Vec<T::AccountId> {
 		let limit = limit as usize;
 		match start_after {
@@ -70,7 +79,9 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
 		Pallet::<T>::accounts_at_risk(start_after, limit)
 	}
+}
 
+impl<T: Config> ledger::Mutate<T::AccountId> for Pallet<T> {
 	fn repay_debt(
 		payer: &T::AccountId,
 		who: &T::AccountId,
@@ -121,10 +132,6 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 			to: to.clone(),
 		});
 		Ok(())
-	}
-
-	fn cash(asset: T::AssetId) -> Balance {
-		Self::cash(asset)
 	}
 
 	fn transfer_deposit(
@@ -212,7 +219,9 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Self::deposit_event(Event::CollateralForfeited { who: who.clone(), asset, amount });
 		Ok(amount)
 	}
+}
 
+impl<T: Config> ledger::BadDebt<T::AccountId> for Pallet<T> {
 	fn write_off(who: &T::AccountId, asset: T::AssetId) -> Result<Balance, DispatchError> {
 		let mut market = Self::load_market(asset)?;
 		let mut portfolio = Portfolios::<T>::get(who);

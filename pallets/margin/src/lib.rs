@@ -12,9 +12,10 @@
 //! ([`Config::PalletId`]) holds every deposited token, through the `fungibles` traits, so the
 //! native token and `pallet-assets` assets work alike.
 //!
-//! The liquidation engine and the auctions use the ledger through
-//! [`liquidation_primitives::MarginLedger`] (health, indebted accounts, repay, seize, write off)
-//! and [`liquidation_primitives::LossSocializer`].
+//! The liquidation engine and the auctions use the ledger through the layers of
+//! [`liquidation_primitives::ledger`]: `Inspect` (health, positions), `RiskScan` (indebted
+//! accounts, the risk index's walk with its opaque [`RiskCursor`]), `Mutate` (repay, seize) and
+//! `BadDebt` (write off, settle); and through [`liquidation_primitives::LossSocializer`].
 //!
 //! ## Terminology
 //!
@@ -66,7 +67,7 @@
 //! [`Pallet::repay`]. Anyone: [`Pallet::collect_reserve`].
 //! Governance ([`Config::GovernanceOrigin`]): [`Pallet::list_asset`],
 //! [`Pallet::set_asset_params`], [`Pallet::set_asset_status`].
-//! Other pallets: [`liquidation_primitives::MarginLedger`],
+//! Other pallets: every layer of [`liquidation_primitives::ledger`],
 //! [`liquidation_primitives::LossSocializer`].
 //! Clients: the `MarginApi` runtime API (`pallet-margin-runtime-api`).
 //!
@@ -116,7 +117,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use risk_index::{AccountRiskEntry, ReferencePoint, RiskEntry, Slot};
+pub use risk_index::{AccountRiskEntry, ReferencePoint, RiskCursor, RiskEntry, Slot};
 pub use types::*;
 pub use weights::WeightInfo;
 

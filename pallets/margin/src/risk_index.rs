@@ -66,7 +66,7 @@ use frame_support::{
 	StorageHasher,
 };
 use liquidation_primitives::{
-	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider, RiskCursor,
+	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider,
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
@@ -86,6 +86,29 @@ pub const READ_ALL_MOVE_PERCENT: u32 = 50;
 /// The two index slots: entries of the current epoch and, while they are re-filed, of the
 /// previous one.
 pub type Slot = u8;
+
+/// Where a walk over the risk index stopped ([`Pallet::accounts_at_risk`]). Opaque: a caller
+/// stores it and passes it back to continue; its fields are the index's own (the distance bucket,
+/// the slot and the last account returned) and may change with the index.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct RiskCursor<AccountId> {
+	/// Distance bucket of the last account returned.
+	pub(crate) bucket: u16,
+	/// Index slot of the last account returned.
+	pub(crate) slot: Slot,
+	/// The last account returned.
+	pub(crate) account: AccountId,
+}
 
 /// What one index unit of an asset's positions counted for at an epoch's start.
 #[derive(

@@ -3,7 +3,8 @@
 use crate::{mock::*, pool::MIN_DEPOSIT_INDEX, *};
 use frame_support::{assert_noop, assert_ok};
 use liquidation_primitives::{
-	AssetDecimals, Balance, LossSocializer, MarginLedger, Price, PriceError,
+	ledger::{BadDebt as _, Inspect as _, Mutate as _, RiskScan as _},
+	AssetDecimals, Balance, LossSocializer, Price, PriceError,
 };
 use sp_runtime::{
 	traits::{One, Zero},

@@ -42,7 +42,7 @@ pub trait CollateralAuction<AccountId> {
 	type AuctionId;
 
 	/// The account that must hold a lot before its auction starts: move the collateral there
-	/// (for instance with `MarginLedger::seize_collateral`), then call [`Self::start`].
+	/// (for instance with `ledger::Mutate::seize_collateral`), then call [`Self::start`].
 	fn custody_account() -> AccountId;
 
 	/// Whether auction `id` is still running.
@@ -151,7 +151,7 @@ where
 	AccountId: Eq,
 	AssetId: Copy,
 	Assets: fungibles::Mutate<AccountId, AssetId = AssetId, Balance = crate::Balance>,
-	Ledger: crate::MarginLedger<AccountId, AssetId = AssetId, Balance = crate::Balance>,
+	Ledger: crate::ledger::Mutate<AccountId, AssetId = AssetId, Balance = crate::Balance>,
 {
 	fn held(asset: AssetId, holder: &AccountId) -> crate::Balance {
 		Assets::balance(asset, holder).saturating_add(Ledger::deposit_of(holder, asset))

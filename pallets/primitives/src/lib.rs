@@ -1,7 +1,7 @@
 //! # Liquidation primitives
 //!
-//! The types every pallet of the liquidation engine agrees on, and (as the pallets arrive) the
-//! traits through which they meet. This crate has no storage and no pallet: a parachain team can
+//! The types every pallet of the liquidation engine agrees on, and the traits through which they
+//! meet. This crate has no storage and no pallet: a parachain team can
 //! depend on it together with any single pallet of ours and wire that pallet to its own ledger,
 //! oracle or treasury by implementing these traits.
 //!
@@ -22,10 +22,12 @@ extern crate alloc;
 
 mod auction;
 mod insurance;
+pub mod ledger;
 mod margin;
 mod prices;
 pub use auction::*;
 pub use insurance::*;
+pub use ledger::MarginLedger;
 pub use margin::*;
 pub use prices::*;
 

@@ -747,7 +747,7 @@ pub mod benchmark_helpers {
 		}
 		fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
 			use frame_support::traits::fungibles::Mutate;
-			use liquidation_primitives::MarginLedger;
+			use liquidation_primitives::ledger;
 			let (btc, usd) = Self::assets();
 			let who = AccountId::from([0x77; 32]);
 			let lender = AccountId::from([0x78; 32]);
@@ -801,10 +801,10 @@ pub mod benchmark_helpers {
 			}
 			if bankrupt {
 				// One satoshi left: dust, so the waterfall also moves a deposit.
-				let _ = <crate::Margin as MarginLedger<AccountId>>::seize_collateral(
+				let _ = <crate::Margin as ledger::Mutate<AccountId>>::seize_collateral(
 					&who, btc, 99_999_999, &lender,
 				);
-			} else if let Ok(report) = <crate::Margin as MarginLedger<AccountId>>::health(&who) {
+			} else if let Ok(report) = <crate::Margin as ledger::Inspect<AccountId>>::health(&who) {
 				// Crash BTC so that maintenance collateral is 97% of maintenance debt.
 				use sp_runtime::Saturating;
 				// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.

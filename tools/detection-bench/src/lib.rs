@@ -13,7 +13,7 @@
 //! times both detections on the same state.
 
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{AssetId, Balance, Price, RiskCursor};
+use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{assets, AccountId, Liquidation, Margin, Runtime};
 use pallet_margin::{Borrowers, Markets, PortfolioOf, Portfolios, Position};
 use sp_runtime::{FixedPointNumber, FixedU128};
@@ -213,7 +213,7 @@ impl Bench {
 				by_scan = Liquidation::liquidatable_accounts(None, u32::MAX).0;
 				scan_seconds = scan_seconds.min(started.elapsed().as_secs_f64());
 			}
-			let mut cursor: Option<RiskCursor<AccountId>> = None;
+			let mut cursor: Option<pallet_margin::RiskCursor<AccountId>> = None;
 			loop {
 				let (page, next) = Margin::accounts_at_risk(cursor.as_ref(), 10_000);
 				candidates += page.len();

@@ -5,13 +5,21 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-use liquidation_primitives::{RiskCursor, UsdValue};
+use liquidation_primitives::UsdValue;
 pub use pallet_liquidation::{LiquidationTotals, Plan};
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
 	/// The liquidation engine.
-	pub trait LiquidationApi<AccountId, AssetId> where AccountId: Codec, AssetId: Codec {
+	///
+	/// `RiskCursor` is the margin ledger's opaque cursor over its risk index
+	/// (`pallet_margin::RiskCursor` in our runtime): pass back what a call returned.
+	pub trait LiquidationApi<AccountId, AssetId, RiskCursor>
+	where
+		AccountId: Codec,
+		AssetId: Codec,
+		RiskCursor: Codec,
+	{
 		/// Liquidatable accounts among up to `limit` indebted ones after `start_after`, worst
 		/// shortfall (USD) first, and the account to continue after (`None`: the end).
 		fn liquidatable_accounts(
@@ -24,9 +32,9 @@ sp_api::decl_runtime_apis! {
 		/// an account filed under several assets once); and where to continue (`None`: the walk
 		/// is complete). Cheap: what a keeper should poll.
 		fn liquidatable_accounts_at_risk(
-			start_after: Option<RiskCursor<AccountId>>,
+			start_after: Option<RiskCursor>,
 			limit: u32,
-		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor<AccountId>>);
+		) -> (Vec<(AccountId, UsdValue)>, Option<RiskCursor>);
 		/// What a liquidation of `who` would repay, seize and pay as reward now: for the named
 		/// `(debt asset, collateral asset)`, or the largest of each; or why it would be refused.
 		fn preview(who: AccountId, assets: Option<(AssetId, AssetId)>) -> Result<Plan<AssetId>, DispatchError>;

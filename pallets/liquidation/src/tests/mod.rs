@@ -9,7 +9,10 @@ use frame_support::{
 	weights::Weight,
 };
 use frame_system::RawOrigin;
-use liquidation_primitives::{Balance, HealthReport, MarginLedger, Price, PriceError};
+use liquidation_primitives::{
+	ledger::{Inspect as _, Mutate as _},
+	Balance, HealthReport, Price, PriceError,
+};
 use sp_runtime::{
 	traits::{One, Zero},
 	FixedPointNumber, FixedU128, Permill,
