@@ -89,8 +89,6 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// A collateral and a debt asset that exist, each with a usable price of 1 USD per whole unit,
 	/// both with the decimals that [`Config::Decimals`] reports.
 	fn assets() -> (AssetId, AssetId);
-	/// Gives `who` `amount` of `asset`.
-	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
 	/// An owner whose debt in `debt_asset` the handler can repay (`amount` of it), as a
 	/// liquidation would leave one.
 	fn indebted_owner(debt_asset: AssetId, amount: liquidation_primitives::Balance) -> AccountId;

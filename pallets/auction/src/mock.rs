@@ -197,9 +197,6 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		set_price(USD, Price::one());
 		(BTC, USD)
 	}
-	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
-		let _ = AllAssets::mint_into(asset, who, amount);
-	}
 	fn indebted_owner(_debt_asset: AssetId, _amount: Balance) -> AccountId {
 		ALICE
 	}

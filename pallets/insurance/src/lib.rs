@@ -90,8 +90,6 @@ pub use weights::WeightInfo;
 pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// An asset the runtime can hold (it must exist).
 	fn asset() -> AssetId;
-	/// Gives `who` `amount` of `asset`.
-	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
 }
 
 #[frame_support::pallet]

@@ -107,10 +107,6 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 	fn asset() -> AssetId {
 		USD
 	}
-	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
-		use frame_support::traits::fungibles::Mutate;
-		let _ = AllAssets::mint_into(asset, who, amount);
-	}
 }
 
 /// A stable asset of `pallet-assets` (sufficient, min balance 1).

@@ -179,8 +179,6 @@ pub mod invalid {
 pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// A collateral and a debt asset, listed and with usable prices, and a DEX pool between them.
 	fn assets() -> (AssetId, AssetId);
-	/// Gives `who` `amount` of `asset`.
-	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
 	/// An account with `debt_positions` debts (at least one) against one collateral, made
 	/// liquidatable; when `bankrupt`, with only one smallest unit of collateral left (dust).
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;

@@ -468,12 +468,13 @@ pub struct MockBenchmarkHelper;
 impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 	fn assets() -> (AssetId, AssetId) {
 		if pallet_asset_conversion::Pools::<Test>::iter().next().is_none() {
-			let _ = AssetConversion::create_pool(
+			AssetConversion::create_pool(
 				RuntimeOrigin::signed(MARKET),
 				Box::new(BTC.into()),
 				Box::new(USD.into()),
-			);
-			let _ = AssetConversion::add_liquidity(
+			)
+			.expect("benchmark setup: the BTC/USD pool");
+			AssetConversion::add_liquidity(
 				RuntimeOrigin::signed(MARKET),
 				Box::new(BTC.into()),
 				Box::new(USD.into()),
@@ -482,21 +483,18 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 				1,
 				1,
 				MARKET,
-			);
+			)
+			.expect("benchmark setup: the pool's liquidity");
 		}
 		(BTC, USD)
 	}
-	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
-		use frame_support::traits::fungibles::Mutate;
-		let _ = AllAssets::mint_into(asset, who, amount);
-	}
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
 		use frame_support::traits::fungibles::Mutate;
-		use liquidation_primitives::MarginLedger;
+		use liquidation_primitives::ledger::Mutate as _;
 		let who: AccountId = 5_000 + u64::from(debt_positions);
 		set_price(BTC, Price::from_u32(60_000));
-		let _ = AllAssets::mint_into(BTC, &who, BITCOIN);
-		let _ = Margin::deposit(RuntimeOrigin::signed(who), BTC, BITCOIN);
+		AllAssets::mint_into(BTC, &who, BITCOIN).expect("benchmark setup");
+		Margin::deposit(RuntimeOrigin::signed(who), BTC, BITCOIN).expect("benchmark setup");
 		// Lenders for every debt asset; debts of about 10 000 USD each in the first ones.
 		let debts = [
 			(USD, 10_000 * DOLLAR),
@@ -504,11 +502,12 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 			(NATIVE, 2_000_000_000_000_000),
 		];
 		for (asset, amount) in debts.into_iter().take(debt_positions.max(1) as usize) {
-			let _ = Margin::deposit(RuntimeOrigin::signed(LENDER), asset, amount * 10);
-			let _ = Margin::borrow(RuntimeOrigin::signed(who), asset, amount);
+			Margin::deposit(RuntimeOrigin::signed(LENDER), asset, amount * 10)
+				.expect("benchmark setup");
+			Margin::borrow(RuntimeOrigin::signed(who), asset, amount).expect("benchmark setup");
 		}
 		if bankrupt {
-			let _ = Margin::seize_collateral(&who, BTC, BITCOIN - 1, &MARKET);
+			Margin::seize_collateral(&who, BTC, BITCOIN - 1, &MARKET).expect("benchmark setup");
 		} else {
 			// About 10 000 USD per debt against 54 000 * 0.9: a crash to make it liquidatable.
 			let debt_usd = 10_000u32 * debt_positions.max(1);

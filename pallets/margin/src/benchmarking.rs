@@ -52,9 +52,11 @@ fn listed<T: Config>(n: u32) -> Vec<T::AssetId> {
 	let assets = T::BenchmarkHelper::assets(n);
 	for asset in &assets {
 		if !Markets::<T>::contains_key(asset) {
-			let _ = Margin::<T>::do_list_asset(*asset, 12, bench_params());
+			Margin::<T>::do_list_asset(*asset, 12, bench_params())
+				.expect("benchmark setup: list asset");
 		}
-		let _ = Margin::<T>::do_set_asset_params(*asset, bench_params());
+		Margin::<T>::do_set_asset_params(*asset, bench_params())
+			.expect("benchmark setup: set asset params");
 	}
 	// The risk index references these prices: every change of an indebted account re-files it
 	// at its distance (the costlier path of the index's upkeep).
@@ -62,10 +64,19 @@ fn listed<T: Config>(n: u32) -> Vec<T::AssetId> {
 	assets
 }
 
+/// Mints `amount` of `asset` to `who` through the pallet's own `fungibles::Mutate`; a runtime
+/// that cannot mint it cannot run the benchmarks, so this fails loudly.
+fn fund<T: Config>(asset: T::AssetId, who: &T::AccountId, amount: Balance) {
+	use frame_support::traits::fungibles::Mutate;
+	if let Err(error) = T::Assets::mint_into(asset, who, amount) {
+		panic!("benchmark setup: minting {amount} of {asset:?} failed: {error:?}");
+	}
+}
+
 fn funded<T: Config>(assets: &[T::AssetId], name: &'static str) -> T::AccountId {
 	let who: T::AccountId = account(name, 0, 0);
 	for asset in assets {
-		T::BenchmarkHelper::fund_account(*asset, &who, whole::<T>(*asset, DEPOSIT * 10));
+		fund::<T>(*asset, &who, whole::<T>(*asset, DEPOSIT * 10));
 	}
 	// The account deposit, and the native token's minimum balance beside it.
 	use frame_support::traits::fungible::{Inspect, Mutate};
@@ -110,7 +121,7 @@ mod benchmarks {
 		let asset = assets[0];
 		let existing = funded::<T>(&assets, "existing");
 		let amount = whole::<T>(asset, DEPOSIT);
-		let _ = Margin::<T>::do_deposit(existing, asset, amount);
+		Margin::<T>::do_deposit(existing, asset, amount).expect("benchmark setup: deposit");
 		let who = funded::<T>(&assets, "depositor");
 		// Interest is due: the deposit accrues the pool first.
 		frame_system::Pallet::<T>::set_block_number(10u32.into());

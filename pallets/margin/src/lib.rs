@@ -127,8 +127,6 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// `n` distinct assets that exist in the runtime's `fungibles` (not necessarily listed yet),
 	/// each with a usable price of 1 USD per whole unit; `n` is at most `MaxPositions`.
 	fn assets(n: u32) -> alloc::vec::Vec<AssetId>;
-	/// Gives `who` `amount` of `asset`.
-	fn fund_account(asset: AssetId, who: &AccountId, amount: liquidation_primitives::Balance);
 }
 
 #[frame_support::pallet]

@@ -132,9 +132,6 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		}
 		assets
 	}
-	fn fund_account(asset: AssetId, who: &AccountId, amount: Balance) {
-		let _ = AllAssets::mint_into(asset, who, amount);
-	}
 }
 
 /// A stable asset, 6 decimals.

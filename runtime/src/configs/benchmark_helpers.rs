@@ -1,0 +1,246 @@
+//! What the pallets' benchmarks need from this runtime. Every step of a setup either succeeds or
+//! panics with what failed: a benchmark never measures a setup that silently did nothing.
+
+use super::*;
+use core::fmt::Debug;
+use frame_support::BoundedVec;
+
+/// The result of one setup step, or a panic naming the step and why it failed.
+fn ok<T, E: Debug>(result: Result<T, E>, step: &str) -> T {
+	result.unwrap_or_else(|error| panic!("benchmark setup: {step}: {error:?}"))
+}
+
+/// Feeds two dev assets in the oracle's benchmarks.
+pub struct OracleBenchmarkHelper;
+impl orml_oracle::BenchmarkHelper<AssetId, Price, MaxFeedValues> for OracleBenchmarkHelper {
+	fn get_currency_id_value_pairs() -> BoundedVec<(AssetId, Price), MaxFeedValues> {
+		BoundedVec::truncate_from(alloc::vec![
+			(AssetId::Asset(crate::assets::BTC), Price::from_u32(60_000)),
+			(AssetId::Asset(crate::assets::ETH), Price::from_u32(3_000)),
+		])
+	}
+}
+
+/// Feeds the oracle as its root operator, so one value makes a price.
+pub struct PricesBenchmarkHelper;
+impl pallet_prices::BenchmarkHelper<AssetId> for PricesBenchmarkHelper {
+	fn asset(index: u32) -> AssetId {
+		AssetId::Asset(index)
+	}
+	fn feed(asset: &AssetId, price: Price) {
+		use orml_oracle::DataFeeder;
+		ok(
+			<crate::Oracle as DataFeeder<AssetId, Price, AccountId>>::feed_value(
+				None,
+				asset.clone(),
+				price,
+			),
+			"feed value",
+		);
+	}
+	fn set_time(now: Moment) {
+		pallet_timestamp::Now::<Runtime>::put(now);
+	}
+}
+
+/// The dev assets (listed at genesis), each given a fixed price of 1 USD so no oracle round
+/// is needed; mints them to benchmark accounts.
+pub struct MarginBenchmarkHelper;
+impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelper {
+	fn assets(n: u32) -> alloc::vec::Vec<AssetId> {
+		let mut assets: alloc::vec::Vec<AssetId> =
+			crate::assets::DEV_ASSETS.iter().map(|asset| asset.id).take(n as usize).collect();
+		// More assets than the dev chain has, to fill a portfolio of `MaxPositions`.
+		while assets.len() < n as usize {
+			let Some(next) = pallet_assets::NextAssetId::<Runtime>::get() else { break };
+			let owner = sp_runtime::MultiAddress::Id(AccountId::from([0u8; 32]));
+			ok(
+				crate::Assets::force_create(
+					crate::RuntimeOrigin::root(),
+					next.into(),
+					owner,
+					true,
+					1,
+				),
+				"force create",
+			);
+			assets.push(AssetId::Asset(next));
+		}
+		for asset in &assets {
+			ok(
+				crate::Prices::set_fixed_price(
+					crate::RuntimeOrigin::root(),
+					*asset,
+					Price::from_u32(1),
+				),
+				"set fixed price",
+			);
+		}
+		assets
+	}
+}
+
+/// BTC for USD, both at 1 USD (USD is fixed at 1 on the dev chain); an owner with USD debt
+/// borrowed against BTC in the margin pallet, so the handler has a debt to repay.
+pub struct AuctionBenchmarkHelper;
+impl pallet_auction::BenchmarkHelper<AssetId, AccountId> for AuctionBenchmarkHelper {
+	fn assets() -> (AssetId, AssetId) {
+		let btc = AssetId::Asset(crate::assets::BTC);
+		ok(
+			crate::Prices::set_fixed_price(crate::RuntimeOrigin::root(), btc, Price::from_u32(1)),
+			"set fixed price",
+		);
+		(btc, AssetId::Asset(crate::assets::USD))
+	}
+	fn indebted_owner(debt_asset: AssetId, amount: Balance) -> AccountId {
+		use frame_support::traits::fungibles::Mutate;
+		let (collateral, _) = Self::assets();
+		let lender = AccountId::from([1u8; 32]);
+		let owner = AccountId::from([2u8; 32]);
+		ok(AllAssets::mint_into(debt_asset, &lender, amount.saturating_mul(10)), "mint into");
+		ok(
+			crate::Margin::deposit(
+				crate::RuntimeOrigin::signed(lender),
+				debt_asset,
+				amount.saturating_mul(10),
+			),
+			"deposit",
+		);
+		// Collateral worth ten times the debt (both at 1 USD a whole unit).
+		let collateral_amount = amount.saturating_mul(10).saturating_mul(100);
+		ok(AllAssets::mint_into(collateral, &owner, collateral_amount), "mint into");
+		ok(
+			crate::Margin::deposit(
+				crate::RuntimeOrigin::signed(owner.clone()),
+				collateral,
+				collateral_amount,
+			),
+			"deposit",
+		);
+		ok(
+			crate::Margin::borrow(crate::RuntimeOrigin::signed(owner.clone()), debt_asset, amount),
+			"borrow",
+		);
+		owner
+	}
+	fn repay_all(owner: &AccountId) {
+		use frame_support::traits::fungibles::Mutate;
+		for (asset, _, debt) in crate::Margin::positions(owner) {
+			if debt > 0 {
+				ok(AllAssets::mint_into(asset, owner, debt), "mint into");
+				ok(
+					crate::Margin::repay(
+						crate::RuntimeOrigin::signed(owner.clone()),
+						asset,
+						pallet_margin::Amount::All,
+					),
+					"repay",
+				);
+			}
+		}
+	}
+}
+
+/// BTC collateral against debts in the dev assets (and more created for the purpose), all
+/// at fixed prices; the genesis BTC/USD pool serves the flash path.
+pub struct LiquidationBenchmarkHelper;
+impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenchmarkHelper {
+	fn assets() -> (AssetId, AssetId) {
+		let btc = AssetId::Asset(crate::assets::BTC);
+		ok(
+			crate::Prices::set_fixed_price(
+				crate::RuntimeOrigin::root(),
+				btc,
+				Price::from_u32(60_000),
+			),
+			"set fixed price",
+		);
+		(btc, AssetId::Asset(crate::assets::USD))
+	}
+	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
+		use frame_support::traits::fungibles::Mutate;
+		use liquidation_primitives::ledger;
+		let (btc, usd) = Self::assets();
+		let who = AccountId::from([0x77; 32]);
+		let lender = AccountId::from([0x78; 32]);
+		let root = || crate::RuntimeOrigin::root();
+		// Debt assets: USD first, then the other dev assets, then new ones.
+		let mut debts: alloc::vec::Vec<AssetId> = alloc::vec![usd];
+		debts.extend(
+			crate::assets::DEV_ASSETS
+				.iter()
+				.map(|asset| asset.id)
+				.filter(|id| *id != btc && *id != usd),
+		);
+		while debts.len() < debt_positions as usize {
+			let Some(next) = pallet_assets::NextAssetId::<Runtime>::get() else { break };
+			let owner = sp_runtime::MultiAddress::Id(lender.clone());
+			ok(crate::Assets::force_create(root(), next.into(), owner, true, 1), "force create");
+			let params = crate::genesis_config_presets::dev_margin_params()
+				.into_iter()
+				.map(|(_, _, params)| params)
+				.next()
+				.unwrap_or_default();
+			ok(crate::Margin::list_asset(root(), AssetId::Asset(next), 12, params), "list asset");
+			debts.push(AssetId::Asset(next));
+		}
+		// A thousand USD of debt in each (every debt asset priced at 1 USD a whole unit).
+		ok(AllAssets::mint_into(btc, &who, 100_000_000), "mint into");
+		ok(
+			crate::Margin::deposit(crate::RuntimeOrigin::signed(who.clone()), btc, 100_000_000),
+			"deposit",
+		);
+		for asset in debts.iter().take(debt_positions.max(1) as usize) {
+			if *asset != usd {
+				ok(
+					crate::Prices::set_fixed_price(root(), *asset, Price::from_u32(1)),
+					"set fixed price",
+				);
+			}
+			let decimals =
+				<crate::Margin as liquidation_primitives::AssetDecimals<AssetId>>::decimals(*asset)
+					.unwrap_or(12);
+			let unit = 10u128.saturating_pow(decimals.into());
+			let amount = 1_000u128.saturating_mul(unit);
+			ok(AllAssets::mint_into(*asset, &lender, amount.saturating_mul(10)), "mint into");
+			ok(
+				crate::Margin::deposit(
+					crate::RuntimeOrigin::signed(lender.clone()),
+					*asset,
+					amount.saturating_mul(10),
+				),
+				"deposit",
+			);
+			ok(
+				crate::Margin::borrow(crate::RuntimeOrigin::signed(who.clone()), *asset, amount),
+				"borrow",
+			);
+		}
+		if bankrupt {
+			// One satoshi left: dust, so the waterfall also moves a deposit.
+			ok(
+				<crate::Margin as ledger::Mutate<AccountId>>::seize_collateral(
+					&who, btc, 99_999_999, &lender,
+				),
+				"seize collateral",
+			);
+		} else if let Ok(report) = <crate::Margin as ledger::Inspect<AccountId>>::health(&who) {
+			// Crash BTC so that maintenance collateral is 97% of maintenance debt.
+			use sp_runtime::Saturating;
+			// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.
+			let price = report
+				.maintenance_debt
+				.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
+			ok(crate::Prices::set_fixed_price(root(), btc, price), "set fixed price");
+		}
+		who
+	}
+}
+
+/// Insures the USD stable (created at genesis) and mints it to benchmark accounts.
+pub struct InsuranceBenchmarkHelper;
+impl pallet_insurance::BenchmarkHelper<AssetId, AccountId> for InsuranceBenchmarkHelper {
+	fn asset() -> AssetId {
+		AssetId::Asset(crate::assets::USD)
+	}
+}
