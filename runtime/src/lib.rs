@@ -160,9 +160,10 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Migrations of the runtime beyond the pallets' own.
-#[allow(unused_parens)]
-type Migrations = ();
+/// Storage migrations run at a runtime upgrade, before the pallets' `on_runtime_upgrade`. Each
+/// checks the pallet's stored version and does nothing once applied, so a chain started from
+/// this runtime's genesis (already at the latest versions) skips them all.
+type Migrations = (pallet_insurance::migrations::v1::MigrateToV1<Runtime>,);
 
 /// Executive: dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

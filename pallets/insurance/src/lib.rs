@@ -75,6 +75,7 @@ mod benchmarking;
 pub mod convert;
 mod functions;
 mod impl_fund;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -103,7 +104,11 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::Balance;
 
+	/// The storage layout's version; [`crate::migrations`] moves storage from the older ones.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

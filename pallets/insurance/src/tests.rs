@@ -516,3 +516,48 @@ fn without_a_configured_cooldown_the_longest_applies() {
 		assert_eq!(crate::UnstakeWindow::<Test>::get(), 1_000);
 	});
 }
+
+mod migrations {
+	use super::*;
+	use crate::migrations::v1::{FundParamsV0, MigrateToV1};
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use sp_runtime::Perbill;
+
+	/// A version 0 fund (its share a `Perbill`) reads the same share after the migration, and a
+	/// second run changes nothing.
+	#[test]
+	fn v1_re_encodes_the_stakers_share_once() {
+		test(|| {
+			let old = FundParamsV0 {
+				max_cover_per_block: 500,
+				target_size: 2_000,
+				staker_income_share: Perbill::from_percent(80),
+			};
+			// Write the version 0 encoding under the map's key, as a version 0 chain holds it.
+			frame_support::storage::unhashed::put_raw(
+				&Params::<Test>::hashed_key_for(USD),
+				&old.encode(),
+			);
+			StorageVersion::new(0).put::<Insurance>();
+			// Read as version 1 before migrating, 800 000 000 millionths is no share: unreadable.
+			assert_eq!(Params::<Test>::get(USD), None);
+
+			MigrateToV1::<Test>::on_runtime_upgrade();
+			assert_eq!(
+				Params::<Test>::get(USD),
+				Some(FundParams {
+					max_cover_per_block: 500,
+					target_size: 2_000,
+					staker_income_share: Permill::from_percent(80),
+				})
+			);
+			assert_eq!(Insurance::on_chain_storage_version(), 1);
+			MigrateToV1::<Test>::on_runtime_upgrade();
+			assert_eq!(
+				Params::<Test>::get(USD).unwrap().staker_income_share,
+				Permill::from_percent(80)
+			);
+		});
+	}
+}

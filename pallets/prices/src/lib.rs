@@ -112,7 +112,13 @@ pub mod pallet {
 	use orml_traits::DataProviderExtended;
 	use sp_runtime::FixedU128;
 
+	/// The storage layout's version: 0, the layout since genesis. A change of what is stored
+	/// bumps it and comes with a migration in a `migrations` module (as `pallet-insurance`'s
+	/// `v1`), listed in the runtime's `Executive`.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
