@@ -14,7 +14,7 @@ fn origin(who: AccountId) -> RuntimeOrigin {
 }
 
 fn last_event() -> RuntimeEvent {
-	System::events().pop().expect("an event").event
+	liquidation_test_support::last_event::<Test>()
 }
 
 /// The engine moves `lot` of `collateral` into custody and starts an auction for Alice.

@@ -3,10 +3,10 @@
 use crate::{self as pallet_insurance, FundParams};
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{fungible::UnionOf, AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64},
+	traits::{fungible::UnionOf, ConstU128, ConstU32, ConstU64},
 	PalletId,
 };
-use frame_system::{EnsureRoot, EnsureSigned};
+use frame_system::EnsureRoot;
 use liquidation_primitives::{AssetId, Balance, NativeOrLocal};
 use sp_runtime::{BuildStorage, Permill};
 
@@ -37,27 +37,7 @@ impl pallet_balances::Config for Test {
 
 // Written out rather than derived: the derived preset names `BenchmarkHelper` under this crate's
 // `runtime-benchmarks` feature, which pallet-assets does not get here (see runtime/Cargo.toml).
-impl pallet_assets::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
-	type Balance = Balance;
-	type RemoveItemsLimit = ConstU32<100>;
-	type AssetId = u32;
-	type AssetIdParameter = u32;
-	type Currency = Balances;
-	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
-	type ForceOrigin = EnsureRoot<AccountId>;
-	type AssetDeposit = ConstU128<1>;
-	type AssetAccountDeposit = ConstU128<1>;
-	type MetadataDepositBase = ConstU128<1>;
-	type MetadataDepositPerByte = ConstU128<1>;
-	type ApprovalDeposit = ConstU128<1>;
-	type StringLimit = ConstU32<50>;
-	type Freezer = ();
-	type Holder = ();
-	type Extra = ();
-	type CallbackHandle = ();
-	type WeightInfo = ();
-}
+liquidation_test_support::impl_test_assets_config!(Test);
 
 /// The native token and `pallet-assets` as one `fungibles`.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
@@ -90,7 +70,7 @@ impl pallet_insurance::Config for Test {
 	type MinimumShares = ConstU128<10>;
 	/// Twice the cooldown (10 blocks).
 	type IncomeVestingPeriod = frame_support::traits::ConstU64<20>;
-	type Prices = liquidation_primitives::testing::TestPrices;
+	type Prices = liquidation_test_support::TestPrices;
 	type Decimals = SixDecimals;
 	type Swap = ();
 	type QueuedBadDebt = ();

@@ -11,13 +11,10 @@ fn balance(asset: AssetId, who: AccountId) -> Balance {
 }
 
 fn events() -> Vec<Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Insurance(event) => Some(event),
-			_ => None,
-		})
-		.collect()
+	liquidation_test_support::events_of::<Test, _>(|event| match event {
+		RuntimeEvent::Insurance(event) => Some(event),
+		_ => None,
+	})
 }
 
 /// The engine pays `amount` of income in USD.

@@ -13,7 +13,7 @@ use frame_support::{
 	},
 	PalletId,
 };
-use frame_system::{EnsureRoot, EnsureSigned, EnsureSignedBy};
+use frame_system::{EnsureRoot, EnsureSignedBy};
 use liquidation_primitives::{AssetId, Balance, CollateralSwap, NativeOrLocal, Price};
 use pallet_asset_conversion::{AccountIdConverter, Ascending, Chain, WithFirstAsset};
 use sp_runtime::{
@@ -52,27 +52,7 @@ impl pallet_balances::Config for Test {
 	type AccountStore = System;
 }
 
-impl pallet_assets::Config<pallet_assets::Instance1> for Test {
-	type RuntimeEvent = RuntimeEvent;
-	type Balance = Balance;
-	type RemoveItemsLimit = ConstU32<100>;
-	type AssetId = u32;
-	type AssetIdParameter = u32;
-	type Currency = Balances;
-	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
-	type ForceOrigin = EnsureRoot<AccountId>;
-	type AssetDeposit = ConstU128<1>;
-	type AssetAccountDeposit = ConstU128<1>;
-	type MetadataDepositBase = ConstU128<1>;
-	type MetadataDepositPerByte = ConstU128<1>;
-	type ApprovalDeposit = ConstU128<1>;
-	type StringLimit = ConstU32<50>;
-	type Freezer = ();
-	type Holder = ();
-	type Extra = ();
-	type CallbackHandle = ();
-	type WeightInfo = ();
-}
+liquidation_test_support::impl_test_assets_config!(Test, pallet_assets::Instance1);
 
 impl pallet_assets::Config<pallet_assets::Instance2> for Test {
 	type RuntimeEvent = RuntimeEvent;
@@ -140,7 +120,7 @@ impl pallet_asset_conversion::Config for Test {
 /// The native token and assets keyed by [`AssetId`], as our pallets hold them.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-pub use liquidation_primitives::testing::{set_price, set_price_error, TestPrices};
+pub use liquidation_test_support::{set_price, set_price_error, TestPrices};
 
 /// Sales through the real `pallet-asset-conversion`.
 pub struct DexSwap;
@@ -430,7 +410,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		liquidation_primitives::testing::clear_prices();
+		liquidation_test_support::clear_prices();
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(60_000));
 		set_price(ETH, Price::from_u32(3_000));

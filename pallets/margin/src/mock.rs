@@ -8,11 +8,11 @@ use frame_support::{
 		fungible::UnionOf,
 		fungibles::{Inspect, Mutate},
 		tokens::Preservation,
-		AsEnsureOriginWithArg, ConstU128, ConstU32,
+		ConstU128, ConstU32,
 	},
 	PalletId,
 };
-use frame_system::{EnsureRoot, EnsureSigned};
+use frame_system::EnsureRoot;
 use liquidation_primitives::{AssetId, Balance, FundIncome, NativeOrLocal, Price};
 use sp_runtime::{traits::One, BuildStorage, DispatchResult, FixedPointNumber, FixedU128, Permill};
 
@@ -43,34 +43,12 @@ impl pallet_balances::Config for Test {
 
 // Written out rather than derived: the derived preset names `BenchmarkHelper` under this crate's
 // `runtime-benchmarks` feature, which pallet-assets does not get here (see runtime/Cargo.toml).
-impl pallet_assets::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
-	type Balance = Balance;
-	type RemoveItemsLimit = ConstU32<100>;
-	type AssetId = u32;
-	type AssetIdParameter = u32;
-	type Currency = Balances;
-	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
-	type ForceOrigin = EnsureRoot<AccountId>;
-	type AssetDeposit = ConstU128<1>;
-	type AssetAccountDeposit = ConstU128<1>;
-	type MetadataDepositBase = ConstU128<1>;
-	type MetadataDepositPerByte = ConstU128<1>;
-	type ApprovalDeposit = ConstU128<1>;
-	type StringLimit = ConstU32<50>;
-	type Freezer = ();
-	type Holder = ();
-	type Extra = ();
-	type CallbackHandle = ();
-	type WeightInfo = ();
-}
+liquidation_test_support::impl_test_assets_config!(Test);
 
 /// The native token and `pallet-assets` as one `fungibles`.
 pub type AllAssets = UnionOf<Balances, Assets, NativeOrLocal, AssetId, AccountId>;
 
-pub use liquidation_primitives::testing::{
-	set_price, set_price_error, set_stable_price, TestPrices,
-};
+pub use liquidation_test_support::{set_price, set_price_error, set_stable_price, TestPrices};
 
 /// Collected reserve goes to [`INSURANCE`], as the insurance fund would take it.
 pub struct ToInsurance;
@@ -230,7 +208,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		liquidation_primitives::testing::clear_prices();
+		liquidation_test_support::clear_prices();
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(60_000));
 		set_price(ETH, Price::from_u32(3_000));
@@ -256,7 +234,4 @@ pub fn balance(asset: AssetId, who: AccountId) -> Balance {
 	AllAssets::balance(asset, &who)
 }
 
-/// `n` whole units of an asset with `decimals` decimals.
-pub fn units(n: u128, decimals: u32) -> Balance {
-	n * 10u128.pow(decimals)
-}
+pub use liquidation_test_support::units;

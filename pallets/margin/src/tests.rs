@@ -24,7 +24,7 @@ fn fixed(n: u128, d: u128) -> FixedU128 {
 }
 
 fn last_event() -> RuntimeEvent {
-	System::events().pop().expect("an event").event
+	liquidation_test_support::last_event::<Test>()
 }
 
 /// Solvency slack of a pool: custody + debt + bad debt - deposits.

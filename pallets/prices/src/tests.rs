@@ -22,13 +22,10 @@ fn usd(x: f64) -> Price {
 }
 
 fn events() -> Vec<Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Prices(event) => Some(event),
-			_ => None,
-		})
-		.collect()
+	liquidation_test_support::events_of::<Test, _>(|event| match event {
+		RuntimeEvent::Prices(event) => Some(event),
+		_ => None,
+	})
 }
 
 fn halted_events() -> usize {

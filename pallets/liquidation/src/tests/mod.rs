@@ -31,13 +31,10 @@ fn origin(who: AccountId) -> RuntimeOrigin {
 }
 
 fn liquidation_events() -> Vec<Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Liquidation(event) => Some(event),
-			_ => None,
-		})
-		.collect()
+	liquidation_test_support::events_of::<Test, _>(|event| match event {
+		RuntimeEvent::Liquidation(event) => Some(event),
+		_ => None,
+	})
 }
 
 /// The lender puts 1 000 000 USD into the pool.
