@@ -1,0 +1,200 @@
+//! The books: running figures read from each block's events, and the accounting identity they
+//! must keep against the engine's own totals.
+
+use super::*;
+
+/// Running figures from the block events.
+#[derive(Default)]
+pub(crate) struct Books {
+	pub(crate) liquidated_debt: Balance,
+	pub(crate) liquidated: BTreeSet<AccountId>,
+	/// Accounts liquidated in the last block read.
+	pub(crate) this_block: BTreeSet<AccountId>,
+	pub(crate) by_path: BTreeMap<String, u32>,
+	pub(crate) fallback: u32,
+	pub(crate) auctions_started: u32,
+	pub(crate) auction_takes: u32,
+	pub(crate) auction_restarts: u32,
+	pub(crate) liquidations: u32,
+	/// What was done to each account before, for [`BadDebtOrigins`].
+	pub(crate) history: HashMap<AccountId, History>,
+	pub(crate) auction_owners: HashMap<u32, AccountId>,
+	pub(crate) origins: BadDebtOrigins,
+}
+
+/// What happened to an account before its debt was written off.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct History {
+	pub(crate) keeper: bool,
+	pub(crate) auction: bool,
+	/// An auction of it ended returning collateral with no shortfall (closed as unneeded, or
+	/// sold what it had to raise).
+	pub(crate) returned: bool,
+	/// Penalties it paid, USD: liquidators' rewards, insurance's share, auction penalties.
+	pub(crate) liquidator_reward_usd: f64,
+	pub(crate) insurance_share_usd: f64,
+	pub(crate) auction_penalty_usd: f64,
+}
+
+/// Where bad debt came from: the debt written off, by what had been done to the account before,
+/// and the penalties those accounts had paid (what their lenders lost on top of the gap).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BadDebtOrigins {
+	/// USD written off, by history: `none` (nothing before: the price gapped past it),
+	/// `keeper`, `auction`, `keeper+auction`; `+returned` when an auction of it had returned
+	/// collateral.
+	pub written_off_usd: BTreeMap<String, f64>,
+	/// Penalties paid before the write-off by accounts later written off, USD.
+	pub liquidator_reward_usd: f64,
+	pub insurance_share_usd: f64,
+	pub auction_penalty_usd: f64,
+}
+
+impl Books {
+	pub(crate) fn read(&mut self, events: &[RuntimeEvent]) {
+		self.this_block.clear();
+		for event in events {
+			match event {
+				RuntimeEvent::Margin(pallet_margin::Event::Repaid {
+					payer,
+					who,
+					asset,
+					amount,
+				}) if payer != who && *asset == USD => self.liquidated_debt += amount,
+				RuntimeEvent::Margin(pallet_margin::Event::DebtWrittenOff {
+					asset,
+					amount,
+					..
+				}) if *asset == USD => self.liquidated_debt += amount,
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
+					who,
+					path,
+					debt_asset,
+					collateral_asset,
+					to_insurance,
+					reward,
+					as_deposit,
+					..
+				}) => {
+					let value = |asset: &AssetId, amount: &Balance| {
+						price_now(*asset)
+							.map_or(0.0, |price| *amount as f64 / whole(*asset) * price.to_float())
+					};
+					let history = self.history.entry(who.clone()).or_default();
+					history.keeper |= *path == pallet_liquidation::LiquidationPath::Keeper;
+					history.liquidator_reward_usd += value(collateral_asset, reward);
+					// As a deposit the insurance share is paid in the debt asset.
+					let insurance_asset = if *as_deposit { debt_asset } else { collateral_asset };
+					history.insurance_share_usd += value(insurance_asset, to_insurance);
+					self.liquidated.insert(who.clone());
+					self.this_block.insert(who.clone());
+					let path = match path {
+						pallet_liquidation::LiquidationPath::Keeper => "keeper",
+						pallet_liquidation::LiquidationPath::Flash => "flash",
+						pallet_liquidation::LiquidationPath::Auction => "auction",
+					};
+					*self.by_path.entry(path.into()).or_default() += 1;
+					self.liquidations += 1;
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted {
+					who,
+					..
+				}) => {
+					self.history.entry(who.clone()).or_default().auction = true;
+					self.liquidated.insert(who.clone());
+					self.this_block.insert(who.clone());
+					*self.by_path.entry("auction".into()).or_default() += 1;
+					self.auctions_started += 1;
+					self.liquidations += 1;
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionProceeds {
+					owner,
+					penalty,
+					debt_asset,
+					..
+				}) if *debt_asset == USD => {
+					self.history.entry(owner.clone()).or_default().auction_penalty_usd +=
+						*penalty as f64 / DOLLAR;
+				},
+				RuntimeEvent::Auction(pallet_auction::Event::Started { id, owner, .. }) => {
+					self.auction_owners.insert(*id, owner.clone());
+				},
+				RuntimeEvent::Auction(pallet_auction::Event::Ended { id, returned, shortfall }) => {
+					if let Some(owner) = self.auction_owners.remove(id) {
+						if *returned > 0 && *shortfall == 0 {
+							self.history.entry(owner).or_default().returned = true;
+						}
+					}
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::BadDebtSettled {
+					who,
+					asset,
+					bad_debt,
+					..
+				}) => {
+					if *asset == USD {
+						let history = self.history.remove(who).unwrap_or_default();
+						let mut label = match (history.keeper, history.auction) {
+							(false, false) => "none",
+							(true, false) => "keeper",
+							(false, true) => "auction",
+							(true, true) => "keeper+auction",
+						}
+						.to_string();
+						if history.returned {
+							label.push_str("+returned");
+						}
+						*self.origins.written_off_usd.entry(label).or_default() +=
+							*bad_debt as f64 / DOLLAR;
+						self.origins.liquidator_reward_usd += history.liquidator_reward_usd;
+						self.origins.insurance_share_usd += history.insurance_share_usd;
+						self.origins.auction_penalty_usd += history.auction_penalty_usd;
+					}
+					self.liquidated.insert(who.clone());
+					self.this_block.insert(who.clone());
+					*self.by_path.entry("bankrupt".into()).or_default() += 1;
+					self.liquidations += 1;
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::FallbackLiquidations {
+					liquidated,
+					..
+				}) => self.fallback += liquidated,
+				RuntimeEvent::Auction(pallet_auction::Event::Taken { .. }) => {
+					self.auction_takes += 1
+				},
+				RuntimeEvent::Auction(pallet_auction::Event::Restarted { .. }) => {
+					self.auction_restarts += 1
+				},
+				_ => {},
+			}
+		}
+	}
+}
+
+/// The identity from the two books; `Err` with the figures when it fails.
+pub(crate) fn identity(books: &Books) -> (Identity, Result<(), String>) {
+	let totals = pallet_liquidation::Totals::<Runtime>::get(USD);
+	let outstanding = totals.written_off.saturating_sub(totals.covered + totals.socialized);
+	let pool_bad_debt =
+		pallet_margin::Markets::<Runtime>::get(USD).map_or(0, |market| market.pool.bad_debt);
+	let right = totals.repaid + totals.covered + totals.socialized + outstanding;
+	let usd = |units: Balance| units as f64 / DOLLAR;
+	let identity = Identity {
+		liquidated_debt_usd: usd(books.liquidated_debt),
+		repaid_usd: usd(totals.repaid),
+		covered_usd: usd(totals.covered),
+		socialized_usd: usd(totals.socialized),
+		outstanding_bad_debt_usd: usd(outstanding),
+	};
+	let result = if books.liquidated_debt != right {
+		Err(format!(
+			"liquidated debt {} units, but repaid {} + covered {} + socialized {} + outstanding {}",
+			books.liquidated_debt, totals.repaid, totals.covered, totals.socialized, outstanding
+		))
+	} else if outstanding != pool_bad_debt {
+		Err(format!("outstanding bad debt {outstanding} differs from the pool's {pool_bad_debt}"))
+	} else {
+		Ok(())
+	};
+	(identity, result)
+}

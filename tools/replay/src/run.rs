@@ -1,0 +1,549 @@
+//! Chain stepping: the options checked, the chain started and populated, then block by block the
+//! liquidations decided after the last block applied, the path's prices fed, the block's events
+//! read into the books and the next liquidations decided; at the end, the summary.
+
+use super::*;
+use crate::books::{identity, Books};
+use crate::population::{bidder, keeper, populate, Random};
+
+/// Replays `scenario` (named `name`) with `options`; `progress` is called after every block.
+pub fn replay(
+	name: &str,
+	scenario: &Scenario,
+	options: &ReplayOptions,
+	progress: &mut dyn FnMut(&Progress),
+) -> Result<Replay, ReplayError> {
+	check(scenario)?;
+	let options = &checked_options(scenario, options)?;
+	let started = Instant::now();
+	let mut chain = TestChain::from_preset("development");
+	// Block 1 feeds the start of the path; prices are live after it.
+	chain.start_block();
+	chain.execute_with(|| feed(scenario, 0));
+	chain.finish_block();
+	chain.start_block();
+	let (collateral_usd, debt_usd) = chain.execute_with(|| populate(options))?;
+	chain.finish_block();
+	chain.commit();
+
+	let mut run = Run::new(scenario, options, &mut chain);
+	for block in 1..=run.blocks {
+		let seconds = u64::from(block) * options.block_seconds;
+		chain.skip_slots(options.block_seconds / 6 - 1);
+		chain.start_block();
+		run.submit_to_worker(&mut chain);
+		chain.execute_with(|| {
+			run.keepers_act();
+			feed(scenario, seconds);
+			take_and_restart(options.bidder_discount);
+		});
+		chain.finish_block();
+		chain.commit();
+		chain.execute_with(|| run.after_block(block, seconds))?;
+		progress(&Progress {
+			block,
+			blocks: run.blocks,
+			seconds,
+			liquidations: run.books.liquidations,
+			liquidatable: run.liquidatable_now,
+		});
+	}
+	let summary = chain.execute_with(|| {
+		run.summary(name, collateral_usd, debt_usd, started.elapsed().as_secs_f64())
+	});
+	Ok(Replay { summary, timeline: run.timeline })
+}
+
+/// `options` checked against `scenario`, with the default collateral mix (the part of
+/// [`DEFAULT_MIX`] the scenario prices) when none is given.
+fn checked_options(
+	scenario: &Scenario,
+	options: &ReplayOptions,
+) -> Result<ReplayOptions, ReplayError> {
+	if !(0.0..=1.0).contains(&options.keeper_share) {
+		return Err(ReplayError::Options("the keeper share must be between 0 and 1".into()));
+	}
+	if !(0.0..1.0).contains(&options.bidder_discount) {
+		return Err(ReplayError::Options("the bidder discount must be in [0, 1)".into()));
+	}
+	if options.block_seconds == 0 || options.block_seconds % 6 != 0 {
+		return Err(ReplayError::Options("seconds per block must be a multiple of 6".into()));
+	}
+	let mut options = options.clone();
+	if options.population.mix.is_empty() {
+		options.population.mix = DEFAULT_MIX
+			.iter()
+			.filter(|(symbol, _)| scenario.assets().any(|s| s == *symbol))
+			.map(|(symbol, weight)| (symbol.to_string(), *weight))
+			.collect();
+		if options.population.mix.is_empty() {
+			return Err(ReplayError::Options("the scenario prices no collateral asset".into()));
+		}
+	}
+	let needed: Vec<&str> = options
+		.population
+		.mix
+		.iter()
+		.map(|(symbol, _)| symbol.as_str())
+		.chain([DEBT_SYMBOL])
+		.collect();
+	for symbol in needed {
+		if symbol == DEBT_SYMBOL && options.population.mix.iter().any(|(s, _)| s == DEBT_SYMBOL) {
+			return Err(ReplayError::Options(
+				"USD is what borrowers borrow, not collateral".into(),
+			));
+		}
+		if scenario.price_at("*", symbol, 0).is_none()
+			&& !scenario.named_feeders().iter().any(|f| scenario.price_at(f, symbol, 0).is_some())
+		{
+			return Err(ReplayError::Options(format!(
+				"the scenario has no price for {symbol} at 0 s, which the population needs"
+			)));
+		}
+	}
+	Ok(options)
+}
+
+/// What a replay keeps from block to block: the books, the waits, who liquidates what next,
+/// and the timeline.
+struct Run<'a> {
+	options: &'a ReplayOptions,
+	blocks: u32,
+	sample_every: u32,
+	max_unsigned: usize,
+	collateral_assets: Vec<AssetId>,
+	scenario_assets: Vec<(String, AssetId)>,
+	insurance_start: f64,
+	random: Random,
+	books: Books,
+	timeline: Vec<Point>,
+	/// Blocks each due account has waited with nothing under way.
+	streaks: HashMap<AccountId, u32>,
+	worst_streak: u32,
+	worst_streak_from: Option<u32>,
+	invariants_checked: u32,
+	refused: BTreeMap<String, u32>,
+	held_back: BTreeMap<String, u32>,
+	most_auctions_running: u32,
+	/// Decided after the last block: the worker's unsigned liquidations and the keepers'.
+	to_worker: Vec<AccountId>,
+	to_keepers: Vec<AccountId>,
+	keeper_assigned: BTreeSet<AccountId>,
+	/// Accounts a keeper could not liquidate: the worker's until they are no longer due.
+	keeper_refused: BTreeSet<AccountId>,
+	liquidations_at_last_point: u32,
+	last_identity: Identity,
+	liquidatable_now: u32,
+	most_liquidatable: u32,
+}
+
+impl<'a> Run<'a> {
+	fn new(scenario: &'a Scenario, options: &'a ReplayOptions, chain: &mut TestChain) -> Self {
+		let blocks =
+			u32::try_from(scenario.end_seconds() / options.block_seconds).unwrap_or(u32::MAX);
+		Run {
+			options,
+			blocks,
+			sample_every: if options.sample_every == 0 {
+				(blocks / 1_500).max(1)
+			} else {
+				options.sample_every
+			},
+			max_unsigned: <Runtime as pallet_liquidation::Config>::MaxUnsignedPerBlock::get()
+				as usize,
+			collateral_assets: options
+				.population
+				.mix
+				.iter()
+				.filter_map(|(symbol, _)| assets::by_symbol(symbol).map(|a| a.id))
+				.collect(),
+			scenario_assets: scenario
+				.assets()
+				.filter_map(|symbol| Some((symbol.to_string(), assets::by_symbol(symbol)?.id)))
+				.collect(),
+			insurance_start: chain.execute_with(|| Insurance::custody(USD)) as f64 / DOLLAR,
+			random: Random(options.population.seed.wrapping_add(0x5eed).max(1)),
+			books: Books::default(),
+			timeline: Vec::new(),
+			streaks: HashMap::new(),
+			worst_streak: 0,
+			worst_streak_from: None,
+			invariants_checked: 0,
+			refused: BTreeMap::new(),
+			held_back: BTreeMap::new(),
+			most_auctions_running: 0,
+			to_worker: Vec::new(),
+			to_keepers: Vec::new(),
+			keeper_assigned: BTreeSet::new(),
+			keeper_refused: BTreeSet::new(),
+			liquidations_at_last_point: 0,
+			last_identity: Identity::default(),
+			liquidatable_now: 0,
+			most_liquidatable: 0,
+		}
+	}
+
+	/// The worker's transactions from the last block's state, as the pool orders them.
+	fn submit_to_worker(&mut self, chain: &mut TestChain) {
+		for who in self.to_worker.drain(..) {
+			let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
+			let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+			match chain.apply(xt) {
+				Ok(Ok(())) => {},
+				Ok(Err(error)) => {
+					*self.refused.entry(format!("worker: {:?}", error)).or_default() += 1
+				},
+				Err(validity) => {
+					*self.refused.entry(format!("worker: {validity:?}")).or_default() += 1
+				},
+			}
+		}
+	}
+
+	/// Keepers act on what they saw after the last block.
+	fn keepers_act(&mut self) {
+		for who in self.to_keepers.drain(..) {
+			// Nothing to seize (a bankrupt account): nothing for a keeper, the worker's.
+			let Some(collateral) = largest_collateral(&who) else {
+				self.keeper_assigned.remove(&who);
+				self.keeper_refused.insert(who);
+				continue;
+			};
+			let result = Liquidation::liquidate(
+				RuntimeOrigin::signed(keeper()),
+				who.clone(),
+				USD,
+				collateral,
+				Balance::MAX,
+			);
+			if let Err(error) = result {
+				*self.refused.entry(format!("keeper: {:?}", error.error)).or_default() += 1;
+				// A keeper whose liquidation is refused leaves the account to the worker.
+				self.keeper_assigned.remove(&who);
+				self.keeper_refused.insert(who);
+			}
+		}
+	}
+
+	/// After block `block` (at `seconds` of the path): its events into the books, the identity
+	/// and (when due) the invariants checked, the due accounts found and handed out, and the
+	/// timeline sampled.
+	fn after_block(&mut self, block: u32, seconds: u64) -> Result<(), ReplayError> {
+		let events: Vec<RuntimeEvent> = frame_system::Pallet::<Runtime>::read_events_no_consensus()
+			.map(|record| record.event)
+			.collect();
+		self.books.read(&events);
+		let (identity, holds) = identity(&self.books);
+		self.last_identity = identity;
+		holds.map_err(|detail| ReplayError::Identity { block, seconds, detail })?;
+		let full_check = (self.options.check_every > 0 && block % self.options.check_every == 0)
+			|| block == self.blocks;
+		if full_check {
+			check_invariants().map_err(|error| ReplayError::Invariant { block, seconds, error })?;
+			self.invariants_checked += 1;
+		}
+		let due = due_accounts(full_check).map_err(|error| ReplayError::Invariant {
+			block,
+			seconds,
+			error,
+		})?;
+		self.liquidatable_now = due.len() as u32;
+		self.most_liquidatable = self.most_liquidatable.max(self.liquidatable_now);
+		self.hand_out(block, due);
+		self.most_auctions_running =
+			self.most_auctions_running.max(pallet_auction::Auctions::<Runtime>::count());
+		if block % self.sample_every == 0 || block == self.blocks {
+			self.sample(seconds);
+		}
+		Ok(())
+	}
+
+	/// Counts each due account's wait, and gives it to a keeper or the worker for the next
+	/// block.
+	fn hand_out(&mut self, block: u32, due: Vec<AccountId>) {
+		let due_set: BTreeSet<&AccountId> = due.iter().collect();
+		// An account liquidated in this block had something under way: its wait restarts.
+		let this_block = &self.books.this_block;
+		self.streaks.retain(|who, _| due_set.contains(who) && !this_block.contains(who));
+		self.keeper_assigned.retain(|who| due_set.contains(who));
+		self.keeper_refused.retain(|who| due_set.contains(who));
+		for who in &due {
+			let streak = self.streaks.entry(who.clone()).or_default();
+			*streak += 1;
+			if *streak > self.worst_streak {
+				self.worst_streak = *streak;
+				self.worst_streak_from = Some(block.saturating_sub(*streak));
+			}
+		}
+		for who in due {
+			// Each account is a keeper's or the worker's once it becomes liquidatable.
+			let keeper_takes = !self.keeper_refused.contains(&who)
+				&& (self.keeper_assigned.contains(&who)
+					|| (self.streaks.get(&who) == Some(&1)
+						&& self.random.unit() < self.options.keeper_share));
+			if keeper_takes {
+				self.keeper_assigned.insert(who.clone());
+				self.to_keepers.push(who);
+			} else if self.to_worker.len() >= self.max_unsigned {
+				*self.held_back.entry("block full".into()).or_default() += 1;
+			} else {
+				// As the worker submits: what validation would accept (while every auction
+				// slot is taken, only bankrupt accounts).
+				match Liquidation::check_unsigned(&who) {
+					Ok(_) => self.to_worker.push(who),
+					Err(code) => {
+						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1
+					},
+				}
+			}
+		}
+	}
+
+	/// A point of the timeline at `seconds`.
+	fn sample(&mut self, seconds: u64) {
+		let totals = pallet_liquidation::Totals::<Runtime>::get(USD);
+		self.timeline.push(Point {
+			seconds,
+			prices: self
+				.scenario_assets
+				.iter()
+				.filter_map(|(symbol, asset)| Some((symbol.clone(), price_now(*asset)?.to_float())))
+				.collect(),
+			aggregate_health: aggregate_health(&self.collateral_assets),
+			liquidatable: self.most_liquidatable,
+			liquidations: self.books.liquidations - self.liquidations_at_last_point,
+			insurance_usd: Insurance::custody(USD) as f64 / DOLLAR,
+			bad_debt_usd: totals.written_off as f64 / DOLLAR,
+			socialized_usd: totals.socialized as f64 / DOLLAR,
+			queued_usd: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(USD).0 as f64
+				/ DOLLAR,
+		});
+		self.liquidations_at_last_point = self.books.liquidations;
+		self.most_liquidatable = 0;
+	}
+
+	/// The summary at the end of the path.
+	fn summary(
+		&self,
+		name: &str,
+		collateral_usd: f64,
+		debt_usd: f64,
+		wall_seconds: f64,
+	) -> Summary {
+		let mut per_asset = BTreeMap::new();
+		for (symbol, asset) in &self.scenario_assets {
+			let totals = pallet_liquidation::Totals::<Runtime>::get(asset);
+			let unit = whole(*asset);
+			per_asset.insert(
+				symbol.clone(),
+				AssetSummary {
+					liquidations: totals.liquidations,
+					repaid: totals.repaid as f64 / unit,
+					seized: totals.seized as f64 / unit,
+					penalty_to_insurance: totals.penalty_to_insurance as f64 / unit,
+					written_off: totals.written_off as f64 / unit,
+					covered: totals.covered as f64 / unit,
+					socialized: totals.socialized as f64 / unit,
+					covered_later: totals.covered_later as f64 / unit,
+					most_queued: totals.most_queued as f64 / unit,
+					queued: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(*asset).0 as f64
+						/ unit,
+				},
+			);
+		}
+		let usd = per_asset.get(DEBT_SYMBOL).cloned().unwrap_or_default();
+		let options = self.options;
+		let books = &self.books;
+		Summary {
+			scenario: name.to_string(),
+			accounts: options.population.accounts,
+			collateral_usd,
+			debt_usd,
+			blocks: self.blocks,
+			path_seconds: u64::from(self.blocks) * options.block_seconds,
+			wall_seconds,
+			accounts_liquidated: books.liquidated.len() as u32,
+			liquidations: books.by_path.clone(),
+			fallback_liquidations: books.fallback,
+			value_liquidated_usd: books.liquidated_debt as f64 / DOLLAR,
+			max_blocks_liquidatable: self.worst_streak,
+			longest_wait_from_hours: self
+				.worst_streak_from
+				.map(|from| (u64::from(from) * options.block_seconds) as f64 / 3_600.0),
+			liquidatable_at_end: self.liquidatable_now,
+			bad_debt_usd: usd.written_off,
+			insurance_used_usd: usd.covered,
+			insurance_start_usd: self.insurance_start,
+			insurance_end_usd: Insurance::custody(USD) as f64 / DOLLAR,
+			loss_socialized_usd: usd.socialized,
+			auctions_started: books.auctions_started,
+			auction_takes: books.auction_takes,
+			auction_restarts: books.auction_restarts,
+			refused: self.refused.clone(),
+			held_back: self.held_back.clone(),
+			most_auctions_running: self.most_auctions_running,
+			bad_debt_origins: books.origins.clone(),
+			per_asset,
+			identity: self.last_identity.clone(),
+			invariants_checked: self.invariants_checked,
+		}
+	}
+}
+
+/// The accounts the worker finds through the risk index that a liquidation can act on. On a
+/// `full_check` block every liquidatable account is read and compared with a full scan of every
+/// account (`Err` when they differ), then filtered.
+fn due_accounts(full_check: bool) -> Result<Vec<AccountId>, String> {
+	let mut found_by_index: BTreeSet<AccountId> = BTreeSet::new();
+	let mut due: Vec<AccountId> = Vec::new();
+	let mut cursor = None;
+	loop {
+		let (found, next) = if full_check {
+			Liquidation::liquidatable_accounts_at_risk(cursor.as_ref(), 10_000)
+		} else {
+			Liquidation::due_accounts(cursor.as_ref(), 10_000)
+		};
+		found_by_index.extend(found.iter().map(|(who, _)| who.clone()));
+		due.extend(found.into_iter().map(|(who, _)| who).filter(Liquidation::actionable));
+		match next {
+			Some(next) => cursor = Some(next),
+			None => break,
+		}
+	}
+	if full_check {
+		// The risk index finds what a full scan of every account finds.
+		let (scanned, _) = Liquidation::liquidatable_accounts(None, u32::MAX);
+		let scanned: BTreeSet<AccountId> = scanned.into_iter().map(|(who, _)| who).collect();
+		if scanned != found_by_index {
+			return Err(format!(
+				"the risk index found {} liquidatable accounts, a full scan {}",
+				found_by_index.len(),
+				scanned.len()
+			));
+		}
+	}
+	Ok(due)
+}
+
+/// The operators in the order named feeders map to them.
+fn operators() -> Vec<AccountId> {
+	liquidation_runtime::genesis_config_presets::oracle_operators()
+}
+
+/// Every operator feeds its path's prices at `seconds` (inside an open block).
+fn feed(scenario: &Scenario, seconds: u64) {
+	let named = scenario.named_feeders();
+	for (index, operator) in operators().into_iter().enumerate() {
+		let feeder = named.get(index).map_or("*", String::as_str);
+		let values: Vec<(AssetId, Price)> = scenario
+			.assets()
+			.filter_map(|symbol| {
+				let asset = assets::by_symbol(symbol)?;
+				let price = scenario.price_at(feeder, symbol, seconds)?;
+				Some((asset.id, Price::from_inner(price)))
+			})
+			.collect();
+		if values.is_empty() {
+			continue;
+		}
+		// An operator's feed can only fail on the oracle's own rules (one feed per block).
+		let _ = orml_oracle::Pallet::<Runtime>::feed_values(
+			RuntimeOrigin::signed(operator),
+			BoundedVec::truncate_from(values),
+		);
+	}
+}
+
+/// Borrowers' weighted collateral over weighted debt, from the pools (what borrowers deposit is
+/// all the collateral pools hold; the lender only supplies USD).
+fn aggregate_health(collateral: &[AssetId]) -> f64 {
+	let weighted = |asset: AssetId, deposits: bool| -> f64 {
+		let (Some(report), Some(market), Some(price)) = (
+			Margin::pool_report(asset),
+			pallet_margin::Markets::<Runtime>::get(asset),
+			price_now(asset),
+		) else {
+			return 0.0;
+		};
+		let amount = if deposits { report.total_deposits } else { report.total_borrows };
+		let value = amount as f64 / whole(asset) * price.to_float();
+		if deposits {
+			value * f64::from(market.params.maintenance_collateral_weight.deconstruct()) / 1e6
+		} else {
+			value * market.params.maintenance_liability_weight.to_float()
+		}
+	};
+	let collateral: f64 = collateral.iter().map(|asset| weighted(*asset, true)).sum();
+	let debt = weighted(USD, false);
+	if debt > 0.0 {
+		collateral / debt
+	} else {
+		f64::INFINITY
+	}
+}
+
+fn check_invariants() -> Result<(), String> {
+	Margin::do_try_state().map_err(|e| format!("margin: {e:?}"))?;
+	Auction::do_try_state().map_err(|e| format!("auction: {e:?}"))?;
+	Insurance::do_try_state().map_err(|e| format!("insurance: {e:?}"))?;
+	Liquidation::do_try_state().map_err(|e| format!("liquidation: {e:?}"))?;
+	Ok(())
+}
+
+/// The collateral asset `who` holds most of, by value.
+fn largest_collateral(who: &AccountId) -> Option<AssetId> {
+	Margin::positions(who)
+		.into_iter()
+		.filter(|(_, deposit, _)| *deposit > 0)
+		.filter_map(|(asset, deposit, _)| {
+			let price = price_now(asset)?;
+			Some((asset, deposit as f64 / whole(asset) * price.to_float()))
+		})
+		.max_by(|a, b| a.1.total_cmp(&b.1))
+		.map(|(asset, _)| asset)
+}
+
+/// Bidders take every lot priced `discount` under the oracle; due auctions are restarted.
+fn take_and_restart(discount: f64) {
+	let limit = FixedU128::from_rational(((1.0 - discount) * 1e9) as u128, 1_000_000_000);
+	for report in Auction::auction_reports() {
+		if report.wanted == 0 {
+			// No longer needed (prices rose back): anyone may return the lot to its owner.
+			let _ = Auction::close(RuntimeOrigin::signed(bidder()), report.id);
+		} else if report.needs_restart {
+			let _ = Auction::redo(RuntimeOrigin::signed(bidder()), report.id);
+		} else if report.oracle_price.is_some_and(|oracle| report.price <= oracle * limit) {
+			let _ = Auction::take(
+				RuntimeOrigin::signed(bidder()),
+				report.id,
+				report.auction.lot,
+				report.price,
+			);
+		}
+	}
+}
+
+/// The worker's reason not to submit `who`, from its validation code (for `WOULD_FAIL`, the
+/// error the dispatch would fail with, found by running it and undoing it).
+fn invalid_reason(code: u8, who: &AccountId) -> String {
+	use pallet_liquidation::invalid;
+	match code {
+		invalid::NOT_LIQUIDATABLE => "not liquidatable".into(),
+		invalid::PAUSED => "paused".into(),
+		invalid::AUCTIONS_FULL => "auctions full".into(),
+		invalid::WOULD_FAIL => {
+			let error = frame_support::storage::with_transaction(|| {
+				let result = Liquidation::liquidate_unsigned(RuntimeOrigin::none(), who.clone());
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<
+					_,
+					sp_runtime::DispatchError,
+				>(result))
+			});
+			match error {
+				Ok(Err(error)) => format!("would fail: {:?}", error.error),
+				_ => "would fail".into(),
+			}
+		},
+		other => format!("code {other}"),
+	}
+}
