@@ -2,6 +2,17 @@
 //!
 //! Dutch (descending-price) auctions of collateral that no liquidator took.
 //!
+//! ## Goals
+//!
+//! - **Settle at the first acceptable price**: a falling price that anyone may take, in any
+//!   part, so that a lot sells in minutes, not in an English auction's hours.
+//! - **Never raise more than is owed**: the handler caps every take at what the owner still owes,
+//!   and the rest of the lot goes back to him.
+//! - **Never sell under the market**: a floor against the live oracle price, a restart when the
+//!   oracle moved or the auction aged.
+//!
+//! Terms are those of the [glossary](liquidation_primitives#glossary).
+//!
 //! ## Overview
 //!
 //! English auctions ran for hours and were won with zero bids on Black Thursday. A Dutch auction
@@ -56,6 +67,31 @@
 //! The pallet has no hooks: restarts are made by whoever calls `redo` for the incentive, so no
 //! block carries unbounded auction work.
 //!
+//! ## Usage
+//!
+//! An auction of one bitcoin to raise 30 000 USD: Bob takes part of it, Charlie the rest of
+//! what is wanted, and the remainder of the lot returns to its owner (from the pallet's tests):
+//!
+#![doc = docify::embed!("src/tests.rs", partial_takes_reduce_lot_and_amount_to_raise_exactly_then_the_rest_returns)]
+//!
+//! ## Implementor's guide
+//!
+//! - **Handler** ([`liquidation_primitives::AuctionHandler`]): the pallet that starts auctions
+//!   decides what each may still raise (`wanted`) and where proceeds, returned collateral and
+//!   shortfalls go. `pallet-liquidation` is one; start auctions through
+//!   [`liquidation_primitives::CollateralAuction`], after moving the lot into
+//!   [`Pallet::custody_account`].
+//! - **Custody** ([`liquidation_primitives::LotCustody`]):
+//!   [`liquidation_primitives::TokensOnly`] when lots are tokens,
+//!   [`liquidation_primitives::TokensThenPositions`] when a lot may be a deposit position of a
+//!   margin ledger (collateral whose pool has lent its cash out).
+//! - **Prices** and **Decimals**: the oracle price the floor and restarts are judged against,
+//!   and each asset's decimals (`pallet-margin` implements
+//!   [`liquidation_primitives::AssetDecimals`] for listed assets).
+//! - **MaxAuctions** bounds the running auctions (and `on_idle`'s and the runtime API's reads);
+//!   **MaxDuration** bounds every governed duration.
+//! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. Per collateral asset, the lots of running auctions add up to [`LotTotals`], and the custody
@@ -63,6 +99,7 @@
 //! 2. Every running auction has a lot and an amount to raise above zero.
 //! 3. No more than [`Config::MaxAuctions`] auctions run.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -211,40 +248,78 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// An auction started.
 		Started {
+			/// The auction.
 			id: AuctionId,
+			/// The account whose collateral is sold.
 			owner: T::AccountId,
+			/// The asset sold.
 			collateral: T::AssetId,
+			/// Collateral for sale, in its smallest units.
 			lot: Balance,
+			/// The asset of the debt.
 			debt_asset: T::AssetId,
+			/// Most the proceeds may be, in the debt asset's smallest units.
 			to_raise: Balance,
+			/// The price at the (re)start, debt asset per collateral unit.
 			start_price: AuctionPrice,
 		},
 		/// `buyer` bought `bought` collateral for `paid` of the debt asset at `price`.
 		Taken {
+			/// The auction.
 			id: AuctionId,
+			/// Who bought.
 			buyer: T::AccountId,
+			/// Collateral bought, in its smallest units.
 			bought: Balance,
+			/// Paid, in the debt asset's smallest units.
 			paid: Balance,
+			/// The price paid, debt asset per collateral unit.
 			price: AuctionPrice,
+			/// Collateral still for sale.
 			lot_left: Balance,
+			/// What the auction may still raise.
 			left_to_raise: Balance,
 		},
 		/// A due auction started again at `start_price`; `caller` earned `incentive` collateral.
 		Restarted {
+			/// The auction.
 			id: AuctionId,
+			/// Who restarted it.
 			caller: T::AccountId,
+			/// The price at the (re)start, debt asset per collateral unit.
 			start_price: AuctionPrice,
+			/// Collateral paid to the caller, in its smallest units.
 			incentive: Balance,
 		},
 		/// An auction ended: `returned` collateral went back to the owner, `shortfall` of the
 		/// amount to raise was not all raised (bad debt, reported to the handler).
-		Ended { id: AuctionId, returned: Balance, shortfall: Balance },
+		Ended {
+			/// The auction.
+			id: AuctionId,
+			/// Collateral returned to the owner, in its smallest units.
+			returned: Balance,
+			/// Of the amount to raise, what was not raised, in the debt asset's smallest units.
+			shortfall: Balance,
+		},
 		/// The custody account was given the asset's minimum balance, so that it is never reaped.
-		CustodyEndowed { asset: T::AssetId, amount: Balance },
+		CustodyEndowed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The minimum balance, in the asset's smallest units.
+			amount: Balance,
+		},
 		/// Governance set an asset's auction parameters.
-		ParamsSet { asset: T::AssetId, params: AuctionParams },
+		ParamsSet {
+			/// The asset.
+			asset: T::AssetId,
+			/// The parameters now in force.
+			params: AuctionParams,
+		},
 		/// Governance removed an asset's auction parameters: no new auctions of it.
-		ParamsRemoved { asset: T::AssetId },
+		ParamsRemoved {
+			/// The asset.
+			asset: T::AssetId,
+		},
 	}
 
 	#[pallet::error]

@@ -155,6 +155,7 @@ mod auctions {
 		});
 	}
 
+	#[docify::export]
 	#[test]
 	fn partial_takes_reduce_lot_and_amount_to_raise_exactly_then_the_rest_returns() {
 		test(|| {

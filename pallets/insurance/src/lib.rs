@@ -2,6 +2,17 @@
 //!
 //! The insurance treasury that stands between bad debt and the lenders.
 //!
+//! ## Goals
+//!
+//! - **A known order of loss**: stakers' vesting income first, then their stake, then the
+//!   protocol-owned value; only what the fund cannot pay reaches the lenders.
+//! - **No free ride**: income vests over a period, unstaking waits a cooldown, the first stake
+//!   locks shares: a stake cannot take income it did not stand behind.
+//! - **Cover in the asset owed**: a fund in one asset buys the bad debt's asset on a DEX, within a
+//!   slippage bound and a per-block cap.
+//!
+//! Terms are those of the [glossary](liquidation_primitives#glossary).
+//!
 //! ## Overview
 //!
 //! The fund holds, in the pallet's own account, any asset the engine lends. Money comes in as
@@ -54,6 +65,29 @@
 //! Other pallets: [`liquidation_primitives::DeficitHandler`], [`liquidation_primitives::FundIncome`].
 //! Clients: the `InsuranceApi` runtime API (`pallet-insurance-runtime-api`).
 //!
+//! ## Usage
+//!
+//! Two stakers; income raises every share's value, a cover lowers it, and a later staker buys in
+//! at the current value (from the pallet's tests):
+//!
+#![doc = docify::embed!("src/tests.rs", shares_gain_from_income_and_lose_from_cover_pro_rata)]
+//!
+//! ## Implementor's guide
+//!
+//! - Give the pallets that earn for the fund this pallet as their
+//!   [`liquidation_primitives::FundIncome`] (penalties, interest reserve), and the one that
+//!   writes off bad debt this pallet as its [`liquidation_primitives::DeficitHandler`].
+//! - **Swap** ([`liquidation_primitives::CollateralSwap`]) and **MaxConversionSlippage**: how a
+//!   fund in one asset buys another (our runtime's `DexSwap` over `pallet-asset-conversion`);
+//!   `()` disables conversion. **Prices** and **Decimals** value what it buys.
+//! - **QueuedBadDebt**: bad debt waiting for the fund (`pallet-liquidation`), so that a staker
+//!   leaving while it waits leaves his part behind; `()` if nothing queues.
+//! - **IncomeVestingPeriod** should be at least the cooldown; **MinimumShares** (the shares a
+//!   fund's first stake locks) makes share inflation cost its attacker a thousand times what a
+//!   later staker could lose to rounding.
+//! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
+//! - Storage versions: a runtime upgrade from version 0 runs [`migrations::v1::MigrateToV1`].
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. For every insured asset, the fund account holds at least `staked + protocol_owned + vesting`
@@ -65,6 +99,7 @@
 //! 4. No unstake request asks for more shares than its staker holds.
 //! 5. Nothing is negative (balances are unsigned; every subtraction is checked).
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -245,8 +280,10 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Insured assets and their parameters.
 		pub assets: alloc::vec::Vec<(T::AssetId, FundParams)>,
-		/// Cooldown and unstake window, in blocks; zero for both leaves them at `MaxCooldown`.
+		/// The unstaking cooldown, in blocks; zero for both this and `unstake_window` leaves
+		/// them at `MaxCooldown`.
 		pub cooldown: BlockNumberFor<T>,
+		/// Blocks after the cooldown in which the withdrawal may be made.
 		pub unstake_window: BlockNumberFor<T>,
 	}
 
@@ -273,46 +310,113 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `who` staked `amount` of `asset` for `shares`.
-		Staked { who: T::AccountId, asset: T::AssetId, amount: Balance, shares: Balance },
+		Staked {
+			/// The staker.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// Staked, in the asset's smallest units.
+			amount: Balance,
+			/// Shares of the fund.
+			shares: Balance,
+		},
 		/// `who` asked to withdraw `shares`, from block `ready_at`.
 		UnstakeRequested {
+			/// The staker.
 			who: T::AccountId,
+			/// The asset.
 			asset: T::AssetId,
+			/// Shares of the fund.
 			shares: Balance,
+			/// The first block the withdrawal may be made in.
 			ready_at: BlockNumberFor<T>,
 		},
 		/// `who` withdrew its request.
-		UnstakeCancelled { who: T::AccountId, asset: T::AssetId },
+		UnstakeCancelled {
+			/// The staker.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+		},
 		/// `who` redeemed `shares` for `amount`.
-		Withdrawn { who: T::AccountId, asset: T::AssetId, shares: Balance, amount: Balance },
+		Withdrawn {
+			/// The staker.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// Shares of the fund.
+			shares: Balance,
+			/// Paid out, in the asset's smallest units.
+			amount: Balance,
+		},
 		/// The fund in `sold_asset` paid `sold` of it through the DEX for `paid` of `asset`,
 		/// paid as cover of bad debt in `asset`.
-		CoverConverted { sold_asset: T::AssetId, sold: Balance, asset: T::AssetId, paid: Balance },
+		CoverConverted {
+			/// The asset of the fund that sold.
+			sold_asset: T::AssetId,
+			/// Sold, in the sold asset's smallest units.
+			sold: Balance,
+			/// The asset of the bad debt covered.
+			asset: T::AssetId,
+			/// Bought and paid as cover, in the covered asset's smallest units.
+			paid: Balance,
+		},
 		/// Income arrived: `to_stakers` vests into the staked value over the vesting period, the
 		/// rest went to the protocol-owned value.
 		IncomeReceived {
+			/// The asset.
 			asset: T::AssetId,
+			/// Who paid the income.
 			from: T::AccountId,
+			/// The whole income, in the asset's smallest units.
 			amount: Balance,
+			/// The stakers' part, vesting.
 			to_stakers: Balance,
 		},
 		/// Bad debt of `requested` was presented; the fund paid `covered` to `beneficiary` and
 		/// handed `handed_on` on for socialization.
 		DeficitCovered {
+			/// The asset.
 			asset: T::AssetId,
+			/// Who received the cover (the engine, for the pool).
 			beneficiary: T::AccountId,
+			/// Bad debt presented.
 			requested: Balance,
+			/// Paid by the fund.
 			covered: Balance,
+			/// Not paid: handed on for socialization.
 			handed_on: Balance,
 		},
 		/// Losses took the whole staked value with shares outstanding: they are void.
-		StakesWipedOut { asset: T::AssetId, generation: u32 },
+		StakesWipedOut {
+			/// The asset.
+			asset: T::AssetId,
+			/// The new generation.
+			generation: u32,
+		},
 		/// Governance set the parameters of `asset`.
-		FundParamsSet { asset: T::AssetId, params: FundParams },
+		FundParamsSet {
+			/// The asset.
+			asset: T::AssetId,
+			/// The parameters now in force.
+			params: FundParams,
+		},
 		/// Governance set the cooldown and the unstake window.
-		CooldownSet { cooldown: BlockNumberFor<T>, unstake_window: BlockNumberFor<T> },
+		CooldownSet {
+			/// In blocks.
+			cooldown: BlockNumberFor<T>,
+			/// In blocks.
+			unstake_window: BlockNumberFor<T>,
+		},
 		/// Surplus above the target size moved from the protocol-owned value to the treasury.
-		SurplusWithdrawn { asset: T::AssetId, amount: Balance, to: T::AccountId },
+		SurplusWithdrawn {
+			/// The asset.
+			asset: T::AssetId,
+			/// Moved, in the asset's smallest units.
+			amount: Balance,
+			/// The treasury.
+			to: T::AccountId,
+		},
 	}
 
 	#[pallet::error]

@@ -90,6 +90,7 @@ mod cover {
 mod stakers {
 	use super::*;
 
+	#[docify::export]
 	#[test]
 	fn shares_gain_from_income_and_lose_from_cover_pro_rata() {
 		test(|| {

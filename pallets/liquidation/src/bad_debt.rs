@@ -3,7 +3,7 @@
 //! A bankrupt account's debt is written off into its pool's bad debt. The insurance fund pays
 //! what its per-block cap allows in that block; what is left *waits* in the pool (the pool counts
 //! it as an asset, so the lenders' claims are whole) and the fund pays more of it at the start of
-//! every following block ([`Pallet::work_bad_debt_queue`], from `on_initialize`). Only two things
+//! every following block (`Pallet::work_bad_debt_queue`, from `on_initialize`). Only two things
 //! socialize bad debt over the lenders:
 //!
 //! - **beyond the fund**: what the funds cannot pay before the delay ends (all they hold in the

@@ -102,7 +102,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `owner` is insolvent: what he holds and has at auction is worth less than what he
 	/// owes (unweighted, at the prices held positions are valued at). A penalty is then junior
-	/// to his debt (see [`crate::impl_handler`]). Not when his health cannot be computed.
+	/// to his debt (see `impl_handler.rs`). Not when his health cannot be computed.
 	pub fn insolvent(owner: &T::AccountId) -> bool {
 		let Ok(report) = T::Ledger::health(owner) else { return false };
 		let at_auction = OwnerAuctions::<T>::get(owner)

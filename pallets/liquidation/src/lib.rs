@@ -3,6 +3,20 @@
 //! The engine that closes out accounts whose margin fell below maintenance, before their losses
 //! exceed their collateral, and absorbs any deficit in a known order.
 //!
+//! ## Goals
+//!
+//! - **Every liquidatable account can be closed**: by a keeper, a flash sale, an auction or,
+//!   when no worker runs, `on_idle`; a partial liquidation never lowers the account's health,
+//!   and the deepest account is closed out one collateral at a time.
+//! - **Take no more than needed**: a partial liquidation restores the target health factor,
+//!   capped by the close factor; the penalty is junior to the debt.
+//! - **Losses in a known order**: bad debt goes to insurance, queues for it up to a delay, and
+//!   only then is socialized; every step is evented and totalled ([`Totals`]).
+//! - **Transparent**: what a liquidation would do is previewed by the runtime API before anyone
+//!   pays for it.
+//!
+//! Terms are those of the [glossary](liquidation_primitives#glossary).
+//!
 //! ## Overview
 //!
 //! The pallet owns no ledger: it reads health and moves positions through
@@ -111,6 +125,34 @@
 //! [`Pallet::set_asset_limits`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
 //! API (liquidatable accounts, a liquidation preview).
 //!
+//! ## Usage
+//!
+//! Alice's health factor fell below one; a keeper repays what the close factor allows and takes
+//! her bitcoin with the penalty, half of it to insurance (from the pallet's tests):
+//!
+#![doc = docify::embed!("src/tests/mod.rs", a_keeper_repays_part_and_takes_collateral_with_the_penalty)]
+//!
+//! ## Implementor's guide
+//!
+//! - **Ledger** ([`liquidation_primitives::MarginLedger`]: every layer of
+//!   [`liquidation_primitives::ledger`]): `pallet-margin` or your own lending ledger. Its
+//!   `RiskScan` finds the accounts to check; a ledger without an index may return every indebted
+//!   account there (correct, only slower).
+//! - **Socializer** and **Deficit** ([`liquidation_primitives::LossSocializer`],
+//!   [`liquidation_primitives::DeficitHandler`]): who spreads and who covers bad debt
+//!   (`pallet-margin`, `pallet-insurance`); **Income** receives penalties.
+//! - **Auctions** ([`liquidation_primitives::CollateralAuction`], `pallet-auction`, whose
+//!   handler this pallet is) and **Swap** ([`liquidation_primitives::CollateralSwap`]: the flash
+//!   path's DEX; `()` disables it).
+//! - The off-chain worker needs the runtime to implement `CreateBare` for this pallet's calls;
+//!   **UnsignedPriority**, **UnsignedLongevity**, **MaxUnsignedPerBlock**, **ScanBatch** and
+//!   **WorkerLockMillis** tune it; **WorkerGraceBlocks** is how long liquidatable accounts wait
+//!   for it before `on_idle` acts.
+//! - Keep the engine's penalty in the margin ledger's listing checks (`pallet-margin`'s
+//!   `LiquidationPenalty` reads [`Params`]): both refuse a pair under which a liquidation would
+//!   lower health.
+//! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. The parameters, when set, pass the governance range checks.
@@ -121,6 +163,7 @@
 //! 5. Per asset, the debt written off is what insurance covered, what was socialized and what
 //!    still waits in the queue; an asset with bad debt waiting is in [`BadDebtQueuedSince`].
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -394,12 +437,19 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// `who` was liquidated: `repaid` of its debt, `seized` of its collateral.
 		Liquidated {
+			/// The liquidated account.
 			who: T::AccountId,
+			/// How it was liquidated.
 			path: LiquidationPath,
+			/// The keeper or flash liquidator (`None` on the unsigned and fallback paths).
 			liquidator: Option<T::AccountId>,
+			/// The asset of the debt.
 			debt_asset: T::AssetId,
+			/// Debt repaid, in the debt asset's smallest units.
 			repaid: Balance,
+			/// The asset of the collateral.
 			collateral_asset: T::AssetId,
+			/// Collateral seized, in its smallest units.
 			seized: Balance,
 			/// Penalty paid to insurance: in the collateral for a keeper, in the debt asset for a
 			/// flash sale or when the collateral was handed over as a deposit.
@@ -415,11 +465,17 @@ pub mod pallet {
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
 		/// `to_raise` of the debt asset (debt plus penalty).
 		AuctionStarted {
+			/// The liquidated account.
 			who: T::AccountId,
+			/// The auction.
 			auction: u32,
+			/// The asset of the collateral.
 			collateral_asset: T::AssetId,
+			/// Collateral put up, in its smallest units.
 			lot: Balance,
+			/// The asset of the debt.
 			debt_asset: T::AssetId,
+			/// Most the proceeds may be, in the debt asset's smallest units.
 			to_raise: Balance,
 		},
 		/// Auction `auction`'s proceeds repaid `repaid` of `owner`'s debt; `penalty` (due on what
@@ -427,18 +483,28 @@ pub mod pallet {
 		/// went back to him. While the owner is insolvent the penalty repays debt instead (it is
 		/// then part of `repaid`).
 		AuctionProceeds {
+			/// The account whose collateral was at auction.
 			owner: T::AccountId,
+			/// The auction.
 			auction: u32,
+			/// The asset of the debt.
 			debt_asset: T::AssetId,
+			/// Debt repaid, in the debt asset's smallest units.
 			repaid: Balance,
+			/// Paid to insurance as penalty.
 			penalty: Balance,
+			/// Returned to the owner.
 			returned: Balance,
 		},
 		/// Auction `auction` ended `shortfall` short of what it still wanted.
 		AuctionShortfall {
+			/// The account whose collateral was at auction.
 			owner: T::AccountId,
+			/// The auction.
 			auction: u32,
+			/// The asset of the debt.
 			debt_asset: T::AssetId,
+			/// Not raised, in the debt asset's smallest units.
 			shortfall: Balance,
 		},
 		/// A bankrupt account's debt went down the waterfall: `bad_debt` written off; then, for
@@ -447,31 +513,59 @@ pub mod pallet {
 		/// the funds cannot pay before the delay ends, or all once it has), `queued` now waiting
 		/// for insurance.
 		BadDebtSettled {
+			/// The liquidated account.
 			who: T::AccountId,
+			/// The asset of the debt.
 			asset: T::AssetId,
+			/// Written off for this account.
 			bad_debt: Balance,
+			/// Paid by insurance in this block.
 			covered: Balance,
+			/// Spread over the lenders in this block.
 			socialized: Balance,
+			/// Still waiting for insurance.
 			queued: Balance,
 		},
 		/// A block's turn of `asset`'s bad-debt queue: `covered` by insurance, `socialized` (the
 		/// delay passed, or beyond the fund), `queued` still waiting.
 		BadDebtQueueWorked {
+			/// The asset.
 			asset: T::AssetId,
+			/// Paid by insurance in this block.
 			covered: Balance,
+			/// Spread over the lenders in this block.
 			socialized: Balance,
+			/// Still waiting for insurance.
 			queued: Balance,
 		},
 		/// Governance set the parameters.
-		ParamsSet { params: EngineParams },
+		ParamsSet {
+			/// The parameters now in force.
+			params: EngineParams,
+		},
 		/// Governance set (or with `None` removed) an asset's limits.
-		AssetLimitsSet { asset: T::AssetId, limits: Option<AssetLimits> },
+		AssetLimitsSet {
+			/// The asset.
+			asset: T::AssetId,
+			/// The limits now in force (`None`: removed).
+			limits: Option<AssetLimits>,
+		},
 		/// Governance paused or resumed the engine.
-		PausedSet { paused: bool },
+		PausedSet {
+			/// Whether the engine is now paused.
+			paused: bool,
+		},
 		/// No worker liquidation was included for `waited` blocks while accounts were
 		/// liquidatable: `on_idle` checked `checked` accounts at risk and liquidated
 		/// `liquidated` of them itself.
-		FallbackLiquidations { waited: BlockNumberFor<T>, checked: u32, liquidated: u32 },
+		FallbackLiquidations {
+			/// Blocks without a worker liquidation.
+			waited: BlockNumberFor<T>,
+			/// Accounts at risk checked.
+			checked: u32,
+			/// Accounts liquidated.
+			liquidated: u32,
+		},
 	}
 
 	#[pallet::error]

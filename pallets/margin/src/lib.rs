@@ -3,6 +3,21 @@
 //! Cross-margin accounts over lending pools: every account may deposit several assets as
 //! collateral and borrow several others against all of them at once.
 //!
+//! ## Goals
+//!
+//! - **One account, many assets**: deposits and debts in every listed asset judged together, as
+//!   a trader's margin account is, so that the liquidation engine closes one account, not many
+//!   loans.
+//! - **Never in the account's favour by accident**: rounding favours the pool; no risk is opened
+//!   on a price that is not usable; no position is left that a liquidation could not close
+//!   (minimum position value, caps judged at the stable price).
+//! - **Detection at the cost of the move**: the risk index reads only the accounts a price move
+//!   could have pushed under ([`risk_index`]).
+//! - **Any engine**: other pallets reach the ledger only through the layers of
+//!   [`liquidation_primitives::ledger`].
+//!
+//! Terms are those of the [glossary](liquidation_primitives#glossary).
+//!
 //! ## Overview
 //!
 //! Governance *lists* an asset with its risk parameters; the asset then has a *lending pool*.
@@ -80,6 +95,38 @@
 //! and re-files. The bound and its upkeep are in
 //! [`risk_index`].
 //!
+//! ## Usage
+//!
+//! Bob deposits bitcoin and borrows against it; a deposit in an asset he owes repays first, and a
+//! borrow of an asset he has deposited withdraws first (from the pallet's tests):
+//!
+#![doc = docify::embed!("src/tests.rs", one_position_per_asset_nets_deposits_against_debt)]
+//!
+//! ## Implementor's guide
+//!
+//! For a parachain team importing this pallet alone:
+//! - **Assets** (`fungibles::Mutate`, keyed by [`Config::AssetId`]): every asset that may be
+//!   listed, the native token included if it is to be lent (`fungible::UnionOf` joins
+//!   `pallet-balances` and `pallet-assets`, as our runtime's `AllAssets`).
+//! - **Prices** ([`liquidation_primitives::PriceProvider`]): `pallet-prices` or your oracle; it
+//!   must answer `Err` rather than a stale or halted price. Give your price pallet this pallet as
+//!   a [`liquidation_primitives::PriceUsers`] so that no held asset loses its price source.
+//! - **ReserveIncome** ([`liquidation_primitives::FundIncome`]): where collected reserve goes
+//!   (`pallet-insurance`, or an account of yours).
+//! - **LiquidationPenalty**: the penalty your liquidation engine applies, read at every listing
+//!   and parameter change (a listing under which a liquidation would lower an account's health
+//!   is refused). A constant if your engine's is fixed.
+//! - **MaxPositions** bounds the cost of every health computation, and every weight is charged
+//!   for it; **MaxAssets** bounds the listings; **RebaseMove** and **MaxReindexPerBlock** tune the
+//!   risk index's upkeep in `on_idle`.
+//! - **NativeBalance**, **RuntimeHoldReason** and **AccountDeposit**: the refundable deposit that
+//!   pays for a margin account's storage. **MinPositionValue**: the smallest position an
+//!   indebted account may hold (a floor for governance's per-asset minimum).
+//! - **WeightInfo**: generate it on your runtime with the `runtime-benchmarks` feature and a
+//!   `BenchmarkHelper` (assets with prices); our weights are for our runtime.
+//! - Run `try_state` in your try-runtime checks: the invariants below are what the engine relies
+//!   on.
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. Per asset, the pool is solvent: custody + total debt + bad debt >= total deposits (with the
@@ -97,6 +144,7 @@
 //! 7. [`BackedDebt`] of a collateral asset and a debt asset is the sum of the debt units in
 //!    the debt asset of the accounts holding a deposit of the collateral asset.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -358,66 +406,190 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// Governance listed an asset.
-		AssetListed { asset: T::AssetId, decimals: Decimals, params: AssetParams },
+		AssetListed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The asset's decimal places.
+			decimals: Decimals,
+			/// The parameters now in force.
+			params: AssetParams,
+		},
 		/// Governance changed an asset's parameters (at once, or a scheduled change took effect).
-		AssetParamsUpdated { asset: T::AssetId, params: AssetParams },
+		AssetParamsUpdated {
+			/// The asset.
+			asset: T::AssetId,
+			/// The parameters now in force.
+			params: AssetParams,
+		},
 		/// Governance tightened an asset's maintenance weights: `params` take effect at the start
 		/// of block `effective_at`.
 		AssetParamsScheduled {
+			/// The asset.
 			asset: T::AssetId,
+			/// The parameters now in force.
 			params: AssetParams,
+			/// The block at whose start the change takes effect.
 			effective_at: BlockNumberFor<T>,
 		},
 		/// A scheduled change no longer passed the range checks when due (a penalty or another
 		/// listing changed meanwhile) and was dropped.
-		ScheduledParamsDropped { asset: T::AssetId, error: DispatchError },
+		ScheduledParamsDropped {
+			/// The asset.
+			asset: T::AssetId,
+			/// Why the change no longer passed.
+			error: DispatchError,
+		},
 		/// A change scheduled for `asset` was replaced by one that took effect at once.
-		ScheduledParamsReplaced { asset: T::AssetId },
+		ScheduledParamsReplaced {
+			/// The asset.
+			asset: T::AssetId,
+		},
 		/// Governance set how long a tightening of maintenance weights waits.
-		RiskChangeDelaySet { delay: BlockNumberFor<T> },
+		RiskChangeDelaySet {
+			/// In blocks.
+			delay: BlockNumberFor<T>,
+		},
 		/// Governance changed an asset's status.
-		AssetStatusChanged { asset: T::AssetId, status: AssetStatus },
+		AssetStatusChanged {
+			/// The asset.
+			asset: T::AssetId,
+			/// The new status.
+			status: AssetStatus,
+		},
 		/// The custody account was given the asset's minimum balance at listing, so that it can
 		/// never be reaped and lose dust.
-		CustodyEndowed { asset: T::AssetId, amount: Balance },
+		CustodyEndowed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The minimum balance, in the asset's smallest units.
+			amount: Balance,
+		},
 		/// `who` deposited `amount` of `asset`.
-		Deposited { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		Deposited {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `who` withdrew `amount` of `asset`.
-		Withdrawn { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		Withdrawn {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `who` borrowed `amount` of `asset`.
-		Borrowed { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		Borrowed {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `payer` repaid `amount` of `who`'s debt in `asset`.
-		Repaid { payer: T::AccountId, who: T::AccountId, asset: T::AssetId, amount: Balance },
+		Repaid {
+			/// The account that paid (the owner, a liquidator or the engine).
+			payer: T::AccountId,
+			/// The account whose debt was repaid.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `amount` of the reserve in `asset` went to the insurance fund.
-		ReserveCollected { asset: T::AssetId, amount: Balance },
+		ReserveCollected {
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// A liquidation took `amount` of `who`'s deposit in `asset` and paid it to `to`.
-		CollateralSeized { who: T::AccountId, asset: T::AssetId, amount: Balance, to: T::AccountId },
+		CollateralSeized {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+			/// Who received it.
+			to: T::AccountId,
+		},
 		/// A liquidation moved `amount` of `from`'s deposit in `asset` into `to`'s margin
 		/// account (the position itself: the pool's cash was lent out).
 		DepositTransferred {
+			/// The account whose deposit moved.
 			from: T::AccountId,
+			/// Who received it.
 			to: T::AccountId,
+			/// The asset.
 			asset: T::AssetId,
+			/// In the asset's smallest units.
 			amount: Balance,
 		},
 		/// A bankrupt account's dust deposit was removed; its tokens stay with the pool.
-		CollateralForfeited { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		CollateralForfeited {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// A bankrupt account's remaining debt was written off into the pool's bad debt.
-		DebtWrittenOff { who: T::AccountId, asset: T::AssetId, amount: Balance },
+		DebtWrittenOff {
+			/// The margin account.
+			who: T::AccountId,
+			/// The asset.
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `payer` (insurance) paid `amount` of the pool's bad debt.
-		BadDebtSettled { asset: T::AssetId, payer: T::AccountId, amount: Balance },
+		BadDebtSettled {
+			/// The asset.
+			asset: T::AssetId,
+			/// The account that paid (the insurance fund).
+			payer: T::AccountId,
+			/// In the asset's smallest units.
+			amount: Balance,
+		},
 		/// `amount` of `who`'s native tokens are held for its margin account's storage.
-		AccountDepositHeld { who: T::AccountId, amount: Balance },
+		AccountDepositHeld {
+			/// The margin account.
+			who: T::AccountId,
+			/// Native tokens, in their smallest units.
+			amount: Balance,
+		},
 		/// `who`'s margin account closed: the `amount` held for it is free again.
-		AccountDepositReleased { who: T::AccountId, amount: Balance },
+		AccountDepositReleased {
+			/// The margin account.
+			who: T::AccountId,
+			/// Native tokens, in their smallest units.
+			amount: Balance,
+		},
 		/// The risk index started epoch `epoch`: reference values for `assets_referenced`
 		/// assets; accounts of the previous epoch are re-filed over the next blocks.
-		RiskIndexRebased { epoch: u32, assets_referenced: u32 },
+		RiskIndexRebased {
+			/// The number of the new epoch.
+			epoch: u32,
+			/// Assets given a reference value (those with a usable price).
+			assets_referenced: u32,
+		},
 		/// `amount` of bad debt was spread over the lenders: the deposit index fell.
 		LossSocialized {
+			/// The asset.
 			asset: T::AssetId,
+			/// In the asset's smallest units.
 			amount: Balance,
+			/// The deposit index before the loss.
 			deposit_index_before: Index,
+			/// The deposit index after the loss.
 			deposit_index_after: Index,
 		},
 	}

@@ -311,6 +311,7 @@ mod lending {
 		});
 	}
 
+	#[docify::export]
 	#[test]
 	fn one_position_per_asset_nets_deposits_against_debt() {
 		test(|| {

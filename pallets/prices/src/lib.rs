@@ -2,6 +2,17 @@
 //!
 //! Oracle aggregation over `orml-oracle` that never serves a stale or manipulated price.
 //!
+//! ## Goals
+//!
+//! - **No stale price is ever served**: a price is fresh or it is an error, never an old value
+//!   presented as current.
+//! - **No single operator moves the price**: the median of fresh values, with a minimum count.
+//! - **No implausible jump is acted on**: a move beyond the bound halts the asset until the new
+//!   level is confirmed; held positions are judged at the last accepted level meanwhile.
+//! - **A slow price where speed can be abused**: the stable price, for borrowing and caps.
+//!
+//! Terms are those of the [glossary](liquidation_primitives#glossary).
+//!
 //! ## Overview
 //!
 //! Operators feed `orml-oracle`. This pallet gives the oracle its [`FreshMedian`] combiner and
@@ -51,6 +62,25 @@
 //! For `orml-oracle`: [`FreshMedian`] as its `CombineData`, [`Pallet`] as its `OnNewData`.
 //! For clients: the `PricesApi` runtime API (`pallet-prices-runtime-api`).
 //!
+//! ## Usage
+//!
+//! A 30% jump against a 20% bound halts the asset: reads say `Halted`, positions are valued at
+//! the last accepted price (from the pallet's tests):
+//!
+#![doc = docify::embed!("src/tests.rs", a_jump_beyond_the_bound_halts_and_reads_say_halted)]
+//!
+//! ## Implementor's guide
+//!
+//! - Wire `orml-oracle` to this pallet: [`FreshMedian`] as its `CombineData` and [`Pallet`] as
+//!   its `OnNewData`; **Oracle** and **Time** are that oracle and `pallet-timestamp`.
+//! - **PriceUsers** ([`liquidation_primitives::PriceUsers`]): the pallets whose held assets must
+//!   keep a price (a tuple, e.g. `(Margin, Auction)`); removing such an asset's source is
+//!   refused, and a fixed price for it waits **MaxSourceChangeDelay** at most as governance sets.
+//! - **VolatilityPeriod** states the period volatility is given per (a day in our runtime);
+//!   **MaxTwapSamples**, **MaxTwapWindow** and **MaxConfirmations** bound the smoothing and the
+//!   breaker.
+//! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! 1. At most `MaxAssets` assets are priced.
@@ -59,6 +89,7 @@
 //! 4. TWAP samples are in strictly increasing time order.
 //! 5. A breaker's confirmations are below the asset's required count.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -234,31 +265,78 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// An asset's price source was set (at once, or a scheduled change took effect).
-		SourceSet { asset: T::AssetId, source: PriceSource },
+		SourceSet {
+			/// The asset.
+			asset: T::AssetId,
+			/// The source.
+			source: PriceSource,
+		},
 		/// A fixed price for an asset in use was scheduled: it takes effect at the start of
 		/// block `effective_at`.
-		SourceScheduled { asset: T::AssetId, source: PriceSource, effective_at: BlockNumberFor<T> },
+		SourceScheduled {
+			/// The asset.
+			asset: T::AssetId,
+			/// The source.
+			source: PriceSource,
+			/// The block at whose start the change takes effect.
+			effective_at: BlockNumberFor<T>,
+		},
 		/// A scheduled source change no longer passed the checks when due and was dropped.
-		ScheduledSourceDropped { asset: T::AssetId, error: DispatchError },
+		ScheduledSourceDropped {
+			/// The asset.
+			asset: T::AssetId,
+			/// Why the change no longer passed.
+			error: DispatchError,
+		},
 		/// Governance set how long a fixed price for an asset in use waits.
-		SourceChangeDelaySet { delay: BlockNumberFor<T> },
+		SourceChangeDelaySet {
+			/// In blocks.
+			delay: BlockNumberFor<T>,
+		},
 		/// An asset is no longer priced.
-		AssetRemoved { asset: T::AssetId },
+		AssetRemoved {
+			/// The asset.
+			asset: T::AssetId,
+		},
 		/// A combined price was accepted.
 		PriceUpdated {
+			/// The asset.
 			asset: T::AssetId,
+			/// The accepted price, USD per whole unit.
 			price: Price,
+			/// The smoothed (mark) price.
 			mark: Price,
+			/// The stable price.
 			stable: Price,
+			/// The volatility estimate.
 			volatility: FixedU128,
 		},
 		/// The breaker halted an asset: the combined price moved from `reference` to `observed`,
 		/// a relative move of `relative_move`, beyond the asset's bound.
-		Halted { asset: T::AssetId, reference: Price, observed: Price, relative_move: FixedU128 },
+		Halted {
+			/// The asset.
+			asset: T::AssetId,
+			/// The last accepted price.
+			reference: Price,
+			/// The combined price that tripped the breaker.
+			observed: Price,
+			/// `|observed - reference| / reference`.
+			relative_move: FixedU128,
+		},
 		/// Governance halted an asset.
-		HaltedByGovernance { asset: T::AssetId },
+		HaltedByGovernance {
+			/// The asset.
+			asset: T::AssetId,
+		},
 		/// A halted asset resumed at `price`.
-		Resumed { asset: T::AssetId, price: Price, cause: ResumeCause },
+		Resumed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The price it resumed at.
+			price: Price,
+			/// Why it resumed.
+			cause: ResumeCause,
+		},
 	}
 
 	/// Why a halted asset resumed.

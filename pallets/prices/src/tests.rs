@@ -187,6 +187,7 @@ mod circuit_breaker {
 		assert_eq!(price(BTC), Ok(Price::from_u32(level)));
 	}
 
+	#[docify::export]
 	#[test]
 	fn a_jump_beyond_the_bound_halts_and_reads_say_halted() {
 		test(|| {

@@ -16,7 +16,84 @@
 //!   the asset's decimals; nowhere else are the two units mixed.
 //! - **Values** ([`UsdValue`]) are US dollars in the same 18-decimal fixed point.
 //! - **Time** ([`Moment`]) is milliseconds since the Unix epoch, as `pallet-timestamp` keeps it.
+//!   A duration is in blocks when its type is a block number or its name ends in `_blocks`, and
+//!   in milliseconds when its name ends in `_ms`.
+//! - **Shares** of one (a penalty, a collateral weight, the insurance share) are
+//!   [`Permill`](sp_arithmetic::Permill)s everywhere; multipliers that may exceed one (liability
+//!   weights, health factors) are [`FixedU128`].
+//!
+//! ## Glossary
+//!
+//! One word, one meaning, in every pallet's docs, calls, events and errors.
+//!
+//! *Accounts and health*
+//! - **Margin account**: one account's deposits and debts across every listed asset, judged
+//!   together (cross-margin). A **position** is its deposit or its debt in one asset (never both).
+//! - **Collateral weight** (at most 1) and **liability weight** (at least 1): what a deposit's and
+//!   a debt's value count for. *Initial* weights gate new risk; *maintenance* weights, less
+//!   demanding, decide liquidation.
+//! - **Health**: weighted collateral minus weighted debt, in USD. **Health factor**: maintenance
+//!   collateral over maintenance debt. **Shortfall**: how far maintenance debt exceeds maintenance
+//!   collateral. **Liquidatable**: maintenance health below zero.
+//! - **Insolvent**: what an account holds (and has at auction) is worth less than it owes,
+//!   unweighted. **Bankrupt**: it owes and holds no collateral, or only dust no liquidation can
+//!   seize.
+//!
+//! *Liquidation*
+//! - **Keeper** (signed `liquidate`: repays, takes collateral), **flash** liquidator (signed
+//!   `flash_liquidate`: the engine sells the collateral on a DEX), the **worker** (the off-chain
+//!   worker's unsigned liquidations, which start auctions) and the **fallback** (`on_idle`, when no
+//!   worker liquidation was included for a while).
+//! - **Penalty** (`liquidation_penalty`, `b`): collateral worth the repaid debt times `1 + b` is
+//!   seized. Its **insurance share** (`s`) goes to the insurance fund; the rest, `b (1 - s)` of the
+//!   repaid value, is the liquidator's **reward**. The penalty is junior to the debt: an insolvent
+//!   account pays the reward only.
+//! - **Close factor**: the most of one debt position a partial liquidation repays. **Target health
+//!   factor**: what a partial liquidation aims to restore. **Dust value**: a position left worth
+//!   less is liquidated whole. **Close-out**: a liquidation that repays a whole debt position or
+//!   takes a whole collateral position.
+//! - **Auction**: a Dutch auction of a **lot** of collateral whose price falls from a premium over
+//!   the oracle; it raises at most its **amount to raise** (`to_raise`: the debt plus the penalty
+//!   on it), capped at each take by what its owner still owes (**wanted**).
+//!
+//! *Losses*
+//! - **Bad debt**: what a bankrupt account still owes, **written off** into its pool. The
+//!   **waterfall** pays it: insurance **covers** what it can (a per-block cap; the rest **queues**
+//!   for it), and what remains after the delay is **socialized**: spread over the pool's lenders
+//!   by lowering its deposit index.
+//!
+//! *Insurance and interest*
+//! - **Insurance fund** (one per asset): the **staked value** (stakers', in **shares**), the
+//!   **protocol-owned value** (income not paid to stakers) and income still **vesting** to
+//!   stakers. A **generation** of shares ends when losses take the whole staked value. The
+//!   **target size** is what governance aims the fund at; the protocol-owned value above it may
+//!   go to the treasury.
+//! - **Reserve** (margin only): the share of borrowers' interest the protocol keeps (the *reserve
+//!   factor*), collected as income of the insurance fund.
+//!
+//! *Prices*
+//! - **Usable price**: fresh and not halted; needed to open risk. **Valuation price**: the price
+//!   a position already held is judged at for liquidation (the usable one, else the last
+//!   accepted). **Stable price**: a slow follower of the price, used where a pumped price could
+//!   be abused (borrowing, caps). **Mark price**: the smoothed price. **Stale**, **halted** (by
+//!   the circuit breaker) and **missing**: why a price is not usable ([`PriceError`]).
+//!
+//! *Risk index* (`pallet-margin`)
+//! - **Distance to liquidation**: the smallest move against an account that brings its
+//!   maintenance health to zero, filed as a **bucket**. An **epoch** fixes the **reference**
+//!   values distances are measured from; its **slot** is its parity. A move's **reach** is the
+//!   last bucket it could have pushed under.
+//!
+//! ## Traits
+//!
+//! A trait that one pallet *provides* to others takes the account type as its parameter and
+//! names its asset and balance types as associated types, as `frame_support`'s `fungibles` does
+//! ([`ledger`]'s layers, [`CollateralAuction`]); a trait a pallet *calls out to* (a handler, a
+//! price source, a swap) takes every type as a parameter, so that `()`, tuples and adapters can
+//! implement it for any runtime ([`AuctionHandler`], [`DeficitHandler`], [`FundIncome`],
+//! [`CollateralSwap`], [`PriceProvider`]).
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

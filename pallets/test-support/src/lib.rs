@@ -6,6 +6,8 @@
 //! own `config_preludes::TestDefaultConfig` (through `derive_impl`), with only what differs
 //! written out.
 
+#![deny(missing_docs)]
+
 mod prices;
 pub use prices::*;
 

@@ -1,5 +1,6 @@
 //! Runtime API of `pallet-auction`: running auctions and what they cost now.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -1,5 +1,6 @@
 //! Runtime API of `pallet-insurance`: what the fund holds and owes, without decoding storage.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 use codec::Codec;
 use liquidation_primitives::Balance;

@@ -1,5 +1,6 @@
 //! Runtime API of `pallet-liquidation`: what is liquidatable now and what a liquidation would do.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

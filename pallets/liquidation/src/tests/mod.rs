@@ -233,6 +233,7 @@ mod keeper {
 		set_price(BTC, Price::from_u32(50_000));
 	}
 
+	#[docify::export]
 	#[test]
 	fn a_keeper_repays_part_and_takes_collateral_with_the_penalty() {
 		test(|| {

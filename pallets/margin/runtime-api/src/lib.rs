@@ -1,5 +1,6 @@
 //! Runtime API of `pallet-margin`: accounts' health and pools' state, without decoding storage.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -1,6 +1,7 @@
 //! Runtime API of `pallet-prices`: what a client (a UI, a keeper, a risk dashboard) needs to know
 //! of prices without decoding storage.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
