@@ -74,7 +74,7 @@ pub fn dev_oracle_params() -> OracleParams {
 		min_fresh_values: 3,
 		max_move: FixedU128::from_rational(1, 5),
 		confirmations: 3,
-		smoothing: Smoothing::Ema { half_life: 60 * 1_000 },
+		smoothing: Smoothing::Ema { half_life_ms: 60 * 1_000 },
 		volatility_half_life_ms: 60 * 60 * 1_000,
 		// Mango v4's default growth limit of its delayed price (`delay_growth_limit`, 6% an
 		// hour): the October 2022 attack pumped MNGO several times over in about 20 minutes,

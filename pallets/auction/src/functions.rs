@@ -233,7 +233,7 @@ impl<T: Config> Pallet<T> {
 			left_to_raise,
 		});
 		if ended {
-			// Target met (the rest of the lot returns) or lot gone (the rest is a shortfall).
+			// All raised (the rest of the lot returns) or lot gone (the rest is a shortfall).
 			Self::end(id, auction, bought)?;
 		} else {
 			LotTotals::<T>::mutate(auction.collateral, |total| {
@@ -341,7 +341,7 @@ impl<T: Config> Pallet<T> {
 			premium >= FixedU128::one() && premium <= FixedU128::saturating_from_integer(2),
 			Error::<T>::PremiumOutOfRange
 		);
-		let max = T::MaxDuration::get();
+		let max = T::MaxDurationBlocks::get();
 		let in_range = |blocks: u32| blocks >= 1 && blocks <= max;
 		match params.curve {
 			PriceCurve::Linear { duration_blocks } => {

@@ -88,8 +88,8 @@
 //! - **Prices** and **Decimals**: the oracle price the floor and restarts are judged against,
 //!   and each asset's decimals (`pallet-margin` implements
 //!   [`liquidation_primitives::AssetDecimals`] for listed assets).
-//! - **MaxAuctions** bounds the running auctions (and `on_idle`'s and the runtime API's reads);
-//!   **MaxDuration** bounds every governed duration.
+//! - **MaxAuctions** bounds the running auctions (and the runtime API's reads of them);
+//!   **MaxDurationBlocks** bounds every governed duration.
 //! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
 //!
 //! ## Invariants (checked by `try_state`)
@@ -192,7 +192,7 @@ pub mod pallet {
 
 		/// Longest curve duration or maximum auction age governance may set, in blocks.
 		#[pallet::constant]
-		type MaxDuration: Get<u32>;
+		type MaxDurationBlocks: Get<u32>;
 
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
@@ -374,7 +374,7 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(T::MaxAuctions::get() > 0, "MaxAuctions must be positive");
-			assert!(T::MaxDuration::get() > 0, "MaxDuration must be positive");
+			assert!(T::MaxDurationBlocks::get() > 0, "MaxDurationBlocks must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -431,7 +431,7 @@ pub mod pallet {
 		/// follow the new curve from now on.
 		///
 		/// Range checks: premium in [1, 2]; durations, steps and maximum age in
-		/// [1, `MaxDuration`]; a step cut in (0, 50%]; floor strictly between 0 and 100%;
+		/// [1, `MaxDurationBlocks`]; a step cut in (0, 50%]; floor strictly between 0 and 100%;
 		/// restart incentive at most 1%; re-pricing band in (0, 50%].
 		#[pallet::call_index(10)]
 		pub fn set_auction_params(

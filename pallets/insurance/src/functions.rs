@@ -229,7 +229,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!params.max_cover_per_block.is_zero(), Error::<T>::ZeroCoverCap);
 		// A fund aiming at less than one block's cover would hand its protocol-owned value to the treasury
 		// while it cannot pay a single block's bad debt.
-		ensure!(params.target_size >= params.max_cover_per_block, Error::<T>::TargetBelowCover);
+		ensure!(params.target_size >= params.max_cover_per_block, Error::<T>::TargetSizeBelowCover);
 		if !Params::<T>::contains_key(asset) {
 			ensure!(Params::<T>::count() < T::MaxAssets::get(), Error::<T>::TooManyAssets);
 		}

@@ -408,7 +408,8 @@ pub mod pallet {
 			/// In blocks.
 			unstake_window: BlockNumberFor<T>,
 		},
-		/// Surplus above the target size moved from the protocol-owned value to the treasury.
+		/// Surplus (the total above the target size, out of the protocol-owned value) moved to
+		/// the treasury.
 		SurplusWithdrawn {
 			/// The asset.
 			asset: T::AssetId,
@@ -429,7 +430,7 @@ pub mod pallet {
 		ZeroCoverCap,
 		/// The target size is below the per-block cover cap: the fund would give away its protocol-owned value
 		/// while unable to pay one block's bad debt.
-		TargetBelowCover,
+		TargetSizeBelowCover,
 		/// The cooldown is zero.
 		ZeroCooldown,
 		/// The unstake window is zero.
@@ -451,7 +452,8 @@ pub mod pallet {
 		CooldownNotOver,
 		/// The window to withdraw has passed: request again.
 		UnstakeWindowPassed,
-		/// The protocol-owned value is nothing above the target size.
+		/// The fund's total is not above its target size (or its protocol-owned value is
+		/// nothing): there is no surplus to move.
 		NoSurplus,
 	}
 
@@ -554,7 +556,8 @@ pub mod pallet {
 			Self::do_set_cooldown(cooldown, unstake_window)
 		}
 
-		/// Move what the protocol-owned value holds above the fund's target size to the treasury (governance).
+		/// Move the fund's surplus to the treasury (governance): what its total holds above its
+		/// target size, at most its protocol-owned value (stakers' value never moves).
 		/// Stakers' value is never moved.
 		///
 		/// Emits `SurplusWithdrawn`.

@@ -29,16 +29,17 @@ pub mod v1 {
 		pub staker_income_share: Perbill,
 	}
 
+	/// A `Perbill` share as the nearest `Permill` (half a millionth rounds up).
+	pub fn to_permill(share: Perbill) -> Permill {
+		Permill::from_parts(share.deconstruct().saturating_add(500) / 1_000)
+	}
+
 	impl From<FundParamsV0> for FundParams {
-		/// The share rounded to the nearest millionth (what a `Permill` can hold).
 		fn from(old: FundParamsV0) -> Self {
 			FundParams {
 				max_cover_per_block: old.max_cover_per_block,
 				target_size: old.target_size,
-				staker_income_share: Permill::from_rational(
-					old.staker_income_share.deconstruct(),
-					1_000_000_000,
-				),
+				staker_income_share: to_permill(old.staker_income_share),
 			}
 		}
 	}
@@ -56,18 +57,35 @@ pub mod v1 {
 			T::DbWeight::get().reads_writes(funds, funds)
 		}
 
+		/// Every fund's version 0 parameters, read raw (they do not decode as version 1).
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-			Ok((Params::<T>::count() as u32).encode())
+			let old: alloc::vec::Vec<(T::AssetId, FundParamsV0)> = Params::<T>::iter_keys()
+				.filter_map(|asset| {
+					let raw = frame_support::storage::unhashed::get_raw(
+						&Params::<T>::hashed_key_for(asset),
+					)?;
+					Some((asset, FundParamsV0::decode(&mut &raw[..]).ok()?))
+				})
+				.collect();
+			frame_support::ensure!(
+				old.len() as u32 == Params::<T>::count(),
+				"every fund's parameters decode as version 0"
+			);
+			Ok(old.encode())
 		}
 
+		/// Every fund now holds exactly its old parameters, the share as the nearest `Permill`.
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			let before = u32::decode(&mut &state[..]).map_err(|_| "the pre-upgrade count")?;
-			frame_support::ensure!(
-				Params::<T>::iter_values().count() as u32 == before,
-				"every fund's parameters decode after the migration"
-			);
+			let old: alloc::vec::Vec<(T::AssetId, FundParamsV0)> =
+				Decode::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state")?;
+			for (asset, params) in old {
+				frame_support::ensure!(
+					Params::<T>::get(asset) == Some(params.into()),
+					"a fund's parameters after the migration"
+				);
+			}
 			Ok(())
 		}
 	}

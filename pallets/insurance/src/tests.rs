@@ -122,7 +122,7 @@ mod stakers {
 	}
 
 	#[test]
-	fn the_reserve_pays_only_once_the_staked_value_is_gone() {
+	fn the_protocol_owned_value_pays_only_once_the_staked_value_is_gone() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 300, 0));
 			income(500); // 400 to the stakers (once vested), 100 to the protocol-owned value
@@ -161,7 +161,7 @@ mod stakers {
 	}
 
 	#[test]
-	fn without_stakers_all_income_goes_to_the_reserve() {
+	fn without_stakers_all_income_is_protocol_owned() {
 		test(|| {
 			income(1_000);
 			let fund = Funds::<Test>::get(USD);
@@ -258,7 +258,7 @@ mod stakers {
 	/// Losses take the stakers' unvested income first, then their stake; the last staker's
 	/// leaving hands what has not vested to the protocol-owned value.
 	#[test]
-	fn losses_take_vesting_income_first_and_the_last_staker_leaves_it_to_the_reserve() {
+	fn losses_take_vesting_income_first_and_the_last_staker_leaves_it_to_the_protocol() {
 		test(|| {
 			assert_ok!(Insurance::stake(RuntimeOrigin::signed(ALICE), USD, 1_000, 0));
 			income(500); // 400 vesting, 100 to the protocol-owned value
@@ -445,10 +445,10 @@ mod governance {
 				Error::<Test>::ZeroCoverCap
 			);
 			// The target size at least one block's cover, to the unit.
-			let low_target = FundParams { target_size: 499, ..usd_params() };
+			let low_target_size = FundParams { target_size: 499, ..usd_params() };
 			assert_noop!(
-				Insurance::set_fund_params(root(), USD, low_target),
-				Error::<Test>::TargetBelowCover
+				Insurance::set_fund_params(root(), USD, low_target_size),
+				Error::<Test>::TargetSizeBelowCover
 			);
 			assert_ok!(Insurance::set_fund_params(
 				root(),
@@ -495,7 +495,7 @@ mod governance {
 	}
 
 	#[test]
-	fn a_staker_share_of_zero_sends_all_income_to_the_reserve() {
+	fn a_staker_share_of_zero_makes_all_income_protocol_owned() {
 		test(|| {
 			let params = FundParams { staker_income_share: Permill::zero(), ..usd_params() };
 			assert_ok!(Insurance::set_fund_params(RuntimeOrigin::root(), USD, params));
@@ -557,5 +557,16 @@ mod migrations {
 				Permill::from_percent(80)
 			);
 		});
+	}
+
+	/// A share finer than a millionth goes to the nearest one.
+	#[test]
+	fn v1_rounds_a_share_to_the_nearest_millionth() {
+		use crate::migrations::v1::to_permill;
+		assert_eq!(to_permill(Perbill::from_parts(999_999_999)), Permill::one());
+		assert_eq!(to_permill(Perbill::from_parts(1_499)), Permill::from_parts(1));
+		assert_eq!(to_permill(Perbill::from_parts(1_500)), Permill::from_parts(2));
+		assert_eq!(to_permill(Perbill::one()), Permill::one());
+		assert_eq!(to_permill(Perbill::zero()), Permill::zero());
 	}
 }

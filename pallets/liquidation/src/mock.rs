@@ -210,7 +210,7 @@ impl pallet_auction::Config for Test {
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = AuctionPalletId;
 	type MaxAuctions = ConstU32<16>;
-	type MaxDuration = ConstU32<1_000>;
+	type MaxDurationBlocks = ConstU32<1_000>;
 	type WeightInfo = ();
 }
 

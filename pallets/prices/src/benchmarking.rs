@@ -23,7 +23,7 @@ fn twap_params<T: Config>() -> OracleParams {
 		min_fresh_values: 1,
 		max_move: FixedU128::from_rational(1, 2),
 		confirmations: T::MaxConfirmations::get(),
-		smoothing: Smoothing::Twap { window: T::MaxTwapWindow::get() },
+		smoothing: Smoothing::Twap { window_ms: T::MaxTwapWindowMs::get() },
 		volatility_half_life_ms: 600_000,
 		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}
@@ -32,7 +32,7 @@ fn twap_params<T: Config>() -> OracleParams {
 /// What the benchmarked call sets (within the governance ranges).
 fn ema_params<T: Config>() -> OracleParams {
 	OracleParams {
-		smoothing: Smoothing::Ema { half_life: 60_000 },
+		smoothing: Smoothing::Ema { half_life_ms: 60_000 },
 		min_fresh_values: crate::MIN_FRESH_VALUES,
 		..twap_params::<T>()
 	}
@@ -50,7 +50,7 @@ fn priced_twap_asset<T: Config>() -> T::AssetId {
 	Sources::<T>::insert(&asset, PriceSource::Oracle(twap_params::<T>()));
 	T::BenchmarkHelper::feed(&asset, Price::from_u32(100));
 	Prices::<T>::process_update(&asset, START);
-	let spacing = T::MaxTwapWindow::get() / Moment::from(T::MaxTwapSamples::get());
+	let spacing = T::MaxTwapWindowMs::get() / Moment::from(T::MaxTwapSamples::get());
 	let samples: alloc::vec::Vec<_> = (0..T::MaxTwapSamples::get())
 		.map(|i| {
 			(START - spacing * Moment::from(T::MaxTwapSamples::get() - i), Price::from_u32(100))

@@ -129,10 +129,12 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManyConfirmations
 		);
 		match params.smoothing {
-			Smoothing::Ema { half_life } => ensure!(half_life > 0, Error::<T>::ZeroSmoothingPeriod),
-			Smoothing::Twap { window } => {
-				ensure!(window > 0, Error::<T>::ZeroSmoothingPeriod);
-				ensure!(window <= T::MaxTwapWindow::get(), Error::<T>::TwapWindowTooLong);
+			Smoothing::Ema { half_life_ms } => {
+				ensure!(half_life_ms > 0, Error::<T>::ZeroSmoothingPeriod)
+			},
+			Smoothing::Twap { window_ms } => {
+				ensure!(window_ms > 0, Error::<T>::ZeroSmoothingPeriod);
+				ensure!(window_ms <= T::MaxTwapWindowMs::get(), Error::<T>::TwapWindowTooLong);
 			},
 		}
 		ensure!(params.volatility_half_life_ms > 0, Error::<T>::ZeroVolatilityHalfLife);
@@ -310,7 +312,7 @@ impl<T: Config> Pallet<T> {
 			if let Some(log_return) = ratio.and_then(math::abs_ln) {
 				// One observation of the variance per period: r² scaled from `elapsed` to the period.
 				let per_period =
-					FixedU128::checked_from_rational(T::VolatilityPeriod::get(), elapsed)
+					FixedU128::checked_from_rational(T::VolatilityPeriodMs::get(), elapsed)
 						.and_then(|scale| log_return.checked_mul(&log_return)?.checked_mul(&scale))
 						.unwrap_or_else(FixedU128::max_value);
 				let weight = math::ewma_weight(elapsed, params.volatility_half_life_ms);
@@ -318,10 +320,10 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		state.mark = match params.smoothing {
-			Smoothing::Ema { half_life } => {
-				math::move_towards(state.mark, price, math::ewma_weight(elapsed, half_life))
+			Smoothing::Ema { half_life_ms } => {
+				math::move_towards(state.mark, price, math::ewma_weight(elapsed, half_life_ms))
 			},
-			Smoothing::Twap { window } => Self::update_twap(asset, price, now, window),
+			Smoothing::Twap { window_ms } => Self::update_twap(asset, price, now, window_ms),
 		};
 		state.stable =
 			math::stable_step(state.stable, price, params.stable_growth_per_hour, elapsed);

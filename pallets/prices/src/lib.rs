@@ -39,7 +39,7 @@
 //!   `max(price, stable)`, so a price pumped within minutes lends almost nothing more (the
 //!   Mango Markets attack of October 2022); liquidation uses the price itself.
 //! - **Volatility**: the square root of an EWMA (in time, with a half-life) of squared log
-//!   returns, each scaled from its interval to [`Config::VolatilityPeriod`]:
+//!   returns, each scaled from its interval to [`Config::VolatilityPeriodMs`]:
 //!   `variance ← variance + w · (ln(p₁/p₀)² · period / Δt − variance)`, `w = 1 − 2^(−Δt/half-life)`.
 //! - **Circuit breaker**: a combined price more than `max_move` away (relatively) from the last
 //!   accepted one *halts* the asset. The new level becomes the *candidate*; each later block whose
@@ -76,8 +76,8 @@
 //! - **PriceUsers** ([`liquidation_primitives::PriceUsers`]): the pallets whose held assets must
 //!   keep a price (a tuple, e.g. `(Margin, Auction)`); removing such an asset's source is
 //!   refused, and a fixed price for it waits **MaxSourceChangeDelay** at most as governance sets.
-//! - **VolatilityPeriod** states the period volatility is given per (a day in our runtime);
-//!   **MaxTwapSamples**, **MaxTwapWindow** and **MaxConfirmations** bound the smoothing and the
+//! - **VolatilityPeriodMs** states the period volatility is given per (a day in our runtime);
+//!   **MaxTwapSamples**, **MaxTwapWindowMs** and **MaxConfirmations** bound the smoothing and the
 //!   breaker.
 //! - **WeightInfo** from your runtime's benchmarks, with `BenchmarkHelper` (with the `runtime-benchmarks` feature).
 //!
@@ -176,7 +176,7 @@ pub mod pallet {
 
 		/// Longest TWAP window governance may set (ms).
 		#[pallet::constant]
-		type MaxTwapWindow: Get<Moment>;
+		type MaxTwapWindowMs: Get<Moment>;
 
 		/// Most confirming blocks governance may require to resume a halted asset.
 		#[pallet::constant]
@@ -184,7 +184,7 @@ pub mod pallet {
 
 		/// The period volatility is stated over (ms): one day is `86_400_000`.
 		#[pallet::constant]
-		type VolatilityPeriod: Get<Moment>;
+		type VolatilityPeriodMs: Get<Moment>;
 
 		/// Whatever still holds, owes or auctions an asset (margin positions, auction lots):
 		/// an asset they use cannot be removed. `()` when nothing depends on this pallet.
@@ -381,7 +381,7 @@ pub mod pallet {
 		TooManyConfirmations,
 		/// The EMA half-life or the TWAP window is zero.
 		ZeroSmoothingPeriod,
-		/// The TWAP window is over `MaxTwapWindow`.
+		/// The TWAP window is over `MaxTwapWindowMs`.
 		TwapWindowTooLong,
 		/// `volatility_half_life_ms` is zero.
 		ZeroVolatilityHalfLife,
@@ -431,9 +431,9 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
 			assert!(T::MaxTwapSamples::get() > 1, "a TWAP needs at least two samples");
-			assert!(T::MaxTwapWindow::get() > 0, "MaxTwapWindow must be positive");
+			assert!(T::MaxTwapWindowMs::get() > 0, "MaxTwapWindowMs must be positive");
 			assert!(T::MaxConfirmations::get() > 0, "MaxConfirmations must be positive");
-			assert!(T::VolatilityPeriod::get() > 0, "VolatilityPeriod must be positive");
+			assert!(T::VolatilityPeriodMs::get() > 0, "VolatilityPeriodMs must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]

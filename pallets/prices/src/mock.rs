@@ -103,9 +103,9 @@ impl pallet_prices::Config for Test {
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type MaxAssets = ConstU32<8>;
 	type MaxTwapSamples = ConstU32<16>;
-	type MaxTwapWindow = ConstU64<3_600_000>;
+	type MaxTwapWindowMs = ConstU64<3_600_000>;
 	type MaxConfirmations = ConstU32<10>;
-	type VolatilityPeriod = ConstU64<DAY>;
+	type VolatilityPeriodMs = ConstU64<DAY>;
 	type PriceUsers = InUse;
 	type MaxSourceChangeDelay = frame_support::traits::ConstU64<100>;
 	type WeightInfo = ();
@@ -141,7 +141,7 @@ pub fn default_params() -> OracleParams {
 		min_fresh_values: 3,
 		max_move: FixedU128::from_rational(1, 5),
 		confirmations: 2,
-		smoothing: Smoothing::Ema { half_life: 60_000 },
+		smoothing: Smoothing::Ema { half_life_ms: 60_000 },
 		volatility_half_life_ms: 600_000,
 		stable_growth_per_hour: sp_runtime::Permill::from_percent(6),
 	}

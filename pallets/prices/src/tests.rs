@@ -386,8 +386,10 @@ mod smoothing_and_volatility {
 	#[test]
 	fn the_twap_mark_is_the_time_weighted_average_over_its_window() {
 		test(|| {
-			let params =
-				OracleParams { smoothing: Smoothing::Twap { window: 60_000 }, ..default_params() };
+			let params = OracleParams {
+				smoothing: Smoothing::Twap { window_ms: 60_000 },
+				..default_params()
+			};
 			assert_ok!(Prices::set_oracle_source(RuntimeOrigin::root(), BTC, params));
 			// 100, 110, 120, 120 one block (6 s) apart.
 			feed_series(&[100.0, 110.0, 120.0, 120.0]);
@@ -405,7 +407,7 @@ mod smoothing_and_volatility {
 	fn twap_samples_stay_bounded_and_ordered() {
 		test(|| {
 			let params = OracleParams {
-				smoothing: Smoothing::Twap { window: 3_600_000 },
+				smoothing: Smoothing::Twap { window_ms: 3_600_000 },
 				..default_params()
 			};
 			assert_ok!(Prices::set_oracle_source(RuntimeOrigin::root(), BTC, params));
@@ -534,15 +536,15 @@ mod governance {
 				Error::<Test>::TooManyConfirmations
 			);
 			assert_noop!(
-				set(OracleParams { smoothing: Smoothing::Ema { half_life: 0 }, ..base }),
+				set(OracleParams { smoothing: Smoothing::Ema { half_life_ms: 0 }, ..base }),
 				Error::<Test>::ZeroSmoothingPeriod
 			);
 			assert_noop!(
-				set(OracleParams { smoothing: Smoothing::Twap { window: 0 }, ..base }),
+				set(OracleParams { smoothing: Smoothing::Twap { window_ms: 0 }, ..base }),
 				Error::<Test>::ZeroSmoothingPeriod
 			);
 			assert_noop!(
-				set(OracleParams { smoothing: Smoothing::Twap { window: 3_600_001 }, ..base }),
+				set(OracleParams { smoothing: Smoothing::Twap { window_ms: 3_600_001 }, ..base }),
 				Error::<Test>::TwapWindowTooLong
 			);
 			assert_noop!(

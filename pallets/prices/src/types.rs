@@ -22,19 +22,19 @@ use sp_runtime::{FixedU128, RuntimeDebug};
 	Deserialize,
 )]
 pub enum Smoothing {
-	/// Exponential moving average in time: after `half_life` ms, half the gap between the mark
+	/// Exponential moving average in time: after `half_life_ms`, half the gap between the mark
 	/// and a constant price is closed.
 	#[codec(index = 0)]
 	Ema {
 		/// Milliseconds; greater than zero.
-		half_life: Moment,
+		half_life_ms: Moment,
 	},
-	/// Time-weighted average of the combined price over the last `window` ms, sampled at a
-	/// resolution of `window / MaxTwapSamples`.
+	/// Time-weighted average of the combined price over the last `window_ms`, sampled at a
+	/// resolution of `window_ms / MaxTwapSamples`.
 	#[codec(index = 1)]
 	Twap {
-		/// Milliseconds; greater than zero and at most `MaxTwapWindow`.
-		window: Moment,
+		/// Milliseconds; greater than zero and at most `MaxTwapWindowMs`.
+		window_ms: Moment,
 	},
 }
 
@@ -154,7 +154,7 @@ pub struct PriceState {
 	/// The stable price: follows the accepted price at most `stable_growth_per_hour` an hour
 	/// (what opening risk values at the conservative side of, see [`PriceInfo::stable`]).
 	pub stable: Price,
-	/// EWMA of squared log returns, scaled to `VolatilityPeriod`: the variance per period.
+	/// EWMA of squared log returns, scaled to `VolatilityPeriodMs`: the variance per period.
 	pub variance: FixedU128,
 	/// Block time (ms) of the last accepted price, from which the next update's interval runs.
 	pub accepted_at: Moment,
@@ -166,7 +166,7 @@ pub struct PriceState {
 }
 
 impl PriceState {
-	/// The volatility over `VolatilityPeriod`: the square root of the variance.
+	/// The volatility over `VolatilityPeriodMs`: the square root of the variance.
 	pub fn volatility(&self) -> Volatility {
 		self.variance.sqrt()
 	}

@@ -18,9 +18,9 @@
 //! - **Time** ([`Moment`]) is milliseconds since the Unix epoch, as `pallet-timestamp` keeps it.
 //!   A duration is in blocks when its type is a block number or its name ends in `_blocks`, and
 //!   in milliseconds when its name ends in `_ms`.
-//! - **Shares** of one (a penalty, a collateral weight, the insurance share) are
-//!   [`Permill`](sp_arithmetic::Permill)s everywhere; multipliers that may exceed one (liability
-//!   weights, health factors) are [`FixedU128`].
+//! - **Shares** that governance sets (a penalty, a collateral weight, the insurance share, a
+//!   close factor) are [`Permill`](sp_arithmetic::Permill)s; ratios computed or compared with
+//!   prices (liability weights, health factors, a price move) are [`FixedU128`].
 //!
 //! ## Glossary
 //!
@@ -66,8 +66,8 @@
 //! - **Insurance fund** (one per asset): the **staked value** (stakers', in **shares**), the
 //!   **protocol-owned value** (income not paid to stakers) and income still **vesting** to
 //!   stakers. A **generation** of shares ends when losses take the whole staked value. The
-//!   **target size** is what governance aims the fund at; the protocol-owned value above it may
-//!   go to the treasury.
+//!   **target size** is what governance aims the fund at; what the fund holds above it, out of
+//!   the protocol-owned value only, may go to the treasury.
 //! - **Reserve** (margin only): the share of borrowers' interest the protocol keeps (the *reserve
 //!   factor*), collected as income of the insurance fund.
 //!
@@ -86,12 +86,14 @@
 //!
 //! ## Traits
 //!
-//! A trait that one pallet *provides* to others takes the account type as its parameter and
-//! names its asset and balance types as associated types, as `frame_support`'s `fungibles` does
-//! ([`ledger`]'s layers, [`CollateralAuction`]); a trait a pallet *calls out to* (a handler, a
-//! price source, a swap) takes every type as a parameter, so that `()`, tuples and adapters can
-//! implement it for any runtime ([`AuctionHandler`], [`DeficitHandler`], [`FundIncome`],
-//! [`CollateralSwap`], [`PriceProvider`]).
+//! A service other pallets build on in several calls (the margin ledger in [`ledger`]'s layers,
+//! the auction house, [`CollateralAuction`]) takes the account type as its parameter and names
+//! its asset and balance types as associated types, as `frame_support`'s `fungibles` does. Every
+//! single hook or handler (a price source, a swap, custody of lots, the loss socializer, the
+//! insurance fund's hooks: [`PriceProvider`], [`CollateralSwap`], [`LotCustody`],
+//! [`LossSocializer`], [`DeficitHandler`], [`FundIncome`], [`QueuedBadDebt`], [`AuctionHandler`])
+//! takes every type as a parameter, so that `()`, tuples and adapters implement it for any
+//! runtime.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 

@@ -2,9 +2,9 @@
 //! what is its own: a [`PriceProvider`](liquidation_primitives::PriceProvider) whose prices the
 //! test sets ([`TestPrices`]), readers of the events a test produced, and amounts in whole units.
 //!
-//! The `pallet-assets` and `pallet-balances` configurations of the mocks come from those pallets'
-//! own `config_preludes::TestDefaultConfig` (through `derive_impl`), with only what differs
-//! written out.
+//! The mocks' `pallet-assets` configuration is one macro, [`impl_test_assets_config`] (why not
+//! `derive_impl`: see there); `pallet-balances` comes from its own
+//! `config_preludes::TestDefaultConfig`.
 
 #![deny(missing_docs)]
 

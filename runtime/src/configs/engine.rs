@@ -125,7 +125,7 @@ impl pallet_auction::Config for Runtime {
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = AuctionPalletId;
 	type MaxAuctions = MaxAuctions;
-	type MaxDuration = MaxAuctionDuration;
+	type MaxDurationBlocks = MaxAuctionDuration;
 	type WeightInfo = pallet_auction::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::AuctionBenchmarkHelper;

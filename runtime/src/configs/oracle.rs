@@ -49,11 +49,11 @@ parameter_types! {
 	/// Samples kept per TWAP-smoothed asset.
 	pub const MaxTwapSamples: u32 = 32;
 	/// Longest TWAP window (ms): one hour.
-	pub const MaxTwapWindow: Moment = 60 * 60 * 1_000;
+	pub const MaxTwapWindowMs: Moment = 60 * 60 * 1_000;
 	/// Most confirming blocks governance may require to resume a halted asset.
 	pub const MaxBreakerConfirmations: u32 = 100;
 	/// Volatility is stated per day (ms).
-	pub const VolatilityPeriod: Moment = 24 * 60 * 60 * 1_000;
+	pub const VolatilityPeriodMs: Moment = 24 * 60 * 60 * 1_000;
 }
 
 impl pallet_prices::Config for Runtime {
@@ -63,9 +63,9 @@ impl pallet_prices::Config for Runtime {
 	type GovernanceOrigin = GovernanceOrigin;
 	type MaxAssets = MaxPricedAssets;
 	type MaxTwapSamples = MaxTwapSamples;
-	type MaxTwapWindow = MaxTwapWindow;
+	type MaxTwapWindowMs = MaxTwapWindowMs;
 	type MaxConfirmations = MaxBreakerConfirmations;
-	type VolatilityPeriod = VolatilityPeriod;
+	type VolatilityPeriodMs = VolatilityPeriodMs;
 	// No asset that margin accounts hold or auctions sell loses its price source.
 	type PriceUsers = (crate::Margin, crate::Auction);
 	/// A week, as margin's longest delay for a tightening of weights.
