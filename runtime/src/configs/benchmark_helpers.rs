@@ -10,6 +10,17 @@ fn ok<T, E: Debug>(result: Result<T, E>, step: &str) -> T {
 	result.unwrap_or_else(|error| panic!("benchmark setup: {step}: {error:?}"))
 }
 
+/// Gives `who` the native tokens a margin account's opening holds (its refundable deposit) and
+/// the existential deposit beside it, twice over.
+fn fund_margin_account(who: &AccountId) {
+	use frame_support::traits::{fungibles::Mutate, Get};
+	let deposit: Balance =
+		<<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
+			.saturating_add(crate::EXISTENTIAL_DEPOSIT)
+			.saturating_mul(2);
+	ok(AllAssets::mint_into(AssetId::Native, who, deposit), "mint the margin account deposit");
+}
+
 /// Feeds two dev assets in the oracle's benchmarks.
 pub struct OracleBenchmarkHelper;
 impl orml_oracle::BenchmarkHelper<AssetId, Price, MaxFeedValues> for OracleBenchmarkHelper {
@@ -97,6 +108,8 @@ impl pallet_auction::BenchmarkHelper<AssetId, AccountId> for AuctionBenchmarkHel
 		let (collateral, _) = Self::assets();
 		let lender = AccountId::from([1u8; 32]);
 		let owner = AccountId::from([2u8; 32]);
+		fund_margin_account(&lender);
+		fund_margin_account(&owner);
 		ok(AllAssets::mint_into(debt_asset, &lender, amount.saturating_mul(10)), "mint into");
 		ok(
 			crate::Margin::deposit(
@@ -163,6 +176,8 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		let (btc, usd) = Self::assets();
 		let who = AccountId::from([0x77; 32]);
 		let lender = AccountId::from([0x78; 32]);
+		fund_margin_account(&who);
+		fund_margin_account(&lender);
 		let root = || crate::RuntimeOrigin::root();
 		// Debt assets: USD first, then the other dev assets, then new ones.
 		let mut debts: alloc::vec::Vec<AssetId> = alloc::vec![usd];
