@@ -10,6 +10,18 @@ fn ok<T, E: Debug>(result: Result<T, E>, step: &str) -> T {
 	result.unwrap_or_else(|error| panic!("benchmark setup: {step}: {error:?}"))
 }
 
+/// Prices `asset` at `price` from now on. A fixed price for an asset in use waits the source
+/// change delay on the dev chain (a day), so the delay is set to zero first; the price is then
+/// checked, so that a benchmark never runs at a price it did not ask for.
+fn fixed_price(asset: AssetId, price: Price) {
+	use liquidation_primitives::PriceProvider;
+	let root = crate::RuntimeOrigin::root();
+	ok(crate::Prices::set_source_change_delay(root.clone(), 0), "set source change delay");
+	ok(crate::Prices::set_fixed_price(root, asset, price), "set fixed price");
+	let now = crate::Prices::price(&asset).map(|info| info.price);
+	assert_eq!(now, Ok(price), "benchmark setup: the fixed price of {asset:?}");
+}
+
 /// Gives `who` the native tokens a margin account's opening holds (its refundable deposit) and
 /// the existential deposit beside it, twice over.
 fn fund_margin_account(who: &AccountId) {
@@ -78,14 +90,7 @@ impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelpe
 			assets.push(AssetId::Asset(next));
 		}
 		for asset in &assets {
-			ok(
-				crate::Prices::set_fixed_price(
-					crate::RuntimeOrigin::root(),
-					*asset,
-					Price::from_u32(1),
-				),
-				"set fixed price",
-			);
+			fixed_price(*asset, Price::from_u32(1));
 		}
 		assets
 	}
@@ -97,10 +102,7 @@ pub struct AuctionBenchmarkHelper;
 impl pallet_auction::BenchmarkHelper<AssetId, AccountId> for AuctionBenchmarkHelper {
 	fn assets() -> (AssetId, AssetId) {
 		let btc = AssetId::Asset(crate::assets::BTC);
-		ok(
-			crate::Prices::set_fixed_price(crate::RuntimeOrigin::root(), btc, Price::from_u32(1)),
-			"set fixed price",
-		);
+		fixed_price(btc, Price::from_u32(1));
 		(btc, AssetId::Asset(crate::assets::USD))
 	}
 	fn indebted_owner(debt_asset: AssetId, amount: Balance) -> AccountId {
@@ -160,14 +162,7 @@ pub struct LiquidationBenchmarkHelper;
 impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenchmarkHelper {
 	fn assets() -> (AssetId, AssetId) {
 		let btc = AssetId::Asset(crate::assets::BTC);
-		ok(
-			crate::Prices::set_fixed_price(
-				crate::RuntimeOrigin::root(),
-				btc,
-				Price::from_u32(60_000),
-			),
-			"set fixed price",
-		);
+		fixed_price(btc, Price::from_u32(60_000));
 		(btc, AssetId::Asset(crate::assets::USD))
 	}
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
@@ -207,10 +202,7 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		);
 		for asset in debts.iter().take(debt_positions.max(1) as usize) {
 			if *asset != usd {
-				ok(
-					crate::Prices::set_fixed_price(root(), *asset, Price::from_u32(1)),
-					"set fixed price",
-				);
+				fixed_price(*asset, Price::from_u32(1));
 			}
 			let decimals =
 				<crate::Margin as liquidation_primitives::AssetDecimals<AssetId>>::decimals(*asset)
@@ -246,7 +238,7 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 			let price = report
 				.maintenance_debt
 				.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
-			ok(crate::Prices::set_fixed_price(root(), btc, price), "set fixed price");
+			fixed_price(btc, price);
 		}
 		who
 	}
