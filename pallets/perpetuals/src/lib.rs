@@ -1,0 +1,5 @@
+//! # Perpetuals pallet (in progress: the arithmetic only, see `math`)
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+pub mod math;
