@@ -22,6 +22,14 @@
 //! position of size `s` that last settled at index `F_0` owes `s (F - F_0)`. No loop over
 //! positions.
 //!
+//! **Margin** rises with the position's size, linearly (Synthetix v3's `calculateRequiredMargins`):
+//! a position of `s` needs an initial margin fraction `IMF = min(1, IMF_min + |s| / S * slope)` of
+//! its notional `|s| P`, and a maintenance fraction `MMF = IMF * share`. Per position rather than
+//! per market open interest (dYdX's scaling): one trader's trade never changes another account's
+//! requirement, so an account's health moves only with prices, funding and its own trades; and
+//! continuous, with no tier edge to game (Hyperliquid's tiers need a deduction per tier to stay
+//! continuous).
+//!
 //! **Cost basis**: increasing a position averages its entry price by size; reducing it realises
 //! `closed * (fill - entry)` (signed by the side) and keeps the entry; a trade that crosses zero
 //! closes the whole position and opens the rest at the fill price.
@@ -29,7 +37,7 @@
 use liquidation_primitives::{Moment, Price};
 use sp_arithmetic::{
 	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
-	FixedI128, FixedPointNumber,
+	FixedI128, FixedPointNumber, Permill,
 };
 
 /// A signed size, USD amount or rate.
@@ -115,6 +123,56 @@ pub fn funding_owed(size: Signed, settled_index: Signed, index: Signed) -> Optio
 /// Unrealised profit (negative: loss) of a position of `size` entered at `entry`, at `mark`.
 pub fn unrealised_pnl(size: Signed, entry: Price, mark: Price) -> Option<Signed> {
 	size.checked_mul(&signed(mark)?.checked_sub(&signed(entry)?)?)
+}
+
+/// The margin a position needs, in USD.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Requirement {
+	/// For opening or increasing it: initial health must stay at or above zero with it.
+	pub initial: Signed,
+	/// For keeping it: below this, the account is liquidatable.
+	pub maintenance: Signed,
+}
+
+/// The margin a position of `size` needs at `mark` in a market of skew scale `scale`: the initial
+/// fraction `min(1, min_initial + |size| / scale * slope)` and the maintenance fraction
+/// `initial * maintenance_share` of the notional `|size| * mark`, rounded up.
+pub fn requirement(
+	size: Signed,
+	mark: Price,
+	scale: Signed,
+	min_initial: Permill,
+	slope: Signed,
+	maintenance_share: Permill,
+) -> Option<Requirement> {
+	if scale <= Signed::zero() {
+		return None;
+	}
+	let magnitude = size.saturating_abs();
+	let notional = magnitude.checked_mul(&signed(mark)?)?;
+	let initial_fraction = Signed::from(min_initial)
+		.checked_add(&magnitude.checked_div(&scale)?.checked_mul(&slope)?)?
+		.min(Signed::one());
+	let maintenance_fraction = initial_fraction.checked_mul(&Signed::from(maintenance_share))?;
+	Some(Requirement {
+		initial: mul_up(notional, initial_fraction)?,
+		maintenance: mul_up(notional, maintenance_fraction)?,
+	})
+}
+
+/// `a * b` for non-negative `a` and `b`, rounded up (through 256 bits, so the product may exceed
+/// 128 before the scaling back).
+fn mul_up(a: Signed, b: Signed) -> Option<Signed> {
+	let a = u128::try_from(a.into_inner()).ok()?;
+	let b = u128::try_from(b.into_inner()).ok()?;
+	let accuracy = u128::try_from(Signed::DIV).ok()?;
+	let product = sp_arithmetic::helpers_128bit::multiply_by_rational_with_rounding(
+		a,
+		b,
+		accuracy,
+		sp_arithmetic::Rounding::Up,
+	)?;
+	i128::try_from(product).ok().map(Signed::from_inner)
 }
 
 /// A position after a trade.
@@ -203,6 +261,28 @@ mod tests {
 		// A 2 BTC long owes twice the index's growth; a 2 BTC short is owed as much.
 		assert_eq!(funding_owed(n(2), n(100), n(100) + per_unit), Some(r(468_750, 1_000)));
 		assert_eq!(funding_owed(n(-2), n(100), n(100) + per_unit), Some(r(-468_750, 1_000)));
+	}
+
+	#[test]
+	fn margin_rises_with_the_size_up_to_the_whole_notional() {
+		let (scale, min, slope, share) =
+			(n(10_000), Permill::from_percent(2), r(154, 100), Permill::from_percent(28));
+		// 100 BTC at 60 000: IMF = 0.02 + 100 / 10 000 * 1.54 = 0.0354 of 6 000 000 = 212 400;
+		// MMF = 0.0354 * 0.28 = 0.009912, 59 472.
+		let big = requirement(n(100), price(60_000), scale, min, slope, share).unwrap();
+		assert_eq!(big, Requirement { initial: n(212_400), maintenance: n(59_472) });
+		// A short of the same size needs the same.
+		assert_eq!(requirement(n(-100), price(60_000), scale, min, slope, share), Some(big));
+		// 1 BTC: IMF = 0.020154, 1 209.24; MMF 0.00564312, 338.5872.
+		let small = requirement(n(1), price(60_000), scale, min, slope, share).unwrap();
+		assert_eq!(
+			small,
+			Requirement { initial: r(120_924, 100), maintenance: r(3_385_872, 10_000) }
+		);
+		// From (1 - 0.02) / 1.54 of the scale on, the whole notional: 10 000 BTC needs 600 000 000.
+		let whole = requirement(n(10_000), price(60_000), scale, min, slope, share).unwrap();
+		assert_eq!(whole.initial, n(600_000_000));
+		assert_eq!(requirement(n(1), price(60_000), n(0), min, slope, share), None);
 	}
 
 	#[test]
