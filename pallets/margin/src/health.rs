@@ -10,19 +10,7 @@ use liquidation_primitives::{
 };
 use sp_runtime::{traits::CheckedAdd, ArithmeticError, DispatchError, FixedU128, Rounding};
 
-/// How a health report reads prices.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Pricing {
-	/// Every asset of the portfolio at a usable price, or no report: what opening risk
-	/// (borrowing, withdrawing) needs. A deposit is valued at the lower of the price and the
-	/// stable price, a debt at the higher ([`liquidation_primitives::PriceInfo::stable`]).
-	Usable,
-	/// Positions held valued under the valuation rule
-	/// ([`liquidation_primitives::PriceProvider::valuation_price`]): an unusable price at its
-	/// last accepted level, a deposit of an asset never priced at zero. What judges liquidation: a stale or
-	/// halted price neither makes an account liquidatable nor lets it escape.
-	Held,
-}
+pub use liquidation_primitives::Pricing;
 
 impl<T: Config> Pallet<T> {
 	/// The health of `who`'s portfolio as liquidation judges it ([`Pricing::Held`]), with

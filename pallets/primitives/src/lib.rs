@@ -100,11 +100,13 @@
 extern crate alloc;
 
 mod auction;
+mod derivatives;
 mod insurance;
 pub mod ledger;
 mod margin;
 mod prices;
 pub use auction::*;
+pub use derivatives::*;
 pub use insurance::*;
 pub use ledger::MarginLedger;
 pub use margin::*;

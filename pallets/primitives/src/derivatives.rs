@@ -1,0 +1,73 @@
+//! Derivative positions (perpetual futures) as the margin ledger sees them: what they add to an
+//! account's health. The pallet that holds the positions implements [`Exposure`]; the margin
+//! ledger adds it to the account's spot collateral and debt, so that one health covers both
+//! (cross-margin). `()` has none, for a runtime without derivatives.
+
+use crate::{HealthError, UsdValue};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::RuntimeDebug;
+
+/// How a health report reads prices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pricing {
+	/// Every asset of the portfolio at a usable price, or no report: what opening risk
+	/// (borrowing, withdrawing) needs. A deposit is valued at the lower of the price and the
+	/// stable price, a debt at the higher ([`crate::PriceInfo::stable`]).
+	Usable,
+	/// Positions held valued under the valuation rule
+	/// ([`crate::PriceProvider::valuation_price`]): an unusable price at its
+	/// last accepted level, a deposit of an asset never priced at zero. What judges liquidation: a stale or
+	/// halted price neither makes an account liquidatable nor lets it escape.
+	Held,
+}
+
+/// What an account's derivative positions add to its health, in USD, at the prices a
+/// [`Pricing`] names. Unrealised profit and loss include the funding each position owes or is
+/// owed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct DerivativeHealth {
+	/// Unrealised profit of the positions that have one, before any weight.
+	pub gain: UsdValue,
+	/// Unrealised loss of the positions that have one.
+	pub loss: UsdValue,
+	/// The margin the positions need to be opened or increased.
+	pub initial_requirement: UsdValue,
+	/// The margin the positions need to be kept: below it, the account is liquidatable.
+	pub maintenance_requirement: UsdValue,
+}
+
+/// The derivative positions of accounts, as their margin sees them.
+pub trait Exposure<AccountId, AssetId> {
+	/// What `who`'s positions add to its health, at prices read as `pricing` says.
+	fn exposure(
+		who: &AccountId,
+		pricing: Pricing,
+	) -> Result<DerivativeHealth, HealthError<AssetId>>;
+
+	/// Whether `who` holds any position (and so may be liquidatable without any spot debt).
+	fn has_exposure(who: &AccountId) -> bool;
+}
+
+/// No derivatives: nothing to add.
+impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
+	fn exposure(_: &AccountId, _: Pricing) -> Result<DerivativeHealth, HealthError<AssetId>> {
+		Ok(DerivativeHealth::default())
+	}
+
+	fn has_exposure(_: &AccountId) -> bool {
+		false
+	}
+}
