@@ -187,6 +187,7 @@ impl pallet_margin::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AccountDeposit = ConstU128<0>;
 	type LiquidationPenalty = LiquidationPenalty;
+	type Derivatives = ();
 	type WeightInfo = ();
 }
 

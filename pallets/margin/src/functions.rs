@@ -333,7 +333,7 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_position_value(asset, &market, &portfolio)?;
 		// Health is computed on the market as it will be stored.
 		Markets::<T>::insert(asset, market);
-		Self::ensure_initial_health(&portfolio)?;
+		Self::ensure_initial_health(&who, &portfolio)?;
 		let positions = portfolio.len() as u32;
 		T::Assets::transfer(asset, &Self::custody_account(), &who, amount, Preservation::Preserve)?;
 		Self::store_portfolio(&who, portfolio);
@@ -398,7 +398,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Markets::<T>::insert(asset, market);
-		Self::ensure_initial_health(&portfolio)?;
+		Self::ensure_initial_health(&who, &portfolio)?;
 		let positions = portfolio.len() as u32;
 		let paid_out = withdrawn.saturating_add(to_borrow);
 		T::Assets::transfer(
@@ -709,7 +709,7 @@ impl<T: Config> Pallet<T> {
 			entry.bucket == Self::bucket_at_reference(portfolio, entry.slot),
 			"account filed at the wrong distance (5)"
 		);
-		let liquidatable = Self::health_of_portfolio(portfolio, crate::health::Pricing::Held)
+		let liquidatable = Self::health_of_account(who, portfolio, crate::health::Pricing::Held)
 			.map(|r| r.is_liquidatable())
 			.unwrap_or(false);
 		if liquidatable {

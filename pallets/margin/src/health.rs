@@ -6,7 +6,7 @@ use crate::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
-	value_in_usd, value_in_usd_rounded_up, HealthError, HealthReport, PriceProvider,
+	value_in_usd, value_in_usd_rounded_up, Exposure, HealthError, HealthReport, PriceProvider,
 };
 use sp_runtime::{traits::CheckedAdd, ArithmeticError, DispatchError, FixedU128, Rounding};
 
@@ -16,7 +16,19 @@ impl<T: Config> Pallet<T> {
 	/// The health of `who`'s portfolio as liquidation judges it ([`Pricing::Held`]), with
 	/// interest accrued to this block.
 	pub fn health_of(who: &T::AccountId) -> Result<HealthReport, HealthError<T::AssetId>> {
-		Self::health_of_portfolio(&Portfolios::<T>::get(who), Pricing::Held)
+		Self::health_of_account(who, &Portfolios::<T>::get(who), Pricing::Held)
+	}
+
+	/// The health of `who` with `portfolio` as its spot positions and its derivative positions
+	/// ([`Config::Derivatives`]) counted in, prices read as `pricing` says.
+	pub(crate) fn health_of_account(
+		who: &T::AccountId,
+		portfolio: &PortfolioOf<T>,
+		pricing: Pricing,
+	) -> Result<HealthReport, HealthError<T::AssetId>> {
+		let spot = Self::health_of_portfolio(portfolio, pricing)?;
+		let derivatives = T::Derivatives::exposure(who, pricing)?;
+		spot.with_derivatives(derivatives).ok_or(HealthError::Overflow)
 	}
 
 	/// The health of a portfolio with prices read as `pricing` says.
@@ -96,12 +108,16 @@ impl<T: Config> Pallet<T> {
 
 	/// Refuses a portfolio with debt whose initial health is below zero, or whose health cannot
 	/// be computed. A portfolio without debt is healthy at any prices and needs none.
-	pub(crate) fn ensure_initial_health(portfolio: &PortfolioOf<T>) -> Result<(), DispatchError> {
-		if !portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_))) {
+	pub(crate) fn ensure_initial_health(
+		who: &T::AccountId,
+		portfolio: &PortfolioOf<T>,
+	) -> Result<(), DispatchError> {
+		let owes = portfolio.iter().any(|(_, position)| matches!(position, Position::Borrow(_)));
+		if !owes && !T::Derivatives::has_exposure(who) {
 			return Ok(());
 		}
 		let report =
-			Self::health_of_portfolio(portfolio, Pricing::Usable).map_err(Self::health_error)?;
+			Self::health_of_account(who, portfolio, Pricing::Usable).map_err(Self::health_error)?;
 		if report.initial_health_ok() {
 			Ok(())
 		} else {

@@ -276,6 +276,10 @@ pub mod pallet {
 		/// liquidation lower an account's health (`(1 + penalty) c >= l` for a listed pair).
 		type LiquidationPenalty: Get<Permill>;
 
+		/// The account's derivative positions (perpetual futures), counted into its health:
+		/// `pallet-perpetuals`, or `()` for none.
+		type Derivatives: liquidation_primitives::Exposure<Self::AccountId, Self::AssetId>;
+
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 

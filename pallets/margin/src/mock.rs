@@ -94,6 +94,7 @@ impl pallet_margin::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AccountDeposit = AccountDeposit;
 	type LiquidationPenalty = LiquidationPenalty;
+	type Derivatives = liquidation_test_support::TestExposure;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -209,6 +210,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		liquidation_test_support::clear_prices();
+		liquidation_test_support::clear_exposures();
 		set_price(USD, Price::one());
 		set_price(BTC, Price::from_u32(60_000));
 		set_price(ETH, Price::from_u32(3_000));

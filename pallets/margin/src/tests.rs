@@ -874,6 +874,63 @@ mod health {
 	}
 }
 
+mod derivatives {
+	use super::*;
+	use liquidation_primitives::DerivativeHealth;
+	use liquidation_test_support::set_exposure;
+
+	fn usd_value(n: u32) -> FixedU128 {
+		FixedU128::from_u32(n)
+	}
+
+	/// Perpetual positions count in the account's one health: weighted profit as collateral,
+	/// loss and requirements as debt; an account without spot debt but with positions may not
+	/// withdraw what they need, and becomes liquidatable when they lose.
+	#[test]
+	fn derivative_positions_count_in_the_one_health() {
+		test(|| {
+			// Bob deposits 1 BTC (60 000 USD: 48 000 initial, 54 000 maintenance collateral).
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			let spot = Margin::health_of(&BOB).unwrap();
+			// His perps: 1 000 of profit (half of it counted for opening risk, all against
+			// liquidation), 3 000 of loss, 20 000 initial and 10 000 maintenance requirement.
+			let derivatives = DerivativeHealth {
+				gain: usd_value(1_000),
+				initial_gain: usd_value(500),
+				maintenance_gain: usd_value(1_000),
+				loss: usd_value(3_000),
+				initial_requirement: usd_value(20_000),
+				maintenance_requirement: usd_value(10_000),
+			};
+			set_exposure(&BOB, Some(derivatives));
+			let report = Margin::health_of(&BOB).unwrap();
+			assert_eq!(report.collateral_value, spot.collateral_value + usd_value(1_000));
+			assert_eq!(report.debt_value, usd_value(3_000));
+			assert_eq!(report.initial_collateral, spot.initial_collateral + usd_value(500));
+			assert_eq!(
+				report.maintenance_collateral,
+				spot.maintenance_collateral + usd_value(1_000)
+			);
+			assert_eq!(report.initial_debt, usd_value(23_000));
+			assert_eq!(report.maintenance_debt, usd_value(13_000));
+			assert_eq!(report.derivatives, derivatives);
+			// Without spot debt he still may not withdraw what his positions need: initial
+			// 48 500 against 23 000 leaves 25 500 of initial surplus, 0.53 BTC at 0.8 weight.
+			assert_noop!(
+				Margin::withdraw(origin(BOB), BTC, Amount::Exact(units(60, 6))),
+				Error::<Test>::InsufficientMargin
+			);
+			assert_ok!(Margin::withdraw(origin(BOB), BTC, Amount::Exact(units(50, 6))));
+			// A loss beyond the maintenance collateral makes him liquidatable.
+			set_exposure(&BOB, Some(DerivativeHealth { loss: usd_value(40_000), ..derivatives }));
+			assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
+			// Without positions, nothing of it counts.
+			set_exposure(&BOB, None);
+			assert_eq!(Margin::health_of(&BOB).unwrap().debt_value, FixedU128::zero());
+		});
+	}
+}
+
 mod ledger {
 	use super::*;
 

@@ -41,6 +41,12 @@ pub enum Pricing {
 pub struct DerivativeHealth {
 	/// Unrealised profit of the positions that have one, before any weight.
 	pub gain: UsdValue,
+	/// Of `gain`, what counts as collateral for opening risk (each market's initial weight of
+	/// positive profit).
+	pub initial_gain: UsdValue,
+	/// Of `gain`, what counts as collateral against liquidation (each market's maintenance weight
+	/// of positive profit).
+	pub maintenance_gain: UsdValue,
 	/// Unrealised loss of the positions that have one.
 	pub loss: UsdValue,
 	/// The margin the positions need to be opened or increased.

@@ -43,9 +43,32 @@ pub struct HealthReport {
 	pub maintenance_collateral: UsdValue,
 	/// Debt under the maintenance liability weights.
 	pub maintenance_debt: UsdValue,
+	/// The derivative positions' part, already counted above: their profit among the
+	/// collateral, their loss and margin requirements among the debt.
+	pub derivatives: crate::DerivativeHealth,
 }
 
 impl HealthReport {
+	/// This report with `derivatives` counted in: unweighted profit to the collateral value and
+	/// loss to the debt value; weighted profit to the weighted collateral; loss plus the
+	/// requirement to the weighted debt. `None` on an overflow.
+	pub fn with_derivatives(mut self, derivatives: crate::DerivativeHealth) -> Option<Self> {
+		let add = |a: UsdValue, b: UsdValue| sp_arithmetic::traits::CheckedAdd::checked_add(&a, &b);
+		self.collateral_value = add(self.collateral_value, derivatives.gain)?;
+		self.debt_value = add(self.debt_value, derivatives.loss)?;
+		self.initial_collateral = add(self.initial_collateral, derivatives.initial_gain)?;
+		self.maintenance_collateral =
+			add(self.maintenance_collateral, derivatives.maintenance_gain)?;
+		self.initial_debt =
+			add(add(self.initial_debt, derivatives.loss)?, derivatives.initial_requirement)?;
+		self.maintenance_debt = add(
+			add(self.maintenance_debt, derivatives.loss)?,
+			derivatives.maintenance_requirement,
+		)?;
+		self.derivatives = derivatives;
+		Some(self)
+	}
+
 	/// Whether the account may take more risk: initial health (weighted collateral minus weighted
 	/// debt) is at least zero.
 	pub fn initial_health_ok(&self) -> bool {

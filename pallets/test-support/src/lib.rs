@@ -8,7 +8,9 @@
 
 #![deny(missing_docs)]
 
+mod exposure;
 mod prices;
+pub use exposure::*;
 pub use prices::*;
 
 /// The last event deposited in this test's blocks.

@@ -95,6 +95,7 @@ impl pallet_margin::Config for Runtime {
 	/// takes in storage: a million accounts lock five million USD.
 	type AccountDeposit = ConstU128<UNIT>;
 	type LiquidationPenalty = LiquidationPenalty;
+	type Derivatives = ();
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::MarginBenchmarkHelper;

@@ -1,0 +1,35 @@
+//! An [`Exposure`] whose derivative positions the test sets.
+
+use codec::Encode;
+use liquidation_primitives::{DerivativeHealth, Exposure, HealthError, Pricing};
+use std::{cell::RefCell, collections::BTreeMap};
+
+std::thread_local! {
+	static EXPOSURES: RefCell<BTreeMap<Vec<u8>, DerivativeHealth>> = RefCell::new(BTreeMap::new());
+}
+
+/// Derivative positions set per account by the test ([`set_exposure`]); none otherwise. The same
+/// figures at either [`Pricing`].
+pub struct TestExposure;
+impl<AccountId: Encode, AssetId> Exposure<AccountId, AssetId> for TestExposure {
+	fn exposure(who: &AccountId, _: Pricing) -> Result<DerivativeHealth, HealthError<AssetId>> {
+		Ok(EXPOSURES.with(|map| map.borrow().get(&who.encode()).copied().unwrap_or_default()))
+	}
+
+	fn has_exposure(who: &AccountId) -> bool {
+		EXPOSURES.with(|map| map.borrow().contains_key(&who.encode()))
+	}
+}
+
+/// `who`'s derivative positions add `health` (`None`: it holds none).
+pub fn set_exposure<AccountId: Encode>(who: &AccountId, health: Option<DerivativeHealth>) {
+	EXPOSURES.with(|map| match health {
+		Some(health) => map.borrow_mut().insert(who.encode(), health),
+		None => map.borrow_mut().remove(&who.encode()),
+	});
+}
+
+/// No account holds derivative positions.
+pub fn clear_exposures() {
+	EXPOSURES.with(|map| map.borrow_mut().clear());
+}
