@@ -15,7 +15,7 @@ use liquidation_runtime::{
 	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use pallet_margin::{
-	risk_index::last_bucket_at_risk, Borrowers, Markets, PortfolioOf, Portfolios, Position,
+	risk_index::last_bucket_at_risk, LiableAccounts, Markets, PortfolioOf, Portfolios, Position,
 	RiskEntryOf, SlotSize,
 };
 use sp_core::offchain::{
@@ -95,7 +95,7 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 		for index in 0..DUST_ACCOUNTS {
 			let who = dust_account(index);
 			Portfolios::<Runtime>::insert(&who, portfolio.clone());
-			Borrowers::<Runtime>::insert(&who, ());
+			LiableAccounts::<Runtime>::insert(&who, ());
 			Margin::reindex_account(&who);
 		}
 		let entry = RiskEntryOf::<Runtime>::get(dust_account(0)).expect("filed");

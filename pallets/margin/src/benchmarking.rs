@@ -170,7 +170,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), assets[1], Amount::Exact(whole::<T>(assets[1], 500)));
 		assert_ne!(RiskEntryOf::<T>::get(&who), entry);
-		assert!(Borrowers::<T>::contains_key(&who));
+		assert!(LiableAccounts::<T>::contains_key(&who));
 		Ok(())
 	}
 

@@ -2,8 +2,8 @@
 
 use crate::{
 	pool::{to_amount, to_scaled, MAX_ANNUAL_RATE, MAX_LIABILITY_WEIGHT},
-	Amount, AssetParams, AssetStatus, Borrowers, Config, Error, Event, Losses, Market, Markets,
-	Pallet, Pool, PoolReport, PortfolioOf, Portfolios, Position,
+	Amount, AssetParams, AssetStatus, Config, Error, Event, LiableAccounts, Losses, Market,
+	Markets, Pallet, Pool, PoolReport, PortfolioOf, Portfolios, Position,
 };
 use frame_support::{
 	defensive, ensure,
@@ -14,7 +14,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use liquidation_primitives::{Balance, Decimals, FundIncome, PriceProvider};
+use liquidation_primitives::{Balance, Decimals, Exposure, FundIncome, PriceProvider};
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
@@ -110,10 +110,10 @@ impl<T: Config> Pallet<T> {
 		if portfolio.is_empty() && !old.is_empty() {
 			Self::release_account_deposit(who);
 		}
-		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
-		match (indebted, Borrowers::<T>::contains_key(who)) {
-			(true, false) => Borrowers::<T>::insert(who, ()),
-			(false, true) => Borrowers::<T>::remove(who),
+		let liable = Self::is_liable(who, &portfolio);
+		match (liable, LiableAccounts::<T>::contains_key(who)) {
+			(true, false) => LiableAccounts::<T>::insert(who, ()),
+			(false, true) => LiableAccounts::<T>::remove(who),
 			_ => {},
 		}
 		Self::reindex(who, &portfolio);
@@ -122,6 +122,13 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Portfolios::<T>::insert(who, portfolio);
 		}
+	}
+
+	/// Whether `who`, holding `portfolio`, can become liquidatable: it owes something or holds
+	/// derivative positions.
+	pub(crate) fn is_liable(who: &T::AccountId, portfolio: &PortfolioOf<T>) -> bool {
+		portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)))
+			|| T::Derivatives::has_exposure(who)
 	}
 
 	/// Holds the account deposit from `who` (opening its margin account).
@@ -684,16 +691,23 @@ impl<T: Config> Pallet<T> {
 	fn check_risk_entry(
 		who: &T::AccountId,
 		portfolio: &PortfolioOf<T>,
-		owes: bool,
+		liable: bool,
 	) -> Result<Option<(crate::Slot, u32)>, sp_runtime::TryRuntimeError> {
 		let entry = crate::RiskEntryOf::<T>::get(who);
 		let Some(entry) = entry else {
-			ensure!(!owes, "an indebted account is not in the risk index (5)");
+			ensure!(!liable, "a liable account is not in the risk index (5)");
 			return Ok(None);
 		};
 		ensure!(entry.slot < 2, "risk entry slot out of range (5)");
-		ensure!(owes, "an account without debt is in the risk index (5)");
-		ensure!(entry.assets == Self::held_assets(portfolio), "risk entry names other assets (5)");
+		ensure!(liable, "an account that cannot become liquidatable is in the risk index (5)");
+		ensure!(
+			Self::risk_entry_for(who, portfolio, entry.slot).as_ref() == Some(&entry),
+			"account filed in other lists or at the wrong distance (5)"
+		);
+		ensure!(
+			entry.assets.iter().any(|asset| Markets::<T>::contains_key(asset)),
+			"account filed in no listed asset's list: no walk reads it (5)"
+		);
 		for asset in entry.assets.iter() {
 			ensure!(
 				crate::RiskIndex::<T>::contains_key((
@@ -705,10 +719,6 @@ impl<T: Config> Pallet<T> {
 				"risk entry without its index key (5)"
 			);
 		}
-		ensure!(
-			entry.bucket == Self::bucket_at_reference(portfolio, entry.slot),
-			"account filed at the wrong distance (5)"
-		);
 		let liquidatable = Self::health_of_account(who, portfolio, crate::health::Pricing::Held)
 			.map(|r| r.is_liquidatable())
 			.unwrap_or(false);
@@ -729,7 +739,7 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut deposit_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
 		let mut borrow_units: BTreeMap<T::AssetId, Balance> = BTreeMap::new();
-		let mut indebted = 0u32;
+		let mut liable_count = 0u32;
 		// Accounts filed per slot, and the index keys their entries name.
 		let mut filed = [0u32; 2];
 		let mut entry_keys = 0u32;
@@ -756,17 +766,38 @@ impl<T: Config> Pallet<T> {
 				let total = totals.entry(*asset).or_default();
 				*total = total.checked_add(units).ok_or("position units overflow")?;
 			}
-			ensure!(owes == Borrowers::<T>::contains_key(&who), "borrower set out of step (3)");
-			indebted = indebted.saturating_add(u32::from(owes));
-			if let Some((slot, keys)) = Self::check_risk_entry(&who, &portfolio, owes)? {
+			let liable = owes || T::Derivatives::has_exposure(&who);
+			ensure!(
+				liable == LiableAccounts::<T>::contains_key(&who),
+				"liable account set out of step (3)"
+			);
+			liable_count = liable_count.saturating_add(u32::from(liable));
+			if let Some((slot, keys)) = Self::check_risk_entry(&who, &portfolio, liable)? {
 				if let Some(count) = filed.get_mut(usize::from(slot)) {
 					*count = count.saturating_add(1);
 				}
 				entry_keys = entry_keys.saturating_add(keys);
 			}
 		}
-		// Every key is one of an indebted account's entry's (each checked above) when the index
-		// holds as many keys as the entries name: no key files an account without debt.
+		// Accounts with derivative positions and no spot position at all.
+		for who in LiableAccounts::<T>::iter_keys() {
+			if Portfolios::<T>::contains_key(&who) {
+				continue;
+			}
+			ensure!(
+				T::Derivatives::has_exposure(&who),
+				"an account without positions is liable (3)"
+			);
+			liable_count = liable_count.saturating_add(1);
+			if let Some((slot, keys)) = Self::check_risk_entry(&who, &Default::default(), true)? {
+				if let Some(count) = filed.get_mut(usize::from(slot)) {
+					*count = count.saturating_add(1);
+				}
+				entry_keys = entry_keys.saturating_add(keys);
+			}
+		}
+		// Every key is one of a liable account's entry's (each checked above) when the index
+		// holds as many keys as the entries name: no key files an account that is not liable.
 		let keys = crate::RiskIndex::<T>::iter_keys().count() as u32;
 		ensure!(keys == entry_keys, "risk index keys out of step with the entries (5)");
 		for slot in [0u8, 1] {
@@ -776,12 +807,12 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(
-			filed[0].saturating_add(filed[1]) == Borrowers::<T>::count(),
+			filed[0].saturating_add(filed[1]) == LiableAccounts::<T>::count(),
 			"risk index and borrower set differ (5)"
 		);
 		ensure!(
-			indebted == Borrowers::<T>::count(),
-			"borrower set holds accounts without debt (3)"
+			liable_count == LiableAccounts::<T>::count(),
+			"liable account set holds accounts that cannot become liquidatable (3)"
 		);
 		let stored: BTreeMap<(T::AssetId, T::AssetId), Balance> = crate::BackedDebt::<T>::iter()
 			.map(|(collateral, owed, units)| ((collateral, owed), units))

@@ -4,7 +4,7 @@
 use crate::{
 	pool::{to_amount, to_scaled},
 	risk_index::RiskCursor,
-	Amount, Borrowers, Config, Error, Event, Losses, Markets, Pallet, Portfolios, Position,
+	Amount, Config, Error, Event, LiableAccounts, Losses, Markets, Pallet, Portfolios, Position,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -65,11 +65,13 @@ impl<T: Config> ledger::RiskScan<T::AccountId> for Pallet<T> {
 	fn indebted_accounts(start_after: Option<&T::AccountId>, limit: u32) -> Vec<T::AccountId> {
 		let limit = limit as usize;
 		match start_after {
-			Some(cursor) => Borrowers::<T>::iter_from(Borrowers::<T>::hashed_key_for(cursor))
-				.map(|(who, ())| who)
-				.take(limit)
-				.collect(),
-			None => Borrowers::<T>::iter_keys().take(limit).collect(),
+			Some(cursor) => {
+				LiableAccounts::<T>::iter_from(LiableAccounts::<T>::hashed_key_for(cursor))
+					.map(|(who, ())| who)
+					.take(limit)
+					.collect()
+			},
+			None => LiableAccounts::<T>::iter_keys().take(limit).collect(),
 		}
 	}
 
@@ -156,33 +158,8 @@ impl<T: Config> ledger::Mutate<T::AccountId> for Pallet<T> {
 		)?;
 		market.pool.deposit_scaled =
 			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
-		// The claim lands in `to`'s account: repaying his debt in it first, as a deposit would.
 		let mut to_portfolio = Portfolios::<T>::get(to);
-		let mut left = amount;
-		let mut repaid = 0;
-		if let Some(Position::Borrow(owed)) = Self::position_in(&to_portfolio, asset) {
-			let (paid, burnt) = Self::repayment(owed, market.pool.borrow_index, amount)?;
-			market.pool.borrow_scaled =
-				market.pool.borrow_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
-			let owed_left = owed.saturating_sub(burnt);
-			Self::set_position(&mut to_portfolio, asset, Some(Position::Borrow(owed_left)))?;
-			repaid = paid;
-			left = if owed_left.is_zero() { amount.saturating_sub(paid) } else { 0 };
-		}
-		let credited = to_scaled(left, index, Rounding::Down).ok_or(ArithmeticError::Overflow)?;
-		if !credited.is_zero() {
-			let held = match Self::position_in(&to_portfolio, asset) {
-				Some(Position::Deposit(held)) => held,
-				_ => 0,
-			};
-			let units = held.checked_add(credited).ok_or(ArithmeticError::Overflow)?;
-			Self::set_position(&mut to_portfolio, asset, Some(Position::Deposit(units)))?;
-			market.pool.deposit_scaled = market
-				.pool
-				.deposit_scaled
-				.checked_add(credited)
-				.ok_or(ArithmeticError::Overflow)?;
-		}
+		let repaid = Self::land_claim(&mut market, &mut to_portfolio, asset, amount)?;
 		Markets::<T>::insert(asset, market);
 		Self::store_portfolio(who, from_portfolio);
 		Self::store_portfolio(to, to_portfolio);
@@ -318,7 +295,119 @@ impl<T: Config> LossSocializer<T::AssetId, Balance> for Pallet<T> {
 	}
 }
 
+impl<T: Config> ledger::Settle<T::AccountId> for Pallet<T> {
+	fn charge(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: Balance,
+		to: &T::AccountId,
+	) -> Result<(), DispatchError> {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(who != to, Error::<T>::NoDeposit);
+		let mut market = Self::load_market(asset)?;
+		let mut portfolio = Portfolios::<T>::get(who);
+		// From the deposit first: all of it when it does not cover the charge.
+		let (taken, burnt, owed) = match Self::position_in(&portfolio, asset) {
+			Some(Position::Deposit(units)) => {
+				let claim = to_amount(units, market.pool.deposit_index, Rounding::Down)
+					.ok_or(ArithmeticError::Overflow)?;
+				if amount < claim {
+					let (taken, burnt) =
+						Self::withdrawal(units, market.pool.deposit_index, Amount::Exact(amount))?;
+					(taken, burnt, 0)
+				} else {
+					(claim, units, 0)
+				}
+			},
+			Some(Position::Borrow(owed)) => (0, 0, owed),
+			None => (0, 0, 0),
+		};
+		market.pool.deposit_scaled =
+			market.pool.deposit_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
+		let held = match Self::position_in(&portfolio, asset) {
+			Some(Position::Deposit(units)) => units.saturating_sub(burnt),
+			_ => 0,
+		};
+		// The rest is lent: his debt units rounded up, as a borrow's.
+		let lent = amount.saturating_sub(taken);
+		let position = if lent.is_zero() {
+			Some(Position::Deposit(held))
+		} else {
+			let units = to_scaled(lent, market.pool.borrow_index, Rounding::Up)
+				.ok_or(ArithmeticError::Overflow)?;
+			market.pool.borrow_scaled =
+				market.pool.borrow_scaled.checked_add(units).ok_or(ArithmeticError::Overflow)?;
+			Some(Position::Borrow(owed.checked_add(units).ok_or(ArithmeticError::Overflow)?))
+		};
+		Self::set_position(&mut portfolio, asset, position)?;
+		let mut to_portfolio = Portfolios::<T>::get(to);
+		Self::land_claim(&mut market, &mut to_portfolio, asset, amount)?;
+		Markets::<T>::insert(asset, market);
+		Self::store_portfolio(who, portfolio);
+		Self::store_portfolio(to, to_portfolio);
+		Self::deposit_event(Event::Charged {
+			who: who.clone(),
+			asset,
+			amount,
+			lent,
+			to: to.clone(),
+		});
+		Ok(())
+	}
+
+	fn ensure_initial_health(who: &T::AccountId) -> Result<(), DispatchError> {
+		Self::ensure_initial_health(who, &Portfolios::<T>::get(who))
+	}
+
+	fn exposure_changed(who: &T::AccountId) {
+		let portfolio = Portfolios::<T>::get(who);
+		match (Self::is_liable(who, &portfolio), LiableAccounts::<T>::contains_key(who)) {
+			(true, false) => LiableAccounts::<T>::insert(who, ()),
+			(false, true) => LiableAccounts::<T>::remove(who),
+			_ => {},
+		}
+		Self::reindex(who, &portfolio);
+	}
+}
+
 impl<T: Config> Pallet<T> {
+	/// Lands a claim of `amount` on `asset`'s pool in `portfolio` (not stored): repaying its
+	/// debt in `asset` first, as a deposit would, the rest a deposit. Returns what was repaid.
+	fn land_claim(
+		market: &mut crate::Market<frame_system::pallet_prelude::BlockNumberFor<T>>,
+		portfolio: &mut crate::PortfolioOf<T>,
+		asset: T::AssetId,
+		amount: Balance,
+	) -> Result<Balance, DispatchError> {
+		let mut left = amount;
+		let mut repaid = 0;
+		if let Some(Position::Borrow(owed)) = Self::position_in(portfolio, asset) {
+			let (paid, burnt) = Self::repayment(owed, market.pool.borrow_index, amount)?;
+			market.pool.borrow_scaled =
+				market.pool.borrow_scaled.checked_sub(burnt).ok_or(ArithmeticError::Underflow)?;
+			let owed_left = owed.saturating_sub(burnt);
+			Self::set_position(portfolio, asset, Some(Position::Borrow(owed_left)))?;
+			repaid = paid;
+			left = if owed_left.is_zero() { amount.saturating_sub(paid) } else { 0 };
+		}
+		let credited = to_scaled(left, market.pool.deposit_index, Rounding::Down)
+			.ok_or(ArithmeticError::Overflow)?;
+		if !credited.is_zero() {
+			let held = match Self::position_in(portfolio, asset) {
+				Some(Position::Deposit(held)) => held,
+				_ => 0,
+			};
+			let units = held.checked_add(credited).ok_or(ArithmeticError::Overflow)?;
+			Self::set_position(portfolio, asset, Some(Position::Deposit(units)))?;
+			market.pool.deposit_scaled = market
+				.pool
+				.deposit_scaled
+				.checked_add(credited)
+				.ok_or(ArithmeticError::Overflow)?;
+		}
+		Ok(repaid)
+	}
+
 	/// Every non-zero position of `who` in smallest units: `(asset, deposit, debt)`.
 	pub fn positions(who: &T::AccountId) -> Vec<(T::AssetId, Balance, Balance)> {
 		Portfolios::<T>::get(who)

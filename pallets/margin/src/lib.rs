@@ -310,9 +310,13 @@ pub mod pallet {
 	pub type Portfolios<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, PortfolioOf<T>, ValueQuery>;
 
-	/// The accounts that owe something: what the liquidation engine scans.
+	/// The accounts that can become liquidatable: those that owe something, and those that hold
+	/// derivative positions ([`Config::Derivatives`]) even without spot debt. What the liquidation
+	/// engine scans, and exactly the accounts filed in the risk index. (Stored under its first
+	/// name, `Borrowers`, from before derivatives.)
 	#[pallet::storage]
-	pub type Borrowers<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+	#[pallet::storage_prefix = "Borrowers"]
+	pub type LiableAccounts<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, ()>;
 
 	/// The risk index's epoch: its parity is the slot new entries are filed in, against that
 	/// slot's [`References`]. See [`crate::risk_index`].
@@ -524,8 +528,9 @@ pub mod pallet {
 			/// Who received it.
 			to: T::AccountId,
 		},
-		/// A liquidation moved `amount` of `from`'s deposit in `asset` into `to`'s margin
-		/// account (the position itself: the pool's cash was lent out).
+		/// A liquidation, or a derivative's profit paid out, moved `amount` of `from`'s deposit
+		/// in `asset` into `to`'s margin account (the position itself: the pool's cash may be
+		/// lent out).
 		DepositTransferred {
 			/// The account whose deposit moved.
 			from: T::AccountId,
@@ -535,6 +540,21 @@ pub mod pallet {
 			asset: T::AssetId,
 			/// In the asset's smallest units.
 			amount: Balance,
+		},
+		/// `who` was charged `amount` of `asset` in favour of `to` (a derivative position's loss,
+		/// funding or fee): from his deposit first, `lent` of it lent to him from the pool (his
+		/// debt rose by `lent`); `to`'s deposit rose by `amount`, no tokens moved.
+		Charged {
+			/// The account charged.
+			who: T::AccountId,
+			/// The asset (the settlement asset).
+			asset: T::AssetId,
+			/// In the asset's smallest units.
+			amount: Balance,
+			/// Of `amount`, what his deposit did not cover and became his debt.
+			lent: Balance,
+			/// Whose deposit rose by `amount`.
+			to: T::AccountId,
 		},
 		/// A bankrupt account's dust deposit was removed; its tokens stay with the pool.
 		CollateralForfeited {

@@ -74,6 +74,8 @@ frame_support::parameter_types! {
 	pub storage MinPositionValue: Balance = 0;
 	/// Zero unless a test sets it (most tests check native balances to the unit).
 	pub storage AccountDeposit: Balance = 0;
+	/// Derivative positions (set by the tests) settle in USD.
+	pub const SettlementAsset: AssetId = USD;
 }
 
 impl pallet_margin::Config for Test {
@@ -94,7 +96,7 @@ impl pallet_margin::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AccountDeposit = AccountDeposit;
 	type LiquidationPenalty = LiquidationPenalty;
-	type Derivatives = liquidation_test_support::TestExposure;
+	type Derivatives = liquidation_test_support::TestExposure<SettlementAsset>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -45,6 +45,16 @@
 //! fixed cost is each listed asset's move and one list head, per slot walked. The entry ([`RiskEntryOf`]) names the assets,
 //! so that a re-filing removes exactly the keys written.
 //!
+//! ## Derivative positions
+//!
+//! An account with derivative positions ([`Config::Derivatives`]) is filed in bucket 0, which
+//! every walk reads: its distance is not bounded by the spot references (a position's profit
+//! moves with an underlying that need not be a listed asset, and funding moves it with no price
+//! move at all). Sound at once; the cost is one entry read per such account per walk, as for an
+//! account liquidatable at the reference. It is filed in the lists of the assets it holds, or in
+//! the settlement asset's ([`liquidation_primitives::Exposure::settlement_asset`]) when it holds
+//! none.
+//!
 //! ## Upkeep
 //!
 //! Every change of a portfolio re-files the account (a few storage writes, in the benchmarked
@@ -66,7 +76,7 @@ use frame_support::{
 	StorageHasher,
 };
 use liquidation_primitives::{
-	value_in_usd, value_in_usd_rounded_up, Decimals, Price, PriceProvider,
+	value_in_usd, value_in_usd_rounded_up, Decimals, Exposure, Price, PriceProvider,
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
@@ -370,16 +380,38 @@ impl<T: Config> Pallet<T> {
 		BoundedVec::truncate_from(held)
 	}
 
-	/// Files `who` under its portfolio's distance in the current epoch, in the list of every
-	/// asset it holds (or removes it when it owes nothing). Writes only when the entry changes.
-	pub(crate) fn reindex(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
+	/// Where `who`, holding `portfolio`, is filed in `slot`: `None` when it cannot become
+	/// liquidatable. An account with derivative positions goes to bucket 0, read by every walk
+	/// (see "Derivative positions" in the module docs), in the lists of the assets it holds, or
+	/// of the settlement asset when it holds none.
+	pub(crate) fn risk_entry_for(
+		who: &T::AccountId,
+		portfolio: &PortfolioOf<T>,
+		slot: Slot,
+	) -> Option<AccountRiskEntry<T>> {
+		if T::Derivatives::has_exposure(who) {
+			let mut assets = Self::held_assets(portfolio);
+			if assets.is_empty() {
+				// A bound of one or more: the push cannot fail (and the account would be in no
+				// list without a settlement asset, which `try_state` reports).
+				let _ = T::Derivatives::settlement_asset().map(|asset| assets.try_push(asset));
+			}
+			return Some(RiskEntry { slot, bucket: 0, assets });
+		}
 		let indebted = portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)));
+		indebted.then(|| RiskEntry {
+			slot,
+			bucket: Self::bucket_at_reference(portfolio, slot),
+			assets: Self::held_assets(portfolio),
+		})
+	}
+
+	/// Files `who` under its portfolio's distance in the current epoch, in the list of every
+	/// asset it holds (or removes it when it cannot become liquidatable). Writes only when the
+	/// entry changes.
+	pub(crate) fn reindex(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
 		let old = RiskEntryOf::<T>::get(who);
-		let new = indebted.then(|| {
-			let (slot, _) = Self::risk_slots();
-			let assets = Self::held_assets(portfolio);
-			RiskEntry { slot, bucket: Self::bucket_at_reference(portfolio, slot), assets }
-		});
+		let new = Self::risk_entry_for(who, portfolio, Self::risk_slots().0);
 		if old == new {
 			return;
 		}

@@ -3,7 +3,7 @@
 use crate::{mock::*, pool::MIN_DEPOSIT_INDEX, *};
 use frame_support::{assert_noop, assert_ok};
 use liquidation_primitives::{
-	ledger::{BadDebt as _, Inspect as _, Mutate as _, RiskScan as _},
+	ledger::{BadDebt as _, Inspect as _, Mutate as _, RiskScan as _, Settle as _},
 	AssetDecimals, Balance, LossSocializer, Price, PriceError,
 };
 use sp_runtime::{
@@ -322,7 +322,7 @@ mod lending {
 			assert_ok!(Margin::deposit(origin(BOB), USD, usd(150)));
 			assert_eq!(Margin::debt_of(&BOB, USD), 0);
 			assert_eq!(Margin::deposit_of(&BOB, USD), usd(50));
-			assert!(!Borrowers::<Test>::contains_key(BOB));
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
 			let events: Vec<_> =
 				System::events().into_iter().rev().take(2).map(|r| r.event).collect();
 			assert_eq!(
@@ -336,7 +336,7 @@ mod lending {
 			assert_ok!(Margin::borrow(origin(BOB), USD, usd(80)));
 			assert_eq!(Margin::deposit_of(&BOB, USD), 0);
 			assert_eq!(Margin::debt_of(&BOB, USD), usd(30));
-			assert!(Borrowers::<Test>::contains_key(BOB));
+			assert!(LiableAccounts::<Test>::contains_key(BOB));
 			assert_eq!(balance(USD, BOB), ENDOWMENT - usd(150) + usd(100) + usd(80));
 		});
 	}
@@ -360,7 +360,7 @@ mod lending {
 			assert_ok!(Margin::repay(origin(BOB), USD, Amount::Exact(usd(1_000))));
 			assert_eq!(balance(USD, BOB), before - usd(40) - left);
 			assert_eq!(Margin::position(&BOB, USD), None);
-			assert!(!Borrowers::<Test>::contains_key(BOB));
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
 		});
 	}
 
@@ -903,6 +903,7 @@ mod derivatives {
 				maintenance_requirement: usd_value(10_000),
 			};
 			set_exposure(&BOB, Some(derivatives));
+			Margin::exposure_changed(&BOB);
 			let report = Margin::health_of(&BOB).unwrap();
 			assert_eq!(report.collateral_value, spot.collateral_value + usd_value(1_000));
 			assert_eq!(report.debt_value, usd_value(3_000));
@@ -926,7 +927,110 @@ mod derivatives {
 			assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
 			// Without positions, nothing of it counts.
 			set_exposure(&BOB, None);
+			Margin::exposure_changed(&BOB);
 			assert_eq!(Margin::health_of(&BOB).unwrap().debt_value, FixedU128::zero());
+		});
+	}
+
+	/// An account with derivative positions can become liquidatable without spot debt: it is
+	/// liable, filed in bucket 0 of the lists of the assets it holds (read by every walk), and
+	/// found once its positions lose; closing them removes it.
+	#[test]
+	fn an_account_with_positions_is_liable_and_always_read() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(BOB), BTC, units(1, 8)));
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
+			let small = DerivativeHealth {
+				loss: usd_value(1_000),
+				maintenance_requirement: usd_value(5_000),
+				initial_requirement: usd_value(10_000),
+				..Default::default()
+			};
+			set_exposure(&BOB, Some(small));
+			Margin::exposure_changed(&BOB);
+			assert!(LiableAccounts::<Test>::contains_key(BOB));
+			let entry = RiskEntryOf::<Test>::get(BOB).unwrap();
+			assert_eq!((entry.bucket, entry.assets.to_vec()), (0, vec![BTC]));
+			// Healthy: returned by the walk (bucket 0 is always read), not liquidatable.
+			assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+			// 60 000 of loss against 54 000 of maintenance collateral: liquidatable, and found
+			// without any price move.
+			set_exposure(&BOB, Some(DerivativeHealth { loss: usd_value(60_000), ..small }));
+			Margin::exposure_changed(&BOB);
+			assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
+			assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+			Margin::do_try_state().expect("invariants hold while liquidatable");
+			// Positions closed: no longer liable nor filed.
+			set_exposure(&BOB, None);
+			Margin::exposure_changed(&BOB);
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
+			assert_eq!(RiskEntryOf::<Test>::get(BOB), None);
+			assert_eq!(Margin::accounts_at_risk(None, 10), (vec![], None));
+		});
+	}
+
+	/// With positions and no spot position at all, an account is filed in the settlement
+	/// asset's list, so a walk still reads it; `try_state` checks it as any liable account.
+	#[test]
+	fn an_account_with_positions_only_is_filed_in_the_settlement_list() {
+		test(|| {
+			set_exposure(
+				&CHARLIE,
+				Some(DerivativeHealth { loss: usd_value(1), ..Default::default() }),
+			);
+			Margin::exposure_changed(&CHARLIE);
+			assert!(!Portfolios::<Test>::contains_key(CHARLIE));
+			let entry = RiskEntryOf::<Test>::get(CHARLIE).unwrap();
+			assert_eq!((entry.bucket, entry.assets.to_vec()), (0, vec![USD]));
+			assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![CHARLIE]);
+			assert!(Margin::health_of(&CHARLIE).unwrap().is_liquidatable());
+			Margin::do_try_state().expect("invariants hold");
+			// Forgetting to re-file is what `try_state` reports.
+			set_exposure(&CHARLIE, None);
+			assert!(Margin::do_try_state().is_err());
+			Margin::exposure_changed(&CHARLIE);
+		});
+	}
+
+	/// A charge takes the deposit first and lends the rest (debt for the trader, an equal
+	/// deposit for the counterparty, no tokens moving); a profit paid back repays that debt
+	/// first.
+	#[test]
+	fn a_charge_beyond_the_deposit_becomes_debt() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(ALICE), USD, 2_000_000));
+			assert_ok!(Margin::deposit(origin(BOB), USD, 1_000));
+			let cash = Margin::cash(USD);
+			assert_ok!(Margin::charge(&BOB, USD, 400, &CHARLIE));
+			assert_eq!(
+				(Margin::deposit_of(&BOB, USD), Margin::deposit_of(&CHARLIE, USD)),
+				(600, 400)
+			);
+			assert_eq!(
+				last_event(),
+				Event::Charged { who: BOB, asset: USD, amount: 400, lent: 0, to: CHARLIE }.into()
+			);
+			assert_ok!(Margin::charge(&BOB, USD, 1_000, &CHARLIE));
+			assert_eq!(Margin::deposit_of(&BOB, USD), 0);
+			assert_eq!(Margin::debt_of(&BOB, USD), 400);
+			assert_eq!(Margin::deposit_of(&CHARLIE, USD), 1_400);
+			assert_eq!(
+				last_event(),
+				Event::Charged { who: BOB, asset: USD, amount: 1_000, lent: 400, to: CHARLIE }
+					.into()
+			);
+			assert!(LiableAccounts::<Test>::contains_key(BOB));
+			assert_eq!(Margin::cash(USD), cash, "no tokens moved");
+			// His profit paid back from Charlie's deposit repays the debt, the rest a deposit.
+			assert_ok!(Margin::transfer_deposit(&CHARLIE, USD, 500, &BOB));
+			assert_eq!((Margin::debt_of(&BOB, USD), Margin::deposit_of(&BOB, USD)), (0, 100));
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
+			assert_noop!(Margin::charge(&BOB, USD, 0, &CHARLIE), Error::<Test>::ZeroAmount);
+			assert_noop!(
+				Margin::charge(&BOB, liquidation_primitives::AssetId::Asset(99), 1, &CHARLIE),
+				Error::<Test>::AssetNotListed
+			);
 		});
 	}
 }
@@ -1060,7 +1164,7 @@ mod ledger {
 			}
 			seen.sort();
 			assert_eq!(seen, vec![ALICE, BOB, CHARLIE, DAVE]);
-			assert_eq!(Borrowers::<Test>::count(), 4);
+			assert_eq!(LiableAccounts::<Test>::count(), 4);
 		});
 	}
 
@@ -1072,7 +1176,7 @@ mod ledger {
 			assert_ok!(Margin::seize_collateral(&BOB, BTC, 10_000_000, &KEEPER));
 			assert_eq!(Margin::write_off(&BOB, USD), Ok(1_000_000));
 			assert_eq!(Margin::position(&BOB, USD), None);
-			assert!(!Borrowers::<Test>::contains_key(BOB));
+			assert!(!LiableAccounts::<Test>::contains_key(BOB));
 			assert_eq!(Margin::bad_debt(USD), 1_000_000);
 			// Insurance pays 400 000; 600 000 is left to socialize.
 			assert_eq!(Margin::settle_bad_debt(USD, &INSURANCE, 400_000), Ok(400_000));
@@ -1261,7 +1365,7 @@ mod property {
 			let losses: Vec<_> = assets.iter().map(|a| Losses::<Test>::get(a)).collect();
 			assert!(seized > 0, "no collateral was seized");
 			assert!(losses.iter().any(|l| l.written_off > 0 && l.socialized > 0), "{losses:?}");
-			assert!(Borrowers::<Test>::count() > 0);
+			assert!(LiableAccounts::<Test>::count() > 0);
 			assert!(RiskEpoch::<Test>::get() > 1, "the risk index started new epochs");
 		});
 	}
@@ -1269,7 +1373,7 @@ mod property {
 	fn liquidate_somewhat(who: AccountId, next: &mut impl FnMut(u64) -> u64) {
 		// The ledger's moves do not check health (the engine does); any indebted account will do
 		// here, so that seizures and write-offs happen often.
-		if !Borrowers::<Test>::contains_key(who) {
+		if !LiableAccounts::<Test>::contains_key(who) {
 			return;
 		}
 		for (asset, deposit, debt) in Margin::positions(&who) {
@@ -1304,7 +1408,7 @@ mod risk_index {
 
 	/// Liquidatable accounts by reading every indebted account.
 	pub(super) fn by_full_scan() -> BTreeSet<AccountId> {
-		Borrowers::<Test>::iter_keys()
+		LiableAccounts::<Test>::iter_keys()
 			.filter(|who| Margin::health_of(who).map(|r| r.is_liquidatable()).unwrap_or(false))
 			.collect()
 	}
@@ -1586,7 +1690,7 @@ mod risk_index {
 					}
 				}
 			}
-			let indebted = Borrowers::<Test>::count() as usize;
+			let indebted = LiableAccounts::<Test>::count() as usize;
 			assert!(indebted > 100, "{indebted} indebted accounts");
 			let (mut read, mut scanned, mut found) = (0usize, 0usize, 0usize);
 			for round in 0..60 {

@@ -65,6 +65,11 @@ pub trait Exposure<AccountId, AssetId> {
 
 	/// Whether `who` holds any position (and so may be liquidatable without any spot debt).
 	fn has_exposure(who: &AccountId) -> bool;
+
+	/// The asset profit, loss, funding and fees settle in (a USD stablecoin): an account with
+	/// positions and no spot position at all is filed in its risk list. `None` without
+	/// derivatives.
+	fn settlement_asset() -> Option<AssetId>;
 }
 
 /// No derivatives: nothing to add.
@@ -75,5 +80,9 @@ impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
 
 	fn has_exposure(_: &AccountId) -> bool {
 		false
+	}
+
+	fn settlement_asset() -> Option<AssetId> {
+		None
 	}
 }

@@ -5,6 +5,9 @@
 //! - [`RiskScan`]: the scans that find accounts to liquidate, with an opaque [`RiskScan::Cursor`].
 //! - [`Mutate`]: the moves a liquidation makes (repay, seize, hand over a deposit, forfeit dust).
 //! - [`BadDebt`]: writing off what a bankrupt account still owes, and settling it.
+//! - [`Settle`]: what a derivatives pallet needs: profit and loss paid between an account and
+//!   a counterparty, the whole account's initial health, and re-judging an account whose
+//!   positions changed.
 //!
 //! [`MarginLedger`] is all four, what the engine needs; a pallet that only reads (a risk monitor,
 //! a stress test) bounds its ledger by [`Inspect`] alone. `pallet-margin` implements every layer;
@@ -156,6 +159,30 @@ pub trait BadDebt<AccountId>: Inspect<AccountId> {
 
 	/// The recorded bad debt of `asset` not yet settled or socialized.
 	fn bad_debt(asset: Self::AssetId) -> Self::Balance;
+}
+
+/// Settling derivative positions through the margin ledger, for the pallet that holds them
+/// (`pallet-perpetuals`): profit is paid to a trader with [`Mutate::transfer_deposit`] from the
+/// counterparty's deposit; a loss is [`Settle::charge`]d. Amounts are in the settlement asset.
+pub trait Settle<AccountId>: Mutate<AccountId> {
+	/// Charges `amount` of `asset` to `who` in favour of `to`: taken from `who`'s deposit first;
+	/// what the deposit does not cover is lent to `who` from the pool, so his debt and `to`'s
+	/// deposit rise by it and no tokens move (a loss beyond the account's deposit becomes debt
+	/// through the same ledger, judged by the same health). No health check: the caller decides.
+	fn charge(
+		who: &AccountId,
+		asset: Self::AssetId,
+		amount: Self::Balance,
+		to: &AccountId,
+	) -> Result<(), DispatchError>;
+
+	/// Refuses `who` unless its initial health, every spot and derivative position counted at
+	/// usable prices, is at least zero: what opening or increasing a derivative position needs.
+	fn ensure_initial_health(who: &AccountId) -> Result<(), DispatchError>;
+
+	/// Re-judges `who` after its derivative positions changed (opened, resized, closed): the
+	/// ledger keeps the accounts that may become liquidatable, and its risk index, in step.
+	fn exposure_changed(who: &AccountId);
 }
 
 /// The whole margin ledger: every layer, what the liquidation engine needs. Implemented for

@@ -1,6 +1,8 @@
 //! An [`Exposure`] whose derivative positions the test sets.
 
 use codec::Encode;
+use core::marker::PhantomData;
+use frame_support::traits::Get;
 use liquidation_primitives::{DerivativeHealth, Exposure, HealthError, Pricing};
 use std::{cell::RefCell, collections::BTreeMap};
 
@@ -9,15 +11,21 @@ std::thread_local! {
 }
 
 /// Derivative positions set per account by the test ([`set_exposure`]); none otherwise. The same
-/// figures at either [`Pricing`].
-pub struct TestExposure;
-impl<AccountId: Encode, AssetId> Exposure<AccountId, AssetId> for TestExposure {
+/// figures at either [`Pricing`]; settled in the asset `Settlement` names.
+pub struct TestExposure<Settlement>(PhantomData<Settlement>);
+impl<AccountId: Encode, AssetId, Settlement: Get<AssetId>> Exposure<AccountId, AssetId>
+	for TestExposure<Settlement>
+{
 	fn exposure(who: &AccountId, _: Pricing) -> Result<DerivativeHealth, HealthError<AssetId>> {
 		Ok(EXPOSURES.with(|map| map.borrow().get(&who.encode()).copied().unwrap_or_default()))
 	}
 
 	fn has_exposure(who: &AccountId) -> bool {
 		EXPOSURES.with(|map| map.borrow().contains_key(&who.encode()))
+	}
+
+	fn settlement_asset() -> Option<AssetId> {
+		Some(Settlement::get())
 	}
 }
 

@@ -15,7 +15,7 @@
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{assets, AccountId, Liquidation, Margin, Runtime};
-use pallet_margin::{Borrowers, Markets, PortfolioOf, Portfolios, Position};
+use pallet_margin::{LiableAccounts, Markets, PortfolioOf, Portfolios, Position};
 use sp_runtime::{FixedPointNumber, FixedU128};
 use std::{collections::BTreeSet, time::Instant};
 
@@ -156,7 +156,7 @@ pub fn build(size: u32, seed: u64) -> Bench {
 			}
 			// At genesis every index is one: index units are smallest units.
 			Portfolios::<Runtime>::insert(&who, PortfolioOf::<Runtime>::truncate_from(positions));
-			Borrowers::<Runtime>::insert(&who, ());
+			LiableAccounts::<Runtime>::insert(&who, ());
 			Margin::reindex_account(&who);
 		}
 	});
