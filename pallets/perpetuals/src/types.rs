@@ -1,14 +1,32 @@
-//! What the perpetuals pallet stores about a market, and the funding accrual that keeps it.
+//! What the perpetuals pallet stores about markets, positions and the vault, and the funding
+//! accrual that keeps a market.
 
 use crate::math::{funding_per_unit, funding_rate_after, funding_velocity, Signed};
-use liquidation_primitives::{Moment, Price};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use liquidation_primitives::{Balance, Moment, Price};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
 use sp_arithmetic::{
 	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Zero},
 	FixedPointNumber, FixedU128, Permill,
 };
+use sp_runtime::RuntimeDebug;
 
-/// Governance parameters of one market.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Governance parameters of one market. Ranges: [`MarketParams::check`].
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
 pub struct MarketParams {
 	/// The skew (long minus short open interest, in whole units of the underlying) at which the
 	/// fill premium reaches 100% and the funding velocity its maximum. Above zero.
@@ -23,10 +41,139 @@ pub struct MarketParams {
 	pub initial_margin_slope: FixedU128,
 	/// The maintenance margin fraction as a share of the initial one.
 	pub maintenance_share: Permill,
+	/// The fee on every trade, a fraction of its notional at the fill price; paid to the vault.
+	pub taker_fee: Permill,
+	/// The largest open interest of each side, in whole USD at the oracle price.
+	pub max_open_interest_usd: Balance,
+	/// The smallest notional a position may be opened or left at, in whole USD at the oracle
+	/// price (a position is closed whole below it): positions are filed in the risk index's
+	/// always-read bucket, so dust would slow every walk.
+	pub min_position_usd: Balance,
+	/// The share of a position's unrealised profit that counts as collateral for opening risk.
+	pub initial_profit_weight: Permill,
+	/// The share of a position's unrealised profit that counts against liquidation.
+	pub maintenance_profit_weight: Permill,
+}
+
+/// Why market parameters are refused.
+#[derive(Clone, Copy, PartialEq, Eq, RuntimeDebug)]
+pub enum ParamsError {
+	/// The skew scale is zero.
+	SkewScale,
+	/// A margin fraction is zero or the maintenance share is 100%: a position would need no
+	/// margin, or none between opening and liquidation.
+	MarginFraction,
+	/// A funding bound above [`MAX_FUNDING_RATE_PER_DAY`] percent a day or a velocity above
+	/// [`MAX_FUNDING_VELOCITY_PER_DAY`] a day per day.
+	Funding,
+	/// A taker fee above [`MAX_TAKER_FEE`].
+	Fee,
+	/// Profit counted more for opening risk than against liquidation.
+	ProfitWeight,
+}
+
+/// The largest funding rate governance may set: 10% a day (Synthetix v3 markets run at most a
+/// few percent a day; a bound keeps a typo from draining one side in hours).
+pub const MAX_FUNDING_RATE_PER_DAY: u128 = 10;
+/// The largest funding velocity governance may set: 10 (1 000%) a day per day, reached only at
+/// a skew of a whole skew scale (Synthetix v3 runs its BTC market at 9 with a skew scale far
+/// above the usual skew).
+pub const MAX_FUNDING_VELOCITY_PER_DAY: u128 = 10;
+/// The largest taker fee: 1% (dYdX's and Hyperliquid's highest taker tiers are 0.05%).
+pub const MAX_TAKER_FEE: Permill = Permill::from_percent(1);
+
+impl MarketParams {
+	/// Checks the ranges: a skew scale above zero; a minimum initial margin fraction above zero;
+	/// a maintenance share above zero and below 100%; a funding rate bound of at most
+	/// [`MAX_FUNDING_RATE_PER_DAY`] percent a day and a velocity of at most
+	/// [`MAX_FUNDING_VELOCITY_PER_DAY`] a day per day; a fee of at most [`MAX_TAKER_FEE`]; and
+	/// profit counted for opening risk at most what counts against liquidation.
+	pub fn check(&self) -> Result<(), ParamsError> {
+		if self.skew_scale.is_zero() {
+			return Err(ParamsError::SkewScale);
+		}
+		if self.min_initial_margin.is_zero()
+			|| self.maintenance_share.is_zero()
+			|| self.maintenance_share == Permill::one()
+		{
+			return Err(ParamsError::MarginFraction);
+		}
+		if self.max_funding_rate
+			> FixedU128::saturating_from_rational(MAX_FUNDING_RATE_PER_DAY, 100)
+			|| self.max_funding_velocity
+				> FixedU128::saturating_from_integer(MAX_FUNDING_VELOCITY_PER_DAY)
+		{
+			return Err(ParamsError::Funding);
+		}
+		if self.taker_fee > MAX_TAKER_FEE {
+			return Err(ParamsError::Fee);
+		}
+		if self.initial_profit_weight > self.maintenance_profit_weight {
+			return Err(ParamsError::ProfitWeight);
+		}
+		Ok(())
+	}
+}
+
+/// Whether a market takes new risk.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub enum MarketStatus {
+	/// Every trade.
+	Active,
+	/// Only trades that reduce a position (closing, reducing): traders can always get out.
+	/// Funding keeps accruing.
+	Paused,
+}
+
+/// One market: its parameters, status and running state.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Market {
+	/// Governance parameters.
+	pub params: MarketParams,
+	/// Whether it takes new risk.
+	pub status: MarketStatus,
+	/// Open interest, funding and the sums the vault's value needs.
+	pub state: MarketState,
 }
 
 /// The running state of one market.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
 pub struct MarketState {
 	/// Open interest of the longs, in whole units of the underlying.
 	pub long_interest: FixedU128,
@@ -39,6 +186,80 @@ pub struct MarketState {
 	pub funding_index: Signed,
 	/// When funding was last accrued.
 	pub accrued_at: Moment,
+	/// `Σ size × entry` over the market's positions: with the skew, the traders' unrealised
+	/// profit at a price `P` is `skew × P - entry_sum` (no loop over positions).
+	pub entry_sum: Signed,
+	/// `Σ size × settled funding index` over the market's positions: the funding the traders
+	/// owe at index `F` is `skew × F - funding_sum`.
+	pub funding_sum: Signed,
+}
+
+/// An open position.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Position {
+	/// Signed size in whole units of the underlying (`+` long, `-` short); never zero stored.
+	pub size: Signed,
+	/// The entry price (cost basis), USD per unit.
+	pub entry_price: Price,
+	/// The market's funding index when the position last settled funding.
+	pub funding_index: Signed,
+}
+
+/// Governance parameters of the vault.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+	Serialize,
+	Deserialize,
+)]
+pub struct VaultParams<BlockNumber> {
+	/// Blocks between a withdrawal request and the withdrawal: an LP cannot leave ahead of a
+	/// loss he sees coming (the shares keep bearing the vault's profit and loss meanwhile).
+	pub withdrawal_delay_blocks: BlockNumber,
+	/// The largest share of the vault's value its net exposure may reach: `Σ |skew| × price`
+	/// over the markets, against the vault's net asset value. A trade that adds to a market's
+	/// skew beyond it, and a withdrawal that would leave the vault beyond it, are refused.
+	pub max_utilisation: Permill,
+}
+
+/// A pending withdrawal from the vault.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct Withdrawal<BlockNumber> {
+	/// Shares to redeem (no longer the LP's to transfer, still bearing profit and loss).
+	pub shares: Balance,
+	/// The first block it can be made in.
+	pub unlocks_at: BlockNumber,
 }
 
 impl MarketState {
@@ -123,6 +344,11 @@ mod tests {
 			min_initial_margin: Permill::from_percent(2),
 			initial_margin_slope: FixedU128::saturating_from_rational(154, 100),
 			maintenance_share: Permill::from_percent(28),
+			taker_fee: Permill::from_parts(500),
+			max_open_interest_usd: 1_000_000_000,
+			min_position_usd: 10,
+			initial_profit_weight: Permill::from_percent(50),
+			maintenance_profit_weight: Permill::from_percent(100),
 		}
 	}
 

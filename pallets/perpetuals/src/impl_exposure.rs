@@ -1,0 +1,131 @@
+//! What an account's positions add to its health, as the margin ledger reads it.
+
+use crate::{
+	math::{self, funding_owed, requirement, signed, unrealised_pnl, Signed},
+	types::{Market, Position},
+	Config, Markets, Pallet, PositionCount, Positions,
+};
+use frame_support::traits::Get;
+use liquidation_primitives::{
+	DerivativeHealth, Exposure, HealthError, Price, PriceProvider, Pricing, UsdValue,
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
+	FixedPointNumber,
+};
+
+/// One position's part of its account's health, USD.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PositionHealth {
+	/// The price it was valued at.
+	pub price: Price,
+	/// Unrealised profit (negative: loss) at `price`, funding owed since it settled deducted.
+	pub pnl: Signed,
+	/// The funding it owes since it settled (negative: is owed), included in `pnl`.
+	pub funding: Signed,
+	/// The margin it needs to be opened or increased.
+	pub initial_requirement: UsdValue,
+	/// The margin it needs to be kept.
+	pub maintenance_requirement: UsdValue,
+}
+
+impl<T: Config> Pallet<T> {
+	/// `position`'s part of its account's health in `market`, prices read as `pricing` says:
+	/// for opening risk a long at the lower of the price and the stable price, a short at the
+	/// higher, the requirement at the higher; for liquidation at the held price.
+	pub fn position_health(
+		underlying: T::AssetId,
+		market: &Market,
+		position: &Position,
+		pricing: Pricing,
+	) -> Result<PositionHealth, HealthError<T::AssetId>> {
+		let (pnl_price, requirement_price, held_price) =
+			match (pricing, T::Prices::price(&underlying)) {
+				(Pricing::Usable, Ok(info)) => {
+					let pnl_price = if position.size.is_positive() {
+						info.for_collateral()
+					} else {
+						info.for_debt()
+					};
+					(pnl_price, info.for_debt(), info.price)
+				},
+				(Pricing::Usable, Err(error)) => return Err(HealthError::Price(underlying, error)),
+				(Pricing::Held, Ok(info)) => (info.price, info.price, info.price),
+				(Pricing::Held, Err(error)) => {
+					let price = T::Prices::valuation_price(&underlying)
+						.ok_or(HealthError::Price(underlying, error))?;
+					(price, price, price)
+				},
+			};
+		let state = market
+			.state
+			.accrued(&market.params, held_price, Self::now())
+			.ok_or(HealthError::Overflow)?;
+		let funding = funding_owed(position.size, position.funding_index, state.funding_index)
+			.ok_or(HealthError::Overflow)?;
+		let pnl = unrealised_pnl(position.size, position.entry_price, pnl_price)
+			.and_then(|pnl| pnl.checked_sub(&funding))
+			.ok_or(HealthError::Overflow)?;
+		let params = &market.params;
+		let needs = requirement(
+			position.size,
+			requirement_price,
+			signed(params.skew_scale).ok_or(HealthError::Overflow)?,
+			params.min_initial_margin,
+			signed(params.initial_margin_slope).ok_or(HealthError::Overflow)?,
+			params.maintenance_share,
+		)
+		.ok_or(HealthError::Overflow)?;
+		Ok(PositionHealth {
+			price: pnl_price,
+			pnl,
+			funding,
+			initial_requirement: math::unsigned(needs.initial).ok_or(HealthError::Overflow)?,
+			maintenance_requirement: math::unsigned(needs.maintenance)
+				.ok_or(HealthError::Overflow)?,
+		})
+	}
+}
+
+impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
+	fn exposure(
+		who: &T::AccountId,
+		pricing: Pricing,
+	) -> Result<DerivativeHealth, HealthError<T::AssetId>> {
+		let mut health = DerivativeHealth::default();
+		for (underlying, position) in Positions::<T>::iter_prefix(who) {
+			// Every position is in a listed market (`try_state`); a market is never delisted.
+			let Some(market) = Markets::<T>::get(underlying) else { continue };
+			let part = Self::position_health(underlying, &market, &position, pricing)?;
+			let add = |total: UsdValue, part: UsdValue| {
+				total.checked_add(&part).ok_or(HealthError::<T::AssetId>::Overflow)
+			};
+			if part.pnl.is_positive() {
+				let gain = math::unsigned(part.pnl).ok_or(HealthError::Overflow)?;
+				// Weighted profit rounds down (it is collateral).
+				let initial = gain.saturating_mul(market.params.initial_profit_weight.into());
+				let maintenance =
+					gain.saturating_mul(market.params.maintenance_profit_weight.into());
+				health.gain = add(health.gain, gain)?;
+				health.initial_gain = add(health.initial_gain, initial)?;
+				health.maintenance_gain = add(health.maintenance_gain, maintenance)?;
+			} else if !part.pnl.is_zero() {
+				let loss =
+					math::unsigned(part.pnl.saturating_abs()).ok_or(HealthError::Overflow)?;
+				health.loss = add(health.loss, loss)?;
+			}
+			health.initial_requirement = add(health.initial_requirement, part.initial_requirement)?;
+			health.maintenance_requirement =
+				add(health.maintenance_requirement, part.maintenance_requirement)?;
+		}
+		Ok(health)
+	}
+
+	fn has_exposure(who: &T::AccountId) -> bool {
+		!PositionCount::<T>::get(who).is_zero()
+	}
+
+	fn settlement_asset() -> Option<T::AssetId> {
+		Some(T::SettlementAsset::get())
+	}
+}

@@ -1,0 +1,523 @@
+//! Trades, funding, the vault and the account's one health, against hand figures.
+
+use crate::{
+	math::{Signed, DAY_MS},
+	mock::*,
+	Error, Event, MarketStatus, Markets, PositionCount, Positions, Shares, TotalShares, Vault,
+	VaultParams, Withdrawals,
+};
+use frame_support::{assert_noop, assert_ok};
+use liquidation_primitives::{ledger::Inspect as _, Price};
+use sp_runtime::{traits::Zero, DispatchError, FixedI128, FixedPointNumber, FixedU128, Permill};
+
+fn n(x: i128) -> Signed {
+	Signed::saturating_from_integer(x)
+}
+fn r(p: i128, q: i128) -> Signed {
+	Signed::saturating_from_rational(p, q)
+}
+fn usd(x: u128) -> FixedU128 {
+	FixedU128::saturating_from_integer(x)
+}
+fn ur(p: u128, q: u128) -> FixedU128 {
+	FixedU128::saturating_from_rational(p, q)
+}
+fn price(x: u32) -> Price {
+	Price::from_u32(x)
+}
+fn origin(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+/// A limit that never binds for a buy.
+fn any_buy() -> Price {
+	Price::from_u32(u32::MAX)
+}
+/// A limit that never binds for a sell.
+fn any_sell() -> Price {
+	Price::zero()
+}
+fn deposit_usd(who: AccountId, dollars: u128) {
+	assert_ok!(Margin::deposit(origin(who), USD, dollars * DOLLAR));
+}
+fn vault_cash() -> u128 {
+	Margin::deposit_of(&Perpetuals::vault_account(), USD)
+}
+
+/// A 1 BTC long in a flat market fills 5 bps above the oracle, pays 5 bps of fee from the
+/// trader's USD to the vault, and counts in his margin health: the loss at the oracle price and
+/// the requirements of a 1 BTC position.
+#[test]
+fn a_long_fills_with_the_premium_pays_the_fee_and_counts_in_health() {
+	test(|| {
+		deposit_usd(BOB, 10_000);
+		// A limit below the fill refuses the trade.
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(1), price(60_002)),
+			Error::<Test>::PriceLimitExceeded
+		);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), price(60_003)));
+		// Fill 60 000 (1 + 1 / 20 000) = 60 003; fee 60 003 × 0.0005 = 30.0015 USD.
+		assert_eq!(
+			last_event(),
+			Event::PositionModified {
+				who: BOB,
+				underlying: BTC,
+				size_delta: n(1),
+				fill_price: price(60_003),
+				oracle_price: price(60_000),
+				size: n(1),
+				entry_price: price(60_003),
+				realised_pnl: n(0),
+				funding: n(0),
+				fee: ur(300_015, 10_000),
+				paid: 0,
+				charged: 30_001_500,
+			}
+			.into()
+		);
+		assert_eq!(Margin::deposit_of(&BOB, USD), 10_000 * DOLLAR - 30_001_500);
+		assert_eq!(vault_cash(), VAULT_SEED + 30_001_500);
+		let position = Positions::<Test>::get(BOB, BTC).unwrap();
+		assert_eq!((position.size, position.entry_price), (n(1), price(60_003)));
+		assert_eq!(Markets::<Test>::get(BTC).unwrap().state.long_interest, usd(1));
+		// Health: 3 USD of loss at the oracle; IMF 2% + 1 / 10 000 × 1.54 = 2.0154% of 60 000 =
+		// 1 209.24 USD, maintenance half of it, 604.62.
+		let derivatives = Margin::health_of(&BOB).unwrap().derivatives;
+		assert_eq!(derivatives.loss, usd(3));
+		assert_eq!(derivatives.gain, usd(0));
+		assert_eq!(derivatives.initial_requirement, ur(120_924, 100));
+		assert_eq!(derivatives.maintenance_requirement, ur(60_462, 100));
+		// Filed in the risk index (liable without spot debt).
+		assert!(pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+	});
+}
+
+/// Closing in profit: the fill against the skew, the realised profit less the fee paid from
+/// the vault's deposit to the trader's, rounded down.
+#[test]
+fn closing_in_profit_is_paid_from_the_vault() {
+	test(|| {
+		deposit_usd(BOB, 10_000);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		set_price(BTC, price(66_000));
+		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+		// Fill 66 000 (1 + (2 - 1) / 20 000) = 66 003.3; realised 6 000.3; fee 33.00165;
+		// paid 5 967.29835 USD.
+		let paid = 5_967_298_350;
+		assert_eq!(Margin::deposit_of(&BOB, USD), 10_000 * DOLLAR - 30_001_500 + paid);
+		assert_eq!(vault_cash(), VAULT_SEED + 30_001_500 - paid);
+		assert_eq!(Positions::<Test>::get(BOB, BTC), None);
+		assert_eq!(PositionCount::<Test>::get(BOB), 0);
+		let state = Markets::<Test>::get(BTC).unwrap().state;
+		assert_eq!((state.long_interest, state.entry_sum), (usd(0), n(0)));
+		// No position, no debt: no longer liable.
+		assert!(!pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
+		assert_noop!(
+			Perpetuals::close_position(origin(BOB), BTC, any_sell()),
+			Error::<Test>::NoPosition
+		);
+	});
+}
+
+/// Funding over two days: the rate drifts with the skew while Bob is alone long, stays when
+/// Charlie's short balances it; Bob pays, Charlie receives, the vault gets the difference.
+#[test]
+fn funding_accrues_with_the_skew_and_settles_on_the_next_trade() {
+	test(|| {
+		deposit_usd(BOB, 200_000);
+		deposit_usd(CHARLIE, 200_000);
+		// Fill 60 000 (1 + 10 / 20 000) = 60 030; fee 300.15.
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()));
+		set_time(DAY_MS);
+		// Velocity 10 / 10 000 × 9 = 0.009 a day per day: the rate is 0.009 after a day, one
+		// long unit paid (0 + 0.009) / 2 × 60 000 = 270 USD; Bob owes 2 700.
+		let report = Perpetuals::market_report(BTC).unwrap();
+		assert_eq!(report.funding_rate, r(9, 1_000));
+		assert_eq!(report.funding_index, n(270));
+		let position = &Perpetuals::position_reports(&BOB)[0];
+		assert_eq!(position.accrued_funding, n(2_700));
+		assert_eq!(position.unrealised_pnl, n(10 * (60_000 - 60_030) - 2_700));
+		// The vault: its cash, and the traders' 300 of loss and 2 700 of funding it is owed.
+		let vault = Perpetuals::vault_report().unwrap();
+		assert_eq!(vault.cash, Signed::saturating_from_integer(5_000_000) + r(30_015, 100));
+		assert_eq!(vault.unrealised, n(3_000));
+		assert_eq!(vault.exposure, usd(600_000));
+		// Charlie shorts 10 at 60 000 (1 + (20 - 10) / 20 000) = 60 030: skew zero, the rate
+		// stays at 0.009: another day costs a long unit 540.
+		assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, n(-10), any_sell()));
+		set_time(2 * DAY_MS);
+		assert_eq!(Perpetuals::position_reports(&BOB)[0].accrued_funding, n(8_100));
+		assert_eq!(Perpetuals::position_reports(&CHARLIE)[0].accrued_funding, n(-5_400));
+		// The vault: Bob's 300 of loss against Charlie's 300 of profit, and the funding
+		// difference, 8 100 - 5 400.
+		assert_eq!(Perpetuals::vault_report().unwrap().unrealised, n(2_700));
+		// Bob closes: fill 60 000 (1 - 10 / 20 000) = 59 970, realised -600, fee 299.85,
+		// funding 8 100: charged 8 999.85, leaving him 190 700 USD exactly.
+		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+		assert_eq!(Margin::deposit_of(&BOB, USD), 190_700 * DOLLAR);
+	});
+}
+
+/// The test of the issue: a 5x long on BTC-PERP backed by ETH alone becomes liquidatable when
+/// BTC falls, and margin's health and risk index say so; the reported liquidation price is the
+/// boundary.
+#[test]
+fn a_5x_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
+	test(|| {
+		deposit_usd(LENDER, 1_000_000);
+		// 4 ETH at 3 000: 12 000 USD; initial collateral 9 000, maintenance 10 200.
+		assert_ok!(Margin::deposit(origin(BOB), ETH, 4 * 10u128.pow(18)));
+		// 1 BTC long, 60 000 of notional: five times the collateral. The 30.0015 USD fee is
+		// lent to him (no USD deposit): USD debt.
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		assert_eq!(Margin::debt_of(&BOB, USD), 30_001_500);
+		// At 52 000: loss 8 003 + requirement 524.004 + debt 31.50 < 10 200.
+		set_price(BTC, price(52_000));
+		assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+		// At 50 000: loss 10 003 + 503.85 + 31.50 = 10 538.35 > 10 200.
+		set_price(BTC, price(50_000));
+		assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
+		assert!(Margin::accounts_at_risk(None, 100).0.contains(&BOB));
+		check_invariants();
+		// The liquidation price: (60 003 + 31.501575 - 10 200) / (1 - 0.010077) = 50 341.79.
+		set_price(BTC, price(52_000));
+		let at = Perpetuals::position_reports(&BOB)[0].liquidation_price.unwrap();
+		assert!(at > ur(5_034_170, 100) && at < ur(5_034_190, 100), "{at:?}");
+		set_price(BTC, at + usd(1));
+		assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+		set_price(BTC, at - usd(1));
+		assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
+	});
+}
+
+/// Opening risk needs the whole account's initial health; collateral a position needs cannot
+/// be withdrawn; reducing needs nothing.
+#[test]
+fn opening_needs_initial_health_and_pins_the_collateral() {
+	test(|| {
+		// No collateral at all.
+		assert_noop!(
+			Perpetuals::modify_position(origin(CHARLIE), BTC, n(1), any_buy()),
+			pallet_margin::Error::<Test>::InsufficientMargin
+		);
+		// 1 400 USD: initial collateral 1 260 against 3 + 1 209.24 + fee debt: enough; 1 300
+		// is not (1 170).
+		deposit_usd(CHARLIE, 1_300);
+		assert_noop!(
+			Perpetuals::modify_position(origin(CHARLIE), BTC, n(1), any_buy()),
+			pallet_margin::Error::<Test>::InsufficientMargin
+		);
+		deposit_usd(CHARLIE, 100);
+		assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, n(1), any_buy()));
+		assert_noop!(
+			Margin::withdraw(origin(CHARLIE), USD, pallet_margin::Amount::Exact(100 * DOLLAR)),
+			pallet_margin::Error::<Test>::InsufficientMargin
+		);
+		// Reducing is always allowed.
+		assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, r(-1, 2), any_sell()));
+	});
+}
+
+/// A price pumped above its stable price lends nothing: for opening risk a long's profit is
+/// valued at the lower of the two, and its requirement at the higher.
+#[test]
+fn a_pumped_price_lends_nothing() {
+	test(|| {
+		deposit_usd(BOB, 10_000);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		set_price(BTC, price(66_000));
+		liquidation_test_support::set_stable_price(BTC, price(60_000));
+		// Judged for liquidation at 66 000: 5 997 of profit.
+		assert_eq!(Margin::health_of(&BOB).unwrap().derivatives.gain, usd(5_997));
+		// Opening risk: -3 at 60 000, requirement 2.0154% of 66 000 = 1 330.164; the deposit of
+		// 9 969.9985 at 0.9 leaves 7 639.83 of initial margin: 8 400 USD may go, 8 600 may not
+		// (had half the profit counted, 8 600 could).
+		assert_noop!(
+			Margin::withdraw(origin(BOB), USD, pallet_margin::Amount::Exact(8_600 * DOLLAR)),
+			pallet_margin::Error::<Test>::InsufficientMargin
+		);
+		assert_ok!(Margin::withdraw(
+			origin(BOB),
+			USD,
+			pallet_margin::Amount::Exact(8_400 * DOLLAR)
+		));
+	});
+}
+
+#[test]
+fn trades_are_checked() {
+	test(|| {
+		deposit_usd(BOB, 1_000_000);
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(0), any_buy()),
+			Error::<Test>::ZeroSize
+		);
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), ETH, n(1), any_buy()),
+			Error::<Test>::MarketNotListed
+		);
+		// 0.0001 BTC is 6 USD, below the 10 USD minimum.
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, r(1, 10_000), any_buy()),
+			Error::<Test>::PositionTooSmall
+		);
+		// A sell of more than twice the skew scale would fill at or below zero.
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(-20_001), any_sell()),
+			Error::<Test>::TradeTooLarge
+		);
+		// An unusable price refuses every trade.
+		liquidation_test_support::set_price_error(BTC, liquidation_primitives::PriceError::Stale);
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()),
+			Error::<Test>::Price(liquidation_primitives::PriceError::Stale)
+		);
+		set_price(BTC, price(60_000));
+		// Open interest cap: 100 000 USD a side.
+		let capped = crate::MarketParams { max_open_interest_usd: 100_000, ..btc_perp() };
+		assert_ok!(Perpetuals::set_market_params(RuntimeOrigin::root(), BTC, capped));
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(2), any_buy()),
+			Error::<Test>::OpenInterestCapExceeded
+		);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		// Paused: no new risk, but a reduction and a close.
+		assert_ok!(Perpetuals::set_market_status(RuntimeOrigin::root(), BTC, MarketStatus::Paused));
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, r(1, 10), any_buy()),
+			Error::<Test>::MarketPaused
+		);
+		// A flip adds risk on the other side.
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(-2), any_sell()),
+			Error::<Test>::MarketPaused
+		);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, r(-1, 2), any_sell()));
+		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+		// At most two positions per account.
+		assert_ok!(Perpetuals::set_market_status(RuntimeOrigin::root(), BTC, MarketStatus::Active));
+		assert_ok!(Perpetuals::list_market(RuntimeOrigin::root(), ETH, btc_perp()));
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		assert_ok!(Perpetuals::modify_position(origin(BOB), DOT, n(-1_000), any_sell()));
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), ETH, n(1), any_buy()),
+			Error::<Test>::TooManyPositions
+		);
+	});
+}
+
+#[test]
+fn parameters_are_range_checked_and_governed() {
+	test(|| {
+		let root = RuntimeOrigin::root;
+		assert_noop!(
+			Perpetuals::list_market(origin(BOB), ETH, btc_perp()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Perpetuals::list_market(root(), BTC, btc_perp()),
+			Error::<Test>::MarketAlreadyListed
+		);
+		let cases = [
+			(
+				crate::MarketParams { skew_scale: usd(0), ..btc_perp() },
+				Error::<Test>::SkewScaleZero,
+			),
+			(
+				crate::MarketParams { min_initial_margin: Permill::zero(), ..btc_perp() },
+				Error::<Test>::MarginFractionOutOfRange,
+			),
+			(
+				crate::MarketParams { maintenance_share: Permill::one(), ..btc_perp() },
+				Error::<Test>::MarginFractionOutOfRange,
+			),
+			(
+				crate::MarketParams { max_funding_rate: ur(11, 100), ..btc_perp() },
+				Error::<Test>::FundingOutOfRange,
+			),
+			(
+				crate::MarketParams { max_funding_velocity: usd(11), ..btc_perp() },
+				Error::<Test>::FundingOutOfRange,
+			),
+			(
+				crate::MarketParams { taker_fee: Permill::from_percent(2), ..btc_perp() },
+				Error::<Test>::FeeTooHigh,
+			),
+			(
+				crate::MarketParams {
+					initial_profit_weight: Permill::from_percent(100),
+					maintenance_profit_weight: Permill::from_percent(50),
+					..btc_perp()
+				},
+				Error::<Test>::ProfitWeightOutOfRange,
+			),
+		];
+		for (params, error) in cases {
+			let error: DispatchError = error.into();
+			assert_noop!(Perpetuals::list_market(root(), ETH, params), error);
+			assert_noop!(Perpetuals::set_market_params(root(), BTC, params), error);
+		}
+		assert_noop!(
+			Perpetuals::set_vault_params(
+				root(),
+				VaultParams { withdrawal_delay_blocks: 1_001, ..vault_params() }
+			),
+			Error::<Test>::VaultParamsOutOfRange
+		);
+		assert_noop!(
+			Perpetuals::set_vault_params(
+				root(),
+				VaultParams { max_utilisation: Permill::zero(), ..vault_params() }
+			),
+			Error::<Test>::VaultParamsOutOfRange
+		);
+		assert_ok!(Perpetuals::set_vault_params(root(), vault_params()));
+		assert_eq!(Vault::<Test>::get(), Some(vault_params()));
+	});
+}
+
+/// LP shares at the vault's value; a withdrawal waits its delay and bears profit and loss
+/// meanwhile; the vault's exposure is bounded by its value, for trades and withdrawals.
+#[test]
+fn the_vault_prices_shares_delays_withdrawals_and_bounds_its_exposure() {
+	test(|| {
+		// Genesis: the seed minted one share a unit, 1 000 locked.
+		assert_eq!(TotalShares::<Test>::get(), VAULT_SEED);
+		assert_eq!(Shares::<Test>::get(LP), VAULT_SEED - 1_000);
+		assert_ok!(Perpetuals::deposit_to_vault(origin(DAVE), 1_000_000 * DOLLAR));
+		assert_eq!(Shares::<Test>::get(DAVE), 1_000_000 * DOLLAR);
+		assert_noop!(
+			Perpetuals::request_withdrawal(origin(DAVE), 1_000_000 * DOLLAR + 1),
+			Error::<Test>::InsufficientShares
+		);
+		assert_ok!(Perpetuals::request_withdrawal(origin(DAVE), 1_000_000 * DOLLAR));
+		assert_eq!(Withdrawals::<Test>::get(DAVE).unwrap().unlocks_at, 11);
+		assert_noop!(
+			Perpetuals::withdraw_from_vault(origin(DAVE)),
+			Error::<Test>::WithdrawalLocked
+		);
+		// Meanwhile the vault gains a fee of 300.15 on 10 BTC bought: Dave's sixth of it stays
+		// his (the shares still bear the vault's profit and loss).
+		deposit_usd(BOB, 1_000_000);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()));
+		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+		let gained = vault_cash() - VAULT_SEED - 1_000_000 * DOLLAR;
+		assert!(gained > 0);
+		frame_system::Pallet::<Test>::set_block_number(11);
+		assert_ok!(Perpetuals::withdraw_from_vault(origin(DAVE)));
+		let dave = Margin::deposit_of(&DAVE, USD);
+		assert_eq!(dave, 1_000_000 * DOLLAR + gained / 6);
+		assert_eq!(Withdrawals::<Test>::get(DAVE), None);
+
+		// Exposure: 80% of the ~5 M value. 60 BTC long (3.6 M) is within, 70 is not.
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(60), any_buy()));
+		assert_noop!(
+			Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()),
+			Error::<Test>::VaultUtilisationExceeded
+		);
+		// Nor may the LP leave the vault beyond it: withdrawing 1.5 M of 5 M would.
+		assert_ok!(Perpetuals::request_withdrawal(origin(LP), 1_500_000 * DOLLAR));
+		frame_system::Pallet::<Test>::set_block_number(30);
+		assert_noop!(
+			Perpetuals::withdraw_from_vault(origin(LP)),
+			Error::<Test>::VaultUtilisationExceeded
+		);
+		// Once Bob halves his position it can.
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(-30), any_sell()));
+		assert_ok!(Perpetuals::withdraw_from_vault(origin(LP)));
+		assert_noop!(Perpetuals::withdraw_from_vault(origin(LP)), Error::<Test>::NoWithdrawal);
+		assert_noop!(Perpetuals::deposit_to_vault(origin(DAVE), 0), Error::<Test>::ZeroAmount);
+	});
+}
+
+/// Random trades, price moves and time by a seeded generator: after every step both pallets'
+/// invariants hold and value is conserved between the traders and the vault, exactly but for
+/// fixed-point rounding (fees, price impact and funding move value, never make it).
+#[test]
+fn random_trading_conserves_value() {
+	let traders = [BOB, CHARLIE, DAVE];
+	for seed in 1..=4u64 {
+		test(|| {
+			for who in traders {
+				deposit_usd(who, 2_000_000);
+			}
+			let total = || -> FixedI128 {
+				let usd_of = |who: &AccountId| {
+					FixedI128::saturating_from_rational(
+						Margin::deposit_of(who, USD) as i128 - Margin::debt_of(who, USD) as i128,
+						DOLLAR as i128,
+					)
+				};
+				let traders_value = traders.iter().fold(FixedI128::zero(), |sum, who| {
+					let open = Perpetuals::position_reports(who)
+						.iter()
+						.fold(FixedI128::zero(), |s, p| s + p.unrealised_pnl);
+					sum + usd_of(who) + open
+				});
+				traders_value + Perpetuals::vault_report().unwrap().nav
+			};
+			let start = total();
+			let mut state = seed;
+			let mut next = |bound: u64| {
+				// xorshift64
+				state ^= state << 13;
+				state ^= state >> 7;
+				state ^= state << 17;
+				state % bound
+			};
+			let mut time = 0u64;
+			let mut traded = 0u32;
+			let mut btc = 60_000u32;
+			let mut dot = 5_000u32; // millidollars
+			for step in 0..150 {
+				let who = traders[next(3) as usize];
+				match next(4) {
+					0 | 1 => {
+						let (market, delta) = if next(2) == 0 {
+							(BTC, r(next(400) as i128 - 200, 100))
+						} else {
+							(DOT, n(next(20_000) as i128 - 10_000))
+						};
+						if !delta.is_zero() {
+							let limit = if delta.is_positive() { any_buy() } else { any_sell() };
+							// Refusals (health, minimum size, utilisation) are part of the walk.
+							if Perpetuals::modify_position(origin(who), market, delta, limit)
+								.is_ok()
+							{
+								traded += 1;
+							}
+						}
+					},
+					2 => {
+						btc = (btc as u64 * (970 + next(61)) / 1_000) as u32;
+						dot = (dot as u64 * (970 + next(61)) / 1_000) as u32;
+						set_price(BTC, price(btc));
+						set_price(DOT, Price::saturating_from_rational(dot, 1_000));
+					},
+					_ => {
+						time += next(6 * 3_600_000);
+						set_time(time);
+					},
+				}
+				if next(10) == 0 {
+					if let Some(p) = Perpetuals::position_reports(&who).first() {
+						let limit = if p.size.is_positive() { any_sell() } else { any_buy() };
+						assert_ok!(Perpetuals::close_position(origin(who), p.underlying, limit));
+					}
+				}
+				check_invariants();
+				let drift = (total() - start).saturating_abs();
+				assert!(
+					drift <= FixedI128::saturating_from_rational(1, 1_000_000_000),
+					"seed {seed} step {step}: value drifted by {drift:?}"
+				);
+			}
+			assert!(traded >= 30, "seed {seed}: only {traded} trades went through");
+		});
+	}
+}
+
+fn last_event() -> RuntimeEvent {
+	liquidation_test_support::last_event::<Test>()
+}

@@ -1,0 +1,226 @@
+//! The liquidity vault: its value, utilisation, deposits and withdrawals.
+
+use crate::{
+	functions::{notional_of, units_to_usd, usd_to_units},
+	math::{self, signed, Signed},
+	Config, Error, Event, Markets, Pallet, Shares, TotalShares, Vault, Withdrawal, Withdrawals,
+};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
+use liquidation_primitives::{
+	ledger::{Inspect, Mutate},
+	Balance,
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedMul, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Rounding,
+};
+
+/// The vault's value and exposure.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct VaultValue {
+	/// Its USD in the ledger (deposit less any debt), USD.
+	pub cash: Signed,
+	/// What the traders owe it unrealised: minus their unrealised profit, plus the funding they
+	/// owe, over every market, USD.
+	pub unrealised: Signed,
+	/// Its net exposure, `Σ |skew| × price`, USD.
+	pub exposure: FixedU128,
+}
+
+impl VaultValue {
+	/// Net asset value: `cash + unrealised`.
+	pub fn nav(&self) -> Option<Signed> {
+		self.cash.checked_add(&self.unrealised)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The vault's value now: its USD, and over every market the traders' unrealised profit
+	/// (`skew × P - entry_sum`) against it and the funding they owe (`skew × F - funding_sum`),
+	/// with funding accrued to now at the held price. Reads every market.
+	pub fn vault_value() -> Result<VaultValue, DispatchError> {
+		let asset = T::SettlementAsset::get();
+		let vault = Self::vault_account();
+		let decimals = Self::settlement_decimals()?;
+		let deposit = signed(units_to_usd(T::Ledger::deposit_of(&vault, asset), decimals)?)
+			.ok_or(ArithmeticError::Overflow)?;
+		let debt = signed(units_to_usd(T::Ledger::debt_of(&vault, asset), decimals)?)
+			.ok_or(ArithmeticError::Overflow)?;
+		let cash = deposit.checked_sub(&debt).ok_or(ArithmeticError::Overflow)?;
+		let mut unrealised = Signed::zero();
+		let mut exposure = FixedU128::zero();
+		for (underlying, market) in Markets::<T>::iter() {
+			let skew = market.state.skew().ok_or(ArithmeticError::Overflow)?;
+			if skew.is_zero()
+				&& market.state.entry_sum.is_zero()
+				&& market.state.funding_sum.is_zero()
+			{
+				continue;
+			}
+			let price = Self::held_price(underlying)?;
+			let state = Self::accrued(&market, price)?;
+			let traders_profit = skew
+				.checked_mul(&signed(price).ok_or(ArithmeticError::Overflow)?)
+				.and_then(|value| value.checked_sub(&state.entry_sum))
+				.ok_or(ArithmeticError::Overflow)?;
+			let traders_funding = skew
+				.checked_mul(&state.funding_index)
+				.and_then(|value| value.checked_sub(&state.funding_sum))
+				.ok_or(ArithmeticError::Overflow)?;
+			unrealised = unrealised
+				.checked_sub(&traders_profit)
+				.and_then(|value| value.checked_add(&traders_funding))
+				.ok_or(ArithmeticError::Overflow)?;
+			let magnitude =
+				math::unsigned(skew.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
+			exposure = exposure
+				.checked_add(&notional_of(magnitude, price)?)
+				.ok_or(ArithmeticError::Overflow)?;
+		}
+		Ok(VaultValue { cash, unrealised, exposure })
+	}
+
+	/// Refuses a state where the vault's net exposure is beyond its utilisation bound of its
+	/// value (or its value is zero or less while it has exposure).
+	pub(crate) fn ensure_utilisation() -> DispatchResult {
+		let params = Vault::<T>::get().ok_or(Error::<T>::VaultNotConfigured)?;
+		let value = Self::vault_value()?;
+		if value.exposure.is_zero() {
+			return Ok(());
+		}
+		let nav = value.nav().ok_or(ArithmeticError::Overflow)?;
+		let nav = math::unsigned(nav).ok_or(Error::<T>::VaultUtilisationExceeded)?;
+		let allowed = nav.saturating_mul(FixedU128::from(params.max_utilisation));
+		ensure!(value.exposure <= allowed, Error::<T>::VaultUtilisationExceeded);
+		Ok(())
+	}
+
+	/// The vault's value in the settlement asset's smallest units, rounded as `rounding`;
+	/// refused when it is zero or less.
+	fn nav_units(rounding: Rounding) -> Result<Balance, DispatchError> {
+		let nav = Self::vault_value()?.nav().ok_or(ArithmeticError::Overflow)?;
+		let nav =
+			math::unsigned(nav).filter(|nav| !nav.is_zero()).ok_or(Error::<T>::VaultInsolvent)?;
+		let units = usd_to_units(nav, Self::settlement_decimals()?, rounding)?;
+		ensure!(!units.is_zero(), Error::<T>::VaultInsolvent);
+		Ok(units)
+	}
+
+	/// Deposits `amount` of `who`'s settlement tokens into the vault for shares.
+	pub(crate) fn do_deposit_to_vault(who: &T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(Vault::<T>::exists(), Error::<T>::VaultNotConfigured);
+		let total = TotalShares::<T>::get();
+		let minimum = T::MinimumShares::get();
+		// Shares at the value before the deposit, rounded down against the depositor (the
+		// value rounded up); the first deposit mints one share per unit and locks `minimum`.
+		let (minted, locked) = if total.is_zero() {
+			ensure!(amount > minimum, Error::<T>::DepositTooSmall);
+			(amount.saturating_sub(minimum), minimum)
+		} else {
+			let nav = Self::nav_units(Rounding::Up)?;
+			let minted = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+				amount,
+				total,
+				nav,
+				Rounding::Down,
+			)
+			.ok_or(ArithmeticError::Overflow)?;
+			(minted, 0)
+		};
+		ensure!(!minted.is_zero(), Error::<T>::DepositTooSmall);
+		T::Ledger::credit_collateral(
+			who,
+			&Self::vault_account(),
+			T::SettlementAsset::get(),
+			amount,
+		)?;
+		let new_total = total
+			.checked_add(minted)
+			.and_then(|t| t.checked_add(locked))
+			.ok_or(ArithmeticError::Overflow)?;
+		TotalShares::<T>::put(new_total);
+		Shares::<T>::mutate(who, |shares| *shares = shares.saturating_add(minted));
+		Self::deposit_event(Event::VaultDeposited { who: who.clone(), amount, shares: minted });
+		Ok(())
+	}
+
+	/// Moves `shares` of `who`'s into a pending withdrawal, restarting its delay.
+	pub(crate) fn do_request_withdrawal(who: &T::AccountId, shares: Balance) -> DispatchResult {
+		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+		let params = Vault::<T>::get().ok_or(Error::<T>::VaultNotConfigured)?;
+		let held = Shares::<T>::get(who);
+		ensure!(shares <= held, Error::<T>::InsufficientShares);
+		let pending = Withdrawals::<T>::get(who).map_or(0, |w| w.shares);
+		let unlocks_at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(params.withdrawal_delay_blocks);
+		let all = pending.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+		let left = held.saturating_sub(shares);
+		if left.is_zero() {
+			Shares::<T>::remove(who);
+		} else {
+			Shares::<T>::insert(who, left);
+		}
+		Withdrawals::<T>::insert(who, Withdrawal { shares: all, unlocks_at });
+		Self::deposit_event(Event::WithdrawalRequested {
+			who: who.clone(),
+			shares: all,
+			unlocks_at,
+		});
+		Ok(())
+	}
+
+	/// Redeems `who`'s pending withdrawal at the vault's value now.
+	pub(crate) fn do_withdraw_from_vault(who: &T::AccountId) -> DispatchResult {
+		let withdrawal = Withdrawals::<T>::get(who).ok_or(Error::<T>::NoWithdrawal)?;
+		ensure!(
+			frame_system::Pallet::<T>::block_number() >= withdrawal.unlocks_at,
+			Error::<T>::WithdrawalLocked
+		);
+		let total = TotalShares::<T>::get();
+		let nav = Self::nav_units(Rounding::Down)?;
+		let amount = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+			withdrawal.shares,
+			nav,
+			total,
+			Rounding::Down,
+		)
+		.ok_or(ArithmeticError::Overflow)?;
+		Withdrawals::<T>::remove(who);
+		TotalShares::<T>::put(
+			total.checked_sub(withdrawal.shares).ok_or(ArithmeticError::Underflow)?,
+		);
+		if !amount.is_zero() {
+			let asset = T::SettlementAsset::get();
+			ensure!(
+				T::Ledger::deposit_of(&Self::vault_account(), asset) >= amount,
+				Error::<T>::VaultCannotPay
+			);
+			T::Ledger::transfer_deposit(&Self::vault_account(), asset, amount, who)?;
+		}
+		Self::ensure_utilisation()?;
+		Self::deposit_event(Event::VaultWithdrawn {
+			who: who.clone(),
+			shares: withdrawal.shares,
+			amount,
+		});
+		Ok(())
+	}
+
+	/// The vault's shares add up, and none are outstanding below the locked minimum.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn check_vault() -> Result<(), sp_runtime::TryRuntimeError> {
+		let held = Shares::<T>::iter_values().fold(0u128, |sum, shares| sum.saturating_add(shares));
+		let pending =
+			Withdrawals::<T>::iter_values().fold(0u128, |sum, w| sum.saturating_add(w.shares));
+		let total = TotalShares::<T>::get();
+		let counted = held.checked_add(pending).ok_or("vault shares overflow")?;
+		// The first deposit locked the minimum, which no one can redeem.
+		let locked = if total.is_zero() { 0 } else { T::MinimumShares::get() };
+		ensure!(
+			counted.checked_add(locked) == Some(total),
+			"vault shares held, pending and locked do not add up to the total"
+		);
+		Ok(())
+	}
+}
