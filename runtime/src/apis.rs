@@ -21,8 +21,9 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, AssetId, Auction, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Insurance, Liquidation, Margin, Moment, Nonce, Oracle, Price, Prices, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	InherentDataExt, Insurance, Liquidation, Margin, Moment, Nonce, Oracle, Perpetuals, Price,
+	Prices, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	VERSION,
 };
 
 /// Identifies an oracle in `OracleApi` queries. This runtime has one, [`ORACLE_PROVIDER`].
@@ -274,6 +275,20 @@ impl_runtime_apis! {
 
 		fn totals(asset: AssetId) -> pallet_liquidation_runtime_api::LiquidationTotals {
 			pallet_liquidation::Totals::<Runtime>::get(asset)
+		}
+	}
+
+	impl pallet_perpetuals_runtime_api::PerpetualsApi<Block, AccountId, AssetId> for Runtime {
+		fn markets() -> Vec<pallet_perpetuals_runtime_api::MarketReport<AssetId>> {
+			Perpetuals::market_reports()
+		}
+
+		fn positions(who: AccountId) -> Vec<pallet_perpetuals_runtime_api::PositionReport<AssetId>> {
+			Perpetuals::position_reports(&who)
+		}
+
+		fn vault() -> Option<pallet_perpetuals_runtime_api::VaultReport> {
+			Perpetuals::vault_report()
 		}
 	}
 

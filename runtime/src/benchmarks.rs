@@ -11,6 +11,7 @@ frame_benchmarking::define_benchmarks!(
 	[orml_oracle, Oracle]
 	[pallet_prices, Prices]
 	[pallet_insurance, Insurance]
+	[pallet_perpetuals, Perpetuals]
 	[pallet_margin, Margin]
 	[pallet_auction, Auction]
 	[pallet_liquidation, Liquidation]

@@ -2,13 +2,15 @@
 //!
 //! Both create the dev assets of [`crate::assets`] with their metadata, endow the well-known dev
 //! accounts with the native token and every asset, make Alice, Bob and Charlie the council and
-//! Alice, Bob, Charlie, Dave and Eve the five oracle operators. Alice holds the sudo key.
+//! Alice, Bob, Charlie, Dave and Eve the five oracle operators. Alice holds the sudo key. Three
+//! perpetual markets are listed (BTC-PERP, ETH-PERP, DOT-PERP) and Alice seeds their vault.
 
 use crate::{
 	assets::{self, DevAsset},
-	AccountId, AssetsConfig, AuctionConfig, AuraConfig, Balance, BalancesConfig, CouncilConfig,
-	DevPoolsConfig, GrandpaConfig, InsuranceConfig, LiquidationConfig, MarginConfig,
-	OracleOperatorsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, DAYS, UNIT,
+	AccountId, AssetsConfig, AuctionConfig, AuraConfig, Balance, BalancesConfig, BlockNumber,
+	CouncilConfig, DevPoolsConfig, GrandpaConfig, InsuranceConfig, LiquidationConfig, MarginConfig,
+	OracleOperatorsConfig, PerpetualsConfig, PricesConfig, RuntimeGenesisConfig, SudoConfig, DAYS,
+	UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::{build_struct_json_patch, BoundedVec};
@@ -17,6 +19,7 @@ use pallet_auction::{AuctionParams, PriceCurve};
 use pallet_insurance::FundParams;
 use pallet_liquidation::EngineParams;
 use pallet_margin::{AssetParams, InterestCurve};
+use pallet_perpetuals::{MarketParams, VaultParams};
 use pallet_prices::{OracleParams, PriceSource, Smoothing};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -24,8 +27,8 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::One;
-use sp_runtime::FixedU128;
 use sp_runtime::Permill;
+use sp_runtime::{FixedPointNumber, FixedU128};
 
 /// Native tokens each endowed dev account starts with.
 pub const ENDOWMENT_NATIVE: Balance = 1_000_000 * UNIT;
@@ -205,6 +208,47 @@ pub fn dev_engine_params() -> EngineParams {
 	}
 }
 
+/// Perpetual markets of the dev chain. BTC-PERP and ETH-PERP take Synthetix v3's Base markets
+/// (synthetix-deployments `perps/markets/*.toml`): skew scale 12 500 BTC and 300 000 ETH,
+/// funding velocity 9 a day per day, initial margin 2% plus 1.54 (BTC) or 1.16 (ETH) per skew
+/// scale of size, maintenance 28% of it, taker fee 5 bps. DOT-PERP has no Synthetix market:
+/// Hyperliquid's DOT group trades at most 10x (initial 10%, maintenance half of it at the
+/// largest leverage), with a skew scale of the same order in USD as BTC's and ETH's (50 M DOT,
+/// 350 M USD at 7). For all three: funding at most 10% a day (the pallet's bound; dYdX clamps
+/// its large caps at 4.8% per 8 h), 20 M USD open interest a side (twice the vault: its net
+/// exposure is bounded apart, by utilisation), positions of at least 10 USD (the engine's dust
+/// value), unrealised profit counted half for opening risk (between Drift's 0 and dYdX's 100%)
+/// and whole against liquidation.
+pub fn dev_perpetual_markets() -> Vec<(crate::AssetId, MarketParams)> {
+	let market = |skew_scale: u128, slope: (u128, u128), min_imf: u32, share: u32| MarketParams {
+		skew_scale: FixedU128::saturating_from_integer(skew_scale),
+		max_funding_velocity: FixedU128::saturating_from_integer(9),
+		max_funding_rate: FixedU128::saturating_from_rational(10, 100),
+		min_initial_margin: Permill::from_percent(min_imf),
+		initial_margin_slope: FixedU128::saturating_from_rational(slope.0, slope.1),
+		maintenance_share: Permill::from_percent(share),
+		taker_fee: Permill::from_parts(500),
+		max_open_interest_usd: 20_000_000,
+		min_position_usd: 10,
+		initial_profit_weight: Permill::from_percent(50),
+		maintenance_profit_weight: Permill::from_percent(100),
+	};
+	vec![
+		(AssetId::Asset(assets::BTC), market(12_500, (154, 100), 2, 28)),
+		(AssetId::Asset(assets::ETH), market(300_000, (116, 100), 2, 28)),
+		(AssetId::Asset(assets::DOT), market(50_000_000, (116, 100), 10, 50)),
+	]
+}
+
+/// The dev vault: withdrawals wait 4 days (Hyperliquid's HLP lock-up), its net exposure may
+/// reach 80% of its value (margin's interest kink: what is left covers withdrawals and moves).
+pub fn dev_vault_params() -> VaultParams<BlockNumber> {
+	VaultParams { withdrawal_delay_blocks: 4 * DAYS, max_utilisation: Permill::from_percent(80) }
+}
+
+/// USD the root account deposits into the vault at genesis: half its endowment.
+pub const DEV_VAULT_SEED_USD: Balance = ENDOWMENT_WHOLE_UNITS / 2;
+
 /// DEX pools of the dev chain, against USD at the prices the README feeds: LIQ 5, BTC 60 000,
 /// ETH 3 000, DOT 7; each holds 500 000 to 6 000 000 USD.
 pub fn dev_pools() -> Vec<(crate::AssetId, crate::AssetId, Balance, Balance)> {
@@ -233,6 +277,7 @@ fn genesis(
 	root: AccountId,
 ) -> Value {
 	let asset_owner = root.clone();
+	let vault_seeder = root.clone();
 	let local_assets: Vec<_> = assets::local_assets().collect();
 	let mut operators = oracle_operators();
 	operators.sort();
@@ -293,6 +338,11 @@ fn genesis(
 		auction: AuctionConfig { params: dev_auction_params() },
 		liquidation: LiquidationConfig { params: Some(dev_engine_params()), asset_limits: vec![] },
 		dev_pools: DevPoolsConfig { pools: dev_pools(), ..Default::default() },
+		perpetuals: PerpetualsConfig {
+			markets: dev_perpetual_markets(),
+			vault: Some(dev_vault_params()),
+			vault_deposits: vec![(vault_seeder, DEV_VAULT_SEED_USD.saturating_mul(1_000_000))],
+		},
 	})
 }
 

@@ -235,6 +235,8 @@ mod runtime {
 	pub type Auction = pallet_auction;
 	#[runtime::pallet_index(33)]
 	pub type Liquidation = pallet_liquidation;
+	#[runtime::pallet_index(34)]
+	pub type Perpetuals = pallet_perpetuals;
 
 	// The DEX of flash liquidations, its LP tokens, and the dev chain's first pools.
 	#[runtime::pallet_index(40)]

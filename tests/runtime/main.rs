@@ -9,5 +9,6 @@ mod liquidation;
 mod manipulation;
 mod margin;
 mod oracle;
+mod perpetuals;
 mod prices;
 mod soundness;

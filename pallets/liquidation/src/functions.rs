@@ -59,6 +59,11 @@ impl<T: Config> Pallet<T> {
 	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
 		let positions = T::Ledger::positions_of(who);
 		let count = positions.len() as u32;
+		// Derivative positions are not closed out yet: their account is never settled as
+		// bankrupt (its debt written off) while they stand.
+		if Self::holds_derivatives(who) {
+			return (false, count);
+		}
 		let has_debt = positions.iter().any(|(_, _, debt)| !debt.is_zero());
 		let has_collateral = positions.iter().any(|(_, deposit, _)| !deposit.is_zero());
 		if !has_debt {
@@ -249,6 +254,11 @@ impl<T: Config> Pallet<T> {
 	/// account whose debt is all at auction waits for their end, when the waterfall takes what
 	/// they did not raise).
 	pub fn actionable(who: &T::AccountId) -> bool {
+		// A liquidation repays spot debt: an account liquidatable through its derivative
+		// positions alone is seen (reported liquidatable) but waits for their close-out.
+		if !T::Ledger::positions_of(who).iter().any(|(_, _, debt)| !debt.is_zero()) {
+			return false;
+		}
 		if !Self::in_auction(who) {
 			return true;
 		}
@@ -256,6 +266,14 @@ impl<T: Config> Pallet<T> {
 			return Self::debt_outside_auctions(who);
 		}
 		T::Ledger::positions_of(who).iter().any(|(_, deposit, _)| !deposit.is_zero())
+	}
+
+	/// Whether `who` holds derivative positions (its health has a derivative part); an account
+	/// whose health cannot be read is taken to hold some (never settled as bankrupt blind).
+	fn holds_derivatives(who: &T::AccountId) -> bool {
+		T::Ledger::health(who)
+			.map(|report| report.derivatives != Default::default())
+			.unwrap_or(true)
 	}
 
 	/// Whether `who` owes something no running auction of his is raising.

@@ -12,7 +12,8 @@ use frame_support::{
 	traits::{fungibles::Mutate, tokens::Preservation},
 };
 use liquidation_primitives::{
-	ledger, AssetDecimals, Balance, HealthError, HealthReport, LossSocializer, RiskWeights,
+	ledger, AssetDecimals, Balance, Exposure, HealthError, HealthReport, LossSocializer,
+	RiskWeights,
 };
 use sp_runtime::{traits::Zero, ArithmeticError, DispatchError, Rounding};
 
@@ -206,6 +207,8 @@ impl<T: Config> ledger::BadDebt<T::AccountId> for Pallet<T> {
 			!portfolio.iter().any(|(_, position)| matches!(position, Position::Deposit(_))),
 			Error::<T>::NotBankrupt
 		);
+		// Derivative positions still stand: their profit may pay the debt.
+		ensure!(!T::Derivatives::has_exposure(who), Error::<T>::NotBankrupt);
 		let Some(Position::Borrow(units)) = Self::position_in(&portfolio, asset) else {
 			return Err(Error::<T>::NoDebt.into());
 		};

@@ -47,6 +47,9 @@ impl<T: Config> Pallet<T> {
 		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
 		let price = Self::held_price(underlying)?;
 		market.state = Self::accrued(&market, price)?;
+		// A lower bound holds from now on.
+		let bound = signed(params.max_funding_rate).ok_or(ArithmeticError::Overflow)?;
+		market.state.funding_rate = market.state.funding_rate.max(-bound).min(bound);
 		market.params = params;
 		Markets::<T>::insert(underlying, market);
 		Self::deposit_event(Event::MarketParamsSet { underlying, params });
@@ -105,6 +108,11 @@ impl<T: Config> Pallet<T> {
 		limit_price: Price,
 	) -> DispatchResult {
 		ensure!(!delta.is_zero(), Error::<T>::ZeroSize);
+		// A liquidatable account does not trade: its loss could exceed its collateral, and a
+		// charge beyond it would be lent at the lenders' risk. Its positions are the
+		// liquidation engine's to close (or its owner adds collateral first).
+		let liquidatable = T::Ledger::health(who).map(|report| report.is_liquidatable());
+		ensure!(liquidatable == Ok(false), Error::<T>::AccountLiquidatable);
 		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
 		let price = Self::usable_price(underlying)?;
 		let params = market.params;
@@ -164,7 +172,8 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		let new_skew = state.skew().ok_or(ArithmeticError::Overflow)?;
-		let skew_grew = new_skew.saturating_abs() > skew.saturating_abs();
+		// A reduction never needs the vault's room (a trader can always get out).
+		let skew_grew = adds_risk && new_skew.saturating_abs() > skew.saturating_abs();
 
 		// Write the market and the position, then settle and judge the account.
 		market.state = state;

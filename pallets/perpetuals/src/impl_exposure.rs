@@ -129,3 +129,13 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 		Some(T::SettlementAsset::get())
 	}
 }
+
+/// An underlying is in use while positions are open in its market: its price source may not be
+/// removed (they could no longer be judged).
+impl<T: Config> liquidation_primitives::PriceUsers<T::AssetId> for Pallet<T> {
+	fn in_use(asset: &T::AssetId) -> bool {
+		Markets::<T>::get(asset).is_some_and(|market| {
+			!market.state.long_interest.is_zero() || !market.state.short_interest.is_zero()
+		})
+	}
+}

@@ -31,12 +31,16 @@
 //!   Its *value* (NAV) is its USD plus what the traders owe it unrealised:
 //!
 //!   ```text
-//!     NAV = vault USD - Σ_markets (k P - Σ s e) + Σ_markets (k F - Σ s F_0)
+//!     NAV = vault USD - Σ_markets (k P - Σ s e) + Σ_markets (k F - Σ s F_0) - Σ_markets P k² / 2S
 //!   ```
 //!
 //!   the second term the traders' unrealised profit (entry prices `e`), the third the funding
 //!   they owe (index `F`, settled at `F_0`); the sums are kept per market
-//!   ([`types::MarketState::entry_sum`], [`types::MarketState::funding_sum`]).
+//!   ([`types::MarketState::entry_sum`], [`types::MarketState::funding_sum`]); less, per market,
+//!   what flattening the skew would cost beyond the oracle price, `P k² / 2S`. With it a trade
+//!   moves the value by its fee only (its premium raises both terms alike), so no one moves the
+//!   share price with a trade around a deposit or withdrawal. LPs deposit and withdraw only
+//!   while every market with positions has a usable price.
 //! - **Utilisation**: `Σ_markets |k| P / NAV`, the vault's net exposure against its value;
 //!   governed bound [`types::VaultParams::max_utilisation`].
 //! - **Settlement asset** ([`Config::SettlementAsset`]): the USD stablecoin profit, loss,
@@ -77,7 +81,10 @@
 //!
 //! - Opening, increasing or flipping a position needs the whole account's initial health after
 //!   it; reducing or closing never does (a trader can always get out, even while the market is
-//!   paused). Withdrawing collateral or borrowing in margin sees the positions too.
+//!   paused, and a reduction never needs the vault's room). Withdrawing collateral or
+//!   borrowing in margin sees the positions too.
+//! - A liquidatable account does not trade: a loss realised beyond its collateral would be
+//!   lent at the lenders' risk. Its positions are the liquidation engine's to close.
 //! - A position is at least [`types::MarketParams::min_position_usd`] of notional or closed.
 //! - A trade that adds to a side's open interest beyond
 //!   [`types::MarketParams::max_open_interest_usd`], or to a market's skew beyond the vault's
@@ -106,6 +113,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod functions;
 mod impl_exposure;
 pub mod math;
@@ -403,6 +412,9 @@ pub mod pallet {
 		TooManyPositions,
 		/// No position in this market.
 		NoPosition,
+		/// The account is liquidatable (or its health cannot be judged): it may not trade until
+		/// it adds collateral; its positions are the liquidation engine's to close.
+		AccountLiquidatable,
 		/// The vault cannot pay the trader's profit: its deposit is smaller (its LPs' loss is
 		/// beyond its value; the liquidation engine's backstop will handle it).
 		VaultCannotPay,

@@ -67,7 +67,10 @@ pub struct VaultReport {
 	pub cash: Signed,
 	/// What the traders owe it unrealised (their loss and funding less their profit), USD.
 	pub unrealised: Signed,
-	/// Net asset value, `cash + unrealised`, USD.
+	/// What flattening every market's skew would cost it beyond the oracle price,
+	/// `Σ P k² / 2S`, USD.
+	pub skew_cost: Signed,
+	/// Net asset value, `cash + unrealised - skew_cost`, USD.
 	pub nav: Signed,
 	/// Net exposure `Σ |skew| × price`, USD.
 	pub exposure: FixedU128,
@@ -141,6 +144,7 @@ impl<T: Config> Pallet<T> {
 		Some(VaultReport {
 			cash: value.cash,
 			unrealised: value.unrealised,
+			skew_cost: value.skew_cost,
 			nav,
 			exposure: value.exposure,
 			utilisation,

@@ -142,6 +142,9 @@ fn funding_accrues_with_the_skew_and_settles_on_the_next_trade() {
 		let vault = Perpetuals::vault_report().unwrap();
 		assert_eq!(vault.cash, Signed::saturating_from_integer(5_000_000) + r(30_015, 100));
 		assert_eq!(vault.unrealised, n(3_000));
+		// Less what flattening the skew of 10 would cost: 60 000 × 100 / 20 000 = 300.
+		assert_eq!(vault.skew_cost, n(300));
+		assert_eq!(vault.nav, vault.cash + n(2_700));
 		assert_eq!(vault.exposure, usd(600_000));
 		// Charlie shorts 10 at 60 000 (1 + (20 - 10) / 20 000) = 60 030: skew zero, the rate
 		// stays at 0.009: another day costs a long unit 540.
@@ -180,6 +183,12 @@ fn a_5x_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 		assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
 		assert!(Margin::accounts_at_risk(None, 100).0.contains(&BOB));
 		check_invariants();
+		// Liquidatable, he no longer trades: not even a close (his loss would be lent beyond
+		// his collateral); the engine closes, or he adds collateral first.
+		assert_noop!(
+			Perpetuals::close_position(origin(BOB), BTC, any_sell()),
+			Error::<Test>::AccountLiquidatable
+		);
 		// The liquidation price: (60 003 + 31.501575 - 10 200) / (1 - 0.010077) = 50 341.79.
 		set_price(BTC, price(52_000));
 		let at = Perpetuals::position_reports(&BOB)[0].liquidation_price.unwrap();
@@ -397,8 +406,8 @@ fn the_vault_prices_shares_delays_withdrawals_and_bounds_its_exposure() {
 			Perpetuals::withdraw_from_vault(origin(DAVE)),
 			Error::<Test>::WithdrawalLocked
 		);
-		// Meanwhile the vault gains a fee of 300.15 on 10 BTC bought: Dave's sixth of it stays
-		// his (the shares still bear the vault's profit and loss).
+		// Meanwhile the vault gains the fees of 10 BTC bought and sold: they stay with the
+		// vault (a withdrawal pays at most the value at its request: no option on a rise).
 		deposit_usd(BOB, 1_000_000);
 		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()));
 		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
@@ -407,7 +416,8 @@ fn the_vault_prices_shares_delays_withdrawals_and_bounds_its_exposure() {
 		frame_system::Pallet::<Test>::set_block_number(11);
 		assert_ok!(Perpetuals::withdraw_from_vault(origin(DAVE)));
 		let dave = Margin::deposit_of(&DAVE, USD);
-		assert_eq!(dave, 1_000_000 * DOLLAR + gained / 6);
+		assert_eq!(dave, 1_000_000 * DOLLAR);
+		assert_eq!(vault_cash(), VAULT_SEED + gained);
 		assert_eq!(Withdrawals::<Test>::get(DAVE), None);
 
 		// Exposure: 80% of the ~5 M value. 60 BTC long (3.6 M) is within, 70 is not.
@@ -428,6 +438,24 @@ fn the_vault_prices_shares_delays_withdrawals_and_bounds_its_exposure() {
 		assert_ok!(Perpetuals::withdraw_from_vault(origin(LP)));
 		assert_noop!(Perpetuals::withdraw_from_vault(origin(LP)), Error::<Test>::NoWithdrawal);
 		assert_noop!(Perpetuals::deposit_to_vault(origin(DAVE), 0), Error::<Test>::ZeroAmount);
+	});
+}
+
+/// A trade moves the vault's value by its fee and nothing else: its premium raises what the
+/// traders owe the vault exactly as much as what flattening the skew would cost, so a trade
+/// around a deposit or a withdrawal cannot move the share price (the review's sandwich).
+#[test]
+fn a_trade_moves_the_vault_value_by_its_fee_only() {
+	test(|| {
+		deposit_usd(BOB, 1_000_000);
+		let nav = || Perpetuals::vault_report().unwrap().nav;
+		let before = nav();
+		// 50 BTC: fill 60 000 (1 + 50 / 20 000) = 60 150, fee 0.0005 × 3 007 500 = 1 503.75.
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(50), any_buy()));
+		assert_eq!(nav() - before, r(150_375, 100));
+		// Closing: fill 60 000 (1 + 50 / 20 000) = 60 150 again, another 1 503.75.
+		assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+		assert_eq!(nav() - before, r(300_750, 100));
 	});
 }
 
@@ -455,7 +483,9 @@ fn random_trading_conserves_value() {
 						.fold(FixedI128::zero(), |s, p| s + p.unrealised_pnl);
 					sum + usd_of(who) + open
 				});
-				traders_value + Perpetuals::vault_report().unwrap().nav
+				// The vault at the oracle marks: its value with the skew's cost added back.
+				let vault = Perpetuals::vault_report().unwrap();
+				traders_value + vault.nav + vault.skew_cost
 			};
 			let start = total();
 			let mut state = seed;

@@ -234,7 +234,8 @@ pub struct Position {
 )]
 pub struct VaultParams<BlockNumber> {
 	/// Blocks between a withdrawal request and the withdrawal: an LP cannot leave ahead of a
-	/// loss he sees coming (the shares keep bearing the vault's profit and loss meanwhile).
+	/// loss he sees coming (the shares keep bearing the vault's losses meanwhile, not its
+	/// gains: the withdrawal pays the lower of their value at the request and when made).
 	pub withdrawal_delay_blocks: BlockNumber,
 	/// The largest share of the vault's value its net exposure may reach: `Σ |skew| × price`
 	/// over the markets, against the vault's net asset value. A trade that adds to a market's
@@ -260,6 +261,9 @@ pub struct Withdrawal<BlockNumber> {
 	pub shares: Balance,
 	/// The first block it can be made in.
 	pub unlocks_at: BlockNumber,
+	/// What the shares were worth at the request (the latest one), in the settlement asset's
+	/// smallest units: the withdrawal pays the lower of this and their value when made.
+	pub value_at_request: Balance,
 }
 
 impl MarketState {
@@ -313,21 +317,26 @@ fn capped_funding_per_unit(
 	} else {
 		return funding_per_unit(rate, rate, elapsed, price);
 	};
-	// Milliseconds until the rate reaches the bound: (bound - rate) / velocity days.
-	let to_bound_days = bound.checked_sub(&rate)?.checked_div(&velocity)?;
-	let to_bound_ms: Moment = if to_bound_days <= Signed::zero() {
-		0
-	} else {
-		let ms =
-			to_bound_days.checked_mul(&Signed::saturating_from_integer(crate::math::DAY_MS))?;
-		u64::try_from(ms.into_inner() / Signed::DIV).unwrap_or(Moment::MAX)
-	};
-	if to_bound_ms >= elapsed {
+	// Whether the rate reaches the bound within the interval: compared as rates, so that a
+	// tiny velocity (a skew of dust) cannot overflow a time to the bound of ages.
+	let drift =
+		funding_rate_after(Signed::zero(), velocity, elapsed, Signed::from_inner(i128::MAX))?;
+	let room = bound.checked_sub(&rate)?;
+	let reaches = if velocity > Signed::zero() { drift >= room } else { drift <= room };
+	if !reaches {
 		let next = funding_rate_after(rate, velocity, elapsed, max_rate)?;
 		return funding_per_unit(rate, next, elapsed, price);
 	}
+	// Milliseconds until the rate reaches the bound, `(bound - rate) / velocity` days: at most
+	// `elapsed`, so it fits.
+	let to_bound_days = room.checked_div(&velocity)?.max(Signed::zero());
+	let to_bound_ms: Moment = {
+		let ms =
+			to_bound_days.checked_mul(&Signed::saturating_from_integer(crate::math::DAY_MS))?;
+		u64::try_from(ms.into_inner() / Signed::DIV).unwrap_or(elapsed).min(elapsed)
+	};
 	let ramp = funding_per_unit(rate, bound, to_bound_ms, price)?;
-	let flat = funding_per_unit(bound, bound, elapsed - to_bound_ms, price)?;
+	let flat = funding_per_unit(bound, bound, elapsed.saturating_sub(to_bound_ms), price)?;
 	ramp.checked_add(&flat)
 }
 
@@ -380,5 +389,29 @@ mod tests {
 		let expected = Signed::saturating_from_rational(160_000_000, 3_000);
 		let diff = (day.funding_index - expected).saturating_abs();
 		assert!(diff < Signed::saturating_from_rational(1, 100), "{:?}", day.funding_index);
+	}
+
+	/// A skew of dust (the smallest fixed-point unit) makes a velocity so small that the time
+	/// to the bound is beyond any range: accrual still works (the review's freeze).
+	#[test]
+	fn a_dust_skew_accrues_without_overflow() {
+		for skew in [1i128, -1, 7] {
+			let state = MarketState {
+				long_interest: if skew > 0 {
+					FixedU128::from_inner(skew as u128)
+				} else {
+					Zero::zero()
+				},
+				short_interest: if skew < 0 { FixedU128::from_inner(1) } else { Zero::zero() },
+				..Default::default()
+			};
+			let after = state
+				.accrued(&btc(), Price::saturating_from_integer(60_000), 365 * DAY_MS)
+				.expect("accrues");
+			assert!(
+				after.funding_rate.saturating_abs()
+					< Signed::saturating_from_rational(1, 1_000_000)
+			);
+		}
 	}
 }

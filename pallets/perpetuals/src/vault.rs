@@ -11,7 +11,7 @@ use liquidation_primitives::{
 	Balance,
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedMul, CheckedSub, Saturating, Zero},
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Rounding,
 };
 
@@ -23,14 +23,17 @@ pub struct VaultValue {
 	/// What the traders owe it unrealised: minus their unrealised profit, plus the funding they
 	/// owe, over every market, USD.
 	pub unrealised: Signed,
+	/// What flattening every market's skew would cost it beyond the oracle price,
+	/// `Σ P k² / 2S`, USD.
+	pub skew_cost: Signed,
 	/// Its net exposure, `Σ |skew| × price`, USD.
 	pub exposure: FixedU128,
 }
 
 impl VaultValue {
-	/// Net asset value: `cash + unrealised`.
+	/// Net asset value: `cash + unrealised - skew_cost`.
 	pub fn nav(&self) -> Option<Signed> {
-		self.cash.checked_add(&self.unrealised)
+		self.cash.checked_add(&self.unrealised)?.checked_sub(&self.skew_cost)
 	}
 }
 
@@ -39,6 +42,12 @@ impl<T: Config> Pallet<T> {
 	/// (`skew × P - entry_sum`) against it and the funding they owe (`skew × F - funding_sum`),
 	/// with funding accrued to now at the held price. Reads every market.
 	pub fn vault_value() -> Result<VaultValue, DispatchError> {
+		Self::vault_value_at(false)
+	}
+
+	/// [`Self::vault_value`]; with `usable_only`, refused unless every market with positions
+	/// has a usable price (what LPs deposit and withdraw at: never a stale or halted value).
+	pub(crate) fn vault_value_at(usable_only: bool) -> Result<VaultValue, DispatchError> {
 		let asset = T::SettlementAsset::get();
 		let vault = Self::vault_account();
 		let decimals = Self::settlement_decimals()?;
@@ -48,6 +57,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::Overflow)?;
 		let cash = deposit.checked_sub(&debt).ok_or(ArithmeticError::Overflow)?;
 		let mut unrealised = Signed::zero();
+		let mut skew_cost = Signed::zero();
 		let mut exposure = FixedU128::zero();
 		for (underlying, market) in Markets::<T>::iter() {
 			let skew = market.state.skew().ok_or(ArithmeticError::Overflow)?;
@@ -57,7 +67,11 @@ impl<T: Config> Pallet<T> {
 			{
 				continue;
 			}
-			let price = Self::held_price(underlying)?;
+			let price = if usable_only {
+				Self::usable_price(underlying)?
+			} else {
+				Self::held_price(underlying)?
+			};
 			let state = Self::accrued(&market, price)?;
 			let traders_profit = skew
 				.checked_mul(&signed(price).ok_or(ArithmeticError::Overflow)?)
@@ -71,13 +85,24 @@ impl<T: Config> Pallet<T> {
 				.checked_sub(&traders_profit)
 				.and_then(|value| value.checked_add(&traders_funding))
 				.ok_or(ArithmeticError::Overflow)?;
+			// What flattening the skew would cost the vault beyond the oracle price: the skew
+			// closed fills at `P (1 + k / 2S)`, so the traders would take `P k² / 2S` more.
+			// Counted, the value moves with no trade but by its fee: a trade's premium raises
+			// the marked value exactly as much as it raises this cost.
+			let scale = signed(market.params.skew_scale).ok_or(ArithmeticError::Overflow)?;
+			let impact = skew
+				.checked_mul(&skew)
+				.and_then(|squared| squared.checked_mul(&signed(price)?))
+				.and_then(|value| value.checked_div(&scale.checked_add(&scale)?))
+				.ok_or(ArithmeticError::Overflow)?;
+			skew_cost = skew_cost.checked_add(&impact).ok_or(ArithmeticError::Overflow)?;
 			let magnitude =
 				math::unsigned(skew.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
 			exposure = exposure
 				.checked_add(&notional_of(magnitude, price)?)
 				.ok_or(ArithmeticError::Overflow)?;
 		}
-		Ok(VaultValue { cash, unrealised, exposure })
+		Ok(VaultValue { cash, unrealised, skew_cost, exposure })
 	}
 
 	/// Refuses a state where the vault's net exposure is beyond its utilisation bound of its
@@ -98,7 +123,7 @@ impl<T: Config> Pallet<T> {
 	/// The vault's value in the settlement asset's smallest units, rounded as `rounding`;
 	/// refused when it is zero or less.
 	fn nav_units(rounding: Rounding) -> Result<Balance, DispatchError> {
-		let nav = Self::vault_value()?.nav().ok_or(ArithmeticError::Overflow)?;
+		let nav = Self::vault_value_at(true)?.nav().ok_or(ArithmeticError::Overflow)?;
 		let nav =
 			math::unsigned(nav).filter(|nav| !nav.is_zero()).ok_or(Error::<T>::VaultInsolvent)?;
 		let units = usd_to_units(nav, Self::settlement_decimals()?, rounding)?;
@@ -155,13 +180,23 @@ impl<T: Config> Pallet<T> {
 		let unlocks_at = frame_system::Pallet::<T>::block_number()
 			.saturating_add(params.withdrawal_delay_blocks);
 		let all = pending.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+		// What the shares are worth now: the withdrawal pays at most this (a request is no
+		// option on a later rise).
+		let nav = Self::nav_units(Rounding::Down)?;
+		let value_at_request = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+			all,
+			nav,
+			TotalShares::<T>::get(),
+			Rounding::Down,
+		)
+		.ok_or(ArithmeticError::Overflow)?;
 		let left = held.saturating_sub(shares);
 		if left.is_zero() {
 			Shares::<T>::remove(who);
 		} else {
 			Shares::<T>::insert(who, left);
 		}
-		Withdrawals::<T>::insert(who, Withdrawal { shares: all, unlocks_at });
+		Withdrawals::<T>::insert(who, Withdrawal { shares: all, unlocks_at, value_at_request });
 		Self::deposit_event(Event::WithdrawalRequested {
 			who: who.clone(),
 			shares: all,
@@ -185,7 +220,10 @@ impl<T: Config> Pallet<T> {
 			total,
 			Rounding::Down,
 		)
-		.ok_or(ArithmeticError::Overflow)?;
+		.ok_or(ArithmeticError::Overflow)?
+		// The lower of the value at the request and now: losses meanwhile are borne, gains
+		// stay with the vault.
+		.min(withdrawal.value_at_request);
 		Withdrawals::<T>::remove(who);
 		TotalShares::<T>::put(
 			total.checked_sub(withdrawal.shares).ok_or(ArithmeticError::Underflow)?,

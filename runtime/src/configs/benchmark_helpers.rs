@@ -251,3 +251,50 @@ impl pallet_insurance::BenchmarkHelper<AssetId, AccountId> for InsuranceBenchmar
 		AssetId::Asset(crate::assets::USD)
 	}
 }
+
+/// New assets with a fixed price of 1 000 USD as underlyings; USD minted as tokens or
+/// deposited into margin accounts.
+pub struct PerpetualsBenchmarkHelper;
+impl pallet_perpetuals::BenchmarkHelper<AccountId, AssetId> for PerpetualsBenchmarkHelper {
+	fn underlyings(n: u32) -> alloc::vec::Vec<AssetId> {
+		let mut underlyings = alloc::vec::Vec::new();
+		while underlyings.len() < n as usize {
+			let Some(next) = pallet_assets::NextAssetId::<Runtime>::get() else { break };
+			let owner = sp_runtime::MultiAddress::Id(AccountId::from([0u8; 32]));
+			ok(
+				crate::Assets::force_create(
+					crate::RuntimeOrigin::root(),
+					next.into(),
+					owner,
+					true,
+					1,
+				),
+				"force create",
+			);
+			let asset = AssetId::Asset(next);
+			fixed_price(asset, Price::from_u32(1_000));
+			underlyings.push(asset);
+		}
+		underlyings
+	}
+
+	fn fund_margin(who: &AccountId, usd: u128) {
+		let usd_asset = AssetId::Asset(crate::assets::USD);
+		Self::fund_tokens(who, usd);
+		fund_margin_account(who);
+		ok(
+			crate::Margin::deposit(
+				crate::RuntimeOrigin::signed(who.clone()),
+				usd_asset,
+				usd.saturating_mul(1_000_000),
+			),
+			"deposit USD into margin",
+		);
+	}
+
+	fn fund_tokens(who: &AccountId, usd: u128) {
+		use frame_support::traits::fungibles::Mutate;
+		let usd_asset = AssetId::Asset(crate::assets::USD);
+		ok(AllAssets::mint_into(usd_asset, who, usd.saturating_mul(1_000_000)), "mint USD");
+	}
+}

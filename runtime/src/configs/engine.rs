@@ -95,7 +95,8 @@ impl pallet_margin::Config for Runtime {
 	/// takes in storage: a million accounts lock five million USD.
 	type AccountDeposit = ConstU128<UNIT>;
 	type LiquidationPenalty = LiquidationPenalty;
-	type Derivatives = ();
+	/// Perpetual positions count in the same health.
+	type Derivatives = crate::Perpetuals;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::MarginBenchmarkHelper;
@@ -189,4 +190,38 @@ impl pallet_liquidation::Config for Runtime {
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::LiquidationBenchmarkHelper;
+}
+
+parameter_types! {
+	pub const PerpetualsPalletId: PalletId = PalletId(*b"lq/perps");
+	/// Everything settles in the dev USD stablecoin.
+	pub const PerpetualsSettlementAsset: AssetId = AssetId::Asset(crate::assets::USD);
+	/// Most perpetual markets: the vault's value reads every one.
+	pub const MaxPerpetualMarkets: u32 = 16;
+	/// Most positions one account may hold: as many as its spot positions
+	/// ([`MaxMarginPositions`]), so its health reads at most twice as many entries.
+	pub const MaxPerpetualPositions: u32 = 8;
+	/// Shares the vault's first deposit leaves locked, as the insurance fund's
+	/// ([`InsuranceMinimumShares`]).
+	pub const VaultMinimumShares: Balance = 1_000;
+	/// Longest withdrawal delay governance may set: 30 days.
+	pub const MaxVaultWithdrawalDelay: BlockNumber = 30 * DAYS;
+}
+
+impl pallet_perpetuals::Config for Runtime {
+	type AssetId = AssetId;
+	type Ledger = crate::Margin;
+	type Decimals = crate::Margin;
+	type Prices = crate::Prices;
+	type Time = crate::Timestamp;
+	type GovernanceOrigin = GovernanceOrigin;
+	type SettlementAsset = PerpetualsSettlementAsset;
+	type PalletId = PerpetualsPalletId;
+	type MaxMarkets = MaxPerpetualMarkets;
+	type MaxPositionsPerAccount = MaxPerpetualPositions;
+	type MinimumShares = VaultMinimumShares;
+	type MaxWithdrawalDelay = MaxVaultWithdrawalDelay;
+	type WeightInfo = pallet_perpetuals::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::PerpetualsBenchmarkHelper;
 }

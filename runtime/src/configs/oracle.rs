@@ -67,7 +67,7 @@ impl pallet_prices::Config for Runtime {
 	type MaxConfirmations = MaxBreakerConfirmations;
 	type VolatilityPeriodMs = VolatilityPeriodMs;
 	// No asset that margin accounts hold or auctions sell loses its price source.
-	type PriceUsers = (crate::Margin, crate::Auction);
+	type PriceUsers = ((crate::Margin, crate::Auction), crate::Perpetuals);
 	/// A week, as margin's longest delay for a tightening of weights.
 	type MaxSourceChangeDelay = ConstU32<{ 7 * DAYS }>;
 	type WeightInfo = pallet_prices::weights::SubstrateWeight<Runtime>;

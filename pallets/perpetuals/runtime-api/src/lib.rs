@@ -1,0 +1,25 @@
+//! Runtime API of `pallet-perpetuals`: markets, an account's positions and the vault, valued
+//! now, without decoding storage.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+pub use pallet_perpetuals::{MarketReport, PositionReport, VaultReport};
+
+sp_api::decl_runtime_apis! {
+	/// Perpetual futures.
+	pub trait PerpetualsApi<AccountId, AssetId> where AccountId: Codec, AssetId: Codec {
+		/// Every listed market: parameters, status, oracle price, open interest each side, skew,
+		/// funding rate and index now.
+		fn markets() -> Vec<MarketReport<AssetId>>;
+		/// `who`'s positions: size, entry, mark, unrealised profit and accrued funding,
+		/// requirements, liquidation price.
+		fn positions(who: AccountId) -> Vec<PositionReport<AssetId>>;
+		/// The vault: cash, what the traders owe it unrealised, value, exposure, utilisation,
+		/// shares; `None` if a price it needs is missing.
+		fn vault() -> Option<VaultReport>;
+	}
+}
