@@ -47,7 +47,13 @@ pub fn preset_genesis_json(preset: &str) -> Value {
 /// Externalities holding the genesis state of the runtime preset named `preset`, with block 1
 /// not yet started.
 pub fn genesis_externalities(preset: &str) -> sp_io::TestExternalities {
-	let json = serde_json::to_vec(&preset_genesis_json(preset)).expect("JSON serializes");
+	genesis_externalities_of(preset_genesis_json(preset))
+}
+
+/// Externalities holding the genesis state of `config` (a whole genesis config as JSON, e.g. a
+/// preset's with a patch merged), with block 1 not yet started.
+pub fn genesis_externalities_of(config: Value) -> sp_io::TestExternalities {
+	let json = serde_json::to_vec(&config).expect("JSON serializes");
 	let mut ext = sp_io::TestExternalities::new_empty();
 	ext.execute_with(|| {
 		frame_support::genesis_builder_helper::build_state::<
@@ -71,12 +77,17 @@ pub struct TestChain {
 impl TestChain {
 	/// A chain at the genesis state of the runtime preset named `preset`.
 	pub fn from_preset(preset: &str) -> Self {
+		Self::from_genesis_json(preset_genesis_json(preset))
+	}
+
+	/// A chain at the genesis state of `config` (see [`genesis_externalities_of`]).
+	pub fn from_genesis_json(config: Value) -> Self {
 		// Slots start at the current time, as on a live chain.
 		let now_ms = std::time::SystemTime::now()
 			.duration_since(std::time::UNIX_EPOCH)
 			.expect("the clock is after 1970")
 			.as_millis() as u64;
-		Self { ext: genesis_externalities(preset), slot: now_ms / SLOT_DURATION, open: false }
+		Self { ext: genesis_externalities_of(config), slot: now_ms / SLOT_DURATION, open: false }
 	}
 
 	/// Runs `f` in the chain's state.
