@@ -254,6 +254,33 @@ fn a_pumped_price_lends_nothing() {
 	});
 }
 
+/// A halted price on a position neither freezes nor shields its account: it is judged at the
+/// last accepted price (the valuation rule), so a liquidatable account stays found; nothing is
+/// traded, and the vault takes no deposit, at it.
+#[test]
+fn a_halted_price_neither_freezes_nor_shields() {
+	test(|| {
+		assert_ok!(Margin::deposit(origin(BOB), ETH, 4 * 10u128.pow(18)));
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		set_price(BTC, price(50_000));
+		liquidation_test_support::set_price_error(BTC, liquidation_primitives::PriceError::Halted);
+		// Judged at 50 000: liquidatable, and found.
+		let health = Margin::health_of(&BOB).unwrap();
+		assert!(health.is_liquidatable());
+		assert_eq!(health.derivatives.loss, usd(10_003));
+		assert!(Margin::accounts_at_risk(None, 10).0.contains(&BOB));
+		assert_noop!(
+			Perpetuals::deposit_to_vault(origin(DAVE), 1_000 * DOLLAR),
+			Error::<Test>::Price(liquidation_primitives::PriceError::Halted)
+		);
+		// Withdrawing collateral needs a usable price for every position.
+		assert_noop!(
+			Margin::withdraw(origin(BOB), ETH, pallet_margin::Amount::Exact(1)),
+			pallet_margin::Error::<Test>::Price(liquidation_primitives::PriceError::Halted)
+		);
+	});
+}
+
 #[test]
 fn trades_are_checked() {
 	test(|| {
