@@ -136,8 +136,9 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	assert!(fund.params.is_some());
 	assert_eq!((fund.fund.total(), fund.custody), (0, 0));
 
-	// The margin runtime API: every dev asset has an empty pool at index 1; an account without
-	// positions is healthy with nothing on either side.
+	// The margin runtime API: every dev asset has a pool at index 1, empty but for USD's, which
+	// holds the perpetuals vault's seed; an account without positions is healthy with nothing on
+	// either side.
 	let encoded: Bytes = node
 		.rpc()
 		.request("state_call", rpc_params!["MarginApi_pools", "0x"])
@@ -146,7 +147,12 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	let pools = Vec::<(AssetId, pallet_margin::PoolReport)>::decode(&mut &encoded[..])
 		.expect("a list of pools");
 	assert_eq!(pools.len(), assets::DEV_ASSETS.len());
-	assert!(pools.iter().all(|(_, pool)| pool.total_deposits == 0 && pool.borrow_index.is_one()));
+	let seed = liquidation_runtime::genesis_config_presets::DEV_VAULT_SEED_USD * 1_000_000;
+	for (asset, pool) in &pools {
+		let expected = if *asset == AssetId::Asset(assets::USD) { seed } else { 0 };
+		assert_eq!(pool.total_deposits, expected, "{asset:?}");
+		assert!(pool.borrow_index.is_one());
+	}
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 	let encoded: Bytes = node
 		.rpc()
