@@ -700,10 +700,29 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(entry.slot < 2, "risk entry slot out of range (5)");
 		ensure!(liable, "an account that cannot become liquidatable is in the risk index (5)");
-		ensure!(
-			Self::risk_entry_for(who, portfolio, entry.slot).as_ref() == Some(&entry),
-			"account filed in other lists or at the wrong distance (5)"
-		);
+		if T::Derivatives::has_exposure(who) {
+			// Its distance may be stale once a market's parameters changed (that market's list
+			// is then read whole): it must still be in the list of every asset it holds, and
+			// within reach when liquidatable (below).
+			let held = Self::held_assets(portfolio);
+			ensure!(
+				held.iter().all(|asset| entry.assets.contains(asset)),
+				"account with positions missing from a held asset's list (5)"
+			);
+			if let Some((bucket, assets)) =
+				Self::placement_with_derivatives(who, portfolio, entry.slot)
+			{
+				ensure!(
+					entry.bucket == bucket && entry.assets == assets,
+					"account with positions filed at the wrong distance (5)"
+				);
+			}
+		} else {
+			ensure!(
+				Self::risk_entry_for(who, portfolio, entry.slot).as_ref() == Some(&entry),
+				"account filed in other lists or at the wrong distance (5)"
+			);
+		}
 		ensure!(
 			entry.assets.iter().any(|asset| Markets::<T>::contains_key(asset)),
 			"account filed in no listed asset's list: no walk reads it (5)"

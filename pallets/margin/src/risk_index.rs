@@ -47,12 +47,26 @@
 //!
 //! ## Derivative positions
 //!
-//! An account with derivative positions ([`Config::Derivatives`]) is filed in bucket 0, which
-//! every walk reads: its distance is not bounded by the spot references (a position's profit
-//! moves with an underlying that need not be a listed asset, and funding moves it with no price
-//! move at all). Sound at once; the cost is one entry read per such account per walk, as for an
-//! account liquidatable at the reference. It is filed in the lists of the assets it holds, or in
-//! the settlement asset's ([`liquidation_primitives::Exposure::settlement_asset`]) when it holds
+//! A derivative position of size `s` on an underlying at reference price `P` changes
+//! maintenance health by at most `|s| P (1 + MMF) ρ` when the price moves by a relative `ρ`
+//! either way (its profit by `s Δp`, its requirement by `MMF |s| Δp`; profit counted at a weight
+//! at most one), and by `|s| |F - F_ref|` when the market's funding index moves from its value at
+//! the reference (recorded by [`liquidation_primitives::Exposure::on_new_reference`]; the funding
+//! owed at filing is measured to it). So an account with positions has the *sensitivity*
+//! `E = Σ |s| P (1 + MMF)` besides its spot `C + D`, and is filed at
+//!
+//! ```text
+//!   x = (C + G - D - L - M) / (C + D + E)
+//! ```
+//!
+//! (`G`, `L`, `M` its positions' weighted profit, loss and requirement at the reference prices),
+//! in the lists of its held assets and its underlyings; each underlying's list is read as far as
+//! the larger of its units' adverse move and its price's move either way plus funding's drift
+//! `|F_now - F_ref| / P_ref`. A change of a market's parameters makes its drift unbounded until
+//! the next epoch (its list is read whole). An account that cannot be placed so (an underlying
+//! that is not a listed asset, more lists than an entry holds, funding not recorded for the
+//! slot) goes to bucket 0, which every walk reads: in the lists of the assets it holds, or the
+//! settlement asset's ([`liquidation_primitives::Exposure::settlement_asset`]) when it holds
 //! none.
 //!
 //! ## Upkeep
@@ -181,6 +195,17 @@ impl ReferencePoint {
 		Some(fall.max(rise))
 	}
 
+	/// The relative move of the price alone from `self` to `now`, either way: what moves a
+	/// derivative position on the asset (its units' indices and weights do not).
+	fn price_move_to(&self, now: &ReferencePoint) -> Option<FixedU128> {
+		let ratio = now.price.checked_div(&self.price)?;
+		Some(if ratio >= FixedU128::one() {
+			ratio.saturating_sub(FixedU128::one())
+		} else {
+			FixedU128::one().saturating_sub(ratio)
+		})
+	}
+
 	/// What one smallest unit of a deposit counts for at the reference, rounded up.
 	fn deposit_unit_of_one(&self) -> Option<FixedU128> {
 		let value = value_in_usd_rounded_up(1, self.decimals, self.price)?;
@@ -293,9 +318,25 @@ impl<T: Config> Pallet<T> {
 		let mut largest = FixedU128::zero();
 		for (asset, reference) in References::<T>::iter_prefix(slot) {
 			let Some(now) = Self::point_now(asset) else { continue };
-			largest = largest.max(reference.adverse_move_to(&now)?);
+			largest = largest.max(Self::move_against(slot, asset, &reference, &now)?);
 		}
 		Some(largest)
+	}
+
+	/// The largest relative move against an account holding or trading `asset` since `slot`'s
+	/// reference: its units' adverse move (spot positions), or its price's move either way
+	/// plus funding's drift (derivative positions, see "Derivative positions" in the module
+	/// docs); `None`: unbounded.
+	fn move_against(
+		slot: Slot,
+		asset: T::AssetId,
+		reference: &ReferencePoint,
+		now: &ReferencePoint,
+	) -> Option<FixedU128> {
+		let spot = reference.adverse_move_to(now)?;
+		let drift = T::Derivatives::drift_since_reference(slot, &asset, reference.price)?;
+		let derivative = reference.price_move_to(now)?.checked_add(&drift)?;
+		Some(spot.max(derivative))
 	}
 
 	/// The last bucket of `asset`'s list in `slot` that its adverse move since the slot's
@@ -304,7 +345,7 @@ impl<T: Config> Pallet<T> {
 	pub fn reach_of_asset(slot: Slot, asset: T::AssetId) -> u16 {
 		let Some(reference) = References::<T>::get(slot, asset) else { return 0 };
 		let Some(now) = Self::point_now(asset) else { return 0 };
-		last_bucket_at_risk(reference.adverse_move_to(&now))
+		last_bucket_at_risk(Self::move_against(slot, asset, &reference, &now))
 	}
 
 	/// Every listed asset in increasing order, with the last bucket of its list in `slot` that
@@ -332,6 +373,17 @@ impl<T: Config> Pallet<T> {
 	/// rounding allowance of the module docs; `None` when the account cannot be placed (no
 	/// reference for one of its assets, or not above zero).
 	fn distance_at_reference(portfolio: &PortfolioOf<T>, slot: Slot) -> Option<FixedU128> {
+		let (collateral, debt) = Self::weighted_at_reference(portfolio, slot)?;
+		let margin = collateral.checked_sub(&debt)?;
+		margin.checked_div(&collateral.checked_add(&debt)?)
+	}
+
+	/// `(C, D)`: `portfolio`'s weighted collateral and debt at `slot`'s reference, less and
+	/// plus the rounding allowance; `None` when an asset has no reference.
+	fn weighted_at_reference(
+		portfolio: &PortfolioOf<T>,
+		slot: Slot,
+	) -> Option<(FixedU128, FixedU128)> {
 		let mut collateral = FixedU128::zero();
 		let mut debt = FixedU128::zero();
 		let mut allowance_collateral = FixedU128::zero();
@@ -363,10 +415,41 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
-		let collateral = collateral.checked_sub(&allowance_collateral)?;
+		let collateral = collateral.saturating_sub(allowance_collateral);
 		let debt = debt.checked_add(&allowance_debt)?;
-		let margin = collateral.checked_sub(&debt)?;
-		margin.checked_div(&collateral.checked_add(&debt)?)
+		Some((collateral, debt))
+	}
+
+	/// Where an account with derivative positions is placed at `slot`'s reference: its distance
+	/// `(C + G - D - L - M) / (C + D + Σ E)` with `G`, `L`, `M` its positions' weighted profit,
+	/// loss and requirement at the reference prices and `E` each underlying's sensitivity, and
+	/// the lists of its held assets and underlyings. `None` when it cannot be placed (an
+	/// underlying without a reference, more lists than an entry holds, or not above zero).
+	pub(crate) fn placement_with_derivatives(
+		who: &T::AccountId,
+		portfolio: &PortfolioOf<T>,
+		slot: Slot,
+	) -> Option<(u16, BoundedVec<T::AssetId, T::MaxPositions>)> {
+		let price_of = |asset: &T::AssetId| References::<T>::get(slot, asset).map(|r| r.price);
+		let exposure = T::Derivatives::reference_exposure(who, slot, &price_of)?;
+		let (collateral, debt) = Self::weighted_at_reference(portfolio, slot)?;
+		let mut sensitivity = FixedU128::zero();
+		let mut lists: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
+		for (underlying, part) in exposure.sensitivities.iter() {
+			sensitivity = sensitivity.checked_add(part)?;
+			lists.push(*underlying);
+		}
+		lists.sort();
+		lists.dedup();
+		let lists = BoundedVec::try_from(lists).ok()?;
+		let margin = collateral
+			.checked_add(&exposure.maintenance_gain)?
+			.checked_sub(&debt)?
+			.checked_sub(&exposure.loss)?
+			.checked_sub(&exposure.maintenance_requirement)?;
+		let scale = collateral.checked_add(&debt)?.checked_add(&sensitivity)?;
+		let distance = margin.checked_div(&scale)?;
+		Some((bucket_of_distance(distance), lists))
 	}
 
 	/// The assets `portfolio` holds a position in, in increasing order: the lists it is filed in.
@@ -390,6 +473,9 @@ impl<T: Config> Pallet<T> {
 		slot: Slot,
 	) -> Option<AccountRiskEntry<T>> {
 		if T::Derivatives::has_exposure(who) {
+			if let Some((bucket, assets)) = Self::placement_with_derivatives(who, portfolio, slot) {
+				return Some(RiskEntry { slot, bucket, assets });
+			}
 			let mut assets = Self::held_assets(portfolio);
 			if assets.is_empty() {
 				// A bound of one or more: the push cannot fail (and the account would be in no
@@ -520,7 +606,7 @@ impl<T: Config> Pallet<T> {
 			let Some(now) = Self::point_now(asset) else { continue };
 			match References::<T>::get(current, asset) {
 				None => return true,
-				Some(reference) => match reference.adverse_move_to(&now) {
+				Some(reference) => match Self::move_against(current, asset, &reference, &now) {
 					Some(adverse_move) if adverse_move < threshold => {},
 					_ => return true,
 				},
@@ -542,6 +628,7 @@ impl<T: Config> Pallet<T> {
 				referenced = referenced.saturating_add(1);
 			}
 		}
+		T::Derivatives::on_new_reference(slot);
 		RiskEpoch::<T>::put(epoch);
 		Self::deposit_event(Event::RiskIndexRebased { epoch, assets_referenced: referenced });
 		referenced

@@ -52,6 +52,11 @@ impl<T: Config> Pallet<T> {
 		market.state.funding_rate = market.state.funding_rate.max(-bound).min(bound);
 		market.params = params;
 		Markets::<T>::insert(underlying, market);
+		// Distances filed under the old parameters no longer bound this market's positions:
+		// its lists are read whole until the next reference.
+		for slot in [0u8, 1] {
+			crate::ReferenceFunding::<T>::remove(slot, underlying);
+		}
 		Self::deposit_event(Event::MarketParamsSet { underlying, params });
 		Ok(())
 	}

@@ -3,15 +3,16 @@
 use crate::{
 	math::{self, funding_owed, requirement, signed, unrealised_pnl, Signed},
 	types::{Market, Position},
-	Config, Markets, Pallet, PositionCount, Positions,
+	Config, Markets, Pallet, PositionCount, Positions, ReferenceFunding,
 };
 use frame_support::traits::Get;
 use liquidation_primitives::{
-	DerivativeHealth, Exposure, HealthError, Price, PriceProvider, Pricing, UsdValue,
+	DerivativeHealth, Exposure, HealthError, Price, PriceProvider, Pricing, ReferenceExposure,
+	UsdValue,
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
-	FixedPointNumber,
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
+	FixedPointNumber, FixedU128,
 };
 
 /// One position's part of its account's health, USD.
@@ -127,6 +128,82 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 
 	fn settlement_asset() -> Option<T::AssetId> {
 		Some(T::SettlementAsset::get())
+	}
+
+	fn reference_exposure(
+		who: &T::AccountId,
+		slot: u8,
+		price_of: &dyn Fn(&T::AssetId) -> Option<Price>,
+	) -> Option<ReferenceExposure<T::AssetId>> {
+		let mut exposure = ReferenceExposure::default();
+		for (underlying, position) in Positions::<T>::iter_prefix(who) {
+			let market = Markets::<T>::get(underlying)?;
+			let price = price_of(&underlying)?;
+			let index = ReferenceFunding::<T>::get(slot, underlying)?;
+			// Funding owed to the reference index (the walk bounds its drift since).
+			let funding = funding_owed(position.size, position.funding_index, index)?;
+			let pnl = unrealised_pnl(position.size, position.entry_price, price)?
+				.checked_sub(&funding)?;
+			let params = &market.params;
+			let needs = requirement(
+				position.size,
+				price,
+				signed(params.skew_scale)?,
+				params.min_initial_margin,
+				signed(params.initial_margin_slope)?,
+				params.maintenance_share,
+			)?;
+			let maintenance = math::unsigned(needs.maintenance)?;
+			if pnl.is_positive() {
+				let gain = math::unsigned(pnl)?;
+				exposure.maintenance_gain = exposure
+					.maintenance_gain
+					.checked_add(&gain.saturating_mul(params.maintenance_profit_weight.into()))?;
+			} else {
+				exposure.loss =
+					exposure.loss.checked_add(&math::unsigned(pnl.saturating_abs())?)?;
+			}
+			exposure.maintenance_requirement =
+				exposure.maintenance_requirement.checked_add(&maintenance)?;
+			// |s| P (1 + MMF): the notional and the requirement, rounded up.
+			let notional = math::unsigned(position.size.saturating_abs())?.checked_mul(&price)?;
+			let part =
+				notional.checked_add(&maintenance)?.checked_add(&FixedU128::from_inner(1))?;
+			match exposure.sensitivities.iter_mut().find(|(asset, _)| *asset == underlying) {
+				Some((_, total)) => *total = total.checked_add(&part)?,
+				None => exposure.sensitivities.push((underlying, part)),
+			}
+		}
+		Some(exposure)
+	}
+
+	fn drift_since_reference(
+		slot: u8,
+		underlying: &T::AssetId,
+		reference_price: Price,
+	) -> Option<FixedU128> {
+		let Some(market) = Markets::<T>::get(underlying) else { return Some(FixedU128::zero()) };
+		let open = !market.state.long_interest.is_zero() || !market.state.short_interest.is_zero();
+		let Some(index) = ReferenceFunding::<T>::get(slot, underlying) else {
+			// Not recorded (parameters changed, or listed since): unbounded while positions
+			// are open.
+			return if open { None } else { Some(FixedU128::zero()) };
+		};
+		let price = Self::held_price(*underlying).ok()?;
+		let now = Self::accrued(&market, price).ok()?.funding_index;
+		let moved = math::unsigned(now.checked_sub(&index)?.saturating_abs())?;
+		// Rounded up, so the bound holds to the last unit.
+		let drift = moved.checked_div(&reference_price)?;
+		drift.checked_add(&FixedU128::from_inner(1))
+	}
+
+	fn on_new_reference(slot: u8) {
+		let _ = ReferenceFunding::<T>::clear_prefix(slot, T::MaxMarkets::get(), None);
+		for (underlying, market) in Markets::<T>::iter() {
+			let Ok(price) = Self::held_price(underlying) else { continue };
+			let Ok(state) = Self::accrued(&market, price) else { continue };
+			ReferenceFunding::<T>::insert(slot, underlying, state.funding_index);
+		}
 	}
 }
 

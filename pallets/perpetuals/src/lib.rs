@@ -232,6 +232,14 @@ pub mod pallet {
 	pub type PositionCount<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
+	/// Each market's funding index when the margin ledger's risk index started the reference
+	/// of a slot: its distances count funding owed to it, and its walks the drift since
+	/// ([`liquidation_primitives::Exposure::drift_since_reference`]). Removed for a market whose
+	/// parameters changed (its drift is then unbounded until the next reference).
+	#[pallet::storage]
+	pub type ReferenceFunding<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u8, Blake2_128Concat, T::AssetId, Signed>;
+
 	/// The vault's parameters; no deposit before they are set.
 	#[pallet::storage]
 	pub type Vault<T: Config> = StorageValue<_, VaultParams<BlockNumberFor<T>>>;

@@ -200,6 +200,60 @@ fn a_5x_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 	});
 }
 
+/// Starts a new risk-index reference in margin and re-files every account under it, as
+/// `on_idle` does over blocks.
+fn new_reference() {
+	use frame_support::{traits::Hooks, weights::Weight};
+	let now = frame_system::Pallet::<Test>::block_number();
+	for _ in 0..50 {
+		Margin::on_idle(now, Weight::MAX);
+		let (_, previous) = Margin::risk_slots();
+		if pallet_margin::SlotSize::<Test>::get(previous) == 0 {
+			return;
+		}
+	}
+	panic!("the index did not re-file the previous epoch");
+}
+
+/// The risk index files an account with positions at its distance, sensitivity included: a
+/// walk after no move, or a move that cannot reach it, does not read it; a move that can does;
+/// a change of the market's parameters reads its list whole until the next reference.
+#[test]
+fn positions_are_filed_at_their_distance_and_read_once_a_move_can_reach_it() {
+	test(|| {
+		assert_ok!(Margin::deposit(origin(BOB), ETH, 4 * 10u128.pow(18)));
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		new_reference();
+		// x = (10 200 - 31.50 - 3 - 604.62) / (10 200 + 31.50 + 60 000 + 604.62) = 0.13497:
+		// bucket 1 348 (one below, for rounding), in the lists of USD (his fee debt), BTC
+		// (the underlying) and ETH.
+		let entry = pallet_margin::RiskEntryOf::<Test>::get(BOB).unwrap();
+		assert_eq!(entry.bucket, 1_348);
+		assert_eq!(entry.assets.to_vec(), vec![USD, BTC, ETH]);
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, Vec::<AccountId>::new());
+		// -13.3% reaches bucket 1 332: not read.
+		set_price(BTC, price(52_000));
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, Vec::<AccountId>::new());
+		check_invariants();
+		// -15% reaches him (not liquidatable yet); at 50 000 he is, and is found.
+		set_price(BTC, price(51_000));
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+		set_price(BTC, price(50_000));
+		assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+		check_invariants();
+		// Back at 60 000 nothing moved; a change of BTC-PERP's parameters (a higher margin)
+		// makes its list read whole.
+		set_price(BTC, price(60_000));
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, Vec::<AccountId>::new());
+		let tighter =
+			crate::MarketParams { maintenance_share: Permill::from_percent(90), ..btc_perp() };
+		assert_ok!(Perpetuals::set_market_params(RuntimeOrigin::root(), BTC, tighter));
+		assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+		check_invariants();
+	});
+}
+
 /// Opening risk needs the whole account's initial health; collateral a position needs cannot
 /// be withdrawn; reducing needs nothing.
 #[test]
@@ -492,10 +546,15 @@ fn a_trade_moves_the_vault_value_by_its_fee_only() {
 #[test]
 fn random_trading_conserves_value() {
 	let traders = [BOB, CHARLIE, DAVE];
+	// Steps where a trader was liquidatable while filed away from bucket 0: where margin's
+	// invariant 6 (a liquidatable account is within a walk's reach) has something to check.
+	let placed_and_liquidatable = core::cell::Cell::new(0u32);
 	for seed in 1..=4u64 {
 		test(|| {
+			// 20 000 USD each against trades of up to 3 BTC or 10 000 DOT, prices moving up to
+			// 6% a step: leverage enough that the walk makes accounts liquidatable.
 			for who in traders {
-				deposit_usd(who, 2_000_000);
+				deposit_usd(who, 20_000);
 			}
 			let total = || -> FixedI128 {
 				let usd_of = |who: &AccountId| {
@@ -531,8 +590,10 @@ fn random_trading_conserves_value() {
 				let who = traders[next(3) as usize];
 				match next(4) {
 					0 | 1 => {
-						let (market, delta) = if next(2) == 0 {
-							(BTC, r(next(400) as i128 - 200, 100))
+						// Mostly BTC (placed by distance: BTC is a margin asset); DOT is not, its
+						// traders go to bucket 0.
+						let (market, delta) = if next(4) != 0 {
+							(BTC, r(next(600) as i128 - 300, 100))
 						} else {
 							(DOT, n(next(20_000) as i128 - 10_000))
 						};
@@ -547,8 +608,8 @@ fn random_trading_conserves_value() {
 						}
 					},
 					2 => {
-						btc = (btc as u64 * (970 + next(61)) / 1_000) as u32;
-						dot = (dot as u64 * (970 + next(61)) / 1_000) as u32;
+						btc = (btc as u64 * (940 + next(121)) / 1_000) as u32;
+						dot = (dot as u64 * (940 + next(121)) / 1_000) as u32;
 						set_price(BTC, price(btc));
 						set_price(DOT, Price::saturating_from_rational(dot, 1_000));
 					},
@@ -557,13 +618,27 @@ fn random_trading_conserves_value() {
 						set_time(time);
 					},
 				}
+				// A new risk-index reference now and then: accounts are filed at their
+				// distance, and margin's invariants check that none liquidatable is beyond a
+				// walk's reach (funding drifting with the time steps included).
+				if next(8) == 0 {
+					new_reference();
+				}
 				if next(10) == 0 {
 					if let Some(p) = Perpetuals::position_reports(&who).first() {
 						let limit = if p.size.is_positive() { any_sell() } else { any_buy() };
-						assert_ok!(Perpetuals::close_position(origin(who), p.underlying, limit));
+						// Refused while the account is liquidatable.
+						let _ = Perpetuals::close_position(origin(who), p.underlying, limit);
 					}
 				}
 				check_invariants();
+				for trader in traders {
+					let placed = pallet_margin::RiskEntryOf::<Test>::get(trader)
+						.is_some_and(|entry| entry.bucket > 0);
+					if placed && Margin::health_of(&trader).unwrap().is_liquidatable() {
+						placed_and_liquidatable.set(placed_and_liquidatable.get() + 1);
+					}
+				}
 				let drift = (total() - start).saturating_abs();
 				assert!(
 					drift <= FixedI128::saturating_from_rational(1, 1_000_000_000),
@@ -573,6 +648,7 @@ fn random_trading_conserves_value() {
 			assert!(traded >= 30, "seed {seed}: only {traded} trades went through");
 		});
 	}
+	assert!(placed_and_liquidatable.get() > 0, "no placed account became liquidatable");
 }
 
 fn last_event() -> RuntimeEvent {

@@ -3,7 +3,8 @@
 //! ledger adds it to the account's spot collateral and debt, so that one health covers both
 //! (cross-margin). `()` has none, for a runtime without derivatives.
 
-use crate::{HealthError, UsdValue};
+use crate::{HealthError, Price, UsdValue};
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_runtime::RuntimeDebug;
@@ -55,6 +56,33 @@ pub struct DerivativeHealth {
 	pub maintenance_requirement: UsdValue,
 }
 
+/// What an account's positions add to its maintenance health at a risk-index reference, and how
+/// fast a move can take it away: what the margin ledger's risk index files the account by.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ReferenceExposure<AssetId> {
+	/// Of the positions' unrealised profit, what counts against liquidation (weighted).
+	pub maintenance_gain: UsdValue,
+	/// The positions' unrealised loss.
+	pub loss: UsdValue,
+	/// The margin the positions need to be kept.
+	pub maintenance_requirement: UsdValue,
+	/// Per underlying, the most a relative move `r` of its price, or a funding drift of `r`
+	/// times its reference price, can take from the account's health, per unit of `r`:
+	/// `Σ |s| P_ref (1 + MMF)` over its positions there.
+	pub sensitivities: Vec<(AssetId, UsdValue)>,
+}
+
+impl<AssetId> Default for ReferenceExposure<AssetId> {
+	fn default() -> Self {
+		Self {
+			maintenance_gain: Default::default(),
+			loss: Default::default(),
+			maintenance_requirement: Default::default(),
+			sensitivities: Vec::new(),
+		}
+	}
+}
+
 /// The derivative positions of accounts, as their margin sees them.
 pub trait Exposure<AccountId, AssetId> {
 	/// What `who`'s positions add to its health, at prices read as `pricing` says.
@@ -70,6 +98,30 @@ pub trait Exposure<AccountId, AssetId> {
 	/// positions and no spot position at all is filed in its risk list. `None` without
 	/// derivatives.
 	fn settlement_asset() -> Option<AssetId>;
+
+	/// `who`'s positions at the risk index's reference of `slot`: each underlying at
+	/// `price_of`'s price, funding owed to the funding index recorded for the slot
+	/// ([`Exposure::on_new_reference`]). `None` when they cannot be placed (an underlying
+	/// without a reference price or funding index): the account is then read by every walk.
+	fn reference_exposure(
+		who: &AccountId,
+		slot: u8,
+		price_of: &dyn Fn(&AssetId) -> Option<Price>,
+	) -> Option<ReferenceExposure<AssetId>>;
+
+	/// How far funding has moved against positions in `underlying` since `slot`'s reference,
+	/// relative to the reference price `reference_price`: `|F_now - F_ref| / P_ref`. Zero for an
+	/// asset no position is in; `None` when unbounded (the market's parameters changed since:
+	/// read every bucket of its list).
+	fn drift_since_reference(
+		slot: u8,
+		underlying: &AssetId,
+		reference_price: Price,
+	) -> Option<sp_arithmetic::FixedU128>;
+
+	/// The risk index starts a new reference in `slot` now: record each market's funding index
+	/// for [`Exposure::drift_since_reference`].
+	fn on_new_reference(slot: u8);
 }
 
 /// No derivatives: nothing to add.
@@ -85,4 +137,18 @@ impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
 	fn settlement_asset() -> Option<AssetId> {
 		None
 	}
+
+	fn reference_exposure(
+		_: &AccountId,
+		_: u8,
+		_: &dyn Fn(&AssetId) -> Option<Price>,
+	) -> Option<ReferenceExposure<AssetId>> {
+		Some(ReferenceExposure::default())
+	}
+
+	fn drift_since_reference(_: u8, _: &AssetId, _: Price) -> Option<sp_arithmetic::FixedU128> {
+		Some(Default::default())
+	}
+
+	fn on_new_reference(_: u8) {}
 }

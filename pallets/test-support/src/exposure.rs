@@ -27,6 +27,25 @@ impl<AccountId: Encode, AssetId, Settlement: Get<AssetId>> Exposure<AccountId, A
 	fn settlement_asset() -> Option<AssetId> {
 		Some(Settlement::get())
 	}
+
+	/// Set figures have no reference: an account with them is read by every walk.
+	fn reference_exposure(
+		_: &AccountId,
+		_: u8,
+		_: &dyn Fn(&AssetId) -> Option<liquidation_primitives::Price>,
+	) -> Option<liquidation_primitives::ReferenceExposure<AssetId>> {
+		None
+	}
+
+	fn drift_since_reference(
+		_: u8,
+		_: &AssetId,
+		_: liquidation_primitives::Price,
+	) -> Option<sp_arithmetic::FixedU128> {
+		Some(Default::default())
+	}
+
+	fn on_new_reference(_: u8) {}
 }
 
 /// `who`'s derivative positions add `health` (`None`: it holds none).
