@@ -19,6 +19,7 @@ use sp_core::{bytes, Bytes, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::traits::Header as _;
 use sp_runtime::traits::One;
+use sp_runtime::FixedPointNumber;
 
 /// Bounds generous enough for a debug build on a loaded two-core machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
@@ -168,6 +169,39 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 	.expect("a health result")
 	.expect("no prices are needed for an empty account");
 	assert_eq!(health.health_factor, None);
+
+	// The perpetuals runtime API: three markets, flat; the vault holds its seed and nothing
+	// else; Ferdie has no position.
+	let encoded: Bytes = node
+		.rpc()
+		.request("state_call", rpc_params!["PerpetualsApi_markets", "0x"])
+		.await
+		.expect("state_call answers");
+	let markets = Vec::<pallet_perpetuals::MarketReport<AssetId>>::decode(&mut &encoded[..])
+		.expect("a list of markets");
+	assert_eq!(markets.len(), 3);
+	assert!(markets.iter().all(|market| market.skew == Default::default()));
+	let encoded: Bytes = node
+		.rpc()
+		.request("state_call", rpc_params!["PerpetualsApi_vault", "0x"])
+		.await
+		.expect("state_call answers");
+	let vault = Option::<pallet_perpetuals::VaultReport>::decode(&mut &encoded[..])
+		.expect("a vault report")
+		.expect("no market is skewed: no price is needed");
+	let seed_usd = liquidation_runtime::genesis_config_presets::DEV_VAULT_SEED_USD as i128;
+	assert_eq!(vault.nav, sp_runtime::FixedI128::saturating_from_integer(seed_usd));
+	let encoded: Bytes = node
+		.rpc()
+		.request(
+			"state_call",
+			rpc_params!["PerpetualsApi_positions", bytes::to_hex(&ferdie.encode(), false)],
+		)
+		.await
+		.expect("state_call answers");
+	let positions = Vec::<pallet_perpetuals::PositionReport<AssetId>>::decode(&mut &encoded[..])
+		.expect("a list of positions");
+	assert!(positions.is_empty());
 
 	// The auction runtime API: nothing is being auctioned.
 	let encoded: Bytes = node

@@ -371,6 +371,10 @@ impl<T: Config> ledger::Settle<T::AccountId> for Pallet<T> {
 		}
 		Self::reindex(who, &portfolio);
 	}
+
+	fn watches(who: &T::AccountId) -> bool {
+		LiableAccounts::<T>::contains_key(who) && crate::RiskEntryOf::<T>::contains_key(who)
+	}
 }
 
 impl<T: Config> Pallet<T> {

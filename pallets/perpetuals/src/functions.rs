@@ -280,6 +280,8 @@ impl<T: Config> Pallet<T> {
 		for (who, count) in PositionCount::<T>::iter() {
 			ensure!(counts.get(&who) == Some(&count), "position count out of step");
 			ensure!(count <= T::MaxPositionsPerAccount::get(), "too many positions");
+			// Else the liquidation engine would never see it.
+			ensure!(T::Ledger::watches(&who), "an account with positions is not in the risk index");
 		}
 		ensure!(
 			counts.len() == PositionCount::<T>::iter().count(),

@@ -90,6 +90,10 @@ fn a_long_fills_with_the_premium_pays_the_fee_and_counts_in_health() {
 		// Filed in the risk index (liable without spot debt).
 		assert!(pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
 		assert_eq!(Margin::accounts_at_risk(None, 10).0, vec![BOB]);
+		// Were margin to forget him, the perpetuals' invariants say so.
+		pallet_margin::LiableAccounts::<Test>::remove(BOB);
+		assert!(Perpetuals::do_try_state().is_err());
+		pallet_margin::LiableAccounts::<Test>::insert(BOB, ());
 	});
 }
 

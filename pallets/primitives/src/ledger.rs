@@ -183,6 +183,11 @@ pub trait Settle<AccountId>: Mutate<AccountId> {
 	/// Re-judges `who` after its derivative positions changed (opened, resized, closed): the
 	/// ledger keeps the accounts that may become liquidatable, and its risk index, in step.
 	fn exposure_changed(who: &AccountId);
+
+	/// Whether the ledger counts `who` among the accounts that may become liquidatable and
+	/// files it in its risk index: what every account with positions must be (a derivatives
+	/// pallet's `try_state` checks it).
+	fn watches(who: &AccountId) -> bool;
 }
 
 /// The whole margin ledger: every layer, what the liquidation engine needs. Implemented for
