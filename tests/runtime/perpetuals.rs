@@ -75,8 +75,13 @@ fn a_5x_btc_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 		let health = Margin::health_of(&bob).unwrap();
 		assert!(!health.is_liquidatable());
 		assert!(!health.derivatives.maintenance_requirement.is_zero());
-		// Filed in the risk index though his spot debt alone is harmless.
-		assert!(Margin::accounts_at_risk(None, 100).0.contains(&bob));
+		// Filed in the risk index at his distance, the position's sensitivity included, in the
+		// lists of ETH, of USD (the fee debt) and of BTC (the underlying): a walk with nothing
+		// moved does not read him.
+		let entry = pallet_margin::RiskEntryOf::<Runtime>::get(&bob).expect("filed");
+		assert!(entry.bucket > 1_000, "{entry:?}");
+		assert!(entry.assets.contains(&BTC) && entry.assets.contains(&ETH));
+		assert!(!Margin::accounts_at_risk(None, 100).0.contains(&bob));
 	});
 
 	// BTC falls, in steps the circuit breaker accepts.
