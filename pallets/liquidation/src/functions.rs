@@ -59,14 +59,14 @@ impl<T: Config> Pallet<T> {
 	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
 		let positions = T::Ledger::positions_of(who);
 		let count = positions.len() as u32;
-		// Derivative positions are not closed out yet: their account is never settled as
-		// bankrupt (its debt written off) while they stand.
-		if Self::holds_derivatives(who) {
-			return (false, count);
-		}
 		let has_debt = positions.iter().any(|(_, _, debt)| !debt.is_zero());
 		let has_collateral = positions.iter().any(|(_, deposit, _)| !deposit.is_zero());
 		if !has_debt {
+			return (false, count);
+		}
+		// Derivative positions are not closed out yet: their account is never settled as
+		// bankrupt (its debt written off) while they stand.
+		if Self::holds_derivatives(who) {
 			return (false, count);
 		}
 		if !has_collateral && !Self::in_auction(who) {
