@@ -709,13 +709,23 @@ impl<T: Config> Pallet<T> {
 				held.iter().all(|asset| entry.assets.contains(asset)),
 				"account with positions missing from a held asset's list (5)"
 			);
-			if let Some((bucket, assets)) =
-				Self::placement_with_derivatives(who, portfolio, entry.slot)
-			{
-				ensure!(
+			match Self::placement_with_derivatives(who, portfolio, entry.slot) {
+				Some((bucket, assets)) => ensure!(
 					entry.bucket == bucket && entry.assets == assets,
 					"account with positions filed at the wrong distance (5)"
-				);
+				),
+				// Not placeable now: filed in bucket 0, or placed before one of its lists lost
+				// its bound (a market's parameters changed: that list is read whole).
+				None => ensure!(
+					entry.bucket == 0
+						|| entry.assets.iter().any(|asset| {
+							crate::References::<T>::get(entry.slot, asset).is_none_or(|r| {
+								T::Derivatives::drift_since_reference(entry.slot, asset, r.price)
+									.is_none()
+							})
+						}),
+					"account with positions placed with no list read whole (5)"
+				),
 			}
 		} else {
 			ensure!(

@@ -335,6 +335,10 @@ impl<T: Config> Pallet<T> {
 	) -> Option<FixedU128> {
 		let spot = reference.adverse_move_to(now)?;
 		let drift = T::Derivatives::drift_since_reference(slot, &asset, reference.price)?;
+		if !T::Derivatives::is_traded(&asset) && drift.is_zero() {
+			// No position on it: only spot positions are filed under it.
+			return Some(spot);
+		}
 		let derivative = reference.price_move_to(now)?.checked_add(&drift)?;
 		Some(spot.max(derivative))
 	}
@@ -464,9 +468,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Where `who`, holding `portfolio`, is filed in `slot`: `None` when it cannot become
-	/// liquidatable. An account with derivative positions goes to bucket 0, read by every walk
-	/// (see "Derivative positions" in the module docs), in the lists of the assets it holds, or
-	/// of the settlement asset when it holds none.
+	/// liquidatable. An account with derivative positions is placed by its distance with them
+	/// ([`Self::placement_with_derivatives`]), or else goes to bucket 0, read by every walk (see
+	/// "Derivative positions" in the module docs), in the lists of the assets it holds, or of
+	/// the settlement asset when it holds none.
 	pub(crate) fn risk_entry_for(
 		who: &T::AccountId,
 		portfolio: &PortfolioOf<T>,

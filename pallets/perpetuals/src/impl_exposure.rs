@@ -197,6 +197,10 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 		drift.checked_add(&FixedU128::from_inner(1))
 	}
 
+	fn is_traded(underlying: &T::AssetId) -> bool {
+		<Self as liquidation_primitives::PriceUsers<T::AssetId>>::in_use(underlying)
+	}
+
 	fn on_new_reference(slot: u8) {
 		let _ = ReferenceFunding::<T>::clear_prefix(slot, T::MaxMarkets::get(), None);
 		for (underlying, market) in Markets::<T>::iter() {

@@ -46,8 +46,8 @@ pub struct MarketParams {
 	/// The largest open interest of each side, in whole USD at the oracle price.
 	pub max_open_interest_usd: Balance,
 	/// The smallest notional a position may be opened or left at, in whole USD at the oracle
-	/// price (a position is closed whole below it): positions are filed in the risk index's
-	/// always-read bucket, so dust would slow every walk.
+	/// price (a position is closed whole below it): a dust position still costs the risk index
+	/// an entry per list (and one read per walk in bucket 0 when its account cannot be placed).
 	pub min_position_usd: Balance,
 	/// The share of a position's unrealised profit that counts as collateral for opening risk.
 	pub initial_profit_weight: Permill,

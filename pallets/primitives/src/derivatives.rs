@@ -122,6 +122,10 @@ pub trait Exposure<AccountId, AssetId> {
 	/// The risk index starts a new reference in `slot` now: record each market's funding index
 	/// for [`Exposure::drift_since_reference`].
 	fn on_new_reference(slot: u8);
+
+	/// Whether positions are open on `underlying`: only then does its price's move either way
+	/// (not only its units' adverse move) bound what a walk of its list must read.
+	fn is_traded(underlying: &AssetId) -> bool;
 }
 
 /// No derivatives: nothing to add.
@@ -151,4 +155,8 @@ impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
 	}
 
 	fn on_new_reference(_: u8) {}
+
+	fn is_traded(_: &AssetId) -> bool {
+		false
+	}
 }

@@ -46,6 +46,10 @@ impl<AccountId: Encode, AssetId, Settlement: Get<AssetId>> Exposure<AccountId, A
 	}
 
 	fn on_new_reference(_: u8) {}
+
+	fn is_traded(_: &AssetId) -> bool {
+		false
+	}
 }
 
 /// `who`'s derivative positions add `health` (`None`: it holds none).
