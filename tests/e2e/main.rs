@@ -19,7 +19,6 @@ use sp_core::{bytes, Bytes, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::traits::Header as _;
 use sp_runtime::traits::One;
-use sp_runtime::FixedPointNumber;
 
 /// Bounds generous enough for a debug build on a loaded two-core machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
@@ -190,7 +189,9 @@ async fn dev_chain_authors_finalizes_and_takes_an_oracle_feed() {
 		.expect("a vault report")
 		.expect("no market is skewed: no price is needed");
 	let seed_usd = liquidation_runtime::genesis_config_presets::DEV_VAULT_SEED_USD as i128;
-	assert_eq!(vault.nav, sp_runtime::FixedI128::saturating_from_integer(seed_usd));
+	let seed_value =
+		<sp_runtime::FixedI128 as sp_runtime::FixedPointNumber>::saturating_from_integer(seed_usd);
+	assert_eq!(vault.nav, seed_value);
 	let encoded: Bytes = node
 		.rpc()
 		.request(
