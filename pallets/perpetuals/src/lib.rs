@@ -108,6 +108,7 @@
 //! [`Pallet::market_report`], [`Pallet::position_reports`], [`Pallet::vault_report`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
