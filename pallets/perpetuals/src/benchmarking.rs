@@ -84,10 +84,11 @@ fn markets<T: Config>(list_last: bool) -> (alloc::vec::Vec<T::AssetId>, T::Asset
 	(all, last)
 }
 
-/// A trader with a deposit of 1 M USD and `MaxPositionsPerAccount - 1` positions.
+/// A trader with 1 M USD of collateral in another asset than USD (his fees are lent to him)
+/// and `MaxPositionsPerAccount - 1` positions.
 fn trader<T: Config>(markets: &[T::AssetId]) -> T::AccountId {
 	let who: T::AccountId = account("trader", 0, 0);
-	T::BenchmarkHelper::fund_margin(&who, 1_000_000);
+	T::BenchmarkHelper::fund_collateral(&who, 1_000_000);
 	let held = T::MaxPositionsPerAccount::get().saturating_sub(1) as usize;
 	for underlying in markets.iter().take(held) {
 		ok(
@@ -147,7 +148,7 @@ mod benchmarks {
 	}
 
 	/// Opening the trader's last position: his health reads every position, the vault's
-	/// value every market, the fee is charged.
+	/// value every market, the fee is lent to him.
 	#[benchmark]
 	fn modify_position() {
 		let (all, last) = markets::<T>(true);
@@ -155,6 +156,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), last, Signed::one(), Price::from_u32(u32::MAX));
 		assert_eq!(PositionCount::<T>::get(&who), T::MaxPositionsPerAccount::get());
+		let usd = T::SettlementAsset::get();
+		assert!(<T::Ledger as liquidation_primitives::ledger::Inspect<_>>::debt_of(&who, usd) > 0);
 	}
 
 	#[benchmark]

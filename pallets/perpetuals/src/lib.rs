@@ -145,6 +145,10 @@ pub trait BenchmarkHelper<AccountId, AssetId> {
 	fn fund_margin(who: &AccountId, usd: u128);
 	/// Gives `who` `usd` whole USD of the settlement asset as tokens (to deposit into the vault).
 	fn fund_tokens(who: &AccountId, usd: u128);
+	/// Gives `who` collateral worth `usd` whole USD in its margin account in an asset other than
+	/// the settlement asset, and no settlement asset: what it is charged is lent to it (the
+	/// costlier settlement).
+	fn fund_collateral(who: &AccountId, usd: u128);
 }
 
 #[frame_support::pallet]

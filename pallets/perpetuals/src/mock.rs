@@ -141,6 +141,14 @@ impl crate::BenchmarkHelper<AccountId, AssetId> for PerpsBenchmarkHelper {
 		use frame_support::traits::fungibles::Mutate;
 		AllAssets::mint_into(USD, who, usd * DOLLAR).expect("mints");
 	}
+	fn fund_collateral(who: &AccountId, usd: u128) {
+		use frame_support::traits::fungibles::Mutate;
+		// ETH at 3 000 USD, 18 decimals.
+		let amount = usd * 10u128.pow(18) / 3_000;
+		AllAssets::mint_into(ETH, who, amount).expect("mints");
+		pallet_margin::Pallet::<Test>::deposit(RuntimeOrigin::signed(*who), ETH, amount)
+			.expect("deposits");
+	}
 }
 
 /// The settlement asset, 6 decimals.

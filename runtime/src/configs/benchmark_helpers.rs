@@ -297,4 +297,18 @@ impl pallet_perpetuals::BenchmarkHelper<AccountId, AssetId> for PerpetualsBenchm
 		let usd_asset = AssetId::Asset(crate::assets::USD);
 		ok(AllAssets::mint_into(usd_asset, who, usd.saturating_mul(1_000_000)), "mint USD");
 	}
+
+	/// BTC at a fixed 1 USD, `usd` whole units of it deposited.
+	fn fund_collateral(who: &AccountId, usd: u128) {
+		use frame_support::traits::fungibles::Mutate;
+		let btc = AssetId::Asset(crate::assets::BTC);
+		fixed_price(btc, Price::from_u32(1));
+		let amount = usd.saturating_mul(100_000_000);
+		fund_margin_account(who);
+		ok(AllAssets::mint_into(btc, who, amount), "mint BTC");
+		ok(
+			crate::Margin::deposit(crate::RuntimeOrigin::signed(who.clone()), btc, amount),
+			"deposit BTC into margin",
+		);
+	}
 }
