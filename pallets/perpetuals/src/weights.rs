@@ -55,8 +55,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn list_market() -> Weight {
 		// Proof size: measured `524`, estimated `3707` bytes.
-		// Fastest run: 401_870_000 ps.
-		Weight::from_parts(560_315_000, 3707)
+		// Fastest run: 386_411_000 ps.
+		Weight::from_parts(585_732_000, 3707)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -66,19 +66,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:1 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ReferenceFunding` (r:0 w:2)
+	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
 		// Proof size: measured `1216`, estimated `3707` bytes.
-		// Fastest run: 471_749_000 ps.
-		Weight::from_parts(682_342_000, 3707)
+		// Fastest run: 541_710_000 ps.
+		Weight::from_parts(612_984_000, 3707)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Perpetuals::Markets` (r:1 w:1)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	fn set_market_status() -> Weight {
 		// Proof size: measured `767`, estimated `3707` bytes.
-		// Fastest run: 292_526_000 ps.
-		Weight::from_parts(412_819_000, 3707)
+		// Fastest run: 295_422_000 ps.
+		Weight::from_parts(385_048_000, 3707)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -86,17 +88,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_vault_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 108_142_000 ps.
-		Weight::from_parts(116_858_000, 0)
+		// Fastest run: 111_668_000 ps.
+		Weight::from_parts(191_678_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Storage: `Margin::Markets` (r:2 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:14 w:0)
+	/// Storage: `Prices::Sources` (r:15 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Positions` (r:9 w:1)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
@@ -104,20 +106,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:2 w:1)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:1 w:1)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:2 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEntryOf` (r:2 w:0)
 	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn modify_position() -> Weight {
-		// Proof size: measured `7294`, estimated `47179` bytes.
-		// Fastest run: 7_598_933_000 ps.
-		Weight::from_parts(9_234_354_000, 47179)
-			.saturating_add(T::DbWeight::get().reads(52_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Proof size: measured `7726`, estimated `47179` bytes.
+		// Fastest run: 8_443_629_000 ps.
+		Weight::from_parts(9_507_324_000, 47179)
+			.saturating_add(T::DbWeight::get().reads(56_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -151,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn deposit_to_vault() -> Weight {
 		// Proof size: measured `7897`, estimated `47179` bytes.
-		// Fastest run: 5_000_828_000 ps.
-		Weight::from_parts(7_515_848_000, 47179)
+		// Fastest run: 6_494_474_000 ps.
+		Weight::from_parts(7_746_339_000, 47179)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -176,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `6044`, estimated `47179` bytes.
-		// Fastest run: 3_820_757_000 ps.
-		Weight::from_parts(5_499_317_000, 47179)
+		// Fastest run: 3_776_774_000 ps.
+		Weight::from_parts(5_362_282_000, 47179)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -207,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn withdraw_from_vault() -> Weight {
 		// Proof size: measured `6296`, estimated `47179` bytes.
-		// Fastest run: 6_509_843_000 ps.
-		Weight::from_parts(9_100_134_000, 47179)
+		// Fastest run: 6_608_076_000 ps.
+		Weight::from_parts(9_961_471_000, 47179)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -217,41 +223,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn list_market() -> Weight {
-		Weight::from_parts(560_315_000, 3707)
+		Weight::from_parts(585_732_000, 3707)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(682_342_000, 3707)
+		Weight::from_parts(612_984_000, 3707)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_market_status() -> Weight {
-		Weight::from_parts(412_819_000, 3707)
+		Weight::from_parts(385_048_000, 3707)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_vault_params() -> Weight {
-		Weight::from_parts(116_858_000, 0)
+		Weight::from_parts(191_678_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn modify_position() -> Weight {
-		Weight::from_parts(9_234_354_000, 47179)
-			.saturating_add(RocksDbWeight::get().reads(52_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+		Weight::from_parts(9_507_324_000, 47179)
+			.saturating_add(RocksDbWeight::get().reads(56_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn deposit_to_vault() -> Weight {
-		Weight::from_parts(7_515_848_000, 47179)
+		Weight::from_parts(7_746_339_000, 47179)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(5_499_317_000, 47179)
+		Weight::from_parts(5_362_282_000, 47179)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_from_vault() -> Weight {
-		Weight::from_parts(9_100_134_000, 47179)
+		Weight::from_parts(9_961_471_000, 47179)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
