@@ -110,13 +110,7 @@ impl<T: Config> Pallet<T> {
 		if portfolio.is_empty() && !old.is_empty() {
 			Self::release_account_deposit(who);
 		}
-		let liable = Self::is_liable(who, &portfolio);
-		match (liable, LiableAccounts::<T>::contains_key(who)) {
-			(true, false) => LiableAccounts::<T>::insert(who, ()),
-			(false, true) => LiableAccounts::<T>::remove(who),
-			_ => {},
-		}
-		Self::reindex(who, &portfolio);
+		Self::rejudge(who, &portfolio);
 		if portfolio.is_empty() {
 			Portfolios::<T>::remove(who);
 		} else {
@@ -129,6 +123,17 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn is_liable(who: &T::AccountId, portfolio: &PortfolioOf<T>) -> bool {
 		portfolio.iter().any(|(_, p)| matches!(p, Position::Borrow(_)))
 			|| T::Derivatives::has_exposure(who)
+	}
+
+	/// Keeps the set of liable accounts and the risk index in step with `who` holding
+	/// `portfolio` (and its derivative positions).
+	pub(crate) fn rejudge(who: &T::AccountId, portfolio: &PortfolioOf<T>) {
+		match (Self::is_liable(who, portfolio), LiableAccounts::<T>::contains_key(who)) {
+			(true, false) => LiableAccounts::<T>::insert(who, ()),
+			(false, true) => LiableAccounts::<T>::remove(who),
+			_ => {},
+		}
+		Self::reindex(who, portfolio);
 	}
 
 	/// Holds the account deposit from `who` (opening its margin account).

@@ -363,13 +363,7 @@ impl<T: Config> ledger::Settle<T::AccountId> for Pallet<T> {
 	}
 
 	fn exposure_changed(who: &T::AccountId) {
-		let portfolio = Portfolios::<T>::get(who);
-		match (Self::is_liable(who, &portfolio), LiableAccounts::<T>::contains_key(who)) {
-			(true, false) => LiableAccounts::<T>::insert(who, ()),
-			(false, true) => LiableAccounts::<T>::remove(who),
-			_ => {},
-		}
-		Self::reindex(who, &portfolio);
+		Self::rejudge(who, &Portfolios::<T>::get(who));
 	}
 
 	fn watches(who: &T::AccountId) -> bool {
