@@ -28,7 +28,18 @@ impl<T: Config> Pallet<T> {
 	) -> Result<HealthReport, HealthError<T::AssetId>> {
 		let spot = Self::health_of_portfolio(portfolio, pricing)?;
 		let derivatives = T::Derivatives::exposure(who, pricing)?;
-		spot.with_derivatives(derivatives).ok_or(HealthError::Overflow)
+		if derivatives == Default::default() {
+			return Ok(spot);
+		}
+		let settlement = Self::settlement_weights();
+		spot.with_derivatives(derivatives, settlement.as_ref()).ok_or(HealthError::Overflow)
+	}
+
+	/// The risk weights of the asset derivative positions settle in: their profit and loss are
+	/// weighted as a deposit or a debt of it ([`HealthReport::with_derivatives`]).
+	pub(crate) fn settlement_weights() -> Option<liquidation_primitives::RiskWeights> {
+		let asset = T::Derivatives::settlement_asset()?;
+		Markets::<T>::get(asset).map(|market| market.params.risk_weights(market.decimals))
 	}
 
 	/// The health of a portfolio with prices read as `pricing` says.

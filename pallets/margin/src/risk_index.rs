@@ -52,14 +52,17 @@
 //! either way (its profit by `s Δp`, its requirement by `MMF |s| Δp`; profit counted at a weight
 //! at most one), and by `|s| |F - F_ref|` when the market's funding index moves from its value at
 //! the reference (recorded by [`liquidation_primitives::Exposure::on_new_reference`]; the funding
-//! owed at filing is measured to it). So an account with positions has the *sensitivity*
-//! `E = Σ |s| P (1 + MMF)` besides its spot `C + D`, and is filed at
+//! owed at filing is measured to it). Profit and loss weigh as a deposit or a debt of the
+//! settlement asset (collateral weight `w`, liability weight `l ≥ 1`), so a move changes the
+//! weighted loss by at most `l` times as much. So an account with positions has the
+//! *sensitivity* `l E`, `E = Σ |s| P (1 + MMF)`, besides its spot `C + D`, and is filed at
 //!
 //! ```text
-//!   x = (C + G - D - L - M) / (C + D + E)
+//!   x = (C + w G - D - l L - M) / (C + D + l E)
 //! ```
 //!
-//! (`G`, `L`, `M` its positions' weighted profit, loss and requirement at the reference prices),
+//! (`G`, `L`, `M` its positions' profit (at each market's weight), loss and requirement at the
+//! reference prices),
 //! in the lists of its held assets and its underlyings; each underlying's list is read as far as
 //! the larger of its units' adverse move and its price's move either way plus funding's drift
 //! `|F_now - F_ref| / P_ref`. A change of a market's parameters makes its drift unbounded until
@@ -425,7 +428,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Where an account with derivative positions is placed at `slot`'s reference: its distance
-	/// `(C + G - D - L - M) / (C + D + Σ E)` with `G`, `L`, `M` its positions' weighted profit,
+	/// `(C + w G - D - l L - M) / (C + D + l Σ E)` with `G`, `L`, `M` its positions' weighted profit,
 	/// loss and requirement at the reference prices and `E` each underlying's sensitivity, and
 	/// the lists of its held assets and underlyings. `None` when it cannot be placed (an
 	/// underlying without a reference, more lists than an entry holds, or not above zero).
@@ -437,19 +440,30 @@ impl<T: Config> Pallet<T> {
 		let price_of = |asset: &T::AssetId| References::<T>::get(slot, asset).map(|r| r.price);
 		let exposure = T::Derivatives::reference_exposure(who, slot, &price_of)?;
 		let (collateral, debt) = Self::weighted_at_reference(portfolio, slot)?;
+		// Profit and loss weigh as a deposit or a debt of the settlement asset (see
+		// `health_of_account`): a move's effect on the loss is scaled by its liability weight
+		// (at least one), so the sensitivity is too.
+		let weights = Self::settlement_weights();
+		let liability = weights.map(|w| w.maintenance_liability_weight).unwrap_or(FixedU128::one());
+		let collateral_weight =
+			weights.map(|w| w.maintenance_collateral_weight).unwrap_or(Permill::one());
 		let mut sensitivity = FixedU128::zero();
 		let mut lists: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
 		for (underlying, part) in exposure.sensitivities.iter() {
 			sensitivity = sensitivity.checked_add(part)?;
 			lists.push(*underlying);
 		}
+		let sensitivity = mul_up(sensitivity, liability.max(FixedU128::one()))?;
 		lists.sort();
 		lists.dedup();
 		let lists = BoundedVec::try_from(lists).ok()?;
+		let gain = FixedU128::from_inner(
+			collateral_weight.mul_floor(exposure.maintenance_gain.into_inner()),
+		);
 		let margin = collateral
-			.checked_add(&exposure.maintenance_gain)?
+			.checked_add(&gain)?
 			.checked_sub(&debt)?
-			.checked_sub(&exposure.loss)?
+			.checked_sub(&mul_up(exposure.loss, liability)?)?
 			.checked_sub(&exposure.maintenance_requirement)?;
 		let scale = collateral.checked_add(&debt)?.checked_add(&sensitivity)?;
 		let distance = margin.checked_div(&scale)?;
@@ -779,4 +793,15 @@ mod tests {
 			Some(FixedU128::from_rational(1, 2))
 		);
 	}
+}
+
+/// `value × weight`, rounded up.
+fn mul_up(value: FixedU128, weight: FixedU128) -> Option<FixedU128> {
+	sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+		value.into_inner(),
+		weight.into_inner(),
+		FixedU128::DIV,
+		sp_runtime::Rounding::Up,
+	)
+	.map(FixedU128::from_inner)
 }

@@ -884,7 +884,7 @@ mod derivatives {
 	}
 
 	/// Perpetual positions count in the account's one health: weighted profit as collateral,
-	/// loss and requirements as debt; an account without spot debt but with positions may not
+	/// loss and requirements as debt (profit and loss weighed as USD deposits and debt); an account without spot debt but with positions may not
 	/// withdraw what they need, and becomes liquidatable when they lose.
 	#[test]
 	fn derivative_positions_count_in_the_one_health() {
@@ -905,18 +905,17 @@ mod derivatives {
 			set_exposure(&BOB, Some(derivatives));
 			Margin::exposure_changed(&BOB);
 			let report = Margin::health_of(&BOB).unwrap();
+			// Profit and loss weigh as a USD deposit or debt would: profit at 90% (initial) and
+			// 95% (maintenance), loss at 1.10 and 1.05.
 			assert_eq!(report.collateral_value, spot.collateral_value + usd_value(1_000));
 			assert_eq!(report.debt_value, usd_value(3_000));
-			assert_eq!(report.initial_collateral, spot.initial_collateral + usd_value(500));
-			assert_eq!(
-				report.maintenance_collateral,
-				spot.maintenance_collateral + usd_value(1_000)
-			);
-			assert_eq!(report.initial_debt, usd_value(23_000));
-			assert_eq!(report.maintenance_debt, usd_value(13_000));
+			assert_eq!(report.initial_collateral, spot.initial_collateral + usd_value(450));
+			assert_eq!(report.maintenance_collateral, spot.maintenance_collateral + usd_value(950));
+			assert_eq!(report.initial_debt, usd_value(23_300));
+			assert_eq!(report.maintenance_debt, usd_value(13_150));
 			assert_eq!(report.derivatives, derivatives);
 			// Without spot debt he still may not withdraw what his positions need: initial
-			// 48 500 against 23 000 leaves 25 500 of initial surplus, 0.53 BTC at 0.8 weight.
+			// 48 450 against 23 300 leaves 25 150 of initial surplus, 0.52 BTC at 0.8 weight.
 			assert_noop!(
 				Margin::withdraw(origin(BOB), BTC, Amount::Exact(units(60, 6))),
 				Error::<Test>::InsufficientMargin

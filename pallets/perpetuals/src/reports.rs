@@ -6,11 +6,14 @@ use crate::{
 	Config, Markets, Pallet, Positions, TotalShares,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode};
-use liquidation_primitives::{ledger::Inspect, Balance, Price, PriceProvider, Pricing, UsdValue};
+use frame_support::traits::Get;
+use liquidation_primitives::{
+	ledger::Inspect, Balance, Price, PriceProvider, Pricing, RiskWeights, UsdValue,
+};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
-	FixedPointNumber, FixedU128, RuntimeDebug,
+	FixedPointNumber, FixedU128, Permill, RuntimeDebug,
 };
 
 /// A market as clients see it.
@@ -112,13 +115,15 @@ impl<T: Config> Pallet<T> {
 		let maintenance_health = T::Ledger::health(who).ok().and_then(|report| {
 			signed(report.maintenance_collateral)?.checked_sub(&signed(report.maintenance_debt)?)
 		});
+		let settlement = T::Ledger::risk_weights(T::SettlementAsset::get());
 		Positions::<T>::iter_prefix(who)
 			.filter_map(|(underlying, position)| {
 				let market = Markets::<T>::get(underlying)?;
 				let part =
 					Self::position_health(underlying, &market, &position, Pricing::Held).ok()?;
-				let liquidation_price = maintenance_health
-					.and_then(|health| liquidation_price(&market, &position, &part, health));
+				let liquidation_price = maintenance_health.and_then(|health| {
+					liquidation_price(&market, &position, &part, health, settlement)
+				});
 				Some(PositionReport {
 					underlying,
 					size: position.size,
@@ -159,20 +164,32 @@ impl<T: Config> Pallet<T> {
 /// `p0 = entry + funding / size`,
 ///
 /// ```text
-///   H(p) = H_other + w (s (p - e) - f) - m |s| p   (profit side; w = 1 on the loss side)
+///   H(p) = H_other + w (s (p - e) - f) - m |s| p
 /// ```
 ///
-/// with `H_other` the rest of the account's maintenance health; the root on the side it lies in.
+/// with `H_other` the rest of the account's maintenance health, `w` the profit's weight on the
+/// profit side (the market's times the settlement asset's collateral weight) and the settlement
+/// asset's liability weight on the loss side (as margin weighs them); the root on the side it
+/// lies in.
 fn liquidation_price(
 	market: &Market,
 	position: &Position,
 	part: &crate::impl_exposure::PositionHealth,
 	maintenance_health: Signed,
+	settlement: Option<RiskWeights>,
 ) -> Option<Price> {
 	let size = position.size;
 	let price = signed(part.price)?;
-	let weight = Signed::from(market.params.maintenance_profit_weight);
-	let weighted = |pnl: Signed| if pnl.is_positive() { pnl.saturating_mul(weight) } else { pnl };
+	let (collateral_weight, liability_weight) = match settlement {
+		Some(weights) => {
+			(weights.maintenance_collateral_weight, signed(weights.maintenance_liability_weight)?)
+		},
+		None => (Permill::one(), Signed::one()),
+	};
+	let weight = Signed::from(market.params.maintenance_profit_weight)
+		.checked_mul(&Signed::from(collateral_weight))?;
+	let weighted =
+		|pnl: Signed| pnl.saturating_mul(if pnl.is_positive() { weight } else { liability_weight });
 	let requirement = signed(part.maintenance_requirement)?;
 	// The rest of the account: its health without this position's part.
 	let other = maintenance_health.checked_sub(&weighted(part.pnl))?.checked_add(&requirement)?;
@@ -195,7 +212,7 @@ fn liquidation_price(
 		|p: Signed| if size.is_positive() { p >= break_even } else { p <= break_even };
 	let candidates = [
 		root(weight).filter(|p| profit_side(*p)),
-		root(Signed::one()).filter(|p| !profit_side(*p)),
+		root(liability_weight).filter(|p| !profit_side(*p)),
 	];
 	candidates.into_iter().flatten().find(|p| p.is_positive()).and_then(math::unsigned)
 }

@@ -50,19 +50,59 @@ pub struct HealthReport {
 
 impl HealthReport {
 	/// This report with `derivatives` counted in: unweighted profit to the collateral value and
-	/// loss to the debt value; weighted profit to the weighted collateral; loss plus the
-	/// requirement to the weighted debt. `None` on an overflow.
-	pub fn with_derivatives(mut self, derivatives: crate::DerivativeHealth) -> Option<Self> {
-		let add = |a: UsdValue, b: UsdValue| sp_arithmetic::traits::CheckedAdd::checked_add(&a, &b);
+	/// loss to the debt value; weighted profit to the weighted collateral, times the settlement
+	/// asset's collateral weight (`settlement`, none: one); the loss times the settlement
+	/// asset's liability weight plus the requirement to the weighted debt. Profit and loss are
+	/// claims in the settlement asset, weighted as a deposit or a debt of it would be, so that
+	/// realising them (a close, a close-out) changes the account's health only where a loss
+	/// beyond its deposit becomes debt (the debt's and the deposit's weights differ). `None` on
+	/// an overflow.
+	pub fn with_derivatives(
+		mut self,
+		derivatives: crate::DerivativeHealth,
+		settlement: Option<&RiskWeights>,
+	) -> Option<Self> {
+		use sp_arithmetic::{
+			traits::{CheckedAdd, One},
+			FixedPointNumber,
+		};
+		let add = |a: UsdValue, b: UsdValue| a.checked_add(&b);
+		let times_up = |value: UsdValue, weight: FixedU128| -> Option<UsdValue> {
+			sp_arithmetic::helpers_128bit::multiply_by_rational_with_rounding(
+				value.into_inner(),
+				weight.into_inner(),
+				FixedU128::DIV,
+				sp_arithmetic::Rounding::Up,
+			)
+			.map(FixedU128::from_inner)
+		};
+		let (initial_collateral, maintenance_collateral, initial_liability, maintenance_liability) =
+			match settlement {
+				Some(weights) => (
+					weights.initial_collateral_weight,
+					weights.maintenance_collateral_weight,
+					weights.initial_liability_weight,
+					weights.maintenance_liability_weight,
+				),
+				None => (Permill::one(), Permill::one(), FixedU128::one(), FixedU128::one()),
+			};
+		let times_down = |value: UsdValue, weight: Permill| {
+			FixedU128::from_inner(weight.mul_floor(value.into_inner()))
+		};
 		self.collateral_value = add(self.collateral_value, derivatives.gain)?;
 		self.debt_value = add(self.debt_value, derivatives.loss)?;
-		self.initial_collateral = add(self.initial_collateral, derivatives.initial_gain)?;
-		self.maintenance_collateral =
-			add(self.maintenance_collateral, derivatives.maintenance_gain)?;
-		self.initial_debt =
-			add(add(self.initial_debt, derivatives.loss)?, derivatives.initial_requirement)?;
+		self.initial_collateral =
+			add(self.initial_collateral, times_down(derivatives.initial_gain, initial_collateral))?;
+		self.maintenance_collateral = add(
+			self.maintenance_collateral,
+			times_down(derivatives.maintenance_gain, maintenance_collateral),
+		)?;
+		self.initial_debt = add(
+			add(self.initial_debt, times_up(derivatives.loss, initial_liability)?)?,
+			derivatives.initial_requirement,
+		)?;
 		self.maintenance_debt = add(
-			add(self.maintenance_debt, derivatives.loss)?,
+			add(self.maintenance_debt, times_up(derivatives.loss, maintenance_liability)?)?,
 			derivatives.maintenance_requirement,
 		)?;
 		self.derivatives = derivatives;
