@@ -218,7 +218,9 @@ pub fn dev_engine_params() -> EngineParams {
 /// its large caps at 4.8% per 8 h), 20 M USD open interest a side (twice the vault: its net
 /// exposure is bounded apart, by utilisation), positions of at least 10 USD (the engine's dust
 /// value), unrealised profit counted half for opening risk (between Drift's 0 and dYdX's 100%)
-/// and whole against liquidation.
+/// and whole against liquidation, and a liquidation fee of half the maintenance margin a
+/// close-out releases (the pallet's bound: dYdX v4 takes at most 1.5% of notional against a 3%
+/// maintenance fraction on BTC).
 pub fn dev_perpetual_markets() -> Vec<(crate::AssetId, MarketParams)> {
 	let market = |skew_scale: u128, slope: (u128, u128), min_imf: u32, share: u32| MarketParams {
 		skew_scale: FixedU128::saturating_from_integer(skew_scale),
@@ -232,6 +234,7 @@ pub fn dev_perpetual_markets() -> Vec<(crate::AssetId, MarketParams)> {
 		min_position_usd: 10,
 		initial_profit_weight: Permill::from_percent(50),
 		maintenance_profit_weight: Permill::from_percent(100),
+		liquidation_fee_share: Permill::from_percent(50),
 	};
 	vec![
 		(AssetId::Asset(assets::BTC), market(12_500, (154, 100), 2, 28)),

@@ -24,6 +24,7 @@ fn params() -> MarketParams {
 		min_position_usd: 10,
 		initial_profit_weight: Permill::from_percent(50),
 		maintenance_profit_weight: Permill::from_percent(100),
+		liquidation_fee_share: Permill::from_percent(50),
 	}
 }
 

@@ -24,6 +24,7 @@ impl<T: Config> Pallet<T> {
 			ParamsError::Funding => Error::<T>::FundingOutOfRange,
 			ParamsError::Fee => Error::<T>::FeeTooHigh,
 			ParamsError::ProfitWeight => Error::<T>::ProfitWeightOutOfRange,
+			ParamsError::LiquidationFee => Error::<T>::LiquidationFeeTooHigh,
 		}
 	}
 
@@ -183,25 +184,7 @@ impl<T: Config> Pallet<T> {
 		// Write the market and the position, then settle and judge the account.
 		market.state = state;
 		Markets::<T>::insert(underlying, market);
-		match (&old, &new) {
-			(None, Some(position)) => {
-				let count = PositionCount::<T>::get(who);
-				ensure!(count < T::MaxPositionsPerAccount::get(), Error::<T>::TooManyPositions);
-				PositionCount::<T>::insert(who, count.saturating_add(1));
-				Positions::<T>::insert(who, underlying, position);
-			},
-			(Some(_), Some(position)) => Positions::<T>::insert(who, underlying, position),
-			(Some(_), None) => {
-				Positions::<T>::remove(who, underlying);
-				let count = PositionCount::<T>::get(who).saturating_sub(1);
-				if count.is_zero() {
-					PositionCount::<T>::remove(who);
-				} else {
-					PositionCount::<T>::insert(who, count);
-				}
-			},
-			(None, None) => {},
-		}
+		Self::write_position(who, underlying, old.is_some(), new.as_ref())?;
 		let net = traded
 			.realised
 			.checked_sub(&funding)
@@ -229,6 +212,36 @@ impl<T: Config> Pallet<T> {
 			paid,
 			charged,
 		});
+		Ok(())
+	}
+
+	/// Stores `who`'s position in `underlying` after a trade or close-out (`None`: closed), its
+	/// count of positions kept (`had` says whether one was stored before).
+	pub(crate) fn write_position(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		had: bool,
+		new: Option<&Position>,
+	) -> DispatchResult {
+		match (had, new) {
+			(false, Some(position)) => {
+				let count = PositionCount::<T>::get(who);
+				ensure!(count < T::MaxPositionsPerAccount::get(), Error::<T>::TooManyPositions);
+				PositionCount::<T>::insert(who, count.saturating_add(1));
+				Positions::<T>::insert(who, underlying, position);
+			},
+			(true, Some(position)) => Positions::<T>::insert(who, underlying, position),
+			(true, None) => {
+				Positions::<T>::remove(who, underlying);
+				let count = PositionCount::<T>::get(who).saturating_sub(1);
+				if count.is_zero() {
+					PositionCount::<T>::remove(who);
+				} else {
+					PositionCount::<T>::insert(who, count);
+				}
+			},
+			(false, None) => {},
+		}
 		Ok(())
 	}
 

@@ -94,10 +94,14 @@
 //!   beyond its utilisation bound. The first deposit locks [`Config::MinimumShares`] of its
 //!   shares to no one (the share-inflation attack, as the insurance fund).
 //!
-//! What this pallet does not do yet: liquidate a position (closing out, backstop by the vault,
-//! auto-deleveraging) is the liquidation engine's next step; a trader whose positions lose
-//! beyond his account is found by the engine (margin files him in the risk index) but only his
-//! spot debt can be liquidated so far.
+//! - A liquidatable account's positions are closed out by the liquidation engine through
+//!   [`liquidation_primitives::PositionLiquidation`] (see [`close_out`]): taken over by a keeper
+//!   at the oracle price moved against the trader by the liquidation fee, or closed by the vault
+//!   at that price (the backstop).
+//!
+//! What this pallet does not do yet: auto-deleveraging. A loss a close-out realises beyond the
+//! trader's account is lent to him as USD debt, which the engine's spot waterfall then takes
+//! (insurance, then the USD lenders), not the opposite profitable positions and the vault's LPs.
 //!
 //! ## Interface
 //!
@@ -116,6 +120,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod close_out;
 mod functions;
 mod impl_exposure;
 pub mod math;
@@ -353,6 +358,36 @@ pub mod pallet {
 			/// Settled from the trader, in the settlement asset's smallest units.
 			charged: Balance,
 		},
+		/// The liquidation engine closed out (part of) a liquidatable trader's position at the
+		/// oracle price moved against him by the liquidation fee: taken over by `keeper`, or by
+		/// the vault when `None` (see [`close_out`]). The settlement moved `paid` from the vault
+		/// to the trader, or `charged` from the trader to the vault.
+		PositionClosedOut {
+			/// The liquidated trader.
+			who: T::AccountId,
+			/// The market.
+			underlying: T::AssetId,
+			/// Whole units closed.
+			units: sp_runtime::FixedU128,
+			/// The oracle price.
+			oracle_price: Price,
+			/// The price the units closed at: the oracle's moved by the fee per unit.
+			close_price: Price,
+			/// The trader's position after it (zero: closed).
+			size: Signed,
+			/// Profit (negative: loss) the close-out realised for the trader, USD.
+			realised_pnl: Signed,
+			/// Funding the position paid since it last settled (negative: received), USD.
+			funding: Signed,
+			/// The liquidation fee, USD: held by the keeper as unrealised profit, or by the vault.
+			fee: sp_runtime::FixedU128,
+			/// The keeper who took the units over (`None`: the vault).
+			keeper: Option<T::AccountId>,
+			/// Settled to the trader, in the settlement asset's smallest units.
+			paid: Balance,
+			/// Settled from the trader, in the settlement asset's smallest units.
+			charged: Balance,
+		},
 		/// An LP deposited into the vault.
 		VaultDeposited {
 			/// The LP.
@@ -401,6 +436,8 @@ pub mod pallet {
 		FeeTooHigh,
 		/// Profit would count more for opening risk than against liquidation.
 		ProfitWeightOutOfRange,
+		/// The liquidation fee share is above [`types::MAX_LIQUIDATION_FEE_SHARE`].
+		LiquidationFeeTooHigh,
 		/// The withdrawal delay is above [`Config::MaxWithdrawalDelay`], or the utilisation bound
 		/// is zero.
 		VaultParamsOutOfRange,
@@ -425,6 +462,8 @@ pub mod pallet {
 		TooManyPositions,
 		/// No position in this market.
 		NoPosition,
+		/// A keeper may not take over his own position.
+		KeeperIsTrader,
 		/// The account is liquidatable (or its health cannot be judged): it may not trade until
 		/// it adds collateral; its positions are the liquidation engine's to close.
 		AccountLiquidatable,

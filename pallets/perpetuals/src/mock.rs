@@ -211,6 +211,7 @@ pub fn btc_perp() -> MarketParams {
 		min_position_usd: 10,
 		initial_profit_weight: Permill::from_percent(50),
 		maintenance_profit_weight: Permill::from_percent(100),
+		liquidation_fee_share: Permill::from_percent(50),
 	}
 }
 

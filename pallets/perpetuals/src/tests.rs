@@ -179,10 +179,11 @@ fn a_5x_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 		// lent to him (no USD deposit): USD debt.
 		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
 		assert_eq!(Margin::debt_of(&BOB, USD), 30_001_500);
-		// At 52 000: loss 8 003 + requirement 524.004 + debt 31.50 < 10 200.
+		// At 52 000: loss 8 003 (weighed as USD debt: 1.05) + requirement 524.004 + debt 31.50
+		// = 8 958.65 < 10 200.
 		set_price(BTC, price(52_000));
 		assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
-		// At 50 000: loss 10 003 + 503.85 + 31.50 = 10 538.35 > 10 200.
+		// At 50 000: 1.05 × 10 003 + 503.85 + 31.50 = 11 038.50 > 10 200.
 		set_price(BTC, price(50_000));
 		assert!(Margin::health_of(&BOB).unwrap().is_liquidatable());
 		assert!(Margin::accounts_at_risk(None, 100).0.contains(&BOB));
@@ -193,10 +194,11 @@ fn a_5x_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 			Perpetuals::close_position(origin(BOB), BTC, any_sell()),
 			Error::<Test>::AccountLiquidatable
 		);
-		// The liquidation price: (60 003 + 31.501575 - 10 200) / (1 - 0.010077) = 50 341.79.
+		// The liquidation price: (1.05 × 60 003 + 31.501575 - 10 200) / (1.05 - 0.010077)
+		// = 50 806.31.
 		set_price(BTC, price(52_000));
 		let at = Perpetuals::position_reports(&BOB)[0].liquidation_price.unwrap();
-		assert!(at > ur(5_034_170, 100) && at < ur(5_034_190, 100), "{at:?}");
+		assert!(at > ur(5_080_625, 100) && at < ur(5_080_635, 100), "{at:?}");
 		set_price(BTC, at + usd(1));
 		assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
 		set_price(BTC, at - usd(1));
@@ -228,15 +230,16 @@ fn positions_are_filed_at_their_distance_and_read_once_a_move_can_reach_it() {
 		assert_ok!(Margin::deposit(origin(BOB), ETH, 4 * 10u128.pow(18)));
 		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
 		new_reference();
-		// x = (10 200 - 31.50 - 3 - 604.62) / (10 200 + 31.50 + 60 000 + 604.62) = 0.13497:
-		// bucket 1 348 (one below, for rounding), in the lists of USD (his fee debt), BTC
-		// (the underlying) and ETH.
+		// Loss and sensitivity weigh as USD debt (1.05):
+		// x = (10 200 - 31.50 - 1.05 × 3 - 604.62) / (10 200 + 31.50 + 1.05 × 60 604.62)
+		//   = 0.12943: bucket 1 293 (one below, for rounding), in the lists of USD (his fee
+		// debt), BTC (the underlying) and ETH.
 		let entry = pallet_margin::RiskEntryOf::<Test>::get(BOB).unwrap();
-		assert_eq!(entry.bucket, 1_348);
+		assert_eq!(entry.bucket, 1_293);
 		assert_eq!(entry.assets.to_vec(), vec![USD, BTC, ETH]);
 		assert_eq!(Margin::accounts_at_risk(None, 10).0, Vec::<AccountId>::new());
-		// -13.3% reaches bucket 1 332: not read.
-		set_price(BTC, price(52_000));
+		// -11.7% reaches bucket 1 166: not read.
+		set_price(BTC, price(53_000));
 		assert_eq!(Margin::accounts_at_risk(None, 10).0, Vec::<AccountId>::new());
 		check_invariants();
 		// -15% reaches him (not liquidatable yet); at 50 000 he is, and is found.
@@ -442,6 +445,7 @@ fn parameters_are_range_checked_and_governed() {
 				crate::MarketParams {
 					initial_profit_weight: Permill::from_percent(100),
 					maintenance_profit_weight: Permill::from_percent(50),
+					liquidation_fee_share: Permill::from_percent(50),
 					..btc_perp()
 				},
 				Error::<Test>::ProfitWeightOutOfRange,
@@ -657,4 +661,118 @@ fn random_trading_conserves_value() {
 
 fn last_event() -> RuntimeEvent {
 	liquidation_test_support::last_event::<Test>()
+}
+
+mod close_out {
+	use super::*;
+	use liquidation_primitives::PositionLiquidation;
+
+	/// Bob's 1 BTC long from 60 003 with 2 000 USD, BTC at 58 300: his maintenance margin is
+	/// 0.010077 × 58 300 = 587.4891 USD.
+	fn bob_long_at_58_300() {
+		deposit_usd(BOB, 2_000);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+		set_price(BTC, price(58_300));
+	}
+
+	/// The backstop closes half of Bob's long against the vault: the margin released is
+	/// 587.4891 - 0.0100385 × 29 150 = 294.866825 USD, the fee half of it, 147.4334125 USD, so
+	/// the half closes 294.866825 under the oracle, at 58 005.133175, realising
+	/// 0.5 × (58 005.133175 - 60 003) = -998.9334125 USD, charged to his deposit.
+	#[test]
+	fn the_vault_closes_half_a_long_at_the_oracle_less_the_fee() {
+		test(|| {
+			bob_long_at_58_300();
+			let vault_before = vault_cash();
+			let closed =
+				Perpetuals::close_out(&BOB, BTC, ur(1, 2), Permill::from_percent(50), None)
+					.unwrap();
+			assert_eq!(closed.units, ur(1, 2));
+			assert!(!closed.whole);
+			assert_eq!(closed.notional, usd(29_150));
+			assert_eq!(closed.fee, ur(1_474_334_125, 10_000_000));
+			assert_eq!(closed.taker, Perpetuals::vault_account());
+			assert_eq!(
+				last_event(),
+				Event::PositionClosedOut {
+					who: BOB,
+					underlying: BTC,
+					units: ur(1, 2),
+					oracle_price: price(58_300),
+					close_price: ur(58_005_133_175, 1_000_000),
+					size: r(1, 2),
+					realised_pnl: r(-9_989_334_125, 10_000_000),
+					funding: n(0),
+					fee: ur(1_474_334_125, 10_000_000),
+					keeper: None,
+					paid: 0,
+					// Rounded up, in the vault's favour.
+					charged: 998_933_413,
+				}
+				.into()
+			);
+			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 998_933_413);
+			assert_eq!(vault_cash(), vault_before + 998_933_413);
+			let market = Markets::<Test>::get(BTC).unwrap();
+			assert_eq!(market.state.long_interest, ur(1, 2));
+			let position = Positions::<Test>::get(BOB, BTC).unwrap();
+			assert_eq!((position.size, position.entry_price), (r(1, 2), price(60_003)));
+			// What releases that margin is half the position (the engine sizes by it).
+			// (checked on the half left: releasing its 292.622275 needs all of it, and more
+			// than that too).
+			let units = Perpetuals::units_releasing(&BOB, BTC, ur(292_622_275, 1_000_000)).unwrap();
+			assert_eq!(units, ur(1, 2));
+			let units = Perpetuals::units_releasing(&BOB, BTC, usd(1_000)).unwrap();
+			assert_eq!(units, ur(1, 2), "all of it when even all of it releases less");
+		});
+	}
+
+	/// A keeper takes over the half at the same price: he holds the fee as unrealised profit
+	/// at the oracle, open interest is unchanged; he cannot take over his own position.
+	#[test]
+	fn a_keeper_takes_over_half_a_long_with_the_fee_as_profit() {
+		test(|| {
+			bob_long_at_58_300();
+			deposit_usd(CHARLIE, 10_000);
+			assert_noop!(
+				Perpetuals::close_out(&BOB, BTC, ur(1, 2), Permill::from_percent(50), Some(&BOB)),
+				Error::<Test>::KeeperIsTrader
+			);
+			assert_noop!(
+				Perpetuals::close_out(&CHARLIE, BTC, ur(1, 2), Permill::from_percent(50), None),
+				Error::<Test>::NoPosition
+			);
+			let closed = Perpetuals::close_out(
+				&BOB,
+				BTC,
+				ur(1, 2),
+				Permill::from_percent(50),
+				Some(&CHARLIE),
+			)
+			.unwrap();
+			assert_eq!(closed.taker, CHARLIE);
+			let his = Positions::<Test>::get(CHARLIE, BTC).unwrap();
+			assert_eq!((his.size, his.entry_price), (r(1, 2), ur(58_005_133_175, 1_000_000)));
+			let report = &Perpetuals::position_reports(&CHARLIE)[0];
+			assert_eq!(report.unrealised_pnl, r(1_474_334_125, 10_000_000));
+			let market = Markets::<Test>::get(BTC).unwrap();
+			assert_eq!(market.state.long_interest, usd(1));
+			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 998_933_413);
+		});
+	}
+
+	/// A close-out leaving less than the market's 10 USD minimum closes the whole position.
+	#[test]
+	fn a_close_out_leaves_no_dust() {
+		test(|| {
+			bob_long_at_58_300();
+			let almost = ur(9_999, 10_000);
+			let closed =
+				Perpetuals::close_out(&BOB, BTC, almost, Permill::from_percent(50), None).unwrap();
+			assert!(closed.whole);
+			assert_eq!(closed.units, usd(1));
+			assert_eq!(Positions::<Test>::get(BOB, BTC), None);
+			assert_eq!(PositionCount::<Test>::get(BOB), 0);
+		});
+	}
 }

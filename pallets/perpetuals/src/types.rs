@@ -53,6 +53,11 @@ pub struct MarketParams {
 	pub initial_profit_weight: Permill,
 	/// The share of a position's unrealised profit that counts against liquidation.
 	pub maintenance_profit_weight: Permill,
+	/// The liquidation fee, as a share of the maintenance margin a close-out releases: the
+	/// close-out price sits that far from the oracle against the liquidated trader. At most
+	/// [`MAX_LIQUIDATION_FEE_SHARE`], so a close-out always leaves at least as much of the
+	/// margin it releases to its account as it pays out.
+	pub liquidation_fee_share: Permill,
 }
 
 /// Why market parameters are refused.
@@ -70,6 +75,8 @@ pub enum ParamsError {
 	Fee,
 	/// Profit counted more for opening risk than against liquidation.
 	ProfitWeight,
+	/// A liquidation fee share above [`MAX_LIQUIDATION_FEE_SHARE`].
+	LiquidationFee,
 }
 
 /// The largest funding rate governance may set: 10% a day (Synthetix v3 markets run at most a
@@ -79,6 +86,10 @@ pub const MAX_FUNDING_RATE_PER_DAY: u128 = 10;
 /// a skew of a whole skew scale (Synthetix v3 runs its BTC market at 9 with a skew scale far
 /// above the usual skew).
 pub const MAX_FUNDING_VELOCITY_PER_DAY: u128 = 10;
+/// The largest liquidation fee share: half the maintenance margin a close-out releases (dYdX v4
+/// charges at most 1.5% of notional against a 3% maintenance fraction on BTC; the rest of the
+/// released margin raises the account's health).
+pub const MAX_LIQUIDATION_FEE_SHARE: Permill = Permill::from_percent(50);
 /// The largest taker fee: 1% (dYdX's and Hyperliquid's highest taker tiers are 0.05%).
 pub const MAX_TAKER_FEE: Permill = Permill::from_percent(1);
 
@@ -87,7 +98,8 @@ impl MarketParams {
 	/// a maintenance share above zero and below 100%; a funding rate bound of at most
 	/// [`MAX_FUNDING_RATE_PER_DAY`] percent a day and a velocity of at most
 	/// [`MAX_FUNDING_VELOCITY_PER_DAY`] a day per day; a fee of at most [`MAX_TAKER_FEE`]; and
-	/// profit counted for opening risk at most what counts against liquidation.
+	/// profit counted for opening risk at most what counts against liquidation; a liquidation fee
+	/// share of at most [`MAX_LIQUIDATION_FEE_SHARE`].
 	pub fn check(&self) -> Result<(), ParamsError> {
 		if self.skew_scale.is_zero() {
 			return Err(ParamsError::SkewScale);
@@ -110,6 +122,9 @@ impl MarketParams {
 		}
 		if self.initial_profit_weight > self.maintenance_profit_weight {
 			return Err(ParamsError::ProfitWeight);
+		}
+		if self.liquidation_fee_share > MAX_LIQUIDATION_FEE_SHARE {
+			return Err(ParamsError::LiquidationFee);
 		}
 		Ok(())
 	}
@@ -358,6 +373,7 @@ mod tests {
 			min_position_usd: 10,
 			initial_profit_weight: Permill::from_percent(50),
 			maintenance_profit_weight: Permill::from_percent(100),
+			liquidation_fee_share: Permill::from_percent(50),
 		}
 	}
 

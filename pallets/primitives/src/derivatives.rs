@@ -160,3 +160,119 @@ impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
 		false
 	}
 }
+
+/// One derivative position of an account, as the liquidation engine sizes its close-out.
+#[derive(Clone, PartialEq, Eq, RuntimeDebug)]
+pub struct PositionAtRisk<AssetId> {
+	/// The market's underlying.
+	pub underlying: AssetId,
+	/// The position's size in whole units of the underlying, its sign dropped.
+	pub units: sp_arithmetic::FixedU128,
+	/// Whether it is long.
+	pub long: bool,
+	/// Its notional at the oracle price (USD): `units × price`.
+	pub notional: UsdValue,
+	/// The maintenance margin it needs (USD), what closing it releases from its account's
+	/// weighted debt.
+	pub maintenance_requirement: UsdValue,
+	/// The smallest notional the position may be left at (USD): a close-out leaving less
+	/// closes it whole.
+	pub min_notional: UsdValue,
+}
+
+/// What a close-out of (part of) a position did.
+#[derive(Clone, PartialEq, Eq, RuntimeDebug)]
+pub struct ClosedOut<AccountId> {
+	/// The units closed (all of the position when `whole`).
+	pub units: sp_arithmetic::FixedU128,
+	/// Whether the whole position was closed.
+	pub whole: bool,
+	/// The notional closed at the oracle price (USD).
+	pub notional: UsdValue,
+	/// The liquidation fee (USD): how far the close-out price sits from the oracle against the
+	/// liquidated trader, times the units. Already paid to the taker (the keeper holds it as
+	/// unrealised profit, the vault in its books); insurance's share is the engine's to collect.
+	pub fee: UsdValue,
+	/// Who took the position over: the keeper, or the vault as backstop.
+	pub taker: AccountId,
+}
+
+/// Closing out derivative positions: what the liquidation engine needs from the pallet that
+/// holds them. `()` holds none.
+///
+/// A close-out reduces a position at the oracle price moved against its trader by the
+/// liquidation fee, a governed share of the maintenance margin the reduction releases: the
+/// account's weighted debt falls by that margin and its collateral by the fee only, so every
+/// close-out raises the account's maintenance health (the perpetual form of the engine's no-harm
+/// rule). A keeper takes the units over at that price (Drift's liquidator); without one the
+/// vault, every trade's counterparty already, closes them (the backstop).
+pub trait PositionLiquidation<AccountId, AssetId> {
+	/// `who`'s positions whose oracle price is usable, the largest maintenance requirement first
+	/// (what a close-out does most for its account). Empty when it has none.
+	fn positions_at_risk(who: &AccountId) -> Vec<PositionAtRisk<AssetId>>;
+
+	/// Whether `who` holds any position (usable price or not).
+	fn holds_positions(who: &AccountId) -> bool;
+
+	/// The asset positions settle in (one USD a whole unit), and the vault's account, where
+	/// a backstop close-out's fee stays: `None` for a runtime without derivatives.
+	fn settlement() -> Option<(AssetId, AccountId)>;
+
+	/// The fewest units of `who`'s position in `underlying` whose close-out releases at least
+	/// `requirement` USD of maintenance margin (the whole position when even all of it
+	/// releases less). `None` when it holds none there or its price is not usable.
+	fn units_releasing(
+		who: &AccountId,
+		underlying: AssetId,
+		requirement: UsdValue,
+	) -> Option<sp_arithmetic::FixedU128>;
+
+	/// The liquidation fee as a share of the margin released, in `underlying`'s market.
+	fn fee_share(underlying: AssetId) -> Option<sp_arithmetic::Permill>;
+
+	/// Closes out `units` of `who`'s position in `underlying` (all of it when `units` reaches
+	/// its size or would leave less than its minimum) at the oracle price moved against him by
+	/// `fee_share` of the maintenance margin released: to `keeper` at that price, or, when
+	/// `None`, against the vault. Settles his realised profit or loss and funding through the
+	/// margin ledger (a loss beyond his deposit becomes debt); refuses a keeper whose initial
+	/// health the takeover would break, a keeper that is `who`, and an unusable price.
+	fn close_out(
+		who: &AccountId,
+		underlying: AssetId,
+		units: sp_arithmetic::FixedU128,
+		fee_share: sp_arithmetic::Permill,
+		keeper: Option<&AccountId>,
+	) -> Result<ClosedOut<AccountId>, sp_runtime::DispatchError>;
+}
+
+impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
+	fn positions_at_risk(_: &AccountId) -> Vec<PositionAtRisk<AssetId>> {
+		Vec::new()
+	}
+
+	fn holds_positions(_: &AccountId) -> bool {
+		false
+	}
+
+	fn settlement() -> Option<(AssetId, AccountId)> {
+		None
+	}
+
+	fn units_releasing(_: &AccountId, _: AssetId, _: UsdValue) -> Option<sp_arithmetic::FixedU128> {
+		None
+	}
+
+	fn fee_share(_: AssetId) -> Option<sp_arithmetic::Permill> {
+		None
+	}
+
+	fn close_out(
+		_: &AccountId,
+		_: AssetId,
+		_: sp_arithmetic::FixedU128,
+		_: sp_arithmetic::Permill,
+		_: Option<&AccountId>,
+	) -> Result<ClosedOut<AccountId>, sp_runtime::DispatchError> {
+		Err(sp_runtime::DispatchError::Other("no derivative positions"))
+	}
+}

@@ -1,0 +1,284 @@
+//! Closing out positions for the liquidation engine ([`PositionLiquidation`]).
+//!
+//! A close-out of `u` units of a position of size `s` at oracle price `P` releases the
+//! maintenance margin `ΔM = M(|s|) - M(|s| - u)` and charges the liquidation fee
+//! `F = φ ΔM` (`φ` the market's `liquidation_fee_share`, at most one half) by moving the price
+//! the units close at against the trader:
+//!
+//! ```text
+//!   close price = P - F / u   (a long sells lower)
+//!   close price = P + F / u   (a short buys higher)
+//! ```
+//!
+//! His account's weighted debt falls by `ΔM` and its collateral by `F ≤ ΔM / 2`: every close-out
+//! raises his maintenance health by at least `ΔM / 2` (his realised profit or loss was already
+//! counted in full at `P`). A **keeper** takes the units over at the close price, so he holds
+//! `F` as unrealised profit at the oracle (Drift's liquidator takes over the same way); without
+//! one the **vault**, every trade's counterparty already, closes them at that price (the
+//! backstop, as Hyperliquid's liquidator vault takes over) and keeps `F`. No fill premium
+//! applies (the fee is the price of the liquidity); the open interest falls by `u` for the
+//! backstop and is unchanged by a takeover.
+
+use crate::{
+	functions::{add_to, notional_of, remove_from},
+	math::{self, funding_owed, requirement, signed, trade, Signed},
+	types::{Market, Position},
+	Config, Error, Event, Markets, Pallet, Positions,
+};
+use alloc::vec::Vec;
+use frame_support::traits::Get;
+use liquidation_primitives::{
+	ledger::Settle, ClosedOut, PositionAtRisk, PositionLiquidation, Price, UsdValue,
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedDiv, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Permill,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The maintenance margin a position of `size` needs in `market` at `price`, USD.
+	pub(crate) fn maintenance_at(
+		market: &Market,
+		size: Signed,
+		price: Price,
+	) -> Result<FixedU128, DispatchError> {
+		let params = &market.params;
+		let needs = requirement(
+			size,
+			price,
+			signed(params.skew_scale).ok_or(ArithmeticError::Overflow)?,
+			params.min_initial_margin,
+			signed(params.initial_margin_slope).ok_or(ArithmeticError::Overflow)?,
+			params.maintenance_share,
+		)
+		.ok_or(ArithmeticError::Overflow)?;
+		math::unsigned(needs.maintenance).ok_or_else(|| ArithmeticError::Overflow.into())
+	}
+
+	/// `units` of a position of `size` with its sign: the trade that reduces the position by
+	/// them (`sign = -1` for a long).
+	fn reduction(size: Signed, units: FixedU128) -> Result<Signed, DispatchError> {
+		let magnitude = signed(units).ok_or(ArithmeticError::Overflow)?;
+		Ok(if size.is_positive() { Signed::zero().saturating_sub(magnitude) } else { magnitude })
+	}
+
+	/// See [`PositionLiquidation::close_out`].
+	pub(crate) fn do_close_out(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		units: FixedU128,
+		fee_share: Permill,
+		keeper: Option<&T::AccountId>,
+	) -> Result<ClosedOut<T::AccountId>, DispatchError> {
+		if let Some(keeper) = keeper {
+			frame_support::ensure!(keeper != who, Error::<T>::KeeperIsTrader);
+		}
+		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
+		let price = Self::usable_price(underlying)?;
+		let mut state = Self::accrued(&market, price)?;
+		let held = Positions::<T>::get(who, underlying).ok_or(Error::<T>::NoPosition)?;
+		let magnitude =
+			math::unsigned(held.size.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
+		let mut units = units.min(magnitude);
+		frame_support::ensure!(!units.is_zero(), Error::<T>::ZeroSize);
+		// The rest of a position below the market's minimum goes with it.
+		let minimum = FixedU128::saturating_from_integer(market.params.min_position_usd);
+		let rest = magnitude.saturating_sub(units);
+		if !rest.is_zero() && notional_of(rest, price)? < minimum {
+			units = magnitude;
+		}
+		let whole = units == magnitude;
+		let delta = Self::reduction(held.size, units)?;
+		let remaining = held.size.checked_add(&delta).ok_or(ArithmeticError::Overflow)?;
+
+		// The fee: a share of the margin released, rounded down (never more than the rule).
+		let released = Self::maintenance_at(&market, held.size, price)?
+			.saturating_sub(Self::maintenance_at(&market, remaining, price)?);
+		let fee_share = fee_share.min(crate::types::MAX_LIQUIDATION_FEE_SHARE);
+		let fee = FixedU128::from_inner(fee_share.mul_floor(released.into_inner()));
+		let per_unit = fee.checked_div(&units).ok_or(ArithmeticError::Overflow)?;
+		let close_price = if held.size.is_positive() {
+			price.checked_sub(&per_unit).ok_or(ArithmeticError::Underflow)?
+		} else {
+			price.saturating_add(per_unit)
+		};
+
+		let traded = trade(held.size, held.entry_price, delta, close_price)
+			.ok_or(ArithmeticError::Overflow)?;
+		let funding = funding_owed(held.size, held.funding_index, state.funding_index)
+			.ok_or(ArithmeticError::Overflow)?;
+		let new = (!traded.size.is_zero()).then_some(Position {
+			size: traded.size,
+			entry_price: traded.entry,
+			funding_index: state.funding_index,
+		});
+		remove_from(&mut state, &held)?;
+		if let Some(position) = &new {
+			add_to(&mut state, position)?;
+		}
+
+		// The keeper's side: the same units, the same direction, at the close price.
+		let taken = match keeper {
+			Some(keeper) => {
+				let had = Positions::<T>::get(keeper, underlying);
+				let his = had.unwrap_or_default();
+				let took = trade(
+					his.size,
+					his.entry_price,
+					Signed::zero().saturating_sub(delta),
+					close_price,
+				)
+				.ok_or(ArithmeticError::Overflow)?;
+				if !took.size.is_zero() {
+					let notional = crate::functions::notional(took.size, price)?;
+					frame_support::ensure!(notional >= minimum, Error::<T>::PositionTooSmall);
+				}
+				let his_funding = funding_owed(his.size, his.funding_index, state.funding_index)
+					.ok_or(ArithmeticError::Overflow)?;
+				let adds_risk = took.size.saturating_abs() > his.size.saturating_abs()
+					|| (!his.size.is_zero()
+						&& !took.size.is_zero()
+						&& his.size.is_positive() != took.size.is_positive());
+				let his_new = (!took.size.is_zero()).then_some(Position {
+					size: took.size,
+					entry_price: took.entry,
+					funding_index: state.funding_index,
+				});
+				remove_from(&mut state, &his)?;
+				if let Some(position) = &his_new {
+					add_to(&mut state, position)?;
+				}
+				Some((keeper, had.is_some(), his_new, took.realised, his_funding, adds_risk))
+			},
+			None => None,
+		};
+
+		market.state = state;
+		Markets::<T>::insert(underlying, market);
+		Self::write_position(who, underlying, true, new.as_ref())?;
+		let net = traded.realised.checked_sub(&funding).ok_or(ArithmeticError::Overflow)?;
+		let (paid, charged) = Self::settle(who, net)?;
+		T::Ledger::exposure_changed(who);
+		if let Some((keeper, had, his_new, realised, his_funding, adds_risk)) = taken {
+			Self::write_position(keeper, underlying, had, his_new.as_ref())?;
+			let net = realised.checked_sub(&his_funding).ok_or(ArithmeticError::Overflow)?;
+			Self::settle(keeper, net)?;
+			T::Ledger::exposure_changed(keeper);
+			if adds_risk {
+				T::Ledger::ensure_initial_health(keeper)?;
+			}
+		}
+		let notional = notional_of(units, price)?;
+		Self::deposit_event(Event::PositionClosedOut {
+			who: who.clone(),
+			underlying,
+			units,
+			oracle_price: price,
+			close_price,
+			size: traded.size,
+			realised_pnl: traded.realised,
+			funding,
+			fee,
+			keeper: keeper.cloned(),
+			paid,
+			charged,
+		});
+		Ok(ClosedOut {
+			units,
+			whole,
+			notional,
+			fee,
+			taker: keeper.cloned().unwrap_or_else(Self::vault_account),
+		})
+	}
+
+	/// See [`PositionLiquidation::units_releasing`]: the least `u` with
+	/// `M(|s|) - M(|s| - u) ≥ requirement`, by bisection over the fixed-point units (`M` is
+	/// increasing in the size, so the released margin is increasing in `u`).
+	pub(crate) fn do_units_releasing(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		wanted: UsdValue,
+	) -> Option<FixedU128> {
+		let market = Markets::<T>::get(underlying)?;
+		let price = Self::usable_price(underlying).ok()?;
+		let held = Positions::<T>::get(who, underlying)?;
+		let magnitude = math::unsigned(held.size.saturating_abs())?;
+		let before = Self::maintenance_at(&market, held.size, price).ok()?;
+		let releases = |units: u128| -> Option<bool> {
+			let delta = Self::reduction(held.size, FixedU128::from_inner(units)).ok()?;
+			let after =
+				Self::maintenance_at(&market, held.size.checked_add(&delta)?, price).ok()?;
+			Some(before.saturating_sub(after) >= wanted)
+		};
+		if !releases(magnitude.into_inner())? {
+			return Some(magnitude);
+		}
+		// Invariant: `high` releases enough, `low` does not (or is zero).
+		let (mut low, mut high) = (0u128, magnitude.into_inner());
+		while high.saturating_sub(low) > 1 {
+			let middle = low.saturating_add(high.saturating_sub(low) / 2);
+			if releases(middle)? {
+				high = middle;
+			} else {
+				low = middle;
+			}
+		}
+		Some(FixedU128::from_inner(if releases(low)? { low } else { high }))
+	}
+}
+
+impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
+	fn positions_at_risk(who: &T::AccountId) -> Vec<PositionAtRisk<T::AssetId>> {
+		let mut found: Vec<PositionAtRisk<T::AssetId>> = Positions::<T>::iter_prefix(who)
+			.filter_map(|(underlying, position)| {
+				let market = Markets::<T>::get(underlying)?;
+				let price = Self::usable_price(underlying).ok()?;
+				let units = math::unsigned(position.size.saturating_abs())?;
+				Some(PositionAtRisk {
+					underlying,
+					units,
+					long: position.size.is_positive(),
+					notional: notional_of(units, price).ok()?,
+					maintenance_requirement: Self::maintenance_at(&market, position.size, price)
+						.ok()?,
+					min_notional: FixedU128::saturating_from_integer(
+						market.params.min_position_usd,
+					),
+				})
+			})
+			.collect();
+		found.sort_by(|a, b| b.maintenance_requirement.cmp(&a.maintenance_requirement));
+		found
+	}
+
+	fn holds_positions(who: &T::AccountId) -> bool {
+		crate::PositionCount::<T>::contains_key(who)
+	}
+
+	fn settlement() -> Option<(T::AssetId, T::AccountId)> {
+		Some((T::SettlementAsset::get(), Self::vault_account()))
+	}
+
+	fn units_releasing(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		requirement: UsdValue,
+	) -> Option<FixedU128> {
+		Self::do_units_releasing(who, underlying, requirement)
+	}
+
+	fn fee_share(underlying: T::AssetId) -> Option<Permill> {
+		Markets::<T>::get(underlying).map(|market| market.params.liquidation_fee_share)
+	}
+
+	fn close_out(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		units: FixedU128,
+		fee_share: Permill,
+		keeper: Option<&T::AccountId>,
+	) -> Result<ClosedOut<T::AccountId>, DispatchError> {
+		Self::do_close_out(who, underlying, units, fee_share, keeper)
+	}
+}
