@@ -2,14 +2,16 @@
 //! wallet signs it, and a 5x long backed by another asset that a fall of the underlying makes
 //! liquidatable, as margin's health, its risk index and the engine see it.
 
+use frame_support::unsigned::ValidateUnsigned;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{ledger::Inspect as _, AssetId, Price};
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Liquidation, Margin, Perpetuals, Runtime,
-	RuntimeCall,
+	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use pallet_perpetuals::MarketStatus;
 use sp_keyring::Sr25519Keyring::*;
+use sp_runtime::transaction_validity::TransactionSource;
 use sp_runtime::{traits::Zero, FixedI128, FixedPointNumber, FixedU128};
 
 const USD: AssetId = AssetId::Asset(assets::USD);
@@ -105,6 +107,200 @@ fn a_5x_btc_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 		// The position reports the price that made it so.
 		let at = Perpetuals::position_reports(&bob)[0].liquidation_price.unwrap();
 		assert!(at > FixedU128::from_u32(48_000) && at < FixedU128::from_u32(52_000), "{at:?}");
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+	});
+}
+
+/// Bob's 5x BTC long backed by 4 ETH, and BTC at 50 500: his maintenance health is
+/// 10 200 - (1.05 × 9 502.4 + 31.50 + 284.5) < 0, health factor 0.991 (partial close-outs).
+fn a_liquidatable_5x_long() -> TestChain {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	let deposit =
+		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: ETH, amount: 4 * ETHER });
+	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
+	let open = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(50_500));
+	let bob = Bob.to_account_id();
+	chain.execute_with(|| {
+		let factor = Margin::health_of(&bob).unwrap().health_factor().unwrap();
+		assert!(factor > FixedU128::from_rational(99, 100), "{factor:?}");
+		assert!(factor < FixedU128::from_u32(1), "{factor:?}");
+	});
+	chain
+}
+
+fn engine_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Runtime>> {
+	chain.execute_with(|| {
+		frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Liquidation(event) => Some(event),
+				_ => None,
+			})
+			.collect()
+	})
+}
+
+/// The worker closes a liquidatable perpetual position against the vault (the backstop): half
+/// of it (the close factor: releasing all of its margin would not reach the target), at the
+/// oracle less the fee, insurance taking half of the fee; the shortfall falls, and the next
+/// slice is valid at once. Its loss became USD debt, the spot engine's to repay from his ETH.
+#[test]
+fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
+	let mut chain = a_liquidatable_5x_long();
+	let bob = Bob.to_account_id();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let (before, usd_debt, fund_usd) = chain.execute_with(|| {
+		assert!(Liquidation::due_accounts(None, 100).0.iter().any(|(who, _)| *who == bob));
+		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
+		let fund = pallet_insurance::Pallet::<Runtime>::fund_account();
+		(
+			Margin::health_of(&bob).unwrap(),
+			Margin::debt_of(&bob, USD),
+			liquidation_runtime::Assets::balance(assets::USD, &fund),
+		)
+	});
+	chain.start_block();
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call.clone()));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.finish_block();
+	let events = engine_events(&mut chain);
+	let (units, whole, fee, to_insurance, taker) = events
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::PositionLiquidated {
+				who,
+				underlying,
+				units,
+				whole,
+				fee,
+				to_insurance,
+				taker,
+				keeper: false,
+				..
+			} if *who == bob && *underlying == BTC => {
+				Some((*units, *whole, *fee, *to_insurance, taker.clone()))
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("a backstop close-out: {events:?}"));
+	assert_eq!(units, FixedU128::from_rational(1, 2));
+	assert!(!whole);
+	assert_eq!(taker, Perpetuals::vault_account());
+	chain.execute_with(|| {
+		// The fee: half the margin the half releases (a few dozen USD), half of it to insurance
+		// (6 decimals, rounded down).
+		assert!(fee > FixedU128::from_u32(60) && fee < FixedU128::from_u32(80), "{fee:?}");
+		let half = fee.into_inner() / 2 / 1_000_000_000_000;
+		assert!(to_insurance.abs_diff(half) <= 1, "{to_insurance} against {half}");
+		let fund = pallet_insurance::Pallet::<Runtime>::fund_account();
+		assert_eq!(
+			liquidation_runtime::Assets::balance(assets::USD, &fund),
+			fund_usd + to_insurance
+		);
+		let position = &Perpetuals::position_reports(&bob)[0];
+		assert_eq!(position.size, FixedI128::from_rational(1, 2));
+		// Half the loss (4 751.2) and the fee, lent to him in USD.
+		let lent = Margin::debt_of(&bob, USD) - usd_debt;
+		assert!(lent > 4_751 * 1_000_000 && lent < 4_900 * 1_000_000, "{lent}");
+		let after = Margin::health_of(&bob).unwrap();
+		assert!(after.maintenance_shortfall() < before.maintenance_shortfall());
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!((totals.close_outs, totals.taken_over), (1, 0));
+		assert_eq!(totals.fee_to_insurance, to_insurance);
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+		// Still liquidatable: the next slice is valid at once.
+		if after.is_liquidatable() {
+			assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
+		}
+	});
+}
+
+/// A keeper takes over half of the position at the oracle less the fee: he holds the fee as
+/// unrealised profit and pays insurance's half of it; a keeper without the margin for it is
+/// refused, and a healthy account cannot be touched.
+#[test]
+fn a_keeper_takes_over_half_a_liquidatable_long() {
+	let mut chain = a_liquidatable_5x_long();
+	let take = |max_units: FixedU128| {
+		RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
+			who: Bob.to_account_id(),
+			underlying: BTC,
+			max_units,
+		})
+	};
+	// Charlie has no margin: the takeover would leave him below initial health.
+	assert!(chain.dispatch(Charlie, take(FixedU128::from_u32(1))).is_err());
+	let deposit = RuntimeCall::Margin(pallet_margin::Call::deposit {
+		asset: USD,
+		amount: 20_000 * 1_000_000,
+	});
+	assert_eq!(chain.dispatch(Charlie, deposit), Ok(()));
+	// Dave's account is healthy: nothing to liquidate.
+	let healthy = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
+		who: Dave.to_account_id(),
+		underlying: BTC,
+		max_units: FixedU128::from_u32(1),
+	});
+	assert!(chain.dispatch(Charlie, healthy).is_err());
+	assert_eq!(chain.dispatch(Charlie, take(FixedU128::from_u32(1))), Ok(()));
+	let charlie = Charlie.to_account_id();
+	chain.execute_with(|| {
+		let his = &Perpetuals::position_reports(&charlie)[0];
+		assert_eq!(his.size, FixedI128::from_rational(1, 2));
+		// (The fallback may have closed a first slice in the blocks the calls took.)
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.taken_over, 1);
+		// His unrealised profit is his takeover's fee (less the funding of the block).
+		let fee = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.find_map(|record| match record.event {
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::PositionLiquidated {
+					fee,
+					keeper: true,
+					..
+				}) => Some(FixedI128::from_inner(fee.into_inner() as i128)),
+				_ => None,
+			})
+			.expect("the takeover's event");
+		let profit = his.unrealised_pnl;
+		assert!(profit <= fee && profit > fee - FixedI128::from_u32(1), "{profit:?} {fee:?}");
+		// Open interest unchanged by the takeover: Bob's and Charlie's longs.
+		let market = Perpetuals::market_report(BTC).unwrap();
+		let bobs = Perpetuals::position_reports(&Bob.to_account_id())
+			.first()
+			.map(|position| position.size.into_inner() as u128)
+			.unwrap_or_default();
+		assert_eq!(market.long_interest.into_inner(), bobs + his.size.into_inner() as u128);
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+	});
+}
+
+/// With no worker, `on_idle` closes the position out after the grace period.
+#[test]
+fn the_fallback_closes_positions_when_no_worker_runs() {
+	let mut chain = a_liquidatable_5x_long();
+	let bob = Bob.to_account_id();
+	for _ in 0..6 {
+		chain.produce_block(vec![]);
+	}
+	chain.execute_with(|| {
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert!(totals.close_outs >= 1, "{totals:?}");
+		let left = Perpetuals::position_reports(&bob);
+		assert!(left.is_empty() || left[0].size < FixedI128::from_u32(1), "{left:?}");
 		Perpetuals::do_try_state().expect("invariants hold");
 		Margin::do_try_state().expect("invariants hold");
 	});

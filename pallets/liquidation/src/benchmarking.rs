@@ -6,7 +6,7 @@ use crate::Pallet as Liquidation;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
-use liquidation_primitives::Balance;
+use liquidation_primitives::{Balance, PositionLiquidation};
 
 /// Whole units a keeper holds of the debt asset, times the decimals the helper uses.
 const KEEPER_FUNDS: Balance = 1_000_000_000_000_000_000_000_000;
@@ -63,6 +63,40 @@ mod benchmarks {
 		_(RawOrigin::None, who.clone());
 		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
 		assert!(Liquidation::<T>::in_auction(&who));
+	}
+
+	/// A keeper takes over part of one of the most positions an account may hold (its health
+	/// reads them all, the sizing twice).
+	#[benchmark]
+	fn liquidate_position() -> Result<(), BenchmarkError> {
+		let (who, keeper) =
+			T::BenchmarkHelper::liquidatable_trader().ok_or(BenchmarkError::Skip)?;
+		let underlying = T::Derivatives::positions_at_risk(&who)
+			.first()
+			.map(|position| position.underlying)
+			.ok_or(BenchmarkError::Stop("no position"))?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), who, underlying, sp_runtime::FixedU128::from_inner(u128::MAX));
+		assert_eq!(PositionCloseOuts::<T>::get(underlying).taken_over, 1);
+		Ok(())
+	}
+
+	/// The worker's backstop: the vault closes part of one of the most positions an account
+	/// may hold, and pays insurance's share of the fee.
+	#[benchmark]
+	fn backstop_position() -> Result<(), BenchmarkError> {
+		let (who, _) = T::BenchmarkHelper::liquidatable_trader().ok_or(BenchmarkError::Skip)?;
+		let underlying = T::Derivatives::positions_at_risk(&who)
+			.first()
+			.map(|position| position.underlying)
+			.ok_or(BenchmarkError::Stop("no position"))?;
+		#[block]
+		{
+			Liquidation::<T>::do_liquidate_unsigned(who)
+				.map_err(|_| BenchmarkError::Stop("the backstop failed"))?;
+		}
+		assert_eq!(PositionCloseOuts::<T>::get(underlying).close_outs, 1);
+		Ok(())
 	}
 
 	/// `p` positions: `p - 1` debts and a dust deposit (the costlier bankruptcy: the dust goes

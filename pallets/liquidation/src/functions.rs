@@ -6,7 +6,8 @@ use crate::{
 	sizing::{amount_worth, plan, Side},
 	AssetBlockUsage, AssetLimits, AssetLimitsOf, AuctionDue, AuctionDues, BlockUsage, Config,
 	CursorOf, EngineParams, Error, Event, IdleCursor, LastWorkerLiquidation, LiquidationPath,
-	OwnerAuctions, Pallet, Params, Paused, Plan, Totals, UnhandledSince, AUCTION_LOT_COVER,
+	OwnerAuctions, Pallet, Params, Paused, Plan, Totals, UnhandledSince, UnsignedOutcome,
+	AUCTION_LOT_COVER,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -18,7 +19,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
 	ledger::{BadDebt as _, Inspect as _, Mutate as _, RiskScan as _},
 	value_in_usd, Balance, CollateralAuction, CollateralSwap, FundIncome, HealthError,
-	HealthReport, PriceProvider, UsdValue,
+	HealthReport, PositionLiquidation as _, PriceProvider, UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -159,7 +160,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Counts `value` against this block's caps, refusing what would exceed one.
-	fn consume_caps(
+	pub(crate) fn consume_caps(
 		params: &EngineParams,
 		debt_asset: T::AssetId,
 		value: UsdValue,
@@ -240,7 +241,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Runs the waterfall if `who` is left bankrupt with debt outside its auctions and nothing
 	/// it holds is paused; returns how many positions it settled.
-	fn waterfall_if_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
+	pub(crate) fn waterfall_if_bankrupt(who: &T::AccountId) -> Result<u32, DispatchError> {
 		let (bankrupt, _) = Self::is_bankrupt(who);
 		if !bankrupt || Self::waterfall_paused(who) || !Self::debt_outside_auctions(who) {
 			return Ok(0);
@@ -254,8 +255,10 @@ impl<T: Config> Pallet<T> {
 	/// account whose debt is all at auction waits for their end, when the waterfall takes what
 	/// they did not raise).
 	pub fn actionable(who: &T::AccountId) -> bool {
-		// A liquidation repays spot debt: an account liquidatable through its derivative
-		// positions alone is seen (reported liquidatable) but waits for their close-out.
+		// Its positions come first, whatever its auctions.
+		if !T::Derivatives::positions_at_risk(who).is_empty() {
+			return true;
+		}
 		if !T::Ledger::positions_of(who).iter().any(|(_, _, debt)| !debt.is_zero()) {
 			return false;
 		}
@@ -421,14 +424,21 @@ impl<T: Config> Pallet<T> {
 		Some((debt?.0, collateral?.0))
 	}
 
-	/// Returns `Some(positions settled)` when the account was bankrupt and went down the waterfall,
-	/// `None` when its collateral went to auction.
+	/// What the worker (and the fallback) does to a liquidatable account: see
+	/// [`Pallet::liquidate_unsigned`].
 	#[frame_support::transactional]
-	pub(crate) fn do_liquidate_unsigned(who: T::AccountId) -> Result<Option<u32>, DispatchError> {
+	pub(crate) fn do_liquidate_unsigned(
+		who: T::AccountId,
+	) -> Result<UnsignedOutcome, DispatchError> {
 		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
+		// Positions first (see `positions`): the vault is the backstop.
+		if !T::Derivatives::positions_at_risk(&who).is_empty() {
+			return Self::do_close_position(&who, None, None, FixedU128::from_inner(u128::MAX))
+				.map(UnsignedOutcome::PositionClosed);
+		}
 		let (bankrupt, _) = Self::is_bankrupt(&who);
 		if bankrupt {
-			return Self::do_settle_bankrupt(&who).map(Some);
+			return Self::do_settle_bankrupt(&who).map(UnsignedOutcome::Settled);
 		}
 		let (debt_asset, collateral_asset) =
 			Self::largest_positions(&who).ok_or(Error::<T>::NothingToLiquidate)?;
@@ -479,7 +489,7 @@ impl<T: Config> Pallet<T> {
 			debt_asset,
 			to_raise,
 		});
-		Ok(None)
+		Ok(UnsignedOutcome::Auctioned)
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every
@@ -564,7 +574,9 @@ impl<T: Config> Pallet<T> {
 	/// waterfall, which needs none. When every slot is taken, this keeps the worker's bounded
 	/// submissions (and the fallback's) for what can act instead of spending them on failures.
 	pub(crate) fn unsigned_can_act(who: &T::AccountId, auction_room: bool) -> bool {
-		auction_room || Self::is_bankrupt(who).0
+		auction_room
+			|| !T::Derivatives::positions_at_risk(who).is_empty()
+			|| Self::is_bankrupt(who).0
 	}
 
 	/// Whether the engine is configured and not paused.
@@ -659,7 +671,11 @@ impl<T: Config> Pallet<T> {
 		// per list): a key read besides the check of each account returned.
 		let per_entry = db.reads(1);
 		let per_liquidation = T::WeightInfo::liquidate_unsigned()
-			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()));
+			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+			.max(
+				T::WeightInfo::backstop_position()
+					.saturating_add(T::WeightInfo::settle_bankrupt(T::MaxPositions::get())),
+			);
 		// Room for at least one liquidation after the checks.
 		let checks = remaining
 			.saturating_sub(used)

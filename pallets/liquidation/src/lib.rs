@@ -178,6 +178,7 @@ mod impl_handler;
 #[cfg(test)]
 mod mock;
 mod offchain;
+pub mod positions;
 pub mod sizing;
 #[cfg(test)]
 mod tests;
@@ -225,6 +226,11 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// An account with `debt_positions` debts (at least one) against one collateral, made
 	/// liquidatable; when `bankrupt`, with only one smallest unit of collateral left (dust).
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;
+	/// An account holding the most derivative positions an account may, made liquidatable
+	/// with a health factor above the full-liquidation one (the costlier partial close-out),
+	/// and a keeper funded to take over one of them; `None` in a runtime without derivatives
+	/// (the position benchmarks are then skipped).
+	fn liquidatable_trader() -> Option<(AccountId, AccountId)>;
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.
@@ -244,7 +250,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use liquidation_primitives::{
 		Balance, CollateralAuction, CollateralSwap, DeficitHandler, FundIncome, LossSocializer,
-		MarginLedger, PriceError, PriceProvider, UsdValue,
+		MarginLedger, PositionLiquidation, PriceError, PriceProvider, UsdValue,
 	};
 
 	/// The storage layout's version: 0, the layout since genesis. A change of what is stored
@@ -291,6 +297,10 @@ pub mod pallet {
 
 		/// Oracle prices (the flash path's slippage bound, the sizing).
 		type Prices: PriceProvider<Self::AssetId>;
+
+		/// Derivative positions in the same margin accounts, closed out before spot debt
+		/// ([`crate::positions`]); `()` for a runtime without derivatives.
+		type Derivatives: PositionLiquidation<Self::AccountId, Self::AssetId>;
 
 		/// Who sets parameters, caps and pauses.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -408,6 +418,11 @@ pub mod pallet {
 	pub type Totals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, LiquidationTotals, ValueQuery>;
 
+	/// Running totals of derivative close-outs per market (its underlying).
+	#[pallet::storage]
+	pub type PositionCloseOuts<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, PositionTotals, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -461,6 +476,28 @@ pub mod pallet {
 			/// position itself in his margin account (withdrawable as cash returns), and paid
 			/// the insurance share of the penalty in the debt asset.
 			as_deposit: bool,
+		},
+		/// (Part of) `who`'s derivative position in `underlying` was closed out at the oracle
+		/// price moved against it by the liquidation fee (see [`crate::positions`]).
+		PositionLiquidated {
+			/// The liquidated account.
+			who: T::AccountId,
+			/// The market's underlying.
+			underlying: T::AssetId,
+			/// Whole units closed.
+			units: sp_runtime::FixedU128,
+			/// Whether the whole position was closed.
+			whole: bool,
+			/// The notional closed, USD at the oracle.
+			notional: UsdValue,
+			/// The liquidation fee, USD, insurance's share included.
+			fee: UsdValue,
+			/// Insurance's share of the fee, in the settlement asset's smallest units.
+			to_insurance: Balance,
+			/// Who took the units over: the keeper, or the vault's account (the backstop).
+			taker: T::AccountId,
+			/// Whether a keeper took them over.
+			keeper: bool,
 		},
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
 		/// `to_raise` of the debt asset (debt plus penalty).
@@ -583,6 +620,8 @@ pub mod pallet {
 		InAuction,
 		/// The account has no debt in the named asset.
 		NoDebt,
+		/// The account holds no derivative position (in the named market) with a usable price.
+		NoPosition,
 		/// The account has no deposit in the named asset.
 		NoCollateral,
 		/// The account has collateral: it is not bankrupt.
@@ -715,9 +754,11 @@ pub mod pallet {
 			Ok(Some(Self::with_waterfall(T::WeightInfo::flash_liquidate(), bankrupt_debts)).into())
 		}
 
-		/// The off-chain worker's liquidation of `who`: a bankrupt account goes down the
-		/// waterfall; otherwise its largest debt is covered by its largest collateral through a
-		/// Dutch auction. Only valid from the local node (see `ValidateUnsigned`).
+		/// The off-chain worker's liquidation of `who`: an account with derivative positions has
+		/// the one with the largest maintenance requirement closed out against the vault (the
+		/// backstop, [`crate::positions`]); else a bankrupt account goes down the waterfall;
+		/// otherwise its largest debt is covered by its largest collateral through a Dutch
+		/// auction. Only valid from the local node (see `ValidateUnsigned`).
 		///
 		/// Its weight counts the path twice: the block's `pre_dispatch` validation runs the
 		/// liquidation once and undoes it (so that none that would fail is included).
@@ -725,6 +766,11 @@ pub mod pallet {
 		#[pallet::weight(
 			<T as Config>::WeightInfo::liquidate_unsigned()
 				.max(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+				.max(
+					<T as Config>::WeightInfo::backstop_position().saturating_add(
+						<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get())
+					)
+				)
 				.saturating_mul(2)
 		)]
 		pub fn liquidate_unsigned(
@@ -734,10 +780,35 @@ pub mod pallet {
 			ensure_none(origin)?;
 			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
 			let weight = match Self::do_liquidate_unsigned(who)? {
-				Some(debts) => T::WeightInfo::settle_bankrupt(debts),
-				None => T::WeightInfo::liquidate_unsigned(),
+				UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
+				UnsignedOutcome::Auctioned => T::WeightInfo::liquidate_unsigned(),
+				UnsignedOutcome::PositionClosed(debts) => {
+					Self::with_waterfall(T::WeightInfo::backstop_position(), debts)
+				},
 			};
 			Ok(Some(weight.saturating_mul(2)).into())
+		}
+
+		/// Closes out (part of) `who`'s derivative position in `underlying` as a keeper: the caller
+		/// takes over the units the engine sizes (at most `max_units`, whole units of the
+		/// underlying) at the oracle price moved against `who` by the liquidation fee, so he
+		/// holds the fee as unrealised profit, and pays insurance's share of the fee in the
+		/// settlement asset. Refused if the takeover would leave the caller below initial
+		/// health. An account left with debt and nothing else goes down the waterfall.
+		#[pallet::call_index(4)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::liquidate_position()
+				.saturating_add(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+		)]
+		pub fn liquidate_position(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			underlying: T::AssetId,
+			max_units: sp_runtime::FixedU128,
+		) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			let debts = Self::do_close_position(&who, Some(underlying), Some(&keeper), max_units)?;
+			Ok(Some(Self::with_waterfall(T::WeightInfo::liquidate_position(), debts)).into())
 		}
 
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust

@@ -260,6 +260,7 @@ impl pallet_liquidation::Config for Test {
 	type Auctions = DutchAuction;
 	type Swap = DexSwap;
 	type Prices = TestPrices;
+	type Derivatives = ();
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = EnginePalletId;
 	type MaxPositions = ConstU32<4>;
@@ -447,6 +448,11 @@ pub fn balance(asset: AssetId, who: AccountId) -> Balance {
 pub struct MockBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
+	/// The mock has no derivatives.
+	fn liquidatable_trader() -> Option<(AccountId, AccountId)> {
+		None
+	}
+
 	fn assets() -> (AssetId, AssetId) {
 		if pallet_asset_conversion::Pools::<Test>::iter().next().is_none() {
 			AssetConversion::create_pool(

@@ -175,6 +175,45 @@ pub struct LiquidationTotals {
 	pub most_queued: Balance,
 }
 
+/// What an unsigned (or fallback) liquidation did.
+#[derive(Clone, Copy, PartialEq, Eq, RuntimeDebug)]
+pub enum UnsignedOutcome {
+	/// The account was bankrupt: the waterfall settled this many positions.
+	Settled(u32),
+	/// Its collateral went to auction.
+	Auctioned,
+	/// One of its derivative positions was closed out against the vault; the waterfall then
+	/// settled this many positions (zero unless nothing but debt was left).
+	PositionClosed(u32),
+}
+
+/// Running totals of the close-outs of derivative positions, per market (its underlying).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct PositionTotals {
+	/// Close-outs in this market.
+	pub close_outs: u32,
+	/// Of those, the ones a keeper took over (the rest: the vault's backstop).
+	pub taken_over: u32,
+	/// Notional closed out, USD at the oracle.
+	pub notional: UsdValue,
+	/// Liquidation fees, USD (to keepers or the vault, and insurance).
+	pub fees: UsdValue,
+	/// Of the fees, what went to the insurance fund, in the settlement asset's smallest units.
+	pub fee_to_insurance: Balance,
+}
+
 /// What a running auction the engine started is raising for its owner's side: the debt it was
 /// started to repay and the penalty on that debt (for the insurance fund), and what it has paid
 /// of each so far. Proceeds repay the debt first; the penalty due at any time is the penalty's

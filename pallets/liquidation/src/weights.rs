@@ -42,6 +42,8 @@ pub trait WeightInfo {
 	fn set_asset_limits() -> Weight;
 	fn set_paused() -> Weight;
 	fn check_account() -> Weight;
+	fn liquidate_position() -> Weight;
+	fn backstop_position() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -303,6 +305,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(1_821_091_000, 22926)
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 	}
+	fn liquidate_position() -> Weight {
+		Weight::from_parts(8_000_000_000, 20000)
+			.saturating_add(T::DbWeight::get().reads(40_u64))
+			.saturating_add(T::DbWeight::get().writes(24_u64))
+	}
+	fn backstop_position() -> Weight {
+		Weight::from_parts(8_000_000_000, 20000)
+			.saturating_add(T::DbWeight::get().reads(40_u64))
+			.saturating_add(T::DbWeight::get().writes(24_u64))
+	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
@@ -346,5 +358,15 @@ impl WeightInfo for () {
 	fn check_account() -> Weight {
 		Weight::from_parts(1_821_091_000, 22926)
 			.saturating_add(RocksDbWeight::get().reads(25_u64))
+	}
+	fn liquidate_position() -> Weight {
+		Weight::from_parts(8_000_000_000, 20000)
+			.saturating_add(RocksDbWeight::get().reads(40_u64))
+			.saturating_add(RocksDbWeight::get().writes(24_u64))
+	}
+	fn backstop_position() -> Weight {
+		Weight::from_parts(8_000_000_000, 20000)
+			.saturating_add(RocksDbWeight::get().reads(40_u64))
+			.saturating_add(RocksDbWeight::get().writes(24_u64))
 	}
 }

@@ -242,6 +242,49 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		}
 		who
 	}
+
+	/// A trader with 10 000 USD in margin and a 10-unit long in each of the most markets an
+	/// account may trade (new underlyings at 1 000 USD, 80 000 USD of notional), then every
+	/// price 11% lower: a loss of 8 800 USD (9 240 weighed as USD debt) and 399 of
+	/// requirements against 9 462 of maintenance collateral, a health factor near 0.98 (a
+	/// partial close-out). The keeper holds 100 000 USD in margin and in tokens.
+	fn liquidatable_trader() -> Option<(AccountId, AccountId)> {
+		use pallet_perpetuals::BenchmarkHelper as _;
+		let trader = AccountId::from([0x79; 32]);
+		let keeper = AccountId::from([0x7a; 32]);
+		let markets = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
+		let underlyings = PerpetualsBenchmarkHelper::underlyings(markets);
+		let params = crate::genesis_config_presets::dev_perpetual_markets()
+			.into_iter()
+			.map(|(_, params)| pallet_perpetuals::MarketParams {
+				skew_scale: sp_runtime::FixedU128::from_u32(1_000_000),
+				max_open_interest_usd: 1_000_000_000,
+				..params
+			})
+			.next()?;
+		PerpetualsBenchmarkHelper::fund_margin(&trader, 10_000);
+		PerpetualsBenchmarkHelper::fund_margin(&keeper, 100_000);
+		PerpetualsBenchmarkHelper::fund_tokens(&keeper, 100_000);
+		for underlying in underlyings.iter() {
+			ok(
+				crate::Perpetuals::list_market(crate::RuntimeOrigin::root(), *underlying, params),
+				"list a market",
+			);
+			ok(
+				crate::Perpetuals::modify_position(
+					crate::RuntimeOrigin::signed(trader.clone()),
+					*underlying,
+					sp_runtime::FixedI128::from_u32(10),
+					Price::from_u32(2_000),
+				),
+				"open a long",
+			);
+		}
+		for underlying in underlyings.iter() {
+			fixed_price(*underlying, Price::from_u32(890));
+		}
+		Some((trader, keeper))
+	}
 }
 
 /// Insures the USD stable (created at genesis) and mints it to benchmark accounts.

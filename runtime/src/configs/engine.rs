@@ -176,6 +176,7 @@ impl pallet_liquidation::Config for Runtime {
 	type Auctions = crate::Auction;
 	type Swap = DexSwap;
 	type Prices = crate::Prices;
+	type Derivatives = crate::Perpetuals;
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = EnginePalletId;
 	type MaxPositions = MaxMarginPositions;

@@ -1,0 +1,253 @@
+//! Closing out derivative positions (perpetual futures) of liquidatable accounts, through
+//! [`liquidation_primitives::PositionLiquidation`].
+//!
+//! **Which first.** An account liquidatable with positions has them closed before any of its
+//! spot debt is repaid (the worker's and the fallback's rule; a keeper chooses his call): the
+//! position with the largest maintenance requirement first. A close-out needs no buyer, no DEX
+//! and no auction (the vault is the counterparty of last resort), and always raises the
+//! account's maintenance health: it releases the position's margin `ΔM` at a fee of at most
+//! `ΔM / 2`. What loss it realises beyond the account's USD deposit becomes USD debt, which the
+//! spot paths then repay from the account's collateral; once no position is left, an account
+//! with debt and no collateral goes down the spot waterfall.
+//!
+//! **How much.** With maintenance-weighted collateral `C` and debt `D`, closing units that
+//! release margin `ΔM` at the fee `φ ΔM` (`φ` the market's fee share) leaves
+//! `C' = C - φ ΔM` and `D' = D - ΔM`, so the health factor reaches the target `H` at
+//!
+//! ```text
+//!   ΔM = (H D - C) / (H - φ)
+//! ```
+//!
+//! (`H > 1 > φ`). The units releasing `ΔM` come from the positions' pallet; at most the close
+//! factor of the position goes in one liquidation (so a large position is closed in slices,
+//! one a block per account, as the worker's tag allows); all of it when the health factor is
+//! below the full-liquidation one or the rest would be worth less than the dust value. The
+//! no-harm guard checks the shortfall did not grow (a realised profit moves from the
+//! position's weight to the USD deposit's, a realised loss beyond the deposit to the USD debt's
+//! liability weight); a partial close-out that fails it is made whole instead, so a close-out
+//! is never refused for its size.
+//!
+//! **Fee.** As for spot: the fee goes to the keeper (his takeover price) or the vault (the
+//! backstop), less insurance's share `s`, which the keeper pays in the settlement asset or the
+//! vault pays from its deposit when its pool has the cash (else the vault keeps it). An
+//! insolvent account's penalty is junior to its debt: its fee share is `φ (1 - s)`, all to the
+//! taker, none to insurance (see [`crate::sizing`]).
+
+use crate::{
+	types::{EngineParams, PositionTotals},
+	Config, Error, Event, Pallet, Params, PositionCloseOuts,
+};
+use frame_support::{ensure, pallet_prelude::DispatchResult};
+use liquidation_primitives::{
+	ledger::{Inspect, Mutate},
+	Balance, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation, UsdValue,
+};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
+};
+
+/// The maintenance margin a close-out at the fee share `fee_share` must release to bring an
+/// account with `report` to the target health factor, `(H D - C) / (H - φ)`; `None` when the
+/// whole position goes (the health factor below the full-liquidation one). The engine asks the
+/// positions' pallet for the units that release it.
+pub fn release_wanted(
+	report: &HealthReport,
+	params: &EngineParams,
+	fee_share: Permill,
+) -> Option<UsdValue> {
+	let factor = report.health_factor()?;
+	if factor < params.full_liquidation_health_factor {
+		return None;
+	}
+	let target = params.target_health_factor;
+	let numerator =
+		target.checked_mul(&report.maintenance_debt)?.saturating_sub(report.maintenance_collateral);
+	let denominator = target.checked_sub(&fee_share.into())?;
+	if denominator.is_zero() {
+		return None;
+	}
+	numerator.checked_div(&denominator)
+}
+
+/// The units to close of `position`: `wanted` (all when `None`), capped by the close factor
+/// unless whole, and all of it when the rest would be worth less than `dust_value` or below the
+/// position's minimum. Returns `(units, whole)`.
+pub fn units_to_close<A>(
+	position: &PositionAtRisk<A>,
+	wanted: Option<FixedU128>,
+	params: &EngineParams,
+) -> (FixedU128, bool) {
+	let all = position.units;
+	let Some(wanted) = wanted else { return (all, true) };
+	let cap = FixedU128::from_inner(params.close_factor.mul_ceil(all.into_inner()));
+	let units = wanted.min(cap).min(all);
+	let rest = all.saturating_sub(units);
+	let rest_value = if all.is_zero() {
+		UsdValue::zero()
+	} else {
+		multiply_by_rational_with_rounding(
+			position.notional.into_inner(),
+			rest.into_inner(),
+			all.into_inner(),
+			Rounding::Down,
+		)
+		.map(FixedU128::from_inner)
+		.unwrap_or_default()
+	};
+	if units.is_zero() || rest_value < params.dust_value.max(position.min_notional) {
+		return (all, true);
+	}
+	(units, units == all)
+}
+
+impl<T: Config> Pallet<T> {
+	/// Closes out (part of) `who`'s position in `underlying` (the one with the largest
+	/// maintenance requirement when `None`): taken over by `keeper`, or by the vault. At most
+	/// `max_units`. Returns how many positions the spot waterfall then settled (an account left
+	/// with no position, no collateral and debt).
+	#[frame_support::transactional]
+	pub(crate) fn do_close_position(
+		who: &T::AccountId,
+		underlying: Option<T::AssetId>,
+		keeper: Option<&T::AccountId>,
+		max_units: FixedU128,
+	) -> Result<u32, DispatchError> {
+		ensure!(!crate::Paused::<T>::get(), Error::<T>::EnginePaused);
+		let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
+		let report = Self::effective_report(who)?;
+		ensure!(report.is_liquidatable(), Error::<T>::NotLiquidatable);
+		let position = T::Derivatives::positions_at_risk(who)
+			.into_iter()
+			.find(|position| underlying.is_none_or(|wanted| wanted == position.underlying))
+			.ok_or(Error::<T>::NoPosition)?;
+		ensure!(!Self::is_paused(position.underlying), Error::<T>::AssetPaused);
+		let (fee_share, insurance_share) = Self::fee_shares(&report, &params, position.underlying)?;
+
+		let wanted = match release_wanted(&report, &params, fee_share) {
+			Some(margin) => Some(
+				T::Derivatives::units_releasing(who, position.underlying, margin)
+					.ok_or(Error::<T>::NoPosition)?,
+			),
+			None => None,
+		};
+		let (units, whole) = units_to_close(&position, wanted, &params);
+		let units = units.min(max_units);
+		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
+		let whole = whole && units == position.units;
+
+		// A partial close-out that would raise the shortfall is made whole (see the module docs);
+		// a keeper asked for his slice and is refused instead.
+		let partial = frame_support::storage::with_storage_layer(|| {
+			Self::close(who, &position, units, (fee_share, insurance_share), keeper, &params)?;
+			let after = Self::effective_report(who)?;
+			ensure!(
+				whole || after.maintenance_shortfall() <= report.maintenance_shortfall(),
+				Error::<T>::WouldWorsenHealth
+			);
+			Ok::<_, DispatchError>(())
+		});
+		match partial {
+			Ok(()) => {},
+			Err(error) if error == Error::<T>::WouldWorsenHealth.into() && keeper.is_none() => {
+				let shares = (fee_share, insurance_share);
+				Self::close(who, &position, position.units, shares, keeper, &params)?;
+			},
+			Err(error) => return Err(error),
+		}
+		if T::Derivatives::holds_positions(who) {
+			return Ok(0);
+		}
+		Self::waterfall_if_bankrupt(who)
+	}
+
+	/// The fee share of a close-out in `underlying`'s market for an account with `report`, and
+	/// insurance's share of the fee: the market's share and the engine's insurance share; for an
+	/// insolvent account (the penalty junior to its debt) the taker's part only, `φ (1 - s)`,
+	/// and none to insurance.
+	fn fee_shares(
+		report: &HealthReport,
+		params: &EngineParams,
+		underlying: T::AssetId,
+	) -> Result<(Permill, Permill), DispatchError> {
+		let share = T::Derivatives::fee_share(underlying).ok_or(Error::<T>::NoPosition)?;
+		Ok(if report.collateral_value < report.debt_value {
+			(share * params.insurance_share.left_from_one(), Permill::zero())
+		} else {
+			(share, params.insurance_share)
+		})
+	}
+
+	/// One close-out: the block's caps, the positions' pallet's close-out, insurance's share of
+	/// the fee, the totals and the event.
+	fn close(
+		who: &T::AccountId,
+		position: &PositionAtRisk<T::AssetId>,
+		units: FixedU128,
+		(fee_share, insurance_share): (Permill, Permill),
+		keeper: Option<&T::AccountId>,
+		params: &EngineParams,
+	) -> DispatchResult {
+		let value = multiply_by_rational_with_rounding(
+			position.notional.into_inner(),
+			units.min(position.units).into_inner(),
+			position.units.into_inner().max(1),
+			Rounding::Up,
+		)
+		.map(FixedU128::from_inner)
+		.ok_or(ArithmeticError::Overflow)?;
+		Self::consume_caps(params, position.underlying, value)?;
+		let closed = T::Derivatives::close_out(who, position.underlying, units, fee_share, keeper)?;
+		let (asset, vault) = T::Derivatives::settlement().ok_or(Error::<T>::NoPosition)?;
+		let share = FixedU128::from_inner(insurance_share.mul_floor(closed.fee.into_inner()));
+		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
+		let mut to_insurance = usd_units(share, decimals)?;
+		if !to_insurance.is_zero() {
+			match keeper {
+				Some(keeper) => T::Income::deposit_income(asset, keeper, to_insurance)?,
+				// The vault pays from its deposit what its pool can pay out now; otherwise it
+				// keeps the share (its LPs carry the backstop's risk).
+				None if T::Ledger::cash(asset) >= to_insurance
+					&& T::Ledger::deposit_of(&vault, asset) >= to_insurance =>
+				{
+					let engine = Self::engine_account();
+					T::Ledger::seize_collateral(&vault, asset, to_insurance, &engine)?;
+					T::Income::deposit_income(asset, &engine, to_insurance)?;
+				},
+				None => to_insurance = 0,
+			}
+		}
+		PositionCloseOuts::<T>::mutate(position.underlying, |totals: &mut PositionTotals| {
+			totals.close_outs = totals.close_outs.saturating_add(1);
+			if keeper.is_some() {
+				totals.taken_over = totals.taken_over.saturating_add(1);
+			}
+			totals.notional = totals.notional.saturating_add(closed.notional);
+			totals.fees = totals.fees.saturating_add(closed.fee);
+			totals.fee_to_insurance = totals.fee_to_insurance.saturating_add(to_insurance);
+		});
+		crate::Totals::<T>::mutate(asset, |totals| {
+			totals.penalty_to_insurance = totals.penalty_to_insurance.saturating_add(to_insurance)
+		});
+		Self::deposit_event(Event::PositionLiquidated {
+			who: who.clone(),
+			underlying: position.underlying,
+			units: closed.units,
+			whole: closed.whole,
+			notional: closed.notional,
+			fee: closed.fee,
+			to_insurance,
+			taker: closed.taker,
+			keeper: keeper.is_some(),
+		});
+		Ok(())
+	}
+}
+
+/// `value` USD in smallest units of the settlement asset (one USD a whole unit), rounded down.
+fn usd_units(value: UsdValue, decimals: u8) -> Result<Balance, DispatchError> {
+	let unit = 10u128.checked_pow(u32::from(decimals)).ok_or(ArithmeticError::Overflow)?;
+	multiply_by_rational_with_rounding(value.into_inner(), unit, FixedU128::DIV, Rounding::Down)
+		.ok_or_else(|| ArithmeticError::Overflow.into())
+}
