@@ -305,3 +305,99 @@ fn the_fallback_closes_positions_when_no_worker_runs() {
 		Margin::do_try_state().expect("invariants hold");
 	});
 }
+
+/// A perpetual-only trader whose loss exceeds his account: 3 000 USD behind a 1 BTC long, BTC
+/// falls to 52 000 (a loss of 8 002.4). The worker closes the whole position; he is charged
+/// all he has and no more (closed at his bankruptcy price as far as his account goes), so no
+/// debt is left to the USD lenders; the vault holds the shortfall, of which the insurance
+/// fund (2 000 USD staked) pays what it holds and the LPs bear the rest.
+#[test]
+fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_borne_by_lps() {
+	const DOLLAR: u128 = 1_000_000;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	let stake = RuntimeCall::Insurance(pallet_insurance::Call::stake {
+		asset: USD,
+		amount: 2_000 * DOLLAR,
+		min_shares: 2_000 * DOLLAR - 1_000,
+	});
+	assert_eq!(chain.dispatch(Dave, stake), Ok(()));
+	let deposit =
+		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: 3_000 * DOLLAR });
+	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
+	let open = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	let bob = Bob.to_account_id();
+	let vault = Perpetuals::vault_account();
+	let (owed_beyond, bob_usd, vault_usd, fund_usd) = chain.execute_with(|| {
+		let report = Liquidation::effective_report(&bob).unwrap();
+		// His bankruptcy price: where his equity is zero, 52 000 plus what he owes beyond it.
+		let bankruptcy = Perpetuals::position_reports(&bob)[0].bankruptcy_price.unwrap();
+		let expected = FixedU128::from_u32(52_000) + (report.debt_value - report.collateral_value);
+		assert!(bankruptcy.into_inner().abs_diff(expected.into_inner()) < 1_000, "{bankruptcy:?}");
+		let fund = pallet_insurance::Pallet::<Runtime>::fund_account();
+		(
+			report.debt_value - report.collateral_value,
+			Margin::deposit_of(&bob, USD),
+			Margin::deposit_of(&vault, USD),
+			liquidation_runtime::Assets::balance(assets::USD, &fund),
+		)
+	});
+	// About 8 002.4 of loss against 2 969.9988 of deposit.
+	assert!(owed_beyond > FixedU128::from_u32(5_000), "{owed_beyond:?}");
+	assert!(owed_beyond < FixedU128::from_u32(5_100), "{owed_beyond:?}");
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.finish_block();
+	let events = engine_events(&mut chain);
+	let (shortfall, covered, to_lps) = events
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::PositionShortfall {
+				who,
+				shortfall,
+				covered,
+				to_lps,
+				..
+			} if *who == bob => Some((*shortfall, *covered, *to_lps)),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("a shortfall: {events:?}"));
+	assert!(events.iter().any(|event| matches!(
+		event,
+		pallet_liquidation::Event::PositionLiquidated { whole: true, keeper: false, .. }
+	)));
+	chain.execute_with(|| {
+		// His whole deposit went to the vault; no debt is left (to rounding).
+		assert!(Perpetuals::position_reports(&bob).is_empty());
+		assert_eq!(Margin::deposit_of(&bob, USD), 0);
+		assert!(Margin::debt_of(&bob, USD) <= 1, "{}", Margin::debt_of(&bob, USD));
+		// The shortfall: what he owed beyond his account and the close-out's fee (a share of
+		// 0.56% of 52 000).
+		assert!(shortfall >= owed_beyond, "{shortfall:?}");
+		assert!(shortfall < owed_beyond + FixedU128::from_u32(200), "{shortfall:?}");
+		// Insurance paid what it held (the 2 000 staked, its locked shares' part aside); the
+		// LPs bore the rest.
+		let fund = pallet_insurance::Pallet::<Runtime>::fund_account();
+		let paid = fund_usd - liquidation_runtime::Assets::balance(assets::USD, &fund);
+		assert_eq!(paid, covered);
+		assert!(covered > 1_900 * DOLLAR && covered <= 2_000 * DOLLAR, "{covered}");
+		let covered_value = FixedU128::from_rational(covered, DOLLAR);
+		assert_eq!(to_lps, shortfall - covered_value);
+		assert_eq!(Margin::deposit_of(&vault, USD), vault_usd + bob_usd + covered);
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.shortfall, shortfall);
+		assert_eq!(totals.covered + totals.to_lps, totals.shortfall);
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}

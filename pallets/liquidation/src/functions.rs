@@ -872,6 +872,13 @@ impl<T: Config> Pallet<T> {
 				"bad debt waits outside the queue (5)"
 			);
 		}
+		for (_, totals) in crate::PositionCloseOuts::<T>::iter() {
+			ensure!(
+				totals.covered.saturating_add(totals.to_lps) == totals.shortfall,
+				"a shortfall differs from covered + borne by the LPs (6)"
+			);
+			ensure!(totals.taken_over <= totals.close_outs, "more takeovers than close-outs (6)");
+		}
 		Ok(())
 	}
 }

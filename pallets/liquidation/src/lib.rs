@@ -162,6 +162,9 @@
 //! 4. Every listed auction has its dues ([`AuctionDue`]), and there are no others.
 //! 5. Per asset, the debt written off is what insurance covered, what was socialized and what
 //!    still waits in the queue; an asset with bad debt waiting is in [`BadDebtQueuedSince`].
+//! 6. Per derivative market, the shortfalls of insolvent accounts are what insurance covered
+//!    plus what the vault's LPs bore ([`PositionCloseOuts`]); keepers took over at most as many
+//!    close-outs as there were.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
@@ -498,6 +501,21 @@ pub mod pallet {
 			taker: T::AccountId,
 			/// Whether a keeper took them over.
 			keeper: bool,
+		},
+		/// An insolvent account's position was closed out: `shortfall` of its loss (what it owed
+		/// beyond all it held) was left with the vault, which the insurance fund covered by
+		/// `covered` and its LPs bore the rest, `to_lps` (see [`crate::positions`]).
+		PositionShortfall {
+			/// The insolvent account.
+			who: T::AccountId,
+			/// The market's underlying.
+			underlying: T::AssetId,
+			/// The shortfall, USD.
+			shortfall: UsdValue,
+			/// Paid by insurance into the vault, in the settlement asset's smallest units.
+			covered: Balance,
+			/// Borne by the vault's LPs, USD.
+			to_lps: UsdValue,
 		},
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
 		/// `to_raise` of the debt asset (debt plus penalty).

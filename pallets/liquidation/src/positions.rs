@@ -27,6 +27,16 @@
 //! liability weight); a partial close-out that fails it is made whole instead, so a close-out
 //! is never refused for its size.
 //!
+//! **Insolvency.** An account that owes more than all it holds (unweighted, at the oracle:
+//! `shortfall = debt value - collateral value > 0`) has its positions closed whole, and the
+//! shortfall (with the close-out's fee) is not charged to it: its loss is realised as far as
+//! its account goes (it is closed at its bankruptcy price), and the vault, its counterparty,
+//! holds the rest. Then the waterfall: the insurance fund pays what its per-block cap allows
+//! into the vault's deposit; the vault's LPs bear the rest at once (not queued: the loss is
+//! the vault's from the close-out on). Spot lenders, who lent against the account's
+//! collateral, are not charged for its positions' shortfall. Auto-deleveraging of the
+//! opposite positions (before the LPs) is not built yet.
+//!
 //! **Fee.** As for spot: the fee goes to the keeper (his takeover price) or the vault (the
 //! backstop), less insurance's share `s`, which the keeper pays in the settlement asset or the
 //! vault pays from its deposit when its pool has the cash (else the vault keeps it). An
@@ -40,11 +50,12 @@ use crate::{
 use frame_support::{ensure, pallet_prelude::DispatchResult};
 use liquidation_primitives::{
 	ledger::{Inspect, Mutate},
-	Balance, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation, UsdValue,
+	Balance, DeficitHandler, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation,
+	UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
+	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
@@ -132,7 +143,14 @@ impl<T: Config> Pallet<T> {
 			),
 			None => None,
 		};
-		let (units, whole) = units_to_close(&position, wanted, &params);
+		// An insolvent account (what it owes beyond all it holds, at the oracle) has its
+		// positions closed whole, its shortfall left with the vault.
+		let shortfall = report.debt_value.saturating_sub(report.collateral_value);
+		let (units, whole) = if shortfall.is_zero() {
+			units_to_close(&position, wanted, &params)
+		} else {
+			(position.units, true)
+		};
 		let units = units.min(max_units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
 		let whole = whole && units == position.units;
@@ -140,7 +158,8 @@ impl<T: Config> Pallet<T> {
 		// A partial close-out that would raise the shortfall is made whole (see the module docs);
 		// a keeper asked for his slice and is refused instead.
 		let partial = frame_support::storage::with_storage_layer(|| {
-			Self::close(who, &position, units, (fee_share, insurance_share), keeper, &params)?;
+			let shares = (fee_share, insurance_share);
+			Self::close(who, &position, units, shares, keeper, &params, shortfall)?;
 			let after = Self::effective_report(who)?;
 			ensure!(
 				whole || after.maintenance_shortfall() <= report.maintenance_shortfall(),
@@ -152,7 +171,7 @@ impl<T: Config> Pallet<T> {
 			Ok(()) => {},
 			Err(error) if error == Error::<T>::WouldWorsenHealth.into() && keeper.is_none() => {
 				let shares = (fee_share, insurance_share);
-				Self::close(who, &position, position.units, shares, keeper, &params)?;
+				Self::close(who, &position, position.units, shares, keeper, &params, shortfall)?;
 			},
 			Err(error) => return Err(error),
 		}
@@ -188,6 +207,7 @@ impl<T: Config> Pallet<T> {
 		(fee_share, insurance_share): (Permill, Permill),
 		keeper: Option<&T::AccountId>,
 		params: &EngineParams,
+		shortfall: UsdValue,
 	) -> DispatchResult {
 		let value = multiply_by_rational_with_rounding(
 			position.notional.into_inner(),
@@ -198,7 +218,14 @@ impl<T: Config> Pallet<T> {
 		.map(FixedU128::from_inner)
 		.ok_or(ArithmeticError::Overflow)?;
 		Self::consume_caps(params, position.underlying, value)?;
-		let closed = T::Derivatives::close_out(who, position.underlying, units, fee_share, keeper)?;
+		let closed = T::Derivatives::close_out(
+			who,
+			position.underlying,
+			units,
+			fee_share,
+			keeper,
+			shortfall,
+		)?;
 		let (asset, vault) = T::Derivatives::settlement().ok_or(Error::<T>::NoPosition)?;
 		let share = FixedU128::from_inner(insurance_share.mul_floor(closed.fee.into_inner()));
 		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
@@ -240,6 +267,51 @@ impl<T: Config> Pallet<T> {
 			to_insurance,
 			taker: closed.taker,
 			keeper: keeper.is_some(),
+		});
+		if !closed.forgiven.is_zero() {
+			Self::cover_shortfall(who, position.underlying, closed.forgiven, (asset, &vault))?;
+		}
+		Ok(())
+	}
+
+	/// The waterfall of a shortfall the vault holds: the insurance fund pays what its per-block
+	/// cap allows into the vault's deposit; the vault's LPs bear the rest (the vault's value is
+	/// already lower by it). A perpetual shortfall does not queue for later blocks as spot bad
+	/// debt does: it is the vault's loss at once, and insurance's later cover could not be
+	/// told from the vault's own cash.
+	fn cover_shortfall(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		shortfall: UsdValue,
+		(asset, vault): (T::AssetId, &T::AccountId),
+	) -> DispatchResult {
+		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
+		let wanted = usd_units(shortfall, decimals)?;
+		let coverable = T::Deficit::coverable_now(asset).min(wanted);
+		let mut covered: Balance = 0;
+		if !coverable.is_zero() {
+			let engine = Self::engine_account();
+			covered = T::Deficit::cover(asset, coverable, &engine);
+			if !covered.is_zero() {
+				T::Ledger::credit_collateral(&engine, vault, asset, covered)?;
+			}
+		}
+		let covered_value =
+			liquidation_primitives::value_in_usd(covered, decimals, FixedU128::one())
+				.ok_or(ArithmeticError::Overflow)?
+				.min(shortfall);
+		let to_lps = shortfall.saturating_sub(covered_value);
+		PositionCloseOuts::<T>::mutate(underlying, |totals: &mut PositionTotals| {
+			totals.shortfall = totals.shortfall.saturating_add(shortfall);
+			totals.covered = totals.covered.saturating_add(covered_value);
+			totals.to_lps = totals.to_lps.saturating_add(to_lps);
+		});
+		Self::deposit_event(Event::PositionShortfall {
+			who: who.clone(),
+			underlying,
+			shortfall,
+			covered,
+			to_lps,
 		});
 		Ok(())
 	}

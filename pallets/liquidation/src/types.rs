@@ -212,6 +212,13 @@ pub struct PositionTotals {
 	pub fees: UsdValue,
 	/// Of the fees, what went to the insurance fund, in the settlement asset's smallest units.
 	pub fee_to_insurance: Balance,
+	/// Shortfalls of insolvent accounts (USD): their loss beyond all they held, left with the
+	/// vault at their close-out.
+	pub shortfall: UsdValue,
+	/// Of it, what the insurance fund paid into the vault (USD).
+	pub covered: UsdValue,
+	/// Of it, what the vault's LPs bore (USD). `shortfall = covered + to_lps`.
+	pub to_lps: UsdValue,
 }
 
 /// What a running auction the engine started is raising for its owner's side: the debt it was

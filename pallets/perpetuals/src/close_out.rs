@@ -18,6 +18,13 @@
 //! backstop, as Hyperliquid's liquidator vault takes over) and keeps `F`. No fill premium
 //! applies (the fee is the price of the liquidity); the open interest falls by `u` for the
 //! backstop and is unchanged by a takeover.
+//!
+//! **Insolvency.** The engine passes an insolvent account's shortfall (what it owes beyond all
+//! it holds) as `forgive`: that much of the realised loss is not charged to the trader, so he
+//! is closed at his bankruptcy price as far as his account goes and the vault, his
+//! counterparty, holds the shortfall, which the engine's waterfall then covers (insurance,
+//! then the vault's LPs). Spot lenders, who lent against his collateral, are never charged
+//! for his positions' loss.
 
 use crate::{
 	functions::{add_to, notional_of, remove_from},
@@ -69,6 +76,7 @@ impl<T: Config> Pallet<T> {
 		units: FixedU128,
 		fee_share: Permill,
 		keeper: Option<&T::AccountId>,
+		forgive: UsdValue,
 	) -> Result<ClosedOut<T::AccountId>, DispatchError> {
 		if let Some(keeper) = keeper {
 			frame_support::ensure!(keeper != who, Error::<T>::KeeperIsTrader);
@@ -157,6 +165,18 @@ impl<T: Config> Pallet<T> {
 		Markets::<T>::insert(underlying, market);
 		Self::write_position(who, underlying, true, new.as_ref())?;
 		let net = traded.realised.checked_sub(&funding).ok_or(ArithmeticError::Overflow)?;
+		// What an insolvent trader cannot pay stays with the vault (the engine's waterfall).
+		let owed = if net.is_negative() {
+			math::unsigned(net.saturating_abs()).ok_or(ArithmeticError::Overflow)?
+		} else {
+			FixedU128::zero()
+		};
+		// Its own fee too when anything is forgiven: the trader cannot pay it either.
+		let forgivable = if forgive.is_zero() { forgive } else { forgive.saturating_add(fee) };
+		let forgiven = forgivable.min(owed);
+		let net = net
+			.checked_add(&signed(forgiven).ok_or(ArithmeticError::Overflow)?)
+			.ok_or(ArithmeticError::Overflow)?;
 		let (paid, charged) = Self::settle(who, net)?;
 		T::Ledger::exposure_changed(who);
 		if let Some((keeper, had, his_new, realised, his_funding, adds_risk)) = taken {
@@ -180,6 +200,7 @@ impl<T: Config> Pallet<T> {
 			funding,
 			fee,
 			keeper: keeper.cloned(),
+			forgiven,
 			paid,
 			charged,
 		});
@@ -189,6 +210,7 @@ impl<T: Config> Pallet<T> {
 			notional,
 			fee,
 			taker: keeper.cloned().unwrap_or_else(Self::vault_account),
+			forgiven,
 		})
 	}
 
@@ -278,7 +300,8 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 		units: FixedU128,
 		fee_share: Permill,
 		keeper: Option<&T::AccountId>,
+		forgive: UsdValue,
 	) -> Result<ClosedOut<T::AccountId>, DispatchError> {
-		Self::do_close_out(who, underlying, units, fee_share, keeper)
+		Self::do_close_out(who, underlying, units, fee_share, keeper, forgive)
 	}
 }

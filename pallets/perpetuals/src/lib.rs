@@ -383,6 +383,9 @@ pub mod pallet {
 			fee: sp_runtime::FixedU128,
 			/// The keeper who took the units over (`None`: the vault).
 			keeper: Option<T::AccountId>,
+			/// Of the realised loss, what was not charged to the insolvent trader (USD): the
+			/// vault holds it for the engine's waterfall.
+			forgiven: sp_runtime::FixedU128,
 			/// Settled to the trader, in the settlement asset's smallest units.
 			paid: Balance,
 			/// Settled from the trader, in the settlement asset's smallest units.

@@ -61,6 +61,11 @@ pub struct PositionReport<AssetId> {
 	/// The price of the underlying at which the account becomes liquidatable, everything else
 	/// unchanged; `None` if no price above zero does (or the account's health is unknown).
 	pub liquidation_price: Option<Price>,
+	/// The bankruptcy price: where the account's equity (all it holds less all it owes,
+	/// unweighted) reaches zero, this position's price alone moving, `p - E / s`. Beyond it a
+	/// close-out leaves a shortfall (see the liquidation engine's `positions`); `None` if no
+	/// price above zero does (or the account's health is unknown).
+	pub bankruptcy_price: Option<Price>,
 }
 
 /// The vault as clients see it.
@@ -115,6 +120,9 @@ impl<T: Config> Pallet<T> {
 		let maintenance_health = T::Ledger::health(who).ok().and_then(|report| {
 			signed(report.maintenance_collateral)?.checked_sub(&signed(report.maintenance_debt)?)
 		});
+		let equity = T::Ledger::health(who).ok().and_then(|report| {
+			signed(report.collateral_value)?.checked_sub(&signed(report.debt_value)?)
+		});
 		let settlement = T::Ledger::risk_weights(T::SettlementAsset::get());
 		Positions::<T>::iter_prefix(who)
 			.filter_map(|(underlying, position)| {
@@ -123,6 +131,11 @@ impl<T: Config> Pallet<T> {
 					Self::position_health(underlying, &market, &position, Pricing::Held).ok()?;
 				let liquidation_price = maintenance_health.and_then(|health| {
 					liquidation_price(&market, &position, &part, health, settlement)
+				});
+				let bankruptcy_price = equity.and_then(|equity| {
+					let price =
+						signed(part.price)?.checked_sub(&equity.checked_div(&position.size)?)?;
+					price.is_positive().then(|| math::unsigned(price)).flatten()
 				});
 				Some(PositionReport {
 					underlying,
@@ -134,6 +147,7 @@ impl<T: Config> Pallet<T> {
 					initial_requirement: part.initial_requirement,
 					maintenance_requirement: part.maintenance_requirement,
 					liquidation_price,
+					bankruptcy_price,
 				})
 			})
 			.collect()

@@ -685,7 +685,7 @@ mod close_out {
 			bob_long_at_58_300();
 			let vault_before = vault_cash();
 			let closed =
-				Perpetuals::close_out(&BOB, BTC, ur(1, 2), Permill::from_percent(50), None)
+				Perpetuals::close_out(&BOB, BTC, ur(1, 2), Permill::from_percent(50), None, usd(0))
 					.unwrap();
 			assert_eq!(closed.units, ur(1, 2));
 			assert!(!closed.whole);
@@ -705,6 +705,7 @@ mod close_out {
 					funding: n(0),
 					fee: ur(1_474_334_125, 10_000_000),
 					keeper: None,
+					forgiven: usd(0),
 					paid: 0,
 					// Rounded up, in the vault's favour.
 					charged: 998_933_413,
@@ -735,11 +736,25 @@ mod close_out {
 			bob_long_at_58_300();
 			deposit_usd(CHARLIE, 10_000);
 			assert_noop!(
-				Perpetuals::close_out(&BOB, BTC, ur(1, 2), Permill::from_percent(50), Some(&BOB)),
+				Perpetuals::close_out(
+					&BOB,
+					BTC,
+					ur(1, 2),
+					Permill::from_percent(50),
+					Some(&BOB),
+					usd(0)
+				),
 				Error::<Test>::KeeperIsTrader
 			);
 			assert_noop!(
-				Perpetuals::close_out(&CHARLIE, BTC, ur(1, 2), Permill::from_percent(50), None),
+				Perpetuals::close_out(
+					&CHARLIE,
+					BTC,
+					ur(1, 2),
+					Permill::from_percent(50),
+					None,
+					usd(0)
+				),
 				Error::<Test>::NoPosition
 			);
 			let closed = Perpetuals::close_out(
@@ -748,6 +763,7 @@ mod close_out {
 				ur(1, 2),
 				Permill::from_percent(50),
 				Some(&CHARLIE),
+				usd(0),
 			)
 			.unwrap();
 			assert_eq!(closed.taker, CHARLIE);
@@ -768,7 +784,8 @@ mod close_out {
 			bob_long_at_58_300();
 			let almost = ur(9_999, 10_000);
 			let closed =
-				Perpetuals::close_out(&BOB, BTC, almost, Permill::from_percent(50), None).unwrap();
+				Perpetuals::close_out(&BOB, BTC, almost, Permill::from_percent(50), None, usd(0))
+					.unwrap();
 			assert!(closed.whole);
 			assert_eq!(closed.units, usd(1));
 			assert_eq!(Positions::<Test>::get(BOB, BTC), None);

@@ -195,6 +195,9 @@ pub struct ClosedOut<AccountId> {
 	pub fee: UsdValue,
 	/// Who took the position over: the keeper, or the vault as backstop.
 	pub taker: AccountId,
+	/// Of the trader's realised loss, what was not charged to him (USD): the shortfall of an
+	/// insolvent account, left with the vault for the engine's waterfall.
+	pub forgiven: UsdValue,
 }
 
 /// Closing out derivative positions: what the liquidation engine needs from the pallet that
@@ -234,14 +237,18 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 	/// its size or would leave less than its minimum) at the oracle price moved against him by
 	/// `fee_share` of the maintenance margin released: to `keeper` at that price, or, when
 	/// `None`, against the vault. Settles his realised profit or loss and funding through the
-	/// margin ledger (a loss beyond his deposit becomes debt); refuses a keeper whose initial
-	/// health the takeover would break, a keeper that is `who`, and an unusable price.
+	/// margin ledger (a loss beyond his deposit becomes debt), except up to `forgive` USD of
+	/// his loss and, when `forgive` is not zero, the close-out's own fee (an insolvent
+	/// account's shortfall: what he cannot pay stays with the vault, the engine's waterfall
+	/// covers it); refuses a keeper whose initial health the takeover would
+	/// break, a keeper that is `who`, and an unusable price.
 	fn close_out(
 		who: &AccountId,
 		underlying: AssetId,
 		units: sp_arithmetic::FixedU128,
 		fee_share: sp_arithmetic::Permill,
 		keeper: Option<&AccountId>,
+		forgive: UsdValue,
 	) -> Result<ClosedOut<AccountId>, sp_runtime::DispatchError>;
 }
 
@@ -272,6 +279,7 @@ impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
 		_: sp_arithmetic::FixedU128,
 		_: sp_arithmetic::Permill,
 		_: Option<&AccountId>,
+		_: UsdValue,
 	) -> Result<ClosedOut<AccountId>, sp_runtime::DispatchError> {
 		Err(sp_runtime::DispatchError::Other("no derivative positions"))
 	}
