@@ -431,10 +431,26 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> Result<UnsignedOutcome, DispatchError> {
 		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
-		// Positions first (see `positions`): the vault is the backstop.
-		if !T::Derivatives::positions_at_risk(&who).is_empty() {
-			return Self::do_close_position(&who, None, None, FixedU128::from_inner(u128::MAX))
-				.map(UnsignedOutcome::PositionClosed);
+		// Positions first (see `positions`), the vault the backstop: the largest requirement
+		// first, passing over one whose close-out fails (its market paused, the vault unable to
+		// pay its profit) to the next (at most `POSITIONS_TRIED`), then to the spot debt.
+		let mut failed = None;
+		let tried = T::Derivatives::positions_at_risk(&who)
+			.into_iter()
+			.take(crate::positions::POSITIONS_TRIED as usize);
+		for position in tried {
+			let all = FixedU128::from_inner(u128::MAX);
+			match Self::do_close_position(&who, Some(position.underlying), None, all) {
+				Ok(debts) => return Ok(UnsignedOutcome::PositionClosed(debts)),
+				// The block's caps stop every other close-out too.
+				Err(error) if error == Error::<T>::BlockCapReached.into() => return Err(error),
+				Err(error) => failed = Some(error),
+			}
+		}
+		if let Some(error) = failed {
+			if !T::Ledger::positions_of(&who).iter().any(|(_, _, debt)| !debt.is_zero()) {
+				return Err(error);
+			}
 		}
 		let (bankrupt, _) = Self::is_bankrupt(&who);
 		if bankrupt {
@@ -670,12 +686,7 @@ impl<T: Config> Pallet<T> {
 		// Every index entry read (an account filed in several moved assets' lists is read once
 		// per list): a key read besides the check of each account returned.
 		let per_entry = db.reads(1);
-		let per_liquidation = T::WeightInfo::liquidate_unsigned()
-			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
-			.max(
-				T::WeightInfo::backstop_position()
-					.saturating_add(T::WeightInfo::settle_bankrupt(T::MaxPositions::get())),
-			);
+		let per_liquidation = Self::unsigned_weight();
 		// Room for at least one liquidation after the checks.
 		let checks = remaining
 			.saturating_sub(used)

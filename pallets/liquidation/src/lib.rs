@@ -801,7 +801,7 @@ pub mod pallet {
 				UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
 				UnsignedOutcome::Auctioned => T::WeightInfo::liquidate_unsigned(),
 				UnsignedOutcome::PositionClosed(debts) => {
-					Self::with_waterfall(T::WeightInfo::backstop_position(), debts)
+					Self::with_waterfall(Self::close_out_weight(), debts)
 				},
 			};
 			Ok(Some(weight.saturating_mul(2)).into())
@@ -811,8 +811,9 @@ pub mod pallet {
 		/// takes over the units the engine sizes (at most `max_units`, whole units of the
 		/// underlying) at the oracle price moved against `who` by the liquidation fee, so he
 		/// holds the fee as unrealised profit, and pays insurance's share of the fee in the
-		/// settlement asset. Refused if the takeover would leave the caller below initial
-		/// health. An account left with debt and nothing else goes down the waterfall.
+		/// settlement asset. Refused if the caller is liquidatable, or if the takeover adds to
+		/// his risk and leaves him below initial health or is in a paused market. An account
+		/// left with debt and nothing else goes down the waterfall.
 		#[pallet::call_index(4)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::liquidate_position()

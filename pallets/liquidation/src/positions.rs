@@ -3,12 +3,14 @@
 //!
 //! **Which first.** An account liquidatable with positions has them closed before any of its
 //! spot debt is repaid (the worker's and the fallback's rule; a keeper chooses his call): the
-//! position with the largest maintenance requirement first. A close-out needs no buyer, no DEX
-//! and no auction (the vault is the counterparty of last resort), and always raises the
-//! account's maintenance health: it releases the position's margin `ΔM` at a fee of at most
-//! `ΔM / 2`. What loss it realises beyond the account's USD deposit becomes USD debt, which the
-//! spot paths then repay from the account's collateral; once no position is left, an account
-//! with debt and no collateral goes down the spot waterfall.
+//! position with the largest maintenance requirement first, the next when its close-out fails
+//! (at most [`POSITIONS_TRIED`]), then the spot debt. A close-out needs no buyer, no DEX and no
+//! auction (the vault is the counterparty of last resort), and raises the account's
+//! maintenance health as long as the fee share times the USD liability weight stays below one
+//! (`ΔM (1 - l φ)`, see `pallet-perpetuals`' `close_out`; the guard below checks it). What loss
+//! it realises beyond the account's USD deposit becomes USD debt, which the spot paths then
+//! repay from the account's collateral; once no position is left, an account with debt and no
+//! collateral goes down the spot waterfall.
 //!
 //! **How much.** With maintenance-weighted collateral `C` and debt `D`, closing units that
 //! release margin `ΔM` at the fee `φ ΔM` (`φ` the market's fee share) leaves
@@ -22,10 +24,12 @@
 //! factor of the position goes in one liquidation (so a large position is closed in slices,
 //! one a block per account, as the worker's tag allows); all of it when the health factor is
 //! below the full-liquidation one or the rest would be worth less than the dust value. The
-//! no-harm guard checks the shortfall did not grow (a realised profit moves from the
-//! position's weight to the USD deposit's, a realised loss beyond the deposit to the USD debt's
-//! liability weight); a partial close-out that fails it is made whole instead, so a close-out
-//! is never refused for its size.
+//! no-harm guard checks the shortfall did not grow (the formula is an approximation: the fee
+//! weighs as a USD debt or deposit, and a realised profit moves from its market's weight to
+//! the USD deposit's, a loss paid from a deposit from the debt's weight to the deposit's); a
+//! worker's partial close-out that fails it is made whole instead (a keeper's is refused). The
+//! slice is also cut to the room this block's caps have left (the notional closed counts as
+//! value liquidated), so a large position is closed over blocks rather than refused.
 //!
 //! **Insolvency.** An account that owes more than all it holds (unweighted, at the oracle:
 //! `shortfall = debt value - collateral value > 0`) has its positions closed whole, and the
@@ -43,11 +47,16 @@
 //! insolvent account's penalty is junior to its debt: its fee share is `φ (1 - s)`, all to the
 //! taker, none to insurance (see [`crate::sizing`]).
 
+use crate::WeightInfo;
 use crate::{
 	types::{EngineParams, PositionTotals},
 	Config, Error, Event, Pallet, Params, PositionCloseOuts,
 };
-use frame_support::{ensure, pallet_prelude::DispatchResult};
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchResult, Weight},
+	traits::Get,
+};
 use liquidation_primitives::{
 	ledger::{Inspect, Mutate},
 	Balance, DeficitHandler, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation,
@@ -58,6 +67,10 @@ use sp_runtime::{
 	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
+
+/// Most positions of an account the worker (or the fallback) tries in one liquidation, the
+/// largest requirement first, passing over one whose close-out fails.
+pub const POSITIONS_TRIED: u32 = 2;
 
 /// The maintenance margin a close-out at the fee share `fee_share` must release to bring an
 /// account with `report` to the target health factor, `(H D - C) / (H - φ)`; `None` when the
@@ -114,6 +127,22 @@ pub fn units_to_close<A>(
 }
 
 impl<T: Config> Pallet<T> {
+	/// The most an unsigned close-out of positions costs: [`POSITIONS_TRIED`] positions, each a
+	/// partial close-out undone and made whole (the no-harm guard's fallback).
+	pub(crate) fn close_out_weight() -> Weight {
+		T::WeightInfo::backstop_position()
+			.saturating_mul(2u64.saturating_mul(POSITIONS_TRIED.into()))
+	}
+
+	/// The most an unsigned (or fallback) liquidation costs, its costliest path: an auction, a
+	/// bankruptcy's waterfall, or close-outs of positions and the waterfall after them.
+	pub(crate) fn unsigned_weight() -> Weight {
+		let waterfall = T::WeightInfo::settle_bankrupt(T::MaxPositions::get());
+		T::WeightInfo::liquidate_unsigned()
+			.max(waterfall)
+			.max(Self::close_out_weight().saturating_add(waterfall))
+	}
+
 	/// Closes out (part of) `who`'s position in `underlying` (the one with the largest
 	/// maintenance requirement when `None`): taken over by `keeper`, or by the vault. At most
 	/// `max_units`. Returns how many positions the spot waterfall then settled (an account left
@@ -153,6 +182,9 @@ impl<T: Config> Pallet<T> {
 		};
 		let units = units.min(max_units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
+		// No more than the block's caps leave room for: a large position goes in slices over
+		// blocks rather than not at all.
+		let units = Self::within_caps(&params, &position, units)?;
 		let whole = whole && units == position.units;
 
 		// A partial close-out that would raise the shortfall is made whole (see the module docs);
@@ -179,6 +211,41 @@ impl<T: Config> Pallet<T> {
 			return Ok(0);
 		}
 		Self::waterfall_if_bankrupt(who)
+	}
+
+	/// `units` of `position`, fewer if their notional is beyond what this block's caps (over
+	/// all assets, and the underlying's) have left; refused when they have none left.
+	fn within_caps(
+		params: &EngineParams,
+		position: &PositionAtRisk<T::AssetId>,
+		units: FixedU128,
+	) -> Result<FixedU128, DispatchError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let (block, used) = crate::BlockUsage::<T>::get();
+		let used = if block == now { used } else { UsdValue::zero() };
+		let mut room = params.max_value_per_block.saturating_sub(used);
+		if let Some(limits) = crate::AssetLimitsOf::<T>::get(position.underlying) {
+			let (block, asset_used) = crate::AssetBlockUsage::<T>::get(position.underlying);
+			let asset_used = if block == now { asset_used } else { UsdValue::zero() };
+			room = room.min(limits.max_value_per_block.saturating_sub(asset_used));
+		}
+		ensure!(!room.is_zero(), Error::<T>::BlockCapReached);
+		let value = notional_of_units(position, units)?;
+		if value <= room {
+			return Ok(units);
+		}
+		// Rounded down, so the slice's notional (rounded up) stays within the room.
+		let fewer = multiply_by_rational_with_rounding(
+			units.into_inner(),
+			room.into_inner(),
+			value.into_inner(),
+			Rounding::Down,
+		)
+		.map(FixedU128::from_inner)
+		.ok_or(ArithmeticError::Overflow)?
+		.saturating_sub(FixedU128::from_inner(1));
+		ensure!(!fewer.is_zero(), Error::<T>::BlockCapReached);
+		Ok(fewer)
 	}
 
 	/// The fee share of a close-out in `underlying`'s market for an account with `report`, and
@@ -209,14 +276,7 @@ impl<T: Config> Pallet<T> {
 		params: &EngineParams,
 		shortfall: UsdValue,
 	) -> DispatchResult {
-		let value = multiply_by_rational_with_rounding(
-			position.notional.into_inner(),
-			units.min(position.units).into_inner(),
-			position.units.into_inner().max(1),
-			Rounding::Up,
-		)
-		.map(FixedU128::from_inner)
-		.ok_or(ArithmeticError::Overflow)?;
+		let value = notional_of_units(position, units)?;
 		Self::consume_caps(params, position.underlying, value)?;
 		let closed = T::Derivatives::close_out(
 			who,
@@ -315,6 +375,21 @@ impl<T: Config> Pallet<T> {
 		});
 		Ok(())
 	}
+}
+
+/// The notional of `units` of `position` at the oracle, rounded up.
+fn notional_of_units<A>(
+	position: &PositionAtRisk<A>,
+	units: FixedU128,
+) -> Result<UsdValue, DispatchError> {
+	multiply_by_rational_with_rounding(
+		position.notional.into_inner(),
+		units.min(position.units).into_inner(),
+		position.units.into_inner().max(1),
+		Rounding::Up,
+	)
+	.map(FixedU128::from_inner)
+	.ok_or_else(|| ArithmeticError::Overflow.into())
 }
 
 /// `value` USD in smallest units of the settlement asset (one USD a whole unit), rounded down.

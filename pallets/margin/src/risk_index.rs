@@ -54,16 +54,19 @@
 //! the reference (recorded by [`liquidation_primitives::Exposure::on_new_reference`]; the funding
 //! owed at filing is measured to it). Profit and loss weigh as a deposit or a debt of the
 //! settlement asset (collateral weight `w`, liability weight `l ≥ 1`), so a move changes the
-//! weighted loss by at most `l` times as much. So an account with positions has the
-//! *sensitivity* `l E`, `E = Σ |s| P (1 + MMF)`, besides its spot `C + D`, and is filed at
+//! weighted loss by at most `l` times as much; and a change of those weights (at the reference:
+//! a move of the settlement asset's list, where the account is filed too) changes health by at
+//! most `(w G + l L) r`. So an account with positions has the *sensitivity* `l E`,
+//! `E = Σ |s| P (1 + MMF)`, and its weighted profit and loss besides its spot `C + D`, and is
+//! filed at
 //!
 //! ```text
-//!   x = (C + w G - D - l L - M) / (C + D + l E)
+//!   x = (C + w G - D - l L - M) / (C + D + l E + w G + l L)
 //! ```
 //!
 //! (`G`, `L`, `M` its positions' profit (at each market's weight), loss and requirement at the
 //! reference prices),
-//! in the lists of its held assets and its underlyings; each underlying's list is read as far as
+//! in the lists of its held assets, its underlyings and the settlement asset; each underlying's list is read as far as
 //! the larger of its units' adverse move and its price's move either way plus funding's drift
 //! `|F_now - F_ref| / P_ref`. A change of a market's parameters makes its drift unbounded until
 //! the next epoch (its list is read whole). An account that cannot be placed so (an underlying
@@ -428,10 +431,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Where an account with derivative positions is placed at `slot`'s reference: its distance
-	/// `(C + w G - D - l L - M) / (C + D + l Σ E)` with `G`, `L`, `M` its positions' weighted profit,
-	/// loss and requirement at the reference prices and `E` each underlying's sensitivity, and
-	/// the lists of its held assets and underlyings. `None` when it cannot be placed (an
-	/// underlying without a reference, more lists than an entry holds, or not above zero).
+	/// `(C + w G - D - l L - M) / (C + D + l Σ E + w G + l L)` with `G`, `L`, `M` its positions' weighted profit,
+	/// loss and requirement at the reference prices, `w` and `l` the settlement asset's weights
+	/// at the reference and `E` each underlying's sensitivity, and the lists of its held assets,
+	/// underlyings and settlement asset. `None` when it cannot be placed (an underlying or the
+	/// settlement asset without a reference, more lists than an entry holds, or not above zero).
 	pub(crate) fn placement_with_derivatives(
 		who: &T::AccountId,
 		portfolio: &PortfolioOf<T>,
@@ -441,14 +445,21 @@ impl<T: Config> Pallet<T> {
 		let exposure = T::Derivatives::reference_exposure(who, slot, &price_of)?;
 		let (collateral, debt) = Self::weighted_at_reference(portfolio, slot)?;
 		// Profit and loss weigh as a deposit or a debt of the settlement asset (see
-		// `health_of_account`): a move's effect on the loss is scaled by its liability weight
-		// (at least one), so the sensitivity is too.
-		let weights = Self::settlement_weights();
-		let liability = weights.map(|w| w.maintenance_liability_weight).unwrap_or(FixedU128::one());
-		let collateral_weight =
-			weights.map(|w| w.maintenance_collateral_weight).unwrap_or(Permill::one());
+		// `health_of_account`), at its weights at the reference: a move's effect on the loss
+		// is scaled by its liability weight (at least one), so the sensitivity is too; and a
+		// change of those weights is a move of the settlement asset's list, where the account
+		// is filed, against its weighted profit and loss (in the scale too).
+		let settlement = T::Derivatives::settlement_asset();
+		let (liability, collateral_weight) = match settlement {
+			Some(asset) => {
+				let reference = References::<T>::get(slot, asset)?;
+				(reference.maintenance_liability_weight, reference.maintenance_collateral_weight)
+			},
+			None => (FixedU128::one(), Permill::one()),
+		};
 		let mut sensitivity = FixedU128::zero();
 		let mut lists: Vec<T::AssetId> = portfolio.iter().map(|(asset, _)| *asset).collect();
+		lists.extend(settlement);
 		for (underlying, part) in exposure.sensitivities.iter() {
 			sensitivity = sensitivity.checked_add(part)?;
 			lists.push(*underlying);
@@ -460,12 +471,17 @@ impl<T: Config> Pallet<T> {
 		let gain = FixedU128::from_inner(
 			collateral_weight.mul_floor(exposure.maintenance_gain.into_inner()),
 		);
+		let loss = mul_up(exposure.loss, liability)?;
 		let margin = collateral
 			.checked_add(&gain)?
 			.checked_sub(&debt)?
-			.checked_sub(&mul_up(exposure.loss, liability)?)?
+			.checked_sub(&loss)?
 			.checked_sub(&exposure.maintenance_requirement)?;
-		let scale = collateral.checked_add(&debt)?.checked_add(&sensitivity)?;
+		let scale = collateral
+			.checked_add(&debt)?
+			.checked_add(&sensitivity)?
+			.checked_add(&gain)?
+			.checked_add(&loss)?;
 		let distance = margin.checked_div(&scale)?;
 		Some((bucket_of_distance(distance), lists))
 	}

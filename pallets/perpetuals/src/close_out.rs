@@ -3,21 +3,25 @@
 //! A close-out of `u` units of a position of size `s` at oracle price `P` releases the
 //! maintenance margin `ΔM = M(|s|) - M(|s| - u)` and charges the liquidation fee
 //! `F = φ ΔM` (`φ` the market's `liquidation_fee_share`, at most one half) by moving the price
-//! the units close at against the trader:
+//! the units close at against the trader, from the fill `P_f` a reduction of `u` gets (the
+//! skew premium, as for any trade):
 //!
 //! ```text
-//!   close price = P - F / u   (a long sells lower)
-//!   close price = P + F / u   (a short buys higher)
+//!   close price = P_f - F / u   (a long sells lower)
+//!   close price = P_f + F / u   (a short buys higher)
 //! ```
 //!
-//! His account's weighted debt falls by `ΔM` and its collateral by `F ≤ ΔM / 2`: every close-out
-//! raises his maintenance health by at least `ΔM / 2` (his realised profit or loss was already
-//! counted in full at `P`). A **keeper** takes the units over at the close price, so he holds
-//! `F` as unrealised profit at the oracle (Drift's liquidator takes over the same way); without
+//! His account's weighted debt falls by `ΔM` and its collateral by the fee (weighed as a USD
+//! debt or deposit would be, `l F` at most): a close-out raises his maintenance health by
+//! `ΔM (1 - l φ)` (`l` the settlement asset's liability weight, 1.05 on dev: `0.475 ΔM`), less
+//! what the re-weighting of the realised profit or loss costs (a profit moves from its market's
+//! weight to the USD deposit's). A **keeper** takes the units over at the close price, so he
+//! holds about `F` as unrealised profit (Drift's liquidator takes over the same way); without
 //! one the **vault**, every trade's counterparty already, closes them at that price (the
-//! backstop, as Hyperliquid's liquidator vault takes over) and keeps `F`. No fill premium
-//! applies (the fee is the price of the liquidity); the open interest falls by `u` for the
-//! backstop and is unchanged by a takeover.
+//! backstop, as Hyperliquid's liquidator vault takes over) and keeps `F`. The open interest
+//! falls by `u` for the backstop; a takeover leaves it unchanged unless the keeper held an
+//! opposite position (both sides fall). A keeper must not be liquidatable, and may not take on
+//! new risk in a paused market.
 //!
 //! **Insolvency.** The engine passes an insolvent account's shortfall (what it owes beyond all
 //! it holds) as `forgive`: that much of the realised loss is not charged to the trader, so he
@@ -35,10 +39,11 @@ use crate::{
 use alloc::vec::Vec;
 use frame_support::traits::Get;
 use liquidation_primitives::{
-	ledger::Settle, ClosedOut, PositionAtRisk, PositionLiquidation, Price, UsdValue,
+	ledger::{Inspect as _, Settle},
+	ClosedOut, PositionAtRisk, PositionLiquidation, Price, UsdValue,
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedDiv, CheckedSub, Saturating, Zero},
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Permill,
 };
 
@@ -80,6 +85,9 @@ impl<T: Config> Pallet<T> {
 	) -> Result<ClosedOut<T::AccountId>, DispatchError> {
 		if let Some(keeper) = keeper {
 			frame_support::ensure!(keeper != who, Error::<T>::KeeperIsTrader);
+			// A liquidatable keeper does not trade, not even through a takeover.
+			let liquidatable = T::Ledger::health(keeper).map(|report| report.is_liquidatable());
+			frame_support::ensure!(liquidatable == Ok(false), Error::<T>::AccountLiquidatable);
 		}
 		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
 		let price = Self::usable_price(underlying)?;
@@ -105,10 +113,16 @@ impl<T: Config> Pallet<T> {
 		let fee_share = fee_share.min(crate::types::MAX_LIQUIDATION_FEE_SHARE);
 		let fee = FixedU128::from_inner(fee_share.mul_floor(released.into_inner()));
 		let per_unit = fee.checked_div(&units).ok_or(ArithmeticError::Overflow)?;
+		// The fill a reduction of that size would get (the skew premium, as any trade: else a
+		// keeper could take over at the oracle and reduce at a premium), or the oracle when the
+		// fill is out of range.
+		let skew = state.skew().ok_or(ArithmeticError::Overflow)?;
+		let scale = signed(market.params.skew_scale).ok_or(ArithmeticError::Overflow)?;
+		let fill = math::fill_price(price, skew, delta, scale).unwrap_or(price);
 		let close_price = if held.size.is_positive() {
-			price.checked_sub(&per_unit).ok_or(ArithmeticError::Underflow)?
+			fill.saturating_sub(per_unit)
 		} else {
-			price.saturating_add(per_unit)
+			fill.saturating_add(per_unit)
 		};
 
 		let traded = trade(held.size, held.entry_price, delta, close_price)
@@ -147,6 +161,11 @@ impl<T: Config> Pallet<T> {
 					|| (!his.size.is_zero()
 						&& !took.size.is_zero()
 						&& his.size.is_positive() != took.size.is_positive());
+				// A paused market takes no new risk, from a keeper either (the vault backstops).
+				frame_support::ensure!(
+					!adds_risk || market.status == crate::types::MarketStatus::Active,
+					Error::<T>::MarketPaused
+				);
 				let his_new = (!took.size.is_zero()).then_some(Position {
 					size: took.size,
 					entry_price: took.entry,
@@ -171,8 +190,25 @@ impl<T: Config> Pallet<T> {
 		} else {
 			FixedU128::zero()
 		};
-		// Its own fee too when anything is forgiven: the trader cannot pay it either.
-		let forgivable = if forgive.is_zero() { forgive } else { forgive.saturating_add(fee) };
+		// When anything is forgiven, what the close price costs the trader against the oracle
+		// too (the fee, less a skew premium in his favour): he cannot pay it either, and no
+		// more than that brings his equity to zero.
+		let forgivable = if forgive.is_zero() {
+			forgive
+		} else {
+			let units = signed(units).ok_or(ArithmeticError::Overflow)?;
+			let gap = signed(price)
+				.zip(signed(close_price))
+				.and_then(|(oracle, close)| oracle.checked_sub(&close))
+				.ok_or(ArithmeticError::Overflow)?;
+			let gap =
+				if held.size.is_positive() { gap } else { Signed::zero().saturating_sub(gap) };
+			let cost = gap.checked_mul(&units).ok_or(ArithmeticError::Overflow)?;
+			let total = signed(forgive)
+				.and_then(|forgive| forgive.checked_add(&cost))
+				.ok_or(ArithmeticError::Overflow)?;
+			math::unsigned(total.max(Signed::zero())).ok_or(ArithmeticError::Overflow)?
+		};
 		let forgiven = forgivable.min(owed);
 		let net = net
 			.checked_add(&signed(forgiven).ok_or(ArithmeticError::Overflow)?)

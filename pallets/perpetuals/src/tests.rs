@@ -677,8 +677,9 @@ mod close_out {
 
 	/// The backstop closes half of Bob's long against the vault: the margin released is
 	/// 587.4891 - 0.0100385 × 29 150 = 294.866825 USD, the fee half of it, 147.4334125 USD, so
-	/// the half closes 294.866825 under the oracle, at 58 005.133175, realising
-	/// 0.5 × (58 005.133175 - 60 003) = -998.9334125 USD, charged to his deposit.
+	/// the half closes 294.866825 under the fill of its sale (with the skew of his 1 BTC long:
+	/// 58 300 × (1 + (2 - 0.5) / 20 000) = 58 304.3725), at 58 009.505675, realising
+	/// 0.5 × (58 009.505675 - 60 003) = -996.7471625 USD, charged to his deposit.
 	#[test]
 	fn the_vault_closes_half_a_long_at_the_oracle_less_the_fee() {
 		test(|| {
@@ -699,21 +700,21 @@ mod close_out {
 					underlying: BTC,
 					units: ur(1, 2),
 					oracle_price: price(58_300),
-					close_price: ur(58_005_133_175, 1_000_000),
+					close_price: ur(58_009_505_675, 1_000_000),
 					size: r(1, 2),
-					realised_pnl: r(-9_989_334_125, 10_000_000),
+					realised_pnl: r(-9_967_471_625, 10_000_000),
 					funding: n(0),
 					fee: ur(1_474_334_125, 10_000_000),
 					keeper: None,
 					forgiven: usd(0),
 					paid: 0,
 					// Rounded up, in the vault's favour.
-					charged: 998_933_413,
+					charged: 996_747_163,
 				}
 				.into()
 			);
-			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 998_933_413);
-			assert_eq!(vault_cash(), vault_before + 998_933_413);
+			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 996_747_163);
+			assert_eq!(vault_cash(), vault_before + 996_747_163);
 			let market = Markets::<Test>::get(BTC).unwrap();
 			assert_eq!(market.state.long_interest, ur(1, 2));
 			let position = Positions::<Test>::get(BOB, BTC).unwrap();
@@ -728,8 +729,10 @@ mod close_out {
 		});
 	}
 
-	/// A keeper takes over the half at the same price: he holds the fee as unrealised profit
-	/// at the oracle, open interest is unchanged; he cannot take over his own position.
+	/// A keeper takes over the half at the same price: he holds the fee less the skew premium
+	/// of a sale (what he would get back reducing at once) as unrealised profit at the oracle,
+	/// 0.5 × (58 300 - 58 009.505675) = 145.2471625; open interest is unchanged; he cannot take
+	/// over his own position.
 	#[test]
 	fn a_keeper_takes_over_half_a_long_with_the_fee_as_profit() {
 		test(|| {
@@ -757,6 +760,23 @@ mod close_out {
 				),
 				Error::<Test>::NoPosition
 			);
+			// A paused market takes no new risk from a keeper (the vault still backstops).
+			assert_ok!(Perpetuals::set_market_status(
+				RuntimeOrigin::root(),
+				BTC,
+				MarketStatus::Paused
+			));
+			let half = ur(1, 2);
+			let share = Permill::from_percent(50);
+			assert_noop!(
+				Perpetuals::close_out(&BOB, BTC, half, share, Some(&CHARLIE), usd(0)),
+				Error::<Test>::MarketPaused
+			);
+			assert_ok!(Perpetuals::set_market_status(
+				RuntimeOrigin::root(),
+				BTC,
+				MarketStatus::Active
+			));
 			let closed = Perpetuals::close_out(
 				&BOB,
 				BTC,
@@ -768,12 +788,12 @@ mod close_out {
 			.unwrap();
 			assert_eq!(closed.taker, CHARLIE);
 			let his = Positions::<Test>::get(CHARLIE, BTC).unwrap();
-			assert_eq!((his.size, his.entry_price), (r(1, 2), ur(58_005_133_175, 1_000_000)));
+			assert_eq!((his.size, his.entry_price), (r(1, 2), ur(58_009_505_675, 1_000_000)));
 			let report = &Perpetuals::position_reports(&CHARLIE)[0];
-			assert_eq!(report.unrealised_pnl, r(1_474_334_125, 10_000_000));
+			assert_eq!(report.unrealised_pnl, r(1_452_471_625, 10_000_000));
 			let market = Markets::<Test>::get(BTC).unwrap();
 			assert_eq!(market.state.long_interest, usd(1));
-			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 998_933_413);
+			assert_eq!(Margin::deposit_of(&BOB, USD), 2_000 * DOLLAR - 30_001_500 - 996_747_163);
 		});
 	}
 

@@ -204,10 +204,11 @@ pub struct ClosedOut<AccountId> {
 /// holds them. `()` holds none.
 ///
 /// A close-out reduces a position at the oracle price moved against its trader by the
-/// liquidation fee, a governed share of the maintenance margin the reduction releases: the
-/// account's weighted debt falls by that margin and its collateral by the fee only, so every
-/// close-out raises the account's maintenance health (the perpetual form of the engine's no-harm
-/// rule). A keeper takes the units over at that price (Drift's liquidator); without one the
+/// liquidation fee, a governed share `φ` of the maintenance margin `ΔM` the reduction releases:
+/// the account's weighted debt falls by that margin and its health by the fee, weighed as a debt
+/// of the settlement asset at most (`l φ ΔM`), so a close-out raises its maintenance health by
+/// `ΔM (1 - l φ)` before the re-weighting of what it realises (the perpetual form of the
+/// engine's no-harm rule, which the engine guards). A keeper takes the units over at that price (Drift's liquidator); without one the
 /// vault, every trade's counterparty already, closes them (the backstop).
 pub trait PositionLiquidation<AccountId, AssetId> {
 	/// `who`'s positions whose oracle price is usable, the largest maintenance requirement first
@@ -238,9 +239,9 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 	/// `fee_share` of the maintenance margin released: to `keeper` at that price, or, when
 	/// `None`, against the vault. Settles his realised profit or loss and funding through the
 	/// margin ledger (a loss beyond his deposit becomes debt), except up to `forgive` USD of
-	/// his loss and, when `forgive` is not zero, the close-out's own fee (an insolvent
-	/// account's shortfall: what he cannot pay stays with the vault, the engine's waterfall
-	/// covers it); refuses a keeper whose initial health the takeover would
+	/// his loss and, when `forgive` is not zero, what the close price costs him against the
+	/// oracle (an insolvent account's shortfall: what he cannot pay stays with the vault, the
+	/// engine's waterfall covers it); refuses a keeper whose initial health the takeover would
 	/// break, a keeper that is `who`, and an unusable price.
 	fn close_out(
 		who: &AccountId,

@@ -54,9 +54,10 @@ impl HealthReport {
 	/// asset's collateral weight (`settlement`, none: one); the loss times the settlement
 	/// asset's liability weight plus the requirement to the weighted debt. Profit and loss are
 	/// claims in the settlement asset, weighted as a deposit or a debt of it would be, so that
-	/// realising them (a close, a close-out) changes the account's health only where a loss
-	/// beyond its deposit becomes debt (the debt's and the deposit's weights differ). `None` on
-	/// an overflow.
+	/// realising a loss as debt of it (a close, a close-out) changes no health; paying a loss
+	/// from a deposit of it, or realising a profit into one, changes health by the difference
+	/// of the weights (the deposit's against the debt's, or the deposit's against the market's
+	/// profit weight). `None` on an overflow.
 	pub fn with_derivatives(
 		mut self,
 		derivatives: crate::DerivativeHealth,
