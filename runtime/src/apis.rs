@@ -276,6 +276,20 @@ impl_runtime_apis! {
 		fn totals(asset: AssetId) -> pallet_liquidation_runtime_api::LiquidationTotals {
 			pallet_liquidation::Totals::<Runtime>::get(asset)
 		}
+
+		fn preview_position(
+			who: AccountId,
+			underlying: Option<AssetId>,
+		) -> Result<
+			pallet_liquidation_runtime_api::PositionCloseOut<AssetId>,
+			sp_runtime::DispatchError,
+		> {
+			Liquidation::preview_position(&who, underlying)
+		}
+
+		fn position_totals(underlying: AssetId) -> pallet_liquidation_runtime_api::PositionTotals {
+			pallet_liquidation::PositionCloseOuts::<Runtime>::get(underlying)
+		}
 	}
 
 	impl pallet_perpetuals_runtime_api::PerpetualsApi<Block, AccountId, AssetId> for Runtime {

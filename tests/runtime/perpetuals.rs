@@ -159,7 +159,7 @@ fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 	let mut chain = a_liquidatable_5x_long();
 	let bob = Bob.to_account_id();
 	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
-	let (before, usd_debt, fund_usd) = chain.execute_with(|| {
+	let (before, usd_debt, fund_usd, preview) = chain.execute_with(|| {
 		assert!(Liquidation::due_accounts(None, 100).0.iter().any(|(who, _)| *who == bob));
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
 		let fund = pallet_insurance::Pallet::<Runtime>::fund_account();
@@ -167,6 +167,7 @@ fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 			Margin::health_of(&bob).unwrap(),
 			Margin::debt_of(&bob, USD),
 			liquidation_runtime::Assets::balance(assets::USD, &fund),
+			Liquidation::preview_position(&bob, None).expect("a close-out to preview"),
 		)
 	});
 	chain.start_block();
@@ -196,6 +197,12 @@ fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 	assert_eq!(units, FixedU128::from_rational(1, 2));
 	assert!(!whole);
 	assert_eq!(taker, Perpetuals::vault_account());
+	// The runtime API's preview said as much.
+	assert_eq!(
+		(preview.underlying, preview.units, preview.whole, preview.fee, preview.to_insurance),
+		(BTC, units, whole, fee, to_insurance)
+	);
+	assert!(preview.shortfall.is_zero());
 	chain.execute_with(|| {
 		// The fee: half the margin the half releases (a few dozen USD), half of it to insurance
 		// (6 decimals, rounded down).

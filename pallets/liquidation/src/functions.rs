@@ -441,7 +441,7 @@ impl<T: Config> Pallet<T> {
 		for position in tried {
 			let all = FixedU128::from_inner(u128::MAX);
 			match Self::do_close_position(&who, Some(position.underlying), None, all) {
-				Ok(debts) => return Ok(UnsignedOutcome::PositionClosed(debts)),
+				Ok((_, debts)) => return Ok(UnsignedOutcome::PositionClosed(debts)),
 				// The block's caps stop every other close-out too.
 				Err(error) if error == Error::<T>::BlockCapReached.into() => return Err(error),
 				Err(error) => failed = Some(error),

@@ -826,7 +826,8 @@ pub mod pallet {
 			max_units: sp_runtime::FixedU128,
 		) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
-			let debts = Self::do_close_position(&who, Some(underlying), Some(&keeper), max_units)?;
+			let (_, debts) =
+				Self::do_close_position(&who, Some(underlying), Some(&keeper), max_units)?;
 			Ok(Some(Self::with_waterfall(T::WeightInfo::liquidate_position(), debts)).into())
 		}
 

@@ -49,14 +49,10 @@
 
 use crate::WeightInfo;
 use crate::{
-	types::{EngineParams, PositionTotals},
+	types::{EngineParams, PositionCloseOut, PositionTotals},
 	Config, Error, Event, Pallet, Params, PositionCloseOuts,
 };
-use frame_support::{
-	ensure,
-	pallet_prelude::{DispatchResult, Weight},
-	traits::Get,
-};
+use frame_support::{ensure, pallet_prelude::Weight, traits::Get};
 use liquidation_primitives::{
 	ledger::{Inspect, Mutate},
 	Balance, DeficitHandler, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation,
@@ -153,7 +149,7 @@ impl<T: Config> Pallet<T> {
 		underlying: Option<T::AssetId>,
 		keeper: Option<&T::AccountId>,
 		max_units: FixedU128,
-	) -> Result<u32, DispatchError> {
+	) -> Result<(PositionCloseOut<T::AssetId>, u32), DispatchError> {
 		ensure!(!crate::Paused::<T>::get(), Error::<T>::EnginePaused);
 		let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
 		let report = Self::effective_report(who)?;
@@ -191,26 +187,39 @@ impl<T: Config> Pallet<T> {
 		// a keeper asked for his slice and is refused instead.
 		let partial = frame_support::storage::with_storage_layer(|| {
 			let shares = (fee_share, insurance_share);
-			Self::close(who, &position, units, shares, keeper, &params, shortfall)?;
+			let done = Self::close(who, &position, units, shares, keeper, &params, shortfall)?;
 			let after = Self::effective_report(who)?;
 			ensure!(
 				whole || after.maintenance_shortfall() <= report.maintenance_shortfall(),
 				Error::<T>::WouldWorsenHealth
 			);
-			Ok::<_, DispatchError>(())
+			Ok::<_, DispatchError>(done)
 		});
-		match partial {
-			Ok(()) => {},
+		let done = match partial {
+			Ok(done) => done,
 			Err(error) if error == Error::<T>::WouldWorsenHealth.into() && keeper.is_none() => {
 				let shares = (fee_share, insurance_share);
-				Self::close(who, &position, position.units, shares, keeper, &params, shortfall)?;
+				Self::close(who, &position, position.units, shares, keeper, &params, shortfall)?
 			},
 			Err(error) => return Err(error),
-		}
+		};
 		if T::Derivatives::holds_positions(who) {
-			return Ok(0);
+			return Ok((done, 0));
 		}
-		Self::waterfall_if_bankrupt(who)
+		Ok((done, Self::waterfall_if_bankrupt(who)?))
+	}
+
+	/// What closing out `who`'s position in `underlying` (the worker's choice when `None`)
+	/// against the vault would do now, or why it would be refused: the close-out run and undone.
+	pub fn preview_position(
+		who: &T::AccountId,
+		underlying: Option<T::AssetId>,
+	) -> Result<PositionCloseOut<T::AssetId>, DispatchError> {
+		frame_support::storage::with_transaction(|| {
+			let all = FixedU128::from_inner(u128::MAX);
+			let outcome = Self::do_close_position(who, underlying, None, all).map(|(done, _)| done);
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
+		})?
 	}
 
 	/// `units` of `position`, fewer if their notional is beyond what this block's caps (over
@@ -275,7 +284,7 @@ impl<T: Config> Pallet<T> {
 		keeper: Option<&T::AccountId>,
 		params: &EngineParams,
 		shortfall: UsdValue,
-	) -> DispatchResult {
+	) -> Result<PositionCloseOut<T::AssetId>, DispatchError> {
 		let value = notional_of_units(position, units)?;
 		Self::consume_caps(params, position.underlying, value)?;
 		let closed = T::Derivatives::close_out(
@@ -328,10 +337,24 @@ impl<T: Config> Pallet<T> {
 			taker: closed.taker,
 			keeper: keeper.is_some(),
 		});
+		let mut done = PositionCloseOut {
+			underlying: position.underlying,
+			units: closed.units,
+			whole: closed.whole,
+			notional: closed.notional,
+			fee: closed.fee,
+			to_insurance,
+			shortfall: closed.forgiven,
+			covered: 0,
+			to_lps: UsdValue::zero(),
+		};
 		if !closed.forgiven.is_zero() {
-			Self::cover_shortfall(who, position.underlying, closed.forgiven, (asset, &vault))?;
+			let (covered, to_lps) =
+				Self::cover_shortfall(who, position.underlying, closed.forgiven, (asset, &vault))?;
+			done.covered = covered;
+			done.to_lps = to_lps;
 		}
-		Ok(())
+		Ok(done)
 	}
 
 	/// The waterfall of a shortfall the vault holds: the insurance fund pays what its per-block
@@ -344,7 +367,7 @@ impl<T: Config> Pallet<T> {
 		underlying: T::AssetId,
 		shortfall: UsdValue,
 		(asset, vault): (T::AssetId, &T::AccountId),
-	) -> DispatchResult {
+	) -> Result<(Balance, UsdValue), DispatchError> {
 		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
 		let wanted = usd_units(shortfall, decimals)?;
 		let coverable = T::Deficit::coverable_now(asset).min(wanted);
@@ -373,7 +396,7 @@ impl<T: Config> Pallet<T> {
 			covered,
 			to_lps,
 		});
-		Ok(())
+		Ok((covered, to_lps))
 	}
 }
 

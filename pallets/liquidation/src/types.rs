@@ -187,6 +187,30 @@ pub enum UnsignedOutcome {
 	PositionClosed(u32),
 }
 
+/// What a close-out of (part of) a derivative position did, or would do (the runtime API's
+/// preview).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, RuntimeDebug)]
+pub struct PositionCloseOut<AssetId> {
+	/// The market's underlying.
+	pub underlying: AssetId,
+	/// Whole units closed.
+	pub units: FixedU128,
+	/// Whether the whole position was closed.
+	pub whole: bool,
+	/// The notional closed, USD at the oracle.
+	pub notional: UsdValue,
+	/// The liquidation fee, USD (insurance's share included).
+	pub fee: UsdValue,
+	/// Insurance's share of the fee, in the settlement asset's smallest units.
+	pub to_insurance: Balance,
+	/// An insolvent account's shortfall left with the vault, USD (zero for a solvent one).
+	pub shortfall: UsdValue,
+	/// Of the shortfall, what insurance paid into the vault, in smallest units.
+	pub covered: Balance,
+	/// Of the shortfall, what the vault's LPs bore, USD.
+	pub to_lps: UsdValue,
+}
+
 /// Running totals of the close-outs of derivative positions, per market (its underlying).
 #[derive(
 	Clone,

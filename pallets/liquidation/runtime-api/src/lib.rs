@@ -7,7 +7,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 use liquidation_primitives::UsdValue;
-pub use pallet_liquidation::{LiquidationTotals, Plan};
+pub use pallet_liquidation::{LiquidationTotals, Plan, PositionCloseOut, PositionTotals};
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
@@ -42,5 +42,12 @@ sp_api::decl_runtime_apis! {
 		/// Running totals of an asset: liquidations, repaid, seized, penalties, bad debt covered
 		/// and socialized.
 		fn totals(asset: AssetId) -> LiquidationTotals;
+		/// What the worker's close-out of `who`'s position in `underlying` (or the one it
+		/// would choose) would do now, against the vault: units, fee, insurance's share, an
+		/// insolvent account's shortfall and its waterfall; or why it would be refused.
+		fn preview_position(who: AccountId, underlying: Option<AssetId>) -> Result<PositionCloseOut<AssetId>, DispatchError>;
+		/// Running totals of a derivative market's close-outs: how many, by keepers, notional,
+		/// fees, insurance's share; shortfalls, insurance's cover and the LPs' part.
+		fn position_totals(underlying: AssetId) -> PositionTotals;
 	}
 }
