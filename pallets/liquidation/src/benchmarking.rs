@@ -149,16 +149,19 @@ mod benchmarks {
 	}
 
 	/// What detection costs per account: the risk index's walk and the health of one account
-	/// with the most positions (the `on_idle` fallback charges this per account it reads).
+	/// with the most spot and derivative positions, and whether an unsigned liquidation can act
+	/// on it (the `on_idle` fallback charges this per account it reads).
 	#[benchmark]
 	fn check_account() {
 		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
-		let who = T::BenchmarkHelper::liquidatable_account(debts, false);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(debts);
 		let found;
 		#[block]
 		{
 			found = Liquidation::<T>::liquidatable_accounts_at_risk(None, 1).0;
-			let _ = found.first().map(|(who, _)| Liquidation::<T>::in_auction(who));
+			let _ = found.first().map(|(who, _)| {
+				(Liquidation::<T>::in_auction(who), Liquidation::<T>::actionable(who))
+			});
 		}
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
 	}

@@ -36,6 +36,14 @@
 //!   the collateral goes into a Dutch auction whose proceeds repay the debt (the engine is the
 //!   auction's [`liquidation_primitives::AuctionHandler`]).
 //!
+//! **Derivative positions** (perpetual futures in the same margin accounts, through
+//! [`liquidation_primitives::PositionLiquidation`]) are closed before spot debt: the worker's
+//! unsigned liquidation and the fallback close one against the vault (the backstop), a keeper
+//! takes one over ([`Pallet::liquidate_position`]); sized to the target health in close-factor
+//! slices, at the fill less a fee that is a share of the margin released; an insolvent
+//! account's shortfall stays with the vault, covered by insurance, then borne by its LPs. See
+//! [`positions`].
+//!
 //! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
 //! rule out ([`liquidation_primitives::ledger::RiskScan::accounts_at_risk`]: only those the price
 //! moves could have pushed under; a bounded batch, resuming where the last run stopped), and
@@ -120,10 +128,10 @@
 //! ## Interface
 //!
 //! Anyone (signed): [`Pallet::liquidate`], [`Pallet::flash_liquidate`],
-//! [`Pallet::settle_bankrupt`]. The local off-chain worker (unsigned):
+//! [`Pallet::liquidate_position`], [`Pallet::settle_bankrupt`]. The local off-chain worker (unsigned):
 //! [`Pallet::liquidate_unsigned`]. Governance: [`Pallet::set_params`],
 //! [`Pallet::set_asset_limits`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
-//! API (liquidatable accounts, a liquidation preview).
+//! API (liquidatable accounts, a liquidation preview, a position close-out preview, totals).
 //!
 //! ## Usage
 //!
@@ -229,6 +237,12 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// An account with `debt_positions` debts (at least one) against one collateral, made
 	/// liquidatable; when `bankrupt`, with only one smallest unit of collateral left (dust).
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId;
+	/// As [`Self::liquidatable_account`] (not bankrupt), holding besides the most derivative
+	/// positions an account may (opened before it became liquidatable): what a check of an
+	/// account costs at most. The default holds none (a runtime without derivatives).
+	fn liquidatable_account_with_positions(debt_positions: u32) -> AccountId {
+		Self::liquidatable_account(debt_positions, false)
+	}
 	/// An account holding the most derivative positions an account may, made liquidatable
 	/// with a health factor above the full-liquidation one (the costlier partial close-out),
 	/// and a keeper funded to take over one of them; `None` in a runtime without derivatives

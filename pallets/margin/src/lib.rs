@@ -175,6 +175,13 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// `n` distinct assets that exist in the runtime's `fungibles` (not necessarily listed yet),
 	/// each with a usable price of 1 USD per whole unit; `n` is at most `MaxPositions`.
 	fn assets(n: u32) -> alloc::vec::Vec<AssetId>;
+
+	/// Gives `who` (healthy, with collateral) the most derivative positions an account may
+	/// hold, small enough to keep it healthy, so that the benchmarks read them with its health;
+	/// returns how many. A runtime without derivatives has none (the default).
+	fn derivative_positions(_who: &AccountId) -> u32 {
+		0
+	}
 }
 
 #[frame_support::pallet]

@@ -33,6 +33,42 @@ fn fund_margin_account(who: &AccountId) {
 	ok(AllAssets::mint_into(AssetId::Native, who, deposit), "mint the margin account deposit");
 }
 
+/// Opens for `who` a small long (10 units at 1 000 USD, 10 000 USD of notional) in each of as
+/// many new markets as an account may trade, on new underlyings at a fixed 1 000 USD; returns
+/// the underlyings. `who` needs the initial margin (about 200 USD a position) and the fees.
+fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
+	use pallet_perpetuals::BenchmarkHelper as _;
+	let markets = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
+	let underlyings = PerpetualsBenchmarkHelper::underlyings(markets);
+	let Some(params) = crate::genesis_config_presets::dev_perpetual_markets()
+		.into_iter()
+		.map(|(_, params)| pallet_perpetuals::MarketParams {
+			skew_scale: sp_runtime::FixedU128::from_u32(1_000_000),
+			max_open_interest_usd: 1_000_000_000,
+			..params
+		})
+		.next()
+	else {
+		return underlyings;
+	};
+	for underlying in underlyings.iter() {
+		ok(
+			crate::Perpetuals::list_market(crate::RuntimeOrigin::root(), *underlying, params),
+			"list a market",
+		);
+		ok(
+			crate::Perpetuals::modify_position(
+				crate::RuntimeOrigin::signed(who.clone()),
+				*underlying,
+				sp_runtime::FixedI128::from_u32(10),
+				Price::from_u32(2_000),
+			),
+			"open a long",
+		);
+	}
+	underlyings
+}
+
 /// Feeds two dev assets in the oracle's benchmarks.
 pub struct OracleBenchmarkHelper;
 impl orml_oracle::BenchmarkHelper<AssetId, Price, MaxFeedValues> for OracleBenchmarkHelper {
@@ -93,6 +129,10 @@ impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelpe
 			fixed_price(*asset, Price::from_u32(1));
 		}
 		assets
+	}
+
+	fn derivative_positions(who: &AccountId) -> u32 {
+		open_benchmark_positions(who).len() as u32
 	}
 }
 
@@ -166,9 +206,41 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		(btc, AssetId::Asset(crate::assets::USD))
 	}
 	fn liquidatable_account(debt_positions: u32, bankrupt: bool) -> AccountId {
+		Self::liquidatable(debt_positions, bankrupt, false)
+	}
+
+	fn liquidatable_account_with_positions(debt_positions: u32) -> AccountId {
+		Self::liquidatable(debt_positions, false, true)
+	}
+
+	/// A trader with 10 000 USD in margin and a 10-unit long in each of the most markets an
+	/// account may trade (new underlyings at 1 000 USD, 80 000 USD of notional), then every
+	/// price 11% lower: a loss of 8 800 USD (9 240 weighed as USD debt) and 399 of
+	/// requirements against 9 462 of maintenance collateral, a health factor near 0.98 (a
+	/// partial close-out). The keeper holds 100 000 USD in margin and in tokens.
+	fn liquidatable_trader() -> Option<(AccountId, AccountId)> {
+		use pallet_perpetuals::BenchmarkHelper as _;
+		let trader = AccountId::from([0x79; 32]);
+		let keeper = AccountId::from([0x7a; 32]);
+		PerpetualsBenchmarkHelper::fund_margin(&trader, 10_000);
+		PerpetualsBenchmarkHelper::fund_margin(&keeper, 100_000);
+		PerpetualsBenchmarkHelper::fund_tokens(&keeper, 100_000);
+		let underlyings = open_benchmark_positions(&trader);
+		for underlying in underlyings.iter() {
+			fixed_price(*underlying, Price::from_u32(890));
+		}
+		Some((trader, keeper))
+	}
+}
+
+impl LiquidationBenchmarkHelper {
+	/// See [`pallet_liquidation::BenchmarkHelper::liquidatable_account`]; with `positions`, the
+	/// most derivative positions opened before the crash.
+	fn liquidatable(debt_positions: u32, bankrupt: bool, positions: bool) -> AccountId {
 		use frame_support::traits::fungibles::Mutate;
 		use liquidation_primitives::ledger;
-		let (btc, usd) = Self::assets();
+		let (btc, usd) =
+			<Self as pallet_liquidation::BenchmarkHelper<AssetId, AccountId>>::assets();
 		let who = AccountId::from([0x77; 32]);
 		let lender = AccountId::from([0x78; 32]);
 		fund_margin_account(&who);
@@ -223,6 +295,9 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 				"borrow",
 			);
 		}
+		if positions {
+			open_benchmark_positions(&who);
+		}
 		if bankrupt {
 			// One satoshi left: dust, so the waterfall also moves a deposit.
 			ok(
@@ -241,49 +316,6 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 			fixed_price(btc, price);
 		}
 		who
-	}
-
-	/// A trader with 10 000 USD in margin and a 10-unit long in each of the most markets an
-	/// account may trade (new underlyings at 1 000 USD, 80 000 USD of notional), then every
-	/// price 11% lower: a loss of 8 800 USD (9 240 weighed as USD debt) and 399 of
-	/// requirements against 9 462 of maintenance collateral, a health factor near 0.98 (a
-	/// partial close-out). The keeper holds 100 000 USD in margin and in tokens.
-	fn liquidatable_trader() -> Option<(AccountId, AccountId)> {
-		use pallet_perpetuals::BenchmarkHelper as _;
-		let trader = AccountId::from([0x79; 32]);
-		let keeper = AccountId::from([0x7a; 32]);
-		let markets = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
-		let underlyings = PerpetualsBenchmarkHelper::underlyings(markets);
-		let params = crate::genesis_config_presets::dev_perpetual_markets()
-			.into_iter()
-			.map(|(_, params)| pallet_perpetuals::MarketParams {
-				skew_scale: sp_runtime::FixedU128::from_u32(1_000_000),
-				max_open_interest_usd: 1_000_000_000,
-				..params
-			})
-			.next()?;
-		PerpetualsBenchmarkHelper::fund_margin(&trader, 10_000);
-		PerpetualsBenchmarkHelper::fund_margin(&keeper, 100_000);
-		PerpetualsBenchmarkHelper::fund_tokens(&keeper, 100_000);
-		for underlying in underlyings.iter() {
-			ok(
-				crate::Perpetuals::list_market(crate::RuntimeOrigin::root(), *underlying, params),
-				"list a market",
-			);
-			ok(
-				crate::Perpetuals::modify_position(
-					crate::RuntimeOrigin::signed(trader.clone()),
-					*underlying,
-					sp_runtime::FixedI128::from_u32(10),
-					Price::from_u32(2_000),
-				),
-				"open a long",
-			);
-		}
-		for underlying in underlyings.iter() {
-			fixed_price(*underlying, Price::from_u32(890));
-		}
-		Some((trader, keeper))
 	}
 }
 
