@@ -34,20 +34,23 @@ fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 mod benchmarks {
 	use super::*;
 
+	/// A keeper repays spot debt of an account that also holds the most derivative positions
+	/// (its health reads them all).
 	#[benchmark]
 	fn liquidate() {
 		let (collateral, debt) = T::BenchmarkHelper::assets();
-		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(1);
 		let keeper = funded::<T>(debt, "keeper");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(keeper), who, debt, collateral, Balance::MAX);
 		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
 	}
 
+	/// As `liquidate`, through the DEX.
 	#[benchmark]
 	fn flash_liquidate() {
 		let (collateral, debt) = T::BenchmarkHelper::assets();
-		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(1);
 		let caller: T::AccountId = account("caller", 0, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), who, debt, collateral, Balance::MAX);

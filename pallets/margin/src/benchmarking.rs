@@ -256,10 +256,19 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Deciding whether a new epoch is due and starting it, with `a` listed assets.
+	/// Deciding whether a new epoch is due and starting it, with `a` listed assets (and the
+	/// derivative markets a trader with the most positions trades, whose funding index the
+	/// reference records).
 	#[benchmark]
 	fn rebase_index(a: Linear<1, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
-		let _ = listed::<T>(a);
+		let assets = listed::<T>(a);
+		// Derivative markets whose funding index the new reference records.
+		let trader = funded::<T>(&assets, "trader");
+		must(
+			Margin::<T>::do_deposit(trader.clone(), assets[0], whole::<T>(assets[0], DEPOSIT)),
+			"deposit",
+		)?;
+		T::BenchmarkHelper::derivative_positions(&trader);
 		// No reference yet for the current epoch: a new one is due.
 		let (current, _) = Margin::<T>::risk_slots();
 		let _ = References::<T>::clear_prefix(current, u32::MAX, None);
