@@ -109,8 +109,12 @@ fn indebted<T: Config>(
 		}
 	}
 	must(Margin::<T>::do_borrow(who.clone(), borrowed, whole::<T>(borrowed, 1_000)), "borrow")?;
-	// And the most derivative positions (their health part read by every call on it).
-	T::BenchmarkHelper::derivative_positions(&who);
+	// And the most derivative positions (their health part read by every call on it), filed
+	// at its distance under a reference that prices their underlyings.
+	if T::BenchmarkHelper::derivative_positions(&who) > 0 {
+		Margin::<T>::rebase();
+		Margin::<T>::reindex_account(&who);
+	}
 	Ok(who)
 }
 

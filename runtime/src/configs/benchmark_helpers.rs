@@ -51,7 +51,18 @@ fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
 	else {
 		return underlyings;
 	};
+	// Listed in margin too, so that the account can be placed in the risk index by its
+	// distance (an underlying that is not a margin asset sends it to bucket 0).
+	let margin_params = crate::genesis_config_presets::dev_margin_params()
+		.into_iter()
+		.find(|(asset, _, _)| *asset == AssetId::Asset(crate::assets::BTC))
+		.map(|(_, _, params)| params)
+		.unwrap_or_default();
 	for underlying in underlyings.iter() {
+		ok(
+			crate::Margin::list_asset(crate::RuntimeOrigin::root(), *underlying, 12, margin_params),
+			"list an underlying in margin",
+		);
 		ok(
 			crate::Perpetuals::list_market(crate::RuntimeOrigin::root(), *underlying, params),
 			"list a market",
