@@ -92,8 +92,9 @@ fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 }
 
 /// An account with deposits in every asset but the second, which it borrows (a little) from a
-/// lender: `positions` positions whose health every withdrawal or borrow computes, and the
-/// most derivative positions the runtime allows (see `BenchmarkHelper::derivative_positions`).
+/// lender: `positions` positions whose health every withdrawal or borrow computes, and a
+/// derivative position on each of them but the settlement asset (see
+/// `BenchmarkHelper::derivative_positions`).
 fn indebted<T: Config>(
 	assets: &[T::AssetId],
 	positions: u32,
@@ -109,9 +110,10 @@ fn indebted<T: Config>(
 		}
 	}
 	must(Margin::<T>::do_borrow(who.clone(), borrowed, whole::<T>(borrowed, 1_000)), "borrow")?;
-	// And the most derivative positions (their health part read by every call on it), filed
-	// at its distance under a reference that prices their underlyings.
-	if T::BenchmarkHelper::derivative_positions(&who) > 0 {
+	// And a derivative position on each asset it holds (read with its health by every call on
+	// it), filed at its distance under a reference that records their markets.
+	let held = assets.get(..positions as usize).unwrap_or(assets);
+	if T::BenchmarkHelper::derivative_positions(&who, held) > 0 {
 		Margin::<T>::rebase();
 		Margin::<T>::reindex_account(&who);
 	}
@@ -272,7 +274,7 @@ mod benchmarks {
 			Margin::<T>::do_deposit(trader.clone(), assets[0], whole::<T>(assets[0], DEPOSIT)),
 			"deposit",
 		)?;
-		T::BenchmarkHelper::derivative_positions(&trader);
+		T::BenchmarkHelper::derivative_positions(&trader, &assets);
 		// No reference yet for the current epoch: a new one is due.
 		let (current, _) = Margin::<T>::risk_slots();
 		let _ = References::<T>::clear_prefix(current, u32::MAX, None);

@@ -176,10 +176,12 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// each with a usable price of 1 USD per whole unit; `n` is at most `MaxPositions`.
 	fn assets(n: u32) -> alloc::vec::Vec<AssetId>;
 
-	/// Gives `who` (healthy, with collateral) the most derivative positions an account may
-	/// hold, small enough to keep it healthy, so that the benchmarks read them with its health;
-	/// returns how many. A runtime without derivatives has none (the default).
-	fn derivative_positions(_who: &AccountId) -> u32 {
+	/// Gives `who` (healthy, with collateral) a small derivative position on each of
+	/// `underlyings` it can (the settlement asset aside, at most as many as an account may
+	/// hold), so that the benchmarks read them with its health; on the assets it holds, so that
+	/// its index entry still fits them. Returns how many. A runtime without derivatives has
+	/// none (the default).
+	fn derivative_positions(_who: &AccountId, _underlyings: &[AssetId]) -> u32 {
 		0
 	}
 }

@@ -33,6 +33,23 @@ fn fund_margin_account(who: &AccountId) {
 	ok(AllAssets::mint_into(AssetId::Native, who, deposit), "mint the margin account deposit");
 }
 
+/// BTC-PERP's dev parameters with a wide skew scale and caps, for benchmark markets.
+fn bench_market_params() -> pallet_perpetuals::MarketParams {
+	let btc = AssetId::Asset(crate::assets::BTC);
+	let params = crate::genesis_config_presets::dev_perpetual_markets()
+		.into_iter()
+		.find(|(underlying, _)| *underlying == btc)
+		.map(|(_, params)| params);
+	match params {
+		Some(params) => pallet_perpetuals::MarketParams {
+			skew_scale: sp_runtime::FixedU128::from_u32(1_000_000),
+			max_open_interest_usd: 1_000_000_000,
+			..params
+		},
+		None => panic!("benchmark setup: the dev preset lists BTC-PERP"),
+	}
+}
+
 /// Opens for `who` a small long (10 units at 1 000 USD, 10 000 USD of notional) in each of as
 /// many new markets as an account may trade, on new underlyings at a fixed 1 000 USD; returns
 /// the underlyings. `who` needs the initial margin (about 200 USD a position) and the fees.
@@ -40,17 +57,7 @@ fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
 	use pallet_perpetuals::BenchmarkHelper as _;
 	let markets = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
 	let underlyings = PerpetualsBenchmarkHelper::underlyings(markets);
-	let Some(params) = crate::genesis_config_presets::dev_perpetual_markets()
-		.into_iter()
-		.map(|(_, params)| pallet_perpetuals::MarketParams {
-			skew_scale: sp_runtime::FixedU128::from_u32(1_000_000),
-			max_open_interest_usd: 1_000_000_000,
-			..params
-		})
-		.next()
-	else {
-		return underlyings;
-	};
+	let params = bench_market_params();
 	// Listed in margin too, so that the account can be placed in the risk index by its
 	// distance (an underlying that is not a margin asset sends it to bucket 0).
 	let margin_params = crate::genesis_config_presets::dev_margin_params()
@@ -142,8 +149,43 @@ impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelpe
 		assets
 	}
 
-	fn derivative_positions(who: &AccountId) -> u32 {
-		open_benchmark_positions(who).len() as u32
+	fn derivative_positions(who: &AccountId, underlyings: &[AssetId]) -> u32 {
+		use frame_support::traits::Get;
+		use liquidation_primitives::PriceProvider;
+		let usd = AssetId::Asset(crate::assets::USD);
+		let most = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
+		let params = bench_market_params();
+		let mut opened = 0u32;
+		for underlying in underlyings.iter().filter(|asset| **asset != usd).take(most as usize) {
+			if pallet_perpetuals::Markets::<Runtime>::get(underlying).is_none() {
+				ok(
+					crate::Perpetuals::list_market(
+						crate::RuntimeOrigin::root(),
+						*underlying,
+						params,
+					),
+					"list a market",
+				);
+			}
+			// 100 USD of notional: above every market's minimum, far within the account.
+			let Ok(info) = crate::Prices::price(underlying) else { continue };
+			let units = sp_runtime::FixedI128::from_rational(100, 1)
+				.const_checked_div(sp_runtime::FixedI128::from_inner(
+					i128::try_from(info.price.into_inner()).unwrap_or(i128::MAX),
+				))
+				.unwrap_or_default();
+			ok(
+				crate::Perpetuals::modify_position(
+					crate::RuntimeOrigin::signed(who.clone()),
+					*underlying,
+					units,
+					Price::from_u32(u32::MAX),
+				),
+				"open a long",
+			);
+			opened = opened.saturating_add(1);
+		}
+		opened
 	}
 }
 
