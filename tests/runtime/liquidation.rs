@@ -4,9 +4,7 @@
 
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{ledger, AssetId, Price};
-use liquidation_runtime::{
-	assets, Liquidation, Margin, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
-};
+use liquidation_runtime::{assets, Liquidation, Margin, Runtime, RuntimeCall, UncheckedExtrinsic};
 use pallet_liquidation::LiquidationPath;
 use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{
@@ -68,18 +66,6 @@ fn two_borrowers_then_a_crash() -> TestChain {
 	chain
 }
 
-fn liquidation_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Runtime>> {
-	chain.execute_with(|| {
-		frame_system::Pallet::<Runtime>::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Liquidation(event) => Some(event),
-				_ => None,
-			})
-			.collect()
-	})
-}
-
 /// The figures of the README's genesis table, written out here rather than read back from the
 /// preset, so that a change of the preset that the README does not follow fails.
 #[test]
@@ -130,7 +116,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 		max_repay: u128::MAX,
 	});
 	assert_eq!(chain.dispatch(Charlie, keeper), Ok(()));
-	let events = liquidation_events(&mut chain);
+	let events = chain.liquidation_events();
 	let Some(pallet_liquidation::Event::Liquidated { path, repaid, seized, .. }) = events.last()
 	else {
 		panic!("a liquidation: {events:?}")
@@ -162,7 +148,7 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 		max_repay: u128::MAX,
 	});
 	assert_eq!(chain.dispatch(Ferdie, flash), Ok(()));
-	let events = liquidation_events(&mut chain);
+	let events = chain.liquidation_events();
 	let Some(pallet_liquidation::Event::Liquidated { path, reward, .. }) = events.last() else {
 		panic!("a liquidation: {events:?}")
 	};
@@ -198,7 +184,7 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 	chain.finish_block();
-	let events = liquidation_events(&mut chain);
+	let events = chain.liquidation_events();
 	assert!(
 		matches!(events.last(), Some(pallet_liquidation::Event::AuctionStarted { who, .. }) if *who == dave),
 		"{events:?}"

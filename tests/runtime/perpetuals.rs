@@ -140,18 +140,6 @@ fn a_liquidatable_5x_long() -> TestChain {
 	chain
 }
 
-fn engine_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Runtime>> {
-	chain.execute_with(|| {
-		frame_system::Pallet::<Runtime>::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Liquidation(event) => Some(event),
-				_ => None,
-			})
-			.collect()
-	})
-}
-
 /// The worker closes a liquidatable perpetual position against the vault (the backstop): half
 /// of it (the close factor: releasing all of its margin would not reach the target), at the
 /// oracle less the fee, insurance taking half of the fee; the shortfall falls, and the next
@@ -176,7 +164,7 @@ fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call.clone()));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 	chain.finish_block();
-	let events = engine_events(&mut chain);
+	let events = chain.liquidation_events();
 	let (units, whole, fee, to_insurance, taker) = events
 		.iter()
 		.find_map(|event| match event {
@@ -367,7 +355,7 @@ fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 	chain.finish_block();
-	let events = engine_events(&mut chain);
+	let events = chain.liquidation_events();
 	let (shortfall, covered, to_lps) = events
 		.iter()
 		.find_map(|event| match event {
@@ -499,7 +487,7 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32) {
 			let _ = chain.apply(UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call)));
 		}
 		chain.finish_block();
-		let events = engine_events(&mut chain);
+		let events = chain.liquidation_events();
 		chain.execute_with(|| {
 			for event in events.iter() {
 				match event {

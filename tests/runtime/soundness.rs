@@ -61,16 +61,6 @@ fn events(chain: &mut TestChain) -> Vec<RuntimeEvent> {
 	})
 }
 
-fn liquidation_events(chain: &mut TestChain) -> Vec<pallet_liquidation::Event<Runtime>> {
-	events(chain)
-		.into_iter()
-		.filter_map(|event| match event {
-			RuntimeEvent::Liquidation(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}
-
 /// The inner result of the last `sudo` call.
 fn sudo_result(chain: &mut TestChain) -> Result<(), DispatchError> {
 	events(chain)
@@ -136,7 +126,7 @@ fn a_deep_underwater_account_is_closed_out_by_a_keeper_and_by_a_flash_liquidator
 	assert!((factor - 0.797).abs() < 0.002, "{factor}");
 
 	ok(&mut chain, Charlie, keeper(Dave, BTC));
-	let found = liquidation_events(&mut chain);
+	let found = chain.liquidation_events();
 	assert!(
 		found.iter().any(|e| matches!(
 			e,
@@ -158,7 +148,7 @@ fn a_deep_underwater_account_is_closed_out_by_a_keeper_and_by_a_flash_liquidator
 		max_repay: u128::MAX,
 	});
 	ok(&mut chain, Ferdie, flash);
-	let found = liquidation_events(&mut chain);
+	let found = chain.liquidation_events();
 	assert!(
 		found.iter().any(|e| matches!(
 			e,
@@ -196,7 +186,7 @@ fn a_drained_collateral_pool_shields_no_one() {
 	crash(&mut chain, &[52_000, 46_000]);
 
 	ok(&mut chain, Charlie, keeper(Dave, BTC));
-	let found = liquidation_events(&mut chain);
+	let found = chain.liquidation_events();
 	let seized = found
 		.iter()
 		.find_map(|e| match e {
@@ -303,7 +293,8 @@ fn one_unusable_price_neither_freezes_nor_shields_the_account() {
 	assert_eq!(sudo_result(&mut chain), Err(pallet_prices::Error::<Runtime>::AssetInUse.into()));
 	crash(&mut chain, &[52_000, 46_000]);
 	ok(&mut chain, Charlie, keeper(Dave, BTC));
-	assert!(liquidation_events(&mut chain)
+	assert!(chain
+		.liquidation_events()
 		.iter()
 		.any(|e| matches!(e, pallet_liquidation::Event::Liquidated { .. })));
 }

@@ -202,6 +202,19 @@ impl TestChain {
 		assert!(outcomes.iter().all(Result::is_ok), "the operators' feeds: {outcomes:?}");
 	}
 
+	/// The liquidation engine's events of the last block.
+	pub fn liquidation_events(&mut self) -> Vec<pallet_liquidation::Event<Runtime>> {
+		self.execute_with(|| {
+			System::events()
+				.into_iter()
+				.filter_map(|record| match record.event {
+					liquidation_runtime::RuntimeEvent::Liquidation(event) => Some(event),
+					_ => None,
+				})
+				.collect()
+		})
+	}
+
 	/// A transaction of `call` signed by `signer` with its current nonce.
 	pub fn signed(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 		let genesis_hash = self.genesis_hash();

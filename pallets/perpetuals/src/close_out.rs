@@ -31,9 +31,9 @@
 //! for his positions' loss.
 
 use crate::{
-	functions::{add_to, notional_of, remove_from},
+	functions::{adds_risk, notional_of, replace_position},
 	math::{self, funding_owed, requirement, signed, trade, Signed},
-	types::{Market, Position},
+	types::Market,
 	Config, Error, Event, Markets, Pallet, Positions,
 };
 use alloc::vec::Vec;
@@ -129,15 +129,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::Overflow)?;
 		let funding = funding_owed(held.size, held.funding_index, state.funding_index)
 			.ok_or(ArithmeticError::Overflow)?;
-		let new = (!traded.size.is_zero()).then_some(Position {
-			size: traded.size,
-			entry_price: traded.entry,
-			funding_index: state.funding_index,
-		});
-		remove_from(&mut state, &held)?;
-		if let Some(position) = &new {
-			add_to(&mut state, position)?;
-		}
+		let new = replace_position(&mut state, &held, &traded)?;
 
 		// The keeper's side: the same units, the same direction, at the close price.
 		let taken = match keeper {
@@ -157,24 +149,13 @@ impl<T: Config> Pallet<T> {
 				}
 				let his_funding = funding_owed(his.size, his.funding_index, state.funding_index)
 					.ok_or(ArithmeticError::Overflow)?;
-				let adds_risk = took.size.saturating_abs() > his.size.saturating_abs()
-					|| (!his.size.is_zero()
-						&& !took.size.is_zero()
-						&& his.size.is_positive() != took.size.is_positive());
+				let adds_risk = adds_risk(his.size, took.size);
 				// A paused market takes no new risk, from a keeper either (the vault backstops).
 				frame_support::ensure!(
 					!adds_risk || market.status == crate::types::MarketStatus::Active,
 					Error::<T>::MarketPaused
 				);
-				let his_new = (!took.size.is_zero()).then_some(Position {
-					size: took.size,
-					entry_price: took.entry,
-					funding_index: state.funding_index,
-				});
-				remove_from(&mut state, &his)?;
-				if let Some(position) = &his_new {
-					add_to(&mut state, position)?;
-				}
+				let his_new = replace_position(&mut state, &his, &took)?;
 				Some((keeper, had.is_some(), his_new, took.realised, his_funding, adds_risk))
 			},
 			None => None,

@@ -133,10 +133,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(within_limit, Error::<T>::PriceLimitExceeded);
 		let traded =
 			trade(held.size, held.entry_price, delta, fill).ok_or(ArithmeticError::Overflow)?;
-		let adds_risk = traded.size.saturating_abs() > held.size.saturating_abs()
-			|| (!held.size.is_zero()
-				&& !traded.size.is_zero()
-				&& held.size.is_positive() != traded.size.is_positive());
+		let adds_risk = adds_risk(held.size, traded.size);
 		ensure!(!adds_risk || market.status == MarketStatus::Active, Error::<T>::MarketPaused);
 		if !traded.size.is_zero() {
 			let notional = notional(traded.size, price)?;
@@ -152,15 +149,7 @@ impl<T: Config> Pallet<T> {
 		let fee = mul_up(notional(delta, fill)?, FixedU128::from(params.taker_fee))?;
 
 		// Open interest and the market's sums: the old position out, the new one in.
-		let new = (!traded.size.is_zero()).then_some(Position {
-			size: traded.size,
-			entry_price: traded.entry,
-			funding_index: state.funding_index,
-		});
-		remove_from(&mut state, &held)?;
-		if let Some(position) = &new {
-			add_to(&mut state, position)?;
-		}
+		let new = replace_position(&mut state, &held, &traded)?;
 		let side_grew = |before: FixedU128, after: FixedU128| after > before;
 		let long_grew = side_grew(market.state.long_interest, state.long_interest);
 		let short_grew = side_grew(market.state.short_interest, state.short_interest);
@@ -319,6 +308,31 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::check_vault()
 	}
+}
+
+/// Whether a position of `before` becoming `after` adds risk: it grows, or flips side.
+pub(crate) fn adds_risk(before: Signed, after: Signed) -> bool {
+	after.saturating_abs() > before.saturating_abs()
+		|| (!before.is_zero() && !after.is_zero() && before.is_positive() != after.is_positive())
+}
+
+/// The position `traded` leaves (`None`: closed), settled to the market's funding index, with
+/// `state`'s open interest and sums moved from `held` to it.
+pub(crate) fn replace_position(
+	state: &mut MarketState,
+	held: &Position,
+	traded: &math::Traded,
+) -> Result<Option<Position>, DispatchError> {
+	let new = (!traded.size.is_zero()).then_some(Position {
+		size: traded.size,
+		entry_price: traded.entry,
+		funding_index: state.funding_index,
+	});
+	remove_from(state, held)?;
+	if let Some(position) = &new {
+		add_to(state, position)?;
+	}
+	Ok(new)
 }
 
 /// Adds `position` to `state`'s open interest and sums.
