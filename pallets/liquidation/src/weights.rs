@@ -61,10 +61,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:2 w:0)
+	/// Storage: `Prices::Sources` (r:10 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::Positions` (r:1 w:0)
+	/// Storage: `Perpetuals::Positions` (r:9 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:8 w:0)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:0)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
@@ -98,10 +100,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
-		// Proof size: measured `4231`, estimated `16644` bytes.
-		// Fastest run: 6_369_861_000 ps.
-		Weight::from_parts(6_713_863_000, 16644)
-			.saturating_add(T::DbWeight::get().reads(36_u64))
+		// Proof size: measured `7938`, estimated `26490` bytes.
+		// Fastest run: 11_257_127_000 ps.
+		Weight::from_parts(13_903_123_000, 26490)
+			.saturating_add(T::DbWeight::get().reads(60_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -116,10 +118,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:2 w:0)
+	/// Storage: `Prices::Sources` (r:10 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::Positions` (r:1 w:0)
+	/// Storage: `Perpetuals::Positions` (r:9 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:8 w:0)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:0)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
@@ -153,10 +157,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
-		// Proof size: measured `4221`, estimated `21862` bytes.
-		// Fastest run: 8_232_555_000 ps.
-		Weight::from_parts(10_162_836_000, 21862)
-			.saturating_add(T::DbWeight::get().reads(38_u64))
+		// Proof size: measured `7928`, estimated `26490` bytes.
+		// Fastest run: 14_411_400_000 ps.
+		Weight::from_parts(19_527_103_000, 26490)
+			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -213,8 +217,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `3181`, estimated `6508` bytes.
-		// Fastest run: 5_421_131_000 ps.
-		Weight::from_parts(7_412_346_000, 6508)
+		// Fastest run: 5_435_529_000 ps.
+		Weight::from_parts(6_929_725_000, 6508)
 			.saturating_add(T::DbWeight::get().reads(30_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -269,15 +273,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Insurance::Totals` (r:1 w:1)
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PositionCloseOuts` (r:1 w:1)
-	/// Proof: `Liquidation::PositionCloseOuts` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::PositionCloseOuts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:1 w:1)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskIndex` (r:0 w:1)
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
-		// Proof size: measured `6419`, estimated `29502` bytes.
-		// Fastest run: 9_696_216_000 ps.
-		Weight::from_parts(10_057_479_000, 29502)
+		// Proof size: measured `6751`, estimated `29502` bytes.
+		// Fastest run: 10_292_327_000 ps.
+		Weight::from_parts(13_120_593_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(61_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -328,13 +332,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Insurance::Totals` (r:1 w:1)
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PositionCloseOuts` (r:1 w:1)
-	/// Proof: `Liquidation::PositionCloseOuts` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::PositionCloseOuts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Totals` (r:1 w:1)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
-		// Proof size: measured `6375`, estimated `24318` bytes.
-		// Fastest run: 11_000_048_000 ps.
-		Weight::from_parts(12_958_761_000, 24318)
+		// Proof size: measured `6707`, estimated `24318` bytes.
+		// Fastest run: 11_228_885_000 ps.
+		Weight::from_parts(12_605_032_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(55_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -396,11 +400,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1909 + p * (636 ±0)`, estimated `4044 + p * (2759 ±0)` bytes.
-		// Fastest run: 4_937_069_000 ps.
-		Weight::from_parts(5_190_843_000, 4044)
-			// Standard error: 25_076_815
-			.saturating_add(Weight::from_parts(1_887_663_714, 0).saturating_mul(p.into()))
+		// Proof size: measured `1909 + p * (636 ±0)`, estimated `4044 + p * (2759 ±16)` bytes.
+		// Fastest run: 5_030_974_000 ps.
+		Weight::from_parts(2_188_159_505, 4044)
+			// Standard error: 63_423_834
+			.saturating_add(Weight::from_parts(2_756_697_534, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((13_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -413,8 +417,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1609`, estimated `17544` bytes.
-		// Fastest run: 727_827_000 ps.
-		Weight::from_parts(827_624_000, 17544)
+		// Fastest run: 720_333_000 ps.
+		Weight::from_parts(785_255_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -422,76 +426,78 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 149_770_000 ps.
-		Weight::from_parts(222_655_000, 0)
+		// Fastest run: 136_234_000 ps.
+		Weight::from_parts(140_041_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 105_296_000 ps.
-		Weight::from_parts(109_404_000, 0)
+		// Fastest run: 107_380_000 ps.
+		Weight::from_parts(109_554_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::SlotSize` (r:1 w:0)
 	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:9 w:0)
+	/// Storage: `Margin::Markets` (r:17 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::References` (r:8 w:0)
+	/// Storage: `Margin::References` (r:16 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskIndex` (r:9 w:0)
+	/// Storage: `Margin::RiskIndex` (r:17 w:0)
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:0)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:8 w:0)
+	/// Storage: `Prices::Sources` (r:16 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::Positions` (r:1 w:0)
+	/// Storage: `Perpetuals::Positions` (r:9 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:8 w:0)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:0)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
-		// Proof size: measured `4417`, estimated `25821` bytes.
-		// Fastest run: 3_539_452_000 ps.
-		Weight::from_parts(3_813_493_000, 25821)
-			.saturating_add(T::DbWeight::get().reads(40_u64))
+		// Proof size: measured `8003`, estimated `47893` bytes.
+		// Fastest run: 8_463_567_000 ps.
+		Weight::from_parts(8_651_187_000, 47893)
+			.saturating_add(T::DbWeight::get().reads(88_u64))
 	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(6_713_863_000, 16644)
-			.saturating_add(RocksDbWeight::get().reads(36_u64))
+		Weight::from_parts(13_903_123_000, 26490)
+			.saturating_add(RocksDbWeight::get().reads(60_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(10_162_836_000, 21862)
-			.saturating_add(RocksDbWeight::get().reads(38_u64))
+		Weight::from_parts(19_527_103_000, 26490)
+			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(7_412_346_000, 6508)
+		Weight::from_parts(6_929_725_000, 6508)
 			.saturating_add(RocksDbWeight::get().reads(30_u64))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(10_057_479_000, 29502)
+		Weight::from_parts(13_120_593_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(61_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(12_958_761_000, 24318)
+		Weight::from_parts(12_605_032_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(55_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(5_190_843_000, 4044)
-			.saturating_add(Weight::from_parts(1_887_663_714, 0).saturating_mul(p.into()))
+		Weight::from_parts(2_188_159_505, 4044)
+			.saturating_add(Weight::from_parts(2_756_697_534, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((13_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -499,20 +505,20 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(827_624_000, 17544)
+		Weight::from_parts(785_255_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(222_655_000, 0)
+		Weight::from_parts(140_041_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(109_404_000, 0)
+		Weight::from_parts(109_554_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(3_813_493_000, 25821)
-			.saturating_add(RocksDbWeight::get().reads(40_u64))
+		Weight::from_parts(8_651_187_000, 47893)
+			.saturating_add(RocksDbWeight::get().reads(88_u64))
 	}
 }

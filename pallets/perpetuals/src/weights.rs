@@ -48,20 +48,20 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Markets` (r:1 w:1)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::CounterForMarkets` (r:1 w:1)
 	/// Proof: `Perpetuals::CounterForMarkets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn list_market() -> Weight {
-		// Proof size: measured `524`, estimated `3707` bytes.
-		// Fastest run: 386_411_000 ps.
-		Weight::from_parts(585_732_000, 3707)
+		// Proof size: measured `524`, estimated `3711` bytes.
+		// Fastest run: 380_981_000 ps.
+		Weight::from_parts(483_683_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Perpetuals::Markets` (r:1 w:1)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:1 w:0)
@@ -69,18 +69,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::ReferenceFunding` (r:0 w:2)
 	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
-		// Proof size: measured `1216`, estimated `3707` bytes.
-		// Fastest run: 541_710_000 ps.
-		Weight::from_parts(612_984_000, 3707)
+		// Proof size: measured `1220`, estimated `3711` bytes.
+		// Fastest run: 522_345_000 ps.
+		Weight::from_parts(572_688_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Perpetuals::Markets` (r:1 w:1)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	fn set_market_status() -> Weight {
-		// Proof size: measured `767`, estimated `3707` bytes.
-		// Fastest run: 295_422_000 ps.
-		Weight::from_parts(385_048_000, 3707)
+		// Proof size: measured `771`, estimated `3711` bytes.
+		// Fastest run: 271_546_000 ps.
+		Weight::from_parts(283_750_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_vault_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 111_668_000 ps.
-		Weight::from_parts(191_678_000, 0)
+		// Fastest run: 105_837_000 ps.
+		Weight::from_parts(108_202_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
@@ -103,7 +103,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Positions` (r:9 w:1)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:1)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:2 w:1)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::BackedDebt` (r:1 w:1)
@@ -119,9 +119,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn modify_position() -> Weight {
-		// Proof size: measured `7726`, estimated `47179` bytes.
-		// Fastest run: 8_443_629_000 ps.
-		Weight::from_parts(9_507_324_000, 47179)
+		// Proof size: measured `7790`, estimated `47247` bytes.
+		// Fastest run: 8_424_864_000 ps.
+		Weight::from_parts(8_639_335_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -134,7 +134,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
@@ -156,9 +156,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Shares` (r:1 w:1)
 	/// Proof: `Perpetuals::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn deposit_to_vault() -> Weight {
-		// Proof size: measured `7897`, estimated `47179` bytes.
-		// Fastest run: 6_494_474_000 ps.
-		Weight::from_parts(7_746_339_000, 47179)
+		// Proof size: measured `7961`, estimated `47247` bytes.
+		// Fastest run: 4_843_594_000 ps.
+		Weight::from_parts(4_940_205_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -173,7 +173,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Portfolios` (r:1 w:0)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
@@ -181,9 +181,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::TotalShares` (r:1 w:0)
 	/// Proof: `Perpetuals::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
-		// Proof size: measured `6044`, estimated `47179` bytes.
-		// Fastest run: 3_776_774_000 ps.
-		Weight::from_parts(5_362_282_000, 47179)
+		// Proof size: measured `6108`, estimated `47247` bytes.
+		// Fastest run: 3_561_644_000 ps.
+		Weight::from_parts(3_694_181_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -196,7 +196,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
-	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
@@ -212,9 +212,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn withdraw_from_vault() -> Weight {
-		// Proof size: measured `6296`, estimated `47179` bytes.
-		// Fastest run: 6_608_076_000 ps.
-		Weight::from_parts(9_961_471_000, 47179)
+		// Proof size: measured `6360`, estimated `47247` bytes.
+		// Fastest run: 6_070_262_000 ps.
+		Weight::from_parts(6_281_516_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -223,41 +223,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn list_market() -> Weight {
-		Weight::from_parts(585_732_000, 3707)
+		Weight::from_parts(483_683_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(612_984_000, 3707)
+		Weight::from_parts(572_688_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_market_status() -> Weight {
-		Weight::from_parts(385_048_000, 3707)
+		Weight::from_parts(283_750_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_vault_params() -> Weight {
-		Weight::from_parts(191_678_000, 0)
+		Weight::from_parts(108_202_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn modify_position() -> Weight {
-		Weight::from_parts(9_507_324_000, 47179)
+		Weight::from_parts(8_639_335_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn deposit_to_vault() -> Weight {
-		Weight::from_parts(7_746_339_000, 47179)
+		Weight::from_parts(4_940_205_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(5_362_282_000, 47179)
+		Weight::from_parts(3_694_181_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_from_vault() -> Weight {
-		Weight::from_parts(9_961_471_000, 47179)
+		Weight::from_parts(6_281_516_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
