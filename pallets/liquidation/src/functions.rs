@@ -435,16 +435,23 @@ impl<T: Config> Pallet<T> {
 		// first, passing over one whose close-out fails (its market paused, the vault unable to
 		// pay its profit) to the next (at most `POSITIONS_TRIED`), then to the spot debt.
 		let mut failed = None;
+		let mut close_outs = 0u32;
 		let tried = T::Derivatives::positions_at_risk(&who)
 			.into_iter()
 			.take(crate::positions::POSITIONS_TRIED as usize);
 		for position in tried {
 			let all = FixedU128::from_inner(u128::MAX);
 			match Self::do_close_position(&who, Some(position.underlying), None, all) {
-				Ok((_, debts)) => return Ok(UnsignedOutcome::PositionClosed(debts)),
+				Ok((done, debts)) => {
+					let close_outs = close_outs.saturating_add(done.runs);
+					return Ok(UnsignedOutcome::PositionClosed { close_outs, debts });
+				},
 				// The block's caps stop every other close-out too.
 				Err(error) if error == Error::<T>::BlockCapReached.into() => return Err(error),
-				Err(error) => failed = Some(error),
+				Err(error) => {
+					close_outs = close_outs.saturating_add(2);
+					failed = Some(error);
+				},
 			}
 		}
 		if let Some(error) = failed {

@@ -793,18 +793,11 @@ pub mod pallet {
 		/// auction. Only valid from the local node (see `ValidateUnsigned`).
 		///
 		/// Its weight counts the path twice: the block's `pre_dispatch` validation runs the
-		/// liquidation once and undoes it (so that none that would fail is included).
+		/// liquidation once and undoes it (so that none that would fail is included). It reads
+		/// whether `who` holds derivative positions (one storage value) to choose its bound: the
+		/// close-outs', or the spot paths' (an auction, a bankruptcy's waterfall).
 		#[pallet::call_index(2)]
-		#[pallet::weight(
-			<T as Config>::WeightInfo::liquidate_unsigned()
-				.max(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
-				.max(
-					<T as Config>::WeightInfo::backstop_position().saturating_add(
-						<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get())
-					)
-				)
-				.saturating_mul(2)
-		)]
+		#[pallet::weight(Pallet::<T>::unsigned_weight_for(who).saturating_mul(2))]
 		pub fn liquidate_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
@@ -814,9 +807,10 @@ pub mod pallet {
 			let weight = match Self::do_liquidate_unsigned(who)? {
 				UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
 				UnsignedOutcome::Auctioned => T::WeightInfo::liquidate_unsigned(),
-				UnsignedOutcome::PositionClosed(debts) => {
-					Self::with_waterfall(Self::close_out_weight(), debts)
-				},
+				UnsignedOutcome::PositionClosed { close_outs, debts } => Self::with_waterfall(
+					T::WeightInfo::backstop_position().saturating_mul(close_outs.into()),
+					debts,
+				),
 			};
 			Ok(Some(weight.saturating_mul(2)).into())
 		}

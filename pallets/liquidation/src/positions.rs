@@ -133,10 +133,31 @@ impl<T: Config> Pallet<T> {
 	/// The most an unsigned (or fallback) liquidation costs, its costliest path: an auction, a
 	/// bankruptcy's waterfall, or close-outs of positions and the waterfall after them.
 	pub(crate) fn unsigned_weight() -> Weight {
-		let waterfall = T::WeightInfo::settle_bankrupt(T::MaxPositions::get());
+		Self::spot_unsigned_weight().max(Self::positions_unsigned_weight())
+	}
+
+	/// The most an unsigned liquidation of `who` costs: an account without derivative positions
+	/// takes a spot path only (one storage read tells).
+	pub(crate) fn unsigned_weight_for(who: &T::AccountId) -> Weight {
+		let read = T::DbWeight::get().reads(1);
+		let bound = if T::Derivatives::holds_positions(who) {
+			Self::unsigned_weight()
+		} else {
+			Self::spot_unsigned_weight()
+		};
+		bound.saturating_add(read)
+	}
+
+	/// An auction, or a bankruptcy's waterfall.
+	fn spot_unsigned_weight() -> Weight {
 		T::WeightInfo::liquidate_unsigned()
-			.max(waterfall)
-			.max(Self::close_out_weight().saturating_add(waterfall))
+			.max(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
+	}
+
+	/// Close-outs of positions and the waterfall after them.
+	fn positions_unsigned_weight() -> Weight {
+		Self::close_out_weight()
+			.saturating_add(T::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
 	}
 
 	/// Closes out (part of) `who`'s position in `underlying` (the one with the largest
@@ -199,7 +220,16 @@ impl<T: Config> Pallet<T> {
 			Ok(done) => done,
 			Err(error) if error == Error::<T>::WouldWorsenHealth.into() && keeper.is_none() => {
 				let shares = (fee_share, insurance_share);
-				Self::close(who, &position, position.units, shares, keeper, &params, shortfall)?
+				let done = Self::close(
+					who,
+					&position,
+					position.units,
+					shares,
+					keeper,
+					&params,
+					shortfall,
+				)?;
+				PositionCloseOut { runs: 2, ..done }
 			},
 			Err(error) => return Err(error),
 		};
@@ -347,6 +377,7 @@ impl<T: Config> Pallet<T> {
 			shortfall: closed.forgiven,
 			covered: 0,
 			to_lps: UsdValue::zero(),
+			runs: 1,
 		};
 		if !closed.forgiven.is_zero() {
 			let (covered, to_lps) =

@@ -182,9 +182,15 @@ pub enum UnsignedOutcome {
 	Settled(u32),
 	/// Its collateral went to auction.
 	Auctioned,
-	/// One of its derivative positions was closed out against the vault; the waterfall then
-	/// settled this many positions (zero unless nothing but debt was left).
-	PositionClosed(u32),
+	/// One of its derivative positions was closed out against the vault: the close-outs run
+	/// (a partial one undone and made whole counts two, a position passed over two), and the
+	/// positions the waterfall then settled (zero unless nothing but debt was left).
+	PositionClosed {
+		/// Close-outs run.
+		close_outs: u32,
+		/// Positions the waterfall settled.
+		debts: u32,
+	},
 }
 
 /// What a close-out of (part of) a derivative position did, or would do (the runtime API's
@@ -209,6 +215,8 @@ pub struct PositionCloseOut<AssetId> {
 	pub covered: Balance,
 	/// Of the shortfall, what the vault's LPs bore, USD.
 	pub to_lps: UsdValue,
+	/// Close-outs run: two when a partial one was undone (the no-harm guard) and made whole.
+	pub runs: u32,
 }
 
 /// Running totals of the close-outs of derivative positions, per market (its underlying).
