@@ -553,3 +553,57 @@ fn random_crashes_close_out_positions_soundly() {
 	assert!(partial > 0, "no partial close-out occurred");
 	assert!(shortfalls > 0, "no shortfall occurred");
 }
+
+/// A halted price closes out no position, and hides none: with BTC halted by governance,
+/// Bob's liquidatable long is still reported liquidatable (valued at its last price). The
+/// worker may act on his spot pair (the valuation rule: only the pair a liquidation repays
+/// and seizes needs a usable price: his fee debt against his ETH), but neither it nor a
+/// keeper closes the position; once resumed, the worker closes it.
+#[test]
+fn a_halted_price_closes_out_no_position_and_hides_none() {
+	use frame_support::pallet_prelude::TransactionSource;
+	let mut chain = a_liquidatable_5x_long();
+	let bob = Bob.to_account_id();
+	let sudo =
+		|call: RuntimeCall| RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
+	let halt = sudo(RuntimeCall::Prices(pallet_prices::Call::halt { asset: BTC }));
+	assert_eq!(chain.dispatch(Alice, halt), Ok(()));
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let valid = chain.execute_with(|| {
+		assert!(Margin::health_of(&bob).unwrap().is_liquidatable());
+		assert!(Liquidation::preview_position(&bob, None).is_err());
+		Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok()
+	});
+	if valid {
+		chain.start_block();
+		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call.clone()));
+		assert_eq!(chain.apply(xt), Ok(Ok(())));
+		chain.finish_block();
+		assert!(!chain
+			.liquidation_events()
+			.iter()
+			.any(|event| matches!(event, pallet_liquidation::Event::PositionLiquidated { .. })));
+	}
+	let deposit = RuntimeCall::Margin(pallet_margin::Call::deposit {
+		asset: USD,
+		amount: 20_000 * 1_000_000,
+	});
+	assert_eq!(chain.dispatch(Charlie, deposit), Ok(()));
+	let take = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
+		who: bob.clone(),
+		underlying: BTC,
+		max_units: FixedU128::from_u32(1),
+	});
+	assert!(chain.dispatch(Charlie, take).is_err());
+	chain.execute_with(|| {
+		assert_eq!(Perpetuals::position_reports(&bob)[0].size, FixedI128::from_u32(1));
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.close_outs, 0);
+	});
+	let resume = sudo(RuntimeCall::Prices(pallet_prices::Call::resume { asset: BTC }));
+	assert_eq!(chain.dispatch(Alice, resume), Ok(()));
+	chain.execute_with(|| {
+		assert!(Liquidation::preview_position(&bob, None).is_ok());
+		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
+	});
+}
