@@ -7,7 +7,8 @@
 //! (at most [`POSITIONS_TRIED`]), then the spot debt. A close-out needs no buyer, no DEX and no
 //! auction (the vault is the counterparty of last resort), and raises the account's
 //! maintenance health as long as the fee share times the USD liability weight stays below one
-//! (`ΔM (1 - l φ)`, see `pallet-perpetuals`' `close_out`; the guard below checks it). What loss
+//! (`ΔM (1 - l φ)`, see `pallet-perpetuals`' `close_out`; the guard below checks partial ones,
+//! not a whole close-out, as for spot). What loss
 //! it realises beyond the account's USD deposit becomes USD debt, which the spot paths then
 //! repay from the account's collateral; once no position is left, an account with debt and no
 //! collateral goes down the spot waterfall.
