@@ -159,6 +159,26 @@ impl<T: Config> Pallet<T> {
 		Ok((params, report, plan))
 	}
 
+	/// The value liquidated in this block so far, over all assets.
+	pub(crate) fn block_used() -> UsdValue {
+		let (block, used) = BlockUsage::<T>::get();
+		if block == frame_system::Pallet::<T>::block_number() {
+			used
+		} else {
+			UsdValue::zero()
+		}
+	}
+
+	/// The value liquidated in this block so far in `asset`.
+	pub(crate) fn asset_used(asset: T::AssetId) -> UsdValue {
+		let (block, used) = AssetBlockUsage::<T>::get(asset);
+		if block == frame_system::Pallet::<T>::block_number() {
+			used
+		} else {
+			UsdValue::zero()
+		}
+	}
+
 	/// Counts `value` against this block's caps, refusing what would exceed one.
 	pub(crate) fn consume_caps(
 		params: &EngineParams,
@@ -166,14 +186,10 @@ impl<T: Config> Pallet<T> {
 		value: UsdValue,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
-		let (block, used) = BlockUsage::<T>::get();
-		let used = if block == now { used } else { UsdValue::zero() };
-		let used = used.saturating_add(value);
+		let used = Self::block_used().saturating_add(value);
 		ensure!(used <= params.max_value_per_block, Error::<T>::BlockCapReached);
 		if let Some(limits) = AssetLimitsOf::<T>::get(debt_asset) {
-			let (block, asset_used) = AssetBlockUsage::<T>::get(debt_asset);
-			let asset_used = if block == now { asset_used } else { UsdValue::zero() };
-			let asset_used = asset_used.saturating_add(value);
+			let asset_used = Self::asset_used(debt_asset).saturating_add(value);
 			ensure!(asset_used <= limits.max_value_per_block, Error::<T>::AssetCapReached);
 			AssetBlockUsage::<T>::insert(debt_asset, (now, asset_used));
 		}

@@ -260,13 +260,9 @@ impl<T: Config> Pallet<T> {
 		position: &PositionAtRisk<T::AssetId>,
 		units: FixedU128,
 	) -> Result<FixedU128, DispatchError> {
-		let now = frame_system::Pallet::<T>::block_number();
-		let (block, used) = crate::BlockUsage::<T>::get();
-		let used = if block == now { used } else { UsdValue::zero() };
-		let mut room = params.max_value_per_block.saturating_sub(used);
+		let mut room = params.max_value_per_block.saturating_sub(Self::block_used());
 		if let Some(limits) = crate::AssetLimitsOf::<T>::get(position.underlying) {
-			let (block, asset_used) = crate::AssetBlockUsage::<T>::get(position.underlying);
-			let asset_used = if block == now { asset_used } else { UsdValue::zero() };
+			let asset_used = Self::asset_used(position.underlying);
 			room = room.min(limits.max_value_per_block.saturating_sub(asset_used));
 		}
 		ensure!(!room.is_zero(), Error::<T>::BlockCapReached);
