@@ -25,6 +25,33 @@ fn perps(call: pallet_perpetuals::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Perpetuals(call)
 }
 
+/// Bob deposits 4 ETH (12 000 USD) and opens a 1 BTC long on BTC-PERP (five times that).
+fn bob_opens_a_5x_btc_long(chain: &mut TestChain) {
+	let deposit =
+		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: ETH, amount: 4 * ETHER });
+	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
+	let open = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+}
+
+/// A keeper's takeover of up to one BTC of `who`'s BTC-PERP position.
+fn take_over_btc(who: sp_runtime::AccountId32) -> RuntimeCall {
+	RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
+		who,
+		underlying: BTC,
+		max_units: FixedU128::from_u32(1),
+	})
+}
+
+/// A margin deposit of `usd` whole USD.
+fn deposit_usd(usd: u128) -> RuntimeCall {
+	RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * 1_000_000 })
+}
+
 #[test]
 fn the_preset_lists_three_markets_and_seeds_the_vault() {
 	let mut chain = TestChain::from_preset("development");
@@ -59,15 +86,7 @@ fn a_5x_btc_long_backed_by_eth_becomes_liquidatable_when_btc_falls() {
 	chain.produce_block(vec![]);
 	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
 	let bob = Bob.to_account_id();
-	let deposit =
-		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: ETH, amount: 4 * ETHER });
-	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
-	let open = perps(pallet_perpetuals::Call::modify_position {
-		underlying: BTC,
-		size_delta: FixedI128::saturating_from_integer(1),
-		limit_price: Price::from_u32(60_100),
-	});
-	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	bob_opens_a_5x_btc_long(&mut chain);
 	chain.execute_with(|| {
 		let positions = Perpetuals::position_reports(&bob);
 		assert_eq!(positions.len(), 1);
@@ -120,15 +139,7 @@ fn a_liquidatable_5x_long() -> TestChain {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
 	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
-	let deposit =
-		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: ETH, amount: 4 * ETHER });
-	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
-	let open = perps(pallet_perpetuals::Call::modify_position {
-		underlying: BTC,
-		size_delta: FixedI128::saturating_from_integer(1),
-		limit_price: Price::from_u32(60_100),
-	});
-	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	bob_opens_a_5x_btc_long(&mut chain);
 	chain.feed_price(BTC, Price::from_u32(52_000));
 	chain.feed_price(BTC, Price::from_u32(50_500));
 	let bob = Bob.to_account_id();
@@ -230,28 +241,12 @@ fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 #[test]
 fn a_keeper_takes_over_half_a_liquidatable_long() {
 	let mut chain = a_liquidatable_5x_long();
-	let take = |max_units: FixedU128| {
-		RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
-			who: Bob.to_account_id(),
-			underlying: BTC,
-			max_units,
-		})
-	};
 	// Charlie has no margin: the takeover would leave him below initial health.
-	assert!(chain.dispatch(Charlie, take(FixedU128::from_u32(1))).is_err());
-	let deposit = RuntimeCall::Margin(pallet_margin::Call::deposit {
-		asset: USD,
-		amount: 20_000 * 1_000_000,
-	});
-	assert_eq!(chain.dispatch(Charlie, deposit), Ok(()));
+	assert!(chain.dispatch(Charlie, take_over_btc(Bob.to_account_id())).is_err());
+	assert_eq!(chain.dispatch(Charlie, deposit_usd(20_000)), Ok(()));
 	// Dave's account is healthy: nothing to liquidate.
-	let healthy = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
-		who: Dave.to_account_id(),
-		underlying: BTC,
-		max_units: FixedU128::from_u32(1),
-	});
-	assert!(chain.dispatch(Charlie, healthy).is_err());
-	assert_eq!(chain.dispatch(Charlie, take(FixedU128::from_u32(1))), Ok(()));
+	assert!(chain.dispatch(Charlie, take_over_btc(Dave.to_account_id())).is_err());
+	assert_eq!(chain.dispatch(Charlie, take_over_btc(Bob.to_account_id())), Ok(()));
 	let charlie = Charlie.to_account_id();
 	chain.execute_with(|| {
 		let his = &Perpetuals::position_reports(&charlie)[0];
@@ -321,9 +316,7 @@ fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_
 		min_shares: 2_000 * DOLLAR - 1_000,
 	});
 	assert_eq!(chain.dispatch(Dave, stake), Ok(()));
-	let deposit =
-		RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: 3_000 * DOLLAR });
-	assert_eq!(chain.dispatch(Bob, deposit), Ok(()));
+	assert_eq!(chain.dispatch(Bob, deposit_usd(3_000)), Ok(()));
 	let open = perps(pallet_perpetuals::Call::modify_position {
 		underlying: BTC,
 		size_delta: FixedI128::saturating_from_integer(1),
@@ -584,17 +577,8 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 			.iter()
 			.any(|event| matches!(event, pallet_liquidation::Event::PositionLiquidated { .. })));
 	}
-	let deposit = RuntimeCall::Margin(pallet_margin::Call::deposit {
-		asset: USD,
-		amount: 20_000 * 1_000_000,
-	});
-	assert_eq!(chain.dispatch(Charlie, deposit), Ok(()));
-	let take = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_position {
-		who: bob.clone(),
-		underlying: BTC,
-		max_units: FixedU128::from_u32(1),
-	});
-	assert!(chain.dispatch(Charlie, take).is_err());
+	assert_eq!(chain.dispatch(Charlie, deposit_usd(20_000)), Ok(()));
+	assert!(chain.dispatch(Charlie, take_over_btc(bob.clone())).is_err());
 	chain.execute_with(|| {
 		assert_eq!(Perpetuals::position_reports(&bob)[0].size, FixedI128::from_u32(1));
 		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
