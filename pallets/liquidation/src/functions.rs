@@ -65,9 +65,9 @@ impl<T: Config> Pallet<T> {
 		if !has_debt {
 			return (false, count);
 		}
-		// Derivative positions are not closed out yet: their account is never settled as
-		// bankrupt (its debt written off) while they stand.
-		if Self::holds_derivatives(who) {
+		// An account with derivative positions is not settled as bankrupt (its debt written
+		// off) while they stand: they are closed out first (see `positions`).
+		if T::Derivatives::holds_positions(who) {
 			return (false, count);
 		}
 		if !has_collateral && !Self::in_auction(who) {
@@ -285,14 +285,6 @@ impl<T: Config> Pallet<T> {
 			return Self::debt_outside_auctions(who);
 		}
 		T::Ledger::positions_of(who).iter().any(|(_, deposit, _)| !deposit.is_zero())
-	}
-
-	/// Whether `who` holds derivative positions (its health has a derivative part); an account
-	/// whose health cannot be read is taken to hold some (never settled as bankrupt blind).
-	fn holds_derivatives(who: &T::AccountId) -> bool {
-		T::Ledger::health(who)
-			.map(|report| report.derivatives != Default::default())
-			.unwrap_or(true)
 	}
 
 	/// Whether `who` owes something no running auction of his is raising.

@@ -96,12 +96,13 @@
 //!
 //! - A liquidatable account's positions are closed out by the liquidation engine through
 //!   [`liquidation_primitives::PositionLiquidation`] (see [`close_out`]): taken over by a keeper
-//!   at the oracle price moved against the trader by the liquidation fee, or closed by the vault
-//!   at that price (the backstop).
+//!   at the fill of the reduction moved against the trader by the liquidation fee, or closed by
+//!   the vault at that price (the backstop). An insolvent trader is charged all he has and no
+//!   more: the vault holds his shortfall, which the engine's waterfall covers (insurance, then
+//!   the vault's LPs).
 //!
-//! What this pallet does not do yet: auto-deleveraging. A loss a close-out realises beyond the
-//! trader's account is lent to him as USD debt, which the engine's spot waterfall then takes
-//! (insurance, then the USD lenders), not the opposite profitable positions and the vault's LPs.
+//! What this pallet does not do yet: auto-deleveraging (reducing the opposite profitable
+//! positions before the LPs bear a shortfall).
 //!
 //! ## Interface
 //!
