@@ -591,3 +591,102 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
 	});
 }
+
+/// Auto-deleveraging with an empty insurance fund: Bob's insolvent long (3 000 USD behind
+/// 1 BTC, BTC at 52 000) leaves a shortfall of about 5 030 USD, so his bankruptcy price is
+/// about 57 030. The shorts in profit are reduced there, the higher profit times leverage
+/// first: Dave (0.5 BTC on 5 000 USD) wholly, then Charlie (1 BTC on 30 000 USD) by just the
+/// rest; the haircuts add up to the shortfall and the LPs bear nothing.
+#[test]
+fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
+	const DOLLAR: u128 = 1_000_000;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	for (who, usd) in [(Bob, 3_000u128), (Charlie, 30_000), (Dave, 5_000)] {
+		let deposit =
+			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
+		assert_eq!(chain.dispatch(who, deposit), Ok(()));
+	}
+	let trade = |size: FixedI128, limit: u32| {
+		perps(pallet_perpetuals::Call::modify_position {
+			underlying: BTC,
+			size_delta: size,
+			limit_price: Price::from_u32(limit),
+		})
+	};
+	assert_eq!(chain.dispatch(Bob, trade(FixedI128::from_u32(1), 60_100)), Ok(()));
+	assert_eq!(
+		chain.dispatch(Charlie, trade(FixedI128::from_inner(-1_000_000_000_000_000_000), 1)),
+		Ok(())
+	);
+	assert_eq!(
+		chain.dispatch(Dave, trade(FixedI128::from_inner(-500_000_000_000_000_000), 1)),
+		Ok(())
+	);
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	let (bob, charlie, dave) = (Bob.to_account_id(), Charlie.to_account_id(), Dave.to_account_id());
+	chain.execute_with(|| {
+		use liquidation_primitives::PositionLiquidation;
+		let ranked: Vec<_> =
+			<Perpetuals as PositionLiquidation<_, _>>::deleverage_candidates(BTC, false, 64)
+				.into_iter()
+				.map(|candidate| candidate.who)
+				.collect();
+		assert_eq!(ranked, vec![dave.clone(), charlie.clone()]);
+	});
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.finish_block();
+	let (shortfall, deleveraged, to_lps) = chain
+		.liquidation_events()
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::PositionShortfall {
+				shortfall,
+				deleveraged,
+				to_lps,
+				covered: 0,
+				..
+			} => Some((*shortfall, *deleveraged, *to_lps)),
+			_ => None,
+		})
+		.expect("a shortfall left to deleveraging");
+	chain.execute_with(|| {
+		let haircuts: Vec<(sp_runtime::AccountId32, FixedU128)> =
+			frame_system::Pallet::<Runtime>::events()
+				.into_iter()
+				.filter_map(|record| match record.event {
+					RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
+						who,
+						haircut,
+						..
+					}) => Some((who, haircut)),
+					_ => None,
+				})
+				.collect();
+		// Dave first, wholly; Charlie by the rest.
+		assert_eq!(haircuts.len(), 2, "{haircuts:?}");
+		assert_eq!(haircuts[0].0, dave);
+		assert_eq!(haircuts[1].0, charlie);
+		assert!(Perpetuals::position_reports(&dave).is_empty());
+		let charlies = &Perpetuals::position_reports(&charlie)[0];
+		assert!(
+			charlies.size < FixedI128::zero()
+				&& charlies.size > FixedI128::from_inner(-1_000_000_000_000_000_000)
+		);
+		// The haircuts add up to the shortfall, never more; the LPs bear nothing (to rounding).
+		let sum = haircuts[0].1 + haircuts[1].1;
+		assert_eq!(sum, deleveraged);
+		assert!(deleveraged <= shortfall);
+		assert!(to_lps < FixedU128::from_rational(1, 1_000_000), "{to_lps:?}");
+		assert_eq!(deleveraged + to_lps, shortfall);
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.deleveraged, deleveraged);
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}

@@ -900,8 +900,9 @@ impl<T: Config> Pallet<T> {
 		}
 		for (_, totals) in crate::PositionCloseOuts::<T>::iter() {
 			ensure!(
-				totals.covered.saturating_add(totals.to_lps) == totals.shortfall,
-				"a shortfall differs from covered + borne by the LPs (6)"
+				totals.covered.saturating_add(totals.deleveraged).saturating_add(totals.to_lps)
+					== totals.shortfall,
+				"a shortfall differs from covered + deleveraged + borne by the LPs (6)"
 			);
 			ensure!(totals.taken_over <= totals.close_outs, "more takeovers than close-outs (6)");
 		}

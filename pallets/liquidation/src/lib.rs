@@ -528,6 +528,8 @@ pub mod pallet {
 			shortfall: UsdValue,
 			/// Paid by insurance into the vault, in the settlement asset's smallest units.
 			covered: Balance,
+			/// Taken from the opposite positions' profit by auto-deleveraging, USD.
+			deleveraged: UsdValue,
 			/// Borne by the vault's LPs, USD.
 			to_lps: UsdValue,
 		},

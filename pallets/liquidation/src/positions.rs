@@ -65,6 +65,11 @@ use sp_runtime::{
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
+/// Most accounts of a market auto-deleveraging reads (in storage order) for the positions
+/// opposite a bankrupt one, ranking those in profit: all of them in a market with fewer
+/// traders (dYdX v4 bounds its deleveraging iteration the same way).
+pub const MAX_DELEVERAGE_SCAN: u32 = 64;
+
 /// Most positions of an account the worker (or the fallback) tries in one liquidation, the
 /// largest requirement first, passing over one whose close-out fails.
 pub const POSITIONS_TRIED: u32 = 2;
@@ -373,29 +378,46 @@ impl<T: Config> Pallet<T> {
 			to_insurance,
 			shortfall: closed.forgiven,
 			covered: 0,
+			deleveraged: UsdValue::zero(),
 			to_lps: UsdValue::zero(),
 			runs: 1,
 		};
 		if !closed.forgiven.is_zero() {
-			let (covered, to_lps) =
-				Self::cover_shortfall(who, position.underlying, closed.forgiven, (asset, &vault))?;
+			// The bankruptcy price of the closed units: the oracle moved by what was forgiven
+			// a unit (up for a long, down for a short).
+			let oracle = closed.notional.checked_div(&closed.units).unwrap_or_default();
+			let gap = closed.forgiven.checked_div(&closed.units).unwrap_or_default();
+			let bankruptcy_price =
+				if position.long { oracle.saturating_add(gap) } else { oracle.saturating_sub(gap) };
+			let (covered, deleveraged, to_lps) = Self::cover_shortfall(
+				who,
+				position.underlying,
+				closed.forgiven,
+				(asset, &vault),
+				(position.long, bankruptcy_price),
+			)?;
 			done.covered = covered;
+			done.deleveraged = deleveraged;
 			done.to_lps = to_lps;
 		}
 		Ok(done)
 	}
 
 	/// The waterfall of a shortfall the vault holds: the insurance fund pays what its per-block
-	/// cap allows into the vault's deposit; the vault's LPs bear the rest (the vault's value is
-	/// already lower by it). A perpetual shortfall does not queue for later blocks as spot bad
-	/// debt does: it is the vault's loss at once, and insurance's later cover could not be
-	/// told from the vault's own cash.
+	/// cap allows into the vault's deposit; auto-deleveraging then reduces the profitable
+	/// positions opposite the bankrupt one at its bankruptcy price, the highest profit times
+	/// leverage first, each by just what is left (their haircuts stay with the vault); the
+	/// vault's LPs bear what remains (the vault's value is already lower by it). A perpetual
+	/// shortfall does not queue for later blocks as spot bad debt does: it is the vault's loss
+	/// at once. Returns what insurance paid (settlement units), the haircuts (USD) and the LPs'
+	/// part (USD).
 	fn cover_shortfall(
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		shortfall: UsdValue,
 		(asset, vault): (T::AssetId, &T::AccountId),
-	) -> Result<(Balance, UsdValue), DispatchError> {
+		(bankrupt_long, bankruptcy_price): (bool, liquidation_primitives::Price),
+	) -> Result<(Balance, UsdValue, UsdValue), DispatchError> {
 		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
 		let wanted = usd_units(shortfall, decimals)?;
 		let coverable = T::Deficit::coverable_now(asset).min(wanted);
@@ -411,10 +433,39 @@ impl<T: Config> Pallet<T> {
 			liquidation_primitives::value_in_usd(covered, decimals, FixedU128::one())
 				.ok_or(ArithmeticError::Overflow)?
 				.min(shortfall);
-		let to_lps = shortfall.saturating_sub(covered_value);
+		// Auto-deleveraging: each candidate re-checked at its turn (one no longer opposite or in
+		// profit is passed over), each haircut at most what is left.
+		let mut left = shortfall.saturating_sub(covered_value);
+		let mut deleveraged = UsdValue::zero();
+		if !left.is_zero() {
+			let opposite = !bankrupt_long;
+			let candidates =
+				T::Derivatives::deleverage_candidates(underlying, opposite, MAX_DELEVERAGE_SCAN);
+			for candidate in candidates {
+				if left.is_zero() {
+					break;
+				}
+				let taken = frame_support::storage::with_storage_layer(|| {
+					T::Derivatives::deleverage(
+						&candidate.who,
+						underlying,
+						opposite,
+						bankruptcy_price,
+						left,
+					)
+				});
+				if let Ok(haircut) = taken {
+					let haircut = haircut.min(left);
+					left = left.saturating_sub(haircut);
+					deleveraged = deleveraged.saturating_add(haircut);
+				}
+			}
+		}
+		let to_lps = left;
 		PositionCloseOuts::<T>::mutate(underlying, |totals: &mut PositionTotals| {
 			totals.shortfall = totals.shortfall.saturating_add(shortfall);
 			totals.covered = totals.covered.saturating_add(covered_value);
+			totals.deleveraged = totals.deleveraged.saturating_add(deleveraged);
 			totals.to_lps = totals.to_lps.saturating_add(to_lps);
 		});
 		Self::deposit_event(Event::PositionShortfall {
@@ -422,9 +473,10 @@ impl<T: Config> Pallet<T> {
 			underlying,
 			shortfall,
 			covered,
+			deleveraged,
 			to_lps,
 		});
-		Ok((covered, to_lps))
+		Ok((covered, deleveraged, to_lps))
 	}
 }
 

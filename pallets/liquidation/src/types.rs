@@ -213,6 +213,8 @@ pub struct PositionCloseOut<AssetId> {
 	pub shortfall: UsdValue,
 	/// Of the shortfall, what insurance paid into the vault, in smallest units.
 	pub covered: Balance,
+	/// Of the shortfall, what auto-deleveraging took from the opposite positions, USD.
+	pub deleveraged: UsdValue,
 	/// Of the shortfall, what the vault's LPs bore, USD.
 	pub to_lps: UsdValue,
 	/// Close-outs run: two when a partial one was undone (the no-harm guard) and made whole.
@@ -249,7 +251,9 @@ pub struct PositionTotals {
 	pub shortfall: UsdValue,
 	/// Of it, what the insurance fund paid into the vault (USD).
 	pub covered: UsdValue,
-	/// Of it, what the vault's LPs bore (USD). `shortfall = covered + to_lps`.
+	/// Of it, what auto-deleveraging took from the opposite positions' profit (USD).
+	pub deleveraged: UsdValue,
+	/// Of it, what the vault's LPs bore (USD). `shortfall = covered + deleveraged + to_lps`.
 	pub to_lps: UsdValue,
 }
 

@@ -69,7 +69,7 @@ impl<T: Config> Pallet<T> {
 
 	/// `units` of a position of `size` with its sign: the trade that reduces the position by
 	/// them (`sign = -1` for a long).
-	fn reduction(size: Signed, units: FixedU128) -> Result<Signed, DispatchError> {
+	pub(crate) fn reduction(size: Signed, units: FixedU128) -> Result<Signed, DispatchError> {
 		let magnitude = signed(units).ok_or(ArithmeticError::Overflow)?;
 		Ok(if size.is_positive() { Signed::zero().saturating_sub(magnitude) } else { magnitude })
 	}
@@ -305,6 +305,24 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 		requirement: UsdValue,
 	) -> Option<FixedU128> {
 		Self::do_units_releasing(who, underlying, requirement)
+	}
+
+	fn deleverage_candidates(
+		underlying: T::AssetId,
+		long: bool,
+		scan: u32,
+	) -> Vec<liquidation_primitives::DeleverageCandidate<T::AccountId>> {
+		Self::do_deleverage_candidates(underlying, long, scan)
+	}
+
+	fn deleverage(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+		bankruptcy_price: Price,
+		max_haircut: UsdValue,
+	) -> Result<UsdValue, DispatchError> {
+		Self::do_deleverage(who, underlying, long, bankruptcy_price, max_haircut)
 	}
 
 	fn fee_share(underlying: T::AssetId) -> Option<Permill> {

@@ -218,10 +218,12 @@ impl<T: Config> Pallet<T> {
 				ensure!(count < T::MaxPositionsPerAccount::get(), Error::<T>::TooManyPositions);
 				PositionCount::<T>::insert(who, count.saturating_add(1));
 				Positions::<T>::insert(who, underlying, position);
+				crate::MarketTraders::<T>::insert(underlying, who, ());
 			},
 			(true, Some(position)) => Positions::<T>::insert(who, underlying, position),
 			(true, None) => {
 				Positions::<T>::remove(who, underlying);
+				crate::MarketTraders::<T>::remove(underlying, who);
 				let count = PositionCount::<T>::get(who).saturating_sub(1);
 				if count.is_zero() {
 					PositionCount::<T>::remove(who);
@@ -276,9 +278,17 @@ impl<T: Config> Pallet<T> {
 			ensure!(!position.size.is_zero(), "a position of size zero is stored");
 			let sum = sums.entry(underlying).or_default();
 			add_to(sum, &position).map_err(|_| "position sums overflow")?;
+			ensure!(
+				crate::MarketTraders::<T>::contains_key(underlying, &who),
+				"a position's account is not among its market's traders"
+			);
 			let count = counts.entry(who).or_default();
 			*count = count.saturating_add(1);
 		}
+		ensure!(
+			crate::MarketTraders::<T>::iter_keys().count() == Positions::<T>::iter_keys().count(),
+			"a market lists a trader without a position there"
+		);
 		for (who, count) in PositionCount::<T>::iter() {
 			ensure!(counts.get(&who) == Some(&count), "position count out of step");
 			ensure!(count <= T::MaxPositionsPerAccount::get(), "too many positions");

@@ -122,6 +122,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod close_out;
+pub mod deleverage;
 mod functions;
 mod impl_exposure;
 pub mod math;
@@ -242,6 +243,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PositionCount<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The accounts with a position in each market (its underlying first): what
+	/// auto-deleveraging scans for the positions opposite a bankrupt one, in storage order
+	/// (the hash of the account: no one chooses his place).
+	#[pallet::storage]
+	pub type MarketTraders<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AssetId, Blake2_128Concat, T::AccountId, ()>;
 
 	/// Each market's funding index when the margin ledger's risk index started the reference
 	/// of a slot: its distances count funding owed to it, and its walks the drift since
@@ -392,6 +400,25 @@ pub mod pallet {
 			/// Settled from the trader, in the settlement asset's smallest units.
 			charged: Balance,
 		},
+		/// Auto-deleveraging reduced a profitable position opposite a bankrupt one at the
+		/// bankrupt position's bankruptcy price (or its own entry, whichever is nearer the
+		/// oracle): its profit is lower by `haircut`, which stays with the vault.
+		Deleveraged {
+			/// The trader.
+			who: T::AccountId,
+			/// The market.
+			underlying: T::AssetId,
+			/// Whole units closed.
+			units: sp_runtime::FixedU128,
+			/// The price they closed at.
+			price: Price,
+			/// The oracle price.
+			oracle_price: Price,
+			/// What closing there rather than at the oracle took from his profit, USD.
+			haircut: sp_runtime::FixedU128,
+			/// His position after it (zero: closed).
+			size: Signed,
+		},
 		/// An LP deposited into the vault.
 		VaultDeposited {
 			/// The LP.
@@ -468,6 +495,9 @@ pub mod pallet {
 		NoPosition,
 		/// A keeper may not take over his own position.
 		KeeperIsTrader,
+		/// The position is not on the side auto-deleveraging reduces, or not in profit at the
+		/// oracle beyond the bankruptcy price.
+		NotDeleverageable,
 		/// The account is liquidatable (or its health cannot be judged): it may not trade until
 		/// it adds collateral; its positions are the liquidation engine's to close.
 		AccountLiquidatable,

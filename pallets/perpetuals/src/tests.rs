@@ -813,3 +813,69 @@ mod close_out {
 		});
 	}
 }
+
+mod deleverage {
+	use super::*;
+	use liquidation_primitives::PositionLiquidation;
+
+	/// Charlie short 1 BTC with 10 000 USD, Dave short 2 BTC with 6 000 USD; BTC at 50 000.
+	fn two_shorts_in_profit() {
+		deposit_usd(CHARLIE, 10_000);
+		deposit_usd(DAVE, 6_000);
+		assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, n(-1), any_sell()));
+		assert_ok!(Perpetuals::modify_position(origin(DAVE), BTC, n(-2), any_sell()));
+		set_price(BTC, price(50_000));
+	}
+
+	/// The candidates opposite a bankrupt long are the shorts in profit, ranked by profit times
+	/// leverage: Dave (twice the size on less equity) before Charlie.
+	#[test]
+	fn candidates_are_the_opposite_winners_ranked_by_profit_times_leverage() {
+		test(|| {
+			two_shorts_in_profit();
+			let ranked = Perpetuals::deleverage_candidates(BTC, false, 100);
+			let who: Vec<AccountId> = ranked.iter().map(|c| c.who).collect();
+			assert_eq!(who, vec![DAVE, CHARLIE]);
+			assert!(ranked[0].score > ranked[1].score);
+			// No long is in profit: none opposite a bankrupt short.
+			assert!(Perpetuals::deleverage_candidates(BTC, true, 100).is_empty());
+		});
+	}
+
+	/// Reducing at a bankruptcy price of 52 000 takes 2 000 a unit: Charlie gives up 1 000 of
+	/// profit on half a BTC; Dave, asked for 10 000, gives up all 4 000 his 2 BTC can; a
+	/// position on the wrong side or out of profit is refused.
+	#[test]
+	fn each_haircut_is_just_what_is_asked_and_never_more_than_the_profit() {
+		test(|| {
+			two_shorts_in_profit();
+			let at = price(52_000);
+			assert_noop!(
+				Perpetuals::deleverage(&CHARLIE, BTC, true, at, usd(1_000)),
+				Error::<Test>::NotDeleverageable
+			);
+			let vault_before = vault_cash();
+			let charlie_before = Margin::deposit_of(&CHARLIE, USD);
+			assert_eq!(
+				Perpetuals::deleverage(&CHARLIE, BTC, false, at, usd(1_000)),
+				Ok(usd(1_000))
+			);
+			let his = Positions::<Test>::get(CHARLIE, BTC).unwrap();
+			assert_eq!(his.size, r(-1, 2));
+			// He realised half a BTC at 52 000 instead of 50 000: 1 000 less paid by the vault.
+			let entry = his.entry_price;
+			let paid = Margin::deposit_of(&CHARLIE, USD) - charlie_before;
+			let expected = (entry - price(52_000)) * ur(1, 2);
+			assert!(paid.abs_diff(expected.into_inner() / 1_000_000_000_000) <= 1, "{paid}");
+			assert_eq!(vault_cash(), vault_before - paid);
+			assert_eq!(Perpetuals::deleverage(&DAVE, BTC, false, at, usd(10_000)), Ok(usd(4_000)));
+			assert_eq!(Positions::<Test>::get(DAVE, BTC), None);
+			// Above his entry a short is out of profit: nothing to take.
+			set_price(BTC, price(61_000));
+			assert_noop!(
+				Perpetuals::deleverage(&CHARLIE, BTC, false, price(62_000), usd(1_000)),
+				Error::<Test>::NotDeleverageable
+			);
+		});
+	}
+}

@@ -200,6 +200,18 @@ pub struct ClosedOut<AccountId> {
 	pub forgiven: UsdValue,
 }
 
+/// A position auto-deleveraging may reduce, ranked by its score.
+#[derive(Clone, PartialEq, Eq, RuntimeDebug)]
+pub struct DeleverageCandidate<AccountId> {
+	/// Its trader.
+	pub who: AccountId,
+	/// Profit times leverage (Hyperliquid's ranking): its unrealised profit at the oracle
+	/// (USD) times its notional over its account's equity (all it holds less all it owes).
+	pub score: sp_arithmetic::FixedU128,
+	/// Its unrealised profit at the oracle, USD.
+	pub profit: UsdValue,
+}
+
 /// Closing out derivative positions: what the liquidation engine needs from the pallet that
 /// holds them. `()` holds none.
 ///
@@ -233,6 +245,29 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 
 	/// The liquidation fee as a share of the margin released, in `underlying`'s market.
 	fn fee_share(underlying: AssetId) -> Option<sp_arithmetic::Permill>;
+
+	/// Up to `scan` accounts with a position in `underlying`'s market, in storage order, and of
+	/// those the positions on the `long` side (or short) in profit at the oracle held by an
+	/// account of positive equity, the highest score first.
+	fn deleverage_candidates(
+		underlying: AssetId,
+		long: bool,
+		scan: u32,
+	) -> Vec<DeleverageCandidate<AccountId>>;
+
+	/// Reduces `who`'s position in `underlying` (on the `long` side, or short, in profit) at
+	/// the bankruptcy price of the opposite bankrupt position, or its own entry price
+	/// whichever is nearer the oracle, by the fewest units whose haircut (what closing there
+	/// rather than at the oracle takes from its profit) reaches `max_haircut`, or all of it.
+	/// Returns the haircut, which stays with the vault. Refuses a position no longer on that
+	/// side or in profit (`NotDeleverageable`).
+	fn deleverage(
+		who: &AccountId,
+		underlying: AssetId,
+		long: bool,
+		bankruptcy_price: Price,
+		max_haircut: UsdValue,
+	) -> Result<UsdValue, sp_runtime::DispatchError>;
 
 	/// Closes out `units` of `who`'s position in `underlying` (all of it when `units` reaches
 	/// its size or would leave less than its minimum) at the oracle price moved against him by
@@ -272,6 +307,20 @@ impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
 
 	fn fee_share(_: AssetId) -> Option<sp_arithmetic::Permill> {
 		None
+	}
+
+	fn deleverage_candidates(_: AssetId, _: bool, _: u32) -> Vec<DeleverageCandidate<AccountId>> {
+		Vec::new()
+	}
+
+	fn deleverage(
+		_: &AccountId,
+		_: AssetId,
+		_: bool,
+		_: Price,
+		_: UsdValue,
+	) -> Result<UsdValue, sp_runtime::DispatchError> {
+		Err(sp_runtime::DispatchError::Other("no derivative positions"))
 	}
 
 	fn close_out(

@@ -1,0 +1,119 @@
+//! Auto-deleveraging: reducing profitable positions opposite a bankrupt one, for the
+//! liquidation engine's waterfall.
+//!
+//! A bankrupt long of size `s` closed at the oracle `P` leaves a shortfall `S` with the vault:
+//! its bankruptcy price is `P_b = P + S / |s|` (a short's `P - S / |s|`). A profitable short
+//! (entry `e > P`) reduced by `u` at `c = min(P_b, e)` rather than at `P` gives up
+//! `u (c - P)` of its profit, which the vault keeps: never more than its profit on those units
+//! (`c ≤ e`). The engine reduces the candidates, highest score first, each by just the units
+//! whose haircut covers what is left of the shortfall, so the haircuts add up to it (to
+//! rounding, in the candidates' favour), never more.
+
+use crate::{
+	functions::{notional_of, replace_position},
+	math::{self, funding_owed, trade},
+	Config, Error, Event, MarketTraders, Markets, Pallet, Positions,
+};
+use alloc::vec::Vec;
+use liquidation_primitives::{
+	ledger::{Inspect as _, Settle as _},
+	DeleverageCandidate, Price, UsdValue,
+};
+use sp_runtime::{
+	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, FixedPointNumber,
+};
+
+impl<T: Config> Pallet<T> {
+	/// See [`liquidation_primitives::PositionLiquidation::deleverage_candidates`].
+	pub(crate) fn do_deleverage_candidates(
+		underlying: T::AssetId,
+		long: bool,
+		scan: u32,
+	) -> Vec<DeleverageCandidate<T::AccountId>> {
+		let Ok(price) = Self::usable_price(underlying) else { return Vec::new() };
+		let mut found: Vec<DeleverageCandidate<T::AccountId>> =
+			MarketTraders::<T>::iter_key_prefix(underlying)
+				.take(scan as usize)
+				.filter_map(|who| {
+					let position = Positions::<T>::get(&who, underlying)?;
+					if position.size.is_positive() != long || position.size.is_zero() {
+						return None;
+					}
+					let pnl = math::unrealised_pnl(position.size, position.entry_price, price)?;
+					if !pnl.is_positive() {
+						return None;
+					}
+					let profit = math::unsigned(pnl)?;
+					let report = T::Ledger::health(&who).ok()?;
+					let equity = report.collateral_value.checked_sub(&report.debt_value)?;
+					if equity.is_zero() {
+						return None;
+					}
+					let units = math::unsigned(position.size.saturating_abs())?;
+					let leverage = notional_of(units, price).ok()?.checked_div(&equity)?;
+					let score = profit.checked_mul(&leverage)?;
+					Some(DeleverageCandidate { who, score, profit })
+				})
+				.collect();
+		found.sort_by(|a, b| b.score.cmp(&a.score));
+		found
+	}
+
+	/// See [`liquidation_primitives::PositionLiquidation::deleverage`].
+	pub(crate) fn do_deleverage(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+		bankruptcy_price: Price,
+		max_haircut: UsdValue,
+	) -> Result<UsdValue, DispatchError> {
+		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
+		let price = Self::usable_price(underlying)?;
+		let mut state = Self::accrued(&market, price)?;
+		let held = Positions::<T>::get(who, underlying).ok_or(Error::<T>::NoPosition)?;
+		frame_support::ensure!(
+			!held.size.is_zero() && held.size.is_positive() == long,
+			Error::<T>::NotDeleverageable
+		);
+		// The close price: the bankruptcy price, or the entry if nearer the oracle.
+		let (close_price, per_unit) = if long {
+			let close = bankruptcy_price.max(held.entry_price);
+			(close, price.checked_sub(&close).unwrap_or_default())
+		} else {
+			let close = bankruptcy_price.min(held.entry_price);
+			(close, close.checked_sub(&price).unwrap_or_default())
+		};
+		frame_support::ensure!(!per_unit.is_zero(), Error::<T>::NotDeleverageable);
+		let magnitude =
+			math::unsigned(held.size.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
+		// The fewest units whose haircut reaches what is asked (rounded up, then capped by the
+		// haircut asked: never more than it).
+		let wanted = max_haircut.checked_div(&per_unit).ok_or(ArithmeticError::Overflow)?;
+		let units = wanted.min(magnitude);
+		frame_support::ensure!(!units.is_zero(), Error::<T>::ZeroSize);
+		let haircut = units.saturating_mul(per_unit).min(max_haircut);
+		let delta = Self::reduction(held.size, units)?;
+		let traded = trade(held.size, held.entry_price, delta, close_price)
+			.ok_or(ArithmeticError::Overflow)?;
+		let funding = funding_owed(held.size, held.funding_index, state.funding_index)
+			.ok_or(ArithmeticError::Overflow)?;
+		let new = replace_position(&mut state, &held, &traded)?;
+		market.state = state;
+		Markets::<T>::insert(underlying, market);
+		Self::write_position(who, underlying, true, new.as_ref())?;
+		let net = traded.realised.checked_sub(&funding).ok_or(ArithmeticError::Overflow)?;
+		Self::settle(who, net)?;
+		T::Ledger::exposure_changed(who);
+		Self::deposit_event(Event::Deleveraged {
+			who: who.clone(),
+			underlying,
+			units,
+			price: close_price,
+			oracle_price: price,
+			haircut,
+			size: traded.size,
+		});
+		Ok(haircut)
+	}
+}
