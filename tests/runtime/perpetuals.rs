@@ -4,7 +4,7 @@
 
 use frame_support::unsigned::ValidateUnsigned;
 use liquidation_integration_tests::TestChain;
-use liquidation_primitives::{ledger::Inspect as _, AssetId, Price};
+use liquidation_primitives::{ledger::Inspect as _, AssetId, DeficitHandler, Price};
 use liquidation_runtime::{
 	assets, genesis_config_presets as presets, Liquidation, Margin, Perpetuals, Runtime,
 	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
@@ -349,19 +349,36 @@ fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 	chain.finish_block();
 	let events = chain.liquidation_events();
-	let (shortfall, covered, to_lps) = events
+	let (shortfall, covered, queued) = events
 		.iter()
 		.find_map(|event| match event {
 			pallet_liquidation::Event::PositionShortfall {
 				who,
 				shortfall,
 				covered,
+				queued,
 				to_lps,
 				..
-			} if *who == bob => Some((*shortfall, *covered, *to_lps)),
+			} if *who == bob && to_lps.is_zero() => Some((*shortfall, *covered, *queued)),
 			_ => None,
 		})
 		.unwrap_or_else(|| panic!("a shortfall: {events:?}"));
+	// In the same block's `on_idle`: the fund has nothing left and no short is in profit (the
+	// vault was his only counterparty): one pass over the market's traders, and the LPs bear it.
+	let to_lps = events
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::ShortfallWorked {
+				covered: 0,
+				deleveraged,
+				to_lps,
+				left,
+				..
+			} if deleveraged.is_zero() && left.is_zero() => Some(*to_lps),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("the shortfall's turn: {events:?}"));
+	assert_eq!(to_lps, queued);
 	assert!(events.iter().any(|event| matches!(
 		event,
 		pallet_liquidation::Event::PositionLiquidated { whole: true, keeper: false, .. }
@@ -387,6 +404,8 @@ fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_
 		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
 		assert_eq!(totals.shortfall, shortfall);
 		assert_eq!(totals.covered + totals.to_lps, totals.shortfall);
+		assert!(totals.pending.is_zero() && totals.deleveraged.is_zero());
+		assert!(Liquidation::pending_shortfalls().is_empty());
 		Perpetuals::do_try_state().expect("invariants hold");
 		Margin::do_try_state().expect("invariants hold");
 		Liquidation::do_try_state().expect("invariants hold");
@@ -408,9 +427,9 @@ impl Rng {
 	}
 }
 
-/// One seeded run of [`random_crashes_close_out_positions_soundly`]: returns the close-outs and
-/// the shortfalls it saw.
-fn random_crash_run(seed: u64) -> (u32, u32, u32) {
+/// One seeded run of [`random_crashes_close_out_positions_soundly`]: returns the close-outs,
+/// the shortfalls, the partial close-outs and the positions deleveraged it saw.
+fn random_crash_run(seed: u64) -> (u32, u32, u32, u32) {
 	use frame_support::traits::{fungible::Mutate as _, fungibles::Mutate as _};
 	use liquidation_runtime::{Balances, RuntimeOrigin};
 	use sp_runtime::AccountId32;
@@ -450,7 +469,14 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32) {
 		}
 	});
 	chain.finish_block();
-	let (mut close_outs, mut shortfalls, mut partial) = (0u32, 0u32, 0u32);
+	// An insurance fund of 3 000 USD: shortfalls beyond it are deleveraged, none within it.
+	let stake = RuntimeCall::Insurance(pallet_insurance::Call::stake {
+		asset: USD,
+		amount: 3_000 * DOLLAR,
+		min_shares: 3_000 * DOLLAR - 1_000,
+	});
+	assert_eq!(chain.dispatch(Dave, stake), Ok(()));
+	let (mut close_outs, mut shortfalls, mut partial, mut deleveraged) = (0u32, 0u32, 0u32, 0u32);
 	for _ in 0..20 {
 		// A move of -7% to +4% each, now and then a crash of -12% (steps the circuit breaker
 		// accepts).
@@ -504,9 +530,50 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32) {
 						}
 					},
 					pallet_liquidation::Event::PositionShortfall { .. } => shortfalls += 1,
+					pallet_liquidation::Event::ShortfallWorked {
+						deleveraged: taken,
+						to_lps,
+						left,
+						..
+					} if !taken.is_zero() => {
+						// Deleveraged only what the fund could not pay before the delay ends:
+						// what it can still pay is at most what waits or went to the LPs.
+						let capacity = <pallet_insurance::Pallet<Runtime> as DeficitHandler<
+							_,
+							_,
+							_,
+						>>::capacity(USD, 14_400);
+						let capacity = FixedU128::from_rational(capacity, DOLLAR);
+						assert!(
+							capacity <= *left + *to_lps + FixedU128::from_rational(1, DOLLAR),
+							"seed {seed}: deleveraged {taken:?} while insurance could pay \
+							 {capacity:?} (left {left:?})"
+						);
+					},
 					_ => {},
 				}
 			}
+			// Each haircut is at most what its shortfall's turn took: the haircuts of the
+			// block are the turns' deleveraged, to rounding.
+			let haircuts: Vec<FixedU128> = frame_system::Pallet::<Runtime>::events()
+				.into_iter()
+				.filter_map(|record| match record.event {
+					RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
+						haircut,
+						..
+					}) => Some(haircut),
+					_ => None,
+				})
+				.collect();
+			let taken = events.iter().fold(FixedU128::zero(), |sum, event| match event {
+				pallet_liquidation::Event::ShortfallWorked { deleveraged, .. } => {
+					sum + *deleveraged
+				},
+				_ => sum,
+			});
+			let haircut_sum = haircuts.iter().fold(FixedU128::zero(), |sum, h| sum + *h);
+			assert_eq!(haircut_sum, taken, "seed {seed}: haircuts {haircuts:?}");
+			deleveraged += haircuts.len() as u32;
 			// A trader left with nothing owes nothing: his positions' shortfall stayed with
 			// the vault, none of it with the USD lenders.
 			for who in traders.iter() {
@@ -523,28 +590,35 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32) {
 			Liquidation::do_try_state().unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
 		});
 	}
-	(close_outs, shortfalls, partial)
+	(close_outs, shortfalls, partial, deleveraged)
 }
 
 /// Random traders (USD or ETH behind longs and shorts in BTC and ETH, 2x to 25x) through
 /// random crashes and rallies, the worker liquidating every due account each block: only
 /// liquidatable accounts are closed out, a partial close-out never raises a shortfall, a
-/// trader left with nothing owes nothing (his shortfall stays with the vault, covered by
-/// insurance or borne by the LPs), and every pallet's invariants hold after every block
-/// (the shortfall identity among them). Close-outs and shortfalls do occur.
+/// trader left with nothing owes nothing (his shortfall stays with the vault: insurance,
+/// auto-deleveraging, the LPs), no position is deleveraged while the insurance fund could
+/// still pay, the haircuts are exactly what the shortfalls' turns took, and every pallet's
+/// invariants hold after every block (the shortfall identity among them). Close-outs,
+/// shortfalls and deleveraging do occur.
 #[test]
 fn random_crashes_close_out_positions_soundly() {
-	let (mut close_outs, mut shortfalls, mut partial) = (0, 0, 0);
+	let (mut close_outs, mut shortfalls, mut partial, mut deleveraged) = (0, 0, 0, 0);
 	for seed in 1..=3 {
-		let (c, s, p) = random_crash_run(seed);
+		let (c, s, p, d) = random_crash_run(seed);
 		close_outs += c;
 		shortfalls += s;
 		partial += p;
+		deleveraged += d;
 	}
-	eprintln!("{close_outs} close-outs ({partial} partial), {shortfalls} shortfalls");
+	eprintln!(
+		"{close_outs} close-outs ({partial} partial), {shortfalls} shortfalls, {deleveraged} \
+		 positions deleveraged"
+	);
 	assert!(close_outs > 5, "{close_outs} close-outs");
 	assert!(partial > 0, "no partial close-out occurred");
 	assert!(shortfalls > 0, "no shortfall occurred");
+	assert!(deleveraged > 0, "no position was deleveraged");
 }
 
 /// A halted price closes out no position, and hides none: with BTC halted by governance,
@@ -629,7 +703,9 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 	chain.execute_with(|| {
 		use liquidation_primitives::PositionLiquidation;
 		let ranked: Vec<_> =
-			<Perpetuals as PositionLiquidation<_, _>>::deleverage_candidates(BTC, false, 64)
+			<Perpetuals as PositionLiquidation<_, _>>::deleverage_candidates(BTC, false, None, 64)
+				.expect("BTC's price is usable")
+				.candidates
 				.into_iter()
 				.map(|candidate| candidate.who)
 				.collect();
@@ -640,20 +716,35 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 	chain.finish_block();
-	let (shortfall, deleveraged, to_lps) = chain
-		.liquidation_events()
+	let events = chain.liquidation_events();
+	let shortfall = events
 		.iter()
 		.find_map(|event| match event {
 			pallet_liquidation::Event::PositionShortfall {
 				shortfall,
-				deleveraged,
-				to_lps,
 				covered: 0,
+				queued,
+				to_lps,
 				..
-			} => Some((*shortfall, *deleveraged, *to_lps)),
+			} if queued == shortfall && to_lps.is_zero() => Some(*shortfall),
 			_ => None,
 		})
-		.expect("a shortfall left to deleveraging");
+		.unwrap_or_else(|| panic!("a shortfall queued whole: {events:?}"));
+	// Deleveraged in the same block's `on_idle` (the fund is empty: nothing to wait for).
+	let (deleveraged, to_lps) = events
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::ShortfallWorked {
+				covered: 0,
+				deleveraged,
+				to_lps,
+				left,
+				read: 2,
+				..
+			} if left.is_zero() => Some((*deleveraged, *to_lps)),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("the shortfall's turn: {events:?}"));
 	chain.execute_with(|| {
 		let haircuts: Vec<(sp_runtime::AccountId32, FixedU128)> =
 			frame_system::Pallet::<Runtime>::events()
@@ -681,7 +772,7 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 		let sum = haircuts[0].1 + haircuts[1].1;
 		assert_eq!(sum, deleveraged);
 		assert!(deleveraged <= shortfall);
-		assert!(to_lps < FixedU128::from_rational(1, 1_000_000), "{to_lps:?}");
+		assert!(to_lps < FixedU128::from_rational(1, 1_000_000_000_000), "{to_lps:?}");
 		assert_eq!(deleveraged + to_lps, shortfall);
 		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
 		assert_eq!(totals.deleveraged, deleveraged);

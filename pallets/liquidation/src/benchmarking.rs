@@ -7,6 +7,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use liquidation_primitives::{Balance, PositionLiquidation};
+use sp_runtime::traits::Zero as _;
 
 /// Whole units a keeper holds of the debt asset, times the decimals the helper uses.
 const KEEPER_FUNDS: Balance = 1_000_000_000_000_000_000_000_000;
@@ -167,6 +168,37 @@ mod benchmarks {
 			});
 		}
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
+	}
+
+	/// A waiting shortfall's turn in `on_idle` reading `n` traders of a market, every one a
+	/// short in profit held with the most positions an account may have, each closed whole by
+	/// auto-deleveraging (the costliest: a health read and a close per trader read), after
+	/// insurance's cover.
+	#[benchmark]
+	fn work_position_shortfall(
+		n: Linear<0, { crate::shortfall::MAX_DELEVERAGE_SCAN }>,
+	) -> Result<(), BenchmarkError> {
+		let (underlying, bankruptcy_price) =
+			T::BenchmarkHelper::winning_shorts(n).ok_or(BenchmarkError::Skip)?;
+		let mut entry = crate::PendingShortfall {
+			underlying,
+			bankrupt_long: true,
+			bankruptcy_price,
+			left: sp_runtime::FixedU128::from_u32(u32::MAX),
+			since: frame_system::Pallet::<T>::block_number(),
+			cursor: None,
+		};
+		let step;
+		#[block]
+		{
+			step = Liquidation::<T>::work_shortfall(&mut entry, n)
+				.map_err(|_| BenchmarkError::Stop("the shortfall's turn failed"))?;
+		}
+		assert_eq!(step.read, n);
+		assert_eq!(step.deleveraged.is_zero(), n == 0);
+		assert!(T::Derivatives::deleverage_candidates(underlying, false, None, n.max(1))
+			.map_or(false, |window| window.candidates.is_empty()));
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Liquidation, crate::mock::new_test_ext(), crate::mock::Test);

@@ -898,14 +898,29 @@ impl<T: Config> Pallet<T> {
 				"bad debt waits outside the queue (5)"
 			);
 		}
-		for (_, totals) in crate::PositionCloseOuts::<T>::iter() {
+		let mut waiting: alloc::collections::BTreeMap<T::AssetId, UsdValue> = Default::default();
+		for entry in crate::PendingShortfalls::<T>::get() {
+			ensure!(!entry.left.is_zero(), "an empty shortfall waits (6)");
+			let sum = waiting.entry(entry.underlying).or_default();
+			*sum = sum.saturating_add(entry.left);
+		}
+		for (underlying, totals) in crate::PositionCloseOuts::<T>::iter() {
 			ensure!(
-				totals.covered.saturating_add(totals.deleveraged).saturating_add(totals.to_lps)
+				totals
+					.covered
+					.saturating_add(totals.deleveraged)
+					.saturating_add(totals.to_lps)
+					.saturating_add(totals.pending)
 					== totals.shortfall,
-				"a shortfall differs from covered + deleveraged + borne by the LPs (6)"
+				"a shortfall differs from covered + deleveraged + borne by the LPs + waiting (6)"
+			);
+			ensure!(
+				waiting.remove(&underlying).unwrap_or_default() == totals.pending,
+				"a market's waiting shortfall differs from its queue (6)"
 			);
 			ensure!(totals.taken_over <= totals.close_outs, "more takeovers than close-outs (6)");
 		}
+		ensure!(waiting.is_empty(), "a shortfall waits in a market without close-outs (6)");
 		Ok(())
 	}
 }

@@ -170,9 +170,10 @@
 //! 4. Every listed auction has its dues ([`AuctionDue`]), and there are no others.
 //! 5. Per asset, the debt written off is what insurance covered, what was socialized and what
 //!    still waits in the queue; an asset with bad debt waiting is in [`BadDebtQueuedSince`].
-//! 6. Per derivative market, the shortfalls of insolvent accounts are what insurance covered
-//!    plus what the vault's LPs bore ([`PositionCloseOuts`]); keepers took over at most as many
-//!    close-outs as there were.
+//! 6. Per derivative market, the shortfalls of insolvent accounts are what insurance covered,
+//!    what auto-deleveraging took, what the vault's LPs bore and what still waits
+//!    ([`PositionCloseOuts`]); what waits is the sum of the market's [`PendingShortfalls`], none
+//!    of them empty; keepers took over at most as many close-outs as there were.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
@@ -190,6 +191,7 @@ mod impl_handler;
 mod mock;
 mod offchain;
 pub mod positions;
+pub mod shortfall;
 pub mod sizing;
 #[cfg(test)]
 mod tests;
@@ -248,6 +250,11 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// and a keeper funded to take over one of them; `None` in a runtime without derivatives
 	/// (the position benchmarks are then skipped).
 	fn liquidatable_trader() -> Option<(AccountId, AccountId)>;
+	/// `n` accounts with a short in profit in one market and the most positions an account may
+	/// hold (the costliest to rank and to deleverage): the market's underlying and the
+	/// bankruptcy price of an opposite long at which every short's haircut is positive; `None`
+	/// in a runtime without derivatives (the benchmark is then skipped).
+	fn winning_shorts(n: u32) -> Option<(AssetId, liquidation_primitives::Price)>;
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.
@@ -440,6 +447,18 @@ pub mod pallet {
 	pub type PositionCloseOuts<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, PositionTotals, ValueQuery>;
 
+	/// Shortfalls of insolvent accounts' positions that insurance had not covered at their
+	/// close-out, oldest first, worked in `on_idle` (see [`crate::shortfall`]).
+	#[pallet::storage]
+	pub type PendingShortfalls<T: Config> = StorageValue<
+		_,
+		BoundedVec<
+			PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
+			ConstU32<{ crate::shortfall::MAX_PENDING_SHORTFALLS }>,
+		>,
+		ValueQuery,
+	>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -517,8 +536,10 @@ pub mod pallet {
 			keeper: bool,
 		},
 		/// An insolvent account's position was closed out: `shortfall` of its loss (what it owed
-		/// beyond all it held) was left with the vault, which the insurance fund covered by
-		/// `covered` and its LPs bore the rest, `to_lps` (see [`crate::positions`]).
+		/// beyond all it held) was left with the vault; the insurance fund covered `covered` of it
+		/// at once, `queued` waits in [`PendingShortfalls`] (for insurance in later blocks, then
+		/// auto-deleveraging, then the LPs), and the LPs bore `to_lps` at once when the queue was
+		/// full (see [`crate::shortfall`]).
 		PositionShortfall {
 			/// The insolvent account.
 			who: T::AccountId,
@@ -528,10 +549,29 @@ pub mod pallet {
 			shortfall: UsdValue,
 			/// Paid by insurance into the vault, in the settlement asset's smallest units.
 			covered: Balance,
-			/// Taken from the opposite positions' profit by auto-deleveraging, USD.
+			/// Left waiting in the queue, USD.
+			queued: UsdValue,
+			/// Borne by the vault's LPs at once (the queue full), USD.
+			to_lps: UsdValue,
+		},
+		/// A block's turn (in `on_idle`) of a shortfall waiting in [`PendingShortfalls`]:
+		/// insurance paid `covered` into the vault, auto-deleveraging took `deleveraged` from the
+		/// opposite positions' profit (each [`liquidation_primitives::PositionLiquidation`]'s
+		/// own event names them), the LPs bore `to_lps` (no opposite profit left after a whole
+		/// pass over the market's traders), and `left` still waits.
+		ShortfallWorked {
+			/// The market's underlying.
+			underlying: T::AssetId,
+			/// Paid by insurance, in the settlement asset's smallest units.
+			covered: Balance,
+			/// Taken by auto-deleveraging, USD.
 			deleveraged: UsdValue,
 			/// Borne by the vault's LPs, USD.
 			to_lps: UsdValue,
+			/// Still waiting, USD.
+			left: UsdValue,
+			/// Traders read by auto-deleveraging's scan.
+			read: u32,
 		},
 		/// With no liquidator, `lot` of `who`'s collateral went to auction `auction` to raise
 		/// `to_raise` of the debt asset (debt plus penalty).
@@ -720,8 +760,13 @@ pub mod pallet {
 		/// The fallback: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`]
 		/// with no worker liquidation included, liquidate them here, within the same caps, as
 		/// far as the block's spare weight goes.
+		///
+		/// Then, with what weight is left, the shortfalls of insolvent accounts' positions
+		/// waiting in [`PendingShortfalls`]: insurance, auto-deleveraging, the LPs (see
+		/// [`crate::shortfall`]).
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::idle_fallback(now, remaining)
+			let used = Self::idle_fallback(now, remaining);
+			used.saturating_add(Self::work_position_shortfalls(remaining.saturating_sub(used)))
 		}
 
 		fn integrity_test() {

@@ -453,6 +453,10 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		None
 	}
 
+	fn winning_shorts(_: u32) -> Option<(AssetId, liquidation_primitives::Price)> {
+		None
+	}
+
 	fn assets() -> (AssetId, AssetId) {
 		if pallet_asset_conversion::Pools::<Test>::iter().next().is_none() {
 			AssetConversion::create_pool(

@@ -56,19 +56,13 @@ use crate::{
 use frame_support::{ensure, pallet_prelude::Weight, traits::Get};
 use liquidation_primitives::{
 	ledger::{Inspect, Mutate},
-	Balance, DeficitHandler, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation,
-	UsdValue,
+	Balance, FundIncome, HealthReport, PositionAtRisk, PositionLiquidation, UsdValue,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
+	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
-
-/// Most accounts of a market auto-deleveraging reads (in storage order) for the positions
-/// opposite a bankrupt one, ranking those in profit: all of them in a market with fewer
-/// traders (dYdX v4 bounds its deleveraging iteration the same way).
-pub const MAX_DELEVERAGE_SCAN: u32 = 64;
 
 /// Most positions of an account the worker (or the fallback) tries in one liquidation, the
 /// largest requirement first, passing over one whose close-out fails.
@@ -378,7 +372,7 @@ impl<T: Config> Pallet<T> {
 			to_insurance,
 			shortfall: closed.forgiven,
 			covered: 0,
-			deleveraged: UsdValue::zero(),
+			queued: UsdValue::zero(),
 			to_lps: UsdValue::zero(),
 			runs: 1,
 		};
@@ -389,7 +383,7 @@ impl<T: Config> Pallet<T> {
 			let gap = closed.forgiven.checked_div(&closed.units).unwrap_or_default();
 			let bankruptcy_price =
 				if position.long { oracle.saturating_add(gap) } else { oracle.saturating_sub(gap) };
-			let (covered, deleveraged, to_lps) = Self::cover_shortfall(
+			let (covered, queued, to_lps) = Self::take_shortfall(
 				who,
 				position.underlying,
 				closed.forgiven,
@@ -397,86 +391,10 @@ impl<T: Config> Pallet<T> {
 				(position.long, bankruptcy_price),
 			)?;
 			done.covered = covered;
-			done.deleveraged = deleveraged;
+			done.queued = queued;
 			done.to_lps = to_lps;
 		}
 		Ok(done)
-	}
-
-	/// The waterfall of a shortfall the vault holds: the insurance fund pays what its per-block
-	/// cap allows into the vault's deposit; auto-deleveraging then reduces the profitable
-	/// positions opposite the bankrupt one at its bankruptcy price, the highest profit times
-	/// leverage first, each by just what is left (their haircuts stay with the vault); the
-	/// vault's LPs bear what remains (the vault's value is already lower by it). A perpetual
-	/// shortfall does not queue for later blocks as spot bad debt does: it is the vault's loss
-	/// at once. Returns what insurance paid (settlement units), the haircuts (USD) and the LPs'
-	/// part (USD).
-	fn cover_shortfall(
-		who: &T::AccountId,
-		underlying: T::AssetId,
-		shortfall: UsdValue,
-		(asset, vault): (T::AssetId, &T::AccountId),
-		(bankrupt_long, bankruptcy_price): (bool, liquidation_primitives::Price),
-	) -> Result<(Balance, UsdValue, UsdValue), DispatchError> {
-		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
-		let wanted = usd_units(shortfall, decimals)?;
-		let coverable = T::Deficit::coverable_now(asset).min(wanted);
-		let mut covered: Balance = 0;
-		if !coverable.is_zero() {
-			let engine = Self::engine_account();
-			covered = T::Deficit::cover(asset, coverable, &engine);
-			if !covered.is_zero() {
-				T::Ledger::credit_collateral(&engine, vault, asset, covered)?;
-			}
-		}
-		let covered_value =
-			liquidation_primitives::value_in_usd(covered, decimals, FixedU128::one())
-				.ok_or(ArithmeticError::Overflow)?
-				.min(shortfall);
-		// Auto-deleveraging: each candidate re-checked at its turn (one no longer opposite or in
-		// profit is passed over), each haircut at most what is left.
-		let mut left = shortfall.saturating_sub(covered_value);
-		let mut deleveraged = UsdValue::zero();
-		if !left.is_zero() {
-			let opposite = !bankrupt_long;
-			let candidates =
-				T::Derivatives::deleverage_candidates(underlying, opposite, MAX_DELEVERAGE_SCAN);
-			for candidate in candidates {
-				if left.is_zero() {
-					break;
-				}
-				let taken = frame_support::storage::with_storage_layer(|| {
-					T::Derivatives::deleverage(
-						&candidate.who,
-						underlying,
-						opposite,
-						bankruptcy_price,
-						left,
-					)
-				});
-				if let Ok(haircut) = taken {
-					let haircut = haircut.min(left);
-					left = left.saturating_sub(haircut);
-					deleveraged = deleveraged.saturating_add(haircut);
-				}
-			}
-		}
-		let to_lps = left;
-		PositionCloseOuts::<T>::mutate(underlying, |totals: &mut PositionTotals| {
-			totals.shortfall = totals.shortfall.saturating_add(shortfall);
-			totals.covered = totals.covered.saturating_add(covered_value);
-			totals.deleveraged = totals.deleveraged.saturating_add(deleveraged);
-			totals.to_lps = totals.to_lps.saturating_add(to_lps);
-		});
-		Self::deposit_event(Event::PositionShortfall {
-			who: who.clone(),
-			underlying,
-			shortfall,
-			covered,
-			deleveraged,
-			to_lps,
-		});
-		Ok((covered, deleveraged, to_lps))
 	}
 }
 
@@ -496,7 +414,7 @@ fn notional_of_units<A>(
 }
 
 /// `value` USD in smallest units of the settlement asset (one USD a whole unit), rounded down.
-fn usd_units(value: UsdValue, decimals: u8) -> Result<Balance, DispatchError> {
+pub(crate) fn usd_units(value: UsdValue, decimals: u8) -> Result<Balance, DispatchError> {
 	let unit = 10u128.checked_pow(u32::from(decimals)).ok_or(ArithmeticError::Overflow)?;
 	multiply_by_rational_with_rounding(value.into_inner(), unit, FixedU128::DIV, Rounding::Down)
 		.ok_or_else(|| ArithmeticError::Overflow.into())

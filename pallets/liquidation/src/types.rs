@@ -213,9 +213,10 @@ pub struct PositionCloseOut<AssetId> {
 	pub shortfall: UsdValue,
 	/// Of the shortfall, what insurance paid into the vault, in smallest units.
 	pub covered: Balance,
-	/// Of the shortfall, what auto-deleveraging took from the opposite positions, USD.
-	pub deleveraged: UsdValue,
-	/// Of the shortfall, what the vault's LPs bore, USD.
+	/// Of the shortfall, what waits for insurance's later blocks and auto-deleveraging
+	/// ([`crate::PendingShortfalls`]), USD.
+	pub queued: UsdValue,
+	/// Of the shortfall, what the vault's LPs bore at once (the queue was full), USD.
 	pub to_lps: UsdValue,
 	/// Close-outs run: two when a partial one was undone (the no-harm guard) and made whole.
 	pub runs: u32,
@@ -253,8 +254,42 @@ pub struct PositionTotals {
 	pub covered: UsdValue,
 	/// Of it, what auto-deleveraging took from the opposite positions' profit (USD).
 	pub deleveraged: UsdValue,
-	/// Of it, what the vault's LPs bore (USD). `shortfall = covered + deleveraged + to_lps`.
+	/// Of it, what the vault's LPs bore (USD).
 	pub to_lps: UsdValue,
+	/// Of it, what still waits in [`crate::PendingShortfalls`] (USD).
+	/// `shortfall = covered + deleveraged + to_lps + pending`.
+	pub pending: UsdValue,
+}
+
+/// A shortfall of an insolvent account's position that insurance had not covered at its
+/// close-out, waiting in [`crate::PendingShortfalls`]: for insurance in later blocks, then for
+/// auto-deleveraging of the opposite positions at its bankruptcy price, then the vault's LPs
+/// (see [`crate::shortfall`]).
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	RuntimeDebug,
+)]
+pub struct PendingShortfall<AssetId, AccountId, BlockNumber> {
+	/// The market's underlying.
+	pub underlying: AssetId,
+	/// Whether the bankrupt position was a long (the shorts are deleveraged) or a short.
+	pub bankrupt_long: bool,
+	/// The bankrupt position's bankruptcy price: the oracle at its close-out moved by the
+	/// shortfall a unit (up for a long, down for a short).
+	pub bankruptcy_price: liquidation_primitives::Price,
+	/// What is left of the shortfall, USD.
+	pub left: UsdValue,
+	/// The block it was queued in: the engine's `socialize_after_blocks` runs from it.
+	pub since: BlockNumber,
+	/// Where auto-deleveraging's scan of the market's traders resumes (`None`: from the first).
+	pub cursor: Option<AccountId>,
 }
 
 /// What a running auction the engine started is raising for its owner's side: the debt it was

@@ -44,6 +44,7 @@ pub trait WeightInfo {
 	fn set_asset_limits() -> Weight;
 	fn set_paused() -> Weight;
 	fn check_account() -> Weight;
+	fn work_position_shortfall(n: u32, ) -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -466,6 +467,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(8_651_187_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(88_u64))
 	}
+	/// Not yet measured: one health read (25 reads) and one position write per trader.
+	fn work_position_shortfall(n: u32, ) -> Weight {
+		Weight::from_parts(1_000_000_000, 0)
+			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
@@ -520,5 +530,14 @@ impl WeightInfo for () {
 	fn check_account() -> Weight {
 		Weight::from_parts(8_651_187_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(88_u64))
+	}
+	/// Not yet measured: one health read (25 reads) and one position write per trader.
+	fn work_position_shortfall(n: u32, ) -> Weight {
+		Weight::from_parts(1_000_000_000, 0)
+			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
 }

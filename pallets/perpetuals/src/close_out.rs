@@ -310,9 +310,10 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 	fn deleverage_candidates(
 		underlying: T::AssetId,
 		long: bool,
+		after: Option<&T::AccountId>,
 		scan: u32,
-	) -> Vec<liquidation_primitives::DeleverageCandidate<T::AccountId>> {
-		Self::do_deleverage_candidates(underlying, long, scan)
+	) -> Result<liquidation_primitives::DeleverageScan<T::AccountId>, DispatchError> {
+		Self::do_deleverage_candidates(underlying, long, after, scan)
 	}
 
 	fn deleverage(

@@ -17,7 +17,7 @@ use crate::{
 use alloc::vec::Vec;
 use liquidation_primitives::{
 	ledger::{Inspect as _, Settle as _},
-	DeleverageCandidate, Price, UsdValue,
+	DeleverageCandidate, DeleverageScan, Price, UsdValue,
 };
 use sp_runtime::{
 	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
@@ -29,35 +29,56 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_deleverage_candidates(
 		underlying: T::AssetId,
 		long: bool,
+		after: Option<&T::AccountId>,
 		scan: u32,
-	) -> Vec<DeleverageCandidate<T::AccountId>> {
-		let Ok(price) = Self::usable_price(underlying) else { return Vec::new() };
-		let mut found: Vec<DeleverageCandidate<T::AccountId>> =
-			MarketTraders::<T>::iter_key_prefix(underlying)
-				.take(scan as usize)
-				.filter_map(|who| {
-					let position = Positions::<T>::get(&who, underlying)?;
-					if position.size.is_positive() != long || position.size.is_zero() {
-						return None;
-					}
-					let pnl = math::unrealised_pnl(position.size, position.entry_price, price)?;
-					if !pnl.is_positive() {
-						return None;
-					}
-					let profit = math::unsigned(pnl)?;
-					let report = T::Ledger::health(&who).ok()?;
-					let equity = report.collateral_value.checked_sub(&report.debt_value)?;
-					if equity.is_zero() {
-						return None;
-					}
-					let units = math::unsigned(position.size.saturating_abs())?;
-					let leverage = notional_of(units, price).ok()?.checked_div(&equity)?;
-					let score = profit.checked_mul(&leverage)?;
-					Some(DeleverageCandidate { who, score, profit })
-				})
-				.collect();
-		found.sort_by(|a, b| b.score.cmp(&a.score));
-		found
+	) -> Result<DeleverageScan<T::AccountId>, DispatchError> {
+		let price = Self::usable_price(underlying)?;
+		let traders = match after {
+			Some(last) => MarketTraders::<T>::iter_key_prefix_from(
+				underlying,
+				MarketTraders::<T>::hashed_key_for(underlying, last),
+			),
+			None => MarketTraders::<T>::iter_key_prefix(underlying),
+		};
+		// Read the window first: deleveraging may remove traders from the map.
+		let window: Vec<T::AccountId> = traders.take(scan as usize).collect();
+		let read = window.len() as u32;
+		let next = if read < scan { None } else { window.last().cloned() };
+		let mut candidates: Vec<DeleverageCandidate<T::AccountId>> = window
+			.into_iter()
+			.filter_map(|who| Self::candidate(who, underlying, long, price))
+			.collect();
+		candidates.sort_by(|a, b| b.score.cmp(&a.score));
+		Ok(DeleverageScan { candidates, read, next })
+	}
+
+	/// `who`'s position in `underlying` as a candidate for auto-deleveraging on the `long` side
+	/// (or short) at `price`: `None` when on the other side, not in profit, or held by an
+	/// account whose equity (all it holds less all it owes, at the oracle) is not positive.
+	fn candidate(
+		who: T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+		price: Price,
+	) -> Option<DeleverageCandidate<T::AccountId>> {
+		let position = Positions::<T>::get(&who, underlying)?;
+		if position.size.is_positive() != long || position.size.is_zero() {
+			return None;
+		}
+		let pnl = math::unrealised_pnl(position.size, position.entry_price, price)?;
+		if !pnl.is_positive() {
+			return None;
+		}
+		let profit = math::unsigned(pnl)?;
+		let report = T::Ledger::health(&who).ok()?;
+		let equity = report.collateral_value.checked_sub(&report.debt_value)?;
+		if equity.is_zero() {
+			return None;
+		}
+		let units = math::unsigned(position.size.saturating_abs())?;
+		let leverage = notional_of(units, price).ok()?.checked_div(&equity)?;
+		let score = profit.checked_mul(&leverage)?;
+		Some(DeleverageCandidate { who, score, profit })
 	}
 
 	/// See [`liquidation_primitives::PositionLiquidation::deleverage`].

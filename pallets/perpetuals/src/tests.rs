@@ -833,12 +833,35 @@ mod deleverage {
 	fn candidates_are_the_opposite_winners_ranked_by_profit_times_leverage() {
 		test(|| {
 			two_shorts_in_profit();
-			let ranked = Perpetuals::deleverage_candidates(BTC, false, 100);
+			let window = Perpetuals::deleverage_candidates(BTC, false, None, 100).unwrap();
+			let ranked = window.candidates;
 			let who: Vec<AccountId> = ranked.iter().map(|c| c.who).collect();
 			assert_eq!(who, vec![DAVE, CHARLIE]);
 			assert!(ranked[0].score > ranked[1].score);
+			// The whole market in one window: no next one.
+			assert_eq!((window.read, window.next), (2, None));
 			// No long is in profit: none opposite a bankrupt short.
-			assert!(Perpetuals::deleverage_candidates(BTC, true, 100).is_empty());
+			let longs = Perpetuals::deleverage_candidates(BTC, true, None, 100).unwrap();
+			assert!(longs.candidates.is_empty());
+			// Windows of one trader resume after the last one read, and end with the market.
+			let first = Perpetuals::deleverage_candidates(BTC, false, None, 1).unwrap();
+			assert_eq!(first.read, 1);
+			let last = first.next.expect("a window of one that filled up");
+			let second = Perpetuals::deleverage_candidates(BTC, false, Some(&last), 1).unwrap();
+			assert_eq!(second.read, 1);
+			let mut seen: Vec<AccountId> =
+				[first.candidates, second.candidates].concat().iter().map(|c| c.who).collect();
+			seen.sort();
+			assert_eq!(seen, vec![CHARLIE, DAVE]);
+			let after = second.next.expect("a window of one that filled up");
+			let third = Perpetuals::deleverage_candidates(BTC, false, Some(&after), 1).unwrap();
+			assert_eq!((third.read, third.next), (0, None));
+			// A halted price ranks nothing.
+			liquidation_test_support::set_price_error(
+				BTC,
+				liquidation_primitives::PriceError::Halted,
+			);
+			assert!(Perpetuals::deleverage_candidates(BTC, false, None, 100).is_err());
 		});
 	}
 

@@ -212,6 +212,19 @@ pub struct DeleverageCandidate<AccountId> {
 	pub profit: UsdValue,
 }
 
+/// One window of auto-deleveraging's scan of a market's traders.
+#[derive(Clone, PartialEq, Eq, RuntimeDebug)]
+pub struct DeleverageScan<AccountId> {
+	/// The positions of the window on the side asked, in profit, held by accounts of positive
+	/// equity: the highest score first.
+	pub candidates: Vec<DeleverageCandidate<AccountId>>,
+	/// Accounts read.
+	pub read: u32,
+	/// The last account read, where the next window starts; `None` when the market's traders
+	/// ended in this window.
+	pub next: Option<AccountId>,
+}
+
 /// Closing out derivative positions: what the liquidation engine needs from the pallet that
 /// holds them. `()` holds none.
 ///
@@ -246,14 +259,16 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 	/// The liquidation fee as a share of the margin released, in `underlying`'s market.
 	fn fee_share(underlying: AssetId) -> Option<sp_arithmetic::Permill>;
 
-	/// Up to `scan` accounts with a position in `underlying`'s market, in storage order, and of
-	/// those the positions on the `long` side (or short) in profit at the oracle held by an
-	/// account of positive equity, the highest score first.
+	/// Up to `scan` accounts with a position in `underlying`'s market, in storage order, from
+	/// after `after` (from the first when `None`), and of those the positions on the `long` side
+	/// (or short) in profit at the oracle held by an account of positive equity, the highest
+	/// score first. An error when the market's price cannot be used now (nothing is ranked).
 	fn deleverage_candidates(
 		underlying: AssetId,
 		long: bool,
+		after: Option<&AccountId>,
 		scan: u32,
-	) -> Vec<DeleverageCandidate<AccountId>>;
+	) -> Result<DeleverageScan<AccountId>, sp_runtime::DispatchError>;
 
 	/// Reduces `who`'s position in `underlying` (on the `long` side, or short, in profit) at
 	/// the bankruptcy price of the opposite bankrupt position, or its own entry price
@@ -309,8 +324,13 @@ impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
 		None
 	}
 
-	fn deleverage_candidates(_: AssetId, _: bool, _: u32) -> Vec<DeleverageCandidate<AccountId>> {
-		Vec::new()
+	fn deleverage_candidates(
+		_: AssetId,
+		_: bool,
+		_: Option<&AccountId>,
+		_: u32,
+	) -> Result<DeleverageScan<AccountId>, sp_runtime::DispatchError> {
+		Ok(DeleverageScan { candidates: Vec::new(), read: 0, next: None })
 	}
 
 	fn deleverage(

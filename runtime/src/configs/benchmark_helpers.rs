@@ -50,16 +50,14 @@ fn bench_market_params() -> pallet_perpetuals::MarketParams {
 	}
 }
 
-/// Opens for `who` a small long (10 units at 1 000 USD, 10 000 USD of notional) in each of as
-/// many new markets as an account may trade, on new underlyings at a fixed 1 000 USD; returns
-/// the underlyings. `who` needs the initial margin (about 200 USD a position) and the fees.
-fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
+/// As many new markets as an account may trade, on new underlyings at a fixed 1 000 USD,
+/// listed in margin too (so that an account trading them is placed in the risk index by its
+/// distance: an underlying that is not a margin asset sends it to bucket 0).
+fn list_benchmark_markets() -> alloc::vec::Vec<AssetId> {
 	use pallet_perpetuals::BenchmarkHelper as _;
 	let markets = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
 	let underlyings = PerpetualsBenchmarkHelper::underlyings(markets);
 	let params = bench_market_params();
-	// Listed in margin too, so that the account can be placed in the risk index by its
-	// distance (an underlying that is not a margin asset sends it to bucket 0).
 	let margin_params = crate::genesis_config_presets::dev_margin_params()
 		.into_iter()
 		.find(|(asset, _, _)| *asset == AssetId::Asset(crate::assets::BTC))
@@ -74,16 +72,38 @@ fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
 			crate::Perpetuals::list_market(crate::RuntimeOrigin::root(), *underlying, params),
 			"list a market",
 		);
+	}
+	underlyings
+}
+
+/// Opens for `who` a position of 10 units (10 000 USD of notional at 1 000 USD) in each of
+/// `underlyings`: a short in the first when `first_short`, longs otherwise. `who` needs the
+/// initial margin (about 200 USD a position) and the fees.
+fn open_positions_of_ten(who: &AccountId, underlyings: &[AssetId], first_short: bool) {
+	for (index, underlying) in underlyings.iter().enumerate() {
+		let short = first_short && index == 0;
+		let (size, limit) = if short {
+			(sp_runtime::FixedI128::from_inner(-10_000_000_000_000_000_000), Price::from_u32(1))
+		} else {
+			(sp_runtime::FixedI128::from_u32(10), Price::from_u32(2_000))
+		};
 		ok(
 			crate::Perpetuals::modify_position(
 				crate::RuntimeOrigin::signed(who.clone()),
 				*underlying,
-				sp_runtime::FixedI128::from_u32(10),
-				Price::from_u32(2_000),
+				size,
+				limit,
 			),
-			"open a long",
+			"open a position",
 		);
 	}
+}
+
+/// Opens for `who` a small long (10 units at 1 000 USD, 10 000 USD of notional) in each of as
+/// many new markets as an account may trade; returns the underlyings.
+fn open_benchmark_positions(who: &AccountId) -> alloc::vec::Vec<AssetId> {
+	let underlyings = list_benchmark_markets();
+	open_positions_of_ten(who, &underlyings, false);
 	underlyings
 }
 
@@ -150,7 +170,6 @@ impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelpe
 	}
 
 	fn derivative_positions(who: &AccountId, underlyings: &[AssetId]) -> u32 {
-		use frame_support::traits::Get;
 		use liquidation_primitives::PriceProvider;
 		let usd = AssetId::Asset(crate::assets::USD);
 		let most = <Runtime as pallet_perpetuals::Config>::MaxPositionsPerAccount::get();
@@ -283,6 +302,25 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 			fixed_price(*underlying, Price::from_u32(890));
 		}
 		Some((trader, keeper))
+	}
+
+	/// `n` traders, each with 10 000 USD in margin, a 10-unit short in a new market and longs
+	/// in as many others as an account may trade (so that each health read is the costliest),
+	/// all at 1 000 USD; then the first market's price 10% lower: every short 1 000 USD in
+	/// profit. The bankruptcy price of an opposite long: 950 USD.
+	fn winning_shorts(n: u32) -> Option<(AssetId, Price)> {
+		use pallet_perpetuals::BenchmarkHelper as _;
+		let underlyings = list_benchmark_markets();
+		let market = *underlyings.first()?;
+		for index in 0..n {
+			let mut raw = [0x7b; 32];
+			raw[..4].copy_from_slice(&index.to_le_bytes());
+			let trader = AccountId::from(raw);
+			PerpetualsBenchmarkHelper::fund_margin(&trader, 10_000);
+			open_positions_of_ten(&trader, &underlyings, true);
+		}
+		fixed_price(market, Price::from_u32(900));
+		Some((market, Price::from_u32(950)))
 	}
 }
 
