@@ -290,6 +290,18 @@ impl_runtime_apis! {
 		fn position_totals(underlying: AssetId) -> pallet_liquidation_runtime_api::PositionTotals {
 			pallet_liquidation::PositionCloseOuts::<Runtime>::get(underlying)
 		}
+
+		fn pending_shortfalls(
+		) -> Vec<pallet_liquidation_runtime_api::PendingShortfall<AssetId, AccountId, u32>> {
+			Liquidation::pending_shortfalls()
+		}
+
+		fn deleveraging(
+			underlying: AssetId,
+			long: bool,
+		) -> Vec<pallet_liquidation_runtime_api::DeleverageRank<AccountId>> {
+			Liquidation::deleveraging_preview(underlying, long)
+		}
 	}
 
 	impl pallet_perpetuals_runtime_api::PerpetualsApi<Block, AccountId, AssetId> for Runtime {

@@ -715,6 +715,19 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	// Before the block's `on_idle`: the shortfall waits, and the runtime API's preview ranks
+	// Dave then Charlie, with what deleveraging will take from each (the shorts' side).
+	let preview = chain.execute_with(|| {
+		let waiting = Liquidation::pending_shortfalls();
+		assert_eq!(waiting.len(), 1);
+		assert!(waiting[0].bankrupt_long);
+		let preview = Liquidation::deleveraging_preview(BTC, false);
+		// Nothing waits opposite the longs; the preview changed nothing.
+		assert!(Liquidation::deleveraging_preview(BTC, true).iter().all(|r| r.haircut.is_zero()));
+		assert_eq!(Liquidation::pending_shortfalls(), waiting);
+		preview
+	});
+	let previewed: Vec<_> = preview.iter().map(|rank| (rank.who.clone(), rank.haircut)).collect();
 	chain.finish_block();
 	let events = chain.liquidation_events();
 	let shortfall = events
@@ -758,7 +771,8 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 					_ => None,
 				})
 				.collect();
-		// Dave first, wholly; Charlie by the rest.
+		// Dave first, wholly; Charlie by the rest: as previewed.
+		assert_eq!(haircuts, previewed);
 		assert_eq!(haircuts.len(), 2, "{haircuts:?}");
 		assert_eq!(haircuts[0].0, dave);
 		assert_eq!(haircuts[1].0, charlie);

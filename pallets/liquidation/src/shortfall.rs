@@ -38,7 +38,7 @@
 //! market: `shortfall = covered + deleveraged + to_lps + pending`.
 
 use crate::{
-	positions::usd_units, Config, Event, Pallet, Params, Paused, PendingShortfall,
+	positions::usd_units, Config, DeleverageRank, Event, Pallet, Params, Paused, PendingShortfall,
 	PendingShortfalls, PositionCloseOuts, PositionTotals, WeightInfo,
 };
 use frame_support::{pallet_prelude::Weight, traits::Get};
@@ -301,6 +301,56 @@ impl<T: Config> Pallet<T> {
 			liquidation_primitives::value_in_usd(capacity, decimals, FixedU128::from(1))
 				.ok_or(ArithmeticError::Overflow)?;
 		Ok(entry.left.saturating_sub(capacity_value))
+	}
+
+	/// Auto-deleveraging's ranking now of the positions on the `long` side (or short) of
+	/// `underlying`'s market (the first window of its traders, at most
+	/// [`MAX_DELEVERAGE_SCAN`]), best first, with what deleveraging would take from each for
+	/// the shortfalls of the opposite side waiting in that market, were all of them due now
+	/// (at the oldest one's bankruptcy price; nothing when none waits). Runs the haircuts and
+	/// undoes them (runtime API). Empty when the market's price cannot be used.
+	pub fn deleveraging_preview(
+		underlying: T::AssetId,
+		long: bool,
+	) -> alloc::vec::Vec<DeleverageRank<T::AccountId>> {
+		let waiting: alloc::vec::Vec<_> = PendingShortfalls::<T>::get()
+			.into_iter()
+			.filter(|entry| entry.underlying == underlying && entry.bankrupt_long != long)
+			.collect();
+		let mut left =
+			waiting.iter().fold(UsdValue::zero(), |sum, entry| sum.saturating_add(entry.left));
+		let price = waiting.first().map(|entry| entry.bankruptcy_price);
+		frame_support::storage::with_transaction(|| {
+			let ranked =
+				T::Derivatives::deleverage_candidates(underlying, long, None, MAX_DELEVERAGE_SCAN)
+					.map(|window| window.candidates)
+					.unwrap_or_default()
+					.into_iter()
+					.map(|candidate| {
+						let haircut = match price {
+							Some(price) if !left.is_zero() => T::Derivatives::deleverage(
+								&candidate.who,
+								underlying,
+								long,
+								price,
+								left,
+							)
+							.unwrap_or_default()
+							.min(left),
+							_ => UsdValue::zero(),
+						};
+						left = left.saturating_sub(haircut);
+						DeleverageRank {
+							who: candidate.who,
+							score: candidate.score,
+							profit: candidate.profit,
+							haircut,
+						}
+					})
+					.collect();
+			sp_runtime::TransactionOutcome::Rollback(Ok::<_, DispatchError>(ranked))
+		})
+		.unwrap_or_default()
 	}
 
 	/// The shortfalls waiting for insurance and auto-deleveraging, oldest first (runtime API).

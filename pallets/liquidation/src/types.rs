@@ -320,3 +320,19 @@ pub struct AuctionDues {
 	/// his debt.
 	pub penalty_paid: Balance,
 }
+
+/// A position in auto-deleveraging's ranking, and what deleveraging would take from it now
+/// (the runtime API's `deleveraging`).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, RuntimeDebug)]
+pub struct DeleverageRank<AccountId> {
+	/// Its trader.
+	pub who: AccountId,
+	/// Profit times leverage: its unrealised profit (USD) times its notional over its
+	/// account's equity.
+	pub score: FixedU128,
+	/// Its unrealised profit at the oracle, USD.
+	pub profit: UsdValue,
+	/// What deleveraging would take from its profit now for the shortfalls waiting opposite
+	/// it, USD (zero when none waits, or those ranked before it would cover them).
+	pub haircut: UsdValue,
+}

@@ -7,7 +7,9 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 use liquidation_primitives::UsdValue;
-pub use pallet_liquidation::{LiquidationTotals, Plan, PositionCloseOut, PositionTotals};
+pub use pallet_liquidation::{
+	DeleverageRank, LiquidationTotals, PendingShortfall, Plan, PositionCloseOut, PositionTotals,
+};
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
@@ -47,7 +49,16 @@ sp_api::decl_runtime_apis! {
 		/// insolvent account's shortfall and its waterfall; or why it would be refused.
 		fn preview_position(who: AccountId, underlying: Option<AssetId>) -> Result<PositionCloseOut<AssetId>, DispatchError>;
 		/// Running totals of a derivative market's close-outs: how many, by keepers, notional,
-		/// fees, insurance's share; shortfalls, insurance's cover and the LPs' part.
+		/// fees, insurance's share; shortfalls: insurance's cover, auto-deleveraging's haircuts,
+		/// the LPs' part and what still waits.
 		fn position_totals(underlying: AssetId) -> PositionTotals;
+		/// The shortfalls of insolvent positions waiting for insurance and auto-deleveraging,
+		/// oldest first: market, bankrupt side, bankruptcy price, what is left, the block it was
+		/// queued in (a block number), where the scan of the market's traders resumes.
+		fn pending_shortfalls() -> Vec<PendingShortfall<AssetId, AccountId, u32>>;
+		/// Auto-deleveraging's ranking of the positions on the `long` side (or short) of
+		/// `underlying`'s market, best first (profit times leverage), with what deleveraging
+		/// would take from each now for the shortfalls waiting opposite it.
+		fn deleveraging(underlying: AssetId, long: bool) -> Vec<DeleverageRank<AccountId>>;
 	}
 }
