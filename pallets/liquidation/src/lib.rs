@@ -41,8 +41,9 @@
 //! unsigned liquidation and the fallback close one against the vault (the backstop), a keeper
 //! takes one over ([`Pallet::liquidate_position`]); sized to the target health in close-factor
 //! slices, at the fill less a fee that is a share of the margin released; an insolvent
-//! account's shortfall stays with the vault, covered by insurance, then borne by its LPs. See
-//! [`positions`].
+//! account's shortfall stays with the vault, covered by insurance, then by auto-deleveraging
+//! of the opposite profitable positions (exact haircuts, in `on_idle`), then borne by its LPs.
+//! See [`positions`] and [`shortfall`].
 //!
 //! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
 //! rule out ([`liquidation_primitives::ledger::RiskScan::accounts_at_risk`]: only those the price

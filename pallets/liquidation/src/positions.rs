@@ -36,11 +36,11 @@
 //! `shortfall = debt value - collateral value > 0`) has its positions closed whole, and the
 //! shortfall (with the close-out's fee) is not charged to it: its loss is realised as far as
 //! its account goes (it is closed at its bankruptcy price), and the vault, its counterparty,
-//! holds the rest. Then the waterfall: the insurance fund pays what its per-block cap allows
-//! into the vault's deposit; the vault's LPs bear the rest at once (not queued: the loss is
-//! the vault's from the close-out on). Spot lenders, who lent against the account's
-//! collateral, are not charged for its positions' shortfall. Auto-deleveraging of the
-//! opposite positions (before the LPs) is not built yet.
+//! holds the rest. Then the waterfall (see [`crate::shortfall`]): the insurance fund pays what
+//! its per-block cap allows into the vault's deposit at once; the rest waits in
+//! [`crate::PendingShortfalls`] for insurance in later blocks, then auto-deleveraging of the
+//! opposite profitable positions at the bankruptcy price, then the vault's LPs. Spot lenders,
+//! who lent against the account's collateral, are not charged for its positions' shortfall.
 //!
 //! **Fee.** As for spot: the fee goes to the keeper (his takeover price) or the vault (the
 //! backstop), less insurance's share `s`, which the keeper pays in the settlement asset or the

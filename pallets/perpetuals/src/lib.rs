@@ -99,10 +99,12 @@
 //!   at the fill of the reduction moved against the trader by the liquidation fee, or closed by
 //!   the vault at that price (the backstop). An insolvent trader is charged all he has and no
 //!   more: the vault holds his shortfall, which the engine's waterfall covers (insurance, then
-//!   the vault's LPs).
-//!
-//! What this pallet does not do yet: auto-deleveraging (reducing the opposite profitable
-//! positions before the LPs bear a shortfall).
+//!   auto-deleveraging, then the vault's LPs).
+//! - Auto-deleveraging (see [`deleverage`]): the engine reads a market's traders
+//!   ([`MarketTraders`]) in windows and ranks the profitable positions opposite a bankrupt one
+//!   by profit times leverage; each is reduced at the bankrupt position's bankruptcy price (or
+//!   its own entry, whichever is nearer the oracle) by just the units whose haircut covers
+//!   what is left of the shortfall ([`Event::Deleveraged`]).
 //!
 //! ## Interface
 //!
