@@ -2,6 +2,7 @@
 //! must keep against the engine's own totals.
 
 use super::*;
+use sp_runtime::traits::Zero;
 
 /// Running figures from the block events.
 #[derive(Default)]
@@ -20,6 +21,29 @@ pub(crate) struct Books {
 	pub(crate) history: HashMap<AccountId, History>,
 	pub(crate) auction_owners: HashMap<u32, AccountId>,
 	pub(crate) origins: BadDebtOrigins,
+	pub(crate) perps: PerpBooks,
+}
+
+/// Running figures of the perpetual close-outs and their waterfall, from the engine's and the
+/// perpetuals pallet's events (exact, in the engine's fixed-point USD).
+#[derive(Default)]
+pub(crate) struct PerpBooks {
+	pub(crate) closed_out: BTreeSet<AccountId>,
+	pub(crate) close_outs: u32,
+	pub(crate) taken_over: u32,
+	pub(crate) partial: u32,
+	pub(crate) notional: FixedU128,
+	pub(crate) fees: FixedU128,
+	pub(crate) fee_to_insurance: Balance,
+	pub(crate) shortfalls: u32,
+	pub(crate) shortfall: FixedU128,
+	/// Insurance's cover, in USD's smallest units.
+	pub(crate) covered: Balance,
+	/// The haircuts of the perpetuals pallet's `Deleveraged` events.
+	pub(crate) deleveraged: FixedU128,
+	pub(crate) positions_deleveraged: u32,
+	pub(crate) to_lps: FixedU128,
+	pub(crate) most_outstanding: FixedU128,
 }
 
 /// What happened to an account before its debt was written off.
@@ -55,12 +79,16 @@ impl Books {
 		self.this_block.clear();
 		for event in events {
 			match event {
+				// Repaid by another than the owner: a liquidation's repayment (the perpetuals
+				// vault paying a trader's profit into his USD debt is a settlement, not one).
 				RuntimeEvent::Margin(pallet_margin::Event::Repaid {
 					payer,
 					who,
 					asset,
 					amount,
-				}) if payer != who && *asset == USD => self.liquidated_debt += amount,
+				}) if payer != who && *asset == USD && *payer != Perpetuals::vault_account() => {
+					self.liquidated_debt += amount
+				},
 				RuntimeEvent::Margin(pallet_margin::Event::DebtWrittenOff {
 					asset,
 					amount,
@@ -155,6 +183,55 @@ impl Books {
 					*self.by_path.entry("bankrupt".into()).or_default() += 1;
 					self.liquidations += 1;
 				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::PositionLiquidated {
+					who,
+					whole,
+					notional,
+					fee,
+					to_insurance,
+					keeper,
+					..
+				}) => {
+					let perps = &mut self.perps;
+					perps.closed_out.insert(who.clone());
+					perps.close_outs += 1;
+					perps.taken_over += u32::from(*keeper);
+					perps.partial += u32::from(!*whole);
+					perps.notional = perps.notional + *notional;
+					perps.fees = perps.fees + *fee;
+					perps.fee_to_insurance += to_insurance;
+					self.liquidated.insert(who.clone());
+					self.this_block.insert(who.clone());
+					let path = if *keeper { "position keeper" } else { "position backstop" };
+					*self.by_path.entry(path.into()).or_default() += 1;
+					self.liquidations += 1;
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::PositionShortfall {
+					shortfall,
+					covered,
+					to_lps,
+					..
+				}) => {
+					let perps = &mut self.perps;
+					perps.shortfalls += 1;
+					perps.shortfall = perps.shortfall + *shortfall;
+					perps.covered += covered;
+					perps.to_lps = perps.to_lps + *to_lps;
+				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::ShortfallWorked {
+					covered,
+					to_lps,
+					..
+				}) => {
+					self.perps.covered += covered;
+					self.perps.to_lps = self.perps.to_lps + *to_lps;
+				},
+				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
+					haircut, ..
+				}) => {
+					self.perps.deleveraged = self.perps.deleveraged + *haircut;
+					self.perps.positions_deleveraged += 1;
+				},
 				RuntimeEvent::Liquidation(pallet_liquidation::Event::FallbackLiquidations {
 					liquidated,
 					..
@@ -197,4 +274,54 @@ pub(crate) fn identity(books: &Books) -> (Identity, Result<(), String>) {
 		Ok(())
 	};
 	(identity, result)
+}
+
+/// The perpetual waterfall's identity from the two books: the events' shortfalls equal
+/// insurance's cover, the haircuts and the LPs' part from the events plus what waits in the
+/// engine's queue, and each term equals the engine's per-market totals summed. Returns what
+/// waits (USD); `Err` with the figures when a term differs.
+pub(crate) fn perp_identity(books: &mut PerpBooks) -> Result<FixedU128, String> {
+	let pending = pallet_liquidation::PendingShortfalls::<Runtime>::get()
+		.iter()
+		.fold(FixedU128::zero(), |sum, entry| sum + entry.left);
+	books.most_outstanding = books.most_outstanding.max(pending);
+	// USD has 6 decimals: a smallest unit is 10^12 of the engine's fixed-point USD.
+	let covered = FixedU128::from_inner(books.covered.saturating_mul(1_000_000_000_000));
+	let right = covered + books.deleveraged + books.to_lps + pending;
+	if books.shortfall != right {
+		return Err(format!(
+			"perpetual shortfalls {:?}, but insurance {covered:?} + deleveraged {:?} + LPs {:?} \
+			 + outstanding {pending:?}",
+			books.shortfall, books.deleveraged, books.to_lps
+		));
+	}
+	let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::iter_values().fold(
+		pallet_liquidation::PositionTotals::default(),
+		|mut sum, totals| {
+			sum.close_outs += totals.close_outs;
+			sum.shortfall = sum.shortfall + totals.shortfall;
+			sum.covered = sum.covered + totals.covered;
+			sum.deleveraged = sum.deleveraged + totals.deleveraged;
+			sum.to_lps = sum.to_lps + totals.to_lps;
+			sum.pending = sum.pending + totals.pending;
+			sum
+		},
+	);
+	let books_terms =
+		(books.close_outs, books.shortfall, covered, books.deleveraged, books.to_lps, pending);
+	let engine_terms = (
+		totals.close_outs,
+		totals.shortfall,
+		totals.covered,
+		totals.deleveraged,
+		totals.to_lps,
+		totals.pending,
+	);
+	if books_terms != engine_terms {
+		return Err(format!(
+			"the events' (close-outs, shortfall, insurance, deleveraged, LPs, outstanding) \
+			 {books_terms:?} differ from the engine's totals {engine_terms:?}"
+		));
+	}
+	Ok(pending)
 }

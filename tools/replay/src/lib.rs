@@ -41,8 +41,8 @@ use frame_support::{traits::fungibles::Mutate, BoundedVec};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price, PriceProvider};
 use liquidation_runtime::{
-	assets, configs::AllAssets, AccountId, Auction, Insurance, Liquidation, Margin, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeOrigin, UncheckedExtrinsic,
+	assets, configs::AllAssets, AccountId, Auction, Insurance, Liquidation, Margin, Perpetuals,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, UncheckedExtrinsic,
 };
 use liquidation_scenario::{Scenario, ScenarioError, ONE_USD};
 use serde::Serialize;
@@ -78,6 +78,25 @@ impl Default for Population {
 	}
 }
 
+/// Who trades perpetual futures (none by default: the spot replay's figures stay as measured).
+#[derive(Clone, Debug)]
+pub struct Traders {
+	/// Traders.
+	pub accounts: u32,
+	/// Range of the leverage a trader opens at (notional over his collateral), whole times.
+	pub leverage: (u32, u32),
+	/// Share of traders whose collateral is USD; the others hold one asset of the spot mix.
+	pub usd_share: f64,
+	/// Share of traders who go long (the others short).
+	pub long_share: f64,
+}
+
+impl Default for Traders {
+	fn default() -> Self {
+		Self { accounts: 0, leverage: (2, 20), usd_share: 0.5, long_share: 0.5 }
+	}
+}
+
 /// The collateral mix when none is given: weights of a large lending market's collateral.
 pub const DEFAULT_MIX: [(&str, u32); 3] = [("BTC", 50), ("ETH", 35), ("DOT", 15)];
 
@@ -86,6 +105,8 @@ pub const DEFAULT_MIX: [(&str, u32); 3] = [("BTC", 50), ("ETH", 35), ("DOT", 15)
 pub struct ReplayOptions {
 	/// The population.
 	pub population: Population,
+	/// The perpetual traders (in the scenario's assets that have a perpetual market).
+	pub traders: Traders,
 	/// Share of liquidatable accounts a keeper liquidates (the rest are left to the worker).
 	pub keeper_share: f64,
 	/// Bidders take an auction lot once its price is this far under the oracle price.
@@ -102,6 +123,7 @@ impl Default for ReplayOptions {
 	fn default() -> Self {
 		Self {
 			population: Population::default(),
+			traders: Traders::default(),
 			keeper_share: 0.3,
 			bidder_discount: 0.03,
 			block_seconds: 6,
@@ -177,6 +199,13 @@ pub struct Point {
 	/// Bad debt waiting for insurance now (the queue: covered in later blocks, or socialized
 	/// after the delay).
 	pub queued_usd: f64,
+	/// Perpetual close-outs since the previous point.
+	pub position_close_outs: u32,
+	/// Shortfalls of insolvent traders so far, USD, and of them what auto-deleveraging took
+	/// and what the vault's LPs bore so far.
+	pub position_shortfall_usd: f64,
+	pub deleveraged_usd: f64,
+	pub to_lps_usd: f64,
 }
 
 /// Per collateral or debt asset.
@@ -285,6 +314,50 @@ pub struct Summary {
 	/// Checks passed: every pallet's invariants, and detection through the risk index equal to
 	/// a full scan.
 	pub invariants_checked: u32,
+	/// The perpetual traders and their liquidations (`None`: the replay had none).
+	pub perpetuals: Option<PerpetualSummary>,
+}
+
+/// What happened to the perpetual traders. Their waterfall's identity, *shortfall = insurance
+/// + auto-deleveraging + the LPs + outstanding*, is checked to the unit after every block from
+/// two books (the engine's and the perpetuals pallet's events against the engine's per-market
+/// totals and queue); these are its terms at the end.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PerpetualSummary {
+	/// Traders, and the positions they opened (initial margin and the markets' caps refuse
+	/// some).
+	pub traders: u32,
+	pub positions_opened: u32,
+	/// Their collateral and the notional they opened, USD.
+	pub collateral_usd: f64,
+	pub notional_opened_usd: f64,
+	/// What the LP put in the vault, and the vault's value at the start and at the end, USD.
+	pub vault_deposit_usd: f64,
+	pub vault_start_usd: f64,
+	pub vault_end_usd: f64,
+	/// Distinct traders closed out at least once.
+	pub traders_closed_out: u32,
+	/// Close-outs: all, taken over by keepers, closed by the vault (the backstop), partial.
+	pub close_outs: u32,
+	pub taken_over: u32,
+	pub backstop: u32,
+	pub partial: u32,
+	/// Notional closed out and liquidation fees (USD), and insurance's share of the fees.
+	pub notional_closed_usd: f64,
+	pub fees_usd: f64,
+	pub fee_to_insurance_usd: f64,
+	/// Shortfalls of insolvent traders (what they owed beyond all they held), USD.
+	pub shortfalls: u32,
+	pub shortfall_usd: f64,
+	/// Of them: paid by insurance, taken by auto-deleveraging from the opposite winners,
+	/// borne by the vault's LPs, still waiting (USD).
+	pub insurance_usd: f64,
+	pub deleveraged_usd: f64,
+	pub to_lps_usd: f64,
+	pub outstanding_usd: f64,
+	/// Positions deleveraged (one haircut each), and the most that waited at once (USD).
+	pub positions_deleveraged: u32,
+	pub most_outstanding_usd: f64,
 }
 
 /// A replay's summary and timeline.

@@ -12,6 +12,12 @@ usage: liquidation-replay SCENARIO.csv [flags]
   --mix BTC=50,ETH=35  collateral assets and their weights (default BTC=50,ETH=35,DOT=15,
                        less what the scenario does not price)
   --leverage LOW-HIGH  share of initial borrowing capacity used, in percent (default 10-97)
+  --traders N          perpetual traders, in the scenario's assets with a market (default 0)
+  --trader-leverage LOW-HIGH
+                       leverage traders open at, whole times (default 2-20)
+  --trader-usd-share F share of traders whose collateral is USD (default 0.5; the rest hold
+                       one asset of the mix)
+  --long-share F       share of traders who go long (default 0.5)
   --keeper-share F     share of liquidatable accounts keepers take (default 0.3; rest: worker)
   --bidder-discount F  bidders take lots this far under the oracle (default 0.03)
   --block-seconds N    seconds of the path per block, a multiple of 6 (default 6)
@@ -66,6 +72,23 @@ fn parse() -> Result<Args, String> {
 				}
 				population.leverage = (low, high);
 			},
+			"--traders" => options.traders.accounts = value.parse().map_err(|_| bad("a count"))?,
+			"--trader-leverage" => {
+				let (low, high) = value
+					.split_once('-')
+					.and_then(|(l, h)| Some((l.parse().ok()?, h.parse().ok()?)))
+					.ok_or_else(|| bad("a range like 2-20"))?;
+				if !(1 <= low && low <= high && high <= 100) {
+					return Err(bad("a range within 1-100"));
+				}
+				options.traders.leverage = (low, high);
+			},
+			"--trader-usd-share" => {
+				options.traders.usd_share = value.parse().map_err(|_| bad("a fraction"))?
+			},
+			"--long-share" => {
+				options.traders.long_share = value.parse().map_err(|_| bad("a fraction"))?
+			},
 			"--keeper-share" => {
 				options.keeper_share = value.parse().map_err(|_| bad("a fraction"))?
 			},
@@ -112,10 +135,11 @@ fn main() {
 		.unwrap_or_else(|error| fail(format_args!("{}: {error}", out.display())));
 
 	eprintln!(
-		"replaying {} ({} s of path) with {} accounts ...",
+		"replaying {} ({} s of path) with {} accounts and {} perpetual traders ...",
 		args.scenario.display(),
 		scenario.end_seconds(),
-		args.options.population.accounts
+		args.options.population.accounts,
+		args.options.traders.accounts
 	);
 	let started = Instant::now();
 	let mut last_shown = 0u32;

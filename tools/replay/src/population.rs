@@ -150,3 +150,144 @@ pub(crate) fn populate(options: &ReplayOptions) -> Result<(f64, f64), ReplayErro
 	}
 	Ok((collateral_usd, debt_usd))
 }
+
+pub(crate) fn trader(index: u32) -> AccountId {
+	let mut raw = [0xC0u8; 32];
+	raw[..4].copy_from_slice(&index.to_le_bytes());
+	AccountId::from(raw)
+}
+
+/// The vault's LP.
+pub(crate) fn liquidity_provider() -> AccountId {
+	role(0xE5)
+}
+
+/// What opening the perpetual traders did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TradersOpened {
+	pub(crate) positions: u32,
+	pub(crate) collateral_usd: f64,
+	pub(crate) notional_usd: f64,
+	pub(crate) vault_deposit_usd: f64,
+}
+
+/// USD an LP puts in the vault per trader: the vault takes the other side of every trade and
+/// its net exposure may reach 80% of its value (the dev vault's bound); with longs and shorts
+/// drawn alike its exposure is a fraction of the traders' notional.
+const VAULT_USD_PER_TRADER: f64 = 20_000.0;
+
+/// USD a keeper holds in margin per trader, to take positions over (and close them at once).
+const KEEPER_MARGIN_USD_PER_TRADER: f64 = 5_000.0;
+
+/// Opens the perpetual traders with the real calls: an LP's vault deposit, a keeper's margin,
+/// and each trader's collateral (USD, or one asset of the spot mix) worth 1 000 to 50 000 USD
+/// (log-uniform) behind one position, long or short, in one of `markets`, at a leverage drawn
+/// from [`Traders::leverage`]. Each market's open-interest cap is raised to fit the population
+/// (the dev preset's 20 million USD a side is a launch cap, not a bound a replay of thousands of
+/// traders is about). A position initial margin refuses is not opened.
+pub(crate) fn populate_traders(
+	options: &ReplayOptions,
+	markets: &[AssetId],
+) -> Result<TradersOpened, ReplayError> {
+	let traders = &options.traders;
+	let mut opened = TradersOpened::default();
+	if traders.accounts == 0 {
+		return Ok(opened);
+	}
+	if markets.is_empty() {
+		return Err(ReplayError::Options(
+			"the scenario prices no asset with a perpetual market, which the traders need".into(),
+		));
+	}
+	let fail = |what: &str, e: sp_runtime::DispatchError| {
+		ReplayError::Options(format!("setting up the traders: {what}: {e:?}"))
+	};
+	let accounts = f64::from(traders.accounts);
+	for underlying in markets {
+		let Some(market) = pallet_perpetuals::Markets::<Runtime>::get(underlying) else {
+			continue;
+		};
+		let params = pallet_perpetuals::MarketParams {
+			max_open_interest_usd: (accounts * 1_000_000.0) as u128,
+			..market.params
+		};
+		Perpetuals::set_market_params(RuntimeOrigin::root(), *underlying, params)
+			.map_err(|e| fail("raise the open-interest cap", e))?;
+	}
+	let account_deposit = {
+		use frame_support::traits::Get;
+		<<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
+			.saturating_add(liquidation_runtime::EXISTENTIAL_DEPOSIT)
+			.saturating_mul(2)
+	};
+	let native_for_deposit = |who: &AccountId| {
+		AllAssets::mint_into(AssetId::Native, who, account_deposit)
+			.map_err(|e| fail("mint the account deposit", e))
+	};
+	let vault_units = (accounts * VAULT_USD_PER_TRADER * DOLLAR) as Balance;
+	native_for_deposit(&liquidity_provider())?;
+	AllAssets::mint_into(USD, &liquidity_provider(), vault_units).map_err(|e| fail("mint", e))?;
+	Perpetuals::deposit_to_vault(RuntimeOrigin::signed(liquidity_provider()), vault_units)
+		.map_err(|e| fail("deposit into the vault", e))?;
+	opened.vault_deposit_usd = vault_units as f64 / DOLLAR;
+	let keeper_units = (accounts * KEEPER_MARGIN_USD_PER_TRADER * DOLLAR) as Balance;
+	AllAssets::mint_into(USD, &keeper(), keeper_units).map_err(|e| fail("mint", e))?;
+	native_for_deposit(&keeper())?;
+	Margin::deposit(RuntimeOrigin::signed(keeper()), USD, keeper_units)
+		.map_err(|e| fail("the keeper's margin", e))?;
+
+	let mix: Vec<(AssetId, u32)> = options
+		.population
+		.mix
+		.iter()
+		.filter_map(|(symbol, weight)| Some((assets::by_symbol(symbol)?.id, *weight)))
+		.collect();
+	let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
+	let mut random = Random(options.population.seed.wrapping_add(0x7ade).max(1));
+	let (low, high) = traders.leverage;
+	for index in 0..traders.accounts {
+		let who = trader(index);
+		native_for_deposit(&who)?;
+		let value = 10f64.powf(3.0 + 1.7 * random.unit());
+		let collateral = if random.unit() < traders.usd_share || mix.is_empty() {
+			USD
+		} else {
+			let mut draw = random.next_u64() % u64::from(total_weight.max(1));
+			let mut chosen = mix[0].0;
+			for (asset, weight) in &mix {
+				if draw < u64::from(*weight) {
+					chosen = *asset;
+					break;
+				}
+				draw -= u64::from(*weight);
+			}
+			chosen
+		};
+		let price = price_now(collateral)
+			.ok_or_else(|| ReplayError::Options(format!("no price for {}", symbol_of(collateral))))?
+			.to_float();
+		let amount = (value / price * whole(collateral)) as Balance;
+		AllAssets::mint_into(collateral, &who, amount).map_err(|e| fail("mint", e))?;
+		Margin::deposit(RuntimeOrigin::signed(who.clone()), collateral, amount)
+			.map_err(|e| fail("deposit", e))?;
+		opened.collateral_usd += amount as f64 / whole(collateral) * price;
+		let underlying = markets[(random.next_u64() % markets.len() as u64) as usize];
+		let long = random.unit() < traders.long_share;
+		let leverage = f64::from(low) + f64::from(high.saturating_sub(low)) * random.unit();
+		let Some(mark) = price_now(underlying) else { continue };
+		let notional = value * leverage;
+		let units = notional / mark.to_float();
+		let magnitude = sp_runtime::FixedI128::from_inner((units * 1e18) as i128);
+		let (size, limit) = if long {
+			(magnitude, mark * Price::from_u32(2))
+		} else {
+			(sp_runtime::FixedI128::from_inner(-magnitude.into_inner()), Price::from_inner(1))
+		};
+		if Perpetuals::modify_position(RuntimeOrigin::signed(who), underlying, size, limit).is_ok()
+		{
+			opened.positions += 1;
+			opened.notional_usd += notional;
+		}
+	}
+	Ok(opened)
+}

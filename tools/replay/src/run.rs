@@ -3,8 +3,8 @@
 //! read into the books and the next liquidations decided; at the end, the summary.
 
 use super::*;
-use crate::books::{identity, Books};
-use crate::population::{bidder, keeper, populate, Random};
+use crate::books::{identity, perp_identity, Books};
+use crate::population::{bidder, keeper, populate, populate_traders, Random, TradersOpened};
 
 /// Replays `scenario` (named `name`) with `options`; `progress` is called after every block.
 pub fn replay(
@@ -16,9 +16,9 @@ pub fn replay(
 	check(scenario)?;
 	let options = &checked_options(scenario, options)?;
 	let started = Instant::now();
-	// The dev genesis without the perpetuals vault's seed: the replay holds no perpetual trader
-	// yet, and the seed's USD in the USD pool would change the lenders' rates its figures were
-	// measured under.
+	// The dev genesis without the perpetuals vault's seed: its USD in the USD pool would change
+	// the lenders' rates the spot figures were measured under; with traders, an LP funds the
+	// vault for them.
 	let mut genesis = liquidation_integration_tests::preset_genesis_json("development");
 	genesis["perpetuals"]["vaultDeposits"] = serde_json::json!([]);
 	let mut chain = TestChain::from_genesis_json(genesis);
@@ -28,10 +28,20 @@ pub fn replay(
 	chain.finish_block();
 	chain.start_block();
 	let (collateral_usd, debt_usd) = chain.execute_with(|| populate(options))?;
+	let traders = chain.execute_with(|| {
+		let markets: Vec<AssetId> = scenario
+			.assets()
+			.filter_map(|symbol| assets::by_symbol(symbol).map(|asset| asset.id))
+			.filter(|asset| pallet_perpetuals::Markets::<Runtime>::contains_key(asset))
+			.collect();
+		populate_traders(options, &markets)
+	})?;
 	chain.finish_block();
 	chain.commit();
 
 	let mut run = Run::new(scenario, options, &mut chain);
+	run.traders = traders;
+	run.vault_start = chain.execute_with(vault_value);
 	for block in 1..=run.blocks {
 		let seconds = u64::from(block) * options.block_seconds;
 		chain.skip_slots(options.block_seconds / 6 - 1);
@@ -73,6 +83,15 @@ fn checked_options(
 	}
 	if options.block_seconds == 0 || options.block_seconds % 6 != 0 {
 		return Err(ReplayError::Options("seconds per block must be a multiple of 6".into()));
+	}
+	let traders = &options.traders;
+	if !(0.0..=1.0).contains(&traders.usd_share) || !(0.0..=1.0).contains(&traders.long_share) {
+		return Err(ReplayError::Options(
+			"the traders' USD and long shares must be between 0 and 1".into(),
+		));
+	}
+	if !(1 <= traders.leverage.0 && traders.leverage.0 <= traders.leverage.1) {
+		return Err(ReplayError::Options("the traders' leverage must be a range from 1".into()));
 	}
 	let mut options = options.clone();
 	if options.population.mix.is_empty() {
@@ -140,6 +159,11 @@ struct Run<'a> {
 	last_identity: Identity,
 	liquidatable_now: u32,
 	most_liquidatable: u32,
+	/// The perpetual traders as opened, the vault's value then, and the close-outs at the last
+	/// timeline point.
+	traders: TradersOpened,
+	vault_start: f64,
+	close_outs_at_last_point: u32,
 }
 
 impl<'a> Run<'a> {
@@ -185,6 +209,9 @@ impl<'a> Run<'a> {
 			last_identity: Identity::default(),
 			liquidatable_now: 0,
 			most_liquidatable: 0,
+			traders: TradersOpened::default(),
+			vault_start: 0.0,
+			close_outs_at_last_point: 0,
 		}
 	}
 
@@ -205,9 +232,19 @@ impl<'a> Run<'a> {
 		}
 	}
 
-	/// Keepers act on what they saw after the last block.
+	/// Keepers act on what they saw after the last block: an account with perpetual positions
+	/// has the one the engine would choose taken over (and the keeper closes what he took at
+	/// once), one without has its largest collateral seized for its USD debt.
 	fn keepers_act(&mut self) {
 		for who in self.to_keepers.drain(..) {
+			if pallet_perpetuals::PositionCount::<Runtime>::get(&who) > 0 {
+				if let Err(reason) = take_over(&who) {
+					*self.refused.entry(format!("keeper: {reason}")).or_default() += 1;
+					self.keeper_assigned.remove(&who);
+					self.keeper_refused.insert(who);
+				}
+				continue;
+			}
 			// Nothing to seize (a bankrupt account): nothing for a keeper, the worker's.
 			let Some(collateral) = largest_collateral(&who) else {
 				self.keeper_assigned.remove(&who);
@@ -241,6 +278,11 @@ impl<'a> Run<'a> {
 		let (identity, holds) = identity(&self.books);
 		self.last_identity = identity;
 		holds.map_err(|detail| ReplayError::Identity { block, seconds, detail })?;
+		perp_identity(&mut self.books.perps).map_err(|detail| ReplayError::Identity {
+			block,
+			seconds,
+			detail,
+		})?;
 		let full_check = (self.options.check_every > 0 && block % self.options.check_every == 0)
 			|| block == self.blocks;
 		if full_check {
@@ -322,7 +364,12 @@ impl<'a> Run<'a> {
 			socialized_usd: totals.socialized as f64 / DOLLAR,
 			queued_usd: pallet_liquidation::Pallet::<Runtime>::queued_bad_debt(USD).0 as f64
 				/ DOLLAR,
+			position_close_outs: self.books.perps.close_outs - self.close_outs_at_last_point,
+			position_shortfall_usd: self.books.perps.shortfall.to_float(),
+			deleveraged_usd: self.books.perps.deleveraged.to_float(),
+			to_lps_usd: self.books.perps.to_lps.to_float(),
 		});
+		self.close_outs_at_last_point = self.books.perps.close_outs;
 		self.liquidations_at_last_point = self.books.liquidations;
 		self.most_liquidatable = 0;
 	}
@@ -391,8 +438,72 @@ impl<'a> Run<'a> {
 			per_asset,
 			identity: self.last_identity.clone(),
 			invariants_checked: self.invariants_checked,
+			perpetuals: (options.traders.accounts > 0).then(|| self.perp_summary()),
 		}
 	}
+
+	/// The perpetual traders' part of the summary.
+	fn perp_summary(&self) -> PerpetualSummary {
+		let perps = &self.books.perps;
+		let outstanding = pallet_liquidation::PendingShortfalls::<Runtime>::get()
+			.iter()
+			.fold(0.0, |sum, entry| sum + entry.left.to_float());
+		PerpetualSummary {
+			traders: self.options.traders.accounts,
+			positions_opened: self.traders.positions,
+			collateral_usd: self.traders.collateral_usd,
+			notional_opened_usd: self.traders.notional_usd,
+			vault_deposit_usd: self.traders.vault_deposit_usd,
+			vault_start_usd: self.vault_start,
+			vault_end_usd: vault_value(),
+			traders_closed_out: perps.closed_out.len() as u32,
+			close_outs: perps.close_outs,
+			taken_over: perps.taken_over,
+			backstop: perps.close_outs - perps.taken_over,
+			partial: perps.partial,
+			notional_closed_usd: perps.notional.to_float(),
+			fees_usd: perps.fees.to_float(),
+			fee_to_insurance_usd: perps.fee_to_insurance as f64 / DOLLAR,
+			shortfalls: perps.shortfalls,
+			shortfall_usd: perps.shortfall.to_float(),
+			insurance_usd: perps.covered as f64 / DOLLAR,
+			deleveraged_usd: perps.deleveraged.to_float(),
+			to_lps_usd: perps.to_lps.to_float(),
+			outstanding_usd: outstanding,
+			positions_deleveraged: perps.positions_deleveraged,
+			most_outstanding_usd: perps.most_outstanding.to_float(),
+		}
+	}
+}
+
+/// The perpetuals vault's net asset value, USD (0 when it cannot be valued).
+fn vault_value() -> f64 {
+	Perpetuals::vault_report().map_or(0.0, |report| report.nav.to_float())
+}
+
+/// A keeper takes over the position of `who` the engine would close first, as far as the
+/// engine sizes it, and closes what he took at once (a keeper holds no risk). `Err` with the
+/// reason when the engine refuses.
+fn take_over(who: &AccountId) -> Result<(), String> {
+	let underlying =
+		Liquidation::preview_position(who, None).map_err(|error| format!("{error:?}"))?.underlying;
+	Liquidation::liquidate_position(
+		RuntimeOrigin::signed(keeper()),
+		who.clone(),
+		underlying,
+		FixedU128::from_inner(u128::MAX),
+	)
+	.map_err(|error| format!("{:?}", error.error))?;
+	if let Some(taken) = pallet_perpetuals::Positions::<Runtime>::get(keeper(), underlying) {
+		let limit = if taken.size.into_inner() > 0 {
+			Price::from_inner(1)
+		} else {
+			Price::from_inner(u128::MAX / 4)
+		};
+		// A close the market refuses (paused, its skew's bound) leaves the keeper holding it.
+		let _ = Perpetuals::close_position(RuntimeOrigin::signed(keeper()), underlying, limit);
+	}
+	Ok(())
 }
 
 /// The accounts the worker finds through the risk index that a liquidation can act on. On a
