@@ -666,13 +666,10 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 	});
 }
 
-/// Auto-deleveraging with an empty insurance fund: Bob's insolvent long (3 000 USD behind
-/// 1 BTC, BTC at 52 000) leaves a shortfall of about 5 030 USD, so his bankruptcy price is
-/// about 57 030. The shorts in profit are reduced there, the higher profit times leverage
-/// first: Dave (0.5 BTC on 5 000 USD) wholly, then Charlie (1 BTC on 30 000 USD) by just the
-/// rest; the haircuts add up to the shortfall and the LPs bear nothing.
-#[test]
-fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
+/// Bob's insolvent long (3 000 USD behind 1 BTC, BTC from 60 000 to 52 000) and two shorts in
+/// profit: Charlie 1 BTC on 30 000 USD, Dave 0.5 BTC on 5 000 USD (ranked first: more profit
+/// times leverage).
+fn a_bankrupt_long_and_two_winning_shorts() -> TestChain {
 	const DOLLAR: u128 = 1_000_000;
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
@@ -699,7 +696,7 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 		Ok(())
 	);
 	chain.feed_price(BTC, Price::from_u32(52_000));
-	let (bob, charlie, dave) = (Bob.to_account_id(), Charlie.to_account_id(), Dave.to_account_id());
+	let (charlie, dave) = (Charlie.to_account_id(), Dave.to_account_id());
 	chain.execute_with(|| {
 		use liquidation_primitives::PositionLiquidation;
 		let ranked: Vec<_> =
@@ -711,6 +708,19 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 				.collect();
 		assert_eq!(ranked, vec![dave.clone(), charlie.clone()]);
 	});
+	chain
+}
+
+/// Auto-deleveraging with an empty insurance fund: Bob's insolvent long (3 000 USD behind
+/// 1 BTC, BTC at 52 000) leaves a shortfall of about 5 030 USD, so his bankruptcy price is
+/// about 57 030. The shorts in profit are reduced there, the higher profit times leverage
+/// first: Dave (0.5 BTC on 5 000 USD) wholly, then Charlie (1 BTC on 30 000 USD) by just the
+/// rest; the haircuts add up to the shortfall and the LPs bear nothing.
+#[test]
+fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
+	let mut chain = a_bankrupt_long_and_two_winning_shorts();
+	let (bob, charlie, dave) = (Bob.to_account_id(), Charlie.to_account_id(), Dave.to_account_id());
+	const DOLLAR: u128 = 1_000_000;
 	chain.start_block();
 	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
@@ -792,6 +802,122 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 		assert_eq!(totals.deleveraged, deleveraged);
 		Perpetuals::do_try_state().expect("invariants hold");
 		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}
+
+/// Two insolvent BTC longs (Bob 3 000 USD and Eve 2 000 USD behind 1 BTC each, BTC from 60 000
+/// to 52 000) closed in one block wait as one shortfall of BTC's longs: what it has left is the
+/// sum of theirs and its bankruptcy price their average weighted by it. What waits counts in
+/// the vault's value (owed to it), so the close-outs leave that value as it was; once the
+/// waterfall leaves it to the LPs (no insurance, no short to deleverage), the value falls by it.
+#[test]
+fn shortfalls_of_a_market_and_side_wait_as_one_and_count_in_the_vault_value() {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	let open = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(1),
+		limit_price: Price::from_u32(60_200),
+	});
+	for (who, usd) in [(Bob, 3_000u128), (Eve, 2_000)] {
+		assert_eq!(chain.dispatch(who, deposit_usd(usd)), Ok(()));
+		assert_eq!(chain.dispatch(who, open.clone()), Ok(()));
+	}
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	let nav = || Perpetuals::vault_report().expect("the vault is valued").nav;
+	let before = chain.execute_with(nav);
+	chain.start_block();
+	for who in [Bob, Eve] {
+		let call =
+			pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: who.to_account_id() };
+		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+		assert_eq!(chain.apply(xt), Ok(Ok(())));
+	}
+	let (queued, waiting, during) = chain.execute_with(|| {
+		let queued: Vec<FixedU128> = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::PositionShortfall {
+					queued,
+					covered: 0,
+					..
+				}) => Some(queued),
+				_ => None,
+			})
+			.collect();
+		(queued, Liquidation::pending_shortfalls(), nav())
+	});
+	assert_eq!(queued.len(), 2, "{queued:?}");
+	assert_eq!(waiting.len(), 1, "{waiting:?}");
+	let entry = &waiting[0];
+	assert!(entry.bankrupt_long);
+	assert_eq!(entry.left, queued[0] + queued[1]);
+	// Each closed 1 BTC at 52 000: its bankruptcy price 52 000 plus its shortfall.
+	let oracle = FixedU128::from_u32(52_000);
+	let expected = ((oracle + queued[0]) * queued[0] + (oracle + queued[1]) * queued[1])
+		/ (queued[0] + queued[1]);
+	assert!(
+		entry.bankruptcy_price.into_inner().abs_diff(expected.into_inner()) < 1_000_000,
+		"{:?} against {expected:?}",
+		entry.bankruptcy_price
+	);
+	let shortfall = (queued[0] + queued[1]).to_float();
+	assert!(shortfall > 9_000.0, "{shortfall}");
+	// Owed to the vault: its value moved by the close-outs' fees only.
+	let moved = (during - before).to_float();
+	assert!(moved.abs() < 500.0, "the vault's value moved by {moved} at the close-outs");
+	chain.finish_block();
+	chain.execute_with(|| {
+		// No insurance and no short in profit: a pass that took nothing leaves it to the LPs.
+		assert!(Liquidation::pending_shortfalls().is_empty());
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.to_lps, queued[0] + queued[1]);
+		let written_off = (during - nav()).to_float();
+		assert!((written_off - shortfall).abs() < 1.0, "{written_off} against {shortfall}");
+		Perpetuals::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}
+
+/// A pass over the market's traders in windows of one (as when a block's spare weight reads one
+/// trader) ranks the whole market before it takes anything: the first two turns read Dave and
+/// Charlie (in storage order) and take nothing, the third finds the end of the market and
+/// reduces them best first, Dave wholly then Charlie, whatever their place in storage.
+#[test]
+fn a_pass_over_windows_ranks_the_whole_market_before_deleveraging() {
+	let mut chain = a_bankrupt_long_and_two_winning_shorts();
+	let (charlie, dave) = (Charlie.to_account_id(), Dave.to_account_id());
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.execute_with(|| {
+		let mut queue = pallet_liquidation::PendingShortfalls::<Runtime>::get();
+		let entry = &mut queue[0];
+		let shortfall = entry.left;
+		for turn in 0..2 {
+			let step = Liquidation::work_shortfall(entry, 1).expect("a turn");
+			assert_eq!((step.read, step.tried), (1, 0), "turn {turn}");
+			assert!(step.deleveraged.is_zero() && step.to_lps.is_zero(), "turn {turn}");
+		}
+		assert_eq!(entry.finalists.len(), 2);
+		let step = Liquidation::work_shortfall(entry, 1).expect("the last turn");
+		assert_eq!((step.read, step.tried), (0, 2));
+		let haircuts: Vec<sp_runtime::AccountId32> = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged { who, .. }) => {
+					Some(who)
+				},
+				_ => None,
+			})
+			.collect();
+		assert_eq!(haircuts, vec![dave.clone(), charlie.clone()]);
+		assert_eq!(step.deleveraged + step.to_lps + entry.left, shortfall);
+		assert!(entry.left.is_zero());
+		pallet_liquidation::PendingShortfalls::<Runtime>::kill();
 		Liquidation::do_try_state().expect("invariants hold");
 	});
 }

@@ -170,16 +170,18 @@ mod benchmarks {
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
 	}
 
-	/// A waiting shortfall's turn in `on_idle` reading `n` traders of a market, every one a
-	/// short in profit held with the most positions an account may have, each closed whole by
-	/// auto-deleveraging (the costliest: a health read and a close per trader read), after
-	/// insurance's cover.
+	/// A waiting shortfall's turn in `on_idle`: insurance pays what it holds (less than is
+	/// left), then a pass of auto-deleveraging reads `n` traders of a market, the whole market,
+	/// each holding the most positions an account may (a health read each), and ends: its `d`
+	/// finalists, shorts in profit, are scored again and reduced (a haircut and a health read
+	/// each) by a shortfall that takes all they can give.
 	#[benchmark]
 	fn work_position_shortfall(
-		n: Linear<0, { crate::shortfall::MAX_DELEVERAGE_SCAN }>,
+		n: Linear<{ crate::shortfall::MAX_FINALISTS }, { crate::shortfall::MAX_DELEVERAGE_SCAN }>,
+		d: Linear<0, { crate::shortfall::MAX_FINALISTS }>,
 	) -> Result<(), BenchmarkError> {
 		let (underlying, bankruptcy_price) =
-			T::BenchmarkHelper::winning_shorts(n).ok_or(BenchmarkError::Skip)?;
+			T::BenchmarkHelper::deleverage_market(n, d).ok_or(BenchmarkError::Skip)?;
 		let mut entry = crate::PendingShortfall {
 			underlying,
 			bankrupt_long: true,
@@ -187,6 +189,7 @@ mod benchmarks {
 			left: sp_runtime::FixedU128::from_u32(u32::MAX),
 			since: frame_system::Pallet::<T>::block_number(),
 			cursor: None,
+			finalists: Default::default(),
 		};
 		let step;
 		#[block]
@@ -194,10 +197,9 @@ mod benchmarks {
 			step = Liquidation::<T>::work_shortfall(&mut entry, n)
 				.map_err(|_| BenchmarkError::Stop("the shortfall's turn failed"))?;
 		}
-		assert_eq!(step.read, n);
-		assert_eq!(step.deleveraged.is_zero(), n == 0);
-		assert!(T::Derivatives::deleverage_candidates(underlying, false, None, n.max(1))
-			.map_or(false, |window| window.candidates.is_empty()));
+		assert_eq!((step.read, step.tried), (n, d));
+		assert!(!step.covered.is_zero());
+		assert_eq!(step.deleveraged.is_zero(), d == 0);
 		Ok(())
 	}
 

@@ -251,11 +251,16 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// and a keeper funded to take over one of them; `None` in a runtime without derivatives
 	/// (the position benchmarks are then skipped).
 	fn liquidatable_trader() -> Option<(AccountId, AccountId)>;
-	/// `n` accounts with a short in profit in one market and the most positions an account may
-	/// hold (the costliest to rank and to deleverage): the market's underlying and the
-	/// bankruptcy price of an opposite long at which every short's haircut is positive; `None`
-	/// in a runtime without derivatives (the benchmark is then skipped).
-	fn winning_shorts(n: u32) -> Option<(AssetId, liquidation_primitives::Price)>;
+	/// A market with `traders` accounts, each holding the most positions an account may (the
+	/// costliest to rank and to deleverage), of which `winners` hold a short in profit in it
+	/// and the others a long; an insurance fund holding a little of the settlement asset.
+	/// Returns the market's underlying and the bankruptcy price of an opposite long at which
+	/// every short's haircut is positive; `None` in a runtime without derivatives (the
+	/// benchmark is then skipped).
+	fn deleverage_market(
+		traders: u32,
+		winners: u32,
+	) -> Option<(AssetId, liquidation_primitives::Price)>;
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.

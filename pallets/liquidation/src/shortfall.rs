@@ -3,44 +3,51 @@
 //! An insolvent account's positions are closed at its bankruptcy price (see [`crate::positions`]):
 //! what it owed beyond all it held, the *shortfall* `S`, stays with the vault, its
 //! counterparty. At the close-out the insurance fund pays into the vault's deposit what its
-//! per-block cap allows; the rest waits in [`crate::PendingShortfalls`] (oldest first) with the
-//! bankrupt position's side and bankruptcy price (`P_b = P + S/|s|` for a long of size `s`
-//! closed at the oracle `P`, `P - S/|s|` for a short). In every block's `on_idle`, as far as its
-//! spare weight goes, each waiting shortfall gets in turn:
+//! per-block cap allows; the rest waits in [`crate::PendingShortfalls`], one entry per market
+//! and bankrupt side (a new shortfall joins its market's entry: its bankruptcy price becomes
+//! the entries' average weighted by what each has left; `P_b = P + S/|s|` for a long of size `s`
+//! closed at the oracle `P`, `P - S/|s|` for a short). What waits is owed to the vault: the
+//! perpetuals pallet counts it in the vault's value until it is recovered or left to the LPs.
+//! In every block's `on_idle`, as far as its spare weight goes, each waiting shortfall gets a
+//! turn:
 //!
-//! 1. **insurance**: what the fund can pay this block in the settlement asset, then by selling
-//!    its other assets (as for spot bad debt, and only here, outside any transaction);
+//! 1. **insurance**: what the fund can pay this block in the settlement asset, within its cap
+//!    (the fund's sales of its other assets are made only at the start of a block, for spot
+//!    bad debt; a perpetual shortfall waits for its own-asset cover or the delay);
 //! 2. **auto-deleveraging**, of what insurance cannot pay before the engine's
 //!    `socialize_after_blocks` delay ends (its capacity over the blocks left, as for spot; all
 //!    that is left once the delay has passed), so that no position is deleveraged while
-//!    insurance could still pay: the profitable positions opposite the bankrupt one are read
-//!    in windows of the market's traders (as many as the weight left allows, at most
-//!    [`MAX_DELEVERAGE_SCAN`] a block, resuming where the last window stopped), ranked in each
-//!    window by profit times leverage (Hyperliquid's ranking), and each is reduced at
-//!    `min(P_b, entry)` for a short (`max` for a long) instead of the oracle by just the units
-//!    whose haircut covers what is still due: the haircuts add up to it, never more (each
-//!    rounded down, in the trader's favour). Each candidate is re-checked when its turn comes
-//!    (one closed, flipped or out of profit since the ranking is passed over);
-//! 3. **the LPs**: what is still due after a whole pass over the market's traders found no
-//!    more opposite profit is the vault's LPs' loss (it already is: the vault's value is lower
-//!    by the shortfall from the close-out on, and what insurance and deleveraging recover
-//!    raises it again).
+//!    insurance could still pay. A *pass* reads the market's traders in windows (as many as the
+//!    weight left allows, at most [`MAX_DELEVERAGE_SCAN`] a block, resuming where the last
+//!    window stopped) and keeps the [`MAX_FINALISTS`] best positions opposite the bankrupt one
+//!    in profit, by profit times leverage (Hyperliquid's ranking): the whole market is ranked,
+//!    whatever an account's place in storage. When the pass ends the finalists are scored again
+//!    at the current price (one closed, flipped or out of profit since is dropped) and reduced
+//!    in that order, each at `min(P_b, entry)` for a short (`max` for a long) instead of the
+//!    oracle, by just the units whose haircut covers what is still due: the haircuts add up to
+//!    it, never more (each rounded down, in the trader's favour). A position whose account the
+//!    haircut would leave liquidatable is passed over;
+//! 3. **the LPs**: what is due after a pass that took nothing (no opposite profit left that can
+//!    pay) is the vault's LPs' loss, written off the vault's value. A remainder below one
+//!    smallest unit of the settlement asset (rounding) goes to them too.
 //!
 //! ```text
-//!   shortfall S ─▶ insurance now (cap) ─▶ queued ─▶ each block: insurance (cap, sales)
-//!               ─▶ due = left − what insurance can pay before the delay ends
-//!               ─▶ ADL: opposite winners by profit × leverage, haircut = min(due left, theirs)
-//!               ─▶ pass over the market ended with some due left: the LPs
+//!   shortfall S ─▶ insurance now (cap) ─▶ queued (one entry a market and side)
+//!               ─▶ each block: insurance (cap) ─▶ due = left − what it can pay before the delay
+//!               ─▶ ADL pass: rank the whole market, haircut the best, min(due left, theirs)
+//!               ─▶ a pass that took nothing: the due part to the LPs
 //! ```
 //!
-//! The queue holds at most [`MAX_PENDING_SHORTFALLS`]; a shortfall arriving when it is full is
-//! the LPs' at once (evented as such). [`crate::PositionCloseOuts`] books every step per
-//! market: `shortfall = covered + deleveraged + to_lps + pending`.
+//! The queue holds [`MAX_PENDING_SHORTFALLS`] entries, two per market for as many markets as
+//! the runtime may list (the runtime checks it); were it ever full, a shortfall of a new
+//! market and side would be the LPs' at once (evented as such). [`crate::PositionCloseOuts`]
+//! books every step per market: `shortfall = covered + deleveraged + to_lps + pending`.
 
 use crate::{
 	positions::usd_units, Config, DeleverageRank, Event, Pallet, Params, Paused, PendingShortfall,
 	PendingShortfalls, PositionCloseOuts, PositionTotals, WeightInfo,
 };
+use frame_support::BoundedVec;
 use frame_support::{pallet_prelude::Weight, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
@@ -48,17 +55,21 @@ use liquidation_primitives::{
 	Balance, DeficitHandler, PositionLiquidation, Price, UsdValue,
 };
 use sp_runtime::{
-	traits::{Saturating, UniqueSaturatedInto, Zero},
+	traits::{CheckedDiv, Saturating, UniqueSaturatedInto, Zero},
 	ArithmeticError, DispatchError, FixedU128,
 };
 
-/// Most shortfalls waiting at once: one per insolvent position closed while insurance and
-/// deleveraging have not caught up. Beyond it a new shortfall is the LPs' at once.
+/// Most shortfalls waiting at once: one per market and bankrupt side, for up to 16 markets.
 pub const MAX_PENDING_SHORTFALLS: u32 = 32;
 
+/// The best candidates a pass of auto-deleveraging keeps from the whole market and reduces when
+/// it ends: enough that a pass rarely ends short of what is due (Hyperliquid's largest ADL
+/// events reduced tens of accounts a market; a pass that ends short starts another).
+pub const MAX_FINALISTS: u32 = 16;
+
 /// Most traders of a market auto-deleveraging reads in one block for one shortfall (fewer when
-/// the block's spare weight is short): a market with fewer traders is ranked whole, a larger
-/// one in windows, block by block (dYdX v4 bounds its deleveraging iteration the same way).
+/// the block's spare weight is short): a market with fewer traders is ranked in one block, a
+/// larger one over several (dYdX v4 bounds its deleveraging iteration per block the same way).
 pub const MAX_DELEVERAGE_SCAN: u32 = 64;
 
 /// What one block's turn of one waiting shortfall did.
@@ -74,6 +85,8 @@ pub struct ShortfallStep {
 	pub to_lps: UsdValue,
 	/// Traders read.
 	pub read: u32,
+	/// Finalists scored again and tried (a pass ended).
+	pub tried: u32,
 }
 
 impl<T: Config> Pallet<T> {
@@ -87,22 +100,42 @@ impl<T: Config> Pallet<T> {
 		(asset, vault): (T::AssetId, &T::AccountId),
 		(bankrupt_long, bankruptcy_price): (bool, Price),
 	) -> Result<(Balance, UsdValue, UsdValue), DispatchError> {
-		let (covered, covered_value) = Self::insure_vault(asset, vault, shortfall, false)?;
-		let left = shortfall.saturating_sub(covered_value);
+		let (covered, covered_value) = Self::insure_vault(asset, vault, shortfall)?;
+		let mut left = shortfall.saturating_sub(covered_value);
 		let mut queued = UsdValue::zero();
 		let mut to_lps = UsdValue::zero();
+		if left < Self::one_unit(asset) {
+			// Rounding below the settlement asset's smallest unit: nothing to recover.
+			to_lps = left;
+			left = UsdValue::zero();
+		}
 		if !left.is_zero() {
-			let entry = PendingShortfall {
-				underlying,
-				bankrupt_long,
-				bankruptcy_price,
-				left,
-				since: frame_system::Pallet::<T>::block_number(),
-				cursor: None,
-			};
-			match PendingShortfalls::<T>::try_mutate(|queue| queue.try_push(entry)) {
+			let joined = PendingShortfalls::<T>::try_mutate(|queue| {
+				match queue.iter_mut().find(|entry| {
+					entry.underlying == underlying && entry.bankrupt_long == bankrupt_long
+				}) {
+					Some(entry) => {
+						entry.bankruptcy_price = weighted_price(
+							(entry.bankruptcy_price, entry.left),
+							(bankruptcy_price, left),
+						);
+						entry.left = entry.left.saturating_add(left);
+						Ok(())
+					},
+					None => queue.try_push(PendingShortfall {
+						underlying,
+						bankrupt_long,
+						bankruptcy_price,
+						left,
+						since: frame_system::Pallet::<T>::block_number(),
+						cursor: None,
+						finalists: Default::default(),
+					}),
+				}
+			});
+			match joined {
 				Ok(()) => queued = left,
-				Err(_) => to_lps = left,
+				Err(_) => to_lps = to_lps.saturating_add(left),
 			}
 		}
 		PositionCloseOuts::<T>::mutate(underlying, |totals: &mut PositionTotals| {
@@ -122,27 +155,22 @@ impl<T: Config> Pallet<T> {
 		Ok((covered, queued, to_lps))
 	}
 
-	/// What insurance pays now of `wanted` USD into the vault's deposit: from the fund's own
-	/// settlement asset within its per-block cap, then, with `sales`, by selling its others.
-	/// Returns it in settlement units and USD (at most `wanted`).
+	/// What insurance pays now of `wanted` USD into the vault's deposit, from the fund's
+	/// settlement asset within its per-block cap. Returns it in settlement units and USD (at
+	/// most `wanted`).
 	fn insure_vault(
 		asset: T::AssetId,
 		vault: &T::AccountId,
 		wanted: UsdValue,
-		sales: bool,
 	) -> Result<(Balance, UsdValue), DispatchError> {
 		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
 		let units = usd_units(wanted, decimals)?;
-		let engine = Self::engine_account();
-		let mut covered: Balance = 0;
 		let coverable = T::Deficit::coverable_now(asset).min(units);
-		if !coverable.is_zero() {
-			covered = T::Deficit::cover(asset, coverable, &engine);
+		if coverable.is_zero() {
+			return Ok((0, UsdValue::zero()));
 		}
-		let short = units.saturating_sub(covered);
-		if sales && !short.is_zero() {
-			covered = covered.saturating_add(T::Deficit::cover_by_sales(asset, short, &engine));
-		}
+		let engine = Self::engine_account();
+		let covered = T::Deficit::cover(asset, coverable, &engine);
 		if !covered.is_zero() {
 			T::Ledger::credit_collateral(&engine, vault, asset, covered)?;
 		}
@@ -150,6 +178,13 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::Overflow)?
 			.min(wanted);
 		Ok((covered, value))
+	}
+
+	/// The USD value of one smallest unit of the settlement `asset` (one USD a whole unit):
+	/// what is left of a shortfall below it is rounding.
+	fn one_unit(asset: T::AssetId) -> UsdValue {
+		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
+		liquidation_primitives::value_in_usd(1, decimals, FixedU128::from(1)).unwrap_or_default()
 	}
 
 	/// Works the waiting shortfalls, oldest first, as far as `remaining` goes (`on_idle`);
@@ -165,16 +200,20 @@ impl<T: Config> Pallet<T> {
 			return used;
 		}
 		used.saturating_accrue(db.writes(1));
-		let base = T::WeightInfo::work_position_shortfall(0);
-		let per_trader = T::WeightInfo::work_position_shortfall(1).saturating_sub(base);
+		let base = T::WeightInfo::work_position_shortfall(0, 0);
+		let per_trader = T::WeightInfo::work_position_shortfall(1, 0).saturating_sub(base);
+		// A pass may end in this turn: room for its finalists' haircuts first.
+		let finalists =
+			T::WeightInfo::work_position_shortfall(0, MAX_FINALISTS).saturating_sub(base);
 		let mut index = 0usize;
 		while let Some(entry) = queue.get(index).cloned() {
 			let room = remaining.saturating_sub(used);
-			if room.any_lt(base.saturating_add(per_trader)) {
+			let fixed = base.saturating_add(finalists);
+			if room.any_lt(fixed.saturating_add(per_trader)) {
 				break;
 			}
 			let scan = room
-				.saturating_sub(base)
+				.saturating_sub(fixed)
 				.checked_div_per_component(&per_trader)
 				.unwrap_or(u64::MAX)
 				.min(MAX_DELEVERAGE_SCAN.into()) as u32;
@@ -182,9 +221,11 @@ impl<T: Config> Pallet<T> {
 			let outcome = frame_support::storage::with_storage_layer(|| {
 				Self::work_shortfall(&mut worked, scan)
 			});
-			match outcome {
+			let worked = match outcome {
 				Ok(step) => {
-					used.saturating_accrue(T::WeightInfo::work_position_shortfall(step.read));
+					used.saturating_accrue(T::WeightInfo::work_position_shortfall(
+						step.read, step.tried,
+					));
 					Self::deposit_event(Event::ShortfallWorked {
 						underlying: worked.underlying,
 						covered: step.covered,
@@ -193,12 +234,15 @@ impl<T: Config> Pallet<T> {
 						left: worked.left,
 						read: step.read,
 					});
+					worked
 				},
 				Err(error) => {
-					used.saturating_accrue(base);
+					// Nothing of the turn stays: the entry as it was.
+					used.saturating_accrue(fixed);
 					log::warn!(target: "runtime::liquidation", "position shortfall: {error:?}");
+					entry
 				},
-			}
+			};
 			if worked.left.is_zero() {
 				if index < queue.len() {
 					queue.remove(index);
@@ -214,16 +258,17 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
-	/// One block's turn of one waiting shortfall (see the module docs): insurance, then
-	/// auto-deleveraging of what is due reading up to `scan` traders, then the LPs when a pass
-	/// over the market ended. Updates `entry` and the market's totals.
-	pub(crate) fn work_shortfall(
+	/// One block's turn of one waiting shortfall (see the module docs): insurance, then a
+	/// window of auto-deleveraging's pass over what is due reading up to `scan` traders (and,
+	/// when the pass ends, its finalists' haircuts), then the LPs after a pass that took
+	/// nothing. Updates `entry` and the market's totals.
+	pub fn work_shortfall(
 		entry: &mut PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
 		scan: u32,
 	) -> Result<ShortfallStep, DispatchError> {
 		let mut step = ShortfallStep::default();
 		let (asset, vault) = T::Derivatives::settlement().ok_or(crate::Error::<T>::NoPosition)?;
-		let (covered, covered_value) = Self::insure_vault(asset, &vault, entry.left, true)?;
+		let (covered, covered_value) = Self::insure_vault(asset, &vault, entry.left)?;
 		step.covered = covered;
 		step.covered_value = covered_value;
 		entry.left = entry.left.saturating_sub(covered_value);
@@ -238,36 +283,33 @@ impl<T: Config> Pallet<T> {
 				scan,
 			) {
 				step.read = window.read;
-				let mut still_due = due;
-				for candidate in window.candidates {
-					if still_due.is_zero() {
-						break;
-					}
-					// Re-checked by the call: a position closed, flipped or out of profit since
-					// the ranking is refused, and the next one tried.
-					let taken = frame_support::storage::with_storage_layer(|| {
-						T::Derivatives::deleverage(
-							&candidate.who,
-							entry.underlying,
-							opposite,
-							entry.bankruptcy_price,
-							still_due,
-						)
-					});
-					if let Ok(haircut) = taken {
-						let haircut = haircut.min(still_due);
-						still_due = still_due.saturating_sub(haircut);
-						step.deleveraged = step.deleveraged.saturating_add(haircut);
-					}
-				}
-				entry.left = entry.left.saturating_sub(step.deleveraged);
+				let mut finalists = core::mem::take(&mut entry.finalists).into_inner();
+				finalists.extend(
+					window.candidates.into_iter().map(|candidate| (candidate.who, candidate.score)),
+				);
+				finalists.sort_by(|a, b| b.1.cmp(&a.1));
+				finalists.truncate(MAX_FINALISTS as usize);
 				entry.cursor = window.next;
-				if entry.cursor.is_none() && !still_due.is_zero() {
-					// A whole pass over the market's traders: no opposite profit left for it.
-					step.to_lps = still_due;
-					entry.left = entry.left.saturating_sub(still_due);
+				if entry.cursor.is_some() {
+					// The pass goes on in the next turn.
+					entry.finalists = BoundedVec::truncate_from(finalists);
+				} else {
+					let (tried, taken) =
+						Self::deleverage_finalists(entry, opposite, finalists, due);
+					step.tried = tried;
+					step.deleveraged = taken;
+					entry.left = entry.left.saturating_sub(taken);
+					if taken.is_zero() {
+						// A pass that took nothing: no opposite profit left that can pay.
+						step.to_lps = due.min(entry.left);
+						entry.left = entry.left.saturating_sub(step.to_lps);
+					}
 				}
 			}
+		}
+		if !entry.left.is_zero() && entry.left < Self::one_unit(asset) {
+			step.to_lps = step.to_lps.saturating_add(entry.left);
+			entry.left = UsdValue::zero();
 		}
 		PositionCloseOuts::<T>::mutate(entry.underlying, |totals: &mut PositionTotals| {
 			totals.covered = totals.covered.saturating_add(step.covered_value);
@@ -278,6 +320,43 @@ impl<T: Config> Pallet<T> {
 			totals.pending = totals.pending.saturating_sub(worked);
 		});
 		Ok(step)
+	}
+
+	/// The end of a pass: the finalists scored again now (those no longer candidates dropped),
+	/// best first, each reduced by what is still of `due`. Returns how many were tried and the
+	/// haircuts taken (at most `due`).
+	fn deleverage_finalists(
+		entry: &PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
+		opposite: bool,
+		finalists: alloc::vec::Vec<(T::AccountId, FixedU128)>,
+		due: UsdValue,
+	) -> (u32, UsdValue) {
+		let mut ranked: alloc::vec::Vec<_> = finalists
+			.iter()
+			.filter_map(|(who, _)| {
+				T::Derivatives::deleverage_candidate(who, entry.underlying, opposite)
+			})
+			.collect();
+		ranked.sort_by(|a, b| b.score.cmp(&a.score));
+		let tried = finalists.len() as u32;
+		let mut still_due = due;
+		for candidate in ranked {
+			if still_due.is_zero() {
+				break;
+			}
+			// All or nothing: a haircut refused (its account would be left liquidatable, the
+			// vault cannot pay the rest of its profit) changes nothing, and the next pays.
+			if let Ok(haircut) = T::Derivatives::deleverage(
+				&candidate.who,
+				entry.underlying,
+				opposite,
+				entry.bankruptcy_price,
+				still_due,
+			) {
+				still_due = still_due.saturating_sub(haircut.min(still_due));
+			}
+		}
+		(tried, due.saturating_sub(still_due))
 	}
 
 	/// What of a waiting shortfall is due for auto-deleveraging now: what insurance cannot pay
@@ -357,5 +436,31 @@ impl<T: Config> Pallet<T> {
 	pub fn pending_shortfalls(
 	) -> alloc::vec::Vec<PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>> {
 		PendingShortfalls::<T>::get().into_inner()
+	}
+}
+
+/// The average of two prices weighted by what each has left: the bankruptcy price of two
+/// shortfalls of a market and side waiting as one.
+fn weighted_price((a, left_a): (Price, UsdValue), (b, left_b): (Price, UsdValue)) -> Price {
+	let total = left_a.saturating_add(left_b);
+	if total.is_zero() {
+		return b;
+	}
+	a.saturating_mul(left_a)
+		.saturating_add(b.saturating_mul(left_b))
+		.checked_div(&total)
+		.unwrap_or(b)
+}
+
+/// What the vault is owed for the shortfalls waiting in [`PendingShortfalls`], USD: the
+/// perpetuals pallet's `ShortfallReceivable` (counted in the vault's value until recovered or
+/// left to the LPs).
+pub struct PendingShortfallTotal<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> Get<UsdValue> for PendingShortfallTotal<T> {
+	fn get() -> UsdValue {
+		PendingShortfalls::<T>::get()
+			.iter()
+			.fold(UsdValue::zero(), |sum, entry| sum.saturating_add(entry.left))
 	}
 }

@@ -1,6 +1,7 @@
 //! Stored and reported types of the liquidation pallet.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use liquidation_primitives::{Balance, UsdValue};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
@@ -288,8 +289,13 @@ pub struct PendingShortfall<AssetId, AccountId, BlockNumber> {
 	pub left: UsdValue,
 	/// The block it was queued in: the engine's `socialize_after_blocks` runs from it.
 	pub since: BlockNumber,
-	/// Where auto-deleveraging's scan of the market's traders resumes (`None`: from the first).
+	/// Where auto-deleveraging's pass over the market's traders resumes (`None`: from the
+	/// first).
 	pub cursor: Option<AccountId>,
+	/// The best candidates of the pass so far, by the score they had when read: the pass ranks
+	/// the whole market before any of them is deleveraged.
+	pub finalists:
+		BoundedVec<(AccountId, FixedU128), ConstU32<{ crate::shortfall::MAX_FINALISTS }>>,
 }
 
 /// What a running auction the engine started is raising for its owner's side: the debt it was

@@ -44,7 +44,7 @@ pub trait WeightInfo {
 	fn set_asset_limits() -> Weight;
 	fn set_paused() -> Weight;
 	fn check_account() -> Weight;
-	fn work_position_shortfall(n: u32, ) -> Weight;
+	fn work_position_shortfall(n: u32, d: u32, ) -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -468,9 +468,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(88_u64))
 	}
 	/// Not yet measured: one health read (25 reads) and one position write per trader.
-	fn work_position_shortfall(n: u32, ) -> Weight {
+	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		Weight::from_parts(1_000_000_000, 0)
 			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -532,9 +533,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(88_u64))
 	}
 	/// Not yet measured: one health read (25 reads) and one position write per trader.
-	fn work_position_shortfall(n: u32, ) -> Weight {
+	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		Weight::from_parts(1_000_000_000, 0)
 			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_000_000_000, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))

@@ -316,6 +316,14 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 		Self::do_deleverage_candidates(underlying, long, after, scan)
 	}
 
+	fn deleverage_candidate(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+	) -> Option<liquidation_primitives::DeleverageCandidate<T::AccountId>> {
+		Self::do_deleverage_candidate(who, underlying, long)
+	}
+
 	fn deleverage(
 		who: &T::AccountId,
 		underlying: T::AssetId,

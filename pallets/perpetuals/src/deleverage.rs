@@ -20,8 +20,8 @@ use liquidation_primitives::{
 	DeleverageCandidate, DeleverageScan, Price, UsdValue,
 };
 use sp_runtime::{
-	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
-	ArithmeticError, DispatchError, FixedPointNumber,
+	traits::{Bounded, CheckedDiv, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128,
 };
 
 impl<T: Config> Pallet<T> {
@@ -76,13 +76,37 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let units = math::unsigned(position.size.saturating_abs())?;
-		let leverage = notional_of(units, price).ok()?.checked_div(&equity)?;
-		let score = profit.checked_mul(&leverage)?;
+		// Saturating: a leverage or score too large to hold ranks first, not out.
+		let leverage =
+			notional_of(units, price).ok()?.checked_div(&equity).unwrap_or(FixedU128::max_value());
+		let score = profit.saturating_mul(leverage);
 		Some(DeleverageCandidate { who, score, profit })
 	}
 
-	/// See [`liquidation_primitives::PositionLiquidation::deleverage`].
+	/// See [`liquidation_primitives::PositionLiquidation::deleverage_candidate`].
+	pub(crate) fn do_deleverage_candidate(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+	) -> Option<DeleverageCandidate<T::AccountId>> {
+		let price = Self::usable_price(underlying).ok()?;
+		Self::candidate(who.clone(), underlying, long, price)
+	}
+
+	/// See [`liquidation_primitives::PositionLiquidation::deleverage`]: all of it or nothing.
 	pub(crate) fn do_deleverage(
+		who: &T::AccountId,
+		underlying: T::AssetId,
+		long: bool,
+		bankruptcy_price: Price,
+		max_haircut: UsdValue,
+	) -> Result<UsdValue, DispatchError> {
+		frame_support::storage::with_storage_layer(|| {
+			Self::deleverage_in_layer(who, underlying, long, bankruptcy_price, max_haircut)
+		})
+	}
+
+	fn deleverage_in_layer(
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		long: bool,
@@ -108,8 +132,7 @@ impl<T: Config> Pallet<T> {
 		frame_support::ensure!(!per_unit.is_zero(), Error::<T>::NotDeleverageable);
 		let magnitude =
 			math::unsigned(held.size.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
-		// The fewest units whose haircut reaches what is asked (rounded up, then capped by the
-		// haircut asked: never more than it).
+		// The units whose haircut reaches what is asked, rounded down: never more than it.
 		let wanted = max_haircut.checked_div(&per_unit).ok_or(ArithmeticError::Overflow)?;
 		let units = wanted.min(magnitude);
 		frame_support::ensure!(!units.is_zero(), Error::<T>::ZeroSize);
@@ -125,6 +148,10 @@ impl<T: Config> Pallet<T> {
 		Self::write_position(who, underlying, true, new.as_ref())?;
 		let net = traded.realised.checked_sub(&funding).ok_or(ArithmeticError::Overflow)?;
 		Self::settle(who, net)?;
+		// Deleveraging takes profit, never an account's solvency: one it would leave
+		// liquidatable is passed over (the next candidate pays instead).
+		let report = T::Ledger::health(who).map_err(|_| Error::<T>::DeleverageWouldLiquidate)?;
+		frame_support::ensure!(!report.is_liquidatable(), Error::<T>::DeleverageWouldLiquidate);
 		T::Ledger::exposure_changed(who);
 		Self::deposit_event(Event::Deleveraged {
 			who: who.clone(),

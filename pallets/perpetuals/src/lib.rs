@@ -220,6 +220,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinimumShares: Get<Balance>;
 
+		/// What the vault is owed, USD, for shortfalls of insolvent traders it holds that the
+		/// liquidation engine's waterfall has yet to settle (insurance, auto-deleveraging):
+		/// counted in the vault's value, so that LPs depositing meanwhile pay for what will be
+		/// recovered and those who bore the loss get it back; written off when the waterfall
+		/// leaves it to the LPs. `GetDefault` without such a waterfall.
+		type ShortfallReceivable: Get<liquidation_primitives::UsdValue>;
+
 		/// The longest withdrawal delay governance may set.
 		#[pallet::constant]
 		type MaxWithdrawalDelay: Get<BlockNumberFor<Self>>;
@@ -500,6 +507,8 @@ pub mod pallet {
 		/// The position is not on the side auto-deleveraging reduces, or not in profit at the
 		/// oracle beyond the bankruptcy price.
 		NotDeleverageable,
+		/// Deleveraging the position would leave its account liquidatable (it is passed over).
+		DeleverageWouldLiquidate,
 		/// The account is liquidatable (or its health cannot be judged): it may not trade until
 		/// it adds collateral; its positions are the liquidation engine's to close.
 		AccountLiquidatable,

@@ -113,6 +113,7 @@ impl pallet_perpetuals::Config for Test {
 	type MaxMarkets = ConstU32<4>;
 	type MaxPositionsPerAccount = ConstU32<2>;
 	type MinimumShares = ConstU128<1_000>;
+	type ShortfallReceivable = frame_support::traits::GetDefault;
 	type MaxWithdrawalDelay = ConstU64<1_000>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

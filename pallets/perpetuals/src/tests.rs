@@ -901,4 +901,27 @@ mod deleverage {
 			);
 		});
 	}
+
+	/// Deleveraging takes profit, never solvency: Bob's equity rests on his BTC short's profit
+	/// (3 000 USD against a 2 500 USD loss on DOT, 2 500 deposited); taking all of it would
+	/// leave him liquidatable, so it is refused and nothing changes; a smaller haircut is taken.
+	#[test]
+	fn a_haircut_that_would_leave_the_account_liquidatable_is_refused() {
+		test(|| {
+			deposit_usd(BOB, 2_500);
+			assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, r(-1, 2), any_sell()));
+			assert_ok!(Perpetuals::modify_position(origin(BOB), DOT, n(1_000), any_buy()));
+			set_price(BTC, price(54_000));
+			set_price(DOT, ur(5, 2));
+			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+			assert_noop!(
+				Perpetuals::deleverage(&BOB, BTC, false, price(60_000), usd(10_000)),
+				Error::<Test>::DeleverageWouldLiquidate
+			);
+			// Rounded down, in his favour: never more than asked.
+			let taken = Perpetuals::deleverage(&BOB, BTC, false, price(60_000), usd(500)).unwrap();
+			assert!(taken <= usd(500) && taken > usd(500) - ur(1, 1_000_000_000_000), "{taken:?}");
+			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+		});
+	}
 }

@@ -28,12 +28,18 @@ pub struct VaultValue {
 	pub skew_cost: Signed,
 	/// Its net exposure, `Σ |skew| × price`, USD.
 	pub exposure: FixedU128,
+	/// What it is owed for traders' shortfalls the liquidation engine's waterfall has yet to
+	/// settle ([`crate::Config::ShortfallReceivable`]), USD.
+	pub receivable: Signed,
 }
 
 impl VaultValue {
-	/// Net asset value: `cash + unrealised - skew_cost`.
+	/// Net asset value: `cash + unrealised + receivable - skew_cost`.
 	pub fn nav(&self) -> Option<Signed> {
-		self.cash.checked_add(&self.unrealised)?.checked_sub(&self.skew_cost)
+		self.cash
+			.checked_add(&self.unrealised)?
+			.checked_add(&self.receivable)?
+			.checked_sub(&self.skew_cost)
 	}
 }
 
@@ -102,7 +108,8 @@ impl<T: Config> Pallet<T> {
 				.checked_add(&notional_of(magnitude, price)?)
 				.ok_or(ArithmeticError::Overflow)?;
 		}
-		Ok(VaultValue { cash, unrealised, skew_cost, exposure })
+		let receivable = signed(T::ShortfallReceivable::get()).ok_or(ArithmeticError::Overflow)?;
+		Ok(VaultValue { cash, unrealised, skew_cost, exposure, receivable })
 	}
 
 	/// Refuses a state where the vault's net exposure is beyond its utilisation bound of its

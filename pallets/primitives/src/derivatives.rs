@@ -270,12 +270,21 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 		scan: u32,
 	) -> Result<DeleverageScan<AccountId>, sp_runtime::DispatchError>;
 
+	/// `who`'s position in `underlying` as a candidate on the `long` side (or short) now, its
+	/// score recomputed: `None` when it no longer is one (closed, flipped, out of profit, its
+	/// account's equity gone, or the price unusable).
+	fn deleverage_candidate(
+		who: &AccountId,
+		underlying: AssetId,
+		long: bool,
+	) -> Option<DeleverageCandidate<AccountId>>;
+
 	/// Reduces `who`'s position in `underlying` (on the `long` side, or short, in profit) at
 	/// the bankruptcy price of the opposite bankrupt position, or its own entry price
 	/// whichever is nearer the oracle, by the fewest units whose haircut (what closing there
 	/// rather than at the oracle takes from its profit) reaches `max_haircut`, or all of it.
-	/// Returns the haircut, which stays with the vault. Refuses a position no longer on that
-	/// side or in profit (`NotDeleverageable`).
+	/// Returns the haircut, which stays with the vault. Refuses, changing nothing, a position
+	/// no longer on that side or in profit, or whose account it would leave liquidatable.
 	fn deleverage(
 		who: &AccountId,
 		underlying: AssetId,
@@ -331,6 +340,14 @@ impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
 		_: u32,
 	) -> Result<DeleverageScan<AccountId>, sp_runtime::DispatchError> {
 		Ok(DeleverageScan { candidates: Vec::new(), read: 0, next: None })
+	}
+
+	fn deleverage_candidate(
+		_: &AccountId,
+		_: AssetId,
+		_: bool,
+	) -> Option<DeleverageCandidate<AccountId>> {
+		None
 	}
 
 	fn deleverage(

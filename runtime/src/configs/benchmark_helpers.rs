@@ -304,20 +304,41 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		Some((trader, keeper))
 	}
 
-	/// `n` traders, each with 10 000 USD in margin, a 10-unit short in a new market and longs
-	/// in as many others as an account may trade (so that each health read is the costliest),
-	/// all at 1 000 USD; then the first market's price 10% lower: every short 1 000 USD in
-	/// profit. The bankruptcy price of an opposite long: 950 USD.
-	fn winning_shorts(n: u32) -> Option<(AssetId, Price)> {
+	/// `traders` accounts, each with 10 000 USD in margin and a 10-unit position in each of
+	/// as many new markets as an account may trade, all at 1 000 USD: in the first market a
+	/// short for `winners` of them, a long for the others, longs elsewhere; then the first
+	/// market's price 10% lower (every short 1 000 USD in profit). An LP's 20 million USD in
+	/// the vault carries their exposure; the insurance fund holds 1 000 USD. The bankruptcy
+	/// price of an opposite long: 950 USD.
+	fn deleverage_market(traders: u32, winners: u32) -> Option<(AssetId, Price)> {
 		use pallet_perpetuals::BenchmarkHelper as _;
+		let lp = AccountId::from([0x7c; 32]);
+		PerpetualsBenchmarkHelper::fund_tokens(&lp, 20_000_000);
+		ok(
+			crate::Perpetuals::deposit_to_vault(
+				crate::RuntimeOrigin::signed(lp.clone()),
+				20_000_000 * 1_000_000,
+			),
+			"deposit into the vault",
+		);
+		PerpetualsBenchmarkHelper::fund_tokens(&lp, 1_000);
+		ok(
+			crate::Insurance::stake(
+				crate::RuntimeOrigin::signed(lp),
+				AssetId::Asset(crate::assets::USD),
+				1_000 * 1_000_000,
+				0,
+			),
+			"stake into the insurance fund",
+		);
 		let underlyings = list_benchmark_markets();
 		let market = *underlyings.first()?;
-		for index in 0..n {
+		for index in 0..traders {
 			let mut raw = [0x7b; 32];
 			raw[..4].copy_from_slice(&index.to_le_bytes());
 			let trader = AccountId::from(raw);
 			PerpetualsBenchmarkHelper::fund_margin(&trader, 10_000);
-			open_positions_of_ten(&trader, &underlyings, true);
+			open_positions_of_ten(&trader, &underlyings, index < winners);
 		}
 		fixed_price(market, Price::from_u32(900));
 		Some((market, Price::from_u32(950)))

@@ -221,8 +221,15 @@ impl pallet_perpetuals::Config for Runtime {
 	type MaxMarkets = MaxPerpetualMarkets;
 	type MaxPositionsPerAccount = MaxPerpetualPositions;
 	type MinimumShares = VaultMinimumShares;
+	type ShortfallReceivable = pallet_liquidation::shortfall::PendingShortfallTotal<Runtime>;
 	type MaxWithdrawalDelay = MaxVaultWithdrawalDelay;
 	type WeightInfo = pallet_perpetuals::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::PerpetualsBenchmarkHelper;
 }
+
+// The engine's queue of perpetual shortfalls holds one entry a market and bankrupt side.
+const _: () = assert!(
+	2 * MaxPerpetualMarkets::get() <= pallet_liquidation::shortfall::MAX_PENDING_SHORTFALLS,
+	"the engine's shortfall queue must hold two entries for every perpetual market"
+);
