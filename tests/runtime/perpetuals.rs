@@ -720,7 +720,6 @@ fn a_bankrupt_long_and_two_winning_shorts() -> TestChain {
 fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 	let mut chain = a_bankrupt_long_and_two_winning_shorts();
 	let (bob, charlie, dave) = (Bob.to_account_id(), Charlie.to_account_id(), Dave.to_account_id());
-	const DOLLAR: u128 = 1_000_000;
 	chain.start_block();
 	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
