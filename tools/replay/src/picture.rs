@@ -5,9 +5,11 @@
 //!    maintenance-weighted debt (below 1, the population as a whole is underwater), and the
 //!    most accounts liquidatable with nothing under way after a block of each interval
 //!    (right-hand scale).
-//! 3. **Liquidations** per sample interval (the timeline's step, in blocks).
+//! 3. **Liquidations** per sample interval (the timeline's step, in blocks), and of them the
+//!    perpetual close-outs.
 //! 4. **Insurance and losses**: the insurance fund's USD (left-hand scale), bad debt written off
-//!    so far and loss socialized so far (right-hand scale).
+//!    so far and loss socialized so far (right-hand scale); with perpetual traders, their
+//!    shortfalls so far and of them what auto-deleveraging took and what the vault's LPs bore.
 
 use crate::Point;
 use plotters::prelude::*;
@@ -127,18 +129,42 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 			.build_cartesian_2d(0.0..end, 0.0..most * 1.1)?;
 		chart.configure_mesh().x_desc("hours").y_desc("liquidations").draw()?;
 		let width = end / timeline.len().max(1) as f64;
-		chart.draw_series(timeline.iter().filter(|p| p.liquidations > 0).map(|p| {
-			let x = hours(p);
-			Rectangle::new([(x - width, 0.0), (x, f64::from(p.liquidations))], COLOURS[0].filled())
-		}))?;
+		chart
+			.draw_series(timeline.iter().filter(|p| p.liquidations > 0).map(|p| {
+				let x = hours(p);
+				let top = f64::from(p.liquidations);
+				Rectangle::new([(x - width, 0.0), (x, top)], COLOURS[0].filled())
+			}))?
+			.label("liquidations")
+			.legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], COLOURS[0].filled()));
+		if timeline.iter().any(|p| p.position_close_outs > 0) {
+			chart
+				.draw_series(timeline.iter().filter(|p| p.position_close_outs > 0).map(|p| {
+					let x = hours(p);
+					let top = f64::from(p.position_close_outs);
+					Rectangle::new([(x - width, 0.0), (x, top)], COLOURS[1].filled())
+				}))?
+				.label("of which perpetual close-outs")
+				.legend(|(x, y)| {
+					Rectangle::new([(x, y - 5), (x + 18, y + 5)], COLOURS[1].filled())
+				});
+		}
+		chart
+			.configure_series_labels()
+			.position(SeriesLabelPosition::UpperRight)
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
 	}
 
 	// 4. Insurance fund (left) and losses (right).
 	{
 		let fund: Vec<(f64, f64)> = timeline.iter().map(|p| (hours(p), p.insurance_usd)).collect();
 		let (low, high) = bounds(fund.iter().map(|p| p.1));
-		let losses =
-			timeline.iter().map(|p| p.bad_debt_usd.max(p.socialized_usd)).fold(1.0f64, f64::max);
+		let losses = timeline
+			.iter()
+			.map(|p| p.bad_debt_usd.max(p.socialized_usd).max(p.position_shortfall_usd))
+			.fold(1.0f64, f64::max);
 		let mut chart = ChartBuilder::on(&panels[3])
 			.caption("Insurance fund and losses (USD)", ("sans-serif", 20))
 			.margin(12)
@@ -176,6 +202,22 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 			))?
 			.label("loss socialized (right)")
 			.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[2]));
+		if timeline.iter().any(|p| p.position_shortfall_usd > 0.0) {
+			let perpetual: [(&str, fn(&Point) -> f64, RGBColor); 3] = [
+				("perpetual shortfalls (right)", |p| p.position_shortfall_usd, COLOURS[0]),
+				("of which deleveraged (right)", |p| p.deleveraged_usd, COLOURS[1]),
+				("of which borne by LPs (right)", |p| p.to_lps_usd, COLOURS[5]),
+			];
+			for (label, value, colour) in perpetual {
+				chart
+					.draw_secondary_series(LineSeries::new(
+						timeline.iter().map(|p| (hours(p), value(p))),
+						colour.stroke_width(2),
+					))?
+					.label(label)
+					.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+			}
+		}
 		chart
 			.configure_series_labels()
 			.position(SeriesLabelPosition::LowerRight)
