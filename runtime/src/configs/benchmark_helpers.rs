@@ -321,7 +321,8 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 			),
 			"deposit into the vault",
 		);
-		PerpetualsBenchmarkHelper::fund_tokens(&lp, 1_000);
+		// Twice the stake: the rest keeps the account alive.
+		PerpetualsBenchmarkHelper::fund_tokens(&lp, 2_000);
 		ok(
 			crate::Insurance::stake(
 				crate::RuntimeOrigin::signed(lp),
