@@ -22,6 +22,14 @@ impl<T: Config> DeficitHandler<T::AccountId, T::AssetId, Balance> for Pallet<T> 
 		held.min(by_cap)
 	}
 
+	fn own_capacity(asset: T::AssetId, blocks: u32) -> Balance {
+		let Some(params) = crate::Params::<T>::get(asset) else { return 0 };
+		let own = Self::vested(asset).0.total().min(Self::custody(asset));
+		let by_cap = Self::cover_left_this_block(asset)
+			.saturating_add(params.max_cover_per_block.saturating_mul(blocks.into()));
+		own.min(by_cap)
+	}
+
 	fn coverable_now(asset: T::AssetId) -> Balance {
 		Self::coverage_of(asset, Balance::MAX)
 	}

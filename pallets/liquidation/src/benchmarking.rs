@@ -180,21 +180,26 @@ mod benchmarks {
 		n: Linear<{ crate::shortfall::MAX_FINALISTS }, { crate::shortfall::MAX_DELEVERAGE_SCAN }>,
 		d: Linear<0, { crate::shortfall::MAX_FINALISTS }>,
 	) -> Result<(), BenchmarkError> {
-		let (underlying, bankruptcy_price) =
-			T::BenchmarkHelper::deleverage_market(n, d).ok_or(BenchmarkError::Skip)?;
+		let underlying = T::BenchmarkHelper::deleverage_market(n, d).ok_or(BenchmarkError::Skip)?;
+		// Bankrupt units enough for every winner's whole position, and a shortfall beyond all
+		// their profit: each finalist is closed whole.
 		let mut entry = crate::PendingShortfall {
 			underlying,
 			bankrupt_long: true,
-			bankruptcy_price,
+			units: sp_runtime::FixedU128::from_u32(10 * n),
 			left: sp_runtime::FixedU128::from_u32(u32::MAX),
+			overdue: sp_runtime::FixedU128::zero(),
 			since: frame_system::Pallet::<T>::block_number(),
 			cursor: None,
 			finalists: Default::default(),
+			seen: false,
+			passed_over: Default::default(),
 		};
 		let step;
 		#[block]
 		{
-			step = Liquidation::<T>::work_shortfall(&mut entry, n)
+			// One more than the market's traders: the window ends the pass.
+			step = Liquidation::<T>::work_shortfall(&mut entry, n + 1)
 				.map_err(|_| BenchmarkError::Stop("the shortfall's turn failed"))?;
 		}
 		assert_eq!((step.read, step.tried), (n, d));

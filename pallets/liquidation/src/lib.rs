@@ -254,13 +254,9 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// A market with `traders` accounts, each holding the most positions an account may (the
 	/// costliest to rank and to deleverage), of which `winners` hold a short in profit in it
 	/// and the others a long; an insurance fund holding a little of the settlement asset.
-	/// Returns the market's underlying and the bankruptcy price of an opposite long at which
-	/// every short's haircut is positive; `None` in a runtime without derivatives (the
+	/// Returns the market's underlying; `None` in a runtime without derivatives (the
 	/// benchmark is then skipped).
-	fn deleverage_market(
-		traders: u32,
-		winners: u32,
-	) -> Option<(AssetId, liquidation_primitives::Price)>;
+	fn deleverage_market(traders: u32, winners: u32) -> Option<AssetId>;
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.

@@ -453,7 +453,7 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		None
 	}
 
-	fn deleverage_market(_: u32, _: u32) -> Option<(AssetId, liquidation_primitives::Price)> {
+	fn deleverage_market(_: u32, _: u32) -> Option<AssetId> {
 		None
 	}
 

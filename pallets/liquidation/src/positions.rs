@@ -45,8 +45,10 @@
 //! **Fee.** As for spot: the fee goes to the keeper (his takeover price) or the vault (the
 //! backstop), less insurance's share `s`, which the keeper pays in the settlement asset or the
 //! vault pays from its deposit when its pool has the cash (else the vault keeps it). An
-//! insolvent account's penalty is junior to its debt: its fee share is `φ (1 - s)`, all to the
-//! taker, none to insurance (see [`crate::sizing`]).
+//! insolvent account's penalty is junior to its debt: a keeper's fee share is `φ (1 - s)`, all
+//! his, none to insurance (see [`crate::sizing`]); the vault takes its units with no fee (it
+//! would charge the fee to itself, and auto-deleveraging would recover it from the opposite
+//! traders as part of the shortfall).
 
 use crate::WeightInfo;
 use crate::{
@@ -180,7 +182,8 @@ impl<T: Config> Pallet<T> {
 			.find(|position| underlying.is_none_or(|wanted| wanted == position.underlying))
 			.ok_or(Error::<T>::NoPosition)?;
 		ensure!(!Self::is_paused(position.underlying), Error::<T>::AssetPaused);
-		let (fee_share, insurance_share) = Self::fee_shares(&report, &params, position.underlying)?;
+		let (fee_share, insurance_share) =
+			Self::fee_shares(&report, &params, position.underlying, keeper.is_some())?;
 
 		let wanted = match release_wanted(&report, &params, fee_share) {
 			Some(margin) => Some(
@@ -285,18 +288,21 @@ impl<T: Config> Pallet<T> {
 
 	/// The fee share of a close-out in `underlying`'s market for an account with `report`, and
 	/// insurance's share of the fee: the market's share and the engine's insurance share; for an
-	/// insolvent account (the penalty junior to its debt) the taker's part only, `φ (1 - s)`,
-	/// and none to insurance.
+	/// insolvent account (the penalty junior to its debt) a keeper's part only, `φ (1 - s)`, and
+	/// none to insurance, and none at all when the vault takes the units (it would charge the
+	/// fee to itself: it holds what the account cannot pay, and auto-deleveraging would recover
+	/// it from the opposite traders).
 	fn fee_shares(
 		report: &HealthReport,
 		params: &EngineParams,
 		underlying: T::AssetId,
+		keeper: bool,
 	) -> Result<(Permill, Permill), DispatchError> {
 		let share = T::Derivatives::fee_share(underlying).ok_or(Error::<T>::NoPosition)?;
-		Ok(if report.collateral_value < report.debt_value {
-			(share * params.insurance_share.left_from_one(), Permill::zero())
-		} else {
-			(share, params.insurance_share)
+		Ok(match (report.collateral_value < report.debt_value, keeper) {
+			(false, _) => (share, params.insurance_share),
+			(true, true) => (share * params.insurance_share.left_from_one(), Permill::zero()),
+			(true, false) => (Permill::zero(), Permill::zero()),
 		})
 	}
 
@@ -377,18 +383,14 @@ impl<T: Config> Pallet<T> {
 			runs: 1,
 		};
 		if !closed.forgiven.is_zero() {
-			// The bankruptcy price of the closed units: the oracle moved by what was forgiven
-			// a unit (up for a long, down for a short).
-			let oracle = closed.notional.checked_div(&closed.units).unwrap_or_default();
-			let gap = closed.forgiven.checked_div(&closed.units).unwrap_or_default();
-			let bankruptcy_price =
-				if position.long { oracle.saturating_add(gap) } else { oracle.saturating_sub(gap) };
+			// The closed units wait with their shortfall: their bankruptcy price is the oracle
+			// moved by what is left of it a unit.
 			let (covered, queued, to_lps) = Self::take_shortfall(
 				who,
 				position.underlying,
 				closed.forgiven,
 				(asset, &vault),
-				(position.long, bankruptcy_price),
+				(position.long, closed.units),
 			)?;
 			done.covered = covered;
 			done.queued = queued;

@@ -52,7 +52,7 @@ use frame_support::{pallet_prelude::Weight, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidation_primitives::{
 	ledger::{Inspect, Mutate},
-	Balance, DeficitHandler, PositionLiquidation, Price, UsdValue,
+	Balance, DeficitHandler, PositionLiquidation, UsdValue,
 };
 use sp_runtime::{
 	traits::{CheckedDiv, Saturating, UniqueSaturatedInto, Zero},
@@ -66,6 +66,10 @@ pub const MAX_PENDING_SHORTFALLS: u32 = 32;
 /// it ends: enough that a pass rarely ends short of what is due (Hyperliquid's largest ADL
 /// events reduced tens of accounts a market; a pass that ends short starts another).
 pub const MAX_FINALISTS: u32 = 16;
+
+/// Most candidates of one waiting shortfall whose haircut was refused that later passes leave
+/// out; beyond them, a pass that takes nothing leaves what is due to the LPs.
+pub const MAX_PASSED_OVER: u32 = 32;
 
 /// Most traders of a market auto-deleveraging reads in one block for one shortfall (fewer when
 /// the block's spare weight is short): a market with fewer traders is ranked in one block, a
@@ -90,52 +94,63 @@ pub struct ShortfallStep {
 }
 
 impl<T: Config> Pallet<T> {
-	/// A shortfall at its close-out: insurance pays what it can now into the vault, the rest
-	/// is queued (the LPs' at once when the queue is full). Returns what insurance paid
+	/// A shortfall at its close-out, of `units` closed on the `bankrupt_long` side (or short):
+	/// insurance pays what it can now into the vault, the rest waits, joining its market and
+	/// side's entry (the LPs' at once were the queue ever full). Returns what insurance paid
 	/// (settlement units), what was queued and what the LPs bore (USD).
 	pub(crate) fn take_shortfall(
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		shortfall: UsdValue,
 		(asset, vault): (T::AssetId, &T::AccountId),
-		(bankrupt_long, bankruptcy_price): (bool, Price),
+		(bankrupt_long, units): (bool, FixedU128),
 	) -> Result<(Balance, UsdValue, UsdValue), DispatchError> {
 		let (covered, covered_value) = Self::insure_vault(asset, vault, shortfall)?;
 		let mut left = shortfall.saturating_sub(covered_value);
 		let mut queued = UsdValue::zero();
 		let mut to_lps = UsdValue::zero();
-		if left < Self::one_unit(asset) {
+		if left < Self::one_unit(asset) || units.is_zero() {
 			// Rounding below the settlement asset's smallest unit: nothing to recover.
 			to_lps = left;
 			left = UsdValue::zero();
 		}
 		if !left.is_zero() {
-			let joined = PendingShortfalls::<T>::try_mutate(|queue| {
-				match queue.iter_mut().find(|entry| {
-					entry.underlying == underlying && entry.bankrupt_long == bankrupt_long
-				}) {
-					Some(entry) => {
-						entry.bankruptcy_price = weighted_price(
-							(entry.bankruptcy_price, entry.left),
-							(bankruptcy_price, left),
-						);
-						entry.left = entry.left.saturating_add(left);
-						Ok(())
-					},
-					None => queue.try_push(PendingShortfall {
+			let mut queue = PendingShortfalls::<T>::get();
+			let now = frame_system::Pallet::<T>::block_number();
+			let joined = match queue.iter_mut().find(|entry| {
+				entry.underlying == underlying && entry.bankrupt_long == bankrupt_long
+			}) {
+				Some(entry) => {
+					// What was due of it stays due; the delay restarts for the rest, so the
+					// newcomer waits its full delay for insurance.
+					let due = Self::due_for_deleveraging(entry, asset).unwrap_or(entry.left);
+					entry.overdue = due;
+					entry.since = now;
+					entry.left = entry.left.saturating_add(left);
+					entry.units = entry.units.saturating_add(units);
+					Ok(())
+				},
+				None => queue
+					.try_push(PendingShortfall {
 						underlying,
 						bankrupt_long,
-						bankruptcy_price,
+						units,
 						left,
-						since: frame_system::Pallet::<T>::block_number(),
+						overdue: UsdValue::zero(),
+						since: now,
 						cursor: None,
 						finalists: Default::default(),
-					}),
-				}
-			});
+						seen: false,
+						passed_over: Default::default(),
+					})
+					.map_err(|_| ()),
+			};
 			match joined {
-				Ok(()) => queued = left,
-				Err(_) => to_lps = to_lps.saturating_add(left),
+				Ok(()) => {
+					PendingShortfalls::<T>::put(queue);
+					queued = left;
+				},
+				Err(()) => to_lps = to_lps.saturating_add(left),
 			}
 		}
 		PositionCloseOuts::<T>::mutate(underlying, |totals: &mut PositionTotals| {
@@ -260,8 +275,8 @@ impl<T: Config> Pallet<T> {
 
 	/// One block's turn of one waiting shortfall (see the module docs): insurance, then a
 	/// window of auto-deleveraging's pass over what is due reading up to `scan` traders (and,
-	/// when the pass ends, its finalists' haircuts), then the LPs after a pass that took
-	/// nothing. Updates `entry` and the market's totals.
+	/// when the pass ends, its finalists' haircuts), then the LPs after a pass that read no
+	/// candidate. Updates `entry` and the market's totals.
 	pub fn work_shortfall(
 		entry: &mut PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
 		scan: u32,
@@ -272,40 +287,10 @@ impl<T: Config> Pallet<T> {
 		step.covered = covered;
 		step.covered_value = covered_value;
 		entry.left = entry.left.saturating_sub(covered_value);
+		entry.overdue = entry.overdue.min(entry.left);
 		let due = Self::due_for_deleveraging(entry, asset)?;
 		if !due.is_zero() && scan > 0 {
-			let opposite = !entry.bankrupt_long;
-			// A market whose price cannot be used now ranks nothing: the shortfall waits.
-			if let Ok(window) = T::Derivatives::deleverage_candidates(
-				entry.underlying,
-				opposite,
-				entry.cursor.as_ref(),
-				scan,
-			) {
-				step.read = window.read;
-				let mut finalists = core::mem::take(&mut entry.finalists).into_inner();
-				finalists.extend(
-					window.candidates.into_iter().map(|candidate| (candidate.who, candidate.score)),
-				);
-				finalists.sort_by(|a, b| b.1.cmp(&a.1));
-				finalists.truncate(MAX_FINALISTS as usize);
-				entry.cursor = window.next;
-				if entry.cursor.is_some() {
-					// The pass goes on in the next turn.
-					entry.finalists = BoundedVec::truncate_from(finalists);
-				} else {
-					let (tried, taken) =
-						Self::deleverage_finalists(entry, opposite, finalists, due);
-					step.tried = tried;
-					step.deleveraged = taken;
-					entry.left = entry.left.saturating_sub(taken);
-					if taken.is_zero() {
-						// A pass that took nothing: no opposite profit left that can pay.
-						step.to_lps = due.min(entry.left);
-						entry.left = entry.left.saturating_sub(step.to_lps);
-					}
-				}
-			}
+			Self::deleveraging_window(entry, scan, due, &mut step);
 		}
 		if !entry.left.is_zero() && entry.left < Self::one_unit(asset) {
 			step.to_lps = step.to_lps.saturating_add(entry.left);
@@ -322,15 +307,74 @@ impl<T: Config> Pallet<T> {
 		Ok(step)
 	}
 
+	/// A window of the pass over `due` (see [`Self::work_shortfall`]): its candidates join the
+	/// finalists; at the end of the market, the finalists are reduced, and a pass that read no
+	/// candidate at all (or refused more than [`MAX_PASSED_OVER`]) leaves `due` to the LPs.
+	fn deleveraging_window(
+		entry: &mut PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
+		scan: u32,
+		due: UsdValue,
+		step: &mut ShortfallStep,
+	) {
+		let opposite = !entry.bankrupt_long;
+		// A market whose price cannot be used now ranks nothing: the shortfall waits.
+		let Ok(window) = T::Derivatives::deleverage_candidates(
+			entry.underlying,
+			opposite,
+			entry.cursor.as_ref(),
+			scan,
+		) else {
+			return;
+		};
+		step.read = window.read;
+		let mut finalists = core::mem::take(&mut entry.finalists).into_inner();
+		let fresh: alloc::vec::Vec<_> = window
+			.candidates
+			.into_iter()
+			.filter(|candidate| !entry.passed_over.contains(&candidate.who))
+			.map(|candidate| (candidate.who, candidate.score))
+			.collect();
+		entry.seen |= !fresh.is_empty();
+		finalists.extend(fresh);
+		finalists.sort_by(|a, b| b.1.cmp(&a.1));
+		finalists.truncate(MAX_FINALISTS as usize);
+		entry.cursor = window.next;
+		if entry.cursor.is_some() {
+			// The pass goes on in the next turn.
+			entry.finalists = BoundedVec::truncate_from(finalists);
+			return;
+		}
+		let seen = core::mem::take(&mut entry.seen);
+		let (tried, taken, refused) = Self::deleverage_finalists(entry, opposite, finalists, due);
+		step.tried = tried;
+		step.deleveraged = taken;
+		entry.left = entry.left.saturating_sub(taken);
+		entry.overdue = entry.overdue.saturating_sub(taken);
+		if taken.is_zero() {
+			// Those refused are left out of the next pass, which reads the market again for
+			// the others; a pass that read no candidate (or too many refused) finds no
+			// opposite profit that can pay: the due part is the LPs'.
+			let room = refused
+				.into_iter()
+				.try_for_each(|who| entry.passed_over.try_push(who).map_err(|_| ()));
+			if !seen || room.is_err() {
+				step.to_lps = due.min(entry.left);
+				entry.left = entry.left.saturating_sub(step.to_lps);
+				entry.overdue = entry.overdue.saturating_sub(step.to_lps);
+			}
+		}
+	}
+
 	/// The end of a pass: the finalists scored again now (those no longer candidates dropped),
-	/// best first, each reduced by what is still of `due`. Returns how many were tried and the
-	/// haircuts taken (at most `due`).
+	/// best first, each reduced by what is still of `due` at the bankruptcy price of the
+	/// entry's units (the oracle moved by `left / units` against them), at most those units
+	/// in all. Returns how many were tried, the haircuts taken (at most `due`) and who refused.
 	fn deleverage_finalists(
-		entry: &PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
+		entry: &mut PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
 		opposite: bool,
 		finalists: alloc::vec::Vec<(T::AccountId, FixedU128)>,
 		due: UsdValue,
-	) -> (u32, UsdValue) {
+	) -> (u32, UsdValue, alloc::vec::Vec<T::AccountId>) {
 		let mut ranked: alloc::vec::Vec<_> = finalists
 			.iter()
 			.filter_map(|(who, _)| {
@@ -340,28 +384,39 @@ impl<T: Config> Pallet<T> {
 		ranked.sort_by(|a, b| b.score.cmp(&a.score));
 		let tried = finalists.len() as u32;
 		let mut still_due = due;
+		let mut left = entry.left;
+		let mut refused = alloc::vec::Vec::new();
 		for candidate in ranked {
-			if still_due.is_zero() {
+			if still_due.is_zero() || entry.units.is_zero() {
 				break;
 			}
-			// All or nothing: a haircut refused (its account would be left liquidatable, the
-			// vault cannot pay the rest of its profit) changes nothing, and the next pays.
-			if let Ok(haircut) = T::Derivatives::deleverage(
+			// The shortfall a bankrupt unit: how far beyond the oracle they went bankrupt. A
+			// haircut takes at most that a unit, so at most the entry's units are reduced.
+			let Some(gap) = left.checked_div(&entry.units) else { break };
+			// All or nothing: a haircut refused changes nothing, and the next one pays.
+			match T::Derivatives::deleverage(
 				&candidate.who,
 				entry.underlying,
 				opposite,
-				entry.bankruptcy_price,
+				gap,
 				still_due,
 			) {
-				still_due = still_due.saturating_sub(haircut.min(still_due));
+				Ok((haircut, units)) => {
+					let haircut = haircut.min(still_due);
+					still_due = still_due.saturating_sub(haircut);
+					left = left.saturating_sub(haircut);
+					entry.units = entry.units.saturating_sub(units);
+				},
+				Err(_) => refused.push(candidate.who),
 			}
 		}
-		(tried, due.saturating_sub(still_due))
+		(tried, due.saturating_sub(still_due), refused)
 	}
 
-	/// What of a waiting shortfall is due for auto-deleveraging now: what insurance cannot pay
-	/// before the engine's `socialize_after_blocks` delay ends (from when it was queued), all
-	/// of what is left once it has.
+	/// What of a waiting shortfall is due for auto-deleveraging now: what was overdue when a
+	/// later shortfall joined, or what the fund cannot pay from its own settlement asset
+	/// before the engine's `socialize_after_blocks` delay ends (from when the last one
+	/// joined), whichever is more; all of what is left once the delay has passed.
 	fn due_for_deleveraging(
 		entry: &PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
 		asset: T::AssetId,
@@ -374,31 +429,29 @@ impl<T: Config> Pallet<T> {
 		}
 		let blocks_left: u32 = due_at.saturating_sub(now).unique_saturated_into();
 		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
-		// This block's cover has been paid: the capacity of the blocks after it.
-		let capacity = T::Deficit::capacity(asset, blocks_left.saturating_sub(1));
+		// This block's cover has been paid: the capacity of the blocks after it, from what the
+		// fund holds of the settlement asset (a perpetual shortfall makes no sales).
+		let capacity = T::Deficit::own_capacity(asset, blocks_left.saturating_sub(1));
 		let capacity_value =
 			liquidation_primitives::value_in_usd(capacity, decimals, FixedU128::from(1))
 				.ok_or(ArithmeticError::Overflow)?;
-		Ok(entry.left.saturating_sub(capacity_value))
+		Ok(entry.left.saturating_sub(capacity_value).max(entry.overdue.min(entry.left)))
 	}
 
 	/// Auto-deleveraging's ranking now of the positions on the `long` side (or short) of
 	/// `underlying`'s market (the first window of its traders, at most
 	/// [`MAX_DELEVERAGE_SCAN`]), best first, with what deleveraging would take from each for
-	/// the shortfalls of the opposite side waiting in that market, were all of them due now
-	/// (at the oldest one's bankruptcy price; nothing when none waits). Runs the haircuts and
-	/// undoes them (runtime API). Empty when the market's price cannot be used.
+	/// the shortfall waiting opposite it in that market, were all of it due now. Runs the
+	/// haircuts and undoes them (runtime API). Empty when the market's price cannot be used.
 	pub fn deleveraging_preview(
 		underlying: T::AssetId,
 		long: bool,
 	) -> alloc::vec::Vec<DeleverageRank<T::AccountId>> {
-		let waiting: alloc::vec::Vec<_> = PendingShortfalls::<T>::get()
+		let waiting = PendingShortfalls::<T>::get()
 			.into_iter()
-			.filter(|entry| entry.underlying == underlying && entry.bankrupt_long != long)
-			.collect();
-		let mut left =
-			waiting.iter().fold(UsdValue::zero(), |sum, entry| sum.saturating_add(entry.left));
-		let price = waiting.first().map(|entry| entry.bankruptcy_price);
+			.find(|entry| entry.underlying == underlying && entry.bankrupt_long != long);
+		let (mut left, mut units) = waiting
+			.map_or((UsdValue::zero(), FixedU128::zero()), |entry| (entry.left, entry.units));
 		frame_support::storage::with_transaction(|| {
 			let ranked =
 				T::Derivatives::deleverage_candidates(underlying, long, None, MAX_DELEVERAGE_SCAN)
@@ -406,19 +459,26 @@ impl<T: Config> Pallet<T> {
 					.unwrap_or_default()
 					.into_iter()
 					.map(|candidate| {
-						let haircut = match price {
-							Some(price) if !left.is_zero() => T::Derivatives::deleverage(
-								&candidate.who,
-								underlying,
-								long,
-								price,
-								left,
-							)
-							.unwrap_or_default()
-							.min(left),
-							_ => UsdValue::zero(),
+						let taken =
+							left.checked_div(&units).filter(|_| !left.is_zero()).and_then(|gap| {
+								T::Derivatives::deleverage(
+									&candidate.who,
+									underlying,
+									long,
+									gap,
+									left,
+								)
+								.ok()
+							});
+						let haircut = match taken {
+							Some((haircut, closed)) => {
+								let haircut = haircut.min(left);
+								left = left.saturating_sub(haircut);
+								units = units.saturating_sub(closed);
+								haircut
+							},
+							None => UsdValue::zero(),
 						};
-						left = left.saturating_sub(haircut);
 						DeleverageRank {
 							who: candidate.who,
 							score: candidate.score,
@@ -437,19 +497,6 @@ impl<T: Config> Pallet<T> {
 	) -> alloc::vec::Vec<PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>> {
 		PendingShortfalls::<T>::get().into_inner()
 	}
-}
-
-/// The average of two prices weighted by what each has left: the bankruptcy price of two
-/// shortfalls of a market and side waiting as one.
-fn weighted_price((a, left_a): (Price, UsdValue), (b, left_b): (Price, UsdValue)) -> Price {
-	let total = left_a.saturating_add(left_b);
-	if total.is_zero() {
-		return b;
-	}
-	a.saturating_mul(left_a)
-		.saturating_add(b.saturating_mul(left_b))
-		.checked_div(&total)
-		.unwrap_or(b)
 }
 
 /// What the vault is owed for the shortfalls waiting in [`PendingShortfalls`], USD: the

@@ -280,14 +280,18 @@ pub struct PositionTotals {
 pub struct PendingShortfall<AssetId, AccountId, BlockNumber> {
 	/// The market's underlying.
 	pub underlying: AssetId,
-	/// Whether the bankrupt position was a long (the shorts are deleveraged) or a short.
+	/// Whether the bankrupt positions were longs (the shorts are deleveraged) or shorts.
 	pub bankrupt_long: bool,
-	/// The bankrupt position's bankruptcy price: the oracle at its close-out moved by the
-	/// shortfall a unit (up for a long, down for a short).
-	pub bankruptcy_price: liquidation_primitives::Price,
+	/// Their units whose shortfall is still left: the bankruptcy price is the oracle moved by
+	/// `left / units` against them, and deleveraging reduces at most as many opposite units.
+	pub units: FixedU128,
 	/// What is left of the shortfall, USD.
 	pub left: UsdValue,
-	/// The block it was queued in: the engine's `socialize_after_blocks` runs from it.
+	/// Of it, what was already due for deleveraging when a later shortfall joined (its delay
+	/// restarted then), USD.
+	pub overdue: UsdValue,
+	/// The block the last shortfall joined in: the engine's `socialize_after_blocks` runs from
+	/// it.
 	pub since: BlockNumber,
 	/// Where auto-deleveraging's pass over the market's traders resumes (`None`: from the
 	/// first).
@@ -296,6 +300,11 @@ pub struct PendingShortfall<AssetId, AccountId, BlockNumber> {
 	/// the whole market before any of them is deleveraged.
 	pub finalists:
 		BoundedVec<(AccountId, FixedU128), ConstU32<{ crate::shortfall::MAX_FINALISTS }>>,
+	/// Whether the pass has read any candidate.
+	pub seen: bool,
+	/// Candidates whose haircut was refused (it would have left their account liquidatable,
+	/// or the vault could not pay them): later passes leave them out.
+	pub passed_over: BoundedVec<AccountId, ConstU32<{ crate::shortfall::MAX_PASSED_OVER }>>,
 }
 
 /// What a running auction the engine started is raising for its owner's side: the debt it was

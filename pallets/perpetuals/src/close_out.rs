@@ -328,10 +328,10 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		long: bool,
-		bankruptcy_price: Price,
+		gap: Price,
 		max_haircut: UsdValue,
-	) -> Result<UsdValue, DispatchError> {
-		Self::do_deleverage(who, underlying, long, bankruptcy_price, max_haircut)
+	) -> Result<(UsdValue, FixedU128), DispatchError> {
+		Self::do_deleverage(who, underlying, long, gap, max_haircut)
 	}
 
 	fn fee_share(underlying: T::AssetId) -> Option<Permill> {

@@ -32,6 +32,10 @@ impl<T: Config> Pallet<T> {
 		after: Option<&T::AccountId>,
 		scan: u32,
 	) -> Result<DeleverageScan<T::AccountId>, DispatchError> {
+		// A market no one trades ranks nothing, whatever its price.
+		if after.is_none() && MarketTraders::<T>::iter_key_prefix(underlying).next().is_none() {
+			return Ok(DeleverageScan { candidates: Vec::new(), read: 0, next: None });
+		}
 		let price = Self::usable_price(underlying)?;
 		let traders = match after {
 			Some(last) => MarketTraders::<T>::iter_key_prefix_from(
@@ -98,11 +102,11 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		long: bool,
-		bankruptcy_price: Price,
+		gap: Price,
 		max_haircut: UsdValue,
-	) -> Result<UsdValue, DispatchError> {
+	) -> Result<(UsdValue, FixedU128), DispatchError> {
 		frame_support::storage::with_storage_layer(|| {
-			Self::deleverage_in_layer(who, underlying, long, bankruptcy_price, max_haircut)
+			Self::deleverage_in_layer(who, underlying, long, gap, max_haircut)
 		})
 	}
 
@@ -110,9 +114,9 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		underlying: T::AssetId,
 		long: bool,
-		bankruptcy_price: Price,
+		gap: Price,
 		max_haircut: UsdValue,
-	) -> Result<UsdValue, DispatchError> {
+	) -> Result<(UsdValue, FixedU128), DispatchError> {
 		let mut market = Markets::<T>::get(underlying).ok_or(Error::<T>::MarketNotListed)?;
 		let price = Self::usable_price(underlying)?;
 		let mut state = Self::accrued(&market, price)?;
@@ -121,12 +125,13 @@ impl<T: Config> Pallet<T> {
 			!held.size.is_zero() && held.size.is_positive() == long,
 			Error::<T>::NotDeleverageable
 		);
-		// The close price: the bankruptcy price, or the entry if nearer the oracle.
+		// The close price: the opposite bankrupt units' bankruptcy price (the oracle moved by
+		// `gap` against them), or the entry if nearer the oracle.
 		let (close_price, per_unit) = if long {
-			let close = bankruptcy_price.max(held.entry_price);
+			let close = price.saturating_sub(gap).max(held.entry_price);
 			(close, price.checked_sub(&close).unwrap_or_default())
 		} else {
-			let close = bankruptcy_price.min(held.entry_price);
+			let close = price.saturating_add(gap).min(held.entry_price);
 			(close, close.checked_sub(&price).unwrap_or_default())
 		};
 		frame_support::ensure!(!per_unit.is_zero(), Error::<T>::NotDeleverageable);
@@ -162,6 +167,6 @@ impl<T: Config> Pallet<T> {
 			haircut,
 			size: traded.size,
 		});
-		Ok(haircut)
+		Ok((haircut, units))
 	}
 }

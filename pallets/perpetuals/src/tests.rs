@@ -865,14 +865,14 @@ mod deleverage {
 		});
 	}
 
-	/// Reducing at a bankruptcy price of 52 000 takes 2 000 a unit: Charlie gives up 1 000 of
-	/// profit on half a BTC; Dave, asked for 10 000, gives up all 4 000 his 2 BTC can; a
-	/// position on the wrong side or out of profit is refused.
+	/// Reducing at a bankruptcy price of 52 000 (a gap of 2 000 beyond the oracle) takes 2 000 a
+	/// unit: Charlie gives up 1 000 of profit on half a BTC; Dave, asked for 10 000, gives up
+	/// all 4 000 his 2 BTC can; a position on the wrong side or out of profit is refused.
 	#[test]
 	fn each_haircut_is_just_what_is_asked_and_never_more_than_the_profit() {
 		test(|| {
 			two_shorts_in_profit();
-			let at = price(52_000);
+			let at = price(2_000);
 			assert_noop!(
 				Perpetuals::deleverage(&CHARLIE, BTC, true, at, usd(1_000)),
 				Error::<Test>::NotDeleverageable
@@ -881,7 +881,7 @@ mod deleverage {
 			let charlie_before = Margin::deposit_of(&CHARLIE, USD);
 			assert_eq!(
 				Perpetuals::deleverage(&CHARLIE, BTC, false, at, usd(1_000)),
-				Ok(usd(1_000))
+				Ok((usd(1_000), ur(1, 2)))
 			);
 			let his = Positions::<Test>::get(CHARLIE, BTC).unwrap();
 			assert_eq!(his.size, r(-1, 2));
@@ -891,12 +891,15 @@ mod deleverage {
 			let expected = (entry - price(52_000)) * ur(1, 2);
 			assert!(paid.abs_diff(expected.into_inner() / 1_000_000_000_000) <= 1, "{paid}");
 			assert_eq!(vault_cash(), vault_before - paid);
-			assert_eq!(Perpetuals::deleverage(&DAVE, BTC, false, at, usd(10_000)), Ok(usd(4_000)));
+			assert_eq!(
+				Perpetuals::deleverage(&DAVE, BTC, false, at, usd(10_000)),
+				Ok((usd(4_000), ur(2, 1)))
+			);
 			assert_eq!(Positions::<Test>::get(DAVE, BTC), None);
 			// Above his entry a short is out of profit: nothing to take.
 			set_price(BTC, price(61_000));
 			assert_noop!(
-				Perpetuals::deleverage(&CHARLIE, BTC, false, price(62_000), usd(1_000)),
+				Perpetuals::deleverage(&CHARLIE, BTC, false, price(1_000), usd(1_000)),
 				Error::<Test>::NotDeleverageable
 			);
 		});
@@ -915,11 +918,12 @@ mod deleverage {
 			set_price(DOT, ur(5, 2));
 			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
 			assert_noop!(
-				Perpetuals::deleverage(&BOB, BTC, false, price(60_000), usd(10_000)),
+				Perpetuals::deleverage(&BOB, BTC, false, price(6_000), usd(10_000)),
 				Error::<Test>::DeleverageWouldLiquidate
 			);
 			// Rounded down, in his favour: never more than asked.
-			let taken = Perpetuals::deleverage(&BOB, BTC, false, price(60_000), usd(500)).unwrap();
+			let (taken, _) =
+				Perpetuals::deleverage(&BOB, BTC, false, price(6_000), usd(500)).unwrap();
 			assert!(taken <= usd(500) && taken > usd(500) - ur(1, 1_000_000_000_000), "{taken:?}");
 			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
 		});

@@ -34,12 +34,18 @@ pub struct VaultValue {
 }
 
 impl VaultValue {
-	/// Net asset value: `cash + unrealised + receivable - skew_cost`.
+	/// Net asset value: `cash + unrealised + receivable - skew_cost`: what a deposit buys
+	/// shares of (a depositor pays for what will be recovered).
 	pub fn nav(&self) -> Option<Signed> {
-		self.cash
-			.checked_add(&self.unrealised)?
-			.checked_add(&self.receivable)?
-			.checked_sub(&self.skew_cost)
+		self.nav_without_receivable()?.checked_add(&self.receivable)
+	}
+
+	/// `cash + unrealised - skew_cost`: what a withdrawal redeems and the utilisation bound
+	/// weighs the exposure against. An LP who leaves while a shortfall waits leaves his part of
+	/// its recovery behind (as a staker leaving the insurance fund leaves his part of the bad
+	/// debt waiting), so no one can leave at a value a write-off is about to lower.
+	pub fn nav_without_receivable(&self) -> Option<Signed> {
+		self.cash.checked_add(&self.unrealised)?.checked_sub(&self.skew_cost)
 	}
 }
 
@@ -120,17 +126,21 @@ impl<T: Config> Pallet<T> {
 		if value.exposure.is_zero() {
 			return Ok(());
 		}
-		let nav = value.nav().ok_or(ArithmeticError::Overflow)?;
+		// Not counting what is owed to it: the bound is on what it holds.
+		let nav = value.nav_without_receivable().ok_or(ArithmeticError::Overflow)?;
 		let nav = math::unsigned(nav).ok_or(Error::<T>::VaultUtilisationExceeded)?;
 		let allowed = nav.saturating_mul(FixedU128::from(params.max_utilisation));
 		ensure!(value.exposure <= allowed, Error::<T>::VaultUtilisationExceeded);
 		Ok(())
 	}
 
-	/// The vault's value in the settlement asset's smallest units, rounded as `rounding`;
+	/// The vault's value in the settlement asset's smallest units, rounded as `rounding`, with
+	/// what it is owed for waiting shortfalls (for a deposit) or without it (for a withdrawal);
 	/// refused when it is zero or less.
-	fn nav_units(rounding: Rounding) -> Result<Balance, DispatchError> {
-		let nav = Self::vault_value_at(true)?.nav().ok_or(ArithmeticError::Overflow)?;
+	fn nav_units(rounding: Rounding, with_receivable: bool) -> Result<Balance, DispatchError> {
+		let value = Self::vault_value_at(true)?;
+		let nav = if with_receivable { value.nav() } else { value.nav_without_receivable() };
+		let nav = nav.ok_or(ArithmeticError::Overflow)?;
 		let nav =
 			math::unsigned(nav).filter(|nav| !nav.is_zero()).ok_or(Error::<T>::VaultInsolvent)?;
 		let units = usd_to_units(nav, Self::settlement_decimals()?, rounding)?;
@@ -150,7 +160,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(amount > minimum, Error::<T>::DepositTooSmall);
 			(amount.saturating_sub(minimum), minimum)
 		} else {
-			let nav = Self::nav_units(Rounding::Up)?;
+			let nav = Self::nav_units(Rounding::Up, true)?;
 			let minted = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 				amount,
 				total,
@@ -189,7 +199,7 @@ impl<T: Config> Pallet<T> {
 		let all = pending.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 		// What the shares are worth now: the withdrawal pays at most this (a request is no
 		// option on a later rise).
-		let nav = Self::nav_units(Rounding::Down)?;
+		let nav = Self::nav_units(Rounding::Down, false)?;
 		let value_at_request = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 			all,
 			nav,
@@ -220,7 +230,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WithdrawalLocked
 		);
 		let total = TotalShares::<T>::get();
-		let nav = Self::nav_units(Rounding::Down)?;
+		let nav = Self::nav_units(Rounding::Down, false)?;
 		let amount = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 			withdrawal.shares,
 			nav,

@@ -280,18 +280,20 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 	) -> Option<DeleverageCandidate<AccountId>>;
 
 	/// Reduces `who`'s position in `underlying` (on the `long` side, or short, in profit) at
-	/// the bankruptcy price of the opposite bankrupt position, or its own entry price
-	/// whichever is nearer the oracle, by the fewest units whose haircut (what closing there
-	/// rather than at the oracle takes from its profit) reaches `max_haircut`, or all of it.
-	/// Returns the haircut, which stays with the vault. Refuses, changing nothing, a position
-	/// no longer on that side or in profit, or whose account it would leave liquidatable.
+	/// the bankruptcy price of the opposite bankrupt units, the oracle moved by `gap` against
+	/// them (up for a bankrupt long, down for a bankrupt short), or at its own entry price
+	/// whichever is nearer the oracle, by the units whose haircut (what closing there rather
+	/// than at the oracle takes from its profit) reaches `max_haircut` (rounded down: never
+	/// more), or all of it. Returns the haircut, which stays with the vault, and the units
+	/// closed. Refuses, changing nothing, a position no longer on that side or in profit, or
+	/// whose account it would leave liquidatable.
 	fn deleverage(
 		who: &AccountId,
 		underlying: AssetId,
 		long: bool,
-		bankruptcy_price: Price,
+		gap: Price,
 		max_haircut: UsdValue,
-	) -> Result<UsdValue, sp_runtime::DispatchError>;
+	) -> Result<(UsdValue, sp_arithmetic::FixedU128), sp_runtime::DispatchError>;
 
 	/// Closes out `units` of `who`'s position in `underlying` (all of it when `units` reaches
 	/// its size or would leave less than its minimum) at the oracle price moved against him by
@@ -356,7 +358,7 @@ impl<AccountId, AssetId> PositionLiquidation<AccountId, AssetId> for () {
 		_: bool,
 		_: Price,
 		_: UsdValue,
-	) -> Result<UsdValue, sp_runtime::DispatchError> {
+	) -> Result<(UsdValue, sp_arithmetic::FixedU128), sp_runtime::DispatchError> {
 		Err(sp_runtime::DispatchError::Other("no derivative positions"))
 	}
 

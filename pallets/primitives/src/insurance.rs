@@ -22,6 +22,10 @@ pub trait DeficitHandler<AccountId, AssetId, Balance> {
 	/// covered in that time.
 	fn capacity(asset: AssetId, blocks: u32) -> Balance;
 
+	/// What the fund could pay in `asset` from what it holds of `asset` itself (no sales) in
+	/// this block and the `blocks` after it, within its per-block cap.
+	fn own_capacity(asset: AssetId, blocks: u32) -> Balance;
+
 	/// What [`DeficitHandler::cover`] would pay in `asset` in this block at most.
 	fn coverable_now(asset: AssetId) -> Balance;
 }

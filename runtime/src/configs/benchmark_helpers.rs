@@ -308,9 +308,8 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 	/// as many new markets as an account may trade, all at 1 000 USD: in the first market a
 	/// short for `winners` of them, a long for the others, longs elsewhere; then the first
 	/// market's price 10% lower (every short 1 000 USD in profit). An LP's 20 million USD in
-	/// the vault carries their exposure; the insurance fund holds 1 000 USD. The bankruptcy
-	/// price of an opposite long: 950 USD.
-	fn deleverage_market(traders: u32, winners: u32) -> Option<(AssetId, Price)> {
+	/// the vault carries their exposure; the insurance fund holds 1 000 USD.
+	fn deleverage_market(traders: u32, winners: u32) -> Option<AssetId> {
 		use pallet_perpetuals::BenchmarkHelper as _;
 		let lp = AccountId::from([0x7c; 32]);
 		PerpetualsBenchmarkHelper::fund_tokens(&lp, 20_000_000);
@@ -342,7 +341,7 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 			open_positions_of_ten(&trader, &underlyings, index < winners);
 		}
 		fixed_price(market, Price::from_u32(900));
-		Some((market, Price::from_u32(950)))
+		Some(market)
 	}
 }
 
