@@ -2,12 +2,13 @@
 //! against the number of debts it settles.
 
 use super::*;
+use crate::shortfall::MAX_FINALISTS;
 use crate::Pallet as Liquidation;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use liquidation_primitives::{Balance, PositionLiquidation};
-use sp_runtime::traits::Zero as _;
+use sp_runtime::traits::{Bounded as _, Zero as _};
 
 /// Whole units a keeper holds of the debt asset, times the decimals the helper uses.
 const KEEPER_FUNDS: Balance = 1_000_000_000_000_000_000_000_000;
@@ -172,15 +173,21 @@ mod benchmarks {
 
 	/// A waiting shortfall's turn in `on_idle`: insurance pays what it holds (less than is
 	/// left), then a pass of auto-deleveraging reads `n` traders of a market, the whole market,
-	/// each holding the most positions an account may (a health read each), and ends: its `d`
-	/// finalists, shorts in profit, are scored again and reduced (a haircut and a health read
-	/// each) by a shortfall that takes all they can give.
+	/// every one a short in profit holding the most positions an account may (each scored: a
+	/// health read), and ends: `d` of its finalists are still candidates when scored again and
+	/// are reduced (a health read and a haircut each) by a shortfall that takes all they can
+	/// give (the other finalists, read before, closed since: a storage read each).
 	#[benchmark]
 	fn work_position_shortfall(
 		n: Linear<{ crate::shortfall::MAX_FINALISTS }, { crate::shortfall::MAX_DELEVERAGE_SCAN }>,
 		d: Linear<0, { crate::shortfall::MAX_FINALISTS }>,
 	) -> Result<(), BenchmarkError> {
-		let underlying = T::BenchmarkHelper::deleverage_market(n, d).ok_or(BenchmarkError::Skip)?;
+		let underlying = T::BenchmarkHelper::deleverage_market(n, n).ok_or(BenchmarkError::Skip)?;
+		// Finalists of earlier windows that outrank the market's traders and have closed
+		// since, leaving room for `d` of them.
+		let closed: alloc::vec::Vec<(T::AccountId, sp_runtime::FixedU128)> = (0..MAX_FINALISTS - d)
+			.map(|index| (account("closed", index, 0), sp_runtime::FixedU128::max_value()))
+			.collect();
 		// Bankrupt units enough for every winner's whole position, and a shortfall beyond all
 		// their profit: each finalist is closed whole.
 		let mut entry = crate::PendingShortfall {
@@ -191,7 +198,7 @@ mod benchmarks {
 			overdue: sp_runtime::FixedU128::zero(),
 			since: frame_system::Pallet::<T>::block_number(),
 			cursor: None,
-			finalists: Default::default(),
+			finalists: frame_support::BoundedVec::truncate_from(closed),
 			seen: false,
 			passed_over: Default::default(),
 		};

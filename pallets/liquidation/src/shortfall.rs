@@ -89,7 +89,7 @@ pub struct ShortfallStep {
 	pub to_lps: UsdValue,
 	/// Traders read.
 	pub read: u32,
-	/// Finalists scored again and tried (a pass ended).
+	/// Finalists still candidates when scored again at the end of a pass, and tried.
 	pub tried: u32,
 }
 
@@ -368,7 +368,8 @@ impl<T: Config> Pallet<T> {
 	/// The end of a pass: the finalists scored again now (those no longer candidates dropped),
 	/// best first, each reduced by what is still of `due` at the bankruptcy price of the
 	/// entry's units (the oracle moved by `left / units` against them), at most those units
-	/// in all. Returns how many were tried, the haircuts taken (at most `due`) and who refused.
+	/// in all. Returns how many were still candidates (and tried), the haircuts taken (at most
+	/// `due`) and who refused.
 	fn deleverage_finalists(
 		entry: &mut PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
 		opposite: bool,
@@ -382,7 +383,7 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		ranked.sort_by(|a, b| b.score.cmp(&a.score));
-		let tried = finalists.len() as u32;
+		let tried = ranked.len() as u32;
 		let mut still_due = due;
 		let mut left = entry.left;
 		let mut refused = alloc::vec::Vec::new();
