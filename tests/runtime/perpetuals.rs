@@ -914,3 +914,104 @@ fn a_pass_over_windows_ranks_the_whole_market_before_deleveraging() {
 		Liquidation::do_try_state().expect("invariants hold");
 	});
 }
+
+/// Insurance first, then auto-deleveraging: with 1 000 USD staked in the fund, Bob's shortfall
+/// (about 5 030 USD) is covered by what the fund holds at his close-out (its locked minimum
+/// aside); what it cannot pay is deleveraged in the block's `on_idle`, Dave's half BTC at the
+/// bankruptcy price (the oracle plus what is left a unit) then Charlie's: the cover and the
+/// haircuts add up to the shortfall, and nothing is left to the LPs.
+#[test]
+fn insurance_covers_first_and_deleveraging_takes_just_the_rest() {
+	const DOLLAR: u128 = 1_000_000;
+	let mut chain = a_bankrupt_long_and_two_winning_shorts();
+	let stake = RuntimeCall::Insurance(pallet_insurance::Call::stake {
+		asset: USD,
+		amount: 1_000 * DOLLAR,
+		min_shares: 1_000 * DOLLAR - 1_000,
+	});
+	assert_eq!(chain.dispatch(Eve, stake), Ok(()));
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.finish_block();
+	let events = chain.liquidation_events();
+	let (shortfall, covered, queued) = events
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::PositionShortfall { shortfall, covered, queued, .. } => {
+				Some((*shortfall, *covered, *queued))
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("a shortfall: {events:?}"));
+	assert!(covered > 900 * DOLLAR && covered <= 1_000 * DOLLAR, "{covered}");
+	let covered_value = FixedU128::from_rational(covered, DOLLAR);
+	assert_eq!(queued, shortfall - covered_value);
+	chain.execute_with(|| {
+		let haircuts: Vec<FixedU128> = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
+					haircut, ..
+				}) => Some(haircut),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(haircuts.len(), 2, "{haircuts:?}");
+		let taken = haircuts[0] + haircuts[1];
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.covered, covered_value);
+		assert_eq!(totals.deleveraged, taken);
+		assert!(totals.to_lps < FixedU128::from_rational(1, 1_000_000), "{:?}", totals.to_lps);
+		assert_eq!(covered_value + taken + totals.to_lps, shortfall);
+		assert!(Liquidation::pending_shortfalls().is_empty());
+		Liquidation::do_try_state().expect("invariants hold");
+		Perpetuals::do_try_state().expect("invariants hold");
+	});
+}
+
+/// Each finalist is checked again when the pass ends: Dave, read in the pass, closes his short
+/// before its last turn; he is passed over (not a candidate any more) and Charlie alone is
+/// reduced: his one BTC matches Bob's at the bankruptcy price, all of the shortfall.
+#[test]
+fn a_finalist_closed_before_the_pass_ends_is_passed_over() {
+	let mut chain = a_bankrupt_long_and_two_winning_shorts();
+	let (charlie, dave) = (Charlie.to_account_id(), Dave.to_account_id());
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	chain.execute_with(|| {
+		let mut queue = pallet_liquidation::PendingShortfalls::<Runtime>::get();
+		let entry = &mut queue[0];
+		for _ in 0..2 {
+			Liquidation::work_shortfall(entry, 1).expect("a turn");
+		}
+		assert_eq!(entry.finalists.len(), 2);
+		assert_eq!(
+			Perpetuals::close_position(
+				liquidation_runtime::RuntimeOrigin::signed(dave.clone()),
+				BTC,
+				Price::from_u32(u32::MAX),
+			),
+			Ok(())
+		);
+		let step = Liquidation::work_shortfall(entry, 1).expect("the last turn");
+		assert_eq!((step.read, step.tried), (0, 1));
+		let haircuts: Vec<sp_runtime::AccountId32> = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged { who, .. }) => {
+					Some(who)
+				},
+				_ => None,
+			})
+			.collect();
+		assert_eq!(haircuts, vec![charlie.clone()]);
+		assert!(entry.left.is_zero() && entry.units.is_zero(), "{entry:?}");
+		assert!(step.to_lps < FixedU128::from_rational(1, 1_000_000), "{step:?}");
+		pallet_liquidation::PendingShortfalls::<Runtime>::kill();
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}
