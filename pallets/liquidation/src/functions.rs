@@ -921,6 +921,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(totals.taken_over <= totals.close_outs, "more takeovers than close-outs (6)");
 		}
 		ensure!(waiting.is_empty(), "a shortfall waits in a market without close-outs (6)");
+		let owed = crate::PendingShortfalls::<T>::get()
+			.iter()
+			.fold(UsdValue::zero(), |sum, entry| sum.saturating_add(entry.left));
+		ensure!(
+			crate::ShortfallsOwed::<T>::get() == owed,
+			"what the vault is owed differs from the waiting shortfalls (6)"
+		);
 		Ok(())
 	}
 }

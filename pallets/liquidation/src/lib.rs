@@ -174,7 +174,8 @@
 //! 6. Per derivative market, the shortfalls of insolvent accounts are what insurance covered,
 //!    what auto-deleveraging took, what the vault's LPs bore and what still waits
 //!    ([`PositionCloseOuts`]); what waits is the sum of the market's [`PendingShortfalls`], none
-//!    of them empty; keepers took over at most as many close-outs as there were.
+//!    of them empty, and [`ShortfallsOwed`] their sum over all markets; keepers took over at
+//!    most as many close-outs as there were.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
@@ -448,6 +449,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PositionCloseOuts<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, PositionTotals, ValueQuery>;
+
+	/// What is left of the shortfalls in [`PendingShortfalls`], USD: what the perpetuals vault
+	/// is owed (read by its value, so kept apart from the queue's larger entries).
+	#[pallet::storage]
+	pub type ShortfallsOwed<T: Config> = StorageValue<_, UsdValue, ValueQuery>;
 
 	/// Shortfalls of insolvent accounts' positions that insurance had not covered at their
 	/// close-out, oldest first, worked in `on_idle` (see [`crate::shortfall`]).

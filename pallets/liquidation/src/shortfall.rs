@@ -45,7 +45,7 @@
 
 use crate::{
 	positions::usd_units, Config, DeleverageRank, Event, Pallet, Params, Paused, PendingShortfall,
-	PendingShortfalls, PositionCloseOuts, PositionTotals, WeightInfo,
+	PendingShortfalls, PositionCloseOuts, PositionTotals, ShortfallsOwed, WeightInfo,
 };
 use frame_support::BoundedVec;
 use frame_support::{pallet_prelude::Weight, traits::Get};
@@ -158,6 +158,7 @@ impl<T: Config> Pallet<T> {
 			totals.covered = totals.covered.saturating_add(covered_value);
 			totals.to_lps = totals.to_lps.saturating_add(to_lps);
 			totals.pending = totals.pending.saturating_add(queued);
+			ShortfallsOwed::<T>::mutate(|owed| *owed = owed.saturating_add(queued));
 		});
 		Self::deposit_event(Event::PositionShortfall {
 			who: who.clone(),
@@ -303,6 +304,7 @@ impl<T: Config> Pallet<T> {
 			let worked =
 				step.covered_value.saturating_add(step.deleveraged).saturating_add(step.to_lps);
 			totals.pending = totals.pending.saturating_sub(worked);
+			ShortfallsOwed::<T>::mutate(|owed| *owed = owed.saturating_sub(worked));
 		});
 		Ok(step)
 	}
@@ -500,15 +502,13 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-/// What the vault is owed for the shortfalls waiting in [`PendingShortfalls`], USD: the
-/// perpetuals pallet's `ShortfallReceivable` (counted in the vault's value until recovered or
-/// left to the LPs).
+/// What the vault is owed for the shortfalls waiting in [`PendingShortfalls`], USD
+/// ([`crate::ShortfallsOwed`], one small value): the perpetuals pallet's `ShortfallReceivable`
+/// (counted in the vault's value until recovered or left to the LPs).
 pub struct PendingShortfallTotal<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> Get<UsdValue> for PendingShortfallTotal<T> {
 	fn get() -> UsdValue {
-		PendingShortfalls::<T>::get()
-			.iter()
-			.fold(UsdValue::zero(), |sum, entry| sum.saturating_add(entry.left))
+		ShortfallsOwed::<T>::get()
 	}
 }
