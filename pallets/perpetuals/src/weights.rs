@@ -124,6 +124,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(8_639_335_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts,
+			// and the market's traders (`MarketTraders`), written when a position opens or closes.
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -161,6 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(4_940_205_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -186,6 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(3_694_181_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Perpetuals::Withdrawals` (r:1 w:1)
 	/// Proof: `Perpetuals::Withdrawals` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
@@ -217,6 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(6_281_516_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(44_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 }
 
@@ -245,20 +255,30 @@ impl WeightInfo for () {
 		Weight::from_parts(8_639_335_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts,
+			// and the market's traders (`MarketTraders`), written when a position opens or closes.
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn deposit_to_vault() -> Weight {
 		Weight::from_parts(4_940_205_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn request_withdrawal() -> Weight {
 		Weight::from_parts(3_694_181_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn withdraw_from_vault() -> Weight {
 		Weight::from_parts(6_281_516_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(44_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 }
