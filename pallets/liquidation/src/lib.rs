@@ -877,9 +877,13 @@ pub mod pallet {
 		/// settlement asset. Refused if the caller is liquidatable, or if the takeover adds to
 		/// his risk and leaves him below initial health or is in a paused market. An account
 		/// left with debt and nothing else goes down the waterfall.
+		///
+		/// A partial takeover the no-harm guard refuses is made whole when `max_units` covers the
+		/// whole position (the close-out then runs twice), refused otherwise.
 		#[pallet::call_index(4)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::liquidate_position()
+				.saturating_mul(2)
 				.saturating_add(<T as Config>::WeightInfo::settle_bankrupt(T::MaxPositions::get()))
 		)]
 		pub fn liquidate_position(
@@ -889,9 +893,10 @@ pub mod pallet {
 			max_units: sp_runtime::FixedU128,
 		) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
-			let (_, debts) =
+			let (done, debts) =
 				Self::do_close_position(&who, Some(underlying), Some(&keeper), max_units)?;
-			Ok(Some(Self::with_waterfall(T::WeightInfo::liquidate_position(), debts)).into())
+			let close_outs = T::WeightInfo::liquidate_position().saturating_mul(done.runs.into());
+			Ok(Some(Self::with_waterfall(close_outs, debts)).into())
 		}
 
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust

@@ -28,7 +28,8 @@
 //! no-harm guard checks the shortfall did not grow (the formula is an approximation: the fee
 //! weighs as a USD debt or deposit, and a realised profit moves from its market's weight to
 //! the USD deposit's, a loss paid from a deposit from the debt's weight to the deposit's); a
-//! worker's partial close-out that fails it is made whole instead (a keeper's is refused). The
+//! partial close-out that fails it is made whole instead, for a keeper only when his `max_units`
+//! covers the whole position (else he is refused: he asked for no more than his slice). The
 //! slice is also cut to the room this block's caps have left (the notional closed counts as
 //! value liquidated), so a large position is closed over blocks rather than refused.
 //!
@@ -208,7 +209,7 @@ impl<T: Config> Pallet<T> {
 		let whole = whole && units == position.units;
 
 		// A partial close-out that would raise the shortfall is made whole (see the module docs);
-		// a keeper asked for his slice and is refused instead.
+		// a keeper who asked for less than the whole position is refused instead.
 		let partial = frame_support::storage::with_storage_layer(|| {
 			let shares = (fee_share, insurance_share);
 			let done = Self::close(who, &position, units, shares, keeper, &params, shortfall)?;
@@ -221,7 +222,10 @@ impl<T: Config> Pallet<T> {
 		});
 		let done = match partial {
 			Ok(done) => done,
-			Err(error) if error == Error::<T>::WouldWorsenHealth.into() && keeper.is_none() => {
+			Err(error)
+				if error == Error::<T>::WouldWorsenHealth.into()
+					&& (keeper.is_none() || max_units >= position.units) =>
+			{
 				let shares = (fee_share, insurance_share);
 				let done = Self::close(
 					who,

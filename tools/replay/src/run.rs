@@ -239,7 +239,7 @@ impl<'a> Run<'a> {
 		for who in self.to_keepers.drain(..) {
 			if pallet_perpetuals::PositionCount::<Runtime>::get(&who) > 0 {
 				if let Err(reason) = take_over(&who) {
-					*self.refused.entry(format!("keeper: {reason}")).or_default() += 1;
+					*self.refused.entry(format!("keeper (position): {reason}")).or_default() += 1;
 					self.keeper_assigned.remove(&who);
 					self.keeper_refused.insert(who);
 				}
