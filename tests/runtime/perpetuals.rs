@@ -343,10 +343,7 @@ fn an_insolvent_long_is_closed_at_its_bankruptcy_and_its_shortfall_covered_then_
 	// About 8 002.4 of loss against 2 969.9988 of deposit.
 	assert!(owed_beyond > FixedU128::from_u32(5_000), "{owed_beyond:?}");
 	assert!(owed_beyond < FixedU128::from_u32(5_100), "{owed_beyond:?}");
-	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
-	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
-	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	worker_liquidates(&mut chain, bob.clone());
 	chain.finish_block();
 	let events = chain.liquidation_events();
 	let (shortfall, covered, queued) = events
@@ -556,16 +553,8 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32, u32) {
 			}
 			// Each haircut is at most what its shortfall's turn took: the haircuts of the
 			// block are the turns' deleveraged, to rounding.
-			let haircuts: Vec<FixedU128> = frame_system::Pallet::<Runtime>::events()
-				.into_iter()
-				.filter_map(|record| match record.event {
-					RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
-						haircut,
-						..
-					}) => Some(haircut),
-					_ => None,
-				})
-				.collect();
+			let haircuts: Vec<FixedU128> =
+				haircuts().into_iter().map(|(_, haircut)| haircut).collect();
 			let taken = events.iter().fold(FixedU128::zero(), |sum, event| match event {
 				pallet_liquidation::Event::ShortfallWorked { deleveraged, .. } => {
 					sum + *deleveraged
@@ -667,6 +656,31 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 	});
 }
 
+/// The worker's unsigned liquidation of `who`, in a new block left open (its `on_idle` has not
+/// run: what waits for it can be read).
+fn worker_liquidates(chain: &mut TestChain, who: sp_runtime::AccountId32) {
+	chain.start_block();
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
+	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
+	assert_eq!(chain.apply(xt), Ok(Ok(())));
+}
+
+/// This block's auto-deleveraging haircuts (the perpetuals pallet's `Deleveraged` events): who
+/// gave up how much, in order.
+fn haircuts() -> Vec<(sp_runtime::AccountId32, FixedU128)> {
+	frame_system::Pallet::<Runtime>::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
+				who,
+				haircut,
+				..
+			}) => Some((who, haircut)),
+			_ => None,
+		})
+		.collect()
+}
+
 /// Bob's insolvent long (3 000 USD behind 1 BTC, BTC from 60 000 to 52 000) and two shorts in
 /// profit: Charlie 1 BTC on 30 000 USD, Dave 0.5 BTC on 5 000 USD (ranked first: more profit
 /// times leverage).
@@ -721,10 +735,7 @@ fn a_bankrupt_long_and_two_winning_shorts() -> TestChain {
 fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 	let mut chain = a_bankrupt_long_and_two_winning_shorts();
 	let (bob, charlie, dave) = (Bob.to_account_id(), Charlie.to_account_id(), Dave.to_account_id());
-	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
-	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
-	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	worker_liquidates(&mut chain, bob.clone());
 	// Before the block's `on_idle`: the shortfall waits, and the runtime API's preview ranks
 	// Dave then Charlie, with what deleveraging will take from each (the shorts' side).
 	let preview = chain.execute_with(|| {
@@ -769,18 +780,7 @@ fn auto_deleveraging_takes_exactly_the_shortfall_from_the_opposite_winners() {
 		})
 		.unwrap_or_else(|| panic!("the shortfall's turn: {events:?}"));
 	chain.execute_with(|| {
-		let haircuts: Vec<(sp_runtime::AccountId32, FixedU128)> =
-			frame_system::Pallet::<Runtime>::events()
-				.into_iter()
-				.filter_map(|record| match record.event {
-					RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
-						who,
-						haircut,
-						..
-					}) => Some((who, haircut)),
-					_ => None,
-				})
-				.collect();
+		let haircuts = haircuts();
 		// Dave first, wholly; Charlie by the rest: as previewed.
 		assert_eq!(haircuts, previewed);
 		assert_eq!(haircuts.len(), 2, "{haircuts:?}");
@@ -882,10 +882,7 @@ fn shortfalls_of_a_market_and_side_wait_as_one_and_count_in_the_vault_value() {
 fn a_pass_over_windows_ranks_the_whole_market_before_deleveraging() {
 	let mut chain = a_bankrupt_long_and_two_winning_shorts();
 	let (charlie, dave) = (Charlie.to_account_id(), Dave.to_account_id());
-	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
-	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
-	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	worker_liquidates(&mut chain, Bob.to_account_id());
 	chain.execute_with(|| {
 		let mut queue = pallet_liquidation::PendingShortfalls::<Runtime>::get();
 		let entry = &mut queue[0];
@@ -898,15 +895,8 @@ fn a_pass_over_windows_ranks_the_whole_market_before_deleveraging() {
 		assert_eq!(entry.finalists.len(), 2);
 		let step = Liquidation::work_shortfall(entry, 1).expect("the last turn");
 		assert_eq!((step.read, step.tried), (0, 2));
-		let haircuts: Vec<sp_runtime::AccountId32> = frame_system::Pallet::<Runtime>::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged { who, .. }) => {
-					Some(who)
-				},
-				_ => None,
-			})
-			.collect();
+		let haircuts: Vec<sp_runtime::AccountId32> =
+			haircuts().into_iter().map(|(who, _)| who).collect();
 		assert_eq!(haircuts, vec![dave.clone(), charlie.clone()]);
 		assert_eq!(step.deleveraged + step.to_lps + entry.left, shortfall);
 		assert!(entry.left.is_zero());
@@ -930,10 +920,7 @@ fn insurance_covers_first_and_deleveraging_takes_just_the_rest() {
 		min_shares: 1_000 * DOLLAR - 1_000,
 	});
 	assert_eq!(chain.dispatch(Eve, stake), Ok(()));
-	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
-	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
-	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	worker_liquidates(&mut chain, Bob.to_account_id());
 	chain.finish_block();
 	let events = chain.liquidation_events();
 	let (shortfall, covered, queued) = events
@@ -949,15 +936,7 @@ fn insurance_covers_first_and_deleveraging_takes_just_the_rest() {
 	let covered_value = FixedU128::from_rational(covered, DOLLAR);
 	assert_eq!(queued, shortfall - covered_value);
 	chain.execute_with(|| {
-		let haircuts: Vec<FixedU128> = frame_system::Pallet::<Runtime>::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged {
-					haircut, ..
-				}) => Some(haircut),
-				_ => None,
-			})
-			.collect();
+		let haircuts: Vec<FixedU128> = haircuts().into_iter().map(|(_, haircut)| haircut).collect();
 		assert_eq!(haircuts.len(), 2, "{haircuts:?}");
 		let taken = haircuts[0] + haircuts[1];
 		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
@@ -978,10 +957,7 @@ fn insurance_covers_first_and_deleveraging_takes_just_the_rest() {
 fn a_finalist_closed_before_the_pass_ends_is_passed_over() {
 	let mut chain = a_bankrupt_long_and_two_winning_shorts();
 	let (charlie, dave) = (Charlie.to_account_id(), Dave.to_account_id());
-	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: Bob.to_account_id() };
-	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
-	assert_eq!(chain.apply(xt), Ok(Ok(())));
+	worker_liquidates(&mut chain, Bob.to_account_id());
 	chain.execute_with(|| {
 		let mut queue = pallet_liquidation::PendingShortfalls::<Runtime>::get();
 		let entry = &mut queue[0];
@@ -999,15 +975,8 @@ fn a_finalist_closed_before_the_pass_ends_is_passed_over() {
 		);
 		let step = Liquidation::work_shortfall(entry, 1).expect("the last turn");
 		assert_eq!((step.read, step.tried), (0, 1));
-		let haircuts: Vec<sp_runtime::AccountId32> = frame_system::Pallet::<Runtime>::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Perpetuals(pallet_perpetuals::Event::Deleveraged { who, .. }) => {
-					Some(who)
-				},
-				_ => None,
-			})
-			.collect();
+		let haircuts: Vec<sp_runtime::AccountId32> =
+			haircuts().into_iter().map(|(who, _)| who).collect();
 		assert_eq!(haircuts, vec![charlie.clone()]);
 		assert!(entry.left.is_zero() && entry.units.is_zero(), "{entry:?}");
 		assert!(step.to_lps < FixedU128::from_rational(1, 1_000_000), "{step:?}");

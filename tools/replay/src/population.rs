@@ -77,17 +77,8 @@ pub(crate) fn populate(options: &ReplayOptions) -> Result<(f64, f64), ReplayErro
 	let fail = |what: &str, e: sp_runtime::DispatchError| {
 		ReplayError::Options(format!("setting up the population: {what}: {e:?}"))
 	};
-	// Opening a margin account holds a deposit of the native token (and its minimum balance).
-	let account_deposit = {
-		use frame_support::traits::Get;
-		<<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
-			.saturating_add(liquidation_runtime::EXISTENTIAL_DEPOSIT)
-			.saturating_mul(2)
-	};
-	let native_for_deposit = |who: &AccountId| {
-		AllAssets::mint_into(AssetId::Native, who, account_deposit)
-			.map_err(|e| fail("mint the account deposit", e))
-	};
+	let native_for_deposit =
+		|who: &AccountId| native_for_account(who).map_err(|e| fail("mint the account deposit", e));
 	native_for_deposit(&lender())?;
 	AllAssets::mint_into(USD, &lender(), supply_units * 2).map_err(|e| fail("mint", e))?;
 	Margin::deposit(RuntimeOrigin::signed(lender()), USD, supply_units)
@@ -214,16 +205,8 @@ pub(crate) fn populate_traders(
 		Perpetuals::set_market_params(RuntimeOrigin::root(), *underlying, params)
 			.map_err(|e| fail("raise the open-interest cap", e))?;
 	}
-	let account_deposit = {
-		use frame_support::traits::Get;
-		<<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
-			.saturating_add(liquidation_runtime::EXISTENTIAL_DEPOSIT)
-			.saturating_mul(2)
-	};
-	let native_for_deposit = |who: &AccountId| {
-		AllAssets::mint_into(AssetId::Native, who, account_deposit)
-			.map_err(|e| fail("mint the account deposit", e))
-	};
+	let native_for_deposit =
+		|who: &AccountId| native_for_account(who).map_err(|e| fail("mint the account deposit", e));
 	let vault_units = (accounts * VAULT_USD_PER_TRADER * DOLLAR) as Balance;
 	native_for_deposit(&liquidity_provider())?;
 	AllAssets::mint_into(USD, &liquidity_provider(), vault_units).map_err(|e| fail("mint", e))?;
@@ -290,4 +273,14 @@ pub(crate) fn populate_traders(
 		}
 	}
 	Ok(opened)
+}
+
+/// Mints `who` the native tokens opening a margin account holds as a deposit (and its minimum
+/// balance), twice over.
+fn native_for_account(who: &AccountId) -> Result<(), sp_runtime::DispatchError> {
+	use frame_support::traits::Get;
+	let deposit = <<Runtime as pallet_margin::Config>::AccountDeposit as Get<Balance>>::get()
+		.saturating_add(liquidation_runtime::EXISTENTIAL_DEPOSIT)
+		.saturating_mul(2);
+	AllAssets::mint_into(AssetId::Native, who, deposit).map(|_| ())
 }
