@@ -984,3 +984,73 @@ fn a_finalist_closed_before_the_pass_ends_is_passed_over() {
 		Liquidation::do_try_state().expect("invariants hold");
 	});
 }
+
+/// A close-out can cost a solvent account more than its equity: Charlie's 40 BTC short makes
+/// the market's skew short, so selling Bob's 1 BTC long fills about 0.3 % under the oracle, and
+/// the fee comes on top. With BTC fed where Bob's equity is about 50 USD (solvent, and
+/// liquidatable), his close-out leaves him owing more than he holds: the vault takes that
+/// deficit as a shortfall of BTC's market (`PositionShortfall`), repaying his USD debt, so he
+/// owes nothing and the USD lenders write nothing off.
+#[test]
+fn a_close_out_costing_more_than_the_equity_leaves_the_deficit_with_the_vault() {
+	const DOLLAR: u128 = 1_000_000;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	for lp in [Dave, Eve, Ferdie] {
+		let deposit = perps(pallet_perpetuals::Call::deposit_to_vault { amount: 900_000 * DOLLAR });
+		assert_eq!(chain.dispatch(lp, deposit), Ok(()));
+	}
+	assert_eq!(chain.dispatch(Charlie, deposit_usd(500_000)), Ok(()));
+	let short = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::from_inner(-40_000_000_000_000_000_000),
+		limit_price: Price::from_u32(1),
+	});
+	assert_eq!(chain.dispatch(Charlie, short), Ok(()));
+	assert_eq!(chain.dispatch(Bob, deposit_usd(8_500)), Ok(()));
+	let open = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(1),
+		limit_price: Price::from_u32(61_000),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	let bob = Bob.to_account_id();
+	// The price where his equity is about 50 USD: his entry less his deposit, plus 50.
+	let target = chain.execute_with(|| {
+		let entry = Perpetuals::position_reports(&bob)[0].entry_price;
+		let deposit = FixedU128::from_rational(Margin::deposit_of(&bob, USD), DOLLAR);
+		entry + FixedU128::from_u32(50) - deposit
+	});
+	chain.feed_price(BTC, target);
+	chain.execute_with(|| {
+		let report = Liquidation::effective_report(&bob).unwrap();
+		assert!(report.is_liquidatable(), "{report:?}");
+		let equity = report.collateral_value - report.debt_value;
+		assert!(equity > FixedU128::zero() && equity < FixedU128::from_u32(100), "{equity:?}");
+	});
+	worker_liquidates(&mut chain, bob.clone());
+	chain.finish_block();
+	let shortfall = chain
+		.liquidation_events()
+		.iter()
+		.find_map(|event| match event {
+			pallet_liquidation::Event::PositionShortfall { who, shortfall, .. } if *who == bob => {
+				Some(*shortfall)
+			},
+			_ => None,
+		})
+		.expect("the deficit taken by the vault");
+	chain.execute_with(|| {
+		assert!(shortfall > FixedU128::zero() && shortfall < FixedU128::from_u32(1_000));
+		assert!(Perpetuals::position_reports(&bob).is_empty());
+		assert!(Margin::debt_of(&bob, USD) <= 1, "{}", Margin::debt_of(&bob, USD));
+		let spot = pallet_liquidation::Totals::<Runtime>::get(USD);
+		assert_eq!(spot.written_off, 0, "the USD lenders wrote off {}", spot.written_off);
+		let totals = pallet_liquidation::PositionCloseOuts::<Runtime>::get(BTC);
+		assert_eq!(totals.shortfall, shortfall);
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}

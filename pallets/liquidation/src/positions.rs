@@ -63,7 +63,7 @@ use liquidation_primitives::{
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
+	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
@@ -240,10 +240,56 @@ impl<T: Config> Pallet<T> {
 			},
 			Err(error) => return Err(error),
 		};
+		let done =
+			if shortfall.is_zero() { Self::absorb_deficit(who, &position, done)? } else { done };
 		if T::Derivatives::holds_positions(who) {
 			return Ok((done, 0));
 		}
 		Ok((done, Self::waterfall_if_bankrupt(who)?))
+	}
+
+	/// A close-out of an account solvent at the oracle can cost it more than its equity (the
+	/// fill against the skew, the fee): it is then left owing more than it holds. That deficit
+	/// is its position's loss, not its lenders': the vault, its counterparty, repays as much of
+	/// its settlement-asset debt from its deposit and holds it as a shortfall of the market
+	/// (insurance, auto-deleveraging, the LPs), as for an account insolvent before its
+	/// close-out. Returns the close-out with the shortfall booked.
+	fn absorb_deficit(
+		who: &T::AccountId,
+		position: &PositionAtRisk<T::AssetId>,
+		mut done: PositionCloseOut<T::AssetId>,
+	) -> Result<PositionCloseOut<T::AssetId>, DispatchError> {
+		let after = Self::effective_report(who)?;
+		let deficit = after.debt_value.saturating_sub(after.collateral_value);
+		if deficit.is_zero() {
+			return Ok(done);
+		}
+		let (asset, vault) = T::Derivatives::settlement().ok_or(Error::<T>::NoPosition)?;
+		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
+		// Rounded up (one unit) so that no debt of it is left, within his debt and the vault's
+		// deposit.
+		let units = usd_units(deficit, decimals)?
+			.saturating_add(1)
+			.min(T::Ledger::debt_of(who, asset))
+			.min(T::Ledger::deposit_of(&vault, asset));
+		if units.is_zero() {
+			return Ok(done);
+		}
+		T::Ledger::transfer_deposit(&vault, asset, units, who)?;
+		let value = liquidation_primitives::value_in_usd(units, decimals, FixedU128::one())
+			.ok_or(ArithmeticError::Overflow)?;
+		let (covered, queued, to_lps) = Self::take_shortfall(
+			who,
+			position.underlying,
+			value,
+			(asset, &vault),
+			(position.long, done.units),
+		)?;
+		done.shortfall = done.shortfall.saturating_add(value);
+		done.covered = done.covered.saturating_add(covered);
+		done.queued = done.queued.saturating_add(queued);
+		done.to_lps = done.to_lps.saturating_add(to_lps);
+		Ok(done)
 	}
 
 	/// What closing out `who`'s position in `underlying` (the worker's choice when `None`)
