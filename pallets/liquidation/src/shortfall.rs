@@ -105,11 +105,12 @@ impl<T: Config> Pallet<T> {
 		(asset, vault): (T::AssetId, &T::AccountId),
 		(bankrupt_long, units): (bool, FixedU128),
 	) -> Result<(Balance, UsdValue, UsdValue), DispatchError> {
-		let (covered, covered_value) = Self::insure_vault(asset, vault, shortfall)?;
+		let settlement = (asset, Self::decimals_of(asset));
+		let (covered, covered_value) = Self::insure_vault(settlement, vault, shortfall)?;
 		let mut left = shortfall.saturating_sub(covered_value);
 		let mut queued = UsdValue::zero();
 		let mut to_lps = UsdValue::zero();
-		if left < Self::one_unit(asset) || units.is_zero() {
+		if left < Self::one_unit(settlement.1) || units.is_zero() {
 			// Rounding below the settlement asset's smallest unit: nothing to recover.
 			to_lps = left;
 			left = UsdValue::zero();
@@ -123,7 +124,7 @@ impl<T: Config> Pallet<T> {
 				Some(entry) => {
 					// What was due of it stays due; the delay restarts for the rest, so the
 					// newcomer waits its full delay for insurance.
-					let due = Self::due_for_deleveraging(entry, asset).unwrap_or(entry.left);
+					let due = Self::due_for_deleveraging(entry, settlement).unwrap_or(entry.left);
 					entry.overdue = due;
 					entry.since = now;
 					entry.left = entry.left.saturating_add(left);
@@ -175,11 +176,10 @@ impl<T: Config> Pallet<T> {
 	/// settlement asset within its per-block cap. Returns it in settlement units and USD (at
 	/// most `wanted`).
 	fn insure_vault(
-		asset: T::AssetId,
+		(asset, decimals): (T::AssetId, u8),
 		vault: &T::AccountId,
 		wanted: UsdValue,
 	) -> Result<(Balance, UsdValue), DispatchError> {
-		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
 		let units = usd_units(wanted, decimals)?;
 		let coverable = T::Deficit::coverable_now(asset).min(units);
 		if coverable.is_zero() {
@@ -196,10 +196,14 @@ impl<T: Config> Pallet<T> {
 		Ok((covered, value))
 	}
 
-	/// The USD value of one smallest unit of the settlement `asset` (one USD a whole unit):
-	/// what is left of a shortfall below it is rounding.
-	fn one_unit(asset: T::AssetId) -> UsdValue {
-		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
+	/// The settlement asset's decimals (read once a turn, passed to what needs them).
+	pub(crate) fn decimals_of(asset: T::AssetId) -> u8 {
+		T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0)
+	}
+
+	/// The USD value of one smallest unit of a settlement asset of `decimals` (one USD a whole
+	/// unit): what is left of a shortfall below it is rounding.
+	fn one_unit(decimals: u8) -> UsdValue {
 		liquidation_primitives::value_in_usd(1, decimals, FixedU128::from(1)).unwrap_or_default()
 	}
 
@@ -284,16 +288,17 @@ impl<T: Config> Pallet<T> {
 	) -> Result<ShortfallStep, DispatchError> {
 		let mut step = ShortfallStep::default();
 		let (asset, vault) = T::Derivatives::settlement().ok_or(crate::Error::<T>::NoPosition)?;
-		let (covered, covered_value) = Self::insure_vault(asset, &vault, entry.left)?;
+		let settlement = (asset, Self::decimals_of(asset));
+		let (covered, covered_value) = Self::insure_vault(settlement, &vault, entry.left)?;
 		step.covered = covered;
 		step.covered_value = covered_value;
 		entry.left = entry.left.saturating_sub(covered_value);
 		entry.overdue = entry.overdue.min(entry.left);
-		let due = Self::due_for_deleveraging(entry, asset)?;
+		let due = Self::due_for_deleveraging(entry, settlement)?;
 		if !due.is_zero() && scan > 0 {
 			Self::deleveraging_window(entry, scan, due, &mut step);
 		}
-		if !entry.left.is_zero() && entry.left < Self::one_unit(asset) {
+		if !entry.left.is_zero() && entry.left < Self::one_unit(settlement.1) {
 			step.to_lps = step.to_lps.saturating_add(entry.left);
 			entry.left = UsdValue::zero();
 		}
@@ -422,7 +427,7 @@ impl<T: Config> Pallet<T> {
 	/// joined), whichever is more; all of what is left once the delay has passed.
 	fn due_for_deleveraging(
 		entry: &PendingShortfall<T::AssetId, T::AccountId, BlockNumberFor<T>>,
-		asset: T::AssetId,
+		(asset, decimals): (T::AssetId, u8),
 	) -> Result<UsdValue, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let delay = Params::<T>::get().map_or(0, |params| params.socialize_after_blocks);
@@ -431,7 +436,6 @@ impl<T: Config> Pallet<T> {
 			return Ok(entry.left);
 		}
 		let blocks_left: u32 = due_at.saturating_sub(now).unique_saturated_into();
-		let decimals = T::Ledger::risk_weights(asset).map(|weights| weights.decimals).unwrap_or(0);
 		// This block's cover has been paid: the capacity of the blocks after it, from what the
 		// fund holds of the settlement asset (a perpetual shortfall makes no sales).
 		let capacity = T::Deficit::own_capacity(asset, blocks_left.saturating_sub(1));
