@@ -316,6 +316,19 @@ impl_runtime_apis! {
 		fn vault() -> Option<pallet_perpetuals_runtime_api::VaultReport> {
 			Perpetuals::vault_report()
 		}
+
+		fn profit_owed(who: AccountId) -> u128 {
+			pallet_perpetuals::ProfitOwed::<Runtime>::get(&who)
+		}
+
+		fn positions_at_loss(
+			underlying: AssetId,
+			start_after: Option<AccountId>,
+			count: u32,
+		) -> (Vec<(AccountId, pallet_perpetuals_runtime_api::UsdValue)>, Option<AccountId>) {
+			// A page is bounded as a block's idle read would be.
+			Perpetuals::positions_at_loss(underlying, start_after, count.min(1_000))
+		}
 	}
 
 	impl pallet_margin_runtime_api::MarginApi<Block, AssetId, AccountId> for Runtime {

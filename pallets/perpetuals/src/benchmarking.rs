@@ -192,5 +192,44 @@ mod benchmarks {
 		assert!(!Withdrawals::<T>::contains_key(&lp));
 	}
 
+	/// Paying a trader with every position open and his fees lent to him: the payment repays
+	/// his debt, and his risk entry is filed again (reading every position).
+	#[benchmark]
+	fn claim_profit() {
+		let (all, last) = markets::<T>(true);
+		let who = trader::<T>(&all);
+		ok(
+			Perpetuals::<T>::do_trade(&who, last, Signed::one(), Price::from_u32(u32::MAX)),
+			"open the last position",
+		);
+		ok(Perpetuals::<T>::defer_profit(&who, 1_000 * dollar::<T>()), "owe profit");
+		<T::Ledger as liquidation_primitives::ledger::Settle<_>>::exposure_changed(&who);
+		let caller: T::AccountId = account("keeper", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone());
+		assert!(!ProfitOwed::<T>::contains_key(&who));
+	}
+
+	/// Realising the loss of a trader's last position (filled above the oracle), every
+	/// position open: his health is judged after it and his risk entry filed again.
+	#[benchmark]
+	fn realise_loss() {
+		let (all, last) = markets::<T>(true);
+		let who = trader::<T>(&all);
+		ok(
+			Perpetuals::<T>::do_trade(&who, last, Signed::one(), Price::from_u32(u32::MAX)),
+			"open the last position",
+		);
+		// Owed more than the vault holds.
+		let owed: T::AccountId = account("owed", 0, 0);
+		ok(Perpetuals::<T>::defer_profit(&owed, 200_000_000 * dollar::<T>()), "owe profit");
+		<T::Ledger as liquidation_primitives::ledger::Settle<_>>::exposure_changed(&owed);
+		let caller: T::AccountId = account("keeper", 0, 0);
+		let before = Positions::<T>::get(&who, last).map(|p| p.entry_price);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone(), last);
+		assert_ne!(Positions::<T>::get(&who, last).map(|p| p.entry_price), before);
+	}
+
 	impl_benchmark_test_suite!(Perpetuals, crate::mock::new_test_ext(), crate::mock::Test);
 }

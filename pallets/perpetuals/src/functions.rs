@@ -236,9 +236,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Settles `net` USD between `who` and the vault: paid to him from the vault's deposit
-	/// (rounded down) when positive, charged to him in the vault's favour (rounded up) when
-	/// negative. Returns `(paid, charged)` in the settlement asset's smallest units.
+	/// Settles `net` USD between `who` and the vault. Positive: paid to him from the vault's
+	/// deposit beyond the profit it already owes others, rounded down; what that cannot pay is
+	/// owed to him ([`crate::ProfitOwed`]). Negative: set against profit the vault owes him
+	/// first, the rest charged to him in the vault's favour, rounded up. Returns `(paid,
+	/// charged)` in the settlement asset's smallest units (`paid` counts what is owed).
 	pub(crate) fn settle(
 		who: &T::AccountId,
 		net: Signed,
@@ -252,15 +254,31 @@ impl<T: Config> Pallet<T> {
 			if amount.is_zero() {
 				return Ok((0, 0));
 			}
-			ensure!(T::Ledger::deposit_of(&vault, asset) >= amount, Error::<T>::VaultCannotPay);
-			T::Ledger::transfer_deposit(&vault, asset, amount, who)?;
+			// Those owed before are paid before: a newcomer takes only the deposit beyond.
+			let free = T::Ledger::deposit_of(&vault, asset)
+				.saturating_sub(crate::TotalProfitOwed::<T>::get());
+			let cash = amount.min(free);
+			if !cash.is_zero() {
+				T::Ledger::transfer_deposit(&vault, asset, cash, who)?;
+			}
+			let deferred = amount.saturating_sub(cash);
+			if !deferred.is_zero() {
+				Self::defer_profit(who, deferred)?;
+			}
 			Ok((amount, 0))
 		} else {
 			let amount = usd_to_units(magnitude, decimals, Rounding::Up)?;
 			if amount.is_zero() {
 				return Ok((0, 0));
 			}
-			T::Ledger::charge(who, asset, amount, &vault)?;
+			let offset = amount.min(crate::ProfitOwed::<T>::get(who));
+			if !offset.is_zero() {
+				Self::reduce_profit_owed(who, 0, offset)?;
+			}
+			let rest = amount.saturating_sub(offset);
+			if !rest.is_zero() {
+				T::Ledger::charge(who, asset, rest, &vault)?;
+			}
 			Ok((0, amount))
 		}
 	}
@@ -316,6 +334,17 @@ impl<T: Config> Pallet<T> {
 			let bound = signed(market.params.max_funding_rate).ok_or("funding bound overflow")?;
 			ensure!(state.funding_rate.saturating_abs() <= bound, "funding rate beyond its bound");
 		}
+		let mut owed_total: Balance = 0;
+		for (who, owed) in crate::ProfitOwed::<T>::iter() {
+			ensure!(!owed.is_zero(), "a zero profit owed is stored");
+			owed_total = owed_total.checked_add(owed).ok_or("profit owed overflows")?;
+			// Else a bankrupt account owed profit could have its debt written off.
+			ensure!(T::Ledger::watches(&who), "an account owed profit is not in the risk index");
+		}
+		ensure!(
+			owed_total == crate::TotalProfitOwed::<T>::get(),
+			"the total profit owed is not the sum of what each trader is owed"
+		);
 		Self::check_vault()
 	}
 }

@@ -119,11 +119,22 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 			health.maintenance_requirement =
 				add(health.maintenance_requirement, part.maintenance_requirement)?;
 		}
+		// Profit the vault owes him counts as his deposit of the settlement asset would (the
+		// margin ledger weighs the gain by its collateral weight).
+		let owed = Self::profit_owed_usd(who).map_err(|_| HealthError::Overflow)?;
+		if !owed.is_zero() {
+			let add = |total: UsdValue| total.checked_add(&owed).ok_or(HealthError::Overflow);
+			health.gain = add(health.gain)?;
+			health.initial_gain = add(health.initial_gain)?;
+			health.maintenance_gain = add(health.maintenance_gain)?;
+		}
 		Ok(health)
 	}
 
+	/// Positions, or profit the vault owes: while it is owed, the account is not bankrupt
+	/// (its debt is not written off while the vault still owes it money).
 	fn has_exposure(who: &T::AccountId) -> bool {
-		!PositionCount::<T>::get(who).is_zero()
+		!PositionCount::<T>::get(who).is_zero() || crate::ProfitOwed::<T>::contains_key(who)
 	}
 
 	fn settlement_asset() -> Option<T::AssetId> {
@@ -136,6 +147,8 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 		price_of: &dyn Fn(&T::AssetId) -> Option<Price>,
 	) -> Option<ReferenceExposure<T::AssetId>> {
 		let mut exposure = ReferenceExposure::default();
+		// Owed profit moves with no price.
+		exposure.maintenance_gain = Self::profit_owed_usd(who).ok()?;
 		for (underlying, position) in Positions::<T>::iter_prefix(who) {
 			let market = Markets::<T>::get(underlying)?;
 			let price = price_of(&underlying)?;

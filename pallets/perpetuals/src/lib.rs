@@ -105,14 +105,19 @@
 //!   by profit times leverage; each is reduced at the bankrupt position's bankruptcy price (or
 //!   its own entry, whichever is nearer the oracle) by just the units whose haircut covers
 //!   what is left of the shortfall ([`Event::Deleveraged`]).
+//! - A profit the vault's deposit cannot pay at once is owed to the trader, never refused (see
+//!   [`profit_owed`]): counted in his health as a deposit, set against his next loss, paid by
+//!   [`Pallet::claim_profit`]; while the vault owes more than it holds, anyone may realise a
+//!   loser's loss at the oracle price ([`Pallet::realise_loss`]) to bring the cash in.
 //!
 //! ## Interface
 //!
 //! Governance: [`Pallet::list_market`], [`Pallet::set_market_params`],
 //! [`Pallet::set_market_status`], [`Pallet::set_vault_params`]. Traders:
-//! [`Pallet::modify_position`], [`Pallet::close_position`]. LPs: [`Pallet::deposit_to_vault`],
-//! [`Pallet::request_withdrawal`], [`Pallet::withdraw_from_vault`]. Queries (runtime API):
-//! [`Pallet::market_report`], [`Pallet::position_reports`], [`Pallet::vault_report`].
+//! [`Pallet::modify_position`], [`Pallet::close_position`], [`Pallet::claim_profit`]. LPs:
+//! [`Pallet::deposit_to_vault`], [`Pallet::request_withdrawal`], [`Pallet::withdraw_from_vault`].
+//! Anyone: [`Pallet::realise_loss`]. Queries (runtime API): [`Pallet::market_report`],
+//! [`Pallet::position_reports`], [`Pallet::vault_report`], [`Pallet::positions_at_loss`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -130,6 +135,7 @@ mod impl_exposure;
 pub mod math;
 #[cfg(test)]
 mod mock;
+pub mod profit_owed;
 mod reports;
 #[cfg(test)]
 mod tests;
@@ -137,6 +143,7 @@ pub mod types;
 mod vault;
 pub mod weights;
 
+pub use liquidation_primitives::UsdValue;
 pub use reports::{MarketReport, PositionReport, VaultReport};
 pub use types::{
 	Market, MarketParams, MarketState, MarketStatus, Position, VaultParams, Withdrawal,
@@ -285,6 +292,18 @@ pub mod pallet {
 	pub type Withdrawals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Withdrawal<BlockNumberFor<T>>>;
 
+	/// Profit the vault owes each trader beyond what its deposit could pay when his position
+	/// settled, in the settlement asset's smallest units (see *Profit owed* in the crate docs).
+	/// Counted in his health as his deposit of the settlement asset would be; paid by
+	/// [`Pallet::claim_profit`], or set against his next loss.
+	#[pallet::storage]
+	pub type ProfitOwed<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// The sum of [`ProfitOwed`]: of the vault's deposit, what is the traders' before the LPs'.
+	#[pallet::storage]
+	pub type TotalProfitOwed<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -428,6 +447,46 @@ pub mod pallet {
 			/// His position after it (zero: closed).
 			size: Signed,
 		},
+		/// The vault's deposit (beyond the profit it already owed) could not pay all of a
+		/// trader's profit: the rest is owed to him ([`ProfitOwed`]).
+		ProfitDeferred {
+			/// The trader.
+			who: T::AccountId,
+			/// Owed beyond what was paid, in the settlement asset's smallest units.
+			amount: Balance,
+			/// All the vault owes him now.
+			owed: Balance,
+		},
+		/// Profit the vault owed a trader was paid: in cash, or set against a loss he settled.
+		OwedProfitSettled {
+			/// The trader.
+			who: T::AccountId,
+			/// Paid into his margin account as a deposit of the settlement asset, in its
+			/// smallest units.
+			paid: Balance,
+			/// Set against a loss he owed the vault, in the same units.
+			offset: Balance,
+			/// What the vault still owes him.
+			owed: Balance,
+		},
+		/// A position's loss was realised while the vault owed more profit than it held
+		/// ([`Pallet::realise_loss`]), no more than it lacked: its funding settled, its entry
+		/// price moved towards the oracle price, and what was realised was charged to the
+		/// trader in the vault's favour.
+		LossRealised {
+			/// The trader.
+			who: T::AccountId,
+			/// The market.
+			underlying: T::AssetId,
+			/// The oracle price.
+			price: Price,
+			/// His entry price now (the oracle price when the whole loss was realised).
+			entry_price: Price,
+			/// The loss realised (funding owed first), USD.
+			loss: sp_runtime::FixedU128,
+			/// Charged to him (his owed profit first), in the settlement asset's smallest units.
+			charged: Balance,
+		},
 		/// An LP deposited into the vault.
 		VaultDeposited {
 			/// The LP.
@@ -512,9 +571,18 @@ pub mod pallet {
 		/// The account is liquidatable (or its health cannot be judged): it may not trade until
 		/// it adds collateral; its positions are the liquidation engine's to close.
 		AccountLiquidatable,
-		/// The vault cannot pay the trader's profit: its deposit is smaller (its LPs' loss is
-		/// beyond its value; the liquidation engine's backstop will handle it).
+		/// The vault's deposit cannot pay this: a withdrawal comes after the profit the vault owes
+		/// traders ([`TotalProfitOwed`]), and a claim finds no deposit left.
 		VaultCannotPay,
+		/// The vault owes this account no profit.
+		NoProfitOwed,
+		/// The vault's deposit pays all the profit it owes: no loss needs realising early.
+		VaultPaysInFull,
+		/// The position is not at a loss at the oracle price, funding included.
+		NotInLoss,
+		/// Realising the loss would leave the account liquidatable: it is the liquidation
+		/// engine's to close instead.
+		RealiseWouldLiquidate,
 		/// The vault's value is zero or less: no deposit can be priced.
 		VaultInsolvent,
 		/// The vault's parameters are not set.
@@ -657,6 +725,36 @@ pub mod pallet {
 		pub fn withdraw_from_vault(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_from_vault(&who)
+		}
+
+		/// Pays `who` the profit the vault owes him ([`ProfitOwed`]), as much as its deposit
+		/// holds (first come, first paid), into his margin account as a deposit of the
+		/// settlement asset (repaying any debt of it first). Anyone may call it: the money goes
+		/// to its owner only, and a keeper may need it landed to judge a bankrupt account.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::claim_profit())]
+		pub fn claim_profit(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_claim_profit(&who)
+		}
+
+		/// Realises `who`'s loss in `underlying` at the oracle price, no more of it than the
+		/// vault lacks to pay the profit it owes ([`TotalProfitOwed`] beyond its deposit): his
+		/// funding settles, his entry price moves towards the oracle price (to it when the whole
+		/// loss is realised), and what is realised is charged to him in the vault's favour, his
+		/// USD first, the rest lent to him in the same ledger (his health does not fall: USD
+		/// lost weighs no more than a loss owed). Allowed only while the vault lacks it: the
+		/// losers' unrealised losses are the vault's cash to be, and anyone (a trader owed
+		/// profit, a keeper) may bring it in. Refused if the account would be liquidatable.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::realise_loss())]
+		pub fn realise_loss(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			underlying: T::AssetId,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_realise_loss(&who, underlying)
 		}
 	}
 

@@ -71,7 +71,7 @@ pub struct PositionReport<AssetId> {
 /// The vault as clients see it.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, RuntimeDebug)]
 pub struct VaultReport {
-	/// Its USD in the ledger, USD.
+	/// Its USD in the ledger less the profit it owes traders, USD.
 	pub cash: Signed,
 	/// What the traders owe it unrealised (their loss and funding less their profit), USD.
 	pub unrealised: Signed,
@@ -86,6 +86,9 @@ pub struct VaultReport {
 	pub utilisation: Option<FixedU128>,
 	/// Shares outstanding.
 	pub total_shares: Balance,
+	/// Profit it owes traders beyond what it could pay ([`crate::TotalProfitOwed`]), in the
+	/// settlement asset's smallest units (counted in `cash`).
+	pub profit_owed: Balance,
 }
 
 impl<T: Config> Pallet<T> {
@@ -168,6 +171,7 @@ impl<T: Config> Pallet<T> {
 			exposure: value.exposure,
 			utilisation,
 			total_shares: TotalShares::<T>::get(),
+			profit_owed: crate::TotalProfitOwed::<T>::get(),
 		})
 	}
 }

@@ -557,12 +557,27 @@ fn random_trading_conserves_value() {
 	// Steps where a trader was liquidatable while filed away from bucket 0: where margin's
 	// invariant 6 (a liquidatable account is within a walk's reach) has something to check.
 	let placed_and_liquidatable = core::cell::Cell::new(0u32);
-	for seed in 1..=4u64 {
+	// Steps where the vault owed profit it could not pay, and losses realised to pay it.
+	let (owing, realised) = (core::cell::Cell::new(0u32), core::cell::Cell::new(0u32));
+	for seed in 1..=8u64 {
 		test(|| {
 			// 20 000 USD each against trades of up to 3 BTC or 10 000 DOT, prices moving up to
 			// 6% a step: leverage enough that the walk makes accounts liquidatable.
 			for who in traders {
 				deposit_usd(who, 20_000);
+			}
+			// From seed 4 Bob and Charlie hold a balanced 10 BTC book and the LP has left all
+			// but 25 000 USD: winners outgrow the vault's cash, are owed the rest, and losses
+			// are realised to pay them.
+			if seed >= 4 {
+				deposit_usd(BOB, 200_000);
+				deposit_usd(CHARLIE, 200_000);
+				assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()));
+				assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, n(-10), any_sell()));
+				let shares = Shares::<Test>::get(LP) / 1000 * 995;
+				assert_ok!(Perpetuals::request_withdrawal(origin(LP), shares));
+				frame_system::Pallet::<Test>::set_block_number(11);
+				assert_ok!(Perpetuals::withdraw_from_vault(origin(LP)));
 			}
 			let total = || -> FixedI128 {
 				let usd_of = |who: &AccountId| {
@@ -575,7 +590,11 @@ fn random_trading_conserves_value() {
 					let open = Perpetuals::position_reports(who)
 						.iter()
 						.fold(FixedI128::zero(), |s, p| s + p.unrealised_pnl);
-					sum + usd_of(who) + open
+					let owed = FixedI128::saturating_from_rational(
+						crate::ProfitOwed::<Test>::get(who) as i128,
+						DOLLAR as i128,
+					);
+					sum + usd_of(who) + open + owed
 				});
 				// The vault at the oracle marks: its value with the skew's cost added back.
 				let vault = Perpetuals::vault_report().unwrap();
@@ -632,6 +651,22 @@ fn random_trading_conserves_value() {
 				if next(8) == 0 {
 					new_reference();
 				}
+				// Anyone realises the largest loss in a market while the vault lacks cash, and
+				// pays a trader what he is owed.
+				if crate::TotalProfitOwed::<Test>::get() > vault_cash() {
+					owing.set(owing.get() + 1);
+				}
+				if next(3) == 0 {
+					let market = if next(2) == 0 { BTC } else { DOT };
+					if let Some((loser, _)) =
+						Perpetuals::positions_at_loss(market, None, 10).0.first()
+					{
+						if Perpetuals::realise_loss(origin(LP), *loser, market).is_ok() {
+							realised.set(realised.get() + 1);
+						}
+					}
+					let _ = Perpetuals::claim_profit(origin(LP), traders[next(3) as usize]);
+				}
 				if next(10) == 0 {
 					if let Some(p) = Perpetuals::position_reports(&who).first() {
 						let limit = if p.size.is_positive() { any_sell() } else { any_buy() };
@@ -653,10 +688,19 @@ fn random_trading_conserves_value() {
 					"seed {seed} step {step}: value drifted by {drift:?}"
 				);
 			}
-			assert!(traded >= 30, "seed {seed}: only {traded} trades went through");
+			// A starved vault refuses most trades that add to the skew.
+			let least = if seed >= 4 { 5 } else { 30 };
+			assert!(traded >= least, "seed {seed}: only {traded} trades went through");
 		});
 	}
 	assert!(placed_and_liquidatable.get() > 0, "no placed account became liquidatable");
+	assert!(
+		owing.get() > 0 && realised.get() > 0,
+		"owed {} steps, {} losses realised",
+		owing.get(),
+		realised.get()
+	);
+	println!("steps owing: {}, losses realised: {}", owing.get(), realised.get());
 }
 
 fn last_event() -> RuntimeEvent {
@@ -926,6 +970,172 @@ mod deleverage {
 				Perpetuals::deleverage(&BOB, BTC, false, price(6_000), usd(500)).unwrap();
 			assert!(taken <= usd(500) && taken > usd(500) - ur(1, 1_000_000_000_000), "{taken:?}");
 			assert!(!Margin::health_of(&BOB).unwrap().is_liquidatable());
+		});
+	}
+}
+
+/// Profit the vault cannot pay at once (see [`crate::profit_owed`]): the balanced book whose
+/// LPs have left, where a winner could not close before (`VaultCannotPay`).
+mod profit_owed {
+	use super::*;
+	use crate::{ProfitOwed, TotalProfitOwed};
+	use liquidation_primitives::Exposure as _;
+
+	/// Bob long and Charlie short 10 BTC each (fills 60 030, fees 300.15 USD each), then the
+	/// LP takes all his shares out: the skew is balanced, so nothing bounds the withdrawal, and
+	/// the vault keeps only its locked 1 000 units and the LP's rounding.
+	fn balanced_book_without_lps() {
+		deposit_usd(BOB, 100_000);
+		deposit_usd(CHARLIE, 100_000);
+		assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(10), any_buy()));
+		assert_ok!(Perpetuals::modify_position(origin(CHARLIE), BTC, n(-10), any_sell()));
+		let state = Markets::<Test>::get(BTC).unwrap().state;
+		assert_eq!((state.skew(), state.entry_sum), (Some(n(0)), n(0)));
+		assert_ok!(Perpetuals::request_withdrawal(origin(LP), Shares::<Test>::get(LP)));
+		frame_system::Pallet::<Test>::set_block_number(11);
+		assert_ok!(Perpetuals::withdraw_from_vault(origin(LP)));
+		assert!(vault_cash() < 2_000, "the vault keeps {} units", vault_cash());
+	}
+
+	/// BTC at 66 000: Bob's close (fill 65 967, realised 59 370, fee 329.835: 59 040.165 USD) is
+	/// paid what the vault holds and owed the rest, which counts in his health as USD would;
+	/// realising Charlie's 59 700 USD loss brings the cash, and anyone pays Bob out of it.
+	#[test]
+	fn a_winner_closes_against_an_empty_vault_and_is_paid_once_the_loser_realises() {
+		test(|| {
+			balanced_book_without_lps();
+			set_price(BTC, price(66_000));
+			// Nothing is owed: no loss may be realised early.
+			assert_noop!(
+				Perpetuals::realise_loss(origin(DAVE), CHARLIE, BTC),
+				Error::<Test>::VaultPaysInFull
+			);
+			let cash = vault_cash();
+			let nav_before = Perpetuals::vault_report().unwrap().nav;
+			let bob_usd = Margin::deposit_of(&BOB, USD);
+			assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+			let net = 59_040_165_000;
+			let owed = net - cash;
+			assert_eq!(Margin::deposit_of(&BOB, USD), bob_usd + cash);
+			assert_eq!(vault_cash(), 0);
+			assert_eq!(
+				(ProfitOwed::<Test>::get(BOB), TotalProfitOwed::<Test>::get()),
+				(owed, owed)
+			);
+			assert!(frame_system::Pallet::<Test>::events().iter().any(|record| record.event
+				== Event::ProfitDeferred { who: BOB, amount: owed, owed }.into()));
+			// The vault's value moved by the close's fee and skew only: the owed profit is its
+			// liability as the unrealised profit was.
+			let report = Perpetuals::vault_report().unwrap();
+			assert_eq!(report.profit_owed, owed);
+			assert!(report.nav > nav_before, "{:?} after {nav_before:?}", report.nav);
+			// Owed profit counts in Bob's health as USD would, and keeps him watched (not
+			// bankrupt while it is owed).
+			assert_eq!(Margin::health_of(&BOB).unwrap().derivatives.gain, ur(owed, DOLLAR));
+			assert!(Perpetuals::has_exposure(&BOB));
+			assert!(pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
+			check_invariants();
+			// Nothing to pay it with yet.
+			assert_noop!(
+				Perpetuals::claim_profit(origin(DAVE), BOB),
+				Error::<Test>::VaultCannotPay
+			);
+			// A winner's position is no loss to realise; nor is a position no one holds.
+			assert_noop!(
+				Perpetuals::realise_loss(origin(BOB), BOB, BTC),
+				Error::<Test>::NoPosition
+			);
+			let (losses, next) = Perpetuals::positions_at_loss(BTC, None, 10);
+			assert_eq!((losses, next), (vec![(CHARLIE, usd(59_700))], None));
+			// Of Charlie's loss, 10 × (66 000 - 60 030) = 59 700 USD, just what the vault lacks
+			// is realised: his entry moves to 66 000 - (59 700 - owed) / 10 (rounded down for a
+			// short), his health does not fall (USD lost weighs 0.95, a loss owed 1.05).
+			let charlie_before = Margin::health_of(&CHARLIE).unwrap();
+			assert_ok!(Perpetuals::realise_loss(origin(BOB), CHARLIE, BTC));
+			assert_eq!(
+				last_event(),
+				Event::LossRealised {
+					who: CHARLIE,
+					underlying: BTC,
+					price: price(66_000),
+					entry_price: price(66_000) - ur(59_700 * DOLLAR - owed, 10 * DOLLAR),
+					loss: ur(owed, DOLLAR),
+					charged: owed,
+				}
+				.into()
+			);
+			let charlie = Positions::<Test>::get(CHARLIE, BTC).unwrap();
+			let left = Perpetuals::position_reports(&CHARLIE)[0].unrealised_pnl;
+			assert_eq!(left, Signed::zero() - r((59_700 * DOLLAR - owed) as i128, DOLLAR as i128));
+			assert_eq!(charlie.size, n(-10));
+			assert_eq!(Margin::deposit_of(&CHARLIE, USD), 100_000 * DOLLAR - 300_150_000 - owed);
+			let charlie_after = Margin::health_of(&CHARLIE).unwrap();
+			let margin = |report: &liquidation_primitives::HealthReport| {
+				Signed::from_inner(report.maintenance_collateral.into_inner() as i128)
+					- Signed::from_inner(report.maintenance_debt.into_inner() as i128)
+			};
+			assert!(margin(&charlie_after) >= margin(&charlie_before));
+			assert_eq!(vault_cash(), owed);
+			// Once is enough: the vault pays in full now.
+			assert_noop!(
+				Perpetuals::realise_loss(origin(BOB), CHARLIE, BTC),
+				Error::<Test>::VaultPaysInFull
+			);
+			// Anyone lands Bob's profit in his account.
+			assert_ok!(Perpetuals::claim_profit(origin(DAVE), BOB));
+			assert_eq!(
+				last_event(),
+				Event::OwedProfitSettled { who: BOB, paid: owed, offset: 0, owed: 0 }.into()
+			);
+			assert_eq!(Margin::deposit_of(&BOB, USD), bob_usd + net);
+			assert_eq!(vault_cash(), 0);
+			assert_eq!((ProfitOwed::<Test>::get(BOB), TotalProfitOwed::<Test>::get()), (0, 0));
+			assert!(!pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
+			assert_noop!(Perpetuals::claim_profit(origin(DAVE), BOB), Error::<Test>::NoProfitOwed);
+		});
+	}
+
+	/// Owed profit is set against the trader's next loss before his USD is touched, and the
+	/// LPs withdraw only what is beyond it; a new profit does not jump the queue.
+	#[test]
+	fn owed_profit_pays_a_loss_first_and_comes_before_the_lps() {
+		test(|| {
+			balanced_book_without_lps();
+			set_price(BTC, price(66_000));
+			assert_ok!(Perpetuals::close_position(origin(BOB), BTC, any_sell()));
+			let owed = ProfitOwed::<Test>::get(BOB);
+			// Dave deposits 100 000 USD into the vault: the cash is the traders' first.
+			assert_ok!(Perpetuals::deposit_to_vault(origin(DAVE), 100_000 * DOLLAR));
+			assert_ok!(Perpetuals::request_withdrawal(origin(DAVE), Shares::<Test>::get(DAVE)));
+			frame_system::Pallet::<Test>::set_block_number(30);
+			assert_noop!(
+				Perpetuals::withdraw_from_vault(origin(DAVE)),
+				Error::<Test>::VaultCannotPay
+			);
+			// Bob buys 1 BTC (fill 66 000 (1 + (-20 + 1) / 20 000) = 65 937.3, fee
+			// 32.96865 USD): set against what he is owed, his USD untouched.
+			let bob_usd = Margin::deposit_of(&BOB, USD);
+			assert_ok!(Perpetuals::modify_position(origin(BOB), BTC, n(1), any_buy()));
+			assert_eq!(Margin::deposit_of(&BOB, USD), bob_usd);
+			let fee = 32_968_650;
+			assert_eq!(ProfitOwed::<Test>::get(BOB), owed - fee);
+			assert!(frame_system::Pallet::<Test>::events().iter().any(|record| record.event
+				== Event::OwedProfitSettled { who: BOB, paid: 0, offset: fee, owed: owed - fee }
+					.into()));
+			// Charlie closes in profit while Bob is owed: the vault's deposit is Bob's first,
+			// so Charlie is owed too rather than paid from it.
+			set_price(BTC, price(54_000));
+			let cash = vault_cash();
+			assert!(cash > owed - fee && cash < 100_001 * DOLLAR);
+			let charlie_usd = Margin::deposit_of(&CHARLIE, USD);
+			assert_ok!(Perpetuals::close_position(origin(CHARLIE), BTC, any_buy()));
+			let paid = Margin::deposit_of(&CHARLIE, USD) - charlie_usd;
+			assert_eq!(paid, cash - (owed - fee));
+			assert!(ProfitOwed::<Test>::get(CHARLIE) > 0);
+			assert_eq!(
+				TotalProfitOwed::<Test>::get(),
+				ProfitOwed::<Test>::get(BOB) + ProfitOwed::<Test>::get(CHARLIE)
+			);
 		});
 	}
 }

@@ -18,7 +18,8 @@ use sp_runtime::{
 /// The vault's value and exposure.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct VaultValue {
-	/// Its USD in the ledger (deposit less any debt), USD.
+	/// Its USD in the ledger (deposit less any debt), less the profit it owes traders
+	/// ([`crate::TotalProfitOwed`]), USD.
 	pub cash: Signed,
 	/// What the traders owe it unrealised: minus their unrealised profit, plus the funding they
 	/// owe, over every market, USD.
@@ -67,7 +68,12 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::Overflow)?;
 		let debt = signed(units_to_usd(T::Ledger::debt_of(&vault, asset), decimals)?)
 			.ok_or(ArithmeticError::Overflow)?;
-		let cash = deposit.checked_sub(&debt).ok_or(ArithmeticError::Overflow)?;
+		let owed = signed(units_to_usd(crate::TotalProfitOwed::<T>::get(), decimals)?)
+			.ok_or(ArithmeticError::Overflow)?;
+		let cash = deposit
+			.checked_sub(&debt)
+			.and_then(|cash| cash.checked_sub(&owed))
+			.ok_or(ArithmeticError::Overflow)?;
 		let mut unrealised = Signed::zero();
 		let mut skew_cost = Signed::zero();
 		let mut exposure = FixedU128::zero();
@@ -247,10 +253,10 @@ impl<T: Config> Pallet<T> {
 		);
 		if !amount.is_zero() {
 			let asset = T::SettlementAsset::get();
-			ensure!(
-				T::Ledger::deposit_of(&Self::vault_account(), asset) >= amount,
-				Error::<T>::VaultCannotPay
-			);
+			// The profit owed to traders is paid before any LP.
+			let free = T::Ledger::deposit_of(&Self::vault_account(), asset)
+				.saturating_sub(crate::TotalProfitOwed::<T>::get());
+			ensure!(free >= amount, Error::<T>::VaultCannotPay);
 			T::Ledger::transfer_deposit(&Self::vault_account(), asset, amount, who)?;
 		}
 		Self::ensure_utilisation()?;
