@@ -1054,3 +1054,101 @@ fn a_close_out_costing_more_than_the_equity_leaves_the_deficit_with_the_vault() 
 		Liquidation::do_try_state().expect("invariants hold");
 	});
 }
+
+/// The vault owes Bob profit its deposit could not pay (the LPs left a balanced book): his
+/// debt, with nothing deposited and no position, is not written off while it is owed (the
+/// engine and the ledger both refuse), and once a loser's loss is realised anyone lands the
+/// profit in his account, repaying the debt first.
+#[test]
+fn an_account_owed_profit_is_not_written_off_and_the_profit_repays_its_debt() {
+	const DOLLAR: u128 = 1_000_000;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (ETH, Price::from_u32(3_000))]);
+	bob_opens_a_5x_btc_long(&mut chain);
+	assert_eq!(chain.dispatch(Charlie, deposit_usd(100_000)), Ok(()));
+	let short = perps(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::saturating_from_integer(-1),
+		limit_price: Price::from_u32(1),
+	});
+	assert_eq!(chain.dispatch(Charlie, short), Ok(()));
+	// The book is balanced: governance shortens the delay and Alice takes all her shares out.
+	let alice = Alice.to_account_id();
+	chain.execute_with(|| {
+		let params = pallet_perpetuals::VaultParams {
+			withdrawal_delay_blocks: 0,
+			max_utilisation: sp_runtime::Permill::from_percent(80),
+		};
+		assert_eq!(
+			Perpetuals::set_vault_params(liquidation_runtime::RuntimeOrigin::root(), params),
+			Ok(())
+		);
+	});
+	let shares = chain.execute_with(|| pallet_perpetuals::Shares::<Runtime>::get(&alice));
+	assert_eq!(
+		chain.dispatch(Alice, perps(pallet_perpetuals::Call::request_withdrawal { shares })),
+		Ok(())
+	);
+	assert_eq!(
+		chain.dispatch(Alice, perps(pallet_perpetuals::Call::withdraw_from_vault {})),
+		Ok(())
+	);
+	chain.feed_price(BTC, Price::from_u32(66_000));
+	let close = perps(pallet_perpetuals::Call::close_position {
+		underlying: BTC,
+		limit_price: Price::from_u32(1),
+	});
+	assert_eq!(chain.dispatch(Bob, close), Ok(()));
+	let bob = Bob.to_account_id();
+	let owed = chain.execute_with(|| pallet_perpetuals::ProfitOwed::<Runtime>::get(&bob));
+	assert!(owed > 5_000 * DOLLAR, "owed {owed}");
+	// His ETH out: the profit owed covers his lent fee; he keeps the debt and nothing else.
+	let withdraw = RuntimeCall::Margin(pallet_margin::Call::withdraw {
+		asset: ETH,
+		amount: pallet_margin::Amount::All,
+	});
+	assert_eq!(chain.dispatch(Bob, withdraw), Ok(()));
+	let debt = chain.execute_with(|| {
+		assert!(Margin::positions_of(&bob).iter().all(|(_, deposit, _)| deposit.is_zero()));
+		assert!(Perpetuals::position_reports(&bob).is_empty());
+		Margin::debt_of(&bob, USD)
+	});
+	assert!(debt > 0);
+	let settle =
+		RuntimeCall::Liquidation(pallet_liquidation::Call::settle_bankrupt { who: bob.clone() });
+	assert_eq!(
+		chain.dispatch(Dave, settle),
+		Err(pallet_liquidation::Error::<Runtime>::NotBankrupt.into())
+	);
+	chain.execute_with(|| {
+		use liquidation_primitives::ledger::BadDebt as _;
+		assert_eq!(
+			frame_support::storage::with_storage_layer(|| Margin::write_off(&bob, USD)),
+			Err(pallet_margin::Error::<Runtime>::NotBankrupt.into())
+		);
+		assert_eq!(Margin::debt_of(&bob, USD), debt);
+	});
+	// Nothing to pay him with yet; Charlie's loss realised brings it.
+	let claim = perps(pallet_perpetuals::Call::claim_profit { who: bob.clone() });
+	assert_eq!(
+		chain.dispatch(Dave, claim.clone()),
+		Err(pallet_perpetuals::Error::<Runtime>::VaultCannotPay.into())
+	);
+	let realise = perps(pallet_perpetuals::Call::realise_loss {
+		who: Charlie.to_account_id(),
+		underlying: BTC,
+	});
+	assert_eq!(chain.dispatch(Dave, realise), Ok(()));
+	assert_eq!(chain.dispatch(Dave, claim), Ok(()));
+	chain.execute_with(|| {
+		assert_eq!(pallet_perpetuals::ProfitOwed::<Runtime>::get(&bob), 0);
+		assert_eq!(Margin::debt_of(&bob, USD), 0);
+		// Less the ledger's rounding of the repayment and the deposit (down, a unit each).
+		let deposit = Margin::deposit_of(&bob, USD);
+		assert!(deposit <= owed - debt && deposit + 2 >= owed - debt, "{deposit}");
+		Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+}

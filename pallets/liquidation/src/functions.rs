@@ -70,6 +70,10 @@ impl<T: Config> Pallet<T> {
 		if T::Derivatives::holds_positions(who) {
 			return (false, count);
 		}
+		// Nor while the vault owes it profit (landed by anyone once the vault holds it).
+		if T::Derivatives::is_owed_profit(who) {
+			return (false, count);
+		}
 		if !has_collateral && !Self::in_auction(who) {
 			return (true, count);
 		}

@@ -295,6 +295,10 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 		crate::PositionCount::<T>::contains_key(who)
 	}
 
+	fn is_owed_profit(who: &T::AccountId) -> bool {
+		crate::ProfitOwed::<T>::contains_key(who)
+	}
+
 	fn settlement() -> Option<(T::AssetId, T::AccountId)> {
 		Some((T::SettlementAsset::get(), Self::vault_account()))
 	}

@@ -100,8 +100,10 @@ impl<T: Config> Pallet<T> {
 		let pnl = Self::pnl_at(&held, price, state.funding_index)?;
 		ensure!(pnl.is_negative(), Error::<T>::NotInLoss);
 		let loss = math::unsigned(pnl.saturating_abs()).ok_or(ArithmeticError::Overflow)?;
-		// No more than the vault lacks: the rest of the loss stays unrealised.
-		let realised = loss.min(units_to_usd(needed, Self::settlement_decimals()?)?);
+		// No more than the vault lacks (and one unit, which the ledger's scaled deposit may
+		// round away): the rest of the loss stays unrealised.
+		let lacking = needed.saturating_add(1);
+		let realised = loss.min(units_to_usd(lacking, Self::settlement_decimals()?)?);
 		let entry_price = Self::entry_after_realising(&held, price, loss, realised)?;
 		let marked = Position { size: held.size, entry_price, funding_index: state.funding_index };
 		remove_from(&mut state, &held)?;

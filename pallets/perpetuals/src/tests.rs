@@ -1048,8 +1048,10 @@ mod profit_owed {
 			let (losses, next) = Perpetuals::positions_at_loss(BTC, None, 10);
 			assert_eq!((losses, next), (vec![(CHARLIE, usd(59_700))], None));
 			// Of Charlie's loss, 10 × (66 000 - 60 030) = 59 700 USD, just what the vault lacks
-			// is realised: his entry moves to 66 000 - (59 700 - owed) / 10 (rounded down for a
-			// short), his health does not fall (USD lost weighs 0.95, a loss owed 1.05).
+			// (and one unit for the ledger's rounding) is realised: his entry moves to
+			// 66 000 - (59 700 - realised) / 10 (rounded down for a short), his health does not
+			// fall (USD lost weighs 0.95, a loss owed 1.05).
+			let realised = owed + 1;
 			let charlie_before = Margin::health_of(&CHARLIE).unwrap();
 			assert_ok!(Perpetuals::realise_loss(origin(BOB), CHARLIE, BTC));
 			assert_eq!(
@@ -1058,24 +1060,30 @@ mod profit_owed {
 					who: CHARLIE,
 					underlying: BTC,
 					price: price(66_000),
-					entry_price: price(66_000) - ur(59_700 * DOLLAR - owed, 10 * DOLLAR),
-					loss: ur(owed, DOLLAR),
-					charged: owed,
+					entry_price: price(66_000) - ur(59_700 * DOLLAR - realised, 10 * DOLLAR),
+					loss: ur(realised, DOLLAR),
+					charged: realised,
 				}
 				.into()
 			);
 			let charlie = Positions::<Test>::get(CHARLIE, BTC).unwrap();
 			let left = Perpetuals::position_reports(&CHARLIE)[0].unrealised_pnl;
-			assert_eq!(left, Signed::zero() - r((59_700 * DOLLAR - owed) as i128, DOLLAR as i128));
+			assert_eq!(
+				left,
+				Signed::zero() - r((59_700 * DOLLAR - realised) as i128, DOLLAR as i128)
+			);
 			assert_eq!(charlie.size, n(-10));
-			assert_eq!(Margin::deposit_of(&CHARLIE, USD), 100_000 * DOLLAR - 300_150_000 - owed);
+			assert_eq!(
+				Margin::deposit_of(&CHARLIE, USD),
+				100_000 * DOLLAR - 300_150_000 - realised
+			);
 			let charlie_after = Margin::health_of(&CHARLIE).unwrap();
 			let margin = |report: &liquidation_primitives::HealthReport| {
 				Signed::from_inner(report.maintenance_collateral.into_inner() as i128)
 					- Signed::from_inner(report.maintenance_debt.into_inner() as i128)
 			};
 			assert!(margin(&charlie_after) >= margin(&charlie_before));
-			assert_eq!(vault_cash(), owed);
+			assert_eq!(vault_cash(), realised);
 			// Once is enough: the vault pays in full now.
 			assert_noop!(
 				Perpetuals::realise_loss(origin(BOB), CHARLIE, BTC),
@@ -1088,7 +1096,7 @@ mod profit_owed {
 				Event::OwedProfitSettled { who: BOB, paid: owed, offset: 0, owed: 0 }.into()
 			);
 			assert_eq!(Margin::deposit_of(&BOB, USD), bob_usd + net);
-			assert_eq!(vault_cash(), 0);
+			assert_eq!(vault_cash(), 1);
 			assert_eq!((ProfitOwed::<Test>::get(BOB), TotalProfitOwed::<Test>::get()), (0, 0));
 			assert!(!pallet_margin::LiableAccounts::<Test>::contains_key(BOB));
 			assert_noop!(Perpetuals::claim_profit(origin(DAVE), BOB), Error::<Test>::NoProfitOwed);

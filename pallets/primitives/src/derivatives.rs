@@ -243,6 +243,13 @@ pub trait PositionLiquidation<AccountId, AssetId> {
 	/// Whether `who` holds any position (usable price or not).
 	fn holds_positions(who: &AccountId) -> bool;
 
+	/// Whether the vault owes `who` profit it could not pay yet: such an account is not
+	/// settled as bankrupt (its debt written off) while the money is owed to it; the profit
+	/// is landed in its account first, by anyone, once the vault holds it.
+	fn is_owed_profit(_who: &AccountId) -> bool {
+		false
+	}
+
 	/// The asset positions settle in (one USD a whole unit), and the vault's account, where
 	/// a backstop close-out's fee stays: `None` for a runtime without derivatives.
 	fn settlement() -> Option<(AssetId, AccountId)>;
