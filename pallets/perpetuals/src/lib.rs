@@ -28,10 +28,11 @@
 //! - **Vault**: one USD vault for all markets takes the other side of every trade (GMX's and
 //!   Synthetix's model; one vault rather than one per market, so that one pool of liquidity and
 //!   one LP share back every market, and a loss in one market is met by the profit of all).
-//!   Its *value* (NAV) is its USD plus what the traders owe it unrealised:
+//!   Its *value* (NAV) is its USD, less the profit it owes traders ([`ProfitOwed`]), plus what
+//!   the traders owe it unrealised:
 //!
 //!   ```text
-//!     NAV = vault USD - Σ_markets (k P - Σ s e) + Σ_markets (k F - Σ s F_0) - Σ_markets P k² / 2S
+//!     NAV = vault USD - owed - Σ_markets (k P - Σ s e) + Σ_markets (k F - Σ s F_0) - Σ_markets P k² / 2S
 //!   ```
 //!
 //!   the second term the traders' unrealised profit (entry prices `e`), the third the funding
@@ -61,8 +62,9 @@
 //!   net = realised - funding owed - fee,   fee = |Δs| fill · taker_fee
 //! ```
 //!
-//! paid from the vault's margin deposit to the trader when positive (rounded down), charged
-//! to the trader in favour of the vault when negative (rounded up): from his USD deposit first,
+//! paid from the vault's margin deposit to the trader when positive (rounded down; what the
+//! deposit cannot pay is owed to him, see [`profit_owed`]), charged to the trader in favour of
+//! the vault when negative (rounded up): from profit owed to him first, then his USD deposit,
 //! the rest lent to him, his debt in the same ledger ([`liquidation_primitives::ledger::Settle`]).
 //!
 //! A position's part of its account's health, at the oracle price:
@@ -91,7 +93,7 @@
 //!   utilisation bound, is refused.
 //! - LPs deposit USD for shares; a withdrawal waits [`types::VaultParams::withdrawal_delay_blocks`]
 //!   (its shares still bearing profit and loss), and is refused while it would leave the vault
-//!   beyond its utilisation bound. The first deposit locks [`Config::MinimumShares`] of its
+//!   beyond its utilisation bound, or take USD the vault owes traders. The first deposit locks [`Config::MinimumShares`] of its
 //!   shares to no one (the share-inflation attack, as the insurance fund).
 //!
 //! - A liquidatable account's positions are closed out by the liquidation engine through
