@@ -1055,10 +1055,10 @@ fn a_close_out_costing_more_than_the_equity_leaves_the_deficit_with_the_vault() 
 	});
 }
 
-/// The vault owes Bob profit its deposit could not pay (the LPs left a balanced book): his
-/// debt, with nothing deposited and no position, is not written off while it is owed (the
-/// engine and the ledger both refuse), and once a loser's loss is realised anyone lands the
-/// profit in his account, repaying the debt first.
+/// The vault owes Bob profit its deposit could not pay (the LPs left a balanced book): he may
+/// not withdraw against it; his debt, with nothing deposited and no position, is not written
+/// off while it is owed (the engine and the ledger both refuse); once a loser's loss is
+/// realised anyone lands the profit in his account, repaying the debt first.
 #[test]
 fn an_account_owed_profit_is_not_written_off_and_the_profit_repays_its_debt() {
 	const DOLLAR: u128 = 1_000_000;
@@ -1103,13 +1103,19 @@ fn an_account_owed_profit_is_not_written_off_and_the_profit_repays_its_debt() {
 	let bob = Bob.to_account_id();
 	let owed = chain.execute_with(|| pallet_perpetuals::ProfitOwed::<Runtime>::get(&bob));
 	assert!(owed > 5_000 * DOLLAR, "owed {owed}");
-	// His ETH out: the profit owed covers his lent fee; he keeps the debt and nothing else.
+	// Owed profit is no collateral for opening risk: he may not take his ETH out against it.
 	let withdraw = RuntimeCall::Margin(pallet_margin::Call::withdraw {
 		asset: ETH,
 		amount: pallet_margin::Amount::All,
 	});
-	assert_eq!(chain.dispatch(Bob, withdraw), Ok(()));
+	assert_eq!(
+		chain.dispatch(Bob, withdraw),
+		Err(pallet_margin::Error::<Runtime>::InsufficientMargin.into())
+	);
+	// His ETH gone as a liquidation would seize it: his lent fee is his only position left.
 	let debt = chain.execute_with(|| {
+		use liquidation_primitives::ledger::Mutate as _;
+		assert!(Margin::forfeit_collateral(&bob, ETH).is_ok());
 		assert!(Margin::positions_of(&bob).iter().all(|(_, deposit, _)| deposit.is_zero()));
 		assert!(Perpetuals::position_reports(&bob).is_empty());
 		Margin::debt_of(&bob, USD)

@@ -119,13 +119,13 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 			health.maintenance_requirement =
 				add(health.maintenance_requirement, part.maintenance_requirement)?;
 		}
-		// Profit the vault owes him counts as his deposit of the settlement asset would (the
-		// margin ledger weighs the gain by its collateral weight).
+		// Profit the vault owes him counts against liquidation as his deposit of the settlement
+		// asset would (the margin ledger weighs the gain by its collateral weight), and nothing
+		// for opening risk: no one borrows against a profit the vault has not paid.
 		let owed = Self::profit_owed_usd(who).map_err(|_| HealthError::Overflow)?;
 		if !owed.is_zero() {
 			let add = |total: UsdValue| total.checked_add(&owed).ok_or(HealthError::Overflow);
 			health.gain = add(health.gain)?;
-			health.initial_gain = add(health.initial_gain)?;
 			health.maintenance_gain = add(health.maintenance_gain)?;
 		}
 		Ok(health)

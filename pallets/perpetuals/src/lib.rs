@@ -295,9 +295,9 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, T::AccountId, Withdrawal<BlockNumberFor<T>>>;
 
 	/// Profit the vault owes each trader beyond what its deposit could pay when his position
-	/// settled, in the settlement asset's smallest units (see *Profit owed* in the crate docs).
-	/// Counted in his health as his deposit of the settlement asset would be; paid by
-	/// [`Pallet::claim_profit`], or set against his next loss.
+	/// settled, in the settlement asset's smallest units (see [`crate::profit_owed`]). Counted
+	/// against liquidation as his deposit of the settlement asset would be (not for opening
+	/// risk); paid by [`Pallet::claim_profit`], or set against his next loss.
 	#[pallet::storage]
 	pub type ProfitOwed<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
@@ -574,7 +574,7 @@ pub mod pallet {
 		/// it adds collateral; its positions are the liquidation engine's to close.
 		AccountLiquidatable,
 		/// The vault's deposit cannot pay this: a withdrawal comes after the profit the vault owes
-		/// traders ([`TotalProfitOwed`]), and a claim finds no deposit left.
+		/// traders ([`TotalProfitOwed`]), and a claim waits until the deposit holds all of it.
 		VaultCannotPay,
 		/// The vault owes this account no profit.
 		NoProfitOwed,
@@ -729,9 +729,10 @@ pub mod pallet {
 			Self::do_withdraw_from_vault(&who)
 		}
 
-		/// Pays `who` the profit the vault owes him ([`ProfitOwed`]), as much as its deposit
-		/// holds (first come, first paid), into his margin account as a deposit of the
-		/// settlement asset (repaying any debt of it first). Anyone may call it: the money goes
+		/// Pays `who` the profit the vault owes him ([`ProfitOwed`]) into his margin account as
+		/// a deposit of the settlement asset (repaying any debt of it first), once the vault's
+		/// deposit holds all it owes ([`TotalProfitOwed`]; until then no one is paid, so no one
+		/// gains by claiming first: [`Pallet::realise_loss`] brings the cash). Anyone may call it: the money goes
 		/// to its owner only, and a keeper may need it landed to judge a bankrupt account.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::claim_profit())]
@@ -744,8 +745,9 @@ pub mod pallet {
 		/// vault lacks to pay the profit it owes ([`TotalProfitOwed`] beyond its deposit): his
 		/// funding settles, his entry price moves towards the oracle price (to it when the whole
 		/// loss is realised), and what is realised is charged to him in the vault's favour, his
-		/// USD first, the rest lent to him in the same ledger (his health does not fall: USD
-		/// lost weighs no more than a loss owed). Allowed only while the vault lacks it: the
+		/// USD first, the rest lent to him in the same ledger (his health does not fall but by
+		/// rounding: USD lost weighs its collateral weight, USD lent its liability weight, as
+		/// the loss did). Allowed only while the vault lacks it: the
 		/// losers' unrealised losses are the vault's cash to be, and anyone (a trader owed
 		/// profit, a keeper) may bring it in. Refused if the account would be liquidatable.
 		#[pallet::call_index(10)]

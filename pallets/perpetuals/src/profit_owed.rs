@@ -7,13 +7,20 @@
 //! close-out or a deleveraging always settles): the rest is **owed** to the trader
 //! ([`ProfitOwed`]), as Drift keeps unsettled profit against its PnL pool.
 //!
-//! - What is owed counts in the trader's health as his deposit of the settlement asset would,
-//!   and is set against his next loss before anything is charged.
+//! - What is owed counts in the trader's maintenance health as his deposit of the settlement
+//!   asset would, and is set against his next loss before anything is charged.
 //! - It is the traders' before the LPs': the vault's value counts it as a liability, a
 //!   withdrawal is paid only from the deposit beyond it, and a new profit is paid only from
 //!   the deposit beyond what was owed before (no one jumps the queue).
-//! - Anyone may pay it out ([`Pallet::claim_profit`]) once the vault's deposit holds it: first
-//!   come, first paid.
+//! - Anyone may pay it out ([`Pallet::claim_profit`]), in full, once the vault's deposit holds
+//!   all it owes: until then no one is paid (no race to claim first), and each payment keeps
+//!   the deposit above what is still owed.
+//! - A vault whose LPs' capital is gone (it took a reduction over with none left, and the
+//!   price went against it; or a shortfall beyond it) may owe more than it has and will have:
+//!   what it owes then waits, paid to no one before another, and no LP can buy in below zero.
+//! - It counts against liquidation, not for opening risk: a trader cannot borrow or open
+//!   positions against profit the vault has not paid (were the vault's LPs wiped out by a
+//!   shortfall, it might never be paid in full). Paid, it is a deposit like any other.
 //! - While the vault owes more than its deposit, anyone may **realise a loser's loss**
 //!   ([`Pallet::realise_loss`]), no more of it than the vault lacks: his entry price moves
 //!   towards the oracle price (to it when all is realised), his funding settles, and what is
@@ -79,8 +86,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(!owed.is_zero(), Error::<T>::NoProfitOwed);
 		let asset = T::SettlementAsset::get();
 		let vault = Self::vault_account();
-		let paid = owed.min(T::Ledger::deposit_of(&vault, asset));
-		ensure!(!paid.is_zero(), Error::<T>::VaultCannotPay);
+		// Paid only once the deposit holds all the vault owes: while it does not, no one is
+		// paid before another (no race to claim first), and a payment keeps it so for the rest.
+		ensure!(
+			T::Ledger::deposit_of(&vault, asset) >= TotalProfitOwed::<T>::get(),
+			Error::<T>::VaultCannotPay
+		);
+		let paid = owed;
 		T::Ledger::transfer_deposit(&vault, asset, paid, who)?;
 		Self::reduce_profit_owed(who, paid, 0)?;
 		T::Ledger::exposure_changed(who);

@@ -1144,6 +1144,38 @@ mod profit_owed {
 				TotalProfitOwed::<Test>::get(),
 				ProfitOwed::<Test>::get(BOB) + ProfitOwed::<Test>::get(CHARLIE)
 			);
+			// The deposit cannot pay both: no one is paid before the other.
+			assert!(vault_cash() < TotalProfitOwed::<Test>::get());
+			for who in [BOB, CHARLIE] {
+				assert_noop!(
+					Perpetuals::claim_profit(origin(DAVE), who),
+					Error::<Test>::VaultCannotPay
+				);
+			}
+			// Bob's long is at a loss now: realised, it is set against his own claim (the vault
+			// owes less, it holds no more).
+			let (bob_owed, lacking) =
+				(ProfitOwed::<Test>::get(BOB), TotalProfitOwed::<Test>::get() - vault_cash());
+			assert_ok!(Perpetuals::realise_loss(origin(CHARLIE), BOB, BTC));
+			let RuntimeEvent::Perpetuals(Event::LossRealised { charged, .. }) = last_event() else {
+				panic!("no loss realised: {:?}", last_event());
+			};
+			assert!(charged < lacking);
+			assert_eq!(ProfitOwed::<Test>::get(BOB), bob_owed - charged);
+			// The vault took Bob's 10 BTC over at 66 000 (a reduction needs no room) with no
+			// LP's capital left, and BTC fell: it owes more than it has and will have. No one is
+			// paid before another, and no LP can buy in at a value below zero.
+			assert!(Perpetuals::vault_report().unwrap().nav.is_negative());
+			assert_noop!(
+				Perpetuals::deposit_to_vault(origin(LENDER), lacking),
+				Error::<Test>::VaultInsolvent
+			);
+			for who in [BOB, CHARLIE] {
+				assert_noop!(
+					Perpetuals::claim_profit(origin(DAVE), who),
+					Error::<Test>::VaultCannotPay
+				);
+			}
 		});
 	}
 }
