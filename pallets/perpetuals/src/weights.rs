@@ -56,9 +56,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn list_market() -> Weight {
-		// Proof size: measured `524`, estimated `3711` bytes.
-		// Fastest run: 380_981_000 ps.
-		Weight::from_parts(483_683_000, 3711)
+		// Proof size: measured `557`, estimated `3711` bytes.
+		// Fastest run: 393_724_000 ps.
+		Weight::from_parts(502_637_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -71,18 +71,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::ReferenceFunding` (r:0 w:2)
 	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
-		// Proof size: measured `1220`, estimated `3711` bytes.
-		// Fastest run: 522_345_000 ps.
-		Weight::from_parts(572_688_000, 3711)
+		// Proof size: measured `1253`, estimated `3711` bytes.
+		// Fastest run: 534_416_000 ps.
+		Weight::from_parts(881_504_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Perpetuals::Markets` (r:1 w:1)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	fn set_market_status() -> Weight {
-		// Proof size: measured `771`, estimated `3711` bytes.
-		// Fastest run: 271_546_000 ps.
-		Weight::from_parts(283_750_000, 3711)
+		// Proof size: measured `804`, estimated `3711` bytes.
+		// Fastest run: 287_556_000 ps.
+		Weight::from_parts(394_285_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_vault_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 105_837_000 ps.
-		Weight::from_parts(108_202_000, 0)
+		// Fastest run: 107_741_000 ps.
+		Weight::from_parts(120_635_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
@@ -106,6 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:1)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:2 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:2 w:1)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::BackedDebt` (r:1 w:1)
@@ -120,16 +122,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallsOwed` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallsOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::MarketTraders` (r:0 w:1)
+	/// Proof: `Perpetuals::MarketTraders` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	fn modify_position() -> Weight {
-		// Proof size: measured `7790`, estimated `47247` bytes.
-		// Fastest run: 8_424_864_000 ps.
-		Weight::from_parts(8_639_335_000, 47247)
-			.saturating_add(T::DbWeight::get().reads(56_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts,
-			// and the market's traders (`MarketTraders`), written when a position opens or closes.
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `7869`, estimated `47247` bytes.
+		// Fastest run: 8_656_416_000 ps.
+		Weight::from_parts(9_048_548_000, 47247)
+			.saturating_add(T::DbWeight::get().reads(60_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -139,12 +143,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallsOwed` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallsOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -153,6 +161,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:1 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
@@ -162,13 +172,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Shares` (r:1 w:1)
 	/// Proof: `Perpetuals::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn deposit_to_vault() -> Weight {
-		// Proof size: measured `7961`, estimated `47247` bytes.
-		// Fastest run: 4_843_594_000 ps.
-		Weight::from_parts(4_940_205_000, 47247)
-			.saturating_add(T::DbWeight::get().reads(44_u64))
+		// Proof size: measured `8037`, estimated `47247` bytes.
+		// Fastest run: 5_036_925_000 ps.
+		Weight::from_parts(5_848_048_000, 47247)
+			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -180,22 +188,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:0)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallsOwed` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallsOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::TotalShares` (r:1 w:0)
 	/// Proof: `Perpetuals::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
-		// Proof size: measured `6108`, estimated `47247` bytes.
-		// Fastest run: 3_561_644_000 ps.
-		Weight::from_parts(3_694_181_000, 47247)
-			.saturating_add(T::DbWeight::get().reads(37_u64))
+		// Proof size: measured `6184`, estimated `47247` bytes.
+		// Fastest run: 3_654_116_000 ps.
+		Weight::from_parts(5_436_781_000, 47247)
+			.saturating_add(T::DbWeight::get().reads(39_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Perpetuals::Withdrawals` (r:1 w:1)
 	/// Proof: `Perpetuals::Withdrawals` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
@@ -205,14 +215,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Markets` (r:17 w:0)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:13 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallsOwed` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallsOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:2 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:2 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:2 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEntryOf` (r:2 w:0)
@@ -222,71 +238,129 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Perpetuals::Vault` (r:1 w:0)
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn withdraw_from_vault() -> Weight {
-		// Proof size: measured `6360`, estimated `47247` bytes.
-		// Fastest run: 6_070_262_000 ps.
-		Weight::from_parts(6_281_516_000, 47247)
-			.saturating_add(T::DbWeight::get().reads(44_u64))
+		// Proof size: measured `6436`, estimated `47247` bytes.
+		// Fastest run: 6_437_828_000 ps.
+		Weight::from_parts(6_989_587_000, 47247)
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
-	// TEMPORARY until benchmarked (must not land).
-	fn claim_profit() -> Weight { Weight::from_parts(8_639_335_000, 47247).saturating_add(T::DbWeight::get().reads(58_u64)).saturating_add(T::DbWeight::get().writes(9_u64)) }
-	fn realise_loss() -> Weight { Weight::from_parts(8_639_335_000, 47247).saturating_add(T::DbWeight::get().reads(58_u64)).saturating_add(T::DbWeight::get().writes(9_u64)) }
+	/// Storage: `Perpetuals::ProfitOwed` (r:2 w:1)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Portfolios` (r:2 w:2)
+	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:1 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:1)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::PositionCount` (r:2 w:0)
+	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Borrowers` (r:2 w:0)
+	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:2 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:1 w:1)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Positions` (r:2 w:0)
+	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:1 w:0)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	fn claim_profit() -> Weight {
+		// Proof size: measured `2771`, estimated `6390` bytes.
+		// Fastest run: 2_433_059_000 ps.
+		Weight::from_parts(2_691_621_000, 6390)
+			.saturating_add(T::DbWeight::get().reads(18_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+	}
+	/// Storage: `Perpetuals::TotalProfitOwed` (r:1 w:0)
+	/// Proof: `Perpetuals::TotalProfitOwed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Portfolios` (r:2 w:2)
+	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:2 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:8 w:1)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Prices::Sources` (r:10 w:0)
+	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Positions` (r:9 w:1)
+	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:2 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:1 w:1)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Borrowers` (r:2 w:0)
+	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:2 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::PositionCount` (r:2 w:0)
+	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	fn realise_loss() -> Weight {
+		// Proof size: measured `6142`, estimated `26490` bytes.
+		// Fastest run: 5_025_413_000 ps.
+		Weight::from_parts(7_005_237_000, 26490)
+			.saturating_add(T::DbWeight::get().reads(44_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+	}
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn list_market() -> Weight {
-		Weight::from_parts(483_683_000, 3711)
+		Weight::from_parts(502_637_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(572_688_000, 3711)
+		Weight::from_parts(881_504_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_market_status() -> Weight {
-		Weight::from_parts(283_750_000, 3711)
+		Weight::from_parts(394_285_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_vault_params() -> Weight {
-		Weight::from_parts(108_202_000, 0)
+		Weight::from_parts(120_635_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn modify_position() -> Weight {
-		Weight::from_parts(8_639_335_000, 47247)
-			.saturating_add(RocksDbWeight::get().reads(56_u64))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts,
-			// and the market's traders (`MarketTraders`), written when a position opens or closes.
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(9_048_548_000, 47247)
+			.saturating_add(RocksDbWeight::get().reads(60_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn deposit_to_vault() -> Weight {
-		Weight::from_parts(4_940_205_000, 47247)
-			.saturating_add(RocksDbWeight::get().reads(44_u64))
+		Weight::from_parts(5_848_048_000, 47247)
+			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(3_694_181_000, 47247)
-			.saturating_add(RocksDbWeight::get().reads(37_u64))
+		Weight::from_parts(5_436_781_000, 47247)
+			.saturating_add(RocksDbWeight::get().reads(39_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn withdraw_from_vault() -> Weight {
-		Weight::from_parts(6_281_516_000, 47247)
-			.saturating_add(RocksDbWeight::get().reads(44_u64))
+		Weight::from_parts(6_989_587_000, 47247)
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			// Hand-added (not measured): the engine's `ShortfallsOwed`, which the vault's value now counts.
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
-	// TEMPORARY until benchmarked (must not land).
-	fn claim_profit() -> Weight { Weight::from_parts(8_639_335_000, 47247).saturating_add(RocksDbWeight::get().reads(58_u64)).saturating_add(RocksDbWeight::get().writes(9_u64)) }
-	fn realise_loss() -> Weight { Weight::from_parts(8_639_335_000, 47247).saturating_add(RocksDbWeight::get().reads(58_u64)).saturating_add(RocksDbWeight::get().writes(9_u64)) }
+	fn claim_profit() -> Weight {
+		Weight::from_parts(2_691_621_000, 6390)
+			.saturating_add(RocksDbWeight::get().reads(18_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
+	}
+	fn realise_loss() -> Weight {
+		Weight::from_parts(7_005_237_000, 26490)
+			.saturating_add(RocksDbWeight::get().reads(44_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
+	}
 }
