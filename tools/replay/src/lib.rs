@@ -385,6 +385,20 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, ReplayError> {
 	Ok(scenario)
 }
 
+/// As [`load`], with each `(from, to)` of `renames` pricing the scenario's asset `from` as the
+/// dev asset `to` (a LUNA path replayed as DOT) before the check.
+pub fn load_renamed(
+	path: &std::path::Path,
+	renames: &[(String, String)],
+) -> Result<Scenario, ReplayError> {
+	let mut scenario = Scenario::from_file(path)?;
+	for (from, to) in renames {
+		scenario.rename_asset(from, to)?;
+	}
+	check(&scenario)?;
+	Ok(scenario)
+}
+
 /// As [`load`], for a scenario's text.
 pub fn parse(text: &str) -> Result<Scenario, ReplayError> {
 	let scenario = Scenario::parse(text)?;

@@ -1,110 +1,148 @@
 //! `liquidation-replay SCENARIO.csv [flags]`: replays a crash scenario through the real runtime
 //! and writes a JSON summary and a picture (see the library docs).
 
-use liquidation_replay::{load, picture, replay, Population, Progress, ReplayOptions};
+use clap::Parser;
+use liquidation_replay::{
+	load_renamed, picture, replay, Population, Progress, ReplayOptions, Traders,
+};
 use std::{io::Write, path::PathBuf, time::Instant};
 
-const USAGE: &str = "\
-usage: liquidation-replay SCENARIO.csv [flags]
-
-  --accounts N         borrowers (default 1000)
-  --seed N             seed of the population and of the keepers' draws (default 42)
-  --mix BTC=50,ETH=35  collateral assets and their weights (default BTC=50,ETH=35,DOT=15,
-                       less what the scenario does not price)
-  --leverage LOW-HIGH  share of initial borrowing capacity used, in percent (default 10-97)
-  --traders N          perpetual traders, in the scenario's assets with a market (default 0)
-  --trader-leverage LOW-HIGH
-                       leverage traders open at, whole times (default 2-20)
-  --trader-usd-share F share of traders whose collateral is USD (default 0.5; the rest hold
-                       one asset of the mix)
-  --long-share F       share of traders who go long (default 0.5)
-  --keeper-share F     share of liquidatable accounts keepers take (default 0.3; rest: worker)
-  --bidder-discount F  bidders take lots this far under the oracle (default 0.03)
-  --block-seconds N    seconds of the path per block, a multiple of 6 (default 6)
-  --check-every N      check every pallet's invariants every N blocks (default 100; 1: always)
-  --out DIR            where summary.json and replay.svg go (default replay-out/<scenario>)
-";
-
+/// Replays a crash scenario through the real runtime (no node): a population of borrowers and
+/// perpetual traders, the oracle fed the scenario's path, keepers, bidders and the engine's
+/// worker acting each block. Writes summary.json, timeline.json and replay.svg.
+#[derive(Parser, Debug)]
+#[command(name = "liquidation-replay", version, about, long_about = None)]
 struct Args {
+	/// The scenario: CSV `seconds,feeder,asset,price` (see `scenarios/README.md`).
 	scenario: PathBuf,
+	/// Prices a scenario asset as a dev asset (`--asset LUNA=DOT`; repeat for more): its path
+	/// moves the dev asset, whose listing (decimals, weights, markets) stays the dev chain's.
+	#[arg(long = "asset", value_name = "SYMBOL=DEVSYMBOL", value_parser = parse_rename)]
+	assets: Vec<(String, String)>,
+	/// Borrowers.
+	#[arg(long, default_value_t = 1_000)]
+	accounts: u32,
+	/// Seed of the population and of the keepers' draws.
+	#[arg(long, default_value_t = 42)]
+	seed: u64,
+	/// Collateral assets and their weights (default BTC=50,ETH=35,DOT=15, less what the scenario
+	/// does not price).
+	#[arg(long, value_name = "BTC=50,ETH=35", value_parser = parse_mix)]
+	mix: Option<Mix>,
+	/// Share of initial borrowing capacity used, in percent.
+	#[arg(long, value_name = "LOW-HIGH", default_value = "10-97", value_parser = parse_leverage)]
+	leverage: (u32, u32),
+	/// Perpetual traders, in the scenario's assets with a market.
+	#[arg(long, default_value_t = 0)]
+	traders: u32,
+	/// Leverage traders open at, whole times.
+	#[arg(long, value_name = "LOW-HIGH", default_value = "2-20", value_parser = parse_trader_leverage)]
+	trader_leverage: (u32, u32),
+	/// Share of traders whose collateral is USD (the rest hold one asset of the mix).
+	#[arg(long, default_value_t = 0.5, value_parser = parse_fraction)]
+	trader_usd_share: f64,
+	/// Share of traders who go long.
+	#[arg(long, default_value_t = 0.5, value_parser = parse_fraction)]
+	long_share: f64,
+	/// Share of liquidatable accounts keepers take (the rest: the worker).
+	#[arg(long, default_value_t = 0.3, value_parser = parse_fraction)]
+	keeper_share: f64,
+	/// Bidders take lots this far under the oracle.
+	#[arg(long, default_value_t = 0.03, value_parser = parse_fraction)]
+	bidder_discount: f64,
+	/// Seconds of the path per block, a multiple of 6.
+	#[arg(long, default_value_t = 6)]
+	block_seconds: u64,
+	/// Check every pallet's invariants every N blocks (1: always).
+	#[arg(long, value_name = "N", default_value_t = 100)]
+	check_every: u32,
+	/// Where summary.json and replay.svg go (default replay-out/<scenario>).
+	#[arg(long)]
 	out: Option<PathBuf>,
-	options: ReplayOptions,
 }
 
-fn parse() -> Result<Args, String> {
-	let mut args = std::env::args().skip(1);
-	let mut scenario = None;
-	let mut out = None;
-	let mut options = ReplayOptions::default();
-	while let Some(arg) = args.next() {
-		if !arg.starts_with("--") {
-			if scenario.replace(PathBuf::from(&arg)).is_some() {
-				return Err(format!("one scenario at a time (also got {arg})"));
-			}
-			continue;
-		}
-		if arg == "--help" {
-			return Err(String::new());
-		}
-		let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
-		let bad = |what: &str| format!("{arg}: `{value}` is not {what}");
-		let population: &mut Population = &mut options.population;
-		match arg.as_str() {
-			"--accounts" => population.accounts = value.parse().map_err(|_| bad("a count"))?,
-			"--seed" => population.seed = value.parse().map_err(|_| bad("a number"))?,
-			"--mix" => {
-				population.mix = value
-					.split(',')
-					.map(|part| {
-						let (symbol, weight) = part.split_once('=')?;
-						Some((symbol.trim().to_string(), weight.trim().parse().ok()?))
-					})
-					.collect::<Option<_>>()
-					.ok_or_else(|| bad("a list like BTC=50,ETH=50"))?
+impl Args {
+	fn options(&self) -> ReplayOptions {
+		let defaults = ReplayOptions::default();
+		ReplayOptions {
+			population: Population {
+				accounts: self.accounts,
+				seed: self.seed,
+				mix: self.mix.clone().map(|mix| mix.0).unwrap_or_default(),
+				leverage: self.leverage,
 			},
-			"--leverage" => {
-				let (low, high) = value
-					.split_once('-')
-					.and_then(|(l, h)| Some((l.parse().ok()?, h.parse().ok()?)))
-					.ok_or_else(|| bad("a range like 10-97"))?;
-				if !(low <= high && high < 100) {
-					return Err(bad("a range within 0-99"));
-				}
-				population.leverage = (low, high);
+			traders: Traders {
+				accounts: self.traders,
+				leverage: self.trader_leverage,
+				usd_share: self.trader_usd_share,
+				long_share: self.long_share,
 			},
-			"--traders" => options.traders.accounts = value.parse().map_err(|_| bad("a count"))?,
-			"--trader-leverage" => {
-				let (low, high) = value
-					.split_once('-')
-					.and_then(|(l, h)| Some((l.parse().ok()?, h.parse().ok()?)))
-					.ok_or_else(|| bad("a range like 2-20"))?;
-				if !(1 <= low && low <= high && high <= 100) {
-					return Err(bad("a range within 1-100"));
-				}
-				options.traders.leverage = (low, high);
-			},
-			"--trader-usd-share" => {
-				options.traders.usd_share = value.parse().map_err(|_| bad("a fraction"))?
-			},
-			"--long-share" => {
-				options.traders.long_share = value.parse().map_err(|_| bad("a fraction"))?
-			},
-			"--keeper-share" => {
-				options.keeper_share = value.parse().map_err(|_| bad("a fraction"))?
-			},
-			"--bidder-discount" => {
-				options.bidder_discount = value.parse().map_err(|_| bad("a fraction"))?
-			},
-			"--block-seconds" => {
-				options.block_seconds = value.parse().map_err(|_| bad("a number"))?
-			},
-			"--check-every" => options.check_every = value.parse().map_err(|_| bad("a number"))?,
-			"--out" => out = Some(PathBuf::from(value)),
-			_ => return Err(format!("unknown flag {arg}")),
+			keeper_share: self.keeper_share,
+			bidder_discount: self.bidder_discount,
+			block_seconds: self.block_seconds,
+			check_every: self.check_every,
+			..defaults
 		}
 	}
-	let scenario = scenario.ok_or("name a scenario file")?;
-	Ok(Args { scenario, out, options })
+}
+
+fn parse_rename(value: &str) -> Result<(String, String), String> {
+	let (from, to) = value.split_once('=').ok_or("expected SYMBOL=DEVSYMBOL, like LUNA=DOT")?;
+	let (from, to) = (from.trim(), to.trim());
+	if from.is_empty() || to.is_empty() {
+		return Err("expected SYMBOL=DEVSYMBOL, like LUNA=DOT".into());
+	}
+	Ok((from.to_string(), to.to_string()))
+}
+
+/// Collateral symbols and weights (one flag value, not a repeated flag).
+#[derive(Clone, Debug, PartialEq)]
+struct Mix(Vec<(String, u32)>);
+
+fn parse_mix(value: &str) -> Result<Mix, String> {
+	value
+		.split(',')
+		.map(|part| {
+			let (symbol, weight) = part.split_once('=')?;
+			Some((symbol.trim().to_string(), weight.trim().parse().ok()?))
+		})
+		.collect::<Option<_>>()
+		.map(Mix)
+		.ok_or_else(|| "expected a list like BTC=50,ETH=50".into())
+}
+
+fn parse_range(value: &str) -> Result<(u32, u32), String> {
+	value
+		.split_once('-')
+		.and_then(|(low, high)| Some((low.parse().ok()?, high.parse().ok()?)))
+		.ok_or_else(|| "expected a range like 10-97".into())
+}
+
+fn parse_leverage(value: &str) -> Result<(u32, u32), String> {
+	let (low, high) = parse_range(value)?;
+	if low <= high && high < 100 {
+		Ok((low, high))
+	} else {
+		Err("expected a range within 0-99".into())
+	}
+}
+
+fn parse_trader_leverage(value: &str) -> Result<(u32, u32), String> {
+	let (low, high) = parse_range(value)?;
+	if 1 <= low && low <= high && high <= 100 {
+		Ok((low, high))
+	} else {
+		Err("expected a range within 1-100".into())
+	}
+}
+
+fn parse_fraction(value: &str) -> Result<f64, String> {
+	let fraction: f64 = value.parse().map_err(|_| format!("`{value}` is not a number"))?;
+	if (0.0..=1.0).contains(&fraction) {
+		Ok(fraction)
+	} else {
+		Err("expected a fraction between 0 and 1".into())
+	}
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -113,24 +151,16 @@ fn fail(message: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
-	let args = match parse() {
-		Ok(args) => args,
-		Err(error) => {
-			if !error.is_empty() {
-				eprintln!("liquidation-replay: {error}\n");
-			}
-			eprint!("{USAGE}");
-			std::process::exit(2);
-		},
-	};
+	let args = Args::parse();
+	let options = args.options();
 	let name = args
 		.scenario
 		.file_stem()
 		.map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
 	// Nothing runs on an invalid file: the error names the line.
-	let scenario = load(&args.scenario)
+	let scenario = load_renamed(&args.scenario, &args.assets)
 		.unwrap_or_else(|error| fail(format_args!("{}: {error}", args.scenario.display())));
-	let out = args.out.unwrap_or_else(|| PathBuf::from("replay-out").join(&name));
+	let out = args.out.clone().unwrap_or_else(|| PathBuf::from("replay-out").join(&name));
 	std::fs::create_dir_all(&out)
 		.unwrap_or_else(|error| fail(format_args!("{}: {error}", out.display())));
 
@@ -138,8 +168,8 @@ fn main() {
 		"replaying {} ({} s of path) with {} accounts and {} perpetual traders ...",
 		args.scenario.display(),
 		scenario.end_seconds(),
-		args.options.population.accounts,
-		args.options.traders.accounts
+		options.population.accounts,
+		options.traders.accounts
 	);
 	let started = Instant::now();
 	let mut last_shown = 0u32;
@@ -164,7 +194,7 @@ fn main() {
 			let _ = std::io::stderr().flush();
 		}
 	};
-	let result = replay(&name, &scenario, &args.options, &mut show);
+	let result = replay(&name, &scenario, &options, &mut show);
 	eprintln!();
 	let result = result.unwrap_or_else(|error| fail(error));
 
@@ -195,4 +225,51 @@ fn main() {
 		timeline_path.display(),
 		picture_path.display()
 	);
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::CommandFactory;
+
+	#[test]
+	fn the_flags_are_well_formed() {
+		Args::command().debug_assert();
+	}
+
+	#[test]
+	fn flags_parse_into_the_options() {
+		let args = Args::try_parse_from([
+			"liquidation-replay",
+			"luna.csv",
+			"--asset",
+			"LUNA=DOT",
+			"--asset",
+			"UST=ETH",
+			"--mix",
+			"DOT=70,BTC=30",
+			"--leverage",
+			"20-90",
+			"--traders",
+			"10",
+			"--long-share",
+			"0.7",
+		])
+		.unwrap();
+		assert_eq!(args.assets, vec![("LUNA".into(), "DOT".into()), ("UST".into(), "ETH".into())]);
+		let options = args.options();
+		assert_eq!(options.population.mix, vec![("DOT".into(), 70), ("BTC".into(), 30)]);
+		assert_eq!(options.population.leverage, (20, 90));
+		assert_eq!((options.traders.accounts, options.traders.long_share), (10, 0.7));
+		assert_eq!(options.population.accounts, 1_000);
+		for bad in [
+			vec!["liquidation-replay", "x.csv", "--leverage", "5-200"],
+			vec!["liquidation-replay", "x.csv", "--asset", "LUNA"],
+			vec!["liquidation-replay", "x.csv", "--keeper-share", "1.5"],
+			vec!["liquidation-replay", "x.csv", "--mix", "BTC"],
+			vec!["liquidation-replay"],
+		] {
+			assert!(Args::try_parse_from(&bad).is_err(), "{bad:?}");
+		}
+	}
 }

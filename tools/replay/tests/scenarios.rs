@@ -2,7 +2,9 @@
 //! identity (checked by the replay after every block) and every pallet's invariants (here after
 //! every block too) hold; liquidations happen in the crashes and never on a single faulty feeder.
 
-use liquidation_replay::{load, parse, replay, Population, ReplayError, ReplayOptions};
+use liquidation_replay::{
+	load, load_renamed, parse, replay, Population, ReplayError, ReplayOptions,
+};
 use liquidation_scenario::ScenarioError;
 use std::path::PathBuf;
 
@@ -165,4 +167,37 @@ fn perpetual_traders_in_a_gap_are_closed_out_and_their_shortfalls_settled() {
 	// The timeline carries the close-outs.
 	let closed: u32 = result.timeline.iter().map(|point| point.position_close_outs).sum();
 	assert_eq!(closed, perps.close_outs);
+}
+
+/// A scenario in another chain's symbols, of an asset priced in cents: a LUNA path from
+/// 0.038 USD to 0.005 in ten minutes, replayed as DOT (`--asset LUNA=DOT`). The population is
+/// sized from value at any price level (every account set up, nothing refused by a cap), the
+/// DOT holders are liquidated as it falls, and the books hold.
+#[test]
+fn a_cheap_asset_under_another_name_replays_as_a_dev_asset() {
+	let dir = std::env::temp_dir().join(format!("replay-luna-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	let path = dir.join("luna.csv");
+	let text = "seconds,feeder,asset,price\n0,*,USD,1.0\n0,*,BTC,60000\n0,*,ETH,3000\n\
+	            0,*,LUNA,0.038\n300,*,LUNA,0.02\n600,*,LUNA,0.005\n";
+	std::fs::write(&path, text).unwrap();
+	// Unknown under its own name; renamed onto a symbol the scenario prices, refused too.
+	assert_eq!(load(&path).unwrap_err().to_string(), "line 5: unknown asset symbol `LUNA`");
+	let taken = load_renamed(&path, &[("LUNA".into(), "BTC".into())]).unwrap_err();
+	assert_eq!(
+		taken.to_string(),
+		"cannot rename onto `BTC`: the scenario prices it already (line 3)"
+	);
+	let scenario = load_renamed(&path, &[("LUNA".into(), "DOT".into())]).unwrap();
+	let mut options = small();
+	options.population.mix = vec![("DOT".into(), 70), ("BTC".into(), 30)];
+	let summary =
+		replay("luna", &scenario, &options, &mut |_| {}).expect("the replay runs").summary;
+	std::fs::remove_dir_all(&dir).ok();
+	assert_eq!(summary.accounts, 40);
+	assert!(summary.collateral_usd > 1e6, "{}", summary.collateral_usd);
+	assert!(summary.refused.is_empty(), "{:?}", summary.refused);
+	assert!(summary.accounts_liquidated > 0);
+	assert!(summary.per_asset["DOT"].seized > 0.0, "{:?}", summary.per_asset);
+	assert_eq!(summary.invariants_checked, summary.blocks);
 }

@@ -62,6 +62,10 @@ pub enum ScenarioError {
 	NegativePrice { line: usize },
 	/// The asset is not one the caller knows.
 	UnknownAsset { line: usize, symbol: String },
+	/// A renaming names an asset the scenario does not price.
+	NoSuchAsset { symbol: String },
+	/// A renaming gives an asset a name the scenario already prices.
+	AssetTaken { symbol: String, line: usize },
 }
 
 impl fmt::Display for ScenarioError {
@@ -82,6 +86,13 @@ impl fmt::Display for ScenarioError {
 			Self::UnknownAsset { line, symbol } => {
 				write!(f, "line {line}: unknown asset symbol `{symbol}`")
 			},
+			Self::NoSuchAsset { symbol } => {
+				write!(f, "the scenario prices no asset `{symbol}` to rename")
+			},
+			Self::AssetTaken { symbol, line } => write!(
+				f,
+				"cannot rename onto `{symbol}`: the scenario prices it already (line {line})"
+			),
 		}
 	}
 }
@@ -200,6 +211,31 @@ impl Scenario {
 		}
 	}
 
+	/// Prices `from`'s path as `to` (a scenario's LUNA replayed as a dev chain's DOT): its knots,
+	/// feeders and the line it first appears on move over. Refused when `from` is not priced or
+	/// `to` already is (two paths cannot be one asset).
+	pub fn rename_asset(&mut self, from: &str, to: &str) -> Result<(), ScenarioError> {
+		if from == to {
+			return if self.paths.contains_key(from) {
+				Ok(())
+			} else {
+				Err(ScenarioError::NoSuchAsset { symbol: from.to_string() })
+			};
+		}
+		if let Some(line) = self.first_line.get(to) {
+			return Err(ScenarioError::AssetTaken { symbol: to.to_string(), line: *line });
+		}
+		let path = self
+			.paths
+			.remove(from)
+			.ok_or_else(|| ScenarioError::NoSuchAsset { symbol: from.to_string() })?;
+		self.paths.insert(to.to_string(), path);
+		if let Some(line) = self.first_line.remove(from) {
+			self.first_line.insert(to.to_string(), line);
+		}
+		Ok(())
+	}
+
 	/// The assets of the scenario, sorted.
 	pub fn assets(&self) -> impl Iterator<Item = &str> {
 		self.paths.keys().map(String::as_str)
@@ -275,6 +311,32 @@ mod tests {
 
 	fn usd(whole: u128) -> ScenarioPrice {
 		whole * ONE_USD
+	}
+
+	/// A LUNA path replayed as DOT: the same prices under the new name, the old name gone; a
+	/// name already priced, or one not priced, is refused.
+	#[test]
+	fn an_asset_is_renamed_with_its_path() {
+		let text = format!("{HEADER}0,*,LUNA,80\n0,*,BTC,100\n60,op1,LUNA,0.038\n");
+		let mut scenario = Scenario::parse(&text).unwrap();
+		assert_eq!(
+			scenario.rename_asset("LUNA", "BTC"),
+			Err(ScenarioError::AssetTaken { symbol: "BTC".into(), line: 3 })
+		);
+		assert_eq!(
+			scenario.rename_asset("FTT", "DOT"),
+			Err(ScenarioError::NoSuchAsset { symbol: "FTT".into() })
+		);
+		scenario.rename_asset("LUNA", "DOT").unwrap();
+		assert_eq!(scenario.assets().collect::<Vec<_>>(), vec!["BTC", "DOT"]);
+		assert_eq!(scenario.price_at("op1", "DOT", 60), Some(38 * ONE_USD / 1_000));
+		assert_eq!(scenario.price_at("op2", "DOT", 60), Some(usd(80)));
+		assert_eq!(scenario.price_at("op1", "LUNA", 0), None);
+		// Unknown to the caller: the error names the line the renamed asset came from.
+		assert_eq!(
+			scenario.check_assets(|symbol| symbol == "BTC"),
+			Err(ScenarioError::UnknownAsset { line: 2, symbol: "DOT".into() })
+		);
 	}
 
 	#[test]
