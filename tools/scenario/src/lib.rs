@@ -120,19 +120,24 @@ impl Scenario {
 		Self::parse(&text)
 	}
 
-	/// Parses a scenario from its CSV text.
+	/// Parses a scenario from its CSV text. Each line is one record, read by the `csv` crate
+	/// (quoted fields, spaces around fields); blank lines and `#` comment lines are skipped
+	/// and still counted, so that errors name the line in the file. Prices go through the
+	/// exact decimal parser ([`parse_price`]).
 	pub fn parse(text: &str) -> Result<Self, ScenarioError> {
-		let mut lines = text.lines().enumerate().map(|(index, line)| (index + 1, line.trim()));
-		let header = loop {
-			match lines.next() {
-				None => return Err(ScenarioError::Empty),
-				Some((_, "")) => continue,
-				Some((_, line)) => break line,
-			}
+		// Line by line: the reader's own positions skip comment lines.
+		let mut lines = text
+			.lines()
+			.enumerate()
+			.map(|(index, line)| (index + 1, line.trim()))
+			.filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+			.map(|(line, text)| record(text, line).map(|fields| (line, fields)));
+		let header = match lines.next() {
+			None => return Err(ScenarioError::Empty),
+			Some(header) => header?.1,
 		};
-		let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-		if columns != ["seconds", "feeder", "asset", "price"] {
-			return Err(ScenarioError::BadHeader { found: header.to_string() });
+		if header != ["seconds", "feeder", "asset", "price"] {
+			return Err(ScenarioError::BadHeader { found: header.join(",") });
 		}
 
 		let mut paths: BTreeMap<String, BTreeMap<Feeder, Vec<Knot>>> = BTreeMap::new();
@@ -140,11 +145,9 @@ impl Scenario {
 		let mut first_line = BTreeMap::new();
 		let mut previous = 0u64;
 		let mut rows = 0usize;
-		for (line, text) in lines {
-			if text.is_empty() || text.starts_with('#') {
-				continue;
-			}
-			let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+		for row in lines {
+			let (line, fields) = row?;
+			let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
 			let [seconds, feeder, asset, price] = fields[..] else {
 				return Err(ScenarioError::BadRow {
 					line,
@@ -278,6 +281,20 @@ fn interpolate(knots: &[Knot], seconds: u64) -> Option<ScenarioPrice> {
 	Some(price)
 }
 
+/// The fields of one CSV line (on line `line`), trimmed.
+fn record(text: &str, line: usize) -> Result<Vec<String>, ScenarioError> {
+	let mut reader = csv::ReaderBuilder::new()
+		.has_headers(false)
+		.flexible(true)
+		.trim(csv::Trim::All)
+		.from_reader(text.as_bytes());
+	match reader.records().next() {
+		Some(Ok(record)) => Ok(record.iter().map(str::to_string).collect()),
+		Some(Err(error)) => Err(ScenarioError::BadRow { line, reason: error.to_string() }),
+		None => Ok(Vec::new()),
+	}
+}
+
 /// Parses a non-negative decimal (`4000`, `1.0`, `0.25`) into 18-decimal fixed point.
 fn parse_price(text: &str, line: usize) -> Result<ScenarioPrice, ScenarioError> {
 	if text.starts_with('-') {
@@ -394,6 +411,16 @@ mod tests {
 			Scenario::parse(&format!("{HEADER}0,*,BTC\n")),
 			Err(ScenarioError::BadRow { line: 2, .. })
 		));
+		// Comments, blank lines, spaces and quoted fields are read as CSV; lines keep counting.
+		let scenario = Scenario::parse(&format!(
+			"# a crash\n\n{HEADER}# the start\n0, *, \"BTC\" ,100\n\n  \n60,op1,BTC,90.5\n"
+		))
+		.unwrap();
+		assert_eq!(scenario.price_at("op1", "BTC", 60), Some(905 * ONE_USD / 10));
+		assert_eq!(
+			Scenario::parse(&format!("# c\n{HEADER}0,*,BTC,1\n\n5,*,BTC,x\n")),
+			Err(ScenarioError::BadRow { line: 5, reason: "`x` is not a price".into() })
+		);
 		let scenario = Scenario::parse(&format!("{HEADER}0,*,BTC,1\n0,*,XYZ,2\n")).unwrap();
 		assert_eq!(
 			scenario.check_assets(|symbol| symbol == "BTC"),
