@@ -2,10 +2,11 @@
 //! and writes a JSON summary and a picture (see the library docs).
 
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use liquidation_replay::{
 	load_renamed, picture, replay, Population, Progress, ReplayOptions, Traders,
 };
-use std::{io::Write, path::PathBuf, time::Instant};
+use std::{path::PathBuf, time::Instant};
 
 /// Replays a crash scenario through the real runtime (no node): a population of borrowers and
 /// perpetual traders, the oracle fed the scenario's path, keepers, bidders and the engine's
@@ -172,30 +173,28 @@ fn main() {
 		options.traders.accounts
 	);
 	let started = Instant::now();
-	let mut last_shown = 0u32;
+	// A bar on a terminal (hidden when stderr is not one: logs get the summary only).
+	let bar = ProgressBar::new(0);
+	bar.set_style(
+		ProgressStyle::with_template(
+			"{elapsed_precise} [{bar:30}] block {pos}/{len}  {msg}  left ~{eta}",
+		)
+		.unwrap_or_else(|_| ProgressStyle::default_bar())
+		.progress_chars("=> "),
+	);
 	let mut show = |progress: &Progress| {
-		let percent = progress.block * 100 / progress.blocks.max(1);
-		if percent != last_shown || progress.block == progress.blocks {
-			last_shown = percent;
-			let elapsed = started.elapsed().as_secs_f64();
-			let eta =
-				elapsed / f64::from(progress.block) * f64::from(progress.blocks - progress.block);
-			eprint!(
-				"\r[{percent:>3}%] block {}/{}  path {:>5.1} h  liquidations {}  liquidatable now {}  \
-				 elapsed {:.0} s  left ~{:.0} s   ",
-				progress.block,
-				progress.blocks,
-				progress.seconds as f64 / 3_600.0,
-				progress.liquidations,
-				progress.liquidatable,
-				elapsed,
-				eta,
-			);
-			let _ = std::io::stderr().flush();
-		}
+		bar.set_length(u64::from(progress.blocks));
+		bar.set_position(u64::from(progress.block));
+		bar.set_message(format!(
+			"path {:.1} h  liquidations {}  liquidatable now {}",
+			progress.seconds as f64 / 3_600.0,
+			progress.liquidations,
+			progress.liquidatable,
+		));
 	};
 	let result = replay(&name, &scenario, &options, &mut show);
-	eprintln!();
+	bar.finish_and_clear();
+	eprintln!("replayed in {:.0} s", started.elapsed().as_secs_f64());
 	let result = result.unwrap_or_else(|error| fail(error));
 
 	let summary_path = out.join("summary.json");
