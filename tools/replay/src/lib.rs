@@ -316,6 +316,61 @@ pub struct Summary {
 	pub invariants_checked: u32,
 	/// The perpetual traders and their liquidations (`None`: the replay had none).
 	pub perpetuals: Option<PerpetualSummary>,
+	/// How the accounts' health was spread at the start and at the end.
+	pub health_distribution: HealthDistribution,
+}
+
+/// The accounts (borrowers and traders) by health factor, at the start of the path (after the
+/// population opened) and at its end: maintenance-weighted collateral over maintenance-weighted
+/// debt (positions' profit, loss and requirements included), in [`HEALTH_BUCKETS`]; accounts
+/// with nothing to owe apart.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct HealthDistribution {
+	/// The buckets' labels.
+	pub buckets: Vec<String>,
+	/// Accounts in each bucket at the start, and at the end.
+	pub start: Vec<u32>,
+	pub end: Vec<u32>,
+}
+
+/// The health factor buckets' upper bounds (the last is open): below 1 an account is
+/// liquidatable; 1.25 is the engine's target after a partial liquidation.
+pub const HEALTH_BUCKETS: [f64; 7] = [1.0, 1.1, 1.25, 1.5, 2.0, 3.0, f64::INFINITY];
+
+impl HealthDistribution {
+	/// The labels of [`HEALTH_BUCKETS`], then `no debt`.
+	pub fn labels() -> Vec<String> {
+		let mut labels = Vec::new();
+		let mut low = 0.0;
+		for high in HEALTH_BUCKETS {
+			labels.push(if high.is_infinite() {
+				format!("≥ {low}")
+			} else if low == 0.0 {
+				format!("< {high}")
+			} else {
+				format!("{low}–{high}")
+			});
+			low = high;
+		}
+		labels.push("no debt".into());
+		labels
+	}
+
+	/// Counts `factors` (`None`: nothing owed) into the buckets.
+	pub fn count(factors: impl Iterator<Item = Option<f64>>) -> Vec<u32> {
+		let mut counts = vec![0u32; HEALTH_BUCKETS.len() + 1];
+		for factor in factors {
+			let index = match factor {
+				None => HEALTH_BUCKETS.len(),
+				Some(factor) => HEALTH_BUCKETS
+					.iter()
+					.position(|high| factor < *high)
+					.unwrap_or(HEALTH_BUCKETS.len() - 1),
+			};
+			counts[index] += 1;
+		}
+		counts
+	}
 }
 
 /// What happened to the perpetual traders. Their waterfall's identity, *shortfall = insurance
@@ -435,4 +490,19 @@ fn price_now(asset: AssetId) -> Option<Price> {
 /// USD of a scenario price (for messages).
 pub fn scenario_usd(price: u128) -> f64 {
 	price as f64 / ONE_USD as f64
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn health_factors_fall_into_their_buckets() {
+		assert_eq!(
+			HealthDistribution::labels(),
+			["< 1", "1–1.1", "1.1–1.25", "1.25–1.5", "1.5–2", "2–3", "≥ 3", "no debt"]
+		);
+		let factors = [Some(0.2), Some(1.0), Some(1.24), Some(1.25), Some(2.5), Some(50.0), None];
+		assert_eq!(HealthDistribution::count(factors.into_iter()), [1, 1, 1, 1, 0, 1, 1, 1]);
+	}
 }

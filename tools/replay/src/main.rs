@@ -215,8 +215,14 @@ fn main() {
 		result.summary.insurance_used_usd,
 		result.summary.loss_socialized_usd,
 	);
-	picture::draw(&picture_path, &title, &result.timeline, step)
-		.unwrap_or_else(|error| fail(format_args!("{}: {error}", picture_path.display())));
+	picture::draw(
+		&picture_path,
+		&title,
+		&result.timeline,
+		step,
+		&result.summary.health_distribution,
+	)
+	.unwrap_or_else(|error| fail(format_args!("{}: {error}", picture_path.display())));
 	println!("{json}");
 	eprintln!(
 		"wrote {}, {} and {}",

@@ -1,4 +1,5 @@
-//! The replay's picture: one SVG with four panels over the path's time.
+//! The replay's picture: one SVG with four panels over the path's time, and the accounts'
+//! health before and after below them.
 //!
 //! 1. **Prices**: each asset's oracle price, as a percentage of its price at the start.
 //! 2. **Aggregate health**: all borrowers' maintenance-weighted collateral over their
@@ -10,8 +11,10 @@
 //! 4. **Insurance and losses**: the insurance fund's USD (left-hand scale), bad debt written off
 //!    so far and loss socialized so far (right-hand scale); with perpetual traders, their
 //!    shortfalls so far and of them what auto-deleveraging took and what the vault's LPs bore.
+//! 5. **Health before and after**: the accounts by health factor at the start and at the end
+//!    ([`crate::HealthDistribution`]), side by side in each bucket.
 
-use crate::Point;
+use crate::{HealthDistribution, Point};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -26,12 +29,21 @@ const COLOURS: [RGBColor; 6] = [
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Draws the four panels of `timeline` into an SVG file at `path`, titled `title`.
-pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32) -> DrawResult {
-	let root = SVGBackend::new(path, (1400, 1000)).into_drawing_area();
+/// Draws the four panels of `timeline` and the health distribution into an SVG file at `path`,
+/// titled `title`.
+pub fn draw(
+	path: &Path,
+	title: &str,
+	timeline: &[Point],
+	blocks_per_point: u32,
+	health: &HealthDistribution,
+) -> DrawResult {
+	let root = SVGBackend::new(path, (1400, 1380)).into_drawing_area();
 	root.fill(&WHITE)?;
 	let root = root.titled(title, ("sans-serif", 26))?;
-	let panels = root.split_evenly((2, 2));
+	let (top, bottom) = root.split_vertically(960);
+	let panels = top.split_evenly((2, 2));
+	draw_health(&bottom, health)?;
 	let hours = |point: &Point| point.seconds as f64 / 3_600.0;
 	let end = timeline.last().map_or(1.0, hours).max(1e-3);
 
@@ -226,6 +238,59 @@ pub fn draw(path: &Path, title: &str, timeline: &[Point], blocks_per_point: u32)
 			.draw()?;
 	}
 	root.present()?;
+	Ok(())
+}
+
+/// 5. The accounts by health factor at the start and at the end, two bars a bucket.
+fn draw_health(
+	area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+	health: &HealthDistribution,
+) -> DrawResult {
+	let buckets = health.buckets.len().max(1);
+	let most = health.start.iter().chain(&health.end).copied().max().unwrap_or(0).max(1);
+	let mut chart = ChartBuilder::on(area)
+		.caption("Accounts by health factor: start and end", ("sans-serif", 20))
+		.margin(12)
+		.x_label_area_size(36)
+		.y_label_area_size(56)
+		// Bucket i centred on x = i, where the axis puts its ticks.
+		.build_cartesian_2d(-0.5..buckets as f64 - 0.5, 0.0..f64::from(most) * 1.1)?;
+	let labels = health.buckets.clone();
+	chart
+		.configure_mesh()
+		.disable_x_mesh()
+		.x_labels(buckets)
+		.x_label_formatter(&|x| {
+			let index = x.round();
+			if (x - index).abs() < 1e-6 && index >= 0.0 {
+				labels.get(index as usize).cloned().unwrap_or_default()
+			} else {
+				String::new()
+			}
+		})
+		.x_desc("maintenance health factor (collateral over debt, both weighted)")
+		.y_desc("accounts")
+		.draw()?;
+	for (series, (counts, colour, name)) in
+		[(&health.start, COLOURS[1], "start"), (&health.end, COLOURS[4], "end")]
+			.into_iter()
+			.enumerate()
+	{
+		let offset = if series == 0 { -0.4 } else { 0.02 };
+		chart
+			.draw_series(counts.iter().enumerate().map(|(index, count)| {
+				let x = index as f64 + offset;
+				Rectangle::new([(x, 0.0), (x + 0.38, f64::from(*count))], colour.filled())
+			}))?
+			.label(format!("{name} ({} accounts)", counts.iter().sum::<u32>()))
+			.legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
+	}
+	chart
+		.configure_series_labels()
+		.position(SeriesLabelPosition::UpperLeft)
+		.background_style(WHITE.mix(0.8))
+		.border_style(BLACK)
+		.draw()?;
 	Ok(())
 }
 

@@ -40,6 +40,7 @@ pub fn replay(
 	chain.commit();
 
 	let mut run = Run::new(scenario, options, &mut chain);
+	run.health_start = chain.execute_with(|| health_factors(options));
 	run.traders = traders;
 	run.vault_start = chain.execute_with(vault_value);
 	for block in 1..=run.blocks {
@@ -164,6 +165,8 @@ struct Run<'a> {
 	traders: TradersOpened,
 	vault_start: f64,
 	close_outs_at_last_point: u32,
+	/// The accounts by health factor after the population opened.
+	health_start: Vec<u32>,
 }
 
 impl<'a> Run<'a> {
@@ -212,6 +215,7 @@ impl<'a> Run<'a> {
 			traders: TradersOpened::default(),
 			vault_start: 0.0,
 			close_outs_at_last_point: 0,
+			health_start: Vec::new(),
 		}
 	}
 
@@ -439,6 +443,11 @@ impl<'a> Run<'a> {
 			identity: self.last_identity.clone(),
 			invariants_checked: self.invariants_checked,
 			perpetuals: (options.traders.accounts > 0).then(|| self.perp_summary()),
+			health_distribution: HealthDistribution {
+				buckets: HealthDistribution::labels(),
+				start: self.health_start.clone(),
+				end: health_factors(options),
+			},
 		}
 	}
 
@@ -596,6 +605,19 @@ fn aggregate_health(collateral: &[AssetId]) -> f64 {
 	} else {
 		f64::INFINITY
 	}
+}
+
+/// Every borrower's and trader's health factor now, counted into [`HEALTH_BUCKETS`]: `None`
+/// for an account with nothing to owe (no debt, no position), zero when its health cannot be
+/// judged.
+fn health_factors(options: &ReplayOptions) -> Vec<u32> {
+	let borrowers = (0..options.population.accounts).map(crate::population::borrower);
+	let traders = (0..options.traders.accounts).map(crate::population::trader);
+	HealthDistribution::count(borrowers.chain(traders).map(|who| {
+		let Ok(report) = Margin::health_of(&who) else { return Some(0.0) };
+		let debt = report.maintenance_debt.to_float();
+		(debt > 0.0).then(|| report.maintenance_collateral.to_float() / debt)
+	}))
 }
 
 fn check_invariants() -> Result<(), String> {

@@ -47,6 +47,13 @@ fn run(file: &str) -> liquidation_replay::Summary {
 	assert_eq!(summary.invariants_checked, summary.blocks, "invariants after every block");
 	assert_eq!(summary.blocks as u64 * 6, summary.path_seconds);
 	assert!(!result.timeline.is_empty());
+	// Every account in the health distribution, at the start and at the end; none opened
+	// liquidatable (borrowing stops at the initial capacity, above maintenance).
+	let health = &summary.health_distribution;
+	assert_eq!(health.buckets.len(), health.start.len());
+	assert_eq!(health.start.iter().sum::<u32>(), summary.accounts);
+	assert_eq!(health.end.iter().sum::<u32>(), summary.accounts);
+	assert_eq!(health.start[0], 0, "{health:?}");
 	// Every liquidatable account can be closed: no keeper is refused as making it worse, and no
 	// liquidation waits for the collateral pool's cash.
 	for reason in summary.refused.keys() {
