@@ -37,6 +37,25 @@ impl<T: Config> Pallet<T> {
 			return Ok(DeleverageScan { candidates: Vec::new(), read: 0, next: None });
 		}
 		let price = Self::usable_price(underlying)?;
+		// Read the window first: deleveraging may remove traders from the map.
+		let (window, next) = Self::traders_window(underlying, after, scan);
+		let read = window.len() as u32;
+		let mut candidates: Vec<DeleverageCandidate<T::AccountId>> = window
+			.into_iter()
+			.filter_map(|who| Self::candidate(who, underlying, long, price))
+			.collect();
+		candidates.sort_by(|a, b| b.score.cmp(&a.score));
+		Ok(DeleverageScan { candidates, read, next })
+	}
+
+	/// Up to `count` of `underlying`'s traders after `after` (from the first when `None`), in
+	/// storage order, and the last one read when more may follow (`None`: the window reached
+	/// the end).
+	pub(crate) fn traders_window(
+		underlying: T::AssetId,
+		after: Option<&T::AccountId>,
+		count: u32,
+	) -> (Vec<T::AccountId>, Option<T::AccountId>) {
 		let traders = match after {
 			Some(last) => MarketTraders::<T>::iter_key_prefix_from(
 				underlying,
@@ -44,16 +63,9 @@ impl<T: Config> Pallet<T> {
 			),
 			None => MarketTraders::<T>::iter_key_prefix(underlying),
 		};
-		// Read the window first: deleveraging may remove traders from the map.
-		let window: Vec<T::AccountId> = traders.take(scan as usize).collect();
-		let read = window.len() as u32;
-		let next = if read < scan { None } else { window.last().cloned() };
-		let mut candidates: Vec<DeleverageCandidate<T::AccountId>> = window
-			.into_iter()
-			.filter_map(|who| Self::candidate(who, underlying, long, price))
-			.collect();
-		candidates.sort_by(|a, b| b.score.cmp(&a.score));
-		Ok(DeleverageScan { candidates, read, next })
+		let window: Vec<T::AccountId> = traders.take(count as usize).collect();
+		let next = if window.len() < count as usize { None } else { window.last().cloned() };
+		(window, next)
 	}
 
 	/// `who`'s position in `underlying` as a candidate for auto-deleveraging on the `long` side

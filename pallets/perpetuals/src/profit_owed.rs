@@ -33,7 +33,7 @@ use crate::{
 	functions::{add_to, remove_from, units_to_usd},
 	math::{self, funding_owed, signed, unrealised_pnl, Signed},
 	types::Position,
-	Config, Error, Event, MarketTraders, Markets, Pallet, Positions, ProfitOwed, TotalProfitOwed,
+	Config, Error, Event, Markets, Pallet, Positions, ProfitOwed, TotalProfitOwed,
 };
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
@@ -210,15 +210,7 @@ impl<T: Config> Pallet<T> {
 			return (Vec::new(), None);
 		};
 		let Ok(state) = Self::accrued(&market, price) else { return (Vec::new(), None) };
-		let traders = match start_after {
-			Some(last) => MarketTraders::<T>::iter_key_prefix_from(
-				underlying,
-				MarketTraders::<T>::hashed_key_for(underlying, last),
-			),
-			None => MarketTraders::<T>::iter_key_prefix(underlying),
-		};
-		let window: Vec<T::AccountId> = traders.take(count as usize).collect();
-		let next = if window.len() < count as usize { None } else { window.last().cloned() };
+		let (window, next) = Self::traders_window(underlying, start_after.as_ref(), count);
 		let mut losses: Vec<(T::AccountId, FixedU128)> = window
 			.into_iter()
 			.filter_map(|who| {
