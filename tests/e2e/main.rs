@@ -241,14 +241,17 @@ async fn the_chain_survives_a_restart_with_a_base_path() {
 	assert!(best >= before, "after a restart the best block is {best}, before it was {before}");
 	node.stop();
 
-	// `purge-chain` deletes the database and nothing else.
+	// `purge-chain` deletes the database and nothing else: it is there, with files, before.
+	let chain_dir = base.join("chains").join("liquidation_dev");
+	let database = chain_dir.join("paritydb");
+	let files = std::fs::read_dir(&database).map_or(0, |entries| entries.count());
+	assert!(files > 0, "no database at {} before the purge", database.display());
 	let output = Node::command()
 		.args(["purge-chain", "--dev", "--base-path", base_path.as_str(), "-y"])
 		.output()
 		.expect("the node binary runs");
 	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	let chain_dir = base.join("chains").join("liquidation_dev");
-	assert!(!chain_dir.join("paritydb").exists(), "the database is gone");
+	assert!(!database.exists(), "the database is gone");
 	assert!(chain_dir.join("keystore").exists(), "the keystore is kept");
 	let _ = std::fs::remove_dir_all(base);
 }
