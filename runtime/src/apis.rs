@@ -241,6 +241,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl
 		pallet_liquidation_runtime_api::LiquidationApi<
 			Block,
@@ -301,6 +302,27 @@ impl_runtime_apis! {
 			long: bool,
 		) -> Vec<pallet_liquidation_runtime_api::DeleverageRank<AccountId>> {
 			Liquidation::deleveraging_preview(underlying, long)
+		}
+
+		fn stress_test(
+			shocks: Vec<(AssetId, i32)>,
+			start_after: Option<pallet_margin::RiskCursor<AccountId>>,
+			limit: u32,
+		) -> Result<
+			pallet_liquidation_runtime_api::StressReport<AssetId, pallet_margin::RiskCursor<AccountId>>,
+			sp_runtime::DispatchError,
+		> {
+			Liquidation::stress_test(&shocks, start_after.as_ref(), limit)
+		}
+
+		fn stress_cascade(
+			drops_percent: Vec<u8>,
+			limit: u32,
+		) -> Result<
+			Vec<pallet_liquidation_runtime_api::CascadeStep<AssetId, pallet_margin::RiskCursor<AccountId>>>,
+			sp_runtime::DispatchError,
+		> {
+			Liquidation::stress_cascade(&drops_percent, limit)
 		}
 	}
 

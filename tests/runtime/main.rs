@@ -12,3 +12,4 @@ mod oracle;
 mod perpetuals;
 mod prices;
 mod soundness;
+mod stress;

@@ -171,6 +171,23 @@ mod benchmarks {
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
 	}
 
+	/// The stress test's cost per account (the runtime API's, charged to no block): the walk
+	/// reads one account holding the most spot and derivative positions, liquidatable, and
+	/// liquidates it until it is safe in the simulation, then undoes it all.
+	#[benchmark]
+	fn stress_test_account() {
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(debts);
+		let report;
+		#[block]
+		{
+			report = Liquidation::<T>::stress_test(&[], None, 1);
+		}
+		let report = report.expect("no shock to refuse");
+		assert_eq!((report.read, report.liquidatable), (1, 1));
+		assert!(Liquidation::<T>::effective_report(&who).is_ok_and(|r| r.is_liquidatable()));
+	}
+
 	/// A waiting shortfall's turn in `on_idle`: insurance pays what it holds (less than is
 	/// left), then a pass of auto-deleveraging reads `n` traders of a market, the whole market,
 	/// every one a short in profit holding the most positions an account may (each scored: a

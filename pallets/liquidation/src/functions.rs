@@ -57,7 +57,7 @@ impl<T: Config> Pallet<T> {
 	/// return ([`Self::effective_report`]), no collateral, or it is liquidatable with only
 	/// collateral worth less than the dust value (too little to seize in any liquidation; a
 	/// healthy small account is never bankrupt). Also returns its number of positions.
-	fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
+	pub(crate) fn is_bankrupt(who: &T::AccountId) -> (bool, u32) {
 		let positions = T::Ledger::positions_of(who);
 		let count = positions.len() as u32;
 		let has_debt = positions.iter().any(|(_, _, debt)| !debt.is_zero());

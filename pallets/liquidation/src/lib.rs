@@ -195,11 +195,13 @@ mod offchain;
 pub mod positions;
 pub mod shortfall;
 pub mod sizing;
+pub mod stress;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
+pub use stress::{CascadeStep, StressReport, StressValue};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -324,6 +326,10 @@ pub mod pallet {
 
 		/// Oracle prices (the flash path's slippage bound, the sizing).
 		type Prices: PriceProvider<Self::AssetId>;
+
+		/// Moves prices inside the stress test's simulation, which is always undone
+		/// ([`crate::stress`]); `()` leaves prices as they are (every shock is then refused).
+		type Shock: liquidation_primitives::PriceShock<Self::AssetId>;
 
 		/// Derivative positions in the same margin accounts, closed out before spot debt
 		/// ([`crate::positions`]); `()` for a runtime without derivatives.
@@ -751,6 +757,14 @@ pub mod pallet {
 		/// below the smallest maintenance liability weight
 		/// ([`liquidation_primitives::ledger::Inspect::penalty_limit`]).
 		PenaltyUnsound,
+		/// A stress test names more shocks, or a cascade more falls, than
+		/// [`crate::stress::MAX_SHOCKS`].
+		TooManyShocks,
+		/// A shock's change is below -99.99 % or above +1 000 %, or a cascade's fall is not
+		/// from 1 to 99 percent.
+		ShockOutOfRange,
+		/// A shocked asset has no price.
+		NoPriceToShock,
 	}
 
 	#[pallet::hooks]

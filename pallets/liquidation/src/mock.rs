@@ -260,6 +260,7 @@ impl pallet_liquidation::Config for Test {
 	type Auctions = DutchAuction;
 	type Swap = DexSwap;
 	type Prices = TestPrices;
+	type Shock = ();
 	type Derivatives = ();
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = EnginePalletId;

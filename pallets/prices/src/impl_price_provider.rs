@@ -18,3 +18,36 @@ impl<T: Config> PriceProvider<T::AssetId> for Pallet<T> {
 		}
 	}
 }
+
+/// For stress tests only: their changes are always undone (see
+/// [`liquidation_primitives::PriceShock`]).
+impl<T: Config> liquidation_primitives::PriceShock<T::AssetId> for Pallet<T> {
+	fn shock(asset: &T::AssetId, factor: sp_runtime::FixedU128) -> bool {
+		use sp_runtime::traits::Saturating;
+		match Sources::<T>::get(asset) {
+			None => false,
+			Some(PriceSource::Fixed(price)) => {
+				Sources::<T>::insert(asset, PriceSource::Fixed(price.saturating_mul(factor)));
+				true
+			},
+			Some(PriceSource::Oracle(_)) => States::<T>::mutate(asset, |state| match state {
+				Some(state) => {
+					state.price = state.price.saturating_mul(factor);
+					state.mark = state.mark.saturating_mul(factor);
+					state.stable = state.stable.saturating_mul(factor);
+					true
+				},
+				None => false,
+			}),
+		}
+	}
+
+	fn oracle_assets() -> alloc::vec::Vec<T::AssetId> {
+		Sources::<T>::iter()
+			.filter(|(asset, source)| {
+				matches!(source, PriceSource::Oracle(_)) && States::<T>::contains_key(asset)
+			})
+			.map(|(asset, _)| asset)
+			.collect()
+	}
+}

@@ -103,6 +103,33 @@ pub trait PriceProvider<AssetId> {
 	}
 }
 
+/// Moves prices inside a simulation: what a stress test shocks before it runs the engine over
+/// the state and undoes everything (`pallet-liquidation`'s `stress_test`). Never called by
+/// anything whose changes are kept: a shocked price skips the oracle, its operators and its
+/// breaker.
+pub trait PriceShock<AssetId> {
+	/// Multiplies `asset`'s price by `factor` (`0.8` for a fall of 20 %), as if the oracle had
+	/// formed the new level now and the breaker had accepted it: the price, its mark and its
+	/// stable price alike, its age and its halt unchanged (a halted or stale price stays so: a
+	/// shock does not make a price usable). Returns whether the asset has a price to shock.
+	fn shock(asset: &AssetId, factor: FixedU128) -> bool;
+
+	/// The assets whose price an oracle feeds and has fed (what a uniform shock moves; a fixed
+	/// price, a USD stable at 1 say, is left alone, and an asset never priced has nothing to
+	/// move).
+	fn oracle_assets() -> alloc::vec::Vec<AssetId>;
+}
+
+impl<AssetId> PriceShock<AssetId> for () {
+	fn shock(_: &AssetId, _: FixedU128) -> bool {
+		false
+	}
+
+	fn oracle_assets() -> alloc::vec::Vec<AssetId> {
+		alloc::vec::Vec::new()
+	}
+}
+
 /// Tells whether positions still depend on an asset's price: a price source may not be removed
 /// while they do (their accounts could no longer be judged).
 pub trait PriceUsers<AssetId> {

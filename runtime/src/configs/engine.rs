@@ -176,6 +176,8 @@ impl pallet_liquidation::Config for Runtime {
 	type Auctions = crate::Auction;
 	type Swap = DexSwap;
 	type Prices = crate::Prices;
+	// The stress test shocks the prices pallet's state inside a simulation it undoes.
+	type Shock = crate::Prices;
 	type Derivatives = crate::Perpetuals;
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = EnginePalletId;

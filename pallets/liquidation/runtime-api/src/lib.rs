@@ -8,7 +8,8 @@ use alloc::vec::Vec;
 use codec::Codec;
 use liquidation_primitives::UsdValue;
 pub use pallet_liquidation::{
-	DeleverageRank, LiquidationTotals, PendingShortfall, Plan, PositionCloseOut, PositionTotals,
+	CascadeStep, DeleverageRank, LiquidationTotals, PendingShortfall, Plan, PositionCloseOut,
+	PositionTotals, StressReport, StressValue,
 };
 use sp_runtime::DispatchError;
 
@@ -17,6 +18,9 @@ sp_api::decl_runtime_apis! {
 	///
 	/// `RiskCursor` is the margin ledger's opaque cursor over its risk index
 	/// (`pallet_margin::RiskCursor` in our runtime): pass back what a call returned.
+	///
+	/// Version 2 adds the stress test (`stress_test`, `stress_cascade`).
+	#[api_version(2)]
 	pub trait LiquidationApi<AccountId, AssetId, RiskCursor>
 	where
 		AccountId: Codec,
@@ -60,5 +64,26 @@ sp_api::decl_runtime_apis! {
 		/// `underlying`'s market, best first (profit times leverage), with what deleveraging
 		/// would take from each now for the shortfalls waiting opposite it.
 		fn deleveraging(underlying: AssetId, long: bool) -> Vec<DeleverageRank<AccountId>>;
+		/// What the price `shocks` (asset, change in basis points: `-2000` for a fall of 20 %)
+		/// would liquidate among the accounts of up to `limit` entries of the risk index after
+		/// `start_after` (at most 1 000), computed by the engine's own code over the current
+		/// state and undone: accounts made liquidatable, per asset and per market the changes
+		/// of the engine's totals (repaid, seized, written off, covered, socialized; notional,
+		/// shortfall, insurance, auto-deleveraging, the LPs), their value in USD, and where to
+		/// continue. See `pallet_liquidation::stress`.
+		#[api_version(2)]
+		fn stress_test(
+			shocks: Vec<(AssetId, i32)>,
+			start_after: Option<RiskCursor>,
+			limit: u32,
+		) -> Result<StressReport<AssetId, RiskCursor>, DispatchError>;
+		/// The stress test for each fall of `drops_percent` (1 to 99, at most 64 of them) of
+		/// every oracle-priced asset at once, over up to `limit` risk-index entries from the
+		/// start: the cascade map (falls of 1 % to 50 %, say).
+		#[api_version(2)]
+		fn stress_cascade(
+			drops_percent: Vec<u8>,
+			limit: u32,
+		) -> Result<Vec<CascadeStep<AssetId, RiskCursor>>, DispatchError>;
 	}
 }
