@@ -132,7 +132,9 @@
 //! [`Pallet::liquidate_position`], [`Pallet::settle_bankrupt`]. The local off-chain worker (unsigned):
 //! [`Pallet::liquidate_unsigned`]. Governance: [`Pallet::set_params`],
 //! [`Pallet::set_asset_limits`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
-//! API (liquidatable accounts, a liquidation preview, a position close-out preview, totals).
+//! API (liquidatable accounts, a liquidation preview, a position close-out preview, totals, and
+//! the stress test of [`stress`]: what a set of price shocks would liquidate, and who would bear
+//! the losses).
 //!
 //! ## Usage
 //!
@@ -150,6 +152,8 @@
 //! - **Socializer** and **Deficit** ([`liquidation_primitives::LossSocializer`],
 //!   [`liquidation_primitives::DeficitHandler`]): who spreads and who covers bad debt
 //!   (`pallet-margin`, `pallet-insurance`); **Income** receives penalties.
+//! - **Shock** ([`liquidation_primitives::PriceShock`], `pallet-prices`): moves prices inside the
+//!   stress test's simulation ([`stress`]), which is always undone; `()` refuses every shock.
 //! - **Auctions** ([`liquidation_primitives::CollateralAuction`], `pallet-auction`, whose
 //!   handler this pallet is) and **Swap** ([`liquidation_primitives::CollateralSwap`]: the flash
 //!   path's DEX; `()` disables it).
