@@ -153,7 +153,15 @@ fn totals(chain: &mut TestChain, assets: &[AssetId]) -> Vec<(LiquidationTotals, 
 #[test]
 fn the_stress_test_of_a_fall_of_half_matches_the_hand_computation() {
 	let mut chain = three_borrowers();
+	// Bob stakes 5 000 USD into the insurance fund: it pays that much of the bad debt at once.
+	let stake = RuntimeCall::Insurance(pallet_insurance::Call::stake {
+		asset: USD,
+		amount: 5_000 * DOLLAR,
+		min_shares: 0,
+	});
+	assert_eq!(chain.dispatch(Bob, stake), Ok(()));
 	let fund = chain.execute_with(|| Insurance::coverable_now(USD));
+	assert_eq!(fund, 5_000 * DOLLAR);
 	let report = stress(&mut chain, &[(BTC, -5_000)]);
 	assert_eq!(report.liquidatable, 2, "{report:?}");
 	assert_eq!(report.unresolved, 0);
@@ -168,15 +176,19 @@ fn the_stress_test_of_a_fall_of_half_matches_the_hand_computation() {
 	assert_eq!(btc.seized, 2 * BITCOIN, "both bitcoins");
 	assert_eq!(btc.penalty_to_insurance, 0, "no penalty from an insolvent account");
 	assert_eq!(usd.written_off, 2 * 43_000 * DOLLAR - usd.repaid);
-	assert_eq!(usd.covered, usd.written_off.min(fund), "the fund pays what it can");
-	assert_eq!(usd.covered + usd.socialized, usd.written_off, "nothing waits: {usd:?}");
+	assert_eq!(usd.covered, 5_000 * DOLLAR, "the fund pays all it holds");
+	assert_eq!(usd.socialized, usd.written_off - 5_000 * DOLLAR, "the rest at once");
+	assert_eq!(usd.most_queued, 0, "nothing waits");
 
 	// In USD at the shocked prices: BTC at 30 000, USD at 1.
 	let value = report.value;
 	assert_eq!(value.collateral_seized, FixedU128::from_u32(60_000));
 	assert_eq!(value.debt_repaid, FixedU128::from_rational(usd.repaid, DOLLAR));
 	assert_eq!(value.bad_debt, FixedU128::from_rational(usd.written_off, DOLLAR));
+	assert_eq!(value.insurance_now, FixedU128::from_u32(5_000));
 	assert_eq!(value.insurance_now + value.to_lenders, value.bad_debt);
+	// The stress test took nothing from the fund.
+	assert_eq!(chain.execute_with(|| Insurance::coverable_now(USD)), 5_000 * DOLLAR);
 	assert!(value.shortfall.is_zero() && value.notional_closed.is_zero());
 
 	// A fall of a fifth (to 48 000) closes out no one: both are liquidated by slices, no bad debt.
@@ -233,8 +245,14 @@ fn stress_then_feed(change_bps: i32, path: &[u32]) -> (Report, Vec<LiquidationTo
 		}
 		chain.feed_price(BTC, last);
 	}
-	// In the order of the risk index's walk, as the stress test.
-	let order: Vec<_> = chain.execute_with(|| Margin::accounts_at_risk(None, 1_000).0);
+	// Worst shortfall first, as the stress test (and the worker).
+	let order: Vec<_> = chain.execute_with(|| {
+		Liquidation::liquidatable_accounts_at_risk(None, 1_000)
+			.0
+			.into_iter()
+			.map(|(who, _)| who)
+			.collect()
+	});
 	keepers_liquidate_until_safe(&mut chain, &order);
 	let after = totals(&mut chain, &[USD, BTC]);
 	chain.execute_with(|| {
@@ -269,7 +287,10 @@ fn the_stress_test_equals_what_happens_when_the_fall_is_fed() {
 fn the_cascade_map_grows_with_the_fall() {
 	let mut chain = three_borrowers();
 	let steps = chain.execute_with(|| {
-		Liquidation::stress_cascade(&[5, 10, 20, 30, 50], 1_000).expect("valid falls")
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		let steps = Liquidation::stress_cascade(&[5, 10, 20, 30, 50], 200).expect("valid falls");
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "nothing is kept");
+		steps
 	});
 	let liquidatable: Vec<u32> = steps.iter().map(|step| step.report.liquidatable).collect();
 	// Dave and Eve from a fall of 16.4 % (to 43 000 × 1.05 / 0.9 = 50 167), Ferdie only beyond
@@ -283,8 +304,17 @@ fn the_cascade_map_grows_with_the_fall() {
 		<liquidation_runtime::Prices as liquidation_primitives::PriceShock<_>>::oracle_assets()
 	});
 	let shocks: Vec<_> = oracle_assets.iter().map(|asset| (*asset, -5_000)).collect();
-	assert_eq!(stress(&mut chain, &shocks), steps[4].report);
+	let uniform = chain.execute_with(|| Liquidation::stress_test(&shocks, None, 200).unwrap());
+	assert_eq!(uniform, steps[4].report);
 	chain.execute_with(|| {
+		assert!(Liquidation::stress_cascade(&[5, 10], 501).is_err(), "beyond a page of work");
+		assert!(Liquidation::stress_test(&[(BTC, -100), (BTC, -100)], None, 10).is_err());
+		assert!(Liquidation::stress_test(&[(BTC, -100)], None, 0).is_err(), "an empty page");
+		// Outside a transaction the prices pallet refuses to shock.
+		assert!(!<liquidation_runtime::Prices as liquidation_primitives::PriceShock<_>>::shock(
+			&BTC,
+			FixedU128::from_rational(1, 2)
+		));
 		assert!(Liquidation::stress_cascade(&[0], 10).is_err(), "a fall of nothing");
 		assert!(Liquidation::stress_cascade(&[100], 10).is_err(), "a fall of all");
 		assert!(Liquidation::stress_test(&[(BTC, -10_000)], None, 10).is_err());

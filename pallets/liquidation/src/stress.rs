@@ -5,27 +5,41 @@
 //! chain and drift from it. Here the answer is the engine itself: inside a storage transaction
 //! that is always rolled back, [`Pallet::stress_test`]
 //!
-//! 1. **shocks** the prices ([`liquidation_primitives::PriceShock`]: an asset's price, mark and
+//! 1. moves to **the next block** (insurance's per-block cover starts afresh), lifts the
+//!    engine's per-block caps (they spread a crash over blocks, they do not change what is
+//!    liquidated), and **works what already waits** (the bad-debt queues, the perpetual
+//!    shortfalls), so that it is not counted as the shock's;
+//! 2. **shocks** the prices ([`liquidation_primitives::PriceShock`]: an asset's price, mark and
 //!    stable price times `1 + change`, as if the oracle had formed the level now; a halted or
 //!    stale price stays unusable, as it would);
-//! 2. **walks the ledger's risk index** from `start_after` (at most `limit` entries: a small
-//!    shock reads only the accounts it could have pushed under) and, for each account
-//!    liquidatable at the shocked prices, **liquidates it until it is safe**, as the worker and
-//!    keepers would in the blocks that follow: its derivative positions closed out against the
-//!    vault first (the worker's path), then its spot debt repaid by a keeper at the oracle price
-//!    with the penalty (the largest debt against the largest collateral, the worker's choice;
-//!    an auction raises what a keeper pays, at the oracle), and a bankrupt account's debt
-//!    written off down the waterfall. The per-block caps on liquidated value are lifted for the
-//!    simulation: they spread a crash over blocks, they do not change what is liquidated;
-//! 3. **works the shortfalls** of insolvent positions (insurance, then auto-deleveraging of
-//!    what insurance cannot pay before the delay, then the LPs), as `on_idle` would;
-//! 4. reports the **changes of the engine's own totals** ([`crate::LiquidationTotals`] per asset,
-//!    [`crate::PositionTotals`] per market: one vocabulary with the live totals) and their value
-//!    in USD at the shocked prices ([`StressValue`]).
+//! 3. **walks the ledger's risk index** from `start_after` (at most `limit` entries: a small
+//!    shock reads only the accounts it could have pushed under) and **liquidates each account
+//!    liquidatable at the shocked prices until it is safe**, worst shortfall first, as the
+//!    worker and keepers would in the blocks that follow: its derivative positions closed out
+//!    against the vault first (the worker's path), then, or when none can be closed, its spot
+//!    debt repaid by a keeper at the oracle price with the penalty (the largest debt against the
+//!    largest collateral, the worker's choice), and a bankrupt account's debt written off down
+//!    the waterfall. The worker's auctions are modelled by the keeper: a lot sold at the oracle
+//!    repays what a keeper repays (an auction sells above or below it, and books the whole lot
+//!    as seized);
+//! 4. **works the shortfalls** of insolvent positions (insurance, then auto-deleveraging of
+//!    what insurance cannot pay before the delay, then the LPs) as `on_idle` would, pass after
+//!    pass until one changes nothing;
+//! 5. reports the **changes of the engine's own totals** ([`crate::LiquidationTotals`] per asset,
+//!    [`crate::PositionTotals`] per market: one vocabulary with the live totals; `most_queued`
+//!    is what the shock left waiting) and their value in USD at the shocked prices
+//!    ([`StressValue`]).
 //!
 //! Insurance's part is what the fund pays at once (`insurance_now`) and what waits for it
 //! within what it can pay before the socialization delay ends (`insurance_later`: the
-//! waterfall socializes at once what is beyond it); the lenders' part is what is socialized.
+//! waterfall socializes at once what is beyond it); the lenders' part is what is socialized. A
+//! perpetual shortfall left waiting (`shortfall_waiting`) waits for insurance in later blocks,
+//! or for auto-deleveraging once the delay ends.
+//!
+//! **Bounded work**: at most [`MAX_STRESS_PAGE`] index entries, [`MAX_STEPS_PER_ACCOUNT`]
+//! liquidation steps an account and [`MAX_STEPS_PER_CALL`] a call (the accounts left are
+//! `unresolved`, `budget_spent` set), [`MAX_SHORTFALL_TURNS`] turns a waiting shortfall, and a
+//! cascade's falls times its page at most [`MAX_STRESS_PAGE`].
 //!
 //! What the stress test leaves out, by design: a liquidation moves no price (no DEX, no second
 //! round of the cascade; a larger shock is the way to ask for one), interest does not accrue,
@@ -37,8 +51,8 @@
 //! (-1 % to -50 %, say): the cascade map of a risk analyst.
 
 use crate::{
-	AssetBlockUsage, BlockUsage, Config, CursorOf, Error, LiquidationTotals, Pallet,
-	PendingShortfalls, PositionCloseOuts, PositionTotals, Totals,
+	AssetLimitsOf, Config, CursorOf, Error, LiquidationTotals, Pallet, Params, PendingShortfalls,
+	PositionCloseOuts, PositionTotals, Totals,
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -47,12 +61,12 @@ use frame_support::traits::{
 	Get,
 };
 use liquidation_primitives::{
-	ledger::{Inspect as _, RiskScan as _},
+	ledger::{BadDebt as _, Inspect as _, RiskScan as _},
 	value_in_usd, Balance, PositionLiquidation as _, PriceProvider, PriceShock, UsdValue,
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
-	traits::{AccountIdConversion, Saturating, Zero},
+	traits::{AccountIdConversion, Bounded, Saturating, Zero},
 	DispatchError, FixedPointNumber, FixedU128, RuntimeDebug,
 };
 
@@ -70,13 +84,19 @@ pub const MIN_CHANGE_BPS: i32 = -9_999;
 pub const MAX_CHANGE_BPS: i32 = 100_000;
 
 /// Most liquidation steps the simulation takes for one account (a close-out, a keeper's
-/// slice, the waterfall): with a close factor of 50 % a debt falls below the dust value in a
-/// few dozen; an account still liquidatable after them is counted as unresolved.
-pub const MAX_STEPS_PER_ACCOUNT: u32 = 64;
+/// slice, the waterfall): each slice of a close factor of 50 % halves what is left, so sixteen
+/// leave a sixty-five-thousandth; an account still liquidatable after them is counted as
+/// unresolved.
+pub const MAX_STEPS_PER_ACCOUNT: u32 = 16;
+
+/// Most liquidation steps one call takes over all its accounts: the bound of a call's work (a
+/// few health reads a step), whatever the page. Accounts left when it is spent are counted as
+/// unresolved and `budget_spent` is set: ask again with a smaller page.
+pub const MAX_STEPS_PER_CALL: u32 = 4_000;
 
 /// Most turns the simulation gives one waiting shortfall (each a window of auto-deleveraging's
-/// pass, the last one the haircuts).
-pub const MAX_SHORTFALL_TURNS: u32 = 64;
+/// pass of up to [`crate::shortfall::MAX_DELEVERAGE_SCAN`] traders, the last one the haircuts).
+pub const MAX_SHORTFALL_TURNS: u32 = 32;
 
 /// What a stress test found, in USD at the shocked prices.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Encode, Decode, TypeInfo, RuntimeDebug)]
@@ -91,10 +111,15 @@ pub struct StressValue {
 	pub bad_debt: UsdValue,
 	/// Shortfalls of insolvent accounts' derivative positions, left with the vault.
 	pub shortfall: UsdValue,
-	/// Paid by the insurance fund at once, of the bad debt and the shortfalls.
+	/// Paid by the insurance fund at once (within its per-block cap), of the bad debt and the
+	/// shortfalls.
 	pub insurance_now: UsdValue,
-	/// Waiting for the insurance fund, within what it can pay before the delay ends.
+	/// Spot bad debt waiting for the insurance funds, within what they can pay before the
+	/// delay ends (what is beyond is socialized at once).
 	pub insurance_later: UsdValue,
+	/// Shortfalls still waiting after auto-deleveraging's passes: for insurance in later
+	/// blocks, or for a pass once the delay ends.
+	pub shortfall_waiting: UsdValue,
 	/// Socialized over the lenders of the assets written off.
 	pub to_lenders: UsdValue,
 	/// Taken from the opposite positions' profit by auto-deleveraging.
@@ -114,6 +139,9 @@ pub struct StressReport<AssetId, Cursor> {
 	/// unusable, an asset or the engine is paused, or a step failed (a client asks
 	/// `preview` why).
 	pub unresolved: u32,
+	/// Whether the call's step budget ([`MAX_STEPS_PER_CALL`]) ran out before every
+	/// liquidatable account was done (those left are counted as unresolved).
+	pub budget_spent: bool,
 	/// Where to continue the walk (`None`: it is complete).
 	pub next: Option<Cursor>,
 	/// Per asset, how the engine's totals would change: liquidations, repaid, seized,
@@ -153,6 +181,13 @@ impl<T: Config> Pallet<T> {
 		limit: u32,
 	) -> Result<StressReportOf<T>, DispatchError> {
 		frame_support::ensure!(shocks.len() as u32 <= MAX_SHOCKS, Error::<T>::TooManyShocks);
+		frame_support::ensure!(limit > 0, Error::<T>::ShockOutOfRange);
+		// Each asset once: repeated shocks would compound beyond the bounds.
+		let repeated = shocks
+			.iter()
+			.enumerate()
+			.any(|(index, (asset, _))| shocks.iter().skip(index + 1).any(|(a, _)| a == asset));
+		frame_support::ensure!(!repeated, Error::<T>::ShockOutOfRange);
 		let limit = limit.min(MAX_STRESS_PAGE);
 		frame_support::storage::with_transaction(|| {
 			let result = Self::simulate(shocks, start_after, limit);
@@ -161,12 +196,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A stress test for each fall of `drops_percent` (each 1 to 99) of every oracle-priced
-	/// asset, over the accounts of up to `limit` risk-index entries from the start.
+	/// asset, over the accounts of up to `limit` risk-index entries from the start; the falls
+	/// times the page at most [`MAX_STRESS_PAGE`].
 	pub fn stress_cascade(
 		drops_percent: &[u8],
 		limit: u32,
 	) -> Result<Vec<CascadeStep<T::AssetId, CursorOf<T>>>, DispatchError> {
 		frame_support::ensure!(drops_percent.len() as u32 <= MAX_SHOCKS, Error::<T>::TooManyShocks);
+		frame_support::ensure!(
+			(drops_percent.len() as u32).saturating_mul(limit) <= MAX_STRESS_PAGE,
+			Error::<T>::TooManyShocks
+		);
 		let assets = T::Shock::oracle_assets();
 		drops_percent
 			.iter()
@@ -189,7 +229,24 @@ impl<T: Config> Pallet<T> {
 		start_after: Option<&CursorOf<T>>,
 		limit: u32,
 	) -> Result<StressReportOf<T>, DispatchError> {
-		let mut touched: Vec<T::AssetId> = T::Shock::oracle_assets();
+		// The next block: the per-block caps of insurance's cover start afresh, as they would
+		// for the liquidations that follow a fall; the engine's caps are lifted (they spread a
+		// crash over blocks, they do not change what is liquidated).
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(next);
+		if let Some(mut params) = Params::<T>::get() {
+			params.max_value_per_block = UsdValue::max_value();
+			Params::<T>::put(params);
+		}
+		let limited: Vec<_> = AssetLimitsOf::<T>::iter().collect();
+		for (asset, mut limits) in limited {
+			limits.max_value_per_block = UsdValue::max_value();
+			AssetLimitsOf::<T>::insert(asset, limits);
+		}
+		// What already waits is worked first and not counted as the shock's: the bad-debt
+		// queues and the perpetual shortfalls.
+		Self::work_queues_now();
+
 		for (asset, change_bps) in shocks {
 			frame_support::ensure!(
 				(MIN_CHANGE_BPS..=MAX_CHANGE_BPS).contains(change_bps),
@@ -200,34 +257,36 @@ impl<T: Config> Pallet<T> {
 				10_000u64,
 			);
 			frame_support::ensure!(T::Shock::shock(asset, factor), Error::<T>::NoPriceToShock);
-			if !touched.contains(asset) {
-				touched.push(*asset);
-			}
 		}
 		let (batch, next) = T::Ledger::accounts_at_risk(start_after, limit);
 		let read = batch.len() as u32;
-		// Every asset an account of the page holds, besides the priced ones: their totals.
-		for who in &batch {
-			for (asset, _, _) in T::Ledger::positions_of(who) {
-				if !touched.contains(&asset) {
-					touched.push(asset);
-				}
-			}
-		}
-		let before: Vec<_> = touched
-			.iter()
-			.map(|asset| (Totals::<T>::get(asset), PositionCloseOuts::<T>::get(asset)))
-			.collect();
+		let before_spot: Vec<_> = Totals::<T>::iter().collect();
+		let before_markets: Vec<_> = PositionCloseOuts::<T>::iter().collect();
 
-		let mut liquidatable = 0u32;
+		// Worst shortfall first, as the worker; an account whose health cannot be read is
+		// unresolved.
+		let mut due: Vec<(T::AccountId, UsdValue)> = Vec::new();
 		let mut unresolved = 0u32;
 		for who in batch {
-			let due = Self::effective_report(&who).is_ok_and(|report| report.is_liquidatable());
-			if !due {
+			match Self::effective_report(&who) {
+				Ok(report) if report.is_liquidatable() => {
+					due.push((who, report.maintenance_shortfall()))
+				},
+				Ok(_) => {},
+				Err(_) => unresolved = unresolved.saturating_add(1),
+			}
+		}
+		due.sort_by(|a, b| b.1.cmp(&a.1));
+		let liquidatable = (due.len() as u32).saturating_add(unresolved);
+		let mut budget = MAX_STEPS_PER_CALL;
+		let mut budget_spent = false;
+		for (who, _) in due {
+			if budget == 0 {
+				budget_spent = true;
+				unresolved = unresolved.saturating_add(1);
 				continue;
 			}
-			liquidatable = liquidatable.saturating_add(1);
-			if !Self::liquidate_until_safe(&who) {
+			if !Self::liquidate_until_safe(&who, &mut budget) {
 				unresolved = unresolved.saturating_add(1);
 			}
 		}
@@ -237,55 +296,84 @@ impl<T: Config> Pallet<T> {
 			read,
 			liquidatable,
 			unresolved,
+			budget_spent,
 			next,
 			assets: Vec::new(),
 			markets: Vec::new(),
 			value: StressValue::default(),
 		};
-		for (asset, (totals_before, positions_before)) in touched.into_iter().zip(before) {
-			let spot = totals_change(&totals_before, &Totals::<T>::get(asset));
+		for (asset, after) in Totals::<T>::iter() {
+			let before = before_spot
+				.iter()
+				.find(|(a, _)| *a == asset)
+				.map(|(_, totals)| *totals)
+				.unwrap_or_default();
+			let mut spot = totals_change(&before, &after);
+			// What the shock left waiting (the queue was worked before it).
+			spot.most_queued = T::Ledger::bad_debt(asset);
 			if spot != LiquidationTotals::default() {
 				Self::add_spot_value(&mut report.value, asset, &spot);
 				report.assets.push((asset, spot));
 			}
-			let market = positions_change(&positions_before, &PositionCloseOuts::<T>::get(asset));
+		}
+		for (underlying, after) in PositionCloseOuts::<T>::iter() {
+			let before = before_markets
+				.iter()
+				.find(|(a, _)| *a == underlying)
+				.map(|(_, totals)| *totals)
+				.unwrap_or_default();
+			let market = positions_change(&before, &after);
 			if market != PositionTotals::default() {
 				add_market_value(&mut report.value, &market);
-				report.markets.push((asset, market));
+				report.markets.push((underlying, market));
 			}
 		}
+		report.assets.sort_by(|a, b| a.0.cmp(&b.0));
+		report.markets.sort_by(|a, b| a.0.cmp(&b.0));
 		Ok(report)
 	}
 
+	/// Works what already waits as the next blocks would: each asset's bad-debt queue once (the
+	/// funds' cover within their cap, and what is due socialized) and the perpetual shortfalls.
+	fn work_queues_now() {
+		for asset in crate::BadDebtQueuedSince::<T>::iter_keys().collect::<Vec<_>>() {
+			let _ =
+				frame_support::storage::with_storage_layer(|| Self::run_waterfall(asset, false));
+		}
+		Self::work_shortfalls_now();
+	}
+
 	/// Liquidates `who` as the worker and keepers would until it is no longer liquidatable, or
-	/// nothing more can be done; returns whether it ended safe (or settled).
-	fn liquidate_until_safe(who: &T::AccountId) -> bool {
+	/// nothing more can be done, spending one of `budget` a step; returns whether it ended safe
+	/// (or settled).
+	fn liquidate_until_safe(who: &T::AccountId, budget: &mut u32) -> bool {
 		let all = FixedU128::from_inner(u128::MAX);
 		for _ in 0..MAX_STEPS_PER_ACCOUNT {
-			// The caps spread a crash over blocks; they do not change what is liquidated.
-			BlockUsage::<T>::kill();
-			let _ = AssetBlockUsage::<T>::clear(u32::MAX, None);
+			if *budget == 0 {
+				return false;
+			}
+			*budget = budget.saturating_sub(1);
 			match Self::effective_report(who) {
 				Ok(report) if report.is_liquidatable() => {},
 				Ok(_) => return true,
 				Err(_) => return false,
 			}
-			// Its positions first, the largest requirement first, the vault the backstop.
-			let positions = T::Derivatives::positions_at_risk(who);
-			if !positions.is_empty() {
-				let closed = positions.into_iter().any(|position| {
+			// Its positions first, the largest requirement first, the vault the backstop; when
+			// none can be closed, its spot debt, as the worker.
+			let closed = T::Derivatives::positions_at_risk(who)
+				.into_iter()
+				.take(crate::positions::POSITIONS_TRIED as usize)
+				.any(|position| {
 					frame_support::storage::with_storage_layer(|| {
 						Self::do_close_position(who, Some(position.underlying), None, all)
 					})
 					.is_ok()
 				});
-				if closed {
-					continue;
-				}
-				return false;
+			if closed {
+				continue;
 			}
 			if !T::Ledger::positions_of(who).iter().any(|(_, _, debt)| !debt.is_zero()) {
-				// Liquidatable with no debt and no position at risk: nothing to act on.
+				// Liquidatable with no debt and no position that closes: nothing to act on.
 				return false;
 			}
 			let step = if Self::is_bankrupt(who).0 {
@@ -325,32 +413,44 @@ impl<T: Config> Pallet<T> {
 		.map(|_| ())
 	}
 
-	/// Gives every waiting shortfall the turns `on_idle` would, until its pass of
-	/// auto-deleveraging is done: insurance, the haircuts of what it cannot pay before the
-	/// delay, the LPs.
+	/// Gives every waiting shortfall the turns `on_idle` would in the next blocks, until a
+	/// whole pass of auto-deleveraging changes nothing: insurance, the haircuts of what it
+	/// cannot pay before the delay, the LPs. Nothing while the engine is paused (as `on_idle`).
 	fn work_shortfalls_now() {
+		if crate::Paused::<T>::get() {
+			return;
+		}
 		let queue = PendingShortfalls::<T>::get();
-		let mut worked = Vec::new();
-		for mut entry in queue.into_iter() {
+		let mut kept = Vec::new();
+		for entry in queue.into_iter() {
+			let mut entry = entry;
+			// What a pass starts from: a pass (from no cursor back to none) that changes none
+			// of it is the last one that could act now.
+			let mut pass_start = (entry.left, entry.units, entry.passed_over.len());
 			for _ in 0..MAX_SHORTFALL_TURNS {
-				let before = (entry.left, entry.cursor.clone());
+				let starts_pass = entry.cursor.is_none();
+				if starts_pass {
+					pass_start = (entry.left, entry.units, entry.passed_over.len());
+				}
+				let mut worked = entry.clone();
 				let turn = frame_support::storage::with_storage_layer(|| {
-					Self::work_shortfall(&mut entry, crate::shortfall::MAX_DELEVERAGE_SCAN)
+					Self::work_shortfall(&mut worked, crate::shortfall::MAX_DELEVERAGE_SCAN)
 				});
-				// A turn that ended its pass (no cursor) and changed nothing: nothing more is
-				// due now.
-				if turn.is_err()
-					|| entry.left.is_zero()
-					|| (entry.cursor.is_none() && before == (entry.left, None))
-				{
+				if turn.is_err() {
+					break;
+				}
+				entry = worked;
+				let pass_ended = entry.cursor.is_none();
+				let unchanged = pass_start == (entry.left, entry.units, entry.passed_over.len());
+				if entry.left.is_zero() || (pass_ended && unchanged) {
 					break;
 				}
 			}
 			if !entry.left.is_zero() {
-				worked.push(entry);
+				kept.push(entry);
 			}
 		}
-		PendingShortfalls::<T>::put(frame_support::BoundedVec::truncate_from(worked));
+		PendingShortfalls::<T>::put(frame_support::BoundedVec::truncate_from(kept));
 	}
 
 	/// Adds the USD value of an asset's change of totals at its (shocked) price.
@@ -375,13 +475,13 @@ fn add_market_value(value: &mut StressValue, change: &PositionTotals) {
 	value.notional_closed.saturating_accrue(change.notional);
 	value.shortfall.saturating_accrue(change.shortfall);
 	value.insurance_now.saturating_accrue(change.covered);
-	value.insurance_later.saturating_accrue(change.pending);
+	value.shortfall_waiting.saturating_accrue(change.pending);
 	value.deleveraged.saturating_accrue(change.deleveraged);
 	value.to_lps.saturating_accrue(change.to_lps);
 }
 
-/// `after - before`, field by field (the totals only grow, but for `most_queued`, a maximum:
-/// its change is the new maximum when it rose).
+/// `after - before`, field by field (`most_queued`, a running maximum, is set by the caller to
+/// what the shock left waiting).
 fn totals_change(before: &LiquidationTotals, after: &LiquidationTotals) -> LiquidationTotals {
 	LiquidationTotals {
 		liquidations: after.liquidations.saturating_sub(before.liquidations),
@@ -398,8 +498,8 @@ fn totals_change(before: &LiquidationTotals, after: &LiquidationTotals) -> Liqui
 	}
 }
 
-/// `after - before`, field by field; `pending` is what waits at the end that did not before
-/// (what the stress added to the queue and insurance will pay later).
+/// `after - before`, field by field (what already waited was worked before the shock: `pending`
+/// is what the shock's shortfalls left waiting).
 fn positions_change(before: &PositionTotals, after: &PositionTotals) -> PositionTotals {
 	PositionTotals {
 		close_outs: after.close_outs.saturating_sub(before.close_outs),

@@ -111,7 +111,8 @@ pub trait PriceShock<AssetId> {
 	/// Multiplies `asset`'s price by `factor` (`0.8` for a fall of 20 %), as if the oracle had
 	/// formed the new level now and the breaker had accepted it: the price, its mark and its
 	/// stable price alike, its age and its halt unchanged (a halted or stale price stays so: a
-	/// shock does not make a price usable). Returns whether the asset has a price to shock.
+	/// shock does not make a price usable). Returns whether the asset has a price to shock;
+	/// an implementation refuses (returns `false`) outside a storage transaction.
 	fn shock(asset: &AssetId, factor: FixedU128) -> bool;
 
 	/// The assets whose price an oracle feeds and has fed (what a uniform shock moves; a fixed
