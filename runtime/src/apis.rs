@@ -315,6 +315,19 @@ impl_runtime_apis! {
 			Liquidation::stress_test(&shocks, start_after.as_ref(), limit)
 		}
 
+		fn risk_report(
+			who: AccountId,
+		) -> Result<pallet_liquidation_runtime_api::RiskReport<AssetId>, sp_runtime::DispatchError> {
+			Liquidation::risk_report(&who, None)
+		}
+
+		fn derisk_candidates(
+			start_after: Option<AccountId>,
+			limit: u32,
+		) -> (Vec<(AccountId, liquidation_primitives::UsdValue)>, Option<AccountId>) {
+			Liquidation::derisk_candidates(start_after, limit)
+		}
+
 		fn stress_cascade(
 			drops_percent: Vec<u8>,
 			limit: u32,

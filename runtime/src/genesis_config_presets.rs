@@ -339,7 +339,12 @@ fn genesis(
 		// changes is a day): owners see it scheduled and may add collateral or repay.
 		margin: MarginConfig { assets: dev_margin_params(), risk_change_delay: DAYS },
 		auction: AuctionConfig { params: dev_auction_params() },
-		liquidation: LiquidationConfig { params: Some(dev_engine_params()), asset_limits: vec![] },
+		liquidation: LiquidationConfig {
+			params: Some(dev_engine_params()),
+			asset_limits: vec![],
+			// Off: governance switches predictive de-risking on (README, *De-risking by hand*).
+			derisk_params: None,
+		},
 		dev_pools: DevPoolsConfig { pools: dev_pools(), ..Default::default() },
 		perpetuals: PerpetualsConfig {
 			markets: dev_perpetual_markets(),

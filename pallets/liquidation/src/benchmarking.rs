@@ -32,6 +32,19 @@ fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
 
+/// A week at 99 %, the largest slice the close factor allows, a 1 % fee.
+fn derisk_params<T: Config>() -> Result<crate::DeriskParams, BenchmarkError> {
+	let engine = Params::<T>::get().ok_or(BenchmarkError::Weightless)?;
+	let params = crate::DeriskParams {
+		horizon_ms: crate::derisk::MAX_HORIZON_MS,
+		confidence: sp_runtime::Permill::from_percent(99),
+		max_slice: engine.close_factor,
+		fee: sp_runtime::Permill::from_percent(1),
+	};
+	Liquidation::<T>::do_set_derisk_params(Some(params)).map_err(|_| BenchmarkError::Weightless)?;
+	Ok(params)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -186,6 +199,57 @@ mod benchmarks {
 		let report = report.expect("no shock to refuse");
 		assert_eq!((report.read, report.liquidatable), (1, 1));
 		assert!(Liquidation::<T>::effective_report(&who).is_ok_and(|r| r.is_liquidatable()));
+	}
+
+	/// A spot slice of an account with the most debts and derivative positions (its health
+	/// and value at risk read them all, twice), the collateral paid in tokens.
+	#[benchmark]
+	fn derisk_spot() -> Result<(), BenchmarkError> {
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let (who, keeper) =
+			T::BenchmarkHelper::derisk_account(debts).ok_or(BenchmarkError::Skip)?;
+		derisk_params::<T>()?;
+		let before = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(before.due);
+		#[extrinsic_call]
+		derisk(RawOrigin::Signed(keeper), who.clone());
+		let after = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(after.buffer > before.buffer);
+		Ok(())
+	}
+
+	/// A perpetual slice taken over by a keeper, from a trader holding the most positions.
+	#[benchmark]
+	fn derisk_perpetual() -> Result<(), BenchmarkError> {
+		let (who, keeper) = T::BenchmarkHelper::derisk_trader().ok_or(BenchmarkError::Skip)?;
+		derisk_params::<T>()?;
+		let before = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(before.due && !before.terms.first().is_some_and(|term| term.perpetual.is_zero()));
+		#[extrinsic_call]
+		derisk(RawOrigin::Signed(keeper), who.clone());
+		let after = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(after.buffer > before.buffer);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_derisk_params() -> Result<(), BenchmarkError> {
+		let origin = governance::<T>()?;
+		let engine = Params::<T>::get().ok_or(BenchmarkError::Weightless)?;
+		let params = crate::DeriskParams {
+			horizon_ms: crate::derisk::MIN_HORIZON_MS,
+			confidence: sp_runtime::Permill::from_percent(95),
+			max_slice: engine.close_factor,
+			fee: sp_runtime::Permill::zero(),
+		};
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, Some(params));
+		assert_eq!(DeriskParamsOf::<T>::get(), Some(params));
+		Ok(())
 	}
 
 	/// A waiting shortfall's turn in `on_idle`: insurance pays what it holds (less than is

@@ -90,7 +90,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A position valued for sizing.
-	fn side(
+	pub(crate) fn side(
 		who: &T::AccountId,
 		asset: T::AssetId,
 		debt: bool,
@@ -837,6 +837,10 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::PenaltyUnsound
 			);
 		}
+		// De-risking stays cheaper and smaller than a liquidation.
+		if let Some(derisk) = crate::DeriskParamsOf::<T>::get() {
+			ensure!(crate::derisk::in_range(&derisk, &params), Error::<T>::DeriskParamsInvalid);
+		}
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
 		Ok(())
@@ -871,6 +875,11 @@ impl<T: Config> Pallet<T> {
 			);
 			let (_, used) = BlockUsage::<T>::get();
 			ensure!(used <= params.max_value_per_block, "block usage above its cap (2)");
+		}
+		if let Some(derisk) = crate::DeriskParamsOf::<T>::get() {
+			let in_range =
+				Params::<T>::get().is_some_and(|params| crate::derisk::in_range(&derisk, &params));
+			ensure!(in_range, "de-risking parameters out of range (1)");
 		}
 		for (asset, (_, used)) in AssetBlockUsage::<T>::iter() {
 			if let Some(limits) = AssetLimitsOf::<T>::get(asset) {

@@ -168,7 +168,8 @@
 //!
 //! ## Invariants (checked by `try_state`)
 //!
-//! 1. The parameters, when set, pass the governance range checks.
+//! 1. The parameters, when set, pass the governance range checks (de-risking's against the
+//!    engine's: a fee below the penalty, a slice at most the close factor).
 //! 2. The per-block usage never exceeds its cap, over all assets and per asset.
 //! 3. Every auction listed for an owner ([`OwnerAuctions`]) is running: the auctions' end
 //!    removes it.
@@ -190,6 +191,7 @@ pub use pallet::*;
 pub mod bad_debt;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod derisk;
 pub mod effective;
 mod functions;
 mod impl_handler;
@@ -205,6 +207,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use derisk::{DeriskAction, DeriskParams, RiskReport, RiskTerm};
 pub use stress::{CascadeStep, StressReport, StressValue};
 pub use types::*;
 pub use weights::WeightInfo;
@@ -264,6 +267,19 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// Returns the market's underlying; `None` in a runtime without derivatives (the
 	/// benchmark is then skipped).
 	fn deleverage_market(traders: u32, winners: u32) -> Option<AssetId>;
+	/// An account holding `debt_positions` debts and the most derivative positions an account
+	/// may, not liquidatable, whose collateral's price is volatile enough that a week's value at
+	/// risk exceeds its buffer (its spot exposure the largest term), and a keeper holding every
+	/// debt asset; `None` skips the benchmark (the default).
+	fn derisk_account(_debt_positions: u32) -> Option<(AccountId, AccountId)> {
+		None
+	}
+	/// A trader holding the most derivative positions an account may, not liquidatable, one of
+	/// whose underlyings is volatile enough that a week's value at risk exceeds the buffer, and
+	/// a keeper with margin to take units over; `None` skips the benchmark (the default).
+	fn derisk_trader() -> Option<(AccountId, AccountId)> {
+		None
+	}
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.
@@ -335,6 +351,12 @@ pub mod pallet {
 		/// ([`crate::stress`]); `()` leaves prices as they are (every shock is then refused).
 		type Shock: liquidation_primitives::PriceShock<Self::AssetId>;
 
+		/// The period the prices' volatility is stated over, in milliseconds (the prices
+		/// pallet's own): scales the value at risk of predictive de-risking to its horizon
+		/// ([`crate::derisk`]).
+		#[pallet::constant]
+		type VolatilityPeriodMs: Get<u64>;
+
 		/// Derivative positions in the same margin accounts, closed out before spot debt
 		/// ([`crate::positions`]); `()` for a runtime without derivatives.
 		type Derivatives: PositionLiquidation<Self::AccountId, Self::AssetId>;
@@ -393,6 +415,10 @@ pub mod pallet {
 	/// The engine's parameters; without them nothing is liquidated.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, EngineParams>;
+
+	/// Predictive de-risking's parameters ([`crate::derisk`]); none: the switch is off.
+	#[pallet::storage]
+	pub type DeriskParamsOf<T: Config> = StorageValue<_, DeriskParams>;
 
 	/// Per-asset caps and pauses (an asset without an entry has no cap of its own).
 	#[pallet::storage]
@@ -484,6 +510,8 @@ pub mod pallet {
 		pub params: Option<EngineParams>,
 		/// Per-asset caps.
 		pub asset_limits: alloc::vec::Vec<(T::AssetId, AssetLimits)>,
+		/// Predictive de-risking's parameters (none: switched off).
+		pub derisk_params: Option<DeriskParams>,
 	}
 
 	#[pallet::genesis_build]
@@ -497,6 +525,11 @@ pub mod pallet {
 			}
 			for (asset, limits) in &self.asset_limits {
 				AssetLimitsOf::<T>::insert(asset, limits);
+			}
+			if let Some(derisk) = self.derisk_params {
+				if let Err(error) = Pallet::<T>::do_set_derisk_params(Some(derisk)) {
+					panic!("invalid de-risking parameters in genesis: {error:?}");
+				}
 			}
 		}
 	}
@@ -695,6 +728,25 @@ pub mod pallet {
 			/// Accounts liquidated.
 			liquidated: u32,
 		},
+		/// `who`, not liquidatable but with a value at risk above its buffer, was de-risked by
+		/// `keeper`: one slice ([`crate::derisk`]).
+		Derisked {
+			/// The account de-risked.
+			who: T::AccountId,
+			/// The keeper, paid the fee.
+			keeper: T::AccountId,
+			/// What was repaid and paid, or taken over.
+			action: DeriskAction<T::AssetId>,
+			/// Its value at risk before and after, USD.
+			value_at_risk: (UsdValue, UsdValue),
+			/// Its buffer (maintenance collateral less maintenance debt) before and after, USD.
+			buffer: (UsdValue, UsdValue),
+		},
+		/// Predictive de-risking's parameters were set (`None`: switched off).
+		DeriskParamsSet {
+			/// The new parameters.
+			params: Option<DeriskParams>,
+		},
 	}
 
 	#[pallet::error]
@@ -769,6 +821,15 @@ pub mod pallet {
 		ShockOutOfRange,
 		/// A shocked asset has no price.
 		NoPriceToShock,
+		/// Predictive de-risking is switched off.
+		DeriskDisabled,
+		/// The de-risking parameters are out of range: a horizon from a minute to a week, a
+		/// confidence from 80 % to 99.9 %, a slice above zero and at most the close factor, a
+		/// fee below the liquidation penalty (and the engine configured).
+		DeriskParamsInvalid,
+		/// The account's buffer covers its value at risk (or it is liquidatable, or has
+		/// collateral at auction: a liquidation's): nothing to de-risk.
+		NotDue,
 	}
 
 	#[pallet::hooks]
@@ -917,6 +978,27 @@ pub mod pallet {
 			Ok(Some(Self::with_waterfall(close_outs, debts)).into())
 		}
 
+		/// De-risks `who` by one slice: an account not liquidatable whose value at risk over the
+		/// governed horizon exceeds its maintenance buffer ([`crate::derisk`]). The caller, a
+		/// keeper, repays part of its debt and receives collateral worth the repayment plus the
+		/// de-risking fee, or takes over part of its perpetual position at the oracle moved by
+		/// the fee; never more than brings the value at risk back to the buffer, at most the
+		/// governed slice. Refused when the switch is off, the account is not due, or its buffer
+		/// would fall.
+		#[pallet::call_index(5)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::derisk_spot().max(<T as Config>::WeightInfo::derisk_perpetual())
+		)]
+		pub fn derisk(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			let action = Self::do_derisk(keeper, who)?;
+			let weight = match action {
+				DeriskAction::Spot { .. } => T::WeightInfo::derisk_spot(),
+				DeriskAction::Perpetual { .. } => T::WeightInfo::derisk_perpetual(),
+			};
+			Ok(Some(weight).into())
+		}
+
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust
 		/// collateral forfeited to its pool, every debt written off, covered by insurance as far as
 		/// it can, the rest socialized over the lenders. Anyone may call it.
@@ -949,6 +1031,18 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_asset_limits(asset, limits)
+		}
+
+		/// Sets predictive de-risking's parameters, or with `None` switches it off
+		/// (governance): a horizon from a minute to a week, a confidence from 80 % to 99.9 %, a
+		/// slice above zero and at most the close factor, a fee below the liquidation penalty.
+		#[pallet::call_index(13)]
+		pub fn set_derisk_params(
+			origin: OriginFor<T>,
+			params: Option<DeriskParams>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_derisk_params(params)
 		}
 
 		/// Pauses or resumes the whole engine (governance).

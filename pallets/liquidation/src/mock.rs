@@ -261,6 +261,7 @@ impl pallet_liquidation::Config for Test {
 	type Swap = DexSwap;
 	type Prices = TestPrices;
 	type Shock = ();
+	type VolatilityPeriodMs = frame_support::traits::ConstU64<86_400_000>;
 	type Derivatives = ();
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type PalletId = EnginePalletId;
@@ -405,6 +406,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		liquidation: pallet_liquidation::GenesisConfig {
 			params: Some(engine_params()),
 			asset_limits: vec![],
+			derisk_params: None,
 		},
 		..Default::default()
 	}

@@ -45,6 +45,10 @@ pub trait WeightInfo {
 	fn set_paused() -> Weight;
 	fn check_account() -> Weight;
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight;
+	fn derisk_spot() -> Weight;
+	fn derisk_perpetual() -> Weight;
+	fn set_derisk_params() -> Weight;
+	fn stress_test_account() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -531,6 +535,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2567).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 23328).saturating_mul(n.into()))
 	}
+	// TEMPORARY until scripts/benchmark.sh pallet_liquidation regenerates this file.
+	fn derisk_spot() -> Weight { Self::liquidate() }
+	fn derisk_perpetual() -> Weight { Self::liquidate_position() }
+	fn set_derisk_params() -> Weight { Self::set_params() }
+	fn stress_test_account() -> Weight { Self::check_account() }
 }
 
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
@@ -598,4 +607,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2567).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 23328).saturating_mul(n.into()))
 	}
+	// TEMPORARY until scripts/benchmark.sh pallet_liquidation regenerates this file.
+	fn derisk_spot() -> Weight { Self::liquidate() }
+	fn derisk_perpetual() -> Weight { Self::liquidate_position() }
+	fn set_derisk_params() -> Weight { Self::set_params() }
+	fn stress_test_account() -> Weight { Self::check_account() }
 }

@@ -22,6 +22,34 @@ fn fixed_price(asset: AssetId, price: Price) {
 	assert_eq!(now, Ok(price), "benchmark setup: the fixed price of {asset:?}");
 }
 
+/// Prices `asset` from the oracle at `price`, fresh now, with a volatility of `daily` a day:
+/// written into the prices pallet's state directly (no operator feeds a benchmark, and a
+/// volatility needs many feeds), then checked usable.
+fn volatile_price(asset: AssetId, price: Price, daily: sp_runtime::FixedU128) {
+	use frame_support::traits::Time;
+	use liquidation_primitives::PriceProvider;
+	let now = <crate::Timestamp as Time>::now();
+	pallet_prices::Sources::<Runtime>::insert(
+		asset,
+		pallet_prices::PriceSource::Oracle(crate::genesis_config_presets::dev_oracle_params()),
+	);
+	pallet_prices::States::<Runtime>::insert(
+		asset,
+		pallet_prices::PriceState {
+			price,
+			formed_at: now,
+			mark: price,
+			stable: price,
+			variance: daily.saturating_mul(daily),
+			accepted_at: now,
+			breaker: pallet_prices::Breaker::Live,
+			last_seen: (price, now),
+		},
+	);
+	let info = ok(crate::Prices::price(&asset).map_err(|e| alloc::format!("{e:?}")), "a price");
+	assert_eq!(info.price, price, "benchmark setup: the volatile price of {asset:?}");
+}
+
 /// Gives `who` the native tokens a margin account's opening holds (its refundable deposit) and
 /// the existential deposit beside it, twice over.
 fn fund_margin_account(who: &AccountId) {
@@ -283,6 +311,52 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 
 	fn liquidatable_account_with_positions(debt_positions: u32) -> AccountId {
 		Self::liquidatable(debt_positions, false, true)
+	}
+
+	/// The liquidatable account with positions, BTC back up to where its maintenance
+	/// collateral is 1.3 times its maintenance debt, oracle-priced with a volatility of 20 % a
+	/// day (a week's move at risk at 99 % is all of its price); a keeper holding a million of
+	/// each debt asset.
+	fn derisk_account(debt_positions: u32) -> Option<(AccountId, AccountId)> {
+		use frame_support::traits::fungibles::Mutate;
+		use liquidation_primitives::ledger::Inspect;
+		let who = Self::liquidatable(debt_positions, false, true);
+		let btc = AssetId::Asset(crate::assets::BTC);
+		let report = ok(
+			<crate::Margin as Inspect<AccountId>>::health(&who)
+				.map_err(|e| alloc::format!("{e:?}")),
+			"health",
+		);
+		use sp_runtime::Saturating;
+		let price =
+			report.maintenance_debt.saturating_mul(sp_runtime::FixedU128::from_rational(130, 90));
+		volatile_price(btc, price, sp_runtime::FixedU128::from_rational(20, 100));
+		let keeper = AccountId::from([0x7d; 32]);
+		fund_margin_account(&keeper);
+		for (asset, _, debt) in crate::Margin::positions(&who) {
+			if debt > 0 {
+				ok(AllAssets::mint_into(asset, &keeper, debt.saturating_mul(1_000)), "mint into");
+			}
+		}
+		Some((who, keeper))
+	}
+
+	/// The liquidatable trader, every underlying back at 1 000 USD, the first oracle-priced
+	/// with a volatility of 50 % a day; the keeper as for a takeover.
+	fn derisk_trader() -> Option<(AccountId, AccountId)> {
+		let (trader, keeper) = Self::liquidatable_trader()?;
+		let underlyings: alloc::vec::Vec<AssetId> =
+			crate::Perpetuals::position_reports(&trader).iter().map(|p| p.underlying).collect();
+		for underlying in underlyings.iter() {
+			fixed_price(*underlying, Price::from_u32(1_000));
+		}
+		let first = *underlyings.first()?;
+		volatile_price(
+			first,
+			Price::from_u32(1_000),
+			sp_runtime::FixedU128::from_rational(50, 100),
+		);
+		Some((trader, keeper))
 	}
 
 	/// A trader with 10 000 USD in margin and a 10-unit long in each of the most markets an

@@ -178,6 +178,8 @@ impl pallet_liquidation::Config for Runtime {
 	type Prices = crate::Prices;
 	// The stress test shocks the prices pallet's state inside a simulation it undoes.
 	type Shock = crate::Prices;
+	// The prices pallet's: de-risking scales its volatility to the governed horizon.
+	type VolatilityPeriodMs = super::oracle::VolatilityPeriodMs;
 	type Derivatives = crate::Perpetuals;
 	type GovernanceOrigin = GovernanceOrigin;
 	type PalletId = EnginePalletId;

@@ -9,7 +9,7 @@ use codec::Codec;
 use liquidation_primitives::UsdValue;
 pub use pallet_liquidation::{
 	CascadeStep, DeleverageRank, LiquidationTotals, PendingShortfall, Plan, PositionCloseOut,
-	PositionTotals, StressReport, StressValue,
+	PositionTotals, RiskReport, RiskTerm, StressReport, StressValue,
 };
 use sp_runtime::DispatchError;
 
@@ -19,7 +19,8 @@ sp_api::decl_runtime_apis! {
 	/// `RiskCursor` is the margin ledger's opaque cursor over its risk index
 	/// (`pallet_margin::RiskCursor` in our runtime): pass back what a call returned.
 	///
-	/// Version 2 adds the stress test (`stress_test`, `stress_cascade`).
+	/// Version 2 adds the stress test (`stress_test`, `stress_cascade`) and predictive
+	/// de-risking's queries (`risk_report`, `derisk_candidates`).
 	#[api_version(2)]
 	pub trait LiquidationApi<AccountId, AssetId, RiskCursor>
 	where
@@ -77,9 +78,24 @@ sp_api::decl_runtime_apis! {
 			start_after: Option<RiskCursor>,
 			limit: u32,
 		) -> Result<StressReport<AssetId, RiskCursor>, DispatchError>;
+		/// `who`'s value at risk over the governed horizon at the governed confidence, its
+		/// buffer (maintenance collateral less maintenance debt), each asset's term, and whether
+		/// a keeper may de-risk it now; or why not (the switch off, a price unusable). See
+		/// `pallet_liquidation::derisk`.
+		#[api_version(2)]
+		fn risk_report(who: AccountId) -> Result<RiskReport<AssetId>, DispatchError>;
+		/// The accounts a keeper may de-risk now (`liquidation.derisk`) among up to `limit`
+		/// indebted ones after `start_after` (at most 1 000), with how far their value at risk
+		/// exceeds their buffer (USD), the largest first, and the account to continue after.
+		#[api_version(2)]
+		fn derisk_candidates(
+			start_after: Option<AccountId>,
+			limit: u32,
+		) -> (Vec<(AccountId, UsdValue)>, Option<AccountId>);
 		/// The stress test for each fall of `drops_percent` (1 to 99, at most 64 of them) of
 		/// every oracle-priced asset at once, over up to `limit` risk-index entries from the
-		/// start: the cascade map (falls of 1 % to 50 %, say).
+		/// start: the cascade map (falls of 1 % to 50 %, say). The falls times `limit` at most
+		/// 1 000.
 		#[api_version(2)]
 		fn stress_cascade(
 			drops_percent: Vec<u8>,

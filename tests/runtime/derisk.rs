@@ -1,0 +1,297 @@
+//! Predictive de-risking in the dev runtime: the value at risk from the prices pallet's
+//! volatility against a hand computation, the boundary (just inside and just outside the
+//! buffer), slices that never overshoot, the slice cap, and a perpetual position's slice.
+
+use liquidation_integration_tests::TestChain;
+use liquidation_primitives::{AssetId, Price, PriceProvider};
+use liquidation_runtime::{assets, Liquidation, Margin, Prices, Runtime, RuntimeCall};
+use pallet_liquidation::{derisk::z_score, DeriskAction, DeriskParams, RiskReport};
+use sp_keyring::Sr25519Keyring::*;
+use sp_runtime::{traits::Zero, FixedI128, FixedPointNumber, FixedU128, Permill};
+
+const USD: AssetId = AssetId::Asset(assets::USD);
+const BTC: AssetId = AssetId::Asset(assets::BTC);
+const DOLLAR: u128 = 1_000_000;
+const BITCOIN: u128 = 100_000_000;
+const HOUR_MS: u64 = 3_600_000;
+
+fn sudo(call: RuntimeCall) -> RuntimeCall {
+	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) })
+}
+
+fn params(horizon_ms: u64, max_slice_percent: u32) -> DeriskParams {
+	DeriskParams {
+		horizon_ms,
+		confidence: Permill::from_percent(99),
+		max_slice: Permill::from_percent(max_slice_percent),
+		fee: Permill::from_percent(2),
+	}
+}
+
+fn set_params(chain: &mut TestChain, params: Option<DeriskParams>) {
+	let call =
+		sudo(RuntimeCall::Liquidation(pallet_liquidation::Call::set_derisk_params { params }));
+	assert_eq!(chain.dispatch(Alice, call), Ok(()));
+	assert_eq!(chain.execute_with(pallet_liquidation::DeriskParamsOf::<Runtime>::get), params);
+}
+
+fn derisk(
+	chain: &mut TestChain,
+	who: &liquidation_runtime::AccountId,
+) -> sp_runtime::DispatchResult {
+	let call = RuntimeCall::Liquidation(pallet_liquidation::Call::derisk { who: who.clone() });
+	chain.dispatch(Charlie, call)
+}
+
+fn not_due() -> sp_runtime::DispatchError {
+	pallet_liquidation::Error::<Runtime>::NotDue.into()
+}
+
+fn report(chain: &mut TestChain, who: &liquidation_runtime::AccountId) -> RiskReport<AssetId> {
+	chain.execute_with(|| Liquidation::risk_report(who, None).expect("a report"))
+}
+
+/// BTC moves 60 000, 63 000, 58 000, 61 000, 60 000 (a volatility the prices pallet estimates);
+/// Alice lends 200 000 USD; Dave borrows 40 000 USD against 1 BTC.
+fn a_volatile_btc_borrower() -> TestChain {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
+		chain.feed_price(BTC, Price::from_u32(price));
+	}
+	let margin = |call| RuntimeCall::Margin(call);
+	let lend = margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR });
+	assert_eq!(chain.dispatch(Alice, lend), Ok(()));
+	let deposit = margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN });
+	assert_eq!(chain.dispatch(Dave, deposit), Ok(()));
+	let borrow = margin(pallet_margin::Call::borrow { asset: USD, amount: 40_000 * DOLLAR });
+	assert_eq!(chain.dispatch(Dave, borrow), Ok(()));
+	chain
+}
+
+/// The value at risk by hand: `z(99 %) √(h / 1 day) |s| σ` with `s = 60 000 × 0.90` (the BTC
+/// deposit at its maintenance weight; the USD debt has no volatility), against the buffer
+/// `60 000 × 0.90 - 40 000 × 1.05` (and the interest of a few blocks).
+#[test]
+fn the_value_at_risk_is_the_hand_computation_and_the_boundary_is_the_buffer() {
+	let mut chain = a_volatile_btc_borrower();
+	let dave = Dave.to_account_id();
+	set_params(&mut chain, Some(params(HOUR_MS, 25)));
+	let volatility = chain.execute_with(|| Prices::price(&BTC).unwrap().volatility);
+	assert!(volatility > FixedU128::from_rational(1, 100), "{volatility:?}");
+	let z = z_score(Permill::from_percent(99)).unwrap();
+	assert_eq!(z, FixedU128::from_rational(23_263, 10_000));
+	let k = z * FixedU128::from_rational(1, 24).sqrt();
+	let expected = k * volatility * FixedU128::from_u32(54_000);
+	assert!(k * volatility < FixedU128::from_u32(1), "a move at risk below all of the price");
+	let risk = report(&mut chain, &dave);
+	let diff = if risk.value_at_risk > expected {
+		risk.value_at_risk - expected
+	} else {
+		expected - risk.value_at_risk
+	};
+	assert!(diff < FixedU128::from_rational(1, 1_000_000), "{risk:?} against {expected:?}");
+	assert_eq!(risk.terms[0].asset, BTC);
+	assert!(risk.terms[0].long);
+	let debt = chain.execute_with(|| {
+		<Margin as liquidation_primitives::ledger::Inspect<_>>::debt_of(&dave, USD)
+	});
+	// The health accrues interest to this block's time: within a thousandth of a dollar.
+	let buffer = FixedU128::from_u32(54_000)
+		- FixedU128::from_rational(debt, DOLLAR) * FixedU128::from_rational(105, 100);
+	let drift = if risk.buffer > buffer { risk.buffer - buffer } else { buffer - risk.buffer };
+	assert!(drift < FixedU128::from_rational(1, 1_000), "{risk:?} against {buffer:?}");
+	let buffer = risk.buffer;
+
+	// The horizon at which the VaR meets the buffer: h* = 1 h (B / VaR(1 h))².
+	let ratio = buffer / risk.value_at_risk;
+	let boundary_ms =
+		(FixedU128::from_u32(HOUR_MS as u32) * ratio * ratio).into_inner() / FixedU128::DIV;
+	assert!(boundary_ms > 60_000 && boundary_ms < 7 * 24 * HOUR_MS as u128, "{boundary_ms}");
+	let boundary_ms = boundary_ms as u64;
+
+	// Just inside the buffer (1 % shorter horizon): not due, refused, nothing changes.
+	set_params(&mut chain, Some(params(boundary_ms * 99 / 100, 25)));
+	let inside = report(&mut chain, &dave);
+	assert!(inside.value_at_risk < inside.buffer && !inside.due, "{inside:?}");
+	let btc = |chain: &mut TestChain| {
+		chain.execute_with(|| {
+			<Margin as liquidation_primitives::ledger::Inspect<_>>::deposit_of(&dave, BTC)
+		})
+	};
+	let held = btc(&mut chain);
+	assert_eq!(derisk(&mut chain, &dave), Err(not_due()));
+	assert_eq!(btc(&mut chain), held, "nothing seized");
+
+	// Just outside (1 % longer): due; one slice brings the VaR back to the buffer, no further.
+	set_params(&mut chain, Some(params(boundary_ms * 101 / 100, 25)));
+	let outside = report(&mut chain, &dave);
+	assert!(outside.value_at_risk > outside.buffer && outside.due, "{outside:?}");
+	let (candidates, next) = chain.execute_with(|| Liquidation::derisk_candidates(None, 100));
+	assert_eq!(candidates.len(), 1, "Dave only (Alice lends, owes nothing): {candidates:?}");
+	assert_eq!(candidates[0], (dave.clone(), outside.value_at_risk - outside.buffer));
+	assert!(next.is_none());
+	assert_eq!(derisk(&mut chain, &dave), Ok(()));
+	let after = report(&mut chain, &dave);
+	assert!(after.buffer > outside.buffer, "the buffer grows: {after:?}");
+	assert!(after.value_at_risk < outside.value_at_risk);
+	let gap = if after.value_at_risk > after.buffer {
+		after.value_at_risk - after.buffer
+	} else {
+		after.buffer - after.value_at_risk
+	};
+	// Rounded down in the debt's smallest unit (and the bitcoin's): within a cent.
+	assert!(gap < FixedU128::from_rational(1, 100), "{after:?}");
+	// Never past it but for the rounding of the bitcoin paid (down, in the owner's favour: one
+	// satoshi, 0.0006 USD).
+	let past = FixedU128::from_rational(6, 10_000);
+	assert!(after.value_at_risk + past >= after.buffer, "never past the buffer: {after:?}");
+	// Charlie was paid the repayment's value in bitcoin and 2 % on top.
+	let events = chain.liquidation_events();
+	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
+		panic!("de-risked: {events:?}")
+	};
+	assert_eq!(*keeper, Charlie.to_account_id());
+	let DeriskAction::Spot { debt_asset, repaid, collateral_asset, seized } = *action else {
+		panic!("a spot slice: {action:?}")
+	};
+	assert_eq!((debt_asset, collateral_asset), (USD, BTC));
+	let paid = FixedU128::from_rational(seized, BITCOIN) * FixedU128::from_u32(60_000);
+	let owed = FixedU128::from_rational(repaid, DOLLAR) * FixedU128::from_rational(102, 100);
+	assert!(paid <= owed && owed - paid < FixedU128::from_rational(1, 1_000), "{paid:?} {owed:?}");
+	// Not due any more (to the rounding): a second slice does nothing or little.
+	chain.execute_with(|| Liquidation::do_try_state().expect("invariants hold"));
+}
+
+/// A horizon of four hours puts the VaR far above the buffer: each slice repays at most a
+/// quarter of the debt (the governed slice), the buffer grows each time, the account is never
+/// liquidatable, and the slices stop once the VaR is back inside.
+#[test]
+fn slices_are_capped_and_stop_inside_the_buffer() {
+	let mut chain = a_volatile_btc_borrower();
+	let dave = Dave.to_account_id();
+	set_params(&mut chain, Some(params(4 * HOUR_MS, 25)));
+	let mut last = report(&mut chain, &dave);
+	assert!(last.due);
+	let mut slices = 0;
+	while last.due && last.value_at_risk > last.buffer + FixedU128::from_rational(1, 100) {
+		let debt = chain.execute_with(|| {
+			<Margin as liquidation_primitives::ledger::Inspect<_>>::debt_of(&dave, USD)
+		});
+		assert_eq!(derisk(&mut chain, &dave), Ok(()));
+		slices += 1;
+		let now = report(&mut chain, &dave);
+		assert!(now.buffer > last.buffer, "{now:?} after {last:?}");
+		let repaid = chain.execute_with(|| {
+			debt - <Margin as liquidation_primitives::ledger::Inspect<_>>::debt_of(&dave, USD)
+		});
+		assert!(repaid <= debt / 4 + 1, "at most a quarter: {repaid} of {debt}");
+		chain.execute_with(|| {
+			assert!(!Margin::health_of(&dave).unwrap().is_liquidatable());
+		});
+		last = now;
+		assert!(slices < 40, "{last:?}");
+	}
+	assert!(slices > 1, "capped: {slices}");
+	// The last slice brought the VaR back to the buffer, within a cent.
+	assert!(last.value_at_risk <= last.buffer + FixedU128::from_rational(1, 100), "{last:?}");
+	assert!(derisk(&mut chain, &dave).is_err(), "inside the buffer: refused");
+}
+
+/// Switched off, or for a liquidatable account (a liquidation's), de-risking is refused.
+#[test]
+fn de_risking_is_refused_when_off_or_liquidatable() {
+	let mut chain = a_volatile_btc_borrower();
+	let dave = Dave.to_account_id();
+	assert_eq!(
+		derisk(&mut chain, &dave),
+		Err(pallet_liquidation::Error::<Runtime>::DeriskDisabled.into()),
+		"off by default"
+	);
+	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 25)));
+	// Out of range: a fee at the penalty, a slice beyond the close factor, a day of 1 minute.
+	for bad in [
+		DeriskParams { fee: Permill::from_percent(8), ..params(HOUR_MS, 25) },
+		params(HOUR_MS, 60),
+		params(59_000, 25),
+		DeriskParams { confidence: Permill::from_percent(70), ..params(HOUR_MS, 25) },
+	] {
+		let call = sudo(RuntimeCall::Liquidation(pallet_liquidation::Call::set_derisk_params {
+			params: Some(bad),
+		}));
+		assert_eq!(chain.dispatch(Alice, call), Ok(()), "sudo itself succeeds");
+		assert_eq!(
+			chain.execute_with(pallet_liquidation::DeriskParamsOf::<Runtime>::get),
+			Some(params(7 * 24 * HOUR_MS, 25)),
+			"{bad:?} refused"
+		);
+	}
+	// Nor may governance make a liquidation cheaper than de-risking (a 2 % fee).
+	let engine = chain.execute_with(|| pallet_liquidation::Params::<Runtime>::get().unwrap());
+	let cheaper = pallet_liquidation::EngineParams {
+		liquidation_penalty: Permill::from_percent(2),
+		..engine
+	};
+	let call =
+		sudo(RuntimeCall::Liquidation(pallet_liquidation::Call::set_params { params: cheaper }));
+	assert_eq!(chain.dispatch(Alice, call), Ok(()));
+	assert_eq!(chain.execute_with(|| pallet_liquidation::Params::<Runtime>::get()), Some(engine));
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(46_000));
+	chain.execute_with(|| assert!(Margin::health_of(&dave).unwrap().is_liquidatable()));
+	assert!(!report(&mut chain, &dave).due);
+	assert_eq!(derisk(&mut chain, &dave), Err(not_due()), "a liquidation's");
+	set_params(&mut chain, None);
+	assert!(chain.execute_with(|| Liquidation::risk_report(&dave, None)).is_err());
+}
+
+/// A perpetual long backed by USD: its VaR is the position's, and a slice is taken over by the
+/// keeper at the oracle less 2 % of the notional closed, never past the buffer.
+#[test]
+fn a_perpetual_long_is_de_risked_by_a_keepers_takeover() {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
+		chain.feed_price(BTC, Price::from_u32(price));
+	}
+	for (who, usd) in [(Bob, 15_000u128), (Charlie, 100_000)] {
+		let deposit =
+			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
+		assert_eq!(chain.dispatch(who, deposit), Ok(()));
+	}
+	let open = RuntimeCall::Perpetuals(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::from_u32(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	let bob = Bob.to_account_id();
+	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 25)));
+	let before = report(&mut chain, &bob);
+	assert!(before.due, "{before:?}");
+	assert_eq!(before.terms[0].asset, BTC);
+	assert!(!before.terms[0].perpetual.is_zero());
+	assert_eq!(derisk(&mut chain, &bob), Ok(()));
+	let events = chain.liquidation_events();
+	let Some(pallet_liquidation::Event::Derisked { action, .. }) = events.last() else {
+		panic!("de-risked: {events:?}")
+	};
+	let DeriskAction::Perpetual { underlying, units, fee } = *action else {
+		panic!("a perpetual slice: {action:?}")
+	};
+	assert_eq!(underlying, BTC);
+	// A quarter of the position at most (the slice), at a fee of a quarter (2 % / 8 %) of a
+	// liquidation's: below the margin it released.
+	assert!(units <= FixedU128::from_rational(1, 4) && !units.is_zero(), "{units:?}");
+	let notional = units * FixedU128::from_u32(60_000);
+	assert!(!fee.is_zero() && fee < notional * FixedU128::from_rational(1, 100), "{fee:?}");
+	let after = report(&mut chain, &bob);
+	assert!(after.buffer > before.buffer, "{after:?}");
+	assert!(after.value_at_risk < before.value_at_risk);
+	chain.execute_with(|| {
+		let charlie = liquidation_runtime::Perpetuals::position_reports(&Charlie.to_account_id());
+		assert_eq!(charlie.len(), 1, "Charlie took the units over");
+		liquidation_runtime::Perpetuals::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+	});
+}
