@@ -295,3 +295,80 @@ fn a_perpetual_long_is_de_risked_by_a_keepers_takeover() {
 		Margin::do_try_state().expect("invariants hold");
 	});
 }
+
+/// The perpetual slice sized exactly (its horizon just past where the VaR meets the buffer, so
+/// no cap binds): the excess falls, the VaR never ends below the buffer, the fee is the
+/// market's liquidation fee share discounted by 2 % / 8 % of the margin the slice released, and
+/// a keeper may not de-risk himself.
+#[test]
+fn a_perpetual_slice_is_sized_to_the_buffer_and_charged_a_discounted_fee() {
+	use liquidation_primitives::PositionLiquidation;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
+		chain.feed_price(BTC, Price::from_u32(price));
+	}
+	for (who, usd) in [(Bob, 15_000u128), (Charlie, 100_000)] {
+		let deposit =
+			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
+		assert_eq!(chain.dispatch(who, deposit), Ok(()));
+	}
+	let open = RuntimeCall::Perpetuals(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::from_u32(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	let bob = Bob.to_account_id();
+	set_params(&mut chain, Some(params(HOUR_MS, 25)));
+	let hour = report(&mut chain, &bob);
+	assert!(hour.value_at_risk < hour.buffer, "inside at an hour: {hour:?}");
+	// VaR grows as √h: 5 % past the boundary.
+	let ratio = hour.buffer / hour.value_at_risk;
+	let boundary_ms =
+		(FixedU128::from_u32(HOUR_MS as u32) * ratio * ratio).into_inner() / FixedU128::DIV;
+	set_params(&mut chain, Some(params(boundary_ms as u64 * 105 / 100, 25)));
+	let before = report(&mut chain, &bob);
+	assert!(before.due, "{before:?}");
+	let requirement = |chain: &mut TestChain| {
+		chain.execute_with(|| {
+			<liquidation_runtime::Perpetuals as PositionLiquidation<_, _>>::positions_at_risk(&bob)
+				.first()
+				.map(|position| position.maintenance_requirement)
+				.unwrap_or_default()
+		})
+	};
+	let required = requirement(&mut chain);
+	// A keeper may not de-risk his own account.
+	let own = RuntimeCall::Liquidation(pallet_liquidation::Call::derisk { who: bob.clone() });
+	assert_eq!(
+		chain.dispatch(Bob, own),
+		Err(pallet_liquidation::Error::<Runtime>::OwnAccount.into())
+	);
+	assert_eq!(derisk(&mut chain, &bob), Ok(()));
+	let events = chain.liquidation_events();
+	let Some(pallet_liquidation::Event::Derisked { action, value_at_risk, buffer, .. }) =
+		events.last()
+	else {
+		panic!("de-risked: {events:?}")
+	};
+	let DeriskAction::Perpetual { units, fee, .. } = *action else {
+		panic!("a perpetual slice: {action:?}")
+	};
+	assert!(units < FixedU128::from_rational(1, 4), "the sizing, not the cap: {units:?}");
+	// The excess fell; never past the buffer (to a cent).
+	assert!(value_at_risk.1 - buffer.1.min(value_at_risk.1) < value_at_risk.0 - buffer.0);
+	assert!(
+		value_at_risk.1 + FixedU128::from_rational(1, 100) >= buffer.1,
+		"{value_at_risk:?} {buffer:?}"
+	);
+	// The fee: φ f / b of the margin released.
+	let released = required - requirement(&mut chain);
+	let share = chain.execute_with(|| {
+		<liquidation_runtime::Perpetuals as PositionLiquidation<_, _>>::fee_share(BTC).unwrap()
+	});
+	let expected = released * FixedU128::from(share) * FixedU128::from_rational(2, 100)
+		/ FixedU128::from_rational(8, 100);
+	let diff = if fee > expected { fee - expected } else { expected - fee };
+	assert!(diff < FixedU128::from_rational(1, 1_000), "{fee:?} against {expected:?}");
+}

@@ -13,9 +13,11 @@
 //! - **Buffer** `B`: the account's maintenance collateral less its maintenance debt (USD), what
 //!   it can lose before it is liquidatable.
 //! - **Sensitivity** of the buffer to asset `i`'s price, per unit of relative move (USD):
-//!   `s_i = D_i w_i - L_i l_i ± N_i l_s`, its deposit `D_i` and debt `L_i` at the oracle weighted
-//!   by their maintenance weights, and a perpetual position's notional `N_i` (plus for a long,
-//!   minus for a short) weighted as its loss would be, as debt of the settlement asset (`l_s`).
+//!   `s_i = D_i w_i - L_i l_i ± N_i l_s - M_i`, its deposit `D_i` and debt `L_i` at the oracle
+//!   weighted by their maintenance weights, a perpetual position's notional `N_i` (plus for a
+//!   long, minus for a short) weighted as its loss would be, as debt of the settlement asset
+//!   (`l_s`; a profit counts less, so this errs high), and its maintenance requirement `M_i`,
+//!   which grows with the price on either side.
 //! - **Value at risk** over the governed horizon `h` at the governed confidence `c`:
 //!   `VaR = Σ_i |s_i| x_i`, `x_i = k σ_i` the move at risk (at most 1 against a net long: a
 //!   price falls at most to zero; [`move_at_risk`]), `k = z(c) √(h / T)`, where `σ_i` is the
@@ -30,17 +32,23 @@
 //!     every listed pair: the penalty's soundness rule, and `f` is below the penalty) and its
 //!     value at risk falls by at most `R (x_c (1 + f) w_c + x_d l_d)`; so
 //!     `R = (VaR - B) / (g + x_c (1 + f) w_c + x_d l_d)` brings the VaR back to the buffer and
-//!     no further (rounded down; a change of an exposure's sign only makes the VaR fall less).
-//!     A slice worth less than the engine's dust value is refused;
-//!   - a *perpetual* slice: the keeper takes over `Δ` units at the oracle moved against the
-//!     trader by a fee of `φ f / b` of the maintenance margin they release (the market's
-//!     liquidation fee share `φ`, discounted as the spot fee is against the penalty `b`): the
-//!     buffer grows by `Δ P m (1 - l_s φ f / b)` (`m` the position's maintenance fraction) and
-//!     the VaR falls by at most `Δ P x l_s`, so `Δ = (VaR - B) / (P (x l_s + m (1 - l_s φ f /
-//!     b)))` (a slice that would leave less than the market's minimum closes the position
-//!     whole, by the perpetuals pallet's rule);
-//!   - at most [`DeriskParams::max_slice`] of the position, and refused if the buffer would fall
-//!     or the account become liquidatable.
+//!     no further (rounded down; a change of an exposure's sign only makes the VaR fall less). The
+//!     partner asset (the debt repaid against a net long, the collateral paid from against a
+//!     net short) is the largest whose own exposure is not on the same side;
+//!   - a *perpetual* slice, when the account holds a position on the side of the largest term
+//!     (one hedging it leaves the spot side to reduce): the keeper takes over `Δ` units at the
+//!     oracle moved against the trader by a fee of `φ f / b` of the maintenance margin they
+//!     release (the market's liquidation fee share `φ`, discounted as the spot fee is against
+//!     the penalty `b`). The margin released per unit is at most twice the position's average
+//!     maintenance fraction `m` (the requirement is convex in the size), so the buffer grows by
+//!     at most `Δ P 2 m (1 - l_s φ f / b)`, and the VaR falls by at most `Δ P x l_s`:
+//!     `Δ = (VaR - B) / (P (x l_s + 2 m (1 - l_s φ f / b)))`, and never so much that less than
+//!     the market's minimum notional is left;
+//!   - at most [`DeriskParams::max_slice`] of the position, at least the engine's dust value,
+//!     within the block's caps (as every liquidation); refused if the buffer would fall, the
+//!     account become liquidatable, the excess of the VaR over the buffer not fall, or the VaR
+//!     end more than a cent below the buffer (the rounding of what is paid, in the owner's
+//!     favour).
 
 use crate::{
 	sizing::{amount_worth, Side},
@@ -239,7 +247,7 @@ impl<T: Config> Pallet<T> {
 		let z = z_score(params.confidence)?;
 		let period = T::VolatilityPeriodMs::get().max(1);
 		let ratio = FixedU128::checked_from_rational(params.horizon_ms, period)?;
-		Some(z.saturating_mul(ratio.sqrt()))
+		Some(z.saturating_mul(ratio.checked_sqrt()?))
 	}
 
 	/// `who`'s value at risk against its buffer, under `params` (the governed ones when
@@ -291,6 +299,8 @@ impl<T: Config> Pallet<T> {
 			} else {
 				exposure.down.saturating_accrue(weighted);
 			}
+			// The requirement grows with the price, on either side: a debt in the underlying.
+			exposure.down.saturating_accrue(position.maintenance_requirement);
 		}
 		let mut terms: Vec<RiskTerm<T::AssetId>> = exposures
 			.into_iter()
@@ -312,7 +322,10 @@ impl<T: Config> Pallet<T> {
 		terms.sort_by(|a, b| b.value_at_risk.cmp(&a.value_at_risk));
 		let value_at_risk =
 			terms.iter().fold(UsdValue::zero(), |sum, term| sum.saturating_add(term.value_at_risk));
-		let due = value_at_risk > buffer && !report.is_liquidatable() && !Self::in_auction(who);
+		let due = value_at_risk > buffer
+			&& !report.is_liquidatable()
+			&& !Self::in_auction(who)
+			&& !crate::Paused::<T>::get();
 		Ok(RiskReport { value_at_risk, buffer, terms, due })
 	}
 
@@ -356,22 +369,37 @@ impl<T: Config> Pallet<T> {
 		let params = DeriskParamsOf::<T>::get().ok_or(Error::<T>::DeriskDisabled)?;
 		let engine = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
 		ensure!(!crate::Paused::<T>::get(), Error::<T>::EnginePaused);
-		ensure!(keeper != who, Error::<T>::NotDue);
+		ensure!(keeper != who, Error::<T>::OwnAccount);
 		let before = Self::risk_report(&who, Some(params))?;
 		ensure!(before.due, Error::<T>::NotDue);
 		let k = Self::var_multiple(&params).ok_or(Error::<T>::DeriskParamsInvalid)?;
 		let excess = before.value_at_risk.saturating_sub(before.buffer);
 		let largest = *before.terms.first().ok_or(Error::<T>::NotDue)?;
 		ensure!(!Self::is_paused(largest.asset), Error::<T>::AssetPaused);
-		let action = if !largest.perpetual.is_zero() {
-			Self::derisk_perpetual(&keeper, &who, largest, excess, k, &params, &engine)?
-		} else {
-			Self::derisk_spot(&keeper, &who, largest, excess, k, &params, engine.dust_value)?
+		// A perpetual on the side of the term is reduced; one hedging it is not (the spot side
+		// carries the risk then).
+		let perpetual = T::Derivatives::positions_at_risk(&who)
+			.into_iter()
+			.find(|position| position.underlying == largest.asset && position.long == largest.long);
+		let action = match perpetual {
+			Some(position) => {
+				Self::derisk_perpetual(&keeper, &who, position, excess, k, &params, &engine)?
+			},
+			None => Self::derisk_spot(&keeper, &who, &before, excess, k, &params, &engine)?,
 		};
 		let after = Self::risk_report(&who, Some(params))?;
-		// The no-harm rule of de-risking: the buffer never falls, the account never breaches.
+		// The no-harm rule of de-risking: the buffer never falls, the account never breaches,
+		// the excess of the VaR over the buffer falls, and not past the buffer (but for the
+		// rounding of what is paid, in the owner's favour: a cent at most).
 		ensure!(after.buffer >= before.buffer, Error::<T>::WouldWorsenHealth);
 		ensure!(!Self::effective_report(&who)?.is_liquidatable(), Error::<T>::WouldWorsenHealth);
+		let excess_after = after.value_at_risk.saturating_sub(after.buffer);
+		ensure!(excess_after < excess, Error::<T>::NothingToLiquidate);
+		let cent = FixedU128::saturating_from_rational(1u32, 100u32);
+		ensure!(
+			after.value_at_risk.saturating_add(cent) >= after.buffer,
+			Error::<T>::WouldWorsenHealth
+		);
 		Self::deposit_event(Event::Derisked {
 			who,
 			keeper,
@@ -387,13 +415,14 @@ impl<T: Config> Pallet<T> {
 	fn derisk_spot(
 		keeper: &T::AccountId,
 		who: &T::AccountId,
-		largest: RiskTerm<T::AssetId>,
+		report: &RiskReport<T::AssetId>,
 		excess: UsdValue,
 		k: FixedU128,
 		params: &DeriskParams,
-		dust_value: UsdValue,
+		engine: &crate::EngineParams,
 	) -> Result<DeriskAction<T::AssetId>, DispatchError> {
-		let other = Self::largest_other(who, largest.asset, largest.long)
+		let largest = *report.terms.first().ok_or(Error::<T>::NotDue)?;
+		let other = Self::largest_other(who, report, largest.asset, largest.long)
 			.ok_or(Error::<T>::NothingToLiquidate)?;
 		let (debt_asset, collateral_asset) =
 			if largest.long { (other, largest.asset) } else { (largest.asset, other) };
@@ -424,7 +453,10 @@ impl<T: Config> Pallet<T> {
 			.min(collateral_value.checked_div(&one_plus_fee).unwrap_or_default());
 		let repay = amount_worth(repay_value, &debt).ok_or(ArithmeticError::Overflow)?;
 		// A slice worth less than the dust value is not worth a keeper's fee, nor the call.
-		ensure!(!repay.is_zero() && repay_value >= dust_value, Error::<T>::NothingToLiquidate);
+		ensure!(
+			!repay.is_zero() && repay_value >= engine.dust_value,
+			Error::<T>::NothingToLiquidate
+		);
 		let repay_value =
 			value_in_usd(repay, debt.decimals, debt.price).ok_or(ArithmeticError::Overflow)?;
 		let seize = amount_worth(
@@ -433,6 +465,9 @@ impl<T: Config> Pallet<T> {
 		)
 		.ok_or(ArithmeticError::Overflow)?
 		.min(collateral.amount);
+		// Within the block's caps, as every liquidation: a burst of volatility cannot sell more
+		// collateral in a block than a crash could.
+		Self::consume_caps(engine, debt_asset, repay_value)?;
 		let repaid = T::Ledger::repay_debt(keeper, who, debt_asset, repay)?;
 		if seize > T::Ledger::cash(collateral_asset) {
 			T::Ledger::transfer_deposit(who, collateral_asset, seize, keeper)?;
@@ -451,12 +486,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The account's largest debt (for a net long: what to repay) or largest collateral (for a
-	/// net short) by value, other than `asset`.
-	fn largest_other(who: &T::AccountId, asset: T::AssetId, long: bool) -> Option<T::AssetId> {
+	/// net short) by value, other than `asset`, among the assets whose net exposure is not on
+	/// the same side (a partner that adds to its own term would not lower the VaR).
+	fn largest_other(
+		who: &T::AccountId,
+		report: &RiskReport<T::AssetId>,
+		asset: T::AssetId,
+		long: bool,
+	) -> Option<T::AssetId> {
 		let mut best: Option<(T::AssetId, UsdValue)> = None;
 		for (other, deposit, debt) in T::Ledger::positions_of(who) {
 			let amount = if long { debt } else { deposit };
-			if other == asset || amount.is_zero() || Self::is_paused(other) {
+			let same_side = report.terms.iter().any(|term| {
+				term.asset == other && term.long == long && !term.value_at_risk.is_zero()
+			});
+			if other == asset || amount.is_zero() || Self::is_paused(other) || same_side {
 				continue;
 			}
 			let Ok(info) = T::Prices::price(&other) else { continue };
@@ -469,27 +513,25 @@ impl<T: Config> Pallet<T> {
 		best.map(|(asset, _)| asset)
 	}
 
-	/// A perpetual slice of the largest term's position, taken over by the keeper.
+	/// A perpetual slice of `position` (on the side of the largest term), taken over by the
+	/// keeper.
 	fn derisk_perpetual(
 		keeper: &T::AccountId,
 		who: &T::AccountId,
-		largest: RiskTerm<T::AssetId>,
+		position: liquidation_primitives::PositionAtRisk<T::AssetId>,
 		excess: UsdValue,
 		k: FixedU128,
 		params: &DeriskParams,
 		engine: &crate::EngineParams,
 	) -> Result<DeriskAction<T::AssetId>, DispatchError> {
-		let position = T::Derivatives::positions_at_risk(who)
-			.into_iter()
-			.find(|position| position.underlying == largest.asset)
-			.ok_or(Error::<T>::NoPosition)?;
-		// A position hedging the account's spot exposure adds no risk: reduce the spot side.
-		ensure!(position.long == largest.long, Error::<T>::NothingToLiquidate);
+		ensure!(!Self::is_paused(position.underlying), Error::<T>::AssetPaused);
 		let info = T::Prices::price(&position.underlying).map_err(Error::<T>::Price)?;
 		let settlement = Self::settlement_liability_weight();
 		let notional = position.notional;
 		ensure!(!notional.is_zero() && !position.units.is_zero(), Error::<T>::NoPosition);
-		// m: the position's maintenance fraction.
+		// m: the position's average maintenance fraction. The margin released per unit closed
+		// grows with the size (the requirement is convex in it), up to twice the average: the
+		// sizing counts `2 m`, so that the slice never passes the buffer.
 		let fraction = position
 			.maintenance_requirement
 			.checked_div(&notional)
@@ -502,22 +544,29 @@ impl<T: Config> Pallet<T> {
 				.saturating_mul(u64::from(params.fee.deconstruct())),
 			u64::from(engine.liquidation_penalty.deconstruct()).max(1).saturating_mul(1_000_000),
 		);
-		// Per USD of notional closed: the buffer's gain and the VaR's fall at most.
-		let gain = fraction.saturating_mul(
-			FixedU128::one()
-				.checked_sub(&settlement.saturating_mul(fee_share.into()))
-				.ok_or(Error::<T>::WouldWorsenHealth)?,
-		);
+		// Per USD of notional closed: the buffer's gain and the VaR's fall, each at most.
+		let kept = FixedU128::one()
+			.checked_sub(&settlement.saturating_mul(fee_share.into()))
+			.ok_or(Error::<T>::WouldWorsenHealth)?;
+		let gain =
+			fraction.saturating_mul(FixedU128::saturating_from_integer(2u32)).saturating_mul(kept);
 		let var_fall = move_at_risk(k, info.volatility, position.long).saturating_mul(settlement);
 		let wanted_notional = excess
 			.checked_div(&gain.saturating_add(var_fall))
 			.ok_or(ArithmeticError::DivisionByZero)?;
-		let per_unit = notional.checked_div(&position.units).ok_or(ArithmeticError::Overflow)?;
-		let units = wanted_notional
-			.checked_div(&per_unit)
+		// Never a slice that would leave less than the market's minimum (the position would be
+		// closed whole): at most what leaves the minimum.
+		let closable = notional.saturating_sub(position.min_notional);
+		let slice_notional = wanted_notional
+			.min(FixedU128::from(params.max_slice).saturating_mul(notional))
+			.min(closable);
+		ensure!(slice_notional >= engine.dust_value, Error::<T>::NothingToLiquidate);
+		let units = slice_notional
+			.checked_div(&info.price)
 			.ok_or(ArithmeticError::DivisionByZero)?
-			.min(FixedU128::from(params.max_slice).saturating_mul(position.units));
+			.min(position.units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
+		Self::consume_caps(engine, position.underlying, slice_notional)?;
 		let closed = T::Derivatives::close_out(
 			who,
 			position.underlying,

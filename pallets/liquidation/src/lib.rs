@@ -830,6 +830,8 @@ pub mod pallet {
 		/// The account's buffer covers its value at risk (or it is liquidatable, or has
 		/// collateral at auction: a liquidation's): nothing to de-risk.
 		NotDue,
+		/// A keeper may not de-risk his own account.
+		OwnAccount,
 	}
 
 	#[pallet::hooks]
@@ -983,8 +985,9 @@ pub mod pallet {
 		/// keeper, repays part of its debt and receives collateral worth the repayment plus the
 		/// de-risking fee, or takes over part of its perpetual position at the oracle moved by
 		/// the fee; never more than brings the value at risk back to the buffer, at most the
-		/// governed slice. Refused when the switch is off, the account is not due, or its buffer
-		/// would fall.
+		/// governed slice, within the block's caps. Refused when the switch is off, the account
+		/// is not due, its buffer would fall, or the slice would not lower the excess of its
+		/// value at risk over its buffer.
 		#[pallet::call_index(5)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::derisk_spot().max(<T as Config>::WeightInfo::derisk_perpetual())

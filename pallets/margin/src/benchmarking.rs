@@ -235,6 +235,49 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_volatility_policy() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(1);
+		let origin = governance::<T>()?;
+		let policy = crate::volatility::VolatilityPolicy {
+			reference_volatility: sp_runtime::FixedU128::saturating_from_rational(5, 100),
+			max_widening: Permill::from_percent(40),
+			max_step_per_day: Permill::from_percent(10),
+		};
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, assets[0], Some(policy));
+		assert_eq!(VolatilityPolicies::<T>::get(assets[0]), Some(policy));
+		Ok(())
+	}
+
+	/// The hourly move of the widenings: `n` listed assets with a policy, each volatile enough
+	/// that its widening moves (a write and an event each); linear in `n`, so the weight holds
+	/// for more listings than an account may hold.
+	#[benchmark]
+	fn update_widenings(n: Linear<1, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(n);
+		let policy = crate::volatility::VolatilityPolicy {
+			reference_volatility: sp_runtime::FixedU128::saturating_from_rational(5, 100),
+			max_widening: Permill::from_percent(40),
+			max_step_per_day: Permill::from_percent(10),
+		};
+		for asset in assets.iter() {
+			VolatilityPolicies::<T>::insert(asset, policy);
+			T::BenchmarkHelper::volatile(
+				*asset,
+				sp_runtime::FixedU128::saturating_from_rational(50, 100),
+			);
+		}
+		let now: frame_system::pallet_prelude::BlockNumberFor<T> = 10u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Margin::<T>::update_widenings(now);
+		}
+		assert_eq!(LastWideningBlock::<T>::get(), now);
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_risk_change_delay() -> Result<(), BenchmarkError> {
 		let origin = governance::<T>()?;
 		let delay = T::MaxRiskChangeDelay::get();

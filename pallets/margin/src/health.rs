@@ -39,7 +39,8 @@ impl<T: Config> Pallet<T> {
 	/// weighted as a deposit or a debt of it ([`HealthReport::with_derivatives`]).
 	pub(crate) fn settlement_weights() -> Option<liquidation_primitives::RiskWeights> {
 		let asset = T::Derivatives::settlement_asset()?;
-		Markets::<T>::get(asset).map(|market| market.params.risk_weights(market.decimals))
+		Markets::<T>::get(asset)
+			.map(|market| Self::params_in_force(market.params, asset).risk_weights(market.decimals))
 	}
 
 	/// The health of a portfolio with prices read as `pricing` says.
@@ -69,7 +70,8 @@ impl<T: Config> Pallet<T> {
 					None => return Err(HealthError::Price(*asset, error)),
 				},
 			};
-			let params = &market.params;
+			// The listed weights as widened by volatility now.
+			let params = &Self::params_in_force(market.params, *asset);
 			match position {
 				Position::Deposit(scaled) => {
 					let amount = to_amount(*scaled, market.pool.deposit_index, Rounding::Down)

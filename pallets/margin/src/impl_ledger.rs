@@ -48,7 +48,8 @@ impl<T: Config> ledger::Inspect<T::AccountId> for Pallet<T> {
 	}
 
 	fn risk_weights(asset: T::AssetId) -> Option<RiskWeights> {
-		Markets::<T>::get(asset).map(|market| market.params.risk_weights(market.decimals))
+		Markets::<T>::get(asset)
+			.map(|market| Self::params_in_force(market.params, asset).risk_weights(market.decimals))
 	}
 
 	fn penalty_limit() -> Option<sp_runtime::FixedU128> {

@@ -163,6 +163,7 @@ pub mod risk_index;
 #[cfg(test)]
 mod tests;
 pub mod types;
+pub mod volatility;
 pub mod weights;
 
 pub use risk_index::{AccountRiskEntry, ReferencePoint, RiskCursor, RiskEntry, Slot};
@@ -184,6 +185,11 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	fn derivative_positions(_who: &AccountId, _underlyings: &[AssetId]) -> u32 {
 		0
 	}
+
+	/// Gives `asset`'s price a volatility of `daily` (over the price provider's period), so
+	/// that its weights widen. A runtime whose prices cannot be made volatile does nothing (the
+	/// default): the benchmark then measures no widening.
+	fn volatile(_asset: AssetId, _daily: sp_runtime::FixedU128) {}
 }
 
 #[frame_support::pallet]
@@ -389,6 +395,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RiskChangeDelay<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
+	/// How each asset's weights follow its volatility ([`crate::volatility`]); an asset without
+	/// one keeps its listed weights.
+	#[pallet::storage]
+	pub type VolatilityPolicies<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, crate::volatility::VolatilityPolicy>;
+
+	/// How far each asset's weights are widened now ([`crate::volatility`]): collateral weights
+	/// times `1 - widening`, liability weights divided by it.
+	#[pallet::storage]
+	pub type Widenings<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, Permill, ValueQuery>;
+
+	/// The block the widenings were last moved in.
+	#[pallet::storage]
+	pub type LastWideningBlock<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
 	/// Parameter changes waiting for [`RiskChangeDelay`]: the parameters and the block they take
 	/// effect in (at its start). A later change of the asset replaces a scheduled one.
 	#[pallet::storage]
@@ -465,6 +487,26 @@ pub mod pallet {
 		RiskChangeDelaySet {
 			/// In blocks.
 			delay: BlockNumberFor<T>,
+		},
+		/// Governance set (or with `None` removed) how an asset's weights follow its
+		/// volatility ([`crate::volatility`]).
+		VolatilityPolicySet {
+			/// The asset.
+			asset: T::AssetId,
+			/// The policy.
+			policy: Option<crate::volatility::VolatilityPolicy>,
+		},
+		/// An asset's weights widened (or relaxed) towards what its volatility calls for, by at
+		/// most the policy's step a day.
+		WeightsWidened {
+			/// The asset.
+			asset: T::AssetId,
+			/// The widening in force now: collateral weights times `1 - widening`.
+			widening: Permill,
+			/// What the volatility calls for.
+			target: Permill,
+			/// The volatility read (over the prices pallet's period).
+			volatility: sp_runtime::FixedU128,
 		},
 		/// Governance changed an asset's status.
 		AssetStatusChanged {
@@ -655,6 +697,9 @@ pub mod pallet {
 		PenaltyUnsound,
 		/// The delay is above [`Config::MaxRiskChangeDelay`].
 		DelayTooLong,
+		/// A volatility policy's reference volatility is zero, its widening above
+		/// [`crate::volatility::MAX_WIDENING`], or its step a day zero or above its widening.
+		PolicyOutOfRange,
 		/// The caller cannot pay the account deposit ([`Config::AccountDeposit`]) that opening a
 		/// margin account holds.
 		AccountDepositUnpaid,
@@ -705,9 +750,10 @@ pub mod pallet {
 			assert!(T::MaxAssets::get() > 0, "MaxAssets must be positive");
 		}
 
-		/// Applies the scheduled parameter changes that are due.
+		/// Applies the scheduled parameter changes that are due, and once an hour moves the
+		/// weights' widenings towards what volatility calls for ([`crate::volatility`]).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::apply_scheduled_params(now)
+			Self::apply_scheduled_params(now).saturating_add(Self::update_widenings(now))
 		}
 
 		/// Upkeep of the risk index with the block's spare weight: re-file accounts of the
@@ -835,6 +881,20 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_risk_change_delay(delay)
+		}
+
+		/// Sets how `asset`'s weights follow its price's volatility, or with `None` removes it
+		/// (the listed weights hold again at once: relaxing harms no account). The weights widen
+		/// towards `1 - reference_volatility / volatility`, at most `max_widening` (at most
+		/// 50 %), by at most `max_step_per_day` a day ([`crate::volatility`]).
+		#[pallet::call_index(14)]
+		pub fn set_volatility_policy(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			policy: Option<crate::volatility::VolatilityPolicy>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_volatility_policy(asset, policy)
 		}
 
 		/// Sets what users may do with a listed asset.

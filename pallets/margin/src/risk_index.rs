@@ -307,12 +307,15 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn point_now(asset: T::AssetId) -> Option<ReferencePoint> {
 		let market = Self::market_now(asset)?;
 		let price = T::Prices::valuation_price(&asset)?;
+		// The weights in force: a widening is a move of the weighted unit (its list is read
+		// further until the next epoch).
+		let params = Self::params_in_force(market.params, asset);
 		Some(ReferencePoint {
 			price,
 			deposit_index: market.pool.deposit_index,
 			borrow_index: market.pool.borrow_index,
-			maintenance_collateral_weight: market.params.maintenance_collateral_weight,
-			maintenance_liability_weight: market.params.maintenance_liability_weight,
+			maintenance_collateral_weight: params.maintenance_collateral_weight,
+			maintenance_liability_weight: params.maintenance_liability_weight,
 			decimals: market.decimals,
 		})
 	}

@@ -1738,3 +1738,141 @@ mod risk_index {
 		});
 	}
 }
+
+mod volatility_margins {
+	use super::*;
+	use crate::volatility::{VolatilityPolicy, MAX_WIDENING};
+	use frame_support::traits::Hooks;
+	use liquidation_primitives::AssetId;
+	use liquidation_test_support::{set_price_error, set_volatility};
+	use sp_runtime::PerThing;
+
+	fn next_block() {
+		let now = System::block_number() + 1;
+		run_to_block(now);
+		Margin::on_initialize(now);
+	}
+
+	fn policy() -> VolatilityPolicy {
+		VolatilityPolicy {
+			reference_volatility: fixed(5, 100),
+			max_widening: Permill::from_percent(40),
+			max_step_per_day: Permill::from_percent(10),
+		}
+	}
+
+	fn btc_maintenance_weight() -> Permill {
+		<Margin as liquidation_primitives::ledger::Inspect<_>>::risk_weights(BTC)
+			.unwrap()
+			.maintenance_collateral_weight
+	}
+
+	/// A synthetic volatility series on BTC (reference 5 % a day, widening at most 40 %, 10 %
+	/// a day: the mock's day is two blocks, so 5 % a block): at 20 % the target is
+	/// `1 - 5 / 20 = 75 %`, capped at 40 %, reached in eight steps of exactly 5 %; back at 6 %
+	/// the target is `1 - 5 / 6 = 16.67 %`, reached by relaxing 5 % a step. The weights in force
+	/// follow (maintenance collateral weight `90 % (1 - x)`, liability `1.10 / (1 - x)`); Dave,
+	/// healthy at the listed weights, becomes liquidatable as they widen, and the risk index
+	/// finds him as a full scan does.
+	#[test]
+	fn weights_widen_and_relax_at_the_step_limit() {
+		test(|| {
+			assert_ok!(Margin::deposit(origin(ALICE), USD, usd(100_000)));
+			assert_ok!(Margin::deposit(origin(DAVE), BTC, units(1, 8)));
+			// 40 000 USD against 1 BTC at 60 000: 54 000 of maintenance collateral against
+			// 42 000 of maintenance debt, until BTC's weight is widened by more than
+			// 1 - 42 000 / 54 000 = 22.2 %.
+			assert_ok!(Margin::borrow(origin(DAVE), USD, usd(40_000)));
+			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, Some(policy())));
+			set_volatility(BTC, fixed(20, 100));
+			let mut seen = Vec::new();
+			for step in 1..=10u32 {
+				next_block();
+				let widening = Widenings::<Test>::get(BTC);
+				seen.push(widening);
+				assert_eq!(widening, Permill::from_percent((5 * step).min(40)), "step {step}");
+				assert_eq!(
+					btc_maintenance_weight(),
+					Permill::from_percent(90) * widening.left_from_one()
+				);
+				let liquidatable = Margin::health_of(&DAVE).unwrap().is_liquidatable();
+				assert_eq!(
+					liquidatable,
+					widening > Permill::from_rational(12u32, 54),
+					"{widening:?}"
+				);
+				let (found, _) = Margin::accounts_at_risk(None, 100);
+				assert_eq!(found.contains(&DAVE) || !liquidatable, true, "the index finds him");
+			}
+			assert_eq!(
+				last_event(),
+				Event::WeightsWidened {
+					asset: BTC,
+					widening: Permill::from_percent(40),
+					target: Permill::from_percent(40),
+					volatility: fixed(20, 100),
+				}
+				.into()
+			);
+			// Calm returns: relaxing by the same step, to the new target.
+			set_volatility(BTC, fixed(6, 100));
+			// 1 - 5 / 6: 833 333 ppm kept, 166 667 widened.
+			let target = Permill::from_parts(166_667);
+			assert_eq!(policy().target(fixed(6, 100)), target);
+			for step in 1..=6u32 {
+				next_block();
+				let expected = Permill::from_percent(40u32.saturating_sub(5 * step)).max(target);
+				assert_eq!(Widenings::<Test>::get(BTC), expected, "relax {step}");
+			}
+			assert_eq!(Widenings::<Test>::get(BTC), target);
+			// The liability weight grows as the collateral weight shrinks.
+			let weights =
+				<Margin as liquidation_primitives::ledger::Inspect<_>>::risk_weights(USD).unwrap();
+			assert_eq!(weights.maintenance_liability_weight, fixed(105, 100), "USD has no policy");
+			// Removing the policy restores the listed weights at once.
+			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, None));
+			assert_eq!(btc_maintenance_weight(), Permill::from_percent(90));
+		});
+	}
+
+	#[test]
+	fn a_policy_is_range_checked_and_governed() {
+		test(|| {
+			let bad = [
+				VolatilityPolicy { reference_volatility: FixedU128::zero(), ..policy() },
+				VolatilityPolicy {
+					max_widening: MAX_WIDENING + Permill::from_percent(1),
+					..policy()
+				},
+				VolatilityPolicy { max_step_per_day: Permill::zero(), ..policy() },
+				VolatilityPolicy { max_step_per_day: Permill::from_percent(50), ..policy() },
+			];
+			for policy in bad {
+				assert_noop!(
+					Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, Some(policy)),
+					Error::<Test>::PolicyOutOfRange
+				);
+			}
+			assert_noop!(
+				Margin::set_volatility_policy(origin(ALICE), BTC, Some(policy())),
+				sp_runtime::DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Margin::set_volatility_policy(
+					RuntimeOrigin::root(),
+					AssetId::Asset(99),
+					Some(policy())
+				),
+				Error::<Test>::AssetNotListed
+			);
+			// Without a usable price the widening stays where it is.
+			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, Some(policy())));
+			set_volatility(BTC, fixed(20, 100));
+			next_block();
+			assert_eq!(Widenings::<Test>::get(BTC), Permill::from_percent(5));
+			set_price_error(BTC, PriceError::Stale);
+			next_block();
+			assert_eq!(Widenings::<Test>::get(BTC), Permill::from_percent(5));
+		});
+	}
+}

@@ -56,6 +56,16 @@
 //!   the oracle; it raises at most its **amount to raise** (`to_raise`: the debt plus the penalty
 //!   on it), capped at each take by what its owner still owes (**wanted**).
 //!
+//! *Foresight* (`pallet-liquidation`)
+//! - **Stress test**: what a set of price **shocks** would liquidate and who would bear the
+//!   losses, the engine's own code run over the state and undone; a **cascade map** runs it for
+//!   uniform falls.
+//! - **Buffer**: maintenance collateral less maintenance debt. **Value at risk**: what the
+//!   buffer could lose over a governed **horizon** at a governed **confidence**, from the prices'
+//!   volatility. **De-risking**: a keeper's reduction, in **slices** at a **fee** below the
+//!   penalty, of an account not liquidatable whose value at risk exceeds its buffer (not to be
+//!   confused with auto-deleveraging, which takes winners' profit for an insolvent position).
+//!
 //! *Losses*
 //! - **Bad debt**: what a bankrupt account still owes, **written off** into its pool. The
 //!   **waterfall** pays it: insurance **covers** what it can (a per-block cap; the rest **queues**

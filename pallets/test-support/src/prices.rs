@@ -9,6 +9,7 @@ std::thread_local! {
 		RefCell::new(BTreeMap::new());
 	static LAST: RefCell<BTreeMap<AssetId, Price>> = RefCell::new(BTreeMap::new());
 	static STABLE: RefCell<BTreeMap<AssetId, Price>> = RefCell::new(BTreeMap::new());
+	static VOLATILITY: RefCell<BTreeMap<AssetId, Price>> = RefCell::new(BTreeMap::new());
 }
 
 /// A [`PriceProvider`] whose prices the test sets, per thread: [`set_price`],
@@ -24,7 +25,9 @@ impl PriceProvider<AssetId> for TestPrices {
 			price,
 			mark: price,
 			stable: stable.unwrap_or(price),
-			volatility: Zero::zero(),
+			volatility: VOLATILITY
+				.with(|volatility| volatility.borrow().get(asset).copied())
+				.unwrap_or_else(Zero::zero),
 			updated_at: 0,
 		})
 	}
@@ -39,6 +42,11 @@ pub fn set_price(asset: AssetId, price: Price) {
 	PRICES.with(|prices| prices.borrow_mut().insert(asset, Ok(price)));
 	LAST.with(|last| last.borrow_mut().insert(asset, price));
 	STABLE.with(|stable| stable.borrow_mut().remove(&asset));
+}
+
+/// `asset`'s volatility is `volatility` (zero until set), whatever its price.
+pub fn set_volatility(asset: AssetId, volatility: Price) {
+	VOLATILITY.with(|volatilities| volatilities.borrow_mut().insert(asset, volatility));
 }
 
 /// `asset`'s stable price is `stable` until its price is set again.
@@ -60,4 +68,5 @@ pub fn clear_prices() {
 	PRICES.with(|prices| prices.borrow_mut().clear());
 	LAST.with(|last| last.borrow_mut().clear());
 	STABLE.with(|stable| stable.borrow_mut().clear());
+	VOLATILITY.with(|volatility| volatility.borrow_mut().clear());
 }

@@ -28,6 +28,7 @@ fn fixed_price(asset: AssetId, price: Price) {
 fn volatile_price(asset: AssetId, price: Price, daily: sp_runtime::FixedU128) {
 	use frame_support::traits::Time;
 	use liquidation_primitives::PriceProvider;
+	use sp_runtime::Saturating;
 	let now = <crate::Timestamp as Time>::now();
 	pallet_prices::Sources::<Runtime>::insert(
 		asset,
@@ -172,6 +173,14 @@ impl pallet_prices::BenchmarkHelper<AssetId> for PricesBenchmarkHelper {
 /// is needed; mints them to benchmark accounts.
 pub struct MarginBenchmarkHelper;
 impl pallet_margin::BenchmarkHelper<AssetId, AccountId> for MarginBenchmarkHelper {
+	/// The asset oracle-priced at its price now (1 USD in these benchmarks), volatile.
+	fn volatile(asset: AssetId, daily: sp_runtime::FixedU128) {
+		use liquidation_primitives::PriceProvider;
+		let price =
+			crate::Prices::price(&asset).map(|info| info.price).unwrap_or(Price::from_u32(1));
+		volatile_price(asset, price, daily);
+	}
+
 	fn assets(n: u32) -> alloc::vec::Vec<AssetId> {
 		let mut assets: alloc::vec::Vec<AssetId> =
 			crate::assets::DEV_ASSETS.iter().map(|asset| asset.id).take(n as usize).collect();
