@@ -14,3 +14,4 @@ mod perpetuals;
 mod prices;
 mod soundness;
 mod stress;
+mod volatility;

@@ -53,7 +53,7 @@ use frame_support::{
 	traits::Get,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use liquidation_primitives::PriceProvider;
+use liquidation_primitives::{Exposure as _, PriceProvider};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_runtime::{
@@ -134,6 +134,12 @@ pub fn widened(mut params: crate::AssetParams, widening: Permill) -> crate::Asse
 	params
 }
 
+impl<T: Config> liquidation_primitives::MarginWidening<T::AssetId> for Pallet<T> {
+	fn widening(asset: &T::AssetId) -> Permill {
+		Widenings::<T>::get(asset)
+	}
+}
+
 impl<T: Config> Pallet<T> {
 	/// `asset`'s parameters with its weights as in force now (widened by its volatility).
 	pub fn params_in_force(params: crate::AssetParams, asset: T::AssetId) -> crate::AssetParams {
@@ -169,6 +175,8 @@ impl<T: Config> Pallet<T> {
 			};
 			if next != current {
 				Widenings::<T>::insert(asset, next);
+				// A derivative market on it widens its margin fractions too.
+				T::Derivatives::on_margins_widened(&asset);
 				Self::deposit_event(Event::WeightsWidened {
 					asset,
 					widening: next,
@@ -193,7 +201,9 @@ impl<T: Config> Pallet<T> {
 			None => {
 				// Without a policy the listed weights hold again (relaxing harms no account).
 				VolatilityPolicies::<T>::remove(asset);
-				Widenings::<T>::remove(asset);
+				if !Widenings::<T>::take(asset).is_zero() {
+					T::Derivatives::on_margins_widened(&asset);
+				}
 			},
 		}
 		Self::deposit_event(Event::VolatilityPolicySet { asset, policy });

@@ -48,13 +48,49 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// `params` with `underlying`'s margin fractions widened by its volatility now: the
+	/// minimum initial margin and the slope divided by `1 - widening` (the fraction at most
+	/// 100 %), so every requirement, initial and maintenance, grows by `1 / (1 - widening)`.
+	pub fn params_in_force(
+		params: &crate::MarketParams,
+		underlying: T::AssetId,
+	) -> crate::MarketParams {
+		use liquidation_primitives::MarginWidening;
+		use sp_runtime::{
+			traits::{CheckedDiv, One},
+			PerThing,
+		};
+		let widening = T::Widening::widening(&underlying);
+		let mut params = *params;
+		if widening.is_zero() {
+			return params;
+		}
+		let kept = sp_runtime::FixedU128::from(widening.left_from_one());
+		let min = sp_runtime::FixedU128::from(params.min_initial_margin)
+			.checked_div(&kept)
+			.unwrap_or_else(sp_runtime::FixedU128::one);
+		params.min_initial_margin = if min >= sp_runtime::FixedU128::one() {
+			sp_runtime::Permill::one()
+		} else {
+			// Rounded up: a widened margin is never less than the widening asks.
+			let per_part = sp_runtime::FixedU128::DIV / 1_000_000;
+			sp_runtime::Permill::from_parts(
+				min.into_inner().div_ceil(per_part).min(1_000_000) as u32
+			)
+		};
+		params.initial_margin_slope =
+			params.initial_margin_slope.checked_div(&kept).unwrap_or(params.initial_margin_slope);
+		params
+	}
+
 	/// The maintenance margin a position of `size` needs in `market` at `price`, USD.
 	pub(crate) fn maintenance_at(
+		underlying: T::AssetId,
 		market: &Market,
 		size: Signed,
 		price: Price,
 	) -> Result<FixedU128, DispatchError> {
-		let params = &market.params;
+		let params = &Self::params_in_force(&market.params, underlying);
 		let needs = requirement(
 			size,
 			price,
@@ -108,8 +144,8 @@ impl<T: Config> Pallet<T> {
 		let remaining = held.size.checked_add(&delta).ok_or(ArithmeticError::Overflow)?;
 
 		// The fee: a share of the margin released, rounded down (never more than the rule).
-		let released = Self::maintenance_at(&market, held.size, price)?
-			.saturating_sub(Self::maintenance_at(&market, remaining, price)?);
+		let released = Self::maintenance_at(underlying, &market, held.size, price)?
+			.saturating_sub(Self::maintenance_at(underlying, &market, remaining, price)?);
 		let fee_share = fee_share.min(crate::types::MAX_LIQUIDATION_FEE_SHARE);
 		let fee = FixedU128::from_inner(fee_share.mul_floor(released.into_inner()));
 		let per_unit = fee.checked_div(&units).ok_or(ArithmeticError::Overflow)?;
@@ -243,11 +279,12 @@ impl<T: Config> Pallet<T> {
 		let price = Self::usable_price(underlying).ok()?;
 		let held = Positions::<T>::get(who, underlying)?;
 		let magnitude = math::unsigned(held.size.saturating_abs())?;
-		let before = Self::maintenance_at(&market, held.size, price).ok()?;
+		let before = Self::maintenance_at(underlying, &market, held.size, price).ok()?;
 		let releases = |units: u128| -> Option<bool> {
 			let delta = Self::reduction(held.size, FixedU128::from_inner(units)).ok()?;
 			let after =
-				Self::maintenance_at(&market, held.size.checked_add(&delta)?, price).ok()?;
+				Self::maintenance_at(underlying, &market, held.size.checked_add(&delta)?, price)
+					.ok()?;
 			Some(before.saturating_sub(after) >= wanted)
 		};
 		if !releases(magnitude.into_inner())? {
@@ -279,8 +316,13 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 					units,
 					long: position.size.is_positive(),
 					notional: notional_of(units, price).ok()?,
-					maintenance_requirement: Self::maintenance_at(&market, position.size, price)
-						.ok()?,
+					maintenance_requirement: Self::maintenance_at(
+						underlying,
+						&market,
+						position.size,
+						price,
+					)
+					.ok()?,
 					min_notional: FixedU128::saturating_from_integer(
 						market.params.min_position_usd,
 					),

@@ -67,7 +67,7 @@ impl<T: Config> Pallet<T> {
 		let pnl = unrealised_pnl(position.size, position.entry_price, pnl_price)
 			.and_then(|pnl| pnl.checked_sub(&funding))
 			.ok_or(HealthError::Overflow)?;
-		let params = &market.params;
+		let params = &Self::params_in_force(&market.params, underlying);
 		let needs = requirement(
 			position.size,
 			requirement_price,
@@ -157,7 +157,7 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 			let funding = funding_owed(position.size, position.funding_index, index)?;
 			let pnl = unrealised_pnl(position.size, position.entry_price, price)?
 				.checked_sub(&funding)?;
-			let params = &market.params;
+			let params = &Self::params_in_force(&market.params, underlying);
 			let needs = requirement(
 				position.size,
 				price,
@@ -212,6 +212,13 @@ impl<T: Config> Exposure<T::AccountId, T::AssetId> for Pallet<T> {
 
 	fn is_traded(underlying: &T::AssetId) -> bool {
 		<Self as liquidation_primitives::PriceUsers<T::AssetId>>::in_use(underlying)
+	}
+
+	fn on_margins_widened(underlying: &T::AssetId) {
+		// Its requirements moved with no price move: unbounded until the next reference.
+		for slot in [0u8, 1] {
+			ReferenceFunding::<T>::remove(slot, underlying);
+		}
 	}
 
 	fn on_new_reference(slot: u8) {

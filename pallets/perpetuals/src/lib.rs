@@ -203,6 +203,11 @@ pub mod pallet {
 		/// Prices of the underlyings.
 		type Prices: liquidation_primitives::PriceProvider<Self::AssetId>;
 
+		/// How far each underlying's margins are widened by its volatility (`pallet-margin`'s
+		/// volatility-driven weights): a market divides its margin fractions by `1 - widening`.
+		/// `()` widens nothing.
+		type Widening: liquidation_primitives::MarginWidening<Self::AssetId>;
+
 		/// The current time, in ms since the Unix epoch (funding accrues with it).
 		type Time: Time<Moment = Moment>;
 

@@ -106,6 +106,7 @@ impl pallet_perpetuals::Config for Test {
 	type Ledger = Margin;
 	type Decimals = Margin;
 	type Prices = TestPrices;
+	type Widening = ();
 	type Time = Timestamp;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type SettlementAsset = Settlement;

@@ -123,6 +123,11 @@ pub trait Exposure<AccountId, AssetId> {
 	/// for [`Exposure::drift_since_reference`].
 	fn on_new_reference(slot: u8);
 
+	/// `underlying`'s margins were widened or relaxed by volatility (see
+	/// [`MarginWidening`]): the requirements of its positions moved with no price move, so
+	/// [`Exposure::drift_since_reference`] must be unbounded for it until the next reference.
+	fn on_margins_widened(_underlying: &AssetId) {}
+
 	/// Whether positions are open on `underlying`: only then does its price's move either way
 	/// (not only its units' adverse move) bound what a walk of its list must read.
 	fn is_traded(underlying: &AssetId) -> bool;
@@ -158,6 +163,20 @@ impl<AccountId, AssetId> Exposure<AccountId, AssetId> for () {
 
 	fn is_traded(_: &AssetId) -> bool {
 		false
+	}
+}
+
+/// How far an asset's margins are widened by its volatility now (`pallet-margin`'s
+/// volatility-driven weights): a derivative market on it divides its margin fractions by
+/// `1 - widening`. `()` widens nothing.
+pub trait MarginWidening<AssetId> {
+	/// The widening in force for `asset`.
+	fn widening(asset: &AssetId) -> sp_arithmetic::Permill;
+}
+
+impl<AssetId> MarginWidening<AssetId> for () {
+	fn widening(_: &AssetId) -> sp_arithmetic::Permill {
+		sp_arithmetic::Permill::zero()
 	}
 }
 

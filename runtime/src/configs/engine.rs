@@ -218,6 +218,8 @@ impl pallet_perpetuals::Config for Runtime {
 	type Ledger = crate::Margin;
 	type Decimals = crate::Margin;
 	type Prices = crate::Prices;
+	// Margins widened by volatility in pallet-margin widen the markets' margin fractions too.
+	type Widening = crate::Margin;
 	type Time = crate::Timestamp;
 	type GovernanceOrigin = GovernanceOrigin;
 	type SettlementAsset = PerpetualsSettlementAsset;
