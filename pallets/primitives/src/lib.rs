@@ -65,6 +65,9 @@
 //!   volatility. **De-risking**: a keeper's reduction, in **slices** at a **fee** below the
 //!   penalty, of an account not liquidatable whose value at risk exceeds its buffer (not to be
 //!   confused with auto-deleveraging, which takes winners' profit for an insolvent position).
+//! - **Widening** (`pallet-margin`): how far an asset's weights (and its perpetual market's
+//!   margin fractions) are widened by its volatility now, moved by at most a governed step a
+//!   day towards what a governed **volatility policy** calls for.
 //!
 //! *Losses*
 //! - **Bad debt**: what a bankrupt account still owes, **written off** into its pool. The
