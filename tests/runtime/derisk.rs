@@ -69,6 +69,28 @@ fn a_volatile_btc_borrower() -> TestChain {
 	chain
 }
 
+/// BTC as in [`a_volatile_btc_borrower`]; Bob holds a 1 BTC long on 15 000 USD, Charlie 100 000
+/// USD of margin (to take units over).
+fn a_volatile_btc_long() -> TestChain {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
+		chain.feed_price(BTC, Price::from_u32(price));
+	}
+	for (who, usd) in [(Bob, 15_000u128), (Charlie, 100_000)] {
+		let deposit =
+			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
+		assert_eq!(chain.dispatch(who, deposit), Ok(()));
+	}
+	let open = RuntimeCall::Perpetuals(pallet_perpetuals::Call::modify_position {
+		underlying: BTC,
+		size_delta: FixedI128::from_u32(1),
+		limit_price: Price::from_u32(60_100),
+	});
+	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	chain
+}
+
 /// The value at risk by hand: `z(99 %) √(h / 1 day) |s| σ` with `s = 60 000 × 0.90` (the BTC
 /// deposit at its maintenance weight; the USD debt has no volatility), against the buffer
 /// `60 000 × 0.90 - 40 000 × 1.05` (and the interest of a few blocks).
@@ -249,22 +271,7 @@ fn de_risking_is_refused_when_off_or_liquidatable() {
 /// keeper at the oracle less 2 % of the notional closed, never past the buffer.
 #[test]
 fn a_perpetual_long_is_de_risked_by_a_keepers_takeover() {
-	let mut chain = TestChain::from_preset("development");
-	chain.produce_block(vec![]);
-	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
-		chain.feed_price(BTC, Price::from_u32(price));
-	}
-	for (who, usd) in [(Bob, 15_000u128), (Charlie, 100_000)] {
-		let deposit =
-			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
-		assert_eq!(chain.dispatch(who, deposit), Ok(()));
-	}
-	let open = RuntimeCall::Perpetuals(pallet_perpetuals::Call::modify_position {
-		underlying: BTC,
-		size_delta: FixedI128::from_u32(1),
-		limit_price: Price::from_u32(60_100),
-	});
-	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	let mut chain = a_volatile_btc_long();
 	let bob = Bob.to_account_id();
 	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 25)));
 	let before = report(&mut chain, &bob);
@@ -303,22 +310,7 @@ fn a_perpetual_long_is_de_risked_by_a_keepers_takeover() {
 #[test]
 fn a_perpetual_slice_is_sized_to_the_buffer_and_charged_a_discounted_fee() {
 	use liquidation_primitives::PositionLiquidation;
-	let mut chain = TestChain::from_preset("development");
-	chain.produce_block(vec![]);
-	for price in [60_000, 63_000, 58_000, 61_000, 60_000] {
-		chain.feed_price(BTC, Price::from_u32(price));
-	}
-	for (who, usd) in [(Bob, 15_000u128), (Charlie, 100_000)] {
-		let deposit =
-			RuntimeCall::Margin(pallet_margin::Call::deposit { asset: USD, amount: usd * DOLLAR });
-		assert_eq!(chain.dispatch(who, deposit), Ok(()));
-	}
-	let open = RuntimeCall::Perpetuals(pallet_perpetuals::Call::modify_position {
-		underlying: BTC,
-		size_delta: FixedI128::from_u32(1),
-		limit_price: Price::from_u32(60_100),
-	});
-	assert_eq!(chain.dispatch(Bob, open), Ok(()));
+	let mut chain = a_volatile_btc_long();
 	let bob = Bob.to_account_id();
 	set_params(&mut chain, Some(params(HOUR_MS, 25)));
 	let hour = report(&mut chain, &bob);
