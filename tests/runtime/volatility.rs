@@ -48,6 +48,11 @@ fn weights_and_perpetual_margins_widen_by_the_step_an_hour() {
 	assert_eq!(chain.dispatch(Bob, open), Ok(()));
 	let (required, collateral) = (requirement(&mut chain), maintenance_collateral(&mut chain));
 
+	// A new policy widens only after the risk-change delay (a day on the dev chain): none here.
+	let no_delay = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+		call: Box::new(margin(pallet_margin::Call::set_risk_change_delay { delay: 0 })),
+	});
+	assert_eq!(chain.dispatch(Alice, no_delay), Ok(()));
 	// Reference 5 % a day, widening at most 40 %, 24 % a day: 1 % an hour.
 	let policy = VolatilityPolicy {
 		reference_volatility: FixedU128::from_rational(5, 100),

@@ -5,10 +5,11 @@
 //! chain and drift from it. Here the answer is the engine itself: inside a storage transaction
 //! that is always rolled back, [`Pallet::stress_test`]
 //!
-//! 1. moves to **the next block** (insurance's per-block cover starts afresh), lifts the
-//!    engine's per-block caps (they spread a crash over blocks, they do not change what is
-//!    liquidated), and **works what already waits** (the bad-debt queues, the perpetual
-//!    shortfalls), so that it is not counted as the shock's;
+//! 1. lifts the engine's per-block caps (they spread a crash over blocks, they do not change
+//!    what is liquidated; insurance's per-block cover stays as it is in this block, what it
+//!    cannot pay now waits for it and counts as insurance's later), and **works what already
+//!    waits** (the bad-debt queues, the perpetual shortfalls), so that it is not counted as the
+//!    shock's;
 //! 2. **shocks** the prices ([`liquidation_primitives::PriceShock`]: an asset's price, mark and
 //!    stable price times `1 + change`, as if the oracle had formed the level now; a halted or
 //!    stale price stays unusable, as it would);
@@ -231,11 +232,10 @@ impl<T: Config> Pallet<T> {
 		start_after: Option<&CursorOf<T>>,
 		limit: u32,
 	) -> Result<StressReportOf<T>, DispatchError> {
-		// The next block: the per-block caps of insurance's cover start afresh, as they would
-		// for the liquidations that follow a fall; the engine's caps are lifted (they spread a
-		// crash over blocks, they do not change what is liquidated).
-		let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
-		frame_system::Pallet::<T>::set_block_number(next);
+		// The engine's caps are lifted: they spread a crash over blocks, they do not change what
+		// is liquidated. (Insurance's per-block cover is left as it is in this block: what it
+		// cannot pay now waits for it, within what it can pay before the delay, and is counted
+		// as insurance's later.)
 		if let Some(mut params) = Params::<T>::get() {
 			params.max_value_per_block = UsdValue::max_value();
 			Params::<T>::put(params);

@@ -245,7 +245,7 @@ mod benchmarks {
 		};
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, assets[0], Some(policy));
-		assert_eq!(VolatilityPolicies::<T>::get(assets[0]), Some(policy));
+		assert_eq!(VolatilityPolicies::<T>::get(assets[0]).map(|(p, _)| p), Some(policy));
 		Ok(())
 	}
 
@@ -261,7 +261,10 @@ mod benchmarks {
 			max_step_per_day: Permill::from_percent(10),
 		};
 		for asset in assets.iter() {
-			VolatilityPolicies::<T>::insert(asset, policy);
+			VolatilityPolicies::<T>::insert(
+				asset,
+				(policy, frame_system::pallet_prelude::BlockNumberFor::<T>::default()),
+			);
 			T::BenchmarkHelper::volatile(
 				*asset,
 				sp_runtime::FixedU128::saturating_from_rational(50, 100),

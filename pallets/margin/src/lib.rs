@@ -395,11 +395,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RiskChangeDelay<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
-	/// How each asset's weights follow its volatility ([`crate::volatility`]); an asset without
-	/// one keeps its listed weights.
+	/// How each asset's weights follow its volatility ([`crate::volatility`]), and the block from
+	/// which it may widen them (a new policy waits [`RiskChangeDelay`], as a governance
+	/// tightening does); an asset without one keeps its listed weights.
 	#[pallet::storage]
-	pub type VolatilityPolicies<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AssetId, crate::volatility::VolatilityPolicy>;
+	pub type VolatilityPolicies<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		(crate::volatility::VolatilityPolicy, BlockNumberFor<T>),
+	>;
 
 	/// How far each asset's weights are widened now ([`crate::volatility`]): collateral weights
 	/// times `1 - widening`, liability weights divided by it.
@@ -493,8 +498,10 @@ pub mod pallet {
 		VolatilityPolicySet {
 			/// The asset.
 			asset: T::AssetId,
-			/// The policy.
+			/// The policy (`None`: removed, the listed weights hold again at once).
 			policy: Option<crate::volatility::VolatilityPolicy>,
+			/// The block from which it may widen the weights (relaxing them is never delayed).
+			widens_from: BlockNumberFor<T>,
 		},
 		/// An asset's weights widened (or relaxed) towards what its volatility calls for, by at
 		/// most the policy's step a day.
@@ -698,7 +705,9 @@ pub mod pallet {
 		/// The delay is above [`Config::MaxRiskChangeDelay`].
 		DelayTooLong,
 		/// A volatility policy's reference volatility is zero, its widening above
-		/// [`crate::volatility::MAX_WIDENING`], or its step a day zero or above its widening.
+		/// [`crate::volatility::MAX_WIDENING`], its step a day below
+		/// [`crate::volatility::MIN_STEP_PER_DAY`] or above its widening, or its asset the
+		/// derivatives' settlement asset (whose liability weight weighs every position's loss).
 		PolicyOutOfRange,
 		/// The caller cannot pay the account deposit ([`Config::AccountDeposit`]) that opening a
 		/// margin account holds.
@@ -886,7 +895,9 @@ pub mod pallet {
 		/// Sets how `asset`'s weights follow its price's volatility, or with `None` removes it
 		/// (the listed weights hold again at once: relaxing harms no account). The weights widen
 		/// towards `1 - reference_volatility / volatility`, at most `max_widening` (at most
-		/// 50 %), by at most `max_step_per_day` a day ([`crate::volatility`]).
+		/// 50 %), by at most `max_step_per_day` a day ([`crate::volatility`]); a new policy
+		/// widens them only after [`RiskChangeDelay`], as a governance tightening waits. Refused
+		/// for the derivatives' settlement asset.
 		#[pallet::call_index(14)]
 		pub fn set_volatility_policy(
 			origin: OriginFor<T>,

@@ -1783,6 +1783,13 @@ mod volatility_margins {
 			// 42 000 of maintenance debt, until BTC's weight is widened by more than
 			// 1 - 42 000 / 54 000 = 22.2 %.
 			assert_ok!(Margin::borrow(origin(DAVE), USD, usd(40_000)));
+			// A reference epoch, Dave filed at his distance (not in bucket 0, which every walk
+			// reads): only the widening's move can bring the walk to him.
+			Margin::rebase();
+			Margin::reindex_account(&DAVE);
+			let entry = RiskEntryOf::<Test>::get(DAVE).expect("filed");
+			assert!(entry.bucket > 0, "{entry:?}");
+			assert!(!Margin::accounts_at_risk(None, 100).0.contains(&DAVE), "out of reach");
 			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, Some(policy())));
 			set_volatility(BTC, fixed(20, 100));
 			let mut seen = Vec::new();
@@ -1802,7 +1809,10 @@ mod volatility_margins {
 					"{widening:?}"
 				);
 				let (found, _) = Margin::accounts_at_risk(None, 100);
-				assert_eq!(found.contains(&DAVE) || !liquidatable, true, "the index finds him");
+				assert!(
+					found.contains(&DAVE) || !liquidatable,
+					"the index finds him at {widening:?}"
+				);
 			}
 			assert_eq!(
 				last_event(),
@@ -1844,7 +1854,7 @@ mod volatility_margins {
 					max_widening: MAX_WIDENING + Permill::from_percent(1),
 					..policy()
 				},
-				VolatilityPolicy { max_step_per_day: Permill::zero(), ..policy() },
+				VolatilityPolicy { max_step_per_day: Permill::from_parts(99), ..policy() },
 				VolatilityPolicy { max_step_per_day: Permill::from_percent(50), ..policy() },
 			];
 			for policy in bad {
@@ -1865,11 +1875,22 @@ mod volatility_margins {
 				),
 				Error::<Test>::AssetNotListed
 			);
-			// Without a usable price the widening stays where it is.
+			// Not for the derivatives' settlement asset (its weight weighs every position's loss).
+			assert_noop!(
+				Margin::set_volatility_policy(RuntimeOrigin::root(), USD, Some(policy())),
+				Error::<Test>::PolicyOutOfRange
+			);
+			// A new policy widens only after the risk-change delay, as a tightening waits.
+			assert_ok!(Margin::set_risk_change_delay(RuntimeOrigin::root(), 3));
 			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, Some(policy())));
 			set_volatility(BTC, fixed(20, 100));
+			for _ in 0..2 {
+				next_block();
+				assert_eq!(Widenings::<Test>::get(BTC), Permill::zero(), "within the delay");
+			}
 			next_block();
 			assert_eq!(Widenings::<Test>::get(BTC), Permill::from_percent(5));
+			// Without a usable price the widening stays where it is.
 			set_price_error(BTC, PriceError::Stale);
 			next_block();
 			assert_eq!(Widenings::<Test>::get(BTC), Permill::from_percent(5));

@@ -43,7 +43,12 @@
 //!   account can act before a vote makes it liquidatable;
 //! - a **volatility widening** moves at most `Δ` a day, so a rising volatility tightens margins
 //!   gradually (what the delay gives governance changes, the step gives these) and a calm spell
-//!   relaxes them as gradually.
+//!   relaxes them as gradually; and a new policy widens nothing before [`crate::RiskChangeDelay`]
+//!   has passed (it may relax at once), so a policy cannot stand in for an undelayed tightening.
+//!
+//! The derivatives' settlement asset takes no policy: its liability weight weighs every
+//! position's loss, and widened past `1 / φ` (the liquidation fee share) a close-out would
+//! lower its account's health.
 
 use crate::{Config, Event, LastWideningBlock, Markets, Pallet, VolatilityPolicies, Widenings};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -69,6 +74,9 @@ pub fn widening_period_blocks(blocks_per_year: u32) -> u32 {
 
 /// The most governance may let weights widen: by half.
 pub const MAX_WIDENING: Permill = Permill::from_percent(50);
+
+/// The smallest step a day: an hour's share of a smaller one would round to nothing.
+pub const MIN_STEP_PER_DAY: Permill = Permill::from_parts(100);
 
 /// How an asset's weights follow its volatility ([`crate::volatility`]).
 #[derive(
@@ -102,7 +110,7 @@ impl VolatilityPolicy {
 	pub fn in_range(&self) -> bool {
 		!self.reference_volatility.is_zero()
 			&& self.max_widening <= MAX_WIDENING
-			&& !self.max_step_per_day.is_zero()
+			&& self.max_step_per_day >= MIN_STEP_PER_DAY
 			&& self.max_step_per_day <= self.max_widening
 	}
 
@@ -158,15 +166,20 @@ impl<T: Config> Pallet<T> {
 		}
 		LastWideningBlock::<T>::put(now);
 		let blocks_per_day = (T::BlocksPerYear::get() / 365).max(1);
-		// A first run counts one period; one after a long halt moves at most a day's step.
+		// A first run counts one period; at most a day's step at once in any case.
 		let elapsed = if last.is_zero() { period } else { elapsed }.min(blocks_per_day);
 		let mut updated = 0u32;
-		for (asset, policy) in VolatilityPolicies::<T>::iter() {
+		for (asset, (policy, widens_from)) in VolatilityPolicies::<T>::iter() {
 			updated = updated.saturating_add(1);
 			// No usable price: the widening stays where it is.
 			let Ok(info) = T::Prices::price(&asset) else { continue };
-			let target = policy.target(info.volatility);
 			let current = Widenings::<T>::get(asset);
+			// Before its delay has passed a new policy may relax the weights, not widen them.
+			let target = if now < widens_from {
+				policy.target(info.volatility).min(current)
+			} else {
+				policy.target(info.volatility)
+			};
 			let step = Permill::from_rational(elapsed, blocks_per_day) * policy.max_step_per_day;
 			let next = if target > current {
 				current.saturating_add(step).min(target)
@@ -175,8 +188,12 @@ impl<T: Config> Pallet<T> {
 			};
 			if next != current {
 				Widenings::<T>::insert(asset, next);
-				// A derivative market on it widens its margin fractions too.
-				T::Derivatives::on_margins_widened(&asset);
+				// A derivative market on it widens its margin fractions too; its requirements
+				// then grow with no price move, which the risk index must see (a relaxation
+				// harms no account: nothing to tell).
+				if next > current {
+					T::Derivatives::on_margins_widened(&asset);
+				}
 				Self::deposit_event(Event::WeightsWidened {
 					asset,
 					widening: next,
@@ -193,20 +210,26 @@ impl<T: Config> Pallet<T> {
 		policy: Option<VolatilityPolicy>,
 	) -> DispatchResult {
 		ensure!(Markets::<T>::contains_key(asset), crate::Error::<T>::AssetNotListed);
+		let now = frame_system::Pallet::<T>::block_number();
+		let widens_from = now.saturating_add(crate::RiskChangeDelay::<T>::get());
 		match policy {
 			Some(policy) => {
 				ensure!(policy.in_range(), crate::Error::<T>::PolicyOutOfRange);
-				VolatilityPolicies::<T>::insert(asset, policy);
+				// The settlement asset's liability weight weighs every position's loss: widened,
+				// a close-out could lower health (`1 - l φ` below zero).
+				ensure!(
+					T::Derivatives::settlement_asset() != Some(asset),
+					crate::Error::<T>::PolicyOutOfRange
+				);
+				VolatilityPolicies::<T>::insert(asset, (policy, widens_from));
 			},
 			None => {
 				// Without a policy the listed weights hold again (relaxing harms no account).
 				VolatilityPolicies::<T>::remove(asset);
-				if !Widenings::<T>::take(asset).is_zero() {
-					T::Derivatives::on_margins_widened(&asset);
-				}
+				Widenings::<T>::remove(asset);
 			},
 		}
-		Self::deposit_event(Event::VolatilityPolicySet { asset, policy });
+		Self::deposit_event(Event::VolatilityPolicySet { asset, policy, widens_from });
 		Ok(())
 	}
 }
