@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof size: measured `1491`, estimated `6196` bytes.
-		// Fastest run: 1_519_061_000 ps.
-		Weight::from_parts(1_538_429_000, 6196)
+		// Fastest run: 1_454_835_000 ps.
+		Weight::from_parts(1_525_500_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -117,11 +117,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn withdraw(p: u32, ) -> Weight {
-		// Proof size: measured `2026 + p * (700 ±0)`, estimated `6196 + p * (2759 ±0)` bytes.
-		// Fastest run: 2_176_755_000 ps.
-		Weight::from_parts(1_615_349_295, 6196)
-			// Standard error: 13_380_604
-			.saturating_add(Weight::from_parts(413_071_523, 0).saturating_mul(p.into()))
+		// Proof size: measured `2026 + p * (700 ±0)`, estimated `6196 + p * (2759 ±37)` bytes.
+		// Fastest run: 2_128_403_000 ps.
+		Weight::from_parts(1_597_338_773, 6196)
+			// Standard error: 13_181_704
+			.saturating_add(Weight::from_parts(402_423_192, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -167,11 +167,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn borrow(p: u32, ) -> Weight {
-		// Proof size: measured `2944 + p * (770 ±0)`, estimated `6208 + p * (2759 ±0)` bytes.
-		// Fastest run: 2_335_320_000 ps.
-		Weight::from_parts(1_191_553_080, 6208)
-			// Standard error: 1_704_505
-			.saturating_add(Weight::from_parts(615_414_714, 0).saturating_mul(p.into()))
+		// Proof size: measured `2944 + p * (770 ±0)`, estimated `6208 + p * (2759 ±37)` bytes.
+		// Fastest run: 2_304_394_000 ps.
+		Weight::from_parts(1_177_216_028, 6208)
+			// Standard error: 1_970_711
+			.saturating_add(Weight::from_parts(605_921_854, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -214,8 +214,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn repay() -> Weight {
 		// Proof size: measured `3371`, estimated `6208` bytes.
-		// Fastest run: 1_688_151_000 ps.
-		Weight::from_parts(1_722_672_000, 6208)
+		// Fastest run: 1_657_405_000 ps.
+		Weight::from_parts(1_723_153_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -239,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Losses` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn collect_reserve() -> Weight {
 		// Proof size: measured `2269`, estimated `6208` bytes.
-		// Fastest run: 1_004_758_000 ps.
-		Weight::from_parts(1_016_406_000, 6208)
+		// Fastest run: 989_566_000 ps.
+		Weight::from_parts(1_011_278_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -254,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn list_asset() -> Weight {
 		// Proof size: measured `1594`, estimated `17544` bytes.
-		// Fastest run: 577_326_000 ps.
-		Weight::from_parts(583_605_000, 17544)
+		// Fastest run: 570_565_000 ps.
+		Weight::from_parts(577_966_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -269,8 +269,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::ScheduledParams` (`max_values`: None, `max_size`: Some(186), added: 2661, mode: `MaxEncodedLen`)
 	fn set_asset_params() -> Weight {
 		// Proof size: measured `1972`, estimated `17544` bytes.
-		// Fastest run: 554_762_000 ps.
-		Weight::from_parts(565_528_000, 17544)
+		// Fastest run: 542_604_000 ps.
+		Weight::from_parts(575_673_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -278,26 +278,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	fn set_asset_status() -> Weight {
 		// Proof size: measured `584`, estimated `3749` bytes.
-		// Fastest run: 207_097_000 ps.
-		Weight::from_parts(213_787_000, 3749)
+		// Fastest run: 205_885_000 ps.
+		Weight::from_parts(207_427_000, 3749)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:0)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskChangeDelay` (r:1 w:0)
+	/// Proof: `Margin::RiskChangeDelay` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::VolatilityPolicies` (r:0 w:1)
-	/// Proof: `Margin::VolatilityPolicies` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::VolatilityPolicies` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	fn set_volatility_policy() -> Weight {
 		// Proof size: measured `366`, estimated `3749` bytes.
-		// Fastest run: 180_277_000 ps.
-		Weight::from_parts(180_908_000, 3749)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Fastest run: 194_959_000 ps.
+		Weight::from_parts(199_325_000, 3749)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::LastWideningBlock` (r:1 w:1)
 	/// Proof: `Margin::LastWideningBlock` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::VolatilityPolicies` (r:9 w:0)
-	/// Proof: `Margin::VolatilityPolicies` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::VolatilityPolicies` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Prices::Sources` (r:8 w:0)
@@ -310,11 +312,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 8]`.
 	fn update_widenings(n: u32, ) -> Weight {
-		// Proof size: measured `540 + n * (255 ±0)`, estimated `3510 + n * (2630 ±0)` bytes.
-		// Fastest run: 394_034_000 ps.
-		Weight::from_parts(170_136_513, 3510)
-			// Standard error: 897_294
-			.saturating_add(Weight::from_parts(242_981_278, 0).saturating_mul(n.into()))
+		// Proof size: measured `542 + n * (259 ±0)`, estimated `3514 + n * (2630 ±0)` bytes.
+		// Fastest run: 388_265_000 ps.
+		Weight::from_parts(160_675_693, 3514)
+			// Standard error: 972_791
+			.saturating_add(Weight::from_parts(243_323_647, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -325,8 +327,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskChangeDelay` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_risk_change_delay() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 68_742_000 ps.
-		Weight::from_parts(69_794_000, 0)
+		// Fastest run: 67_921_000 ps.
+		Weight::from_parts(69_954_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:1 w:0)
@@ -356,10 +358,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `p` ranges over `[2, 8]`.
 	fn reindex_account(p: u32, ) -> Weight {
 		// Proof size: measured `1168 + p * (438 ±0)`, estimated `5966 + p * (2592 ±0)` bytes.
-		// Fastest run: 949_346_000 ps.
-		Weight::from_parts(313_714_058, 5966)
-			// Standard error: 1_124_797
-			.saturating_add(Weight::from_parts(334_255_382, 0).saturating_mul(p.into()))
+		// Fastest run: 934_325_000 ps.
+		Weight::from_parts(373_194_129, 5966)
+			// Standard error: 2_891_651
+			.saturating_add(Weight::from_parts(319_952_844, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -389,10 +391,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `a` ranges over `[1, 8]`.
 	fn rebase_index(a: u32, ) -> Weight {
 		// Proof size: measured `3428 + a * (125 ±0)`, estimated `15271 + a * (2250 ±66)` bytes.
-		// Fastest run: 1_759_497_000 ps.
-		Weight::from_parts(1_816_550_044, 15271)
-			// Standard error: 7_402_973
-			.saturating_add(Weight::from_parts(50_248_374, 0).saturating_mul(a.into()))
+		// Fastest run: 1_739_307_000 ps.
+		Weight::from_parts(1_803_060_318, 15271)
+			// Standard error: 7_282_091
+			.saturating_add(Weight::from_parts(46_436_772, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -404,21 +406,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn deposit() -> Weight {
-		Weight::from_parts(1_538_429_000, 6196)
+		Weight::from_parts(1_525_500_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn withdraw(p: u32, ) -> Weight {
-		Weight::from_parts(1_615_349_295, 6196)
-			.saturating_add(Weight::from_parts(413_071_523, 0).saturating_mul(p.into()))
+		Weight::from_parts(1_597_338_773, 6196)
+			.saturating_add(Weight::from_parts(402_423_192, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn borrow(p: u32, ) -> Weight {
-		Weight::from_parts(1_191_553_080, 6208)
-			.saturating_add(Weight::from_parts(615_414_714, 0).saturating_mul(p.into()))
+		Weight::from_parts(1_177_216_028, 6208)
+			.saturating_add(Weight::from_parts(605_921_854, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -426,38 +428,38 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn repay() -> Weight {
-		Weight::from_parts(1_722_672_000, 6208)
+		Weight::from_parts(1_723_153_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(19_u64))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
 	}
 	fn collect_reserve() -> Weight {
-		Weight::from_parts(1_016_406_000, 6208)
+		Weight::from_parts(1_011_278_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn list_asset() -> Weight {
-		Weight::from_parts(583_605_000, 17544)
+		Weight::from_parts(577_966_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_asset_params() -> Weight {
-		Weight::from_parts(565_528_000, 17544)
+		Weight::from_parts(575_673_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_status() -> Weight {
-		Weight::from_parts(213_787_000, 3749)
+		Weight::from_parts(207_427_000, 3749)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_volatility_policy() -> Weight {
-		Weight::from_parts(180_908_000, 3749)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
+		Weight::from_parts(199_325_000, 3749)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn update_widenings(n: u32, ) -> Weight {
-		Weight::from_parts(170_136_513, 3510)
-			.saturating_add(Weight::from_parts(242_981_278, 0).saturating_mul(n.into()))
+		Weight::from_parts(160_675_693, 3514)
+			.saturating_add(Weight::from_parts(243_323_647, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -465,12 +467,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2630).saturating_mul(n.into()))
 	}
 	fn set_risk_change_delay() -> Weight {
-		Weight::from_parts(69_794_000, 0)
+		Weight::from_parts(69_954_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reindex_account(p: u32, ) -> Weight {
-		Weight::from_parts(313_714_058, 5966)
-			.saturating_add(Weight::from_parts(334_255_382, 0).saturating_mul(p.into()))
+		Weight::from_parts(373_194_129, 5966)
+			.saturating_add(Weight::from_parts(319_952_844, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -478,8 +480,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2592).saturating_mul(p.into()))
 	}
 	fn rebase_index(a: u32, ) -> Weight {
-		Weight::from_parts(1_816_550_044, 15271)
-			.saturating_add(Weight::from_parts(50_248_374, 0).saturating_mul(a.into()))
+		Weight::from_parts(1_803_060_318, 15271)
+			.saturating_add(Weight::from_parts(46_436_772, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
