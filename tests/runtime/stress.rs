@@ -407,3 +407,18 @@ fn the_stress_test_of_a_perpetual_book_equals_its_close_out_and_deleveraging() {
 		assert!(Liquidation::pending_shortfalls().is_empty());
 	});
 }
+
+/// A halted price stays halted under a shock: the accounts it makes liquidatable (valued at the
+/// shocked last price) are counted, but nothing can be liquidated at a price no one can use, so
+/// they are reported unresolved and nothing is booked.
+#[test]
+fn a_halted_price_leaves_the_accounts_unresolved() {
+	let mut chain = three_borrowers();
+	let halt = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+		call: Box::new(RuntimeCall::Prices(pallet_prices::Call::halt { asset: BTC })),
+	});
+	assert_eq!(chain.dispatch(Alice, halt), Ok(()));
+	let report = stress(&mut chain, &[(BTC, -5_000)]);
+	assert_eq!((report.liquidatable, report.unresolved), (2, 2), "{report:?}");
+	assert!(report.assets.is_empty() && report.value == Default::default(), "{report:?}");
+}

@@ -81,9 +81,10 @@
 //! Account owners (signed): [`Pallet::deposit`], [`Pallet::withdraw`], [`Pallet::borrow`],
 //! [`Pallet::repay`]. Anyone: [`Pallet::collect_reserve`].
 //! Governance ([`Config::GovernanceOrigin`]): [`Pallet::list_asset`],
-//! [`Pallet::set_asset_params`], [`Pallet::set_asset_status`].
+//! [`Pallet::set_asset_params`], [`Pallet::set_asset_status`], [`Pallet::set_risk_change_delay`],
+//! [`Pallet::set_volatility_policy`] (weights that follow volatility: [`volatility`]).
 //! Other pallets: every layer of [`liquidation_primitives::ledger`],
-//! [`liquidation_primitives::LossSocializer`].
+//! [`liquidation_primitives::LossSocializer`], [`liquidation_primitives::MarginWidening`].
 //! Clients: the `MarginApi` runtime API (`pallet-margin-runtime-api`).
 //!
 //! ## Risk index
