@@ -95,6 +95,12 @@ fn weights_and_perpetual_margins_widen_by_the_step_an_hour() {
 	let off = if now > expected { now - expected } else { expected - now };
 	assert!(off < FixedU128::from_rational(1, 10), "{now:?} against {expected:?}");
 	assert!(now > required);
+	// The market's report shows the fractions in force.
+	chain.execute_with(|| {
+		let report = Perpetuals::market_report(BTC).expect("listed");
+		let listed = pallet_perpetuals::Markets::<Runtime>::get(BTC).unwrap().params;
+		assert!(report.params.min_initial_margin > listed.min_initial_margin, "{report:?}");
+	});
 	chain.execute_with(|| {
 		Margin::do_try_state().expect("invariants hold");
 		Perpetuals::do_try_state().expect("invariants hold");

@@ -900,6 +900,12 @@ pub mod pallet {
 		/// widens them only after [`RiskChangeDelay`], as a governance tightening waits. Refused
 		/// for the derivatives' settlement asset.
 		#[pallet::call_index(14)]
+		#[pallet::weight(
+			// The benchmark sets a policy; a removal also takes the widening and reads the price
+			// for its event: two reads and a write more.
+			<T as Config>::WeightInfo::set_volatility_policy()
+				.saturating_add(T::DbWeight::get().reads_writes(2, 1))
+		)]
 		pub fn set_volatility_policy(
 			origin: OriginFor<T>,
 			asset: T::AssetId,

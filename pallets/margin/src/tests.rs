@@ -1839,9 +1839,16 @@ mod volatility_margins {
 			let weights =
 				<Margin as liquidation_primitives::ledger::Inspect<_>>::risk_weights(USD).unwrap();
 			assert_eq!(weights.maintenance_liability_weight, fixed(105, 100), "USD has no policy");
-			// Removing the policy restores the listed weights at once.
+			// Removing the policy restores the listed weights at once, and says so.
 			assert_ok!(Margin::set_volatility_policy(RuntimeOrigin::root(), BTC, None));
 			assert_eq!(btc_maintenance_weight(), Permill::from_percent(90));
+			let reset = Event::WeightsWidened {
+				asset: BTC,
+				widening: Permill::zero(),
+				target: Permill::zero(),
+				volatility: fixed(6, 100),
+			};
+			assert!(System::events().iter().any(|record| record.event == reset.clone().into()));
 		});
 	}
 

@@ -226,7 +226,17 @@ impl<T: Config> Pallet<T> {
 			None => {
 				// Without a policy the listed weights hold again (relaxing harms no account).
 				VolatilityPolicies::<T>::remove(asset);
-				Widenings::<T>::remove(asset);
+				let was = Widenings::<T>::take(asset);
+				if !was.is_zero() {
+					let volatility =
+						T::Prices::price(&asset).map(|info| info.volatility).unwrap_or_default();
+					Self::deposit_event(Event::WeightsWidened {
+						asset,
+						widening: Permill::zero(),
+						target: Permill::zero(),
+						volatility,
+					});
+				}
 			},
 		}
 		Self::deposit_event(Event::VolatilityPolicySet { asset, policy, widens_from });

@@ -21,7 +21,8 @@ use sp_runtime::{
 pub struct MarketReport<AssetId> {
 	/// The underlying.
 	pub underlying: AssetId,
-	/// Governance parameters.
+	/// Governance parameters, the margin fractions as in force: widened by the underlying's
+	/// volatility (`pallet-margin`'s widening), what every requirement is computed with.
 	pub params: MarketParams,
 	/// Whether it takes new risk.
 	pub status: MarketStatus,
@@ -102,7 +103,7 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or(market.state);
 		Some(MarketReport {
 			underlying,
-			params: market.params,
+			params: Self::params_in_force(&market.params, underlying),
 			status: market.status,
 			oracle_price,
 			long_interest: state.long_interest,
