@@ -12,7 +12,10 @@ use liquidation_primitives::{DeficitHandler, Price};
 use liquidation_runtime::{
 	assets, Insurance, Liquidation, Margin, Runtime, RuntimeCall, UncheckedExtrinsic,
 };
-use pallet_liquidation::{LiquidationTotals, PositionTotals, StressReport};
+use pallet_liquidation::{
+	stress::{positions_change, totals_change},
+	LiquidationTotals, PositionTotals, StressReport,
+};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{traits::Zero, FixedI128, FixedU128};
@@ -207,21 +210,7 @@ fn spot_change(
 	before: &[(LiquidationTotals, PositionTotals)],
 	after: &[(LiquidationTotals, PositionTotals)],
 ) -> Vec<LiquidationTotals> {
-	before
-		.iter()
-		.zip(after)
-		.map(|((before, _), (after, _))| LiquidationTotals {
-			liquidations: after.liquidations - before.liquidations,
-			repaid: after.repaid - before.repaid,
-			seized: after.seized - before.seized,
-			penalty_to_insurance: after.penalty_to_insurance - before.penalty_to_insurance,
-			written_off: after.written_off - before.written_off,
-			covered: after.covered - before.covered,
-			socialized: after.socialized - before.socialized,
-			covered_later: after.covered_later - before.covered_later,
-			most_queued: if after.most_queued > before.most_queued { after.most_queued } else { 0 },
-		})
-		.collect()
+	before.iter().zip(after).map(|((before, _), (after, _))| totals_change(before, after)).collect()
 }
 
 /// The stress test of BTC down `change_bps` before the fall, and what the engine books when the
@@ -387,18 +376,7 @@ fn the_stress_test_of_a_perpetual_book_equals_its_close_out_and_deleveraging() {
 	}
 	let after = totals(&mut chain, &[USD, BTC]);
 	let (was, now) = (before[1].1, after[1].1);
-	let happened = PositionTotals {
-		close_outs: now.close_outs - was.close_outs,
-		taken_over: now.taken_over - was.taken_over,
-		notional: now.notional - was.notional,
-		fees: now.fees - was.fees,
-		fee_to_insurance: now.fee_to_insurance - was.fee_to_insurance,
-		shortfall: now.shortfall - was.shortfall,
-		covered: now.covered - was.covered,
-		deleveraged: now.deleveraged - was.deleveraged,
-		to_lps: now.to_lps - was.to_lps,
-		pending: now.pending - was.pending,
-	};
+	let happened = positions_change(&was, &now);
 	assert_eq!(btc, happened);
 	let usd_happened = after[0].0.written_off - before[0].0.written_off;
 	assert_eq!(spot(&report, USD).written_off, usd_happened);

@@ -482,9 +482,9 @@ fn add_market_value(value: &mut StressValue, change: &PositionTotals) {
 	value.to_lps.saturating_accrue(change.to_lps);
 }
 
-/// `after - before`, field by field (`most_queued`, a running maximum, is set by the caller to
-/// what the shock left waiting).
-fn totals_change(before: &LiquidationTotals, after: &LiquidationTotals) -> LiquidationTotals {
+/// `after - before`, field by field; `most_queued`, a running maximum, is the new maximum when
+/// it rose, else zero (the stress test replaces it by what the shock left waiting).
+pub fn totals_change(before: &LiquidationTotals, after: &LiquidationTotals) -> LiquidationTotals {
 	LiquidationTotals {
 		liquidations: after.liquidations.saturating_sub(before.liquidations),
 		repaid: after.repaid.saturating_sub(before.repaid),
@@ -502,7 +502,7 @@ fn totals_change(before: &LiquidationTotals, after: &LiquidationTotals) -> Liqui
 
 /// `after - before`, field by field (what already waited was worked before the shock: `pending`
 /// is what the shock's shortfalls left waiting).
-fn positions_change(before: &PositionTotals, after: &PositionTotals) -> PositionTotals {
+pub fn positions_change(before: &PositionTotals, after: &PositionTotals) -> PositionTotals {
 	PositionTotals {
 		close_outs: after.close_outs.saturating_sub(before.close_outs),
 		taken_over: after.taken_over.saturating_sub(before.taken_over),

@@ -33,7 +33,6 @@
 use crate::{
 	functions::{adds_risk, notional_of, replace_position},
 	math::{self, funding_owed, requirement, signed, trade, Signed},
-	types::Market,
 	Config, Error, Event, Markets, Pallet, Positions,
 };
 use alloc::vec::Vec;
@@ -83,14 +82,13 @@ impl<T: Config> Pallet<T> {
 		params
 	}
 
-	/// The maintenance margin a position of `size` needs in `market` at `price`, USD.
+	/// The maintenance margin a position of `size` needs at `price` under `params` (the market's
+	/// in force: [`Self::params_in_force`], read once by the caller), USD.
 	pub(crate) fn maintenance_at(
-		underlying: T::AssetId,
-		market: &Market,
+		params: &crate::MarketParams,
 		size: Signed,
 		price: Price,
 	) -> Result<FixedU128, DispatchError> {
-		let params = &Self::params_in_force(&market.params, underlying);
 		let needs = requirement(
 			size,
 			price,
@@ -144,8 +142,9 @@ impl<T: Config> Pallet<T> {
 		let remaining = held.size.checked_add(&delta).ok_or(ArithmeticError::Overflow)?;
 
 		// The fee: a share of the margin released, rounded down (never more than the rule).
-		let released = Self::maintenance_at(underlying, &market, held.size, price)?
-			.saturating_sub(Self::maintenance_at(underlying, &market, remaining, price)?);
+		let params = Self::params_in_force(&market.params, underlying);
+		let released = Self::maintenance_at(&params, held.size, price)?
+			.saturating_sub(Self::maintenance_at(&params, remaining, price)?);
 		let fee_share = fee_share.min(crate::types::MAX_LIQUIDATION_FEE_SHARE);
 		let fee = FixedU128::from_inner(fee_share.mul_floor(released.into_inner()));
 		let per_unit = fee.checked_div(&units).ok_or(ArithmeticError::Overflow)?;
@@ -279,12 +278,13 @@ impl<T: Config> Pallet<T> {
 		let price = Self::usable_price(underlying).ok()?;
 		let held = Positions::<T>::get(who, underlying)?;
 		let magnitude = math::unsigned(held.size.saturating_abs())?;
-		let before = Self::maintenance_at(underlying, &market, held.size, price).ok()?;
+		// The widening is read once, not at each of the bisection's steps.
+		let params = Self::params_in_force(&market.params, underlying);
+		let before = Self::maintenance_at(&params, held.size, price).ok()?;
 		let releases = |units: u128| -> Option<bool> {
 			let delta = Self::reduction(held.size, FixedU128::from_inner(units)).ok()?;
 			let after =
-				Self::maintenance_at(underlying, &market, held.size.checked_add(&delta)?, price)
-					.ok()?;
+				Self::maintenance_at(&params, held.size.checked_add(&delta)?, price).ok()?;
 			Some(before.saturating_sub(after) >= wanted)
 		};
 		if !releases(magnitude.into_inner())? {
@@ -317,8 +317,7 @@ impl<T: Config> PositionLiquidation<T::AccountId, T::AssetId> for Pallet<T> {
 					long: position.size.is_positive(),
 					notional: notional_of(units, price).ok()?,
 					maintenance_requirement: Self::maintenance_at(
-						underlying,
-						&market,
+						&Self::params_in_force(&market.params, underlying),
 						position.size,
 						price,
 					)
