@@ -1,12 +1,24 @@
 //! Predictive de-risking in the dev runtime: the value at risk from the prices pallet's
 //! volatility against a hand computation, the boundary (just inside and just outside the
-//! buffer), slices that never overshoot, the slice cap, and a perpetual position's slice.
+//! buffer), slices that never overshoot, the slice cap, a perpetual position's slice, and the
+//! off-chain worker's slices (sold on the DEX, taken over by the vault).
 
+use codec::Decode;
+use frame_support::{traits::Hooks, unsigned::ValidateUnsigned};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Price, PriceProvider};
-use liquidation_runtime::{assets, Liquidation, Margin, Prices, Runtime, RuntimeCall};
+use liquidation_runtime::{
+	assets, BlockNumber, Liquidation, Margin, Prices, Runtime, RuntimeCall, UncheckedExtrinsic,
+};
 use pallet_liquidation::{derisk::z_score, DeriskAction, DeriskParams, RiskReport};
+use sp_core::offchain::{
+	testing::{TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
 use sp_keyring::Sr25519Keyring::*;
+use sp_runtime::transaction_validity::{
+	InvalidTransaction, TransactionSource, TransactionValidity,
+};
 use sp_runtime::{traits::Zero, FixedI128, FixedPointNumber, FixedU128, Permill};
 
 const USD: AssetId = AssetId::Asset(assets::USD);
@@ -173,11 +185,12 @@ fn the_value_at_risk_is_the_hand_computation_and_the_boundary_is_the_buffer() {
 	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
 		panic!("de-risked: {events:?}")
 	};
-	assert_eq!(*keeper, Charlie.to_account_id());
-	let DeriskAction::Spot { debt_asset, repaid, collateral_asset, seized } = *action else {
+	assert_eq!(*keeper, Some(Charlie.to_account_id()));
+	let DeriskAction::Spot { debt_asset, repaid, collateral_asset, seized, to_insurance } = *action
+	else {
 		panic!("a spot slice: {action:?}")
 	};
-	assert_eq!((debt_asset, collateral_asset), (USD, BTC));
+	assert_eq!((debt_asset, collateral_asset, to_insurance), (USD, BTC, 0));
 	let paid = FixedU128::from_rational(seized, BITCOIN) * FixedU128::from_u32(60_000);
 	let owed = FixedU128::from_rational(repaid, DOLLAR) * FixedU128::from_rational(102, 100);
 	assert!(paid <= owed && owed - paid < FixedU128::from_rational(1, 1_000), "{paid:?} {owed:?}");
@@ -363,4 +376,174 @@ fn a_perpetual_slice_is_sized_to_the_buffer_and_charged_a_discounted_fee() {
 		/ FixedU128::from_rational(8, 100);
 	let diff = if fee > expected { fee - expected } else { expected - fee };
 	assert!(diff < FixedU128::from_rational(1, 1_000), "{fee:?} against {expected:?}");
+}
+
+/// Runs the off-chain worker once on the chain's current state and returns what it put in the
+/// pool.
+fn run_worker(chain: &mut TestChain) -> Vec<UncheckedExtrinsic> {
+	let (offchain, _offchain_state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	chain.ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	chain.ext.register_extension(OffchainWorkerExt::new(offchain));
+	chain.ext.register_extension(TransactionPoolExt::new(pool));
+	chain.execute_with(|| {
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		<Liquidation as Hooks<BlockNumber>>::offchain_worker(now);
+	});
+	let submitted = pool_state
+		.read()
+		.transactions
+		.iter()
+		.map(|bytes| UncheckedExtrinsic::decode(&mut &bytes[..]).expect("an extrinsic"))
+		.collect();
+	submitted
+}
+
+/// What `validate_unsigned` says of the worker's de-risking of `who` from `source`.
+fn validate_derisk(
+	chain: &mut TestChain,
+	who: &liquidation_runtime::AccountId,
+	source: TransactionSource,
+) -> TransactionValidity {
+	let call = pallet_liquidation::Call::<Runtime>::derisk_unsigned { who: who.clone() };
+	chain.execute_with(|| <Liquidation as ValidateUnsigned>::validate_unsigned(source, &call))
+}
+
+/// The worker de-risks a due borrower with no keeper: it submits the slice, the pool accepts it
+/// only from the local node and below every liquidation, and the next block sells the
+/// collateral on the DEX, repays the debt from the sale and pays the rest to insurance; the
+/// buffer grows, the VaR ends at the buffer, the owner pays the fee and nothing more.
+#[test]
+fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
+	let mut chain = a_volatile_btc_borrower();
+	let dave = Dave.to_account_id();
+	// Off: the worker submits nothing, and validation refuses.
+	assert!(run_worker(&mut chain).is_empty());
+	assert_eq!(
+		validate_derisk(&mut chain, &dave, TransactionSource::Local),
+		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::NOT_DUE).into())
+	);
+	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 10)));
+	let before = report(&mut chain, &dave);
+	assert!(before.due, "{before:?}");
+	let submitted = run_worker(&mut chain);
+	assert_eq!(submitted.len(), 1, "one slice for Dave");
+	assert!(matches!(
+		&submitted[0].function,
+		RuntimeCall::Liquidation(pallet_liquidation::Call::derisk_unsigned { who }) if *who == dave
+	));
+	// Only from the local node; under every liquidation's priority.
+	assert_eq!(
+		validate_derisk(&mut chain, &dave, TransactionSource::External),
+		Err(InvalidTransaction::Call.into())
+	);
+	let valid = validate_derisk(&mut chain, &dave, TransactionSource::Local).expect("valid");
+	let liquidation_floor = <Runtime as pallet_liquidation::Config>::UnsignedPriority::get();
+	assert!(valid.priority < liquidation_floor, "{valid:?}");
+	assert!(valid.priority >= liquidation_floor / 2, "{valid:?}");
+
+	let insurance =
+		|chain: &mut TestChain| chain.execute_with(|| liquidation_runtime::Insurance::custody(USD));
+	let insurance_before = insurance(&mut chain);
+	chain.start_block();
+	for xt in submitted {
+		assert_eq!(chain.apply(xt), Ok(Ok(())));
+	}
+	chain.finish_block();
+	let events = chain.liquidation_events();
+	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
+		panic!("de-risked: {events:?}")
+	};
+	assert_eq!(*keeper, None, "the worker's slice");
+	let DeriskAction::Spot { debt_asset, repaid, collateral_asset, seized, to_insurance } = *action
+	else {
+		panic!("a spot slice: {action:?}")
+	};
+	assert_eq!((debt_asset, collateral_asset), (USD, BTC));
+	// A tenth of the debt at most (the slice); the bitcoin taken is worth the repayment and the
+	// 2 % fee at the oracle.
+	assert!(repaid > 0 && repaid <= 40_001 * DOLLAR / 10, "{repaid}");
+	let taken = FixedU128::from_rational(seized, BITCOIN) * FixedU128::from_u32(60_000);
+	let owed = FixedU128::from_rational(repaid, DOLLAR) * FixedU128::from_rational(102, 100);
+	assert!(taken <= owed && owed - taken < FixedU128::from_rational(1, 1_000), "{taken:?}");
+	// The sale brought more than the debt (the pool's price is the oracle's, less its fee and
+	// slippage): the rest went to insurance.
+	assert!(to_insurance > 0 && to_insurance < repaid * 2 / 100, "{to_insurance}");
+	assert_eq!(insurance(&mut chain), insurance_before + to_insurance);
+	let after = report(&mut chain, &dave);
+	assert!(after.buffer > before.buffer, "the buffer grows: {after:?}");
+	assert!(after.value_at_risk < before.value_at_risk, "{after:?}");
+	chain.execute_with(|| {
+		Liquidation::do_try_state().expect("invariants hold");
+		Margin::do_try_state().expect("invariants hold");
+	});
+}
+
+/// The worker de-risks a perpetual long with no keeper: the vault takes the units over at the
+/// discounted fee; a liquidatable account is the liquidation's, never the de-risking's.
+#[test]
+fn the_worker_de_risks_a_perpetual_long_against_the_vault() {
+	let mut chain = a_volatile_btc_long();
+	let bob = Bob.to_account_id();
+	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 25)));
+	let before = report(&mut chain, &bob);
+	assert!(before.due, "{before:?}");
+	let size = |chain: &mut TestChain| {
+		chain.execute_with(|| {
+			liquidation_runtime::Perpetuals::position_reports(&Bob.to_account_id())[0].size
+		})
+	};
+	let size_before = size(&mut chain);
+	let submitted = run_worker(&mut chain);
+	assert_eq!(submitted.len(), 1);
+	chain.start_block();
+	for xt in submitted {
+		assert_eq!(chain.apply(xt), Ok(Ok(())));
+	}
+	chain.finish_block();
+	let events = chain.liquidation_events();
+	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
+		panic!("de-risked: {events:?}")
+	};
+	assert_eq!(*keeper, None);
+	let DeriskAction::Perpetual { underlying, units, fee } = *action else {
+		panic!("a perpetual slice: {action:?}")
+	};
+	assert_eq!(underlying, BTC);
+	assert!(units <= FixedU128::from_rational(1, 4) && !units.is_zero(), "{units:?}");
+	assert!(!fee.is_zero());
+	let size_after = size(&mut chain);
+	assert_eq!(
+		size_before.into_inner() - size_after.into_inner(),
+		units.into_inner() as i128,
+		"the slice's units left Bob's long"
+	);
+	let after = report(&mut chain, &bob);
+	assert!(after.buffer > before.buffer && after.value_at_risk < before.value_at_risk);
+	chain.execute_with(|| {
+		liquidation_runtime::Perpetuals::do_try_state().expect("invariants hold");
+		Liquidation::do_try_state().expect("invariants hold");
+	});
+
+	// BTC falls until Bob is liquidatable: the worker liquidates, it does not de-risk.
+	for price in [56_000, 52_000, 48_500, 45_000, 42_000, 40_000] {
+		chain.feed_price(BTC, Price::from_u32(price));
+	}
+	chain.execute_with(|| {
+		let report = Liquidation::effective_report(&Bob.to_account_id()).expect("a report");
+		assert!(report.is_liquidatable(), "{report:?}");
+	});
+	assert_eq!(
+		validate_derisk(&mut chain, &bob, TransactionSource::Local),
+		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::NOT_DUE).into())
+	);
+	let submitted = run_worker(&mut chain);
+	assert!(
+		submitted.iter().all(|xt| matches!(
+			&xt.function,
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned { .. })
+		)),
+		"only liquidations: {submitted:?}"
+	);
+	assert!(!submitted.is_empty());
 }

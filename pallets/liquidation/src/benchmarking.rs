@@ -236,6 +236,41 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The worker's spot slice of the account `derisk_spot` de-risks: its collateral sold on
+	/// the DEX, the debt repaid from the sale, the rest paid to insurance.
+	#[benchmark]
+	fn derisk_by_sale() -> Result<(), BenchmarkError> {
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let (who, _) = T::BenchmarkHelper::derisk_account(debts).ok_or(BenchmarkError::Skip)?;
+		derisk_params::<T>()?;
+		let before = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(before.due);
+		#[extrinsic_call]
+		derisk_unsigned(RawOrigin::None, who.clone());
+		let after = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(after.buffer > before.buffer);
+		Ok(())
+	}
+
+	/// The worker's perpetual slice of the trader `derisk_perpetual` de-risks, taken over by
+	/// the vault.
+	#[benchmark]
+	fn derisk_by_vault() -> Result<(), BenchmarkError> {
+		let (who, _) = T::BenchmarkHelper::derisk_trader().ok_or(BenchmarkError::Skip)?;
+		derisk_params::<T>()?;
+		let before = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(before.due && !before.terms.first().is_some_and(|term| term.perpetual.is_zero()));
+		#[extrinsic_call]
+		derisk_unsigned(RawOrigin::None, who.clone());
+		let after = Liquidation::<T>::risk_report(&who, None)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
+		assert!(after.buffer > before.buffer);
+		Ok(())
+	}
+
 	#[benchmark]
 	fn set_derisk_params() -> Result<(), BenchmarkError> {
 		let origin = governance::<T>()?;

@@ -69,7 +69,7 @@ use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_runtime::{
 	traits::{CheckedDiv, CheckedSub, One, Saturating, Zero},
-	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, Permill, RuntimeDebug,
+	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, RuntimeDebug,
 };
 
 /// The shortest horizon governance may set: a minute.
@@ -158,19 +158,24 @@ pub struct RiskTerm<AssetId> {
 	Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, RuntimeDebug,
 )]
 pub enum DeriskAction<AssetId> {
-	/// Spot debt repaid by the keeper against collateral paid to him.
+	/// Spot debt repaid against collateral: by the keeper, paid the collateral; or by the
+	/// worker, which sells the collateral on the DEX, repays from the sale and pays what the
+	/// sale brought beyond the debt to insurance.
 	#[codec(index = 0)]
 	Spot {
 		/// The debt repaid.
 		debt_asset: AssetId,
 		/// Repaid, in its smallest units.
 		repaid: Balance,
-		/// The collateral paid to the keeper.
+		/// The collateral taken.
 		collateral_asset: AssetId,
-		/// Paid, in its smallest units (the repayment's value times `1 + fee`).
+		/// Taken, in its smallest units (the repayment's value times `1 + fee`).
 		seized: Balance,
+		/// Of the debt asset, what the worker's sale brought beyond the debt, paid to
+		/// insurance (zero for a keeper, who is paid the fee in collateral).
+		to_insurance: Balance,
 	},
-	/// Units of a perpetual position taken over by the keeper.
+	/// Units of a perpetual position taken over by the keeper, or by the vault for the worker.
 	#[codec(index = 1)]
 	Perpetual {
 		/// The market's underlying.
@@ -360,16 +365,17 @@ impl<T: Config> Pallet<T> {
 			.map_or(FixedU128::one(), |weights| weights.maintenance_liability_weight)
 	}
 
-	/// One slice of predictive de-risking of `who` by `keeper` (see the [module docs](self)).
+	/// One slice of predictive de-risking of `who` by `keeper`, or by the off-chain worker when
+	/// `None` (the DEX and the vault take the keeper's place; see the [module docs](self)).
 	#[frame_support::transactional]
 	pub(crate) fn do_derisk(
-		keeper: T::AccountId,
+		keeper: Option<T::AccountId>,
 		who: T::AccountId,
 	) -> Result<DeriskAction<T::AssetId>, DispatchError> {
 		let params = DeriskParamsOf::<T>::get().ok_or(Error::<T>::DeriskDisabled)?;
 		let engine = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
 		ensure!(!crate::Paused::<T>::get(), Error::<T>::EnginePaused);
-		ensure!(keeper != who, Error::<T>::OwnAccount);
+		ensure!(keeper.as_ref() != Some(&who), Error::<T>::OwnAccount);
 		let before = Self::risk_report(&who, Some(params))?;
 		ensure!(before.due, Error::<T>::NotDue);
 		let k = Self::var_multiple(&params).ok_or(Error::<T>::DeriskParamsInvalid)?;
@@ -382,10 +388,16 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.find(|position| position.underlying == largest.asset && position.long == largest.long);
 		let action = match perpetual {
-			Some(position) => {
-				Self::derisk_perpetual(&keeper, &who, position, excess, k, &params, &engine)?
-			},
-			None => Self::derisk_spot(&keeper, &who, &before, excess, k, &params, &engine)?,
+			Some(position) => Self::derisk_perpetual(
+				keeper.as_ref(),
+				&who,
+				position,
+				excess,
+				k,
+				&params,
+				&engine,
+			)?,
+			None => Self::derisk_spot(keeper.as_ref(), &who, &before, excess, k, &params, &engine)?,
 		};
 		let after = Self::risk_report(&who, Some(params))?;
 		// The no-harm rule of de-risking: the buffer never falls, the account never breaches,
@@ -412,8 +424,11 @@ impl<T: Config> Pallet<T> {
 
 	/// A spot slice for the largest term: its asset as the collateral (a net long) against the
 	/// account's largest debt, or as the debt (a net short) against its largest collateral.
+	/// The keeper repays and is paid the collateral; without one (the worker) the collateral is
+	/// sold on the DEX within the engine's slippage bound, the debt repaid from the sale and
+	/// what it brought beyond the debt paid to insurance (refused when it brings less).
 	fn derisk_spot(
-		keeper: &T::AccountId,
+		keeper: Option<&T::AccountId>,
 		who: &T::AccountId,
 		report: &RiskReport<T::AssetId>,
 		excess: UsdValue,
@@ -468,6 +483,17 @@ impl<T: Config> Pallet<T> {
 		// Within the block's caps, as every liquidation: a burst of volatility cannot sell more
 		// collateral in a block than a crash could.
 		Self::consume_caps(engine, debt_asset, repay_value)?;
+		let Some(keeper) = keeper else {
+			let to_insurance =
+				Self::derisk_by_sale(who, &debt, repay, collateral_asset, seize, engine)?;
+			return Ok(DeriskAction::Spot {
+				debt_asset,
+				repaid: repay,
+				collateral_asset,
+				seized: seize,
+				to_insurance,
+			});
+		};
 		let repaid = T::Ledger::repay_debt(keeper, who, debt_asset, repay)?;
 		if seize > T::Ledger::cash(collateral_asset) {
 			T::Ledger::transfer_deposit(who, collateral_asset, seize, keeper)?;
@@ -482,7 +508,47 @@ impl<T: Config> Pallet<T> {
 				Preservation::Expendable,
 			)?;
 		}
-		Ok(DeriskAction::Spot { debt_asset, repaid, collateral_asset, seized: seize })
+		Ok(DeriskAction::Spot {
+			debt_asset,
+			repaid,
+			collateral_asset,
+			seized: seize,
+			to_insurance: 0,
+		})
+	}
+
+	/// The worker's spot slice: `seize` of the collateral sold on the DEX for at least its
+	/// oracle value less the engine's slippage bound and at least `repay`; `repay` of the debt
+	/// repaid from the sale, the rest (the fee, less what the sale lost against the oracle) paid
+	/// to insurance, which it returns.
+	fn derisk_by_sale(
+		who: &T::AccountId,
+		debt: &Side<T::AssetId>,
+		repay: Balance,
+		collateral_asset: T::AssetId,
+		seize: Balance,
+		engine: &crate::EngineParams,
+	) -> Result<Balance, DispatchError> {
+		use liquidation_primitives::{CollateralSwap as _, FundIncome as _};
+		// A sale needs tokens in the pool: an illiquid collateral is a keeper's.
+		ensure!(seize <= T::Ledger::cash(collateral_asset), Error::<T>::CollateralIlliquid);
+		let account = Self::engine_account();
+		T::Ledger::seize_collateral(who, collateral_asset, seize, &account)?;
+		let collateral_price =
+			T::Prices::price(&collateral_asset).map_err(Error::<T>::Price)?.price;
+		let decimals =
+			T::Ledger::risk_weights(collateral_asset).ok_or(Error::<T>::NoCollateral)?.decimals;
+		let seized_value =
+			value_in_usd(seize, decimals, collateral_price).ok_or(ArithmeticError::Overflow)?;
+		let oracle_out = amount_worth(seized_value, debt).ok_or(ArithmeticError::Overflow)?;
+		let debt_asset = debt.asset;
+		let min_out = engine.max_slippage.left_from_one().mul_ceil(oracle_out).max(repay);
+		let out = T::Swap::sell(&account, collateral_asset, debt_asset, seize, min_out)
+			.map_err(|_| Error::<T>::SaleFailed)?;
+		let repaid = T::Ledger::repay_debt(&account, who, debt_asset, repay)?;
+		let to_insurance = out.saturating_sub(repaid);
+		T::Income::deposit_income(debt_asset, &account, to_insurance)?;
+		Ok(to_insurance)
 	}
 
 	/// The account's largest debt (for a net long: what to repay) or largest collateral (for a
@@ -514,9 +580,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A perpetual slice of `position` (on the side of the largest term), taken over by the
-	/// keeper.
+	/// keeper, or by the vault for the worker.
 	fn derisk_perpetual(
-		keeper: &T::AccountId,
+		keeper: Option<&T::AccountId>,
 		who: &T::AccountId,
 		position: liquidation_primitives::PositionAtRisk<T::AssetId>,
 		excess: UsdValue,
@@ -572,7 +638,7 @@ impl<T: Config> Pallet<T> {
 			position.underlying,
 			units,
 			fee_share,
-			Some(keeper),
+			keeper,
 			UsdValue::zero(),
 		)?;
 		Ok(DeriskAction::Perpetual {
@@ -580,6 +646,29 @@ impl<T: Config> Pallet<T> {
 			units: closed.units,
 			fee: closed.fee,
 		})
+	}
+
+	/// How far `who`'s value at risk exceeds its buffer (USD) when the worker may de-risk it
+	/// now, or why not (an `InvalidTransaction::Custom` code, see [`crate::invalid`]): what
+	/// `ValidateUnsigned` checks for [`crate::Call::derisk_unsigned`], public so that tools can
+	/// model the worker. Beyond the report it runs the slice and undoes it, so no de-risking that
+	/// would fail (the DEX short of the slippage bound, an illiquid pool, a cap) enters a block.
+	pub fn check_derisk_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
+		if !Self::engine_running() {
+			return Err(crate::invalid::PAUSED);
+		}
+		let report = Self::risk_report(who, None).map_err(|_| crate::invalid::NOT_DUE)?;
+		if !report.due {
+			return Err(crate::invalid::NOT_DUE);
+		}
+		frame_support::storage::with_transaction(|| {
+			let outcome = Self::do_derisk(None, who.clone()).map(|_| ());
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
+		})
+		.ok()
+		.and_then(|outcome| outcome.ok())
+		.ok_or(crate::invalid::WOULD_FAIL)?;
+		Ok(report.value_at_risk.saturating_sub(report.buffer))
 	}
 
 	/// Checks and stores the de-risking parameters (`None`: the switch off).

@@ -240,6 +240,9 @@ pub mod invalid {
 	/// Dispatching the liquidation now would fail (a cap, the collateral pool, the sizing, all
 	/// its debt at auction): validation runs it and undoes it, so nothing that fails is included.
 	pub const WOULD_FAIL: u8 = 5;
+	/// A de-risking: the switch is off, or the account is not due (its buffer covers its value
+	/// at risk, it is liquidatable, or it has collateral at auction).
+	pub const NOT_DUE: u8 = 6;
 }
 
 /// Sets up what the benchmarks need.
@@ -733,8 +736,9 @@ pub mod pallet {
 		Derisked {
 			/// The account de-risked.
 			who: T::AccountId,
-			/// The keeper, paid the fee.
-			keeper: T::AccountId,
+			/// The keeper, paid the fee (`None`: the off-chain worker's slice, sold on the DEX
+			/// or taken over by the vault).
+			keeper: Option<T::AccountId>,
 			/// What was repaid and paid, or taken over.
 			action: DeriskAction<T::AssetId>,
 			/// Its value at risk before and after, USD.
@@ -994,12 +998,40 @@ pub mod pallet {
 		)]
 		pub fn derisk(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
-			let action = Self::do_derisk(keeper, who)?;
+			let action = Self::do_derisk(Some(keeper), who)?;
 			let weight = match action {
 				DeriskAction::Spot { .. } => T::WeightInfo::derisk_spot(),
 				DeriskAction::Perpetual { .. } => T::WeightInfo::derisk_perpetual(),
 			};
 			Ok(Some(weight).into())
+		}
+
+		/// The off-chain worker's de-risking of `who` by one slice, as [`Pallet::derisk`] sizes
+		/// it, with no keeper: a spot slice's collateral is sold on the DEX (within the engine's
+		/// slippage bound, and for at least the debt it repays), the debt repaid from the sale
+		/// and the rest (the fee) paid to insurance; a perpetual slice is taken over by the
+		/// vault at the discounted fee. Only valid from the local node, and below every
+		/// liquidation in the pool's order (see `ValidateUnsigned`).
+		///
+		/// Its weight counts the slice twice: the block's `pre_dispatch` validation runs it once
+		/// and undoes it.
+		#[pallet::call_index(6)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::derisk_by_sale()
+				.max(<T as Config>::WeightInfo::derisk_by_vault())
+				.saturating_mul(2)
+		)]
+		pub fn derisk_unsigned(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			let action = Self::do_derisk(None, who)?;
+			let weight = match action {
+				DeriskAction::Spot { .. } => T::WeightInfo::derisk_by_sale(),
+				DeriskAction::Perpetual { .. } => T::WeightInfo::derisk_by_vault(),
+			};
+			Ok(Some(weight.saturating_mul(2)).into())
 		}
 
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust
@@ -1062,21 +1094,37 @@ pub mod pallet {
 	impl<T: Config> ValidateUnsigned for Pallet<T> {
 		type Call = Call<T>;
 
+		/// Only the local worker's transactions (or a block that includes them), each checked
+		/// by running it and undoing it. A liquidation's priority is `UnsignedPriority` plus its
+		/// shortfall in whole USD, a de-risking's half of `UnsignedPriority` plus its excess of
+		/// value at risk, at most just under the liquidations': every liquidation goes first.
+		/// Both provide the account as their tag, so the pool holds one of them per account.
 		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
-			let Call::liquidate_unsigned { who } = call else {
-				return InvalidTransaction::Call.into();
-			};
-			// Only the local worker's transactions (or a block that includes them).
 			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
 				return InvalidTransaction::Call.into();
 			}
-			let shortfall = Self::check_unsigned(who).map_err(InvalidTransaction::Custom)?;
-			let whole_usd: u64 = (shortfall.into_inner()
-				/ <sp_runtime::FixedU128 as sp_runtime::FixedPointNumber>::DIV)
-				.try_into()
-				.unwrap_or(u64::MAX);
+			let whole_usd = |value: UsdValue| -> u64 {
+				(value.into_inner() / <sp_runtime::FixedU128 as sp_runtime::FixedPointNumber>::DIV)
+					.try_into()
+					.unwrap_or(u64::MAX)
+			};
+			let (who, priority) = match call {
+				Call::liquidate_unsigned { who } => {
+					let shortfall =
+						Self::check_unsigned(who).map_err(InvalidTransaction::Custom)?;
+					(who, T::UnsignedPriority::get().saturating_add(whole_usd(shortfall)))
+				},
+				Call::derisk_unsigned { who } => {
+					let excess =
+						Self::check_derisk_unsigned(who).map_err(InvalidTransaction::Custom)?;
+					let base = T::UnsignedPriority::get() / 2;
+					let ceiling = T::UnsignedPriority::get().saturating_sub(1);
+					(who, base.saturating_add(whole_usd(excess)).min(ceiling))
+				},
+				_ => return InvalidTransaction::Call.into(),
+			};
 			ValidTransaction::with_tag_prefix("LiquidationEngine")
-				.priority(T::UnsignedPriority::get().saturating_add(whole_usd))
+				.priority(priority)
 				.and_provides(who)
 				.longevity(T::UnsignedLongevity::get())
 				.propagate(false)

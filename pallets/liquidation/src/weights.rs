@@ -47,6 +47,8 @@ pub trait WeightInfo {
 	fn stress_test_account() -> Weight;
 	fn derisk_spot() -> Weight;
 	fn derisk_perpetual() -> Weight;
+	fn derisk_by_sale() -> Weight;
+	fn derisk_by_vault() -> Weight;
 	fn set_derisk_params() -> Weight;
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight;
 }
@@ -687,6 +689,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::DeriskParamsOf` (r:0 w:1)
 	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	fn derisk_by_sale() -> Weight {
+		Self::derisk_spot() // TEMP until benchmarked
+	}
+	fn derisk_by_vault() -> Weight {
+		Self::derisk_perpetual() // TEMP until benchmarked
+	}
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
 		// Fastest run: 113_207_000 ps.
@@ -830,6 +838,12 @@ impl WeightInfo for () {
 		Weight::from_parts(9_929_391_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
+	}
+	fn derisk_by_sale() -> Weight {
+		Self::derisk_spot() // TEMP until benchmarked
+	}
+	fn derisk_by_vault() -> Weight {
+		Self::derisk_perpetual() // TEMP until benchmarked
 	}
 	fn set_derisk_params() -> Weight {
 		Weight::from_parts(115_381_000, 1569)

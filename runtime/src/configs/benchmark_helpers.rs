@@ -340,6 +340,21 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		let price =
 			report.maintenance_debt.saturating_mul(sp_runtime::FixedU128::from_rational(130, 90));
 		volatile_price(btc, price, sp_runtime::FixedU128::from_rational(20, 100));
+		// USD the largest debt (the others a tenth smaller): the partner of the slice, which
+		// the worker's sale needs a DEX pool for (the genesis BTC/USD pool).
+		let usd = AssetId::Asset(crate::assets::USD);
+		for (asset, _, debt) in crate::Margin::positions(&who) {
+			if debt > 0 && asset != usd {
+				ok(
+					crate::Margin::repay(
+						crate::RuntimeOrigin::signed(who.clone()),
+						asset,
+						debt / 10,
+					),
+					"repay",
+				);
+			}
+		}
 		let keeper = AccountId::from([0x7d; 32]);
 		fund_margin_account(&keeper);
 		for (asset, _, debt) in crate::Margin::positions(&who) {
