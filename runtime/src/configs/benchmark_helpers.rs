@@ -349,7 +349,7 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 					crate::Margin::repay(
 						crate::RuntimeOrigin::signed(who.clone()),
 						asset,
-						debt / 10,
+						pallet_margin::Amount::Exact(debt / 10),
 					),
 					"repay",
 				);

@@ -22,6 +22,26 @@ pub(crate) struct Books {
 	pub(crate) auction_owners: HashMap<u32, AccountId>,
 	pub(crate) origins: BadDebtOrigins,
 	pub(crate) perps: PerpBooks,
+	/// Accounts whose debt or positions a liquidation acted on in the last block read (its
+	/// own, an auction's proceeds, a close-out): where a full liquidation is looked for.
+	pub(crate) acted_on: BTreeSet<AccountId>,
+	/// What liquidations cost the owners beyond the debt repaid, USD.
+	pub(crate) penalties_usd: f64,
+	pub(crate) derisk: DeriskBooks,
+}
+
+/// Running figures of the de-riskings, from the engine's `Derisked` events.
+#[derive(Default)]
+pub(crate) struct DeriskBooks {
+	pub(crate) slices: u32,
+	pub(crate) by_worker: u32,
+	pub(crate) accounts: BTreeSet<AccountId>,
+	/// Collateral paid over the repayment's value and the perpetual slices' fees, USD.
+	pub(crate) fees_usd: f64,
+	/// Debt repaid and notional taken over, USD.
+	pub(crate) value_usd: f64,
+	/// Slices since the last timeline point.
+	pub(crate) since_point: u32,
 }
 
 /// Running figures of the perpetual close-outs and their waterfall, from the engine's and the
@@ -77,6 +97,10 @@ pub struct BadDebtOrigins {
 impl Books {
 	pub(crate) fn read(&mut self, events: &[RuntimeEvent]) {
 		self.this_block.clear();
+		self.acted_on.clear();
+		let value = |asset: &AssetId, amount: &Balance| {
+			price_now(*asset).map_or(0.0, |price| *amount as f64 / whole(*asset) * price.to_float())
+		};
 		for event in events {
 			match event {
 				// Repaid by another than the owner: a liquidation's repayment (the perpetuals
@@ -104,16 +128,16 @@ impl Books {
 					as_deposit,
 					..
 				}) => {
-					let value = |asset: &AssetId, amount: &Balance| {
-						price_now(*asset)
-							.map_or(0.0, |price| *amount as f64 / whole(*asset) * price.to_float())
-					};
 					let history = self.history.entry(who.clone()).or_default();
 					history.keeper |= *path == pallet_liquidation::LiquidationPath::Keeper;
-					history.liquidator_reward_usd += value(collateral_asset, reward);
+					let reward_usd = value(collateral_asset, reward);
+					history.liquidator_reward_usd += reward_usd;
 					// As a deposit the insurance share is paid in the debt asset.
 					let insurance_asset = if *as_deposit { debt_asset } else { collateral_asset };
-					history.insurance_share_usd += value(insurance_asset, to_insurance);
+					let insurance_usd = value(insurance_asset, to_insurance);
+					history.insurance_share_usd += insurance_usd;
+					self.penalties_usd += reward_usd + insurance_usd;
+					self.acted_on.insert(who.clone());
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
 					let path = match path {
@@ -143,6 +167,8 @@ impl Books {
 				}) if *debt_asset == USD => {
 					self.history.entry(owner.clone()).or_default().auction_penalty_usd +=
 						*penalty as f64 / DOLLAR;
+					self.penalties_usd += *penalty as f64 / DOLLAR;
+					self.acted_on.insert(owner.clone());
 				},
 				RuntimeEvent::Auction(pallet_auction::Event::Started { id, owner, .. }) => {
 					self.auction_owners.insert(*id, owner.clone());
@@ -180,6 +206,7 @@ impl Books {
 					}
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
+					self.acted_on.insert(who.clone());
 					*self.by_path.entry("bankrupt".into()).or_default() += 1;
 					self.liquidations += 1;
 				},
@@ -199,6 +226,8 @@ impl Books {
 					perps.partial += u32::from(!*whole);
 					perps.notional = perps.notional + *notional;
 					perps.fees = perps.fees + *fee;
+					self.penalties_usd += fee.to_float();
+					self.acted_on.insert(who.clone());
 					perps.fee_to_insurance += to_insurance;
 					self.liquidated.insert(who.clone());
 					self.this_block.insert(who.clone());
@@ -236,6 +265,41 @@ impl Books {
 					liquidated,
 					..
 				}) => self.fallback += liquidated,
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::Derisked {
+					who,
+					keeper,
+					action,
+					..
+				}) => {
+					let derisk = &mut self.derisk;
+					derisk.slices += 1;
+					derisk.since_point += 1;
+					derisk.by_worker += u32::from(keeper.is_none());
+					derisk.accounts.insert(who.clone());
+					match action {
+						pallet_liquidation::DeriskAction::Spot {
+							debt_asset,
+							repaid,
+							collateral_asset,
+							seized,
+							..
+						} => {
+							let repaid_usd = value(debt_asset, repaid);
+							derisk.fees_usd += value(collateral_asset, seized) - repaid_usd;
+							derisk.value_usd += repaid_usd;
+							// Its repayment (a `Repaid` by another, read above) is not a
+							// liquidation's.
+							if *debt_asset == USD {
+								self.liquidated_debt = self.liquidated_debt.saturating_sub(*repaid);
+							}
+						},
+						pallet_liquidation::DeriskAction::Perpetual { underlying, units, fee } => {
+							derisk.fees_usd += fee.to_float();
+							derisk.value_usd += price_now(*underlying)
+								.map_or(0.0, |price| units.to_float() * price.to_float());
+						},
+					}
+				},
 				RuntimeEvent::Auction(pallet_auction::Event::Taken { .. }) => {
 					self.auction_takes += 1
 				},

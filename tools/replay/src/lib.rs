@@ -22,6 +22,12 @@
 //!   fallback).
 //! - **Bidders** take every auction lot once its price is [`ReplayOptions::bidder_discount`] under
 //!   the oracle price, and restart auctions when due.
+//! - **De-risking** (with [`ReplayOptions::derisk`]): after each block the worker's walk reads a
+//!   page of the indebted accounts (the runtime's `ScanBatch`, after a cursor, as its off-chain
+//!   worker does) for those due; keepers take a share of them (the signed `derisk`) and the
+//!   worker the rest, with the unsigned slots its liquidations leave (`derisk_unsigned`, its
+//!   spot slices sold on the DEX); an arbitrageur keeps each DEX pool at the oracle price after
+//!   every feed. [`compare::run_both`] replays the same population without and with it.
 //!
 //! The [`Summary`] has the accounts and value liquidated, the longest an account stayed
 //! liquidatable with nothing under way, bad debt, insurance used and loss socialized, per asset,
@@ -30,6 +36,8 @@
 //! events and the engine's totals). The [`Point`]s of the timeline feed [`picture::draw`].
 
 mod books;
+pub mod compare;
+mod dex;
 pub mod picture;
 mod population;
 mod run;
@@ -117,6 +125,35 @@ pub struct ReplayOptions {
 	pub check_every: u32,
 	/// A timeline point every this many blocks (0: about 1 500 points in all).
 	pub sample_every: u32,
+	/// Predictive de-risking switched on with these parameters (`None`: off, the dev chain's
+	/// default). When on, the worker submits de-riskings with the slots its liquidations leave
+	/// (as the runtime's worker does), keepers take a [`Self::keeper_share`] of the due accounts,
+	/// and an arbitrageur keeps the DEX pools at the oracle price (the worker sells spot slices
+	/// there).
+	pub derisk: Option<pallet_liquidation::DeriskParams>,
+}
+
+/// The de-risking parameters a replay uses by default with de-risking on, each from a rule or a
+/// figure from the field:
+///
+/// - **horizon one hour**: the time the engine needs to work a crash's queue of liquidations
+///   at the worker's 20 a block with keepers (the replays' longest waits are a few blocks; an
+///   hour covers a breaker's confirmation and a sequence of falls, as Black Thursday's first
+///   fall lasted about one hour);
+/// - **confidence 99 %**: the market-risk VaR standard of the Basel framework;
+/// - **slice a quarter**: half the engine's close factor (50 %), so an account is reduced in at
+///   least four steps, each re-judged at the new price and volatility;
+/// - **fee 2 %**: a quarter of the 8 % liquidation penalty: above the DEX's 0.3 % fee and a
+///   keeper's gas, so that a slice is worth taking, and far enough under the penalty that an
+///   owner loses less to being de-risked than to being liquidated.
+pub fn default_derisk_params() -> pallet_liquidation::DeriskParams {
+	use sp_runtime::Permill;
+	pallet_liquidation::DeriskParams {
+		horizon_ms: 3_600_000,
+		confidence: Permill::from_percent(99),
+		max_slice: Permill::from_percent(25),
+		fee: Permill::from_percent(2),
+	}
 }
 
 impl Default for ReplayOptions {
@@ -129,6 +166,7 @@ impl Default for ReplayOptions {
 			block_seconds: 6,
 			check_every: 100,
 			sample_every: 0,
+			derisk: None,
 		}
 	}
 }
@@ -206,6 +244,10 @@ pub struct Point {
 	pub position_shortfall_usd: f64,
 	pub deleveraged_usd: f64,
 	pub to_lps_usd: f64,
+	/// Debt liquidated and perpetual notional closed out so far, USD.
+	pub liquidated_usd: f64,
+	/// De-riskings since the previous point.
+	pub deriskings: u32,
 }
 
 /// Per collateral or debt asset.
@@ -318,6 +360,62 @@ pub struct Summary {
 	pub perpetuals: Option<PerpetualSummary>,
 	/// How the accounts' health was spread at the start and at the end.
 	pub health_distribution: HealthDistribution,
+	/// What the accounts' owners bore, and how hard the engine worked: the figures a run with
+	/// de-risking is compared on against one without.
+	pub outcome: Outcome,
+}
+
+/// The figures a replay with predictive de-risking is compared on against one without (see
+/// [`compare`]).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Outcome {
+	/// De-risking's parameters (`None`: off).
+	pub derisk: Option<DeriskSettings>,
+	/// Bad debt: spot debt written off and perpetual shortfalls, USD.
+	pub bad_debt_usd: f64,
+	/// What liquidations cost the owners beyond the debt they repaid, USD: keepers' rewards and
+	/// insurance's share of the penalty, auction penalties, perpetual liquidation fees.
+	pub penalties_usd: f64,
+	/// What de-risking cost the owners beyond the debt it repaid (collateral paid over the
+	/// repayment's value, the perpetual slices' fees), USD.
+	pub derisk_fees_usd: f64,
+	/// Both: the fees users paid.
+	pub fees_paid_usd: f64,
+	/// Accounts liquidated until they owed nothing (no debt, no position left).
+	pub full_liquidations: u32,
+	/// The most debt liquidated and perpetual notional closed out in one block, USD, and the
+	/// hour of the path it was in.
+	pub peak_liquidated_usd_per_block: f64,
+	pub peak_block_hours: f64,
+	/// Longest an account stayed liquidatable with nothing under way, in blocks.
+	pub longest_wait_blocks: u32,
+	/// De-riskings: all, by the worker, the accounts de-risked, and the value reduced (debt
+	/// repaid and notional taken over), USD.
+	pub deriskings: u32,
+	pub deriskings_by_worker: u32,
+	pub accounts_derisked: u32,
+	pub derisked_usd: f64,
+}
+
+/// De-risking's parameters as a summary shows them.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DeriskSettings {
+	pub horizon_minutes: f64,
+	pub confidence_percent: f64,
+	pub max_slice_percent: f64,
+	pub fee_percent: f64,
+}
+
+impl From<&pallet_liquidation::DeriskParams> for DeriskSettings {
+	fn from(params: &pallet_liquidation::DeriskParams) -> Self {
+		let percent = |p: sp_runtime::Permill| f64::from(p.deconstruct()) / 10_000.0;
+		Self {
+			horizon_minutes: params.horizon_ms as f64 / 60_000.0,
+			confidence_percent: percent(params.confidence),
+			max_slice_percent: percent(params.max_slice),
+			fee_percent: percent(params.fee),
+		}
+	}
 }
 
 /// The accounts (borrowers and traders) by health factor, at the start of the path (after the

@@ -1,12 +1,27 @@
 //! `liquidation-replay SCENARIO.csv [flags]`: replays a crash scenario through the real runtime
 //! and writes a JSON summary and a picture (see the library docs).
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use liquidation_replay::{
-	load_renamed, picture, replay, Population, Progress, ReplayOptions, Traders,
+	compare, default_derisk_params, load_renamed, picture, replay, Population, Progress, Replay,
+	ReplayOptions, Traders,
 };
-use std::{path::PathBuf, time::Instant};
+use std::{
+	path::{Path, PathBuf},
+	time::Instant,
+};
+
+/// Whether predictive de-risking runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DeriskMode {
+	/// Off (the dev chain's default).
+	Off,
+	/// On.
+	On,
+	/// The same population replayed without and with it, compared side by side.
+	Both,
+}
 
 /// Replays a crash scenario through the real runtime (no node): a population of borrowers and
 /// perpetual traders, the oracle fed the scenario's path, keepers, bidders and the engine's
@@ -57,6 +72,14 @@ struct Args {
 	/// Check every pallet's invariants every N blocks (1: always).
 	#[arg(long, value_name = "N", default_value_t = 100)]
 	check_every: u32,
+	/// Predictive de-risking: `off`, `on` (the worker and keepers de-risk due accounts), or
+	/// `both`: the same population without and with it, compared side by side (a table on
+	/// stdout and in derisk.md, the picture derisk.svg; each run's files in without/ and with/).
+	#[arg(long, value_enum, default_value_t = DeriskMode::Off)]
+	derisk: DeriskMode,
+	/// De-risking's horizon, minutes (default 60; see `default_derisk_params`).
+	#[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..=10_080))]
+	derisk_horizon: Option<u64>,
 	/// Where summary.json and replay.svg go (default replay-out/<scenario>).
 	#[arg(long)]
 	out: Option<PathBuf>,
@@ -82,8 +105,17 @@ impl Args {
 			bidder_discount: self.bidder_discount,
 			block_seconds: self.block_seconds,
 			check_every: self.check_every,
+			derisk: (self.derisk == DeriskMode::On).then(|| self.derisk_params()),
 			..defaults
 		}
+	}
+
+	fn derisk_params(&self) -> pallet_liquidation::DeriskParams {
+		let mut params = default_derisk_params();
+		if let Some(minutes) = self.derisk_horizon {
+			params.horizon_ms = minutes * 60_000;
+		}
+		params
 	}
 }
 
@@ -166,11 +198,16 @@ fn main() {
 		.unwrap_or_else(|error| fail(format_args!("{}: {error}", out.display())));
 
 	eprintln!(
-		"replaying {} ({} s of path) with {} accounts and {} perpetual traders ...",
+		"replaying {} ({} s of path) with {} accounts and {} perpetual traders{} ...",
 		args.scenario.display(),
 		scenario.end_seconds(),
 		options.population.accounts,
-		options.traders.accounts
+		options.traders.accounts,
+		match args.derisk {
+			DeriskMode::Off => "",
+			DeriskMode::On => ", de-risking on",
+			DeriskMode::Both => ", without then with de-risking",
+		}
 	);
 	let started = Instant::now();
 	// A bar on a terminal (hidden when stderr is not one: logs get the summary only).
@@ -192,11 +229,45 @@ fn main() {
 			progress.liquidatable,
 		));
 	};
+	if args.derisk == DeriskMode::Both {
+		let result = compare::run_both(&name, &scenario, &options, args.derisk_params(), &mut show);
+		bar.finish_and_clear();
+		eprintln!("replayed both in {:.0} s", started.elapsed().as_secs_f64());
+		let (without, with) = result.unwrap_or_else(|error| fail(error));
+		write_run(&out.join("without"), &name, &without);
+		write_run(&out.join("with"), &name, &with);
+		let table = compare::table(&without.summary.outcome, &with.summary.outcome);
+		let table_path = out.join("derisk.md");
+		std::fs::write(&table_path, &table)
+			.unwrap_or_else(|error| fail(format_args!("{}: {error}", table_path.display())));
+		let picture_path = out.join("derisk.svg");
+		let title = format!(
+			"{name}: {} accounts without and with predictive de-risking",
+			without.summary.accounts + options.traders.accounts
+		);
+		compare::draw(&picture_path, &title, &without, &with)
+			.unwrap_or_else(|error| fail(format_args!("{}: {error}", picture_path.display())));
+		println!("{table}");
+		eprintln!(
+			"wrote {}, {} and the runs in without/ and with/",
+			table_path.display(),
+			picture_path.display()
+		);
+		return;
+	}
 	let result = replay(&name, &scenario, &options, &mut show);
 	bar.finish_and_clear();
 	eprintln!("replayed in {:.0} s", started.elapsed().as_secs_f64());
 	let result = result.unwrap_or_else(|error| fail(error));
+	let json = write_run(&out, &name, &result);
+	println!("{json}");
+}
 
+/// Writes a run's summary.json, timeline.json and replay.svg into `out`; returns the summary's
+/// JSON.
+fn write_run(out: &Path, name: &str, result: &Replay) -> String {
+	std::fs::create_dir_all(out)
+		.unwrap_or_else(|error| fail(format_args!("{}: {error}", out.display())));
 	let summary_path = out.join("summary.json");
 	let json = serde_json::to_string_pretty(&result.summary).unwrap_or_else(|e| fail(e));
 	std::fs::write(&summary_path, &json)
@@ -223,13 +294,13 @@ fn main() {
 		&result.summary.health_distribution,
 	)
 	.unwrap_or_else(|error| fail(format_args!("{}: {error}", picture_path.display())));
-	println!("{json}");
 	eprintln!(
 		"wrote {}, {} and {}",
 		summary_path.display(),
 		timeline_path.display(),
 		picture_path.display()
 	);
+	json
 }
 
 #[cfg(test)]
@@ -267,11 +338,26 @@ mod tests {
 		assert_eq!(options.population.leverage, (20, 90));
 		assert_eq!((options.traders.accounts, options.traders.long_share), (10, 0.7));
 		assert_eq!(options.population.accounts, 1_000);
+		assert_eq!(options.derisk, None, "off by default");
+		let on = Args::try_parse_from([
+			"liquidation-replay",
+			"x.csv",
+			"--derisk",
+			"on",
+			"--derisk-horizon",
+			"30",
+		])
+		.unwrap();
+		assert_eq!(on.options().derisk.map(|p| p.horizon_ms), Some(1_800_000));
+		let both = Args::try_parse_from(["liquidation-replay", "x.csv", "--derisk", "both"]);
+		assert_eq!(both.unwrap().options().derisk, None, "each run sets its own");
 		for bad in [
 			vec!["liquidation-replay", "x.csv", "--leverage", "5-200"],
 			vec!["liquidation-replay", "x.csv", "--asset", "LUNA"],
 			vec!["liquidation-replay", "x.csv", "--keeper-share", "1.5"],
 			vec!["liquidation-replay", "x.csv", "--mix", "BTC"],
+			vec!["liquidation-replay", "x.csv", "--derisk", "maybe"],
+			vec!["liquidation-replay", "x.csv", "--derisk-horizon", "0"],
 			vec!["liquidation-replay"],
 		] {
 			assert!(Args::try_parse_from(&bad).is_err(), "{bad:?}");

@@ -241,6 +241,124 @@ pub fn draw(
 	Ok(())
 }
 
+/// A replay without and one with predictive de-risking on the same population, in four panels
+/// over the path's time: the oracle prices; liquidations per interval (both runs) and the
+/// de-riskings; debt liquidated and notional closed out so far (both); bad debt so far (both).
+pub fn draw_comparison(
+	path: &Path,
+	title: &str,
+	without: &[Point],
+	with: &[Point],
+	blocks_per_point: u32,
+) -> DrawResult {
+	let root = SVGBackend::new(path, (1400, 960)).into_drawing_area();
+	root.fill(&WHITE)?;
+	let root = root.titled(title, ("sans-serif", 24))?;
+	let panels = root.split_evenly((2, 2));
+	let hours = |point: &Point| point.seconds as f64 / 3_600.0;
+	let end = with.last().or(without.last()).map_or(1.0, hours).max(1e-3);
+	let runs = [(without, "without de-risking", COLOURS[5]), (with, "with de-risking", COLOURS[1])];
+
+	// 1. Prices relative to the start.
+	{
+		let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+		if let Some(first) = with.first() {
+			for (symbol, start) in &first.prices {
+				if *start > 0.0 {
+					let line = with
+						.iter()
+						.filter_map(|p| Some((hours(p), p.prices.get(symbol)? / start * 100.0)))
+						.collect();
+					series.push((symbol.clone(), line));
+				}
+			}
+		}
+		let (low, high) = bounds(series.iter().flat_map(|(_, line)| line.iter().map(|p| p.1)));
+		let mut chart = ChartBuilder::on(&panels[0])
+			.caption("Oracle prices (start = 100)", ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(56)
+			.build_cartesian_2d(0.0..end, low..high)?;
+		chart.configure_mesh().x_desc("hours").y_desc("% of start").draw()?;
+		for (index, (symbol, line)) in series.into_iter().enumerate() {
+			let colour = COLOURS[index % COLOURS.len()];
+			chart
+				.draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+				.label(symbol)
+				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+		}
+		chart
+			.configure_series_labels()
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+
+	// 2-4: a line per run (and the de-riskings in panel 2).
+	let panels_of: [(&str, &str, fn(&Point) -> f64, bool); 3] = [
+		("Liquidations per {} blocks", "liquidations", |p| f64::from(p.liquidations), true),
+		(
+			"Debt liquidated and notional closed out so far (USD)",
+			"USD",
+			|p| p.liquidated_usd,
+			false,
+		),
+		(
+			"Bad debt so far: spot written off and perpetual shortfalls (USD)",
+			"USD",
+			|p| p.bad_debt_usd + p.position_shortfall_usd,
+			false,
+		),
+	];
+	for (index, (caption, unit, value, per_interval)) in panels_of.into_iter().enumerate() {
+		let caption = caption.replace("{}", &blocks_per_point.to_string());
+		let most = without
+			.iter()
+			.chain(with)
+			.map(|p| value(p).max(if per_interval { f64::from(p.deriskings) } else { 0.0 }))
+			.fold(1.0f64, f64::max);
+		let mut chart = ChartBuilder::on(&panels[index + 1])
+			.caption(caption, ("sans-serif", 20))
+			.margin(12)
+			.x_label_area_size(36)
+			.y_label_area_size(70)
+			.build_cartesian_2d(0.0..end, 0.0..most * 1.1)?;
+		chart
+			.configure_mesh()
+			.x_desc("hours")
+			.y_desc(unit)
+			.y_label_formatter(&|v| compact(*v))
+			.draw()?;
+		for (points, label, colour) in runs {
+			chart
+				.draw_series(LineSeries::new(
+					points.iter().map(|p| (hours(p), value(p))),
+					colour.stroke_width(2),
+				))?
+				.label(label)
+				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+		}
+		if per_interval {
+			chart
+				.draw_series(LineSeries::new(
+					with.iter().map(|p| (hours(p), f64::from(p.deriskings))),
+					COLOURS[3].stroke_width(1),
+				))?
+				.label("de-riskings (with)")
+				.legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], COLOURS[3]));
+		}
+		chart
+			.configure_series_labels()
+			.position(SeriesLabelPosition::UpperLeft)
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+	root.present()?;
+	Ok(())
+}
+
 /// 5. The accounts by health factor at the start and at the end, two bars a bucket.
 fn draw_health(
 	area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,

@@ -27,6 +27,12 @@ pub fn replay(
 	chain.execute_with(|| feed(scenario, 0));
 	chain.finish_block();
 	chain.start_block();
+	if let Some(params) = options.derisk {
+		chain.execute_with(|| {
+			Liquidation::set_derisk_params(RuntimeOrigin::root(), Some(params))
+				.map_err(|error| ReplayError::Options(format!("de-risking: {error:?}")))
+		})?;
+	}
 	let (collateral_usd, debt_usd) = chain.execute_with(|| populate(options))?;
 	let traders = chain.execute_with(|| {
 		let markets: Vec<AssetId> = scenario
@@ -50,7 +56,11 @@ pub fn replay(
 		run.submit_to_worker(&mut chain);
 		chain.execute_with(|| {
 			run.keepers_act();
+			run.keepers_derisk();
 			feed(scenario, seconds);
+			if options.derisk.is_some() {
+				crate::dex::follow_oracle(&run.dex_assets);
+			}
 			take_and_restart(options.bidder_discount);
 		});
 		chain.finish_block();
@@ -167,6 +177,23 @@ struct Run<'a> {
 	close_outs_at_last_point: u32,
 	/// The accounts by health factor after the population opened.
 	health_start: Vec<u32>,
+	/// De-risking: where the worker's walk of the indebted accounts resumes, the slices decided
+	/// after the last block (the worker's, the keepers'), and the draws of who takes them (apart
+	/// from the liquidations' draws, so that a run with de-risking splits the liquidations as
+	/// one without does until their paths part).
+	derisk_cursor: Option<AccountId>,
+	derisk_to_worker: Vec<AccountId>,
+	derisk_to_keepers: Vec<AccountId>,
+	derisk_random: Random,
+	/// The scenario's assets with a DEX pool the arbitrageur keeps at the oracle.
+	pub(crate) dex_assets: Vec<AssetId>,
+	/// Debt liquidated and notional closed out so far (USD) after the last block, the most in
+	/// one block and when.
+	liquidated_usd: f64,
+	peak_block_usd: f64,
+	peak_block: u32,
+	/// Accounts liquidated until they owed nothing.
+	liquidated_whole: BTreeSet<AccountId>,
 }
 
 impl<'a> Run<'a> {
@@ -216,13 +243,44 @@ impl<'a> Run<'a> {
 			vault_start: 0.0,
 			close_outs_at_last_point: 0,
 			health_start: Vec::new(),
+			derisk_cursor: None,
+			derisk_to_worker: Vec::new(),
+			derisk_to_keepers: Vec::new(),
+			derisk_random: Random(options.population.seed.wrapping_add(0xde12).max(1)),
+			dex_assets: chain.execute_with(|| {
+				scenario
+					.assets()
+					.filter_map(|symbol| assets::by_symbol(symbol).map(|a| a.id))
+					.filter(|asset| {
+						*asset != USD
+							&& pallet_asset_conversion::Pallet::<Runtime>::get_reserves(
+								(*asset).into(),
+								USD.into(),
+							)
+							.is_ok()
+					})
+					.collect()
+			}),
+			liquidated_usd: 0.0,
+			peak_block_usd: 0.0,
+			peak_block: 0,
+			liquidated_whole: BTreeSet::new(),
 		}
 	}
 
-	/// The worker's transactions from the last block's state, as the pool orders them.
+	/// The worker's transactions from the last block's state, as the pool orders them: every
+	/// liquidation before any de-risking.
 	fn submit_to_worker(&mut self, chain: &mut TestChain) {
-		for who in self.to_worker.drain(..) {
-			let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
+		let liquidations = self
+			.to_worker
+			.drain(..)
+			.map(|who| pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who });
+		let deriskings =
+			self.derisk_to_worker
+				.drain(..)
+				.map(|who| pallet_liquidation::Call::<Runtime>::derisk_unsigned { who });
+		let calls: Vec<_> = liquidations.chain(deriskings).collect();
+		for call in calls {
 			let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 			match chain.apply(xt) {
 				Ok(Ok(())) => {},
@@ -271,6 +329,22 @@ impl<'a> Run<'a> {
 		}
 	}
 
+	/// Keepers de-risk what they were given after the last block, and close at once what a
+	/// perpetual slice made them hold.
+	fn keepers_derisk(&mut self) {
+		for who in self.derisk_to_keepers.drain(..) {
+			match Liquidation::derisk(RuntimeOrigin::signed(keeper()), who) {
+				Ok(_) => close_keeper_positions(),
+				Err(error) => {
+					*self
+						.refused
+						.entry(format!("keeper (de-risk): {:?}", error.error))
+						.or_default() += 1
+				},
+			}
+		}
+	}
+
 	/// After block `block` (at `seconds` of the path): its events into the books, the identity
 	/// and (when due) the invariants checked, the due accounts found and handed out, and the
 	/// timeline sampled.
@@ -301,6 +375,10 @@ impl<'a> Run<'a> {
 		self.liquidatable_now = due.len() as u32;
 		self.most_liquidatable = self.most_liquidatable.max(self.liquidatable_now);
 		self.hand_out(block, due);
+		if self.options.derisk.is_some() {
+			self.hand_out_derisk();
+		}
+		self.count_block(block);
 		self.most_auctions_running =
 			self.most_auctions_running.max(pallet_auction::Auctions::<Runtime>::count());
 		if block % self.sample_every == 0 || block == self.blocks {
@@ -350,6 +428,51 @@ impl<'a> Run<'a> {
 		}
 	}
 
+	/// The worker's walk of a page of indebted accounts for those due for de-risking: each goes
+	/// to a keeper (a [`ReplayOptions::keeper_share`] of them) or to the worker, as far as the
+	/// unsigned slots its liquidations left go and its validation accepts.
+	fn hand_out_derisk(&mut self) {
+		let page = liquidation_runtime::configs::LiquidationScanBatch::get();
+		let (due, next) = Liquidation::derisk_candidates(self.derisk_cursor.take(), page);
+		self.derisk_cursor = next;
+		for (who, _) in due {
+			if self.derisk_random.unit() < self.options.keeper_share {
+				self.derisk_to_keepers.push(who);
+			} else if self.to_worker.len() + self.derisk_to_worker.len() >= self.max_unsigned {
+				*self.held_back.entry("de-risk: block full".into()).or_default() += 1;
+			} else {
+				match Liquidation::check_derisk_unsigned(&who) {
+					Ok(_) => self.derisk_to_worker.push(who),
+					Err(code) => {
+						*self
+							.held_back
+							.entry(format!("de-risk: {}", derisk_reason(code)))
+							.or_default() += 1
+					},
+				}
+			}
+		}
+	}
+
+	/// The block's value liquidated (its peak) and the accounts it liquidated whole.
+	fn count_block(&mut self, block: u32) {
+		let liquidated =
+			self.books.liquidated_debt as f64 / DOLLAR + self.books.perps.notional.to_float();
+		let this_block = liquidated - self.liquidated_usd;
+		if this_block > self.peak_block_usd {
+			self.peak_block_usd = this_block;
+			self.peak_block = block;
+		}
+		self.liquidated_usd = liquidated;
+		for who in &self.books.acted_on {
+			let owes = Margin::positions(who).iter().any(|(_, _, debt)| *debt > 0)
+				|| pallet_perpetuals::PositionCount::<Runtime>::get(who) > 0;
+			if !owes {
+				self.liquidated_whole.insert(who.clone());
+			}
+		}
+	}
+
 	/// A point of the timeline at `seconds`.
 	fn sample(&mut self, seconds: u64) {
 		let totals = pallet_liquidation::Totals::<Runtime>::get(USD);
@@ -372,7 +495,10 @@ impl<'a> Run<'a> {
 			position_shortfall_usd: self.books.perps.shortfall.to_float(),
 			deleveraged_usd: self.books.perps.deleveraged.to_float(),
 			to_lps_usd: self.books.perps.to_lps.to_float(),
+			liquidated_usd: self.liquidated_usd,
+			deriskings: self.books.derisk.since_point,
 		});
+		self.books.derisk.since_point = 0;
 		self.close_outs_at_last_point = self.books.perps.close_outs;
 		self.liquidations_at_last_point = self.books.liquidations;
 		self.most_liquidatable = 0;
@@ -448,6 +574,29 @@ impl<'a> Run<'a> {
 				start: self.health_start.clone(),
 				end: health_factors(options),
 			},
+			outcome: self.outcome(usd.written_off),
+		}
+	}
+
+	/// The figures runs with and without de-risking are compared on.
+	fn outcome(&self, spot_bad_debt: f64) -> Outcome {
+		let books = &self.books;
+		let derisk = &books.derisk;
+		Outcome {
+			derisk: self.options.derisk.as_ref().map(DeriskSettings::from),
+			bad_debt_usd: spot_bad_debt + books.perps.shortfall.to_float(),
+			penalties_usd: books.penalties_usd,
+			derisk_fees_usd: derisk.fees_usd,
+			fees_paid_usd: books.penalties_usd + derisk.fees_usd,
+			full_liquidations: self.liquidated_whole.len() as u32,
+			peak_liquidated_usd_per_block: self.peak_block_usd,
+			peak_block_hours: (u64::from(self.peak_block) * self.options.block_seconds) as f64
+				/ 3_600.0,
+			longest_wait_blocks: self.worst_streak,
+			deriskings: derisk.slices,
+			deriskings_by_worker: derisk.by_worker,
+			accounts_derisked: derisk.accounts.len() as u32,
+			derisked_usd: derisk.value_usd,
 		}
 	}
 
@@ -488,6 +637,31 @@ impl<'a> Run<'a> {
 /// The perpetuals vault's net asset value, USD (0 when it cannot be valued).
 fn vault_value() -> f64 {
 	Perpetuals::vault_report().map_or(0.0, |report| report.nav.to_float())
+}
+
+/// The keeper closes every position he holds (what a perpetual de-risking slice gave him): a
+/// keeper holds no risk. A close the market refuses leaves it with him.
+fn close_keeper_positions() {
+	for position in Perpetuals::position_reports(&keeper()) {
+		let limit = if position.size.into_inner() > 0 {
+			Price::from_inner(1)
+		} else {
+			Price::from_inner(u128::MAX / 4)
+		};
+		let _ =
+			Perpetuals::close_position(RuntimeOrigin::signed(keeper()), position.underlying, limit);
+	}
+}
+
+/// Why the worker does not submit a de-risking, from its validation code.
+fn derisk_reason(code: u8) -> &'static str {
+	use pallet_liquidation::invalid;
+	match code {
+		invalid::NOT_DUE => "not due",
+		invalid::PAUSED => "paused",
+		invalid::WOULD_FAIL => "would fail",
+		_ => "refused",
+	}
 }
 
 /// A keeper takes over the position of `who` the engine would close first, as far as the
