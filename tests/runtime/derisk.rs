@@ -10,7 +10,7 @@ use liquidation_primitives::{AssetId, Price, PriceProvider};
 use liquidation_runtime::{
 	assets, BlockNumber, Liquidation, Margin, Prices, Runtime, RuntimeCall, UncheckedExtrinsic,
 };
-use pallet_liquidation::{derisk::z_score, DeriskAction, DeriskParams, RiskReport};
+use pallet_liquidation::{derisk::z_score, DeriskAction, DeriskParams, EngineParams, RiskReport};
 use sp_core::offchain::{
 	testing::{TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
@@ -438,9 +438,29 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 		Err(InvalidTransaction::Call.into())
 	);
 	let valid = validate_derisk(&mut chain, &dave, TransactionSource::Local).expect("valid");
-	let liquidation_floor = <Runtime as pallet_liquidation::Config>::UnsignedPriority::get();
-	assert!(valid.priority < liquidation_floor, "{valid:?}");
-	assert!(valid.priority >= liquidation_floor / 2, "{valid:?}");
+	assert_eq!(valid.priority, 0, "after every liquidation and signed transaction");
+
+	// A slice (a tenth of the 40 000 USD debt) may use half of the block's cap at most: under a
+	// cap of 7 000 USD it is refused, the worker's and a keeper's alike (a liquidation of the
+	// same size would pass).
+	let engine = chain.execute_with(pallet_liquidation::Params::<Runtime>::get).expect("set");
+	let set_engine = |chain: &mut TestChain, params: EngineParams| {
+		let call = sudo(RuntimeCall::Liquidation(pallet_liquidation::Call::set_params { params }));
+		assert_eq!(chain.dispatch(Alice, call), Ok(()));
+	};
+	set_engine(
+		&mut chain,
+		EngineParams { max_value_per_block: FixedU128::from_u32(7_000), ..engine },
+	);
+	assert_eq!(
+		validate_derisk(&mut chain, &dave, TransactionSource::Local),
+		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::WOULD_FAIL).into())
+	);
+	assert_eq!(
+		derisk(&mut chain, &dave),
+		Err(pallet_liquidation::Error::<Runtime>::BlockCapReached.into())
+	);
+	set_engine(&mut chain, engine);
 
 	let insurance =
 		|chain: &mut TestChain| chain.execute_with(|| liquidation_runtime::Insurance::custody(USD));
@@ -466,9 +486,9 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	let taken = FixedU128::from_rational(seized, BITCOIN) * FixedU128::from_u32(60_000);
 	let owed = FixedU128::from_rational(repaid, DOLLAR) * FixedU128::from_rational(102, 100);
 	assert!(taken <= owed && owed - taken < FixedU128::from_rational(1, 1_000), "{taken:?}");
-	// The sale brought more than the debt (the pool's price is the oracle's, less its fee and
-	// slippage): the rest went to insurance.
-	assert!(to_insurance > 0 && to_insurance < repaid * 2 / 100, "{to_insurance}");
+	// The sale brought the debt and at least half the fee (its floor; the pool's price is the
+	// oracle's, less its fee and slippage): the rest went to insurance.
+	assert!(to_insurance >= repaid / 100 && to_insurance < repaid * 2 / 100, "{to_insurance}");
 	assert_eq!(insurance(&mut chain), insurance_before + to_insurance);
 	let after = report(&mut chain, &dave);
 	assert!(after.buffer > before.buffer, "the buffer grows: {after:?}");
@@ -546,4 +566,45 @@ fn the_worker_de_risks_a_perpetual_long_against_the_vault() {
 		"only liquidations: {submitted:?}"
 	);
 	assert!(!submitted.is_empty());
+}
+
+/// The worker's walk chooses, of a page, the due accounts with the largest excess as far as its
+/// room goes, and resumes before the first one it had no room for: none is passed over.
+#[test]
+fn the_workers_walk_passes_over_no_due_account() {
+	let mut chain = a_volatile_btc_borrower();
+	let margin = |call| RuntimeCall::Margin(call);
+	for (who, usd) in [(Eve, 30_000u128), (Ferdie, 35_000)] {
+		let deposit = margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN });
+		assert_eq!(chain.dispatch(who, deposit), Ok(()));
+		let borrow = margin(pallet_margin::Call::borrow { asset: USD, amount: usd * DOLLAR });
+		assert_eq!(chain.dispatch(who, borrow), Ok(()));
+	}
+	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 10)));
+	let (dave, eve, ferdie) = (Dave.to_account_id(), Eve.to_account_id(), Ferdie.to_account_id());
+	chain.execute_with(|| {
+		let (all, next) = Liquidation::worker_derisk_page(None, 20);
+		let mut found: Vec<_> = all.iter().map(|(who, _)| who.clone()).collect();
+		found.sort();
+		let mut expected = vec![dave.clone(), eve.clone(), ferdie.clone()];
+		expected.sort();
+		assert_eq!(found, expected, "every borrower due at a week's horizon");
+		assert_eq!(next, None, "one page holds them all");
+		// The largest excess is the most indebted's, Dave's.
+		assert_eq!(all[0].0, dave);
+		// Room for one: Dave; the walk resumes where the two others are still ahead.
+		let (one, next) = Liquidation::worker_derisk_page(None, 1);
+		assert_eq!(one.iter().map(|(who, _)| who.clone()).collect::<Vec<_>>(), vec![dave.clone()]);
+		// Exactly: just before the first of them in the walk's order (the start when it is first),
+		// not after the page (which a complete page would make the end of the walk).
+		use liquidation_primitives::ledger::RiskScan;
+		let page = <Margin as RiskScan<_>>::indebted_accounts(None, 1_000);
+		let first_left = page.iter().position(|who| *who == eve || *who == ferdie).expect("listed");
+		let expected = first_left.checked_sub(1).map(|index| page[index].clone());
+		assert_eq!(next, expected);
+		let (rest, _) = Liquidation::worker_derisk_page(next, 20);
+		for who in [&eve, &ferdie] {
+			assert!(rest.iter().any(|(w, _)| w == who), "{who:?} passed over: {rest:?}");
+		}
+	});
 }

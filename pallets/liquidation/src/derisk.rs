@@ -4,9 +4,16 @@
 //! A liquidation waits for the breach, then takes a penalty and, in a fast crash, queues behind
 //! every other account that breached in the same block. The prices pallet estimates each asset's
 //! volatility; from it the engine computes how much an account's maintenance buffer could lose
-//! over a short horizon, and lets a keeper reduce the account in small slices, at a fee smaller
-//! than the penalty, while it is still safe. (Not to be confused with auto-deleveraging, which
-//! takes profit from the winners opposite an insolvent position.)
+//! over a short horizon, and lets a keeper, or the off-chain worker with the unsigned slots its
+//! liquidations leave, reduce the account in small slices, at a fee smaller than the penalty,
+//! while it is still safe. (Not to be confused with auto-deleveraging, which takes profit from the
+//! winners opposite an insolvent position.)
+//!
+//! The worker's slice ([`crate::Call::derisk_unsigned`]) has no keeper to pay: a spot slice's
+//! collateral is sold on the DEX for at least its oracle value less the engine's slippage bound
+//! and at least the debt it repays, the debt repaid from the sale and the rest (the fee, less what
+//! the sale lost against the oracle) paid to insurance; a perpetual slice is taken over by the
+//! vault. The owner pays the same as to a keeper.
 //!
 //! ## Terms and formulas
 //!
@@ -72,6 +79,11 @@ use sp_runtime::{
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, RuntimeDebug,
 };
 
+/// The share of each per-block cap (the engine's and an asset's) de-riskings may use: the rest
+/// is kept for liquidations, which a slice must never crowd out (it acts on an account that is
+/// still safe; a breached account cannot wait).
+pub const DERISK_CAP_SHARE: Permill = Permill::from_percent(50);
+
 /// The shortest horizon governance may set: a minute.
 pub const MIN_HORIZON_MS: u64 = 60_000;
 /// The longest: a week.
@@ -134,8 +146,8 @@ pub struct RiskReport<AssetId> {
 	/// Each asset's term of the value at risk, `|s_i| x_i` (USD), the largest first; `long`
 	/// when the buffer falls with the asset's price.
 	pub terms: Vec<RiskTerm<AssetId>>,
-	/// Whether a keeper may de-risk the account now (the switch on, the VaR above the buffer,
-	/// the account not liquidatable).
+	/// Whether a keeper or the worker may de-risk the account now (the switch on, the VaR above
+	/// the buffer, the account not liquidatable).
 	pub due: bool,
 }
 
@@ -334,7 +346,7 @@ impl<T: Config> Pallet<T> {
 		Ok(RiskReport { value_at_risk, buffer, terms, due })
 	}
 
-	/// The accounts a keeper may de-risk now among up to `limit` indebted ones after
+	/// The accounts a keeper or the worker may de-risk now among up to `limit` indebted ones after
 	/// `start_after`, with how far their value at risk exceeds their buffer (USD), the largest
 	/// first; and the account to continue after (`None`: the end). Empty while the switch is
 	/// off.
@@ -482,13 +494,13 @@ impl<T: Config> Pallet<T> {
 		.min(collateral.amount);
 		// Within the block's caps, as every liquidation: a burst of volatility cannot sell more
 		// collateral in a block than a crash could.
-		Self::consume_caps(engine, debt_asset, repay_value)?;
+		Self::consume_derisk_caps(engine, debt_asset, repay_value)?;
 		let Some(keeper) = keeper else {
-			let to_insurance =
-				Self::derisk_by_sale(who, &debt, repay, collateral_asset, seize, engine)?;
+			let (repaid, to_insurance) =
+				Self::derisk_by_sale(who, &debt, repay, collateral_asset, seize, engine, params)?;
 			return Ok(DeriskAction::Spot {
 				debt_asset,
-				repaid: repay,
+				repaid,
 				collateral_asset,
 				seized: seize,
 				to_insurance,
@@ -518,9 +530,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The worker's spot slice: `seize` of the collateral sold on the DEX for at least its
-	/// oracle value less the engine's slippage bound and at least `repay`; `repay` of the debt
-	/// repaid from the sale, the rest (the fee, less what the sale lost against the oracle) paid
-	/// to insurance, which it returns.
+	/// oracle value less the engine's slippage bound, and at least `repay` plus half the fee;
+	/// `repay` of the debt repaid from the sale, the rest paid to insurance. Returns what was
+	/// repaid and what insurance got.
+	///
+	/// The owner pays the fee at the oracle whatever the sale brings (`seize` is fixed before
+	/// it); what the sale brings beyond the debt is insurance's, more than the fee when the pool
+	/// pays above the oracle. The floor of half the fee bounds what a block author can take by
+	/// sandwiching the sale (the unsigned transaction is valid in any block that includes it):
+	/// half the fee at most, the rest stays insurance's; a pool that has run ahead of the
+	/// oracle in a crash refuses the sale, and the slice is a keeper's.
 	fn derisk_by_sale(
 		who: &T::AccountId,
 		debt: &Side<T::AssetId>,
@@ -528,7 +547,8 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: T::AssetId,
 		seize: Balance,
 		engine: &crate::EngineParams,
-	) -> Result<Balance, DispatchError> {
+		params: &DeriskParams,
+	) -> Result<(Balance, Balance), DispatchError> {
 		use liquidation_primitives::{CollateralSwap as _, FundIncome as _};
 		// A sale needs tokens in the pool: an illiquid collateral is a keeper's.
 		ensure!(seize <= T::Ledger::cash(collateral_asset), Error::<T>::CollateralIlliquid);
@@ -542,13 +562,41 @@ impl<T: Config> Pallet<T> {
 			value_in_usd(seize, decimals, collateral_price).ok_or(ArithmeticError::Overflow)?;
 		let oracle_out = amount_worth(seized_value, debt).ok_or(ArithmeticError::Overflow)?;
 		let debt_asset = debt.asset;
-		let min_out = engine.max_slippage.left_from_one().mul_ceil(oracle_out).max(repay);
+		let half_fee = Permill::from_parts(params.fee.deconstruct() / 2).mul_ceil(repay);
+		let min_out = engine
+			.max_slippage
+			.left_from_one()
+			.mul_ceil(oracle_out)
+			.max(repay.saturating_add(half_fee));
 		let out = T::Swap::sell(&account, collateral_asset, debt_asset, seize, min_out)
 			.map_err(|_| Error::<T>::SaleFailed)?;
 		let repaid = T::Ledger::repay_debt(&account, who, debt_asset, repay)?;
 		let to_insurance = out.saturating_sub(repaid);
 		T::Income::deposit_income(debt_asset, &account, to_insurance)?;
-		Ok(to_insurance)
+		Ok((repaid, to_insurance))
+	}
+
+	/// [`Pallet::consume_caps`] for a de-risking slice, refused (`BlockCapReached`,
+	/// `AssetCapReached`) past [`DERISK_CAP_SHARE`] of each cap.
+	fn consume_derisk_caps(
+		engine: &crate::EngineParams,
+		asset: T::AssetId,
+		value: UsdValue,
+	) -> DispatchResult {
+		let share = FixedU128::from(DERISK_CAP_SHARE);
+		let used = Self::block_used().saturating_add(value);
+		ensure!(
+			used <= engine.max_value_per_block.saturating_mul(share),
+			Error::<T>::BlockCapReached
+		);
+		if let Some(limits) = crate::AssetLimitsOf::<T>::get(asset) {
+			let asset_used = Self::asset_used(asset).saturating_add(value);
+			ensure!(
+				asset_used <= limits.max_value_per_block.saturating_mul(share),
+				Error::<T>::AssetCapReached
+			);
+		}
+		Self::consume_caps(engine, asset, value)
 	}
 
 	/// The account's largest debt (for a net long: what to repay) or largest collateral (for a
@@ -632,7 +680,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::DivisionByZero)?
 			.min(position.units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
-		Self::consume_caps(engine, position.underlying, slice_notional)?;
+		Self::consume_derisk_caps(engine, position.underlying, slice_notional)?;
 		let closed = T::Derivatives::close_out(
 			who,
 			position.underlying,

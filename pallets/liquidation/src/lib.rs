@@ -58,6 +58,13 @@
 //! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
 //! waterfall needs no auction; the others wait for a sale to free a slot, or for a keeper.
 //!
+//! With predictive de-risking switched on ([`derisk`]), and only when it submitted every
+//! liquidatable account it found, the worker then uses the slots left to de-risk: it reads a page
+//! of indebted accounts after a second cursor and submits an unsigned slice for each one due,
+//! largest excess of value at risk over buffer first. A de-risking has the lowest priority (a
+//! block takes it after every liquidation and signed transaction) and may use at most
+//! [`derisk::DERISK_CAP_SHARE`] of the per-block caps.
+//!
 //! The **fallback**: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`] with no
 //! worker liquidation included (no node runs a worker), `on_idle` liquidates them itself with
 //! the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]),
@@ -129,9 +136,10 @@
 //! ## Interface
 //!
 //! Anyone (signed): [`Pallet::liquidate`], [`Pallet::flash_liquidate`],
-//! [`Pallet::liquidate_position`], [`Pallet::settle_bankrupt`]. The local off-chain worker (unsigned):
-//! [`Pallet::liquidate_unsigned`]. Governance: [`Pallet::set_params`],
-//! [`Pallet::set_asset_limits`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
+//! [`Pallet::liquidate_position`], [`Pallet::settle_bankrupt`], [`Pallet::derisk`]. The local
+//! off-chain worker (unsigned): [`Pallet::liquidate_unsigned`], [`Pallet::derisk_unsigned`].
+//! Governance: [`Pallet::set_params`], [`Pallet::set_asset_limits`],
+//! [`Pallet::set_derisk_params`], [`Pallet::set_paused`]. Clients: the `LiquidationApi` runtime
 //! API (liquidatable accounts, a liquidation preview, a position close-out preview, totals, and
 //! the stress test of [`stress`]: what a set of price shocks would liquidate, and who would bear
 //! the losses).
@@ -227,7 +235,8 @@ pub const MAX_DUST_VALUE_USD: u32 = 10_000;
 /// days of 6-second blocks. Lenders cannot be kept from a loss longer than this.
 pub const MAX_SOCIALIZE_DELAY_BLOCKS: u32 = 30 * 14_400;
 
-/// Codes of the `InvalidTransaction::Custom` errors of unsigned liquidations.
+/// Codes of the `InvalidTransaction::Custom` errors of the worker's unsigned liquidations and
+/// de-riskings.
 pub mod invalid {
 	/// The account is healthy, unknown, or its health cannot be computed.
 	pub const NOT_LIQUIDATABLE: u8 = 1;
@@ -237,8 +246,9 @@ pub mod invalid {
 	/// Every auction slot is taken and the account is not bankrupt: its liquidation would start
 	/// an auction and fail. It waits for a slot (a sale frees one) or for a keeper.
 	pub const AUCTIONS_FULL: u8 = 4;
-	/// Dispatching the liquidation now would fail (a cap, the collateral pool, the sizing, all
-	/// its debt at auction): validation runs it and undoes it, so nothing that fails is included.
+	/// Dispatching the liquidation (or the de-risking) now would fail (a cap, the collateral
+	/// pool, the sizing, all its debt at auction; for a de-risking's sale, the DEX below its
+	/// floor): validation runs it and undoes it, so nothing that fails is included.
 	pub const WOULD_FAIL: u8 = 5;
 	/// A de-risking: the switch is off, or the account is not due (its buffer covers its value
 	/// at risk, it is liquidatable, or it has collateral at auction).
@@ -390,7 +400,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type WorkerGraceBlocks: Get<BlockNumberFor<Self>>;
 
-		/// Most unsigned liquidations the off-chain worker submits per run.
+		/// Most unsigned transactions (liquidations, then de-riskings) the off-chain worker
+		/// submits per run.
 		#[pallet::constant]
 		type MaxUnsignedPerBlock: Get<u32>;
 
@@ -867,6 +878,8 @@ pub mod pallet {
 			assert!(T::ScanBatch::get() > 0, "ScanBatch must be positive");
 			assert!(!T::WorkerGraceBlocks::get().is_zero(), "WorkerGraceBlocks must be positive");
 			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
+			// A de-risking's priority is zero: a liquidation's must be above it to replace it.
+			assert!(T::UnsignedPriority::get() > 0, "UnsignedPriority must be positive");
 			assert!(T::UnsignedLongevity::get() > 0, "UnsignedLongevity must be positive");
 		}
 
@@ -998,12 +1011,11 @@ pub mod pallet {
 		)]
 		pub fn derisk(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
-			let action = Self::do_derisk(Some(keeper), who)?;
-			let weight = match action {
-				DeriskAction::Spot { .. } => T::WeightInfo::derisk_spot(),
-				DeriskAction::Perpetual { .. } => T::WeightInfo::derisk_perpetual(),
-			};
-			Ok(Some(weight).into())
+			// No refund by path: the perpetual slice's benchmark holds one spot position, and an
+			// account with the most spot positions whose largest term is a perpetual reads as
+			// much as the spot slice's.
+			Self::do_derisk(Some(keeper), who)?;
+			Ok(().into())
 		}
 
 		/// The off-chain worker's de-risking of `who` by one slice, as [`Pallet::derisk`] sizes
@@ -1013,25 +1025,23 @@ pub mod pallet {
 		/// vault at the discounted fee. Only valid from the local node, and below every
 		/// liquidation in the pool's order (see `ValidateUnsigned`).
 		///
-		/// Its weight counts the slice twice: the block's `pre_dispatch` validation runs it once
-		/// and undoes it.
+		/// Its weight counts the slice twice and an account's check once: the block's
+		/// `pre_dispatch` validation reads the account's report and runs the slice once and
+		/// undoes it. No refund by path (see [`Pallet::derisk`]).
 		#[pallet::call_index(6)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::derisk_by_sale()
 				.max(<T as Config>::WeightInfo::derisk_by_vault())
 				.saturating_mul(2)
+				.saturating_add(<T as Config>::WeightInfo::check_account())
 		)]
 		pub fn derisk_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
-			let action = Self::do_derisk(None, who)?;
-			let weight = match action {
-				DeriskAction::Spot { .. } => T::WeightInfo::derisk_by_sale(),
-				DeriskAction::Perpetual { .. } => T::WeightInfo::derisk_by_vault(),
-			};
-			Ok(Some(weight.saturating_mul(2)).into())
+			Self::do_derisk(None, who)?;
+			Ok(().into())
 		}
 
 		/// Sends a bankrupt account (no collateral, or only dust) down the waterfall: dust
@@ -1096,9 +1106,10 @@ pub mod pallet {
 
 		/// Only the local worker's transactions (or a block that includes them), each checked
 		/// by running it and undoing it. A liquidation's priority is `UnsignedPriority` plus its
-		/// shortfall in whole USD, a de-risking's half of `UnsignedPriority` plus its excess of
-		/// value at risk, at most just under the liquidations': every liquidation goes first.
-		/// Both provide the account as their tag, so the pool holds one of them per account.
+		/// shortfall in whole USD; a de-risking's is zero, the lowest: it goes into a block after
+		/// every liquidation and every signed transaction (a keeper's liquidation among them),
+		/// with the room they leave. Both provide the account as their tag, so the pool holds one
+		/// of them per account, and a liquidation (of a higher priority) replaces a de-risking.
 		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
 			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
 				return InvalidTransaction::Call.into();
@@ -1115,11 +1126,8 @@ pub mod pallet {
 					(who, T::UnsignedPriority::get().saturating_add(whole_usd(shortfall)))
 				},
 				Call::derisk_unsigned { who } => {
-					let excess =
-						Self::check_derisk_unsigned(who).map_err(InvalidTransaction::Custom)?;
-					let base = T::UnsignedPriority::get() / 2;
-					let ceiling = T::UnsignedPriority::get().saturating_sub(1);
-					(who, base.saturating_add(whole_usd(excess)).min(ceiling))
+					Self::check_derisk_unsigned(who).map_err(InvalidTransaction::Custom)?;
+					(who, 0)
 				},
 				_ => return InvalidTransaction::Call.into(),
 			};

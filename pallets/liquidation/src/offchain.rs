@@ -2,17 +2,19 @@
 //! with the room left the accounts due for predictive de-risking and submits their slices.
 
 use crate::{Call, Config, Pallet};
+use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::CollateralAuction;
+use liquidation_primitives::{CollateralAuction, UsdValue};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
 	Duration,
 };
+use sp_runtime::Saturating as _;
 
 /// Offchain storage key of the lock that keeps two runs from overlapping.
 const LOCK_KEY: &[u8] = b"liquidation-engine/worker-lock";
@@ -26,11 +28,11 @@ impl<T: Config> Pallet<T> {
 	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch`
 	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
 	/// price moves could have pushed under), and submit an unsigned liquidation for each
-	/// liquidatable one, worst shortfall first, at most `MaxUnsignedPerBlock`. Then, with the
-	/// slots left and de-risking switched on, read up to `ScanBatch` indebted accounts after a
-	/// second cursor and submit an unsigned de-risking for each one due, largest excess of value
-	/// at risk over buffer first (liquidations come first: de-risking only uses what they
-	/// leave, and the pool orders every liquidation before it). Returns how many were submitted.
+	/// liquidatable one, worst shortfall first, at most `MaxUnsignedPerBlock`. Then, when every
+	/// liquidatable account found was submitted and de-risking is switched on, with the slots
+	/// left: read up to `ScanBatch` indebted accounts after a second cursor and submit an
+	/// unsigned de-risking for each one due, largest excess of value at risk over buffer first
+	/// (see [`Self::submit_deriskings`]). Returns how many were submitted.
 	pub(crate) fn run_worker(now: BlockNumberFor<T>) -> u32 {
 		let mut lock = StorageLock::<Time>::with_deadline(
 			LOCK_KEY,
@@ -52,8 +54,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let auction_room = T::Auctions::has_capacity();
 		let mut submitted = 0u32;
+		let mut held_back = false;
 		for (who, shortfall) in found {
 			if submitted >= T::MaxUnsignedPerBlock::get() {
+				held_back = true;
 				break;
 			}
 			// Health was just checked; the pool re-checks everything anyway (it runs the
@@ -61,44 +65,52 @@ impl<T: Config> Pallet<T> {
 			// engine is paused, and while every auction slot is taken, all but the bankrupt
 			// accounts' (the waterfall needs none).
 			if !Self::engine_running() || !Self::unsigned_can_act(&who, auction_room) {
+				held_back = true;
 				continue;
 			}
 			let call = Call::<T>::liquidate_unsigned { who: who.clone() };
 			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => submitted = submitted.saturating_add(1),
-				Err(()) => log::debug!(
-					target: "runtime::liquidation",
-					"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-				),
+				Err(()) => {
+					held_back = true;
+					log::debug!(
+						target: "runtime::liquidation",
+						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
+					)
+				},
 			}
 		}
-		submitted.saturating_add(Self::submit_deriskings(now, submitted))
+		// De-risking only when every liquidatable account found was submitted: one left waiting
+		// (every auction slot taken, a refusal) keeps the slots, the caps and the block's weight
+		// for liquidations.
+		if !held_back {
+			submitted = submitted.saturating_add(Self::submit_deriskings(now, submitted));
+		}
+		submitted
 	}
 
-	/// The worker's de-riskings after `liquidations` submitted in this run: how many it
-	/// submitted.
+	/// The worker's de-riskings, with the slots `liquidations` left: how many it submitted (see
+	/// [`Self::worker_derisk_page`]).
 	fn submit_deriskings(now: BlockNumberFor<T>, liquidations: u32) -> u32 {
 		let room = T::MaxUnsignedPerBlock::get().saturating_sub(liquidations);
-		if room == 0 || crate::DeriskParamsOf::<T>::get().is_none() || !Self::engine_running() {
+		if room == 0 || !Self::engine_running() {
 			return 0;
 		}
 		let mut cursor_ref = StorageValueRef::persistent(DERISK_CURSOR_KEY);
 		let cursor: Option<T::AccountId> = cursor_ref.get().ok().flatten();
-		let (due, next) = Self::derisk_candidates(cursor, T::ScanBatch::get());
+		let (chosen, next) = Self::worker_derisk_page(cursor, room);
 		match &next {
 			Some(next) => cursor_ref.set(next),
 			None => cursor_ref.clear(),
 		}
 		let mut submitted = 0u32;
-		for (who, excess) in due {
-			if submitted >= room {
-				break;
-			}
+		for (who, excess) in chosen {
 			let call = Call::<T>::derisk_unsigned { who: who.clone() };
 			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => submitted = submitted.saturating_add(1),
+				// Refused (a liquidation of it pending, the slice failing): not held for.
 				Err(()) => log::debug!(
 					target: "runtime::liquidation",
 					"worker at {now:?}: the pool refused the de-risking of {who:?} (excess {excess:?})"
@@ -106,5 +118,45 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		submitted
+	}
+
+	/// The worker's choice of de-riskings in one run: it reads a page of `ScanBatch` indebted
+	/// accounts after `start_after` and chooses, of those due, the `room` with the largest
+	/// excess of value at risk over buffer. Returns them and where the next run resumes: just
+	/// before the first due account (in the page's order) it had no room for, so that none is
+	/// passed over; after the page when it chose every due account (`None`: the walk is
+	/// complete). Nothing when de-risking is off. Public so that tools can model the worker.
+	pub fn worker_derisk_page(
+		start_after: Option<T::AccountId>,
+		room: u32,
+	) -> (Vec<(T::AccountId, UsdValue)>, Option<T::AccountId>) {
+		use liquidation_primitives::ledger::RiskScan as _;
+		let Some(params) = crate::DeriskParamsOf::<T>::get() else { return (Vec::new(), None) };
+		let limit = T::ScanBatch::get();
+		let page = T::Ledger::indebted_accounts(start_after.as_ref(), limit);
+		let complete = (page.len() as u32) < limit;
+		let mut due: Vec<(usize, UsdValue)> = page
+			.iter()
+			.enumerate()
+			.filter_map(|(index, who)| {
+				let report = Self::risk_report(who, Some(params)).ok()?;
+				report.due.then(|| (index, report.value_at_risk.saturating_sub(report.buffer)))
+			})
+			.collect();
+		due.sort_by(|a, b| b.1.cmp(&a.1));
+		let room = room as usize;
+		let first_left = due.iter().skip(room).map(|(index, _)| *index).min();
+		let chosen = due
+			.into_iter()
+			.take(room)
+			.filter_map(|(index, excess)| Some((page.get(index)?.clone(), excess)))
+			.collect();
+		let next = match first_left {
+			Some(0) => start_after,
+			Some(index) => page.get(index.saturating_sub(1)).cloned(),
+			None if complete => None,
+			None => page.last().cloned(),
+		};
+		(chosen, next)
 	}
 }

@@ -42,6 +42,8 @@ pub(crate) struct DeriskBooks {
 	pub(crate) value_usd: f64,
 	/// Slices since the last timeline point.
 	pub(crate) since_point: u32,
+	/// The governed fee, a fraction.
+	pub(crate) fee: f64,
 }
 
 /// Running figures of the perpetual close-outs and their waterfall, from the engine's and the
@@ -277,15 +279,12 @@ impl Books {
 					derisk.by_worker += u32::from(keeper.is_none());
 					derisk.accounts.insert(who.clone());
 					match action {
-						pallet_liquidation::DeriskAction::Spot {
-							debt_asset,
-							repaid,
-							collateral_asset,
-							seized,
-							..
-						} => {
+						pallet_liquidation::DeriskAction::Spot { debt_asset, repaid, .. } => {
+							// The fee at the prices the slice was made at (before the block's
+							// feed, whose prices `value` reads): `seized` is worth the repayment
+							// times `1 + fee` there, to the collateral's smallest unit.
 							let repaid_usd = value(debt_asset, repaid);
-							derisk.fees_usd += value(collateral_asset, seized) - repaid_usd;
+							derisk.fees_usd += repaid_usd * derisk.fee;
 							derisk.value_usd += repaid_usd;
 							// Its repayment (a `Repaid` by another, read above) is not a
 							// liquidation's.

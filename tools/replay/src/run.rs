@@ -222,7 +222,15 @@ impl<'a> Run<'a> {
 				.collect(),
 			insurance_start: chain.execute_with(|| Insurance::custody(USD)) as f64 / DOLLAR,
 			random: Random(options.population.seed.wrapping_add(0x5eed).max(1)),
-			books: Books::default(),
+			books: Books {
+				derisk: crate::books::DeriskBooks {
+					fee: options
+						.derisk
+						.map_or(0.0, |params| f64::from(params.fee.deconstruct()) / 1_000_000.0),
+					..Default::default()
+				},
+				..Default::default()
+			},
 			timeline: Vec::new(),
 			streaks: HashMap::new(),
 			worst_streak: 0,
@@ -374,9 +382,9 @@ impl<'a> Run<'a> {
 		})?;
 		self.liquidatable_now = due.len() as u32;
 		self.most_liquidatable = self.most_liquidatable.max(self.liquidatable_now);
-		self.hand_out(block, due);
+		let worker_held_back = self.hand_out(block, due);
 		if self.options.derisk.is_some() {
-			self.hand_out_derisk();
+			self.hand_out_derisk(worker_held_back);
 		}
 		self.count_block(block);
 		self.most_auctions_running =
@@ -388,8 +396,9 @@ impl<'a> Run<'a> {
 	}
 
 	/// Counts each due account's wait, and gives it to a keeper or the worker for the next
-	/// block.
-	fn hand_out(&mut self, block: u32, due: Vec<AccountId>) {
+	/// block. Returns whether the worker left an account it was given unsubmitted.
+	fn hand_out(&mut self, block: u32, due: Vec<AccountId>) -> bool {
+		let mut worker_held_back = false;
 		let due_set: BTreeSet<&AccountId> = due.iter().collect();
 		// An account liquidated in this block had something under way: its wait restarts.
 		let this_block = &self.books.this_block;
@@ -415,41 +424,51 @@ impl<'a> Run<'a> {
 				self.to_keepers.push(who);
 			} else if self.to_worker.len() >= self.max_unsigned {
 				*self.held_back.entry("block full".into()).or_default() += 1;
+				worker_held_back = true;
 			} else {
 				// As the worker submits: what validation would accept (while every auction
 				// slot is taken, only bankrupt accounts).
 				match Liquidation::check_unsigned(&who) {
 					Ok(_) => self.to_worker.push(who),
 					Err(code) => {
-						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1
+						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
+						worker_held_back = true;
 					},
 				}
 			}
 		}
+		worker_held_back
 	}
 
-	/// The worker's walk of a page of indebted accounts for those due for de-risking: each goes
-	/// to a keeper (a [`ReplayOptions::keeper_share`] of them) or to the worker, as far as the
-	/// unsigned slots its liquidations left go and its validation accepts.
-	fn hand_out_derisk(&mut self) {
-		let page = liquidation_runtime::configs::LiquidationScanBatch::get();
-		let (due, next) = Liquidation::derisk_candidates(self.derisk_cursor.take(), page);
+	/// The worker's walk for de-risking, as its off-chain run does it: only when it left no
+	/// due account of this block's liquidations unsubmitted, a page of indebted accounts after
+	/// its cursor, of which it chooses the due ones with the largest excess, as many as the
+	/// unsigned slots its liquidations left (`worker_derisk_page`). Each goes to a keeper (a
+	/// [`ReplayOptions::keeper_share`] of them, signed `derisk` in the next block) or to the
+	/// worker, as its validation accepts.
+	fn hand_out_derisk(&mut self, worker_held_back: bool) {
+		if worker_held_back {
+			return;
+		}
+		let room = self.max_unsigned.saturating_sub(self.to_worker.len()) as u32;
+		if room == 0 {
+			return;
+		}
+		let (chosen, next) = Liquidation::worker_derisk_page(self.derisk_cursor.take(), room);
 		self.derisk_cursor = next;
-		for (who, _) in due {
+		for (who, _) in chosen {
 			if self.derisk_random.unit() < self.options.keeper_share {
 				self.derisk_to_keepers.push(who);
-			} else if self.to_worker.len() + self.derisk_to_worker.len() >= self.max_unsigned {
-				*self.held_back.entry("de-risk: block full".into()).or_default() += 1;
-			} else {
-				match Liquidation::check_derisk_unsigned(&who) {
-					Ok(_) => self.derisk_to_worker.push(who),
-					Err(code) => {
-						*self
-							.held_back
-							.entry(format!("de-risk: {}", derisk_reason(code)))
-							.or_default() += 1
-					},
-				}
+				continue;
+			}
+			match Liquidation::check_derisk_unsigned(&who) {
+				Ok(_) => self.derisk_to_worker.push(who),
+				Err(code) => {
+					*self
+						.held_back
+						.entry(format!("de-risk: {}", derisk_reason(code)))
+						.or_default() += 1
+				},
 			}
 		}
 	}
