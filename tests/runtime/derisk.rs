@@ -3,18 +3,11 @@
 //! buffer), slices that never overshoot, the slice cap, a perpetual position's slice, and the
 //! off-chain worker's slices (sold on the DEX, taken over by the vault).
 
-use codec::Decode;
-use frame_support::{traits::Hooks, unsigned::ValidateUnsigned};
+use frame_support::unsigned::ValidateUnsigned;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Price, PriceProvider};
-use liquidation_runtime::{
-	assets, BlockNumber, Liquidation, Margin, Prices, Runtime, RuntimeCall, UncheckedExtrinsic,
-};
+use liquidation_runtime::{assets, Liquidation, Margin, Prices, Runtime, RuntimeCall};
 use pallet_liquidation::{derisk::z_score, DeriskAction, DeriskParams, EngineParams, RiskReport};
-use sp_core::offchain::{
-	testing::{TestOffchainExt, TestTransactionPoolExt},
-	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
-};
 use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::transaction_validity::{
 	InvalidTransaction, TransactionSource, TransactionValidity,
@@ -378,27 +371,6 @@ fn a_perpetual_slice_is_sized_to_the_buffer_and_charged_a_discounted_fee() {
 	assert!(diff < FixedU128::from_rational(1, 1_000), "{fee:?} against {expected:?}");
 }
 
-/// Runs the off-chain worker once on the chain's current state and returns what it put in the
-/// pool.
-fn run_worker(chain: &mut TestChain) -> Vec<UncheckedExtrinsic> {
-	let (offchain, _offchain_state) = TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	chain.ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	chain.ext.register_extension(OffchainWorkerExt::new(offchain));
-	chain.ext.register_extension(TransactionPoolExt::new(pool));
-	chain.execute_with(|| {
-		let now = frame_system::Pallet::<Runtime>::block_number();
-		<Liquidation as Hooks<BlockNumber>>::offchain_worker(now);
-	});
-	let submitted = pool_state
-		.read()
-		.transactions
-		.iter()
-		.map(|bytes| UncheckedExtrinsic::decode(&mut &bytes[..]).expect("an extrinsic"))
-		.collect();
-	submitted
-}
-
 /// What `validate_unsigned` says of the worker's de-risking of `who` from `source`.
 fn validate_derisk(
 	chain: &mut TestChain,
@@ -418,7 +390,7 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	let mut chain = a_volatile_btc_borrower();
 	let dave = Dave.to_account_id();
 	// Off: the worker submits nothing, and validation refuses.
-	assert!(run_worker(&mut chain).is_empty());
+	assert!(chain.run_liquidation_worker().is_empty());
 	assert_eq!(
 		validate_derisk(&mut chain, &dave, TransactionSource::Local),
 		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::NOT_DUE).into())
@@ -426,7 +398,7 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	set_params(&mut chain, Some(params(7 * 24 * HOUR_MS, 10)));
 	let before = report(&mut chain, &dave);
 	assert!(before.due, "{before:?}");
-	let submitted = run_worker(&mut chain);
+	let submitted = chain.run_liquidation_worker();
 	assert_eq!(submitted.len(), 1, "one slice for Dave");
 	assert!(matches!(
 		&submitted[0].function,
@@ -465,11 +437,7 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	let insurance =
 		|chain: &mut TestChain| chain.execute_with(|| liquidation_runtime::Insurance::custody(USD));
 	let insurance_before = insurance(&mut chain);
-	chain.start_block();
-	for xt in submitted {
-		assert_eq!(chain.apply(xt), Ok(Ok(())));
-	}
-	chain.finish_block();
+	chain.include_all(submitted);
 	let events = chain.liquidation_events();
 	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
 		panic!("de-risked: {events:?}")
@@ -514,13 +482,9 @@ fn the_worker_de_risks_a_perpetual_long_against_the_vault() {
 		})
 	};
 	let size_before = size(&mut chain);
-	let submitted = run_worker(&mut chain);
+	let submitted = chain.run_liquidation_worker();
 	assert_eq!(submitted.len(), 1);
-	chain.start_block();
-	for xt in submitted {
-		assert_eq!(chain.apply(xt), Ok(Ok(())));
-	}
-	chain.finish_block();
+	chain.include_all(submitted);
 	let events = chain.liquidation_events();
 	let Some(pallet_liquidation::Event::Derisked { action, keeper, .. }) = events.last() else {
 		panic!("de-risked: {events:?}")
@@ -557,7 +521,7 @@ fn the_worker_de_risks_a_perpetual_long_against_the_vault() {
 		validate_derisk(&mut chain, &bob, TransactionSource::Local),
 		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::NOT_DUE).into())
 	);
-	let submitted = run_worker(&mut chain);
+	let submitted = chain.run_liquidation_worker();
 	assert!(
 		submitted.iter().all(|xt| matches!(
 			&xt.function,

@@ -6,21 +6,14 @@
 //! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
 //! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
 
-use codec::Decode;
-use frame_support::traits::Hooks;
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{
-	assets, configs::LiquidationScanBatch, AccountId, BlockNumber, Liquidation, Margin, Runtime,
-	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+	assets, configs::LiquidationScanBatch, AccountId, Margin, Runtime, RuntimeCall, RuntimeEvent,
 };
 use pallet_margin::{
 	risk_index::last_bucket_at_risk, LiableAccounts, Markets, PortfolioOf, Portfolios, Position,
 	RiskEntryOf, SlotSize,
-};
-use sp_core::offchain::{
-	testing::{TestOffchainExt, TestTransactionPoolExt},
-	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
 use sp_keyring::Sr25519Keyring::*;
 
@@ -147,21 +140,7 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 
 	// The off-chain worker of the crash block's successor: one run, its transactions in the
 	// pool.
-	let (offchain, _offchain_state) = TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	chain.ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	chain.ext.register_extension(OffchainWorkerExt::new(offchain));
-	chain.ext.register_extension(TransactionPoolExt::new(pool));
-	chain.execute_with(|| {
-		let now = frame_system::Pallet::<Runtime>::block_number();
-		<Liquidation as Hooks<BlockNumber>>::offchain_worker(now);
-	});
-	let submitted: Vec<UncheckedExtrinsic> = pool_state
-		.read()
-		.transactions
-		.iter()
-		.map(|bytes| UncheckedExtrinsic::decode(&mut &bytes[..]).expect("an extrinsic"))
-		.collect();
+	let submitted = chain.run_liquidation_worker();
 	let mut liquidated: Vec<AccountId> = submitted
 		.iter()
 		.map(|xt| match &xt.function {
@@ -177,11 +156,7 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	assert_eq!(liquidated, real);
 
 	// The next block includes them.
-	chain.start_block();
-	for xt in submitted {
-		assert_eq!(chain.apply(xt), Ok(Ok(())));
-	}
-	chain.finish_block();
+	chain.include_all(submitted);
 	let mut started: Vec<AccountId> = chain.execute_with(|| {
 		frame_system::Pallet::<Runtime>::events()
 			.into_iter()

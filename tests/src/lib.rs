@@ -215,6 +215,42 @@ impl TestChain {
 		})
 	}
 
+	/// Runs the liquidation engine's off-chain worker once on the current state (a fresh
+	/// off-chain database) and returns the transactions it put in the pool.
+	pub fn run_liquidation_worker(&mut self) -> Vec<UncheckedExtrinsic> {
+		use codec::Decode;
+		use frame_support::traits::Hooks;
+		use sp_core::offchain::{
+			testing::{TestOffchainExt, TestTransactionPoolExt},
+			OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+		};
+		let (offchain, _offchain_state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		self.ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		self.ext.register_extension(OffchainWorkerExt::new(offchain));
+		self.ext.register_extension(TransactionPoolExt::new(pool));
+		self.execute_with(|| {
+			let now = System::block_number();
+			<liquidation_runtime::Liquidation as Hooks<BlockNumber>>::offchain_worker(now);
+		});
+		let submitted = pool_state
+			.read()
+			.transactions
+			.iter()
+			.map(|bytes| UncheckedExtrinsic::decode(&mut &bytes[..]).expect("an extrinsic"))
+			.collect();
+		submitted
+	}
+
+	/// Includes `transactions` in a block of their own, each succeeding.
+	pub fn include_all(&mut self, transactions: Vec<UncheckedExtrinsic>) {
+		self.start_block();
+		for xt in transactions {
+			assert_eq!(self.apply(xt), Ok(Ok(())));
+		}
+		self.finish_block();
+	}
+
 	/// A transaction of `call` signed by `signer` with its current nonce.
 	pub fn signed(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 		let genesis_hash = self.genesis_hash();

@@ -45,6 +45,13 @@ fn derisk_params<T: Config>() -> Result<crate::DeriskParams, BenchmarkError> {
 	Ok(params)
 }
 
+/// The de-risking report of `who` under the governed parameters.
+fn risk_report<T: Config>(
+	who: &T::AccountId,
+) -> Result<crate::RiskReport<T::AssetId>, BenchmarkError> {
+	Liquidation::<T>::risk_report(who, None).map_err(|_| BenchmarkError::Stop("report"))
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -209,13 +216,11 @@ mod benchmarks {
 		let (who, keeper) =
 			T::BenchmarkHelper::derisk_account(debts).ok_or(BenchmarkError::Skip)?;
 		derisk_params::<T>()?;
-		let before = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let before = risk_report::<T>(&who)?;
 		assert!(before.due);
 		#[extrinsic_call]
 		derisk(RawOrigin::Signed(keeper), who.clone());
-		let after = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())
 	}
@@ -225,13 +230,11 @@ mod benchmarks {
 	fn derisk_perpetual() -> Result<(), BenchmarkError> {
 		let (who, keeper) = T::BenchmarkHelper::derisk_trader().ok_or(BenchmarkError::Skip)?;
 		derisk_params::<T>()?;
-		let before = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let before = risk_report::<T>(&who)?;
 		assert!(before.due && !before.terms.first().is_some_and(|term| term.perpetual.is_zero()));
 		#[extrinsic_call]
 		derisk(RawOrigin::Signed(keeper), who.clone());
-		let after = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())
 	}
@@ -243,13 +246,11 @@ mod benchmarks {
 		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
 		let (who, _) = T::BenchmarkHelper::derisk_account(debts).ok_or(BenchmarkError::Skip)?;
 		derisk_params::<T>()?;
-		let before = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let before = risk_report::<T>(&who)?;
 		assert!(before.due);
 		#[extrinsic_call]
 		derisk_unsigned(RawOrigin::None, who.clone());
-		let after = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())
 	}
@@ -260,13 +261,11 @@ mod benchmarks {
 	fn derisk_by_vault() -> Result<(), BenchmarkError> {
 		let (who, _) = T::BenchmarkHelper::derisk_trader().ok_or(BenchmarkError::Skip)?;
 		derisk_params::<T>()?;
-		let before = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let before = risk_report::<T>(&who)?;
 		assert!(before.due && !before.terms.first().is_some_and(|term| term.perpetual.is_zero()));
 		#[extrinsic_call]
 		derisk_unsigned(RawOrigin::None, who.clone());
-		let after = Liquidation::<T>::risk_report(&who, None)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())
 	}

@@ -48,41 +48,7 @@ pub fn draw(
 	let end = timeline.last().map_or(1.0, hours).max(1e-3);
 
 	// 1. Prices relative to the start.
-	{
-		let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-		if let Some(first) = timeline.first() {
-			for (symbol, start) in &first.prices {
-				if *start <= 0.0 {
-					continue;
-				}
-				let line = timeline
-					.iter()
-					.filter_map(|p| Some((hours(p), p.prices.get(symbol)? / start * 100.0)))
-					.collect();
-				series.push((symbol.clone(), line));
-			}
-		}
-		let (low, high) = bounds(series.iter().flat_map(|(_, line)| line.iter().map(|p| p.1)));
-		let mut chart = ChartBuilder::on(&panels[0])
-			.caption("Oracle prices (start = 100)", ("sans-serif", 20))
-			.margin(12)
-			.x_label_area_size(36)
-			.y_label_area_size(56)
-			.build_cartesian_2d(0.0..end, low..high)?;
-		chart.configure_mesh().x_desc("hours").y_desc("% of start").draw()?;
-		for (index, (symbol, line)) in series.into_iter().enumerate() {
-			let colour = COLOURS[index % COLOURS.len()];
-			chart
-				.draw_series(LineSeries::new(line, colour.stroke_width(2)))?
-				.label(symbol)
-				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
-		}
-		chart
-			.configure_series_labels()
-			.background_style(WHITE.mix(0.8))
-			.border_style(BLACK)
-			.draw()?;
-	}
+	draw_prices(&panels[0], timeline, end)?;
 
 	// 2. Aggregate health and liquidatable accounts.
 	{
@@ -260,40 +226,7 @@ pub fn draw_comparison(
 	let runs = [(without, "without de-risking", COLOURS[5]), (with, "with de-risking", COLOURS[1])];
 
 	// 1. Prices relative to the start.
-	{
-		let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-		if let Some(first) = with.first() {
-			for (symbol, start) in &first.prices {
-				if *start > 0.0 {
-					let line = with
-						.iter()
-						.filter_map(|p| Some((hours(p), p.prices.get(symbol)? / start * 100.0)))
-						.collect();
-					series.push((symbol.clone(), line));
-				}
-			}
-		}
-		let (low, high) = bounds(series.iter().flat_map(|(_, line)| line.iter().map(|p| p.1)));
-		let mut chart = ChartBuilder::on(&panels[0])
-			.caption("Oracle prices (start = 100)", ("sans-serif", 20))
-			.margin(12)
-			.x_label_area_size(36)
-			.y_label_area_size(56)
-			.build_cartesian_2d(0.0..end, low..high)?;
-		chart.configure_mesh().x_desc("hours").y_desc("% of start").draw()?;
-		for (index, (symbol, line)) in series.into_iter().enumerate() {
-			let colour = COLOURS[index % COLOURS.len()];
-			chart
-				.draw_series(LineSeries::new(line, colour.stroke_width(2)))?
-				.label(symbol)
-				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
-		}
-		chart
-			.configure_series_labels()
-			.background_style(WHITE.mix(0.8))
-			.border_style(BLACK)
-			.draw()?;
-	}
+	draw_prices(&panels[0], with, end)?;
 
 	// 2-4: a line per run (and the de-riskings in panel 2).
 	let panels_of: [(&str, &str, fn(&Point) -> f64, bool); 3] = [
@@ -356,6 +289,45 @@ pub fn draw_comparison(
 			.draw()?;
 	}
 	root.present()?;
+	Ok(())
+}
+
+/// Each asset's oracle price over `timeline`, as a percentage of its first.
+fn draw_prices(
+	area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+	timeline: &[Point],
+	end: f64,
+) -> DrawResult {
+	let hours = |point: &Point| point.seconds as f64 / 3_600.0;
+	let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+	if let Some(first) = timeline.first() {
+		for (symbol, start) in &first.prices {
+			if *start <= 0.0 {
+				continue;
+			}
+			let line = timeline
+				.iter()
+				.filter_map(|p| Some((hours(p), p.prices.get(symbol)? / start * 100.0)))
+				.collect();
+			series.push((symbol.clone(), line));
+		}
+	}
+	let (low, high) = bounds(series.iter().flat_map(|(_, line)| line.iter().map(|p| p.1)));
+	let mut chart = ChartBuilder::on(area)
+		.caption("Oracle prices (start = 100)", ("sans-serif", 20))
+		.margin(12)
+		.x_label_area_size(36)
+		.y_label_area_size(56)
+		.build_cartesian_2d(0.0..end, low..high)?;
+	chart.configure_mesh().x_desc("hours").y_desc("% of start").draw()?;
+	for (index, (symbol, line)) in series.into_iter().enumerate() {
+		let colour = COLOURS[index % COLOURS.len()];
+		chart
+			.draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+			.label(symbol)
+			.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+	}
+	chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
 	Ok(())
 }
 
