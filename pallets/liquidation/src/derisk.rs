@@ -75,7 +75,7 @@ use liquidation_primitives::{
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_runtime::{
-	traits::{CheckedDiv, CheckedSub, One, Saturating, Zero},
+	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, RuntimeDebug,
 };
 
@@ -681,14 +681,50 @@ impl<T: Config> Pallet<T> {
 			.min(position.units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
 		Self::consume_derisk_caps(engine, position.underlying, slice_notional)?;
-		let closed = T::Derivatives::close_out(
-			who,
-			position.underlying,
-			units,
-			fee_share,
-			keeper,
-			UsdValue::zero(),
-		)?;
+		let close = |units| {
+			T::Derivatives::close_out(
+				who,
+				position.underlying,
+				units,
+				fee_share,
+				keeper,
+				UsdValue::zero(),
+			)
+		};
+		// The sizing bounds the margin a slice releases, not what closing realises (a loss
+		// weighed as debt paid from collateral weighed at one, a profit weighed less becoming
+		// collateral, funding): a slice that passes the buffer is undone and made again, scaled
+		// by how far the first went. What closing does is linear in the units but for the
+		// requirement's convexity, which makes the smaller slice fall short, not pass.
+		let cent = FixedU128::saturating_from_rational(1u32, 100u32);
+		let trial = frame_support::storage::with_transaction(|| {
+			use frame_support::storage::TransactionOutcome::{Commit, Rollback};
+			let closed = match close(units) {
+				Ok(closed) => closed,
+				Err(error) => return Rollback(Err(error)),
+			};
+			match Self::risk_report(who, Some(*params)) {
+				Ok(after) if after.value_at_risk.saturating_add(cent) >= after.buffer => {
+					Commit(Ok(Ok(closed)))
+				},
+				// Past the buffer: the excess fell by all of it and what the slice went past.
+				Ok(after) => Rollback(Ok(Err(
+					excess.saturating_add(after.buffer.saturating_sub(after.value_at_risk))
+				))),
+				Err(error) => Rollback(Err(error)),
+			}
+		})?;
+		let closed = match trial {
+			Ok(closed) => closed,
+			Err(fall) => {
+				let scaled = units
+					.checked_mul(&excess)
+					.and_then(|product| product.checked_div(&fall))
+					.ok_or(ArithmeticError::DivisionByZero)?;
+				ensure!(!scaled.is_zero(), Error::<T>::NothingToLiquidate);
+				close(scaled)?
+			},
+		};
 		Ok(DeriskAction::Perpetual {
 			underlying: position.underlying,
 			units: closed.units,

@@ -1002,12 +1002,19 @@ pub mod pallet {
 		/// keeper, repays part of its debt and receives collateral worth the repayment plus the
 		/// de-risking fee, or takes over part of its perpetual position at the oracle moved by
 		/// the fee; never more than brings the value at risk back to the buffer, at most the
-		/// governed slice, within the block's caps. Refused when the switch is off, the account
+		/// governed slice, within half the block's caps. Refused when the switch is off, the account
 		/// is not due, its buffer would fall, or the slice would not lower the excess of its
 		/// value at risk over its buffer.
+		///
+		/// A perpetual slice that would pass the buffer is undone and made again, scaled (see
+		/// [`crate::derisk`]): its bound counts a second close-out and report.
 		#[pallet::call_index(5)]
 		#[pallet::weight(
-			<T as Config>::WeightInfo::derisk_spot().max(<T as Config>::WeightInfo::derisk_perpetual())
+			<T as Config>::WeightInfo::derisk_spot().max(
+				<T as Config>::WeightInfo::derisk_perpetual()
+					.saturating_add(<T as Config>::WeightInfo::liquidate_position())
+					.saturating_add(<T as Config>::WeightInfo::check_account())
+			)
 		)]
 		pub fn derisk(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
@@ -1031,7 +1038,11 @@ pub mod pallet {
 		#[pallet::call_index(6)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::derisk_by_sale()
-				.max(<T as Config>::WeightInfo::derisk_by_vault())
+				.max(
+					<T as Config>::WeightInfo::derisk_by_vault()
+						.saturating_add(<T as Config>::WeightInfo::backstop_position())
+						.saturating_add(<T as Config>::WeightInfo::check_account())
+				)
 				.saturating_mul(2)
 				.saturating_add(<T as Config>::WeightInfo::check_account())
 		)]
