@@ -75,7 +75,7 @@ use liquidation_primitives::{
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_runtime::{
-	traits::{CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
+	traits::{CheckedDiv, CheckedSub, One, Saturating, Zero},
 	ArithmeticError, DispatchError, FixedPointNumber, FixedU128, PerThing, Permill, RuntimeDebug,
 };
 
@@ -83,6 +83,10 @@ use sp_runtime::{
 /// is kept for liquidations, which a slice must never crowd out (it acts on an account that is
 /// still safe; a breached account cannot wait).
 pub const DERISK_CAP_SHARE: Permill = Permill::from_percent(50);
+
+/// The most close-outs one perpetual slice tries (the first, sized in closed form, and its
+/// rescalings when it passes the buffer); the weight of a perpetual slice counts them all.
+pub const PERPETUAL_TRIALS: u32 = 3;
 
 /// The shortest horizon governance may set: a minute.
 pub const MIN_HORIZON_MS: u64 = 60_000;
@@ -680,7 +684,6 @@ impl<T: Config> Pallet<T> {
 			.ok_or(ArithmeticError::DivisionByZero)?
 			.min(position.units);
 		ensure!(!units.is_zero(), Error::<T>::NothingToLiquidate);
-		Self::consume_derisk_caps(engine, position.underlying, slice_notional)?;
 		let close = |units| {
 			T::Derivatives::close_out(
 				who,
@@ -691,40 +694,53 @@ impl<T: Config> Pallet<T> {
 				UsdValue::zero(),
 			)
 		};
-		// The sizing bounds the margin a slice releases, not what closing realises (a loss
+		// The sizing bounds the margin a slice releases, not all that closing does (a loss
 		// weighed as debt paid from collateral weighed at one, a profit weighed less becoming
-		// collateral, funding): a slice that passes the buffer is undone and made again, scaled
-		// by how far the first went. What closing does is linear in the units but for the
-		// requirement's convexity, which makes the smaller slice fall short, not pass.
+		// collateral, funding, the release's concavity: a smaller slice releases more a unit). A
+		// slice that passes the buffer is undone and made again, scaled by how far it went,
+		// aiming half a cent short; at most `PERPETUAL_TRIALS` times, the last one kept (the
+		// post-checks refuse it if it still passes).
 		let cent = FixedU128::saturating_from_rational(1u32, 100u32);
-		let trial = frame_support::storage::with_transaction(|| {
-			use frame_support::storage::TransactionOutcome::{Commit, Rollback};
-			let closed = match close(units) {
-				Ok(closed) => closed,
-				Err(error) => return Rollback(Err(error)),
-			};
-			match Self::risk_report(who, Some(*params)) {
-				Ok(after) if after.value_at_risk.saturating_add(cent) >= after.buffer => {
-					Commit(Ok(Ok(closed)))
-				},
-				// Past the buffer: the excess fell by all of it and what the slice went past.
-				Ok(after) => Rollback(Ok(Err(
-					excess.saturating_add(after.buffer.saturating_sub(after.value_at_risk))
-				))),
-				Err(error) => Rollback(Err(error)),
+		let target = excess.saturating_sub(cent / FixedU128::saturating_from_integer(2u32));
+		let mut units = units;
+		let mut trials = 0u32;
+		let closed = loop {
+			trials = trials.saturating_add(1);
+			if trials >= PERPETUAL_TRIALS {
+				break close(units)?;
 			}
-		})?;
-		let closed = match trial {
-			Ok(closed) => closed,
-			Err(fall) => {
-				let scaled = units
-					.checked_mul(&excess)
-					.and_then(|product| product.checked_div(&fall))
-					.ok_or(ArithmeticError::DivisionByZero)?;
-				ensure!(!scaled.is_zero(), Error::<T>::NothingToLiquidate);
-				close(scaled)?
-			},
+			let trial = frame_support::storage::with_transaction(|| {
+				use frame_support::storage::TransactionOutcome::{Commit, Rollback};
+				let closed = match close(units) {
+					Ok(closed) => closed,
+					Err(error) => return Rollback(Err(error)),
+				};
+				match Self::risk_report(who, Some(*params)) {
+					Ok(after) if after.value_at_risk.saturating_add(cent) >= after.buffer => {
+						Commit(Ok(Ok(closed)))
+					},
+					// Past the buffer: the excess fell by all of it and what it went past.
+					Ok(after) => Rollback(Ok(Err(
+						excess.saturating_add(after.buffer.saturating_sub(after.value_at_risk))
+					))),
+					Err(error) => Rollback(Err(error)),
+				}
+			})?;
+			match trial {
+				Ok(closed) => break closed,
+				Err(fall) => {
+					// `fall > excess` here: the ratio is below one.
+					let ratio = target.checked_div(&fall).ok_or(ArithmeticError::DivisionByZero)?;
+					units = units.saturating_mul(ratio);
+					ensure!(
+						!units.is_zero() && units.saturating_mul(info.price) >= engine.dust_value,
+						Error::<T>::NothingToLiquidate
+					);
+				},
+			}
 		};
+		// The caps count what was closed.
+		Self::consume_derisk_caps(engine, position.underlying, closed.notional)?;
 		Ok(DeriskAction::Perpetual {
 			underlying: position.underlying,
 			units: closed.units,

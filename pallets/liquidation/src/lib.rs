@@ -1007,13 +1007,15 @@ pub mod pallet {
 		/// value at risk over its buffer.
 		///
 		/// A perpetual slice that would pass the buffer is undone and made again, scaled (see
-		/// [`crate::derisk`]): its bound counts a second close-out and report.
+		/// [`crate::derisk`]): its bound counts every trial's close-out and report.
 		#[pallet::call_index(5)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::derisk_spot().max(
-				<T as Config>::WeightInfo::derisk_perpetual()
-					.saturating_add(<T as Config>::WeightInfo::liquidate_position())
-					.saturating_add(<T as Config>::WeightInfo::check_account())
+				<T as Config>::WeightInfo::derisk_perpetual().saturating_add(
+					<T as Config>::WeightInfo::liquidate_position()
+						.saturating_add(<T as Config>::WeightInfo::check_account())
+						.saturating_mul(derisk::PERPETUAL_TRIALS.saturating_sub(1).into())
+				)
 			)
 		)]
 		pub fn derisk(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
@@ -1039,9 +1041,11 @@ pub mod pallet {
 		#[pallet::weight(
 			<T as Config>::WeightInfo::derisk_by_sale()
 				.max(
-					<T as Config>::WeightInfo::derisk_by_vault()
-						.saturating_add(<T as Config>::WeightInfo::backstop_position())
-						.saturating_add(<T as Config>::WeightInfo::check_account())
+					<T as Config>::WeightInfo::derisk_by_vault().saturating_add(
+						<T as Config>::WeightInfo::backstop_position()
+							.saturating_add(<T as Config>::WeightInfo::check_account())
+							.saturating_mul(derisk::PERPETUAL_TRIALS.saturating_sub(1).into())
+					)
 				)
 				.saturating_mul(2)
 				.saturating_add(<T as Config>::WeightInfo::check_account())

@@ -72,13 +72,12 @@ impl<T: Config> Pallet<T> {
 			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => submitted = submitted.saturating_add(1),
-				Err(()) => {
-					held_back = true;
-					log::debug!(
-						target: "runtime::liquidation",
-						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-					)
-				},
+				// Refused (most often: its liquidation from an earlier run still pending): being
+				// handled, not held back.
+				Err(()) => log::debug!(
+					target: "runtime::liquidation",
+					"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
+				),
 			}
 		}
 		// De-risking only when every liquidatable account found was submitted: one left waiting
@@ -122,10 +121,12 @@ impl<T: Config> Pallet<T> {
 
 	/// The worker's choice of de-riskings in one run: it reads a page of `ScanBatch` indebted
 	/// accounts after `start_after` and chooses, of those due, the `room` with the largest
-	/// excess of value at risk over buffer. Returns them and where the next run resumes: just
-	/// before the first due account (in the page's order) it had no room for, so that none is
-	/// passed over; after the page when it chose every due account (`None`: the walk is
-	/// complete). Nothing when de-risking is off. Public so that tools can model the worker.
+	/// excess of value at risk over buffer whose slice would succeed now (a due account whose
+	/// slice fails, on the DEX's floor or a paused asset, is passed over as if served: it cannot
+	/// hold the walk). Returns them and where the next run resumes: just before the first due
+	/// account (in the page's order) it had no room for, so that none is passed over; after the
+	/// page when it had room for every one (`None`: the walk is complete). Nothing when
+	/// de-risking is off. Public so that tools can model the worker.
 	pub fn worker_derisk_page(
 		start_after: Option<T::AccountId>,
 		room: u32,
@@ -145,12 +146,16 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		due.sort_by(|a, b| b.1.cmp(&a.1));
 		let room = room as usize;
-		let first_left = due.iter().skip(room).map(|(index, _)| *index).min();
-		let chosen = due
-			.into_iter()
-			.take(room)
-			.filter_map(|(index, excess)| Some((page.get(index)?.clone(), excess)))
-			.collect();
+		let mut chosen: Vec<(T::AccountId, UsdValue)> = Vec::new();
+		let mut first_left: Option<usize> = None;
+		for (index, excess) in due {
+			let Some(who) = page.get(index) else { continue };
+			if chosen.len() >= room {
+				first_left = Some(first_left.map_or(index, |first| first.min(index)));
+			} else if Self::check_derisk_unsigned(who).is_ok() {
+				chosen.push((who.clone(), excess));
+			}
+		}
 		let next = match first_left {
 			Some(0) => start_after,
 			Some(index) => page.get(index.saturating_sub(1)).cloned(),

@@ -432,7 +432,9 @@ impl<'a> Run<'a> {
 					Ok(_) => self.to_worker.push(who),
 					Err(code) => {
 						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
-						worker_held_back = true;
+						// As the worker judges it before submitting: every auction slot taken
+						// (what the pool refuses otherwise is not held back).
+						worker_held_back |= code == pallet_liquidation::invalid::AUCTIONS_FULL;
 					},
 				}
 			}
