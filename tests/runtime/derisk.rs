@@ -412,6 +412,26 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	let valid = validate_derisk(&mut chain, &dave, TransactionSource::Local).expect("valid");
 	assert_eq!(valid.priority, 0, "after every liquidation and signed transaction");
 
+	// A halted price: no volatility to judge by, so not due; the worker submits nothing. (In a
+	// branch of its own: the halt is undone with the state.)
+	chain.execute_with(|| {
+		frame_support::storage::with_transaction(|| {
+			assert_eq!(
+				liquidation_runtime::Prices::halt(liquidation_runtime::RuntimeOrigin::root(), BTC),
+				Ok(())
+			);
+			assert_eq!(
+				Liquidation::check_derisk_unsigned(&dave),
+				Err(pallet_liquidation::invalid::NOT_DUE)
+			);
+			assert_eq!(Liquidation::worker_derisk_page(None, 20), (Vec::new(), None));
+			frame_support::storage::TransactionOutcome::Rollback(
+				Ok::<_, sp_runtime::DispatchError>(()),
+			)
+		})
+		.expect("rolled back");
+	});
+
 	// A slice (a tenth of the 40 000 USD debt) may use half of the block's cap at most: under a
 	// cap of 7 000 USD it is refused, the worker's and a keeper's alike (a liquidation of the
 	// same size would pass).
