@@ -1029,10 +1029,11 @@ pub mod pallet {
 
 		/// The off-chain worker's de-risking of `who` by one slice, as [`Pallet::derisk`] sizes
 		/// it, with no keeper: a spot slice's collateral is sold on the DEX (within the engine's
-		/// slippage bound, and for at least the debt it repays), the debt repaid from the sale
-		/// and the rest (the fee) paid to insurance; a perpetual slice is taken over by the
-		/// vault at the discounted fee. Only valid from the local node, and below every
-		/// liquidation in the pool's order (see `ValidateUnsigned`).
+		/// slippage bound, and for at least the debt it repays plus half the fee), the debt
+		/// repaid from the sale and the rest paid to insurance (the owner pays the fee at the
+		/// oracle whatever the sale brings); a perpetual slice is taken over by the vault at the
+		/// discounted fee. Only valid from the local node, at the lowest priority (see
+		/// `ValidateUnsigned`), within half of each per-block cap.
 		///
 		/// Its weight counts the slice twice and an account's check once: the block's
 		/// `pre_dispatch` validation reads the account's report and runs the slice once and
