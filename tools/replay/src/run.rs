@@ -447,7 +447,7 @@ impl<'a> Run<'a> {
 	/// its cursor, of which it chooses the due ones with the largest excess, as many as the
 	/// unsigned slots its liquidations left (`worker_derisk_page`). Each goes to a keeper (a
 	/// [`ReplayOptions::keeper_share`] of them, signed `derisk` in the next block) or to the
-	/// worker, as its validation accepts.
+	/// worker.
 	fn hand_out_derisk(&mut self, worker_held_back: bool) {
 		if worker_held_back {
 			return;
@@ -458,19 +458,12 @@ impl<'a> Run<'a> {
 		}
 		let (chosen, next) = Liquidation::worker_derisk_page(self.derisk_cursor.take(), room);
 		self.derisk_cursor = next;
+		// `worker_derisk_page` chose only accounts whose slice validation would accept.
 		for (who, _) in chosen {
 			if self.derisk_random.unit() < self.options.keeper_share {
 				self.derisk_to_keepers.push(who);
-				continue;
-			}
-			match Liquidation::check_derisk_unsigned(&who) {
-				Ok(_) => self.derisk_to_worker.push(who),
-				Err(code) => {
-					*self
-						.held_back
-						.entry(format!("de-risk: {}", derisk_reason(code)))
-						.or_default() += 1
-				},
+			} else {
+				self.derisk_to_worker.push(who);
 			}
 		}
 	}
@@ -671,17 +664,6 @@ fn close_keeper_positions() {
 		};
 		let _ =
 			Perpetuals::close_position(RuntimeOrigin::signed(keeper()), position.underlying, limit);
-	}
-}
-
-/// Why the worker does not submit a de-risking, from its validation code.
-fn derisk_reason(code: u8) -> &'static str {
-	use pallet_liquidation::invalid;
-	match code {
-		invalid::NOT_DUE => "not due",
-		invalid::PAUSED => "paused",
-		invalid::WOULD_FAIL => "would fail",
-		_ => "refused",
 	}
 }
 
