@@ -3,9 +3,11 @@
 #
 #   ./scripts/benchmark.sh pallet_prices [more pallets...]
 #
-# Builds `liquidation-node` with `--features runtime-benchmarks` (a separate build from the
-# tests': the runtime differs), then runs `benchmark pallet` for each named pallet and writes
-# `pallets/<name>/src/weights.rs` through scripts/weight-template.hbs.
+# Builds `liquidation-node` optimised (`--release`) with `--features runtime-benchmarks`, its
+# runtime in the `production` profile (`WASM_BUILD_TYPE=production`: fat LTO, one codegen unit,
+# what a chain ships), then runs `benchmark pallet` for each named pallet and writes
+# `pallets/<name>/src/weights.rs` through scripts/weight-template.hbs. (The tests use a debug
+# node; weights measured on one overstate the host's storage access several times over.)
 #
 # STEPS and REPEAT (environment) trade precision for time; the defaults are the usual 50 and 20.
 set -euo pipefail
@@ -17,8 +19,8 @@ if [ "$#" -eq 0 ]; then
 fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/liquidation-engine/target}"
-cargo build --locked -p liquidation-node --features runtime-benchmarks
-node="$CARGO_TARGET_DIR/debug/liquidation-node"
+WASM_BUILD_TYPE=production cargo build --locked --release -p liquidation-node --features runtime-benchmarks
+node="$CARGO_TARGET_DIR/release/liquidation-node"
 
 for pallet in "$@"; do
   crate_dir="pallets/${pallet#pallet_}"

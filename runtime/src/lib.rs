@@ -150,6 +150,9 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
+	// Before the fee is charged: a keeper's liquidation someone got to first is dropped, not
+	// included to fail (and it is given its priority band).
+	pallet_liquidation::CheckKeeperLiquidation<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );

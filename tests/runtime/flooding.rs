@@ -6,10 +6,12 @@
 //! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
 //! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
 
+use frame_support::{dispatch::GetDispatchInfo, weights::Weight};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{
-	assets, configs::LiquidationScanBatch, AccountId, Margin, Runtime, RuntimeCall, RuntimeEvent,
+	assets, configs::LiquidationScanBatch, AccountId, Liquidation, Margin, Runtime, RuntimeCall,
+	RuntimeEvent,
 };
 use pallet_margin::{
 	risk_index::last_bucket_at_risk, LiableAccounts, Markets, PortfolioOf, Portfolios, Position,
@@ -42,6 +44,12 @@ fn dust_account(index: u32) -> AccountId {
 /// (distance `(C - D) / (C + D)` = 1%), 11.2 USD of debt at the USD weight of 1.05. Both
 /// positions are above the runtime's 10 USD minimum.
 fn dust_portfolio() -> PortfolioOf<Runtime> {
+	portfolio_near_liquidation(20.0)
+}
+
+/// `collateral_usd` of DOT (at 7 USD) against as much USD debt as leaves the account 1% from
+/// liquidation (see [`dust_portfolio`]).
+fn portfolio_near_liquidation(collateral_usd: f64) -> PortfolioOf<Runtime> {
 	let weights = |asset: AssetId| {
 		let params = Markets::<Runtime>::get(asset).expect("a dev asset is listed").params;
 		(
@@ -49,7 +57,6 @@ fn dust_portfolio() -> PortfolioOf<Runtime> {
 			params.maintenance_liability_weight.to_float(),
 		)
 	};
-	let collateral_usd = 20.0;
 	let weighted_collateral = collateral_usd * weights(DOT).0;
 	let debt_usd = weighted_collateral * 0.99 / 1.01 / weights(USD).1;
 	let deposit = (collateral_usd / 7.0 * ONE_DOT as f64) as Balance;
@@ -171,4 +178,63 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	});
 	started.sort();
 	assert_eq!(started, real);
+}
+
+/// A crash puts more accounts under at once than one block holds liquidations of: the worker's
+/// run submits as many as one block's normal-class weight holds, by their declared weights (not
+/// a fixed count), worst first, and one block includes every one of them; the next run submits
+/// the rest.
+#[test]
+fn the_worker_submits_what_one_block_holds() {
+	use frame_support::traits::fungibles::Mutate as _;
+	use liquidation_runtime::{configs::AllAssets, RuntimeOrigin};
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (DOT, Price::from_u32(7))]);
+	let (budget, per_liquidation) = chain.execute_with(|| {
+		(Liquidation::worker_budget(), Liquidation::liquidate_unsigned_weight(&dust_account(0)))
+	});
+	let fits = budget.checked_div_per_component(&per_liquidation).expect("a weight") as u32;
+	assert!(fits > 20, "one block holds {fits} of the worker's liquidations");
+	let accounts = fits + 10;
+	// Each: 2 000 USD of DOT, 1 000 USD borrowed (maintenance health 1 400 / 1 050 = 1.33).
+	chain.execute_with(|| {
+		let lender = Alice.to_account_id();
+		let lent = u128::from(accounts) * 1_000 * DOLLAR;
+		AllAssets::mint_into(USD, &lender, lent).expect("minted");
+		Margin::deposit(RuntimeOrigin::signed(lender), USD, lent).expect("lent");
+		for index in 0..accounts {
+			let who = dust_account(index);
+			AllAssets::mint_into(AssetId::Native, &who, 10u128.pow(15)).expect("minted");
+			AllAssets::mint_into(DOT, &who, 2_000 * ONE_DOT / 7).expect("minted");
+			Margin::deposit(RuntimeOrigin::signed(who.clone()), DOT, 2_000 * ONE_DOT / 7)
+				.expect("deposited");
+			Margin::borrow(RuntimeOrigin::signed(who), USD, 1_000 * DOLLAR).expect("borrowed");
+		}
+	});
+	chain.commit();
+	// DOT 29% lower, in two feeds the breaker accepts: health 5 / 7 x 1.33 = 0.95.
+	chain.feed_price(DOT, Price::from_rational(60, 10));
+	chain.feed_price(DOT, Price::from_u32(5));
+	let due = chain.execute_with(|| Liquidation::liquidatable_accounts(None, accounts + 1).0.len());
+	assert_eq!(due as u32, accounts);
+
+	let submitted = chain.run_liquidation_worker();
+	assert_eq!(submitted.len() as u32, fits);
+	let declared = chain.execute_with(|| {
+		submitted.iter().fold(Weight::zero(), |sum, xt| {
+			sum.saturating_add(xt.get_dispatch_info().total_weight())
+		})
+	});
+	assert!(budget.all_gte(declared), "{declared:?} within {budget:?}");
+	// One block includes them all (it charges each its declared weight before dispatch).
+	chain.include_all(submitted);
+	let started = chain
+		.liquidation_events()
+		.into_iter()
+		.filter(|event| matches!(event, pallet_liquidation::Event::AuctionStarted { .. }))
+		.count();
+	assert_eq!(started as u32, fits);
+	// The next run submits the rest.
+	assert_eq!(chain.run_liquidation_worker().len(), 10);
 }

@@ -207,3 +207,131 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 		.is_ok());
 	});
 }
+
+/// Dave and Eve as in [`two_borrowers_then_a_crash`], BTC at 50 000 only: health factor
+/// 45 000 / 45 150 = 0.9967, and one liquidation (half the debt, the close factor) leaves either
+/// healthy (1.05).
+fn two_borrowers_just_under() -> TestChain {
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	chain.feed_price(BTC, Price::from_u32(60_000));
+	assert_eq!(
+		chain.dispatch(
+			Alice,
+			margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR })
+		),
+		Ok(())
+	);
+	for borrower in [Dave, Eve] {
+		for call in [
+			pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN },
+			pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR },
+		] {
+			assert_eq!(chain.dispatch(borrower, margin(call)), Ok(()));
+		}
+	}
+	chain.feed_price(BTC, Price::from_u32(52_000));
+	chain.feed_price(BTC, Price::from_u32(50_000));
+	chain
+}
+
+/// What the pool makes of `xt`: its priority, or why it is refused.
+fn pool_validity(
+	chain: &mut TestChain,
+	source: TransactionSource,
+	xt: UncheckedExtrinsic,
+) -> Result<u64, TransactionValidityError> {
+	chain.execute_with(|| {
+		let parent = frame_system::Pallet::<Runtime>::parent_hash();
+		liquidation_runtime::Executive::validate_transaction(source, xt, parent)
+			.map(|valid| valid.priority)
+	})
+}
+
+/// A keeper racing the worker for the same account: the pool puts the keeper's liquidation
+/// first in a block, and whichever comes second is refused before the block includes it: the
+/// keeper pays no fee for a liquidation the worker got to first.
+#[test]
+fn a_keeper_goes_first_and_the_one_who_comes_second_pays_nothing() {
+	use liquidation_runtime::configs::{KeeperLiquidationPriority, UnsignedLiquidationPriority};
+	let mut chain = two_borrowers_just_under();
+	let (dave, eve) = (Dave.to_account_id(), Eve.to_account_id());
+	let keeper_call = |who: &liquidation_runtime::AccountId| {
+		engine(pallet_liquidation::Call::liquidate {
+			who: who.clone(),
+			debt_asset: USD,
+			collateral_asset: BTC,
+			max_repay: u128::MAX,
+		})
+	};
+	let worker = |who: &liquidation_runtime::AccountId| {
+		UncheckedExtrinsic::new_bare(engine(pallet_liquidation::Call::liquidate_unsigned {
+			who: who.clone(),
+		}))
+	};
+	let charlie = Charlie.to_account_id();
+	let charlie_native = |chain: &mut TestChain| {
+		chain.execute_with(|| {
+			(
+				liquidation_runtime::Balances::free_balance(&charlie),
+				frame_system::Pallet::<Runtime>::account_nonce(&charlie),
+			)
+		})
+	};
+
+	// In the pool: the keeper's liquidation in the keepers' band, above the worker's; both
+	// carry the shortfall (150 USD and a few blocks of interest).
+	let keeper_xt = chain.signed(Charlie, keeper_call(&dave));
+	let keeper_priority = pool_validity(&mut chain, TransactionSource::External, keeper_xt)
+		.expect("a keeper's liquidation of a liquidatable account is valid");
+	let worker_priority = pool_validity(&mut chain, TransactionSource::Local, worker(&dave))
+		.expect("the worker's too");
+	assert!(keeper_priority >= KeeperLiquidationPriority::get() + 150, "{keeper_priority}");
+	assert!(worker_priority >= UnsignedLiquidationPriority::get() + 150, "{worker_priority}");
+	assert!(worker_priority < KeeperLiquidationPriority::get());
+
+	// Dave: the worker's liquidation is in the block first (the keeper was late). The keeper's,
+	// applied after it, is refused as invalid: not included, no fee, his nonce unchanged.
+	let before = charlie_native(&mut chain);
+	chain.start_block();
+	assert_eq!(chain.apply(worker(&dave)), Ok(Ok(())));
+	let keeper_xt = chain.signed(Charlie, keeper_call(&dave));
+	assert_eq!(
+		chain.apply(keeper_xt),
+		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+			pallet_liquidation::invalid::NOT_LIQUIDATABLE
+		)))
+	);
+	// Eve: the keeper's goes first (his band) and succeeds; the worker's, after it, is refused.
+	let keeper_xt = chain.signed(Charlie, keeper_call(&eve));
+	assert_eq!(chain.apply(keeper_xt), Ok(Ok(())));
+	assert_eq!(
+		chain.apply(worker(&eve)),
+		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+			pallet_liquidation::invalid::NOT_LIQUIDATABLE
+		)))
+	);
+	chain.finish_block();
+	let after = charlie_native(&mut chain);
+	// One transaction of Charlie's was included (Eve's), and paid for; Dave's was not.
+	assert_eq!(after.1, before.1 + 1);
+	let fee_paid = before.0 - after.0;
+	assert!(fee_paid > 0);
+	let paths: Vec<_> = chain
+		.liquidation_events()
+		.into_iter()
+		.filter_map(|event| match event {
+			pallet_liquidation::Event::Liquidated { who, path, .. } => Some((who, path)),
+			pallet_liquidation::Event::AuctionStarted { who, .. } => {
+				Some((who, LiquidationPath::Auction))
+			},
+			_ => None,
+		})
+		.collect();
+	assert_eq!(
+		paths,
+		vec![(dave.clone(), LiquidationPath::Auction), (eve, LiquidationPath::Keeper)]
+	);
+	chain
+		.execute_with(|| assert!(!Liquidation::effective_report(&dave).unwrap().is_liquidatable()));
+}

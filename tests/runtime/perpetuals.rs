@@ -244,8 +244,15 @@ fn a_keeper_takes_over_half_a_liquidatable_long() {
 	// Charlie has no margin: the takeover would leave him below initial health.
 	assert!(chain.dispatch(Charlie, take_over_btc(Bob.to_account_id())).is_err());
 	assert_eq!(chain.dispatch(Charlie, deposit_usd(20_000)), Ok(()));
-	// Dave's account is healthy: nothing to liquidate.
-	assert!(chain.dispatch(Charlie, take_over_btc(Dave.to_account_id())).is_err());
+	// Dave's account is healthy: nothing to liquidate, refused before any fee.
+	assert_eq!(
+		chain.submit(Charlie, take_over_btc(Dave.to_account_id())),
+		Err(sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+			sp_runtime::transaction_validity::InvalidTransaction::Custom(
+				pallet_liquidation::invalid::NOT_LIQUIDATABLE
+			)
+		))
+	);
 	assert_eq!(chain.dispatch(Charlie, take_over_btc(Bob.to_account_id())), Ok(()));
 	let charlie = Charlie.to_account_id();
 	chain.execute_with(|| {

@@ -325,9 +325,14 @@ fn a_running_auction_shields_only_its_lot_and_reprices_with_the_oracle() {
 	let report = chain.execute_with(|| Auction::auction_reports().pop().expect("an auction"));
 	assert_eq!(report.auction.collateral, BTC);
 	assert!(health_factor(&mut chain, Dave) > 1.0);
+	// A keeper's liquidation of him is refused before any fee (`CheckKeeperLiquidation`).
 	assert_eq!(
-		chain.dispatch(Charlie, keeper(Dave, ETH)),
-		Err(pallet_liquidation::Error::<Runtime>::NotLiquidatable.into())
+		chain.submit(Charlie, keeper(Dave, ETH)),
+		Err(sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+			sp_runtime::transaction_validity::InvalidTransaction::Custom(
+				pallet_liquidation::invalid::NOT_LIQUIDATABLE
+			)
+		))
 	);
 
 	chain.feed_price(ETH, Price::from_u32(2_500));

@@ -173,6 +173,16 @@ impl TestChain {
 		self.produce_block(vec![xt]).remove(0)
 	}
 
+	/// Submits `call`, signed by `signer`, to a block of its own: its outcome, or why the block
+	/// would not include it (a transaction extension refused it, so nothing was charged).
+	pub fn submit(&mut self, signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResult {
+		let xt = self.signed(signer, call);
+		self.start_block();
+		let outcome = self.apply(xt);
+		self.finish_block();
+		outcome
+	}
+
 	/// Three dev oracle operators (Alice, Bob, Charlie) feed `asset` at `price` in one block:
 	/// with the dev parameters, the price is live after it.
 	pub fn feed_price(
@@ -269,6 +279,7 @@ pub fn tx_extension(nonce: Nonce) -> TxExtension {
 		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_liquidation::CheckKeeperLiquidation::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
@@ -291,6 +302,7 @@ pub fn signed_extrinsic(
 		VERSION.transaction_version,
 		genesis_hash,
 		genesis_hash,
+		(),
 		(),
 		(),
 		(),

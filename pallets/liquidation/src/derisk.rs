@@ -59,7 +59,7 @@
 
 use crate::{
 	sizing::{amount_worth, Side},
-	Config, DeriskParamsOf, Error, Event, Pallet, Params,
+	Config, DeriskParamsOf, Error, Event, Pallet, Params, WeightInfo as _,
 };
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -67,6 +67,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::DispatchResult,
 	traits::{fungibles::Mutate as _, tokens::Preservation, Get},
+	weights::Weight,
 };
 use liquidation_primitives::{
 	ledger::{Inspect as _, Mutate as _},
@@ -260,6 +261,25 @@ struct Exposure {
 	perpetual: UsdValue,
 	/// Its volatility.
 	volatility: FixedU128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// What [`Pallet::derisk_unsigned`] declares: the costlier slice (a DEX sale, or the vault's
+	/// takeover with [`PERPETUAL_TRIALS`] trials' close-outs and reports) twice, and an account's
+	/// check: the block's `pre_dispatch` validation reads the account's report and runs the slice
+	/// once and undoes it.
+	pub fn derisk_unsigned_weight() -> Weight {
+		T::WeightInfo::derisk_by_sale()
+			.max(
+				T::WeightInfo::derisk_by_vault().saturating_add(
+					T::WeightInfo::backstop_position()
+						.saturating_add(T::WeightInfo::check_account())
+						.saturating_mul(PERPETUAL_TRIALS.saturating_sub(1).into()),
+				),
+			)
+			.saturating_mul(2)
+			.saturating_add(T::WeightInfo::check_account())
+	}
 }
 
 impl<T: Config> Pallet<T> {

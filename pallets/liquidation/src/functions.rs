@@ -141,7 +141,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The checks every liquidation makes, then its plan.
-	fn prepare(
+	pub(crate) fn prepare(
 		who: &T::AccountId,
 		debt_asset: T::AssetId,
 		collateral_asset: T::AssetId,

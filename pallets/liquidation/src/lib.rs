@@ -201,6 +201,7 @@ pub mod bad_debt;
 mod benchmarking;
 pub mod derisk;
 pub mod effective;
+pub mod extension;
 mod functions;
 mod impl_handler;
 #[cfg(test)]
@@ -216,6 +217,7 @@ pub mod types;
 pub mod weights;
 
 pub use derisk::{DeriskAction, DeriskParams, RiskReport, RiskTerm};
+pub use extension::CheckKeeperLiquidation;
 pub use stress::{CascadeStep, StressReport, StressValue};
 pub use types::*;
 pub use weights::WeightInfo;
@@ -253,6 +255,13 @@ pub mod invalid {
 	/// A de-risking: the switch is off, or the account is not due (its buffer covers its value
 	/// at risk, it is liquidatable, or it has collateral at auction).
 	pub const NOT_DUE: u8 = 6;
+}
+
+/// `value` in whole USD (rounded down, saturating): what transaction priorities add.
+pub(crate) fn whole_usd(value: liquidation_primitives::UsdValue) -> u64 {
+	(value.into_inner() / <sp_runtime::FixedU128 as sp_runtime::FixedPointNumber>::DIV)
+		.try_into()
+		.unwrap_or(u64::MAX)
 }
 
 /// Sets up what the benchmarks need.
@@ -408,6 +417,13 @@ pub mod pallet {
 		/// Base priority of unsigned liquidations; the shortfall in whole USD is added.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
+
+		/// Base priority of a keeper's liquidation that passes [`CheckKeeperLiquidation`] (when
+		/// the runtime includes that extension); the shortfall in whole USD is added. Above
+		/// `UnsignedPriority` by more than any shortfall, keepers' liquidations go into a block
+		/// before the worker's.
+		#[pallet::constant]
+		type KeeperPriority: Get<TransactionPriority>;
 
 		/// Blocks an unsigned liquidation stays valid in the pool.
 		#[pallet::constant]
@@ -1039,18 +1055,7 @@ pub mod pallet {
 		/// `pre_dispatch` validation reads the account's report and runs the slice once and
 		/// undoes it. No refund by path (see [`Pallet::derisk`]).
 		#[pallet::call_index(6)]
-		#[pallet::weight(
-			<T as Config>::WeightInfo::derisk_by_sale()
-				.max(
-					<T as Config>::WeightInfo::derisk_by_vault().saturating_add(
-						<T as Config>::WeightInfo::backstop_position()
-							.saturating_add(<T as Config>::WeightInfo::check_account())
-							.saturating_mul(derisk::PERPETUAL_TRIALS.saturating_sub(1).into())
-					)
-				)
-				.saturating_mul(2)
-				.saturating_add(<T as Config>::WeightInfo::check_account())
-		)]
+		#[pallet::weight(Pallet::<T>::derisk_unsigned_weight())]
 		pub fn derisk_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
@@ -1130,11 +1135,6 @@ pub mod pallet {
 			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
 				return InvalidTransaction::Call.into();
 			}
-			let whole_usd = |value: UsdValue| -> u64 {
-				(value.into_inner() / <sp_runtime::FixedU128 as sp_runtime::FixedPointNumber>::DIV)
-					.try_into()
-					.unwrap_or(u64::MAX)
-			};
 			let (who, priority) = match call {
 				Call::liquidate_unsigned { who } => {
 					let shortfall =

@@ -271,6 +271,7 @@ impl pallet_liquidation::Config for Test {
 	type WorkerGraceBlocks = ConstU64<3>;
 	type MaxUnsignedPerBlock = ConstU32<3>;
 	type UnsignedPriority = ConstU64<1_000>;
+	type KeeperPriority = ConstU64<{ 1u64 << 62 }>;
 	type UnsignedLongevity = ConstU64<5>;
 	type WorkerLockMillis = ConstU64<2_000>;
 	type WeightInfo = ();

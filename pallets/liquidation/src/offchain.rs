@@ -3,7 +3,7 @@
 
 use crate::{Call, Config, Pallet};
 use alloc::vec::Vec;
-use frame_support::traits::Get;
+use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
@@ -28,7 +28,9 @@ impl<T: Config> Pallet<T> {
 	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch`
 	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
 	/// price moves could have pushed under), and submit an unsigned liquidation for each
-	/// liquidatable one, worst shortfall first, at most `MaxUnsignedPerBlock`. Then, when every
+	/// liquidatable one, worst shortfall first, as many as one block's weight holds (the sum of
+	/// their declared weights within [`Self::worker_budget`]) and at most `MaxUnsignedPerBlock`.
+	/// Then, when every
 	/// liquidatable account found was submitted and de-risking is switched on, with the slots
 	/// left: read up to `ScanBatch` indebted accounts after a second cursor and submit an
 	/// unsigned de-risking for each one due, largest excess of value at risk over buffer first
@@ -53,10 +55,16 @@ impl<T: Config> Pallet<T> {
 			None => cursor_ref.clear(),
 		}
 		let auction_room = T::Auctions::has_capacity();
+		let budget = Self::worker_budget();
+		let mut declared = Weight::zero();
 		let mut submitted = 0u32;
 		let mut held_back = false;
 		for (who, shortfall) in found {
-			if submitted >= T::MaxUnsignedPerBlock::get() {
+			// What the block will charge for it (the pool fills blocks by declared weight).
+			let weight = Self::liquidate_unsigned_weight(&who);
+			if submitted >= T::MaxUnsignedPerBlock::get()
+				|| budget.any_lt(declared.saturating_add(weight))
+			{
 				held_back = true;
 				break;
 			}
@@ -71,7 +79,10 @@ impl<T: Config> Pallet<T> {
 			let call = Call::<T>::liquidate_unsigned { who: who.clone() };
 			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-				Ok(()) => submitted = submitted.saturating_add(1),
+				Ok(()) => {
+					submitted = submitted.saturating_add(1);
+					declared = declared.saturating_add(weight);
+				},
 				// Refused (most often: its liquidation from an earlier run still pending): being
 				// handled, not held back.
 				Err(()) => log::debug!(
@@ -84,15 +95,41 @@ impl<T: Config> Pallet<T> {
 		// (every auction slot taken, a refusal) keeps the slots, the caps and the block's weight
 		// for liquidations.
 		if !held_back {
-			submitted = submitted.saturating_add(Self::submit_deriskings(now, submitted));
+			let room = Self::derisk_room(submitted, budget.saturating_sub(declared));
+			submitted = submitted.saturating_add(Self::submit_deriskings(now, room));
 		}
 		submitted
 	}
 
-	/// The worker's de-riskings, with the slots `liquidations` left: how many it submitted (see
+	/// The weight of one block's transactions the worker submits in a run: the block's whole
+	/// normal-class weight (75 % of a 2 s block on the dev chain). Signed transactions, keepers'
+	/// liquidations among them, go into a block first (a higher priority); what the worker
+	/// submitted that does not fit waits in the pool for the next block (valid for
+	/// `UnsignedLongevity`), so submitting more than a block holds would only cost validations.
+	pub fn worker_budget() -> Weight {
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block)
+	}
+
+	/// The weight a block charges for the worker's liquidation of `who` before dispatch (its
+	/// declared weight: the path counted twice, see [`Pallet::liquidate_unsigned`]).
+	pub fn liquidate_unsigned_weight(who: &T::AccountId) -> Weight {
+		Self::unsigned_weight_for(who).saturating_mul(2)
+	}
+
+	/// How many de-riskings fit after `liquidations` submitted liquidations: the unsigned
+	/// transactions left under `MaxUnsignedPerBlock`, and the worker's budget `left` divided by
+	/// a de-risking's declared weight.
+	pub fn derisk_room(liquidations: u32, left: Weight) -> u32 {
+		let by_count = T::MaxUnsignedPerBlock::get().saturating_sub(liquidations);
+		let by_weight =
+			left.checked_div_per_component(&Self::derisk_unsigned_weight()).unwrap_or(0);
+		by_count.min(by_weight.try_into().unwrap_or(u32::MAX))
+	}
+
+	/// The worker's de-riskings, at most `room`: how many it submitted (see
 	/// [`Self::worker_derisk_page`]).
-	fn submit_deriskings(now: BlockNumberFor<T>, liquidations: u32) -> u32 {
-		let room = T::MaxUnsignedPerBlock::get().saturating_sub(liquidations);
+	fn submit_deriskings(now: BlockNumberFor<T>, room: u32) -> u32 {
 		if room == 0 || !Self::engine_running() {
 			return 0;
 		}

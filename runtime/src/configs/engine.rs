@@ -156,10 +156,16 @@ parameter_types! {
 	pub const MaxAuctionsPerAccount: u32 = 8;
 	/// Indebted accounts the off-chain worker reads per block.
 	pub const LiquidationScanBatch: u32 = 1_000;
-	/// Unsigned liquidations the worker submits per block.
-	pub const MaxUnsignedLiquidations: u32 = 20;
+	/// Most unsigned transactions the worker submits in one run: as many as its page of the
+	/// risk index can hold. What bounds them first is weight: the worker submits what one
+	/// block's normal-class weight holds (`Liquidation::worker_budget`).
+	pub const MaxUnsignedLiquidations: u32 = LiquidationScanBatch::get();
 	/// Above ordinary transactions: a liquidation that waits costs solvency.
 	pub const UnsignedLiquidationPriority: TransactionPriority = TransactionPriority::MAX / 2;
+	/// Keepers' liquidations (checked by `CheckKeeperLiquidation`) go into a block before the
+	/// worker's: a quarter of the priority range above them, more than any shortfall in USD.
+	pub const KeeperLiquidationPriority: TransactionPriority =
+		TransactionPriority::MAX / 2 + TransactionPriority::MAX / 4;
 	/// Three blocks: a liquidation not included by then is re-found and re-submitted.
 	pub const UnsignedLiquidationLongevity: u64 = 3;
 	/// Four seconds, under the six-second block: a run is never repeated within a block.
@@ -190,6 +196,7 @@ impl pallet_liquidation::Config for Runtime {
 	type WorkerGraceBlocks = ConstU32<3>;
 	type MaxUnsignedPerBlock = MaxUnsignedLiquidations;
 	type UnsignedPriority = UnsignedLiquidationPriority;
+	type KeeperPriority = KeeperLiquidationPriority;
 	type UnsignedLongevity = UnsignedLiquidationLongevity;
 	type WorkerLockMillis = WorkerLockMillis;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;

@@ -5,6 +5,11 @@
 use super::*;
 use crate::books::{identity, perp_identity, Books};
 use crate::population::{bidder, keeper, populate, populate_traders, Random, TradersOpened};
+use frame_support::{
+	dispatch::{DispatchClass, DispatchResultWithPostInfo, GetDispatchInfo},
+	weights::Weight,
+};
+use sp_runtime::traits::Dispatchable as _;
 
 /// Replays `scenario` (named `name`) with `options`; `progress` is called after every block.
 pub fn replay(
@@ -53,10 +58,13 @@ pub fn replay(
 		let seconds = u64::from(block) * options.block_seconds;
 		chain.skip_slots(options.block_seconds / 6 - 1);
 		chain.start_block();
-		run.submit_to_worker(&mut chain);
+		// Keepers' liquidations go into a block before the worker's (their priority band).
 		chain.execute_with(|| {
 			run.keepers_act();
 			run.keepers_derisk();
+		});
+		run.submit_to_worker(&mut chain);
+		chain.execute_with(|| {
 			feed(scenario, seconds);
 			if options.derisk.is_some() {
 				crate::dex::follow_oracle(&run.dex_assets);
@@ -146,6 +154,10 @@ struct Run<'a> {
 	blocks: u32,
 	sample_every: u32,
 	max_unsigned: usize,
+	/// The weight of one block's transactions the worker submits in a run
+	/// (`Liquidation::worker_budget`), and what it has submitted for the next block so far.
+	worker_budget: Weight,
+	worker_declared: Weight,
 	collateral_assets: Vec<AssetId>,
 	scenario_assets: Vec<(String, AssetId)>,
 	insurance_start: f64,
@@ -210,6 +222,8 @@ impl<'a> Run<'a> {
 			},
 			max_unsigned: <Runtime as pallet_liquidation::Config>::MaxUnsignedPerBlock::get()
 				as usize,
+			worker_budget: chain.execute_with(Liquidation::worker_budget),
+			worker_declared: Weight::zero(),
 			collateral_assets: options
 				.population
 				.mix
@@ -321,13 +335,12 @@ impl<'a> Run<'a> {
 				self.keeper_refused.insert(who);
 				continue;
 			};
-			let result = Liquidation::liquidate(
-				RuntimeOrigin::signed(keeper()),
-				who.clone(),
-				USD,
-				collateral,
-				Balance::MAX,
-			);
+			let result = as_keeper(pallet_liquidation::Call::liquidate {
+				who: who.clone(),
+				debt_asset: USD,
+				collateral_asset: collateral,
+				max_repay: Balance::MAX,
+			});
 			if let Err(error) = result {
 				*self.refused.entry(format!("keeper: {:?}", error.error)).or_default() += 1;
 				// A keeper whose liquidation is refused leaves the account to the worker.
@@ -341,7 +354,7 @@ impl<'a> Run<'a> {
 	/// perpetual slice made them hold.
 	fn keepers_derisk(&mut self) {
 		for who in self.derisk_to_keepers.drain(..) {
-			match Liquidation::derisk(RuntimeOrigin::signed(keeper()), who) {
+			match as_keeper(pallet_liquidation::Call::derisk { who }) {
 				Ok(_) => close_keeper_positions(),
 				Err(error) => {
 					*self
@@ -399,6 +412,7 @@ impl<'a> Run<'a> {
 	/// block. Returns whether the worker left an account it was given unsubmitted.
 	fn hand_out(&mut self, block: u32, due: Vec<AccountId>) -> bool {
 		let mut worker_held_back = false;
+		self.worker_declared = Weight::zero();
 		let due_set: BTreeSet<&AccountId> = due.iter().collect();
 		// An account liquidated in this block had something under way: its wait restarts.
 		let this_block = &self.books.this_block;
@@ -422,14 +436,23 @@ impl<'a> Run<'a> {
 			if keeper_takes {
 				self.keeper_assigned.insert(who.clone());
 				self.to_keepers.push(who);
-			} else if self.to_worker.len() >= self.max_unsigned {
+				continue;
+			}
+			// As the worker submits: as many as one block's weight holds, by their declared
+			// weights, and what validation would accept (while every auction slot is taken, only
+			// bankrupt accounts).
+			let weight = Liquidation::liquidate_unsigned_weight(&who);
+			if self.to_worker.len() >= self.max_unsigned
+				|| self.worker_budget.any_lt(self.worker_declared.saturating_add(weight))
+			{
 				*self.held_back.entry("block full".into()).or_default() += 1;
 				worker_held_back = true;
 			} else {
-				// As the worker submits: what validation would accept (while every auction
-				// slot is taken, only bankrupt accounts).
 				match Liquidation::check_unsigned(&who) {
-					Ok(_) => self.to_worker.push(who),
+					Ok(_) => {
+						self.to_worker.push(who);
+						self.worker_declared = self.worker_declared.saturating_add(weight);
+					},
 					Err(code) => {
 						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
 						// As the worker judges it before submitting: every auction slot taken
@@ -452,7 +475,10 @@ impl<'a> Run<'a> {
 		if worker_held_back {
 			return;
 		}
-		let room = self.max_unsigned.saturating_sub(self.to_worker.len()) as u32;
+		let room = Liquidation::derisk_room(
+			self.to_worker.len() as u32,
+			self.worker_budget.saturating_sub(self.worker_declared),
+		);
 		if room == 0 {
 			return;
 		}
@@ -662,9 +688,33 @@ fn close_keeper_positions() {
 		} else {
 			Price::from_inner(u128::MAX / 4)
 		};
-		let _ =
-			Perpetuals::close_position(RuntimeOrigin::signed(keeper()), position.underlying, limit);
+		let _ = as_keeper(pallet_perpetuals::Call::close_position {
+			underlying: position.underlying,
+			limit_price: limit,
+		});
 	}
+}
+
+/// Dispatches `call` as the keeper's signed transaction, and charges the block its weight as
+/// the block builder would (its actual weight after dispatch, and `CheckKeeperLiquidation`'s
+/// check): the worker's transactions, applied after the keepers', find that much less room.
+fn as_keeper(call: impl Into<RuntimeCall>) -> DispatchResultWithPostInfo {
+	let call: RuntimeCall = call.into();
+	let info = call.get_dispatch_info();
+	let check = match &call {
+		RuntimeCall::Liquidation(call) => Liquidation::keeper_check_weight(call),
+		_ => Weight::zero(),
+	};
+	let result = call.dispatch(RuntimeOrigin::signed(keeper()));
+	let post = match &result {
+		Ok(post) => *post,
+		Err(error) => error.post_info,
+	};
+	frame_system::Pallet::<Runtime>::register_extra_weight_unchecked(
+		post.calc_actual_weight(&info).saturating_add(check),
+		DispatchClass::Normal,
+	);
+	result
 }
 
 /// A keeper takes over the position of `who` the engine would close first, as far as the
@@ -673,12 +723,11 @@ fn close_keeper_positions() {
 fn take_over(who: &AccountId) -> Result<(), String> {
 	let underlying =
 		Liquidation::preview_position(who, None).map_err(|error| format!("{error:?}"))?.underlying;
-	Liquidation::liquidate_position(
-		RuntimeOrigin::signed(keeper()),
-		who.clone(),
+	as_keeper(pallet_liquidation::Call::liquidate_position {
+		who: who.clone(),
 		underlying,
-		FixedU128::from_inner(u128::MAX),
-	)
+		max_units: FixedU128::from_inner(u128::MAX),
+	})
 	.map_err(|error| format!("{:?}", error.error))?;
 	if let Some(taken) = pallet_perpetuals::Positions::<Runtime>::get(keeper(), underlying) {
 		let limit = if taken.size.into_inner() > 0 {
@@ -687,7 +736,8 @@ fn take_over(who: &AccountId) -> Result<(), String> {
 			Price::from_inner(u128::MAX / 4)
 		};
 		// A close the market refuses (paused, its skew's bound) leaves the keeper holding it.
-		let _ = Perpetuals::close_position(RuntimeOrigin::signed(keeper()), underlying, limit);
+		let _ =
+			as_keeper(pallet_perpetuals::Call::close_position { underlying, limit_price: limit });
 	}
 	Ok(())
 }

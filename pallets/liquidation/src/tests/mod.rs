@@ -326,6 +326,121 @@ mod keeper {
 	}
 }
 
+/// [`CheckKeeperLiquidation`]: a keeper's liquidation someone got to first is invalid before
+/// any fee is charged; one that can proceed has the keepers' priority band.
+mod keeper_check {
+	use super::*;
+	use frame_support::dispatch::DispatchInfo;
+	use sp_runtime::traits::{DispatchTransaction, TransactionExtension};
+
+	/// `call` signed by `keeper`, as the pool validates it.
+	fn validate(
+		keeper: AccountId,
+		call: Call<Test>,
+	) -> Result<sp_runtime::transaction_validity::ValidTransaction, TransactionValidityError> {
+		let origin = RuntimeOrigin::signed(keeper);
+		CheckKeeperLiquidation::<Test>::new()
+			.validate_only(
+				origin,
+				&RuntimeCall::Liquidation(call),
+				&DispatchInfo::default(),
+				0,
+				TransactionSource::External,
+				0,
+			)
+			.map(|(valid, _, _)| valid)
+	}
+
+	fn liquidate(who: AccountId, collateral: <Test as Config>::AssetId) -> Call<Test> {
+		Call::liquidate {
+			who,
+			debt_asset: USD,
+			collateral_asset: collateral,
+			max_repay: Balance::MAX,
+		}
+	}
+
+	fn custom(
+		code: u8,
+	) -> Result<sp_runtime::transaction_validity::ValidTransaction, TransactionValidityError> {
+		Err(InvalidTransaction::Custom(code).into())
+	}
+
+	#[test]
+	fn a_keeper_who_comes_second_is_refused_before_paying() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			// Healthy: refused in the pool, so no block includes it and no fee is paid.
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::NOT_LIQUIDATABLE));
+			set_price(BTC, Price::from_u32(50_000));
+			// Liquidatable: valid, in the keepers' band, the shortfall in whole USD added
+			// (45 150 owed at maintenance against 45 000: 150).
+			let valid = validate(KEEPER, liquidate(ALICE, BTC)).unwrap();
+			assert_eq!(valid.priority, (1u64 << 62) + 150);
+			assert!(
+				valid.priority
+					> <<Test as Config>::UnsignedPriority as frame_support::traits::Get<u64>>::get(
+					) + 150
+			);
+			let flash = Call::flash_liquidate {
+				who: ALICE,
+				debt_asset: USD,
+				collateral_asset: BTC,
+				max_repay: Balance::MAX,
+			};
+			assert_eq!(validate(KEEPER, flash.clone()).unwrap().priority, valid.priority);
+			// Collateral she does not hold: the plan fails, so does the check.
+			assert_eq!(validate(KEEPER, liquidate(ALICE, USD)), custom(invalid::WOULD_FAIL));
+			// The engine paused: refused as the worker's would be.
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), true));
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::PAUSED));
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), false));
+			// Someone (the worker, another keeper) gets there first: the keeper who comes
+			// second is refused, in the pool and when a block would include his call.
+			assert_ok!(Liquidation::liquidate(origin(BOB), ALICE, USD, BTC, Balance::MAX));
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::NOT_LIQUIDATABLE));
+			assert_eq!(validate(KEEPER, flash), custom(invalid::NOT_LIQUIDATABLE));
+			let position = Call::liquidate_position {
+				who: ALICE,
+				underlying: BTC,
+				max_units: FixedU128::one(),
+			};
+			assert_eq!(validate(KEEPER, position), custom(invalid::NOT_LIQUIDATABLE));
+		});
+	}
+
+	#[test]
+	fn other_calls_and_origins_pass_unchecked_and_uncharged() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			let check = CheckKeeperLiquidation::<Test>::new();
+			let pause = Call::set_paused { paused: true };
+			assert_eq!(validate(KEEPER, pause.clone()).unwrap().priority, 0);
+			assert_eq!(check.weight(&RuntimeCall::Liquidation(pause)), Weight::zero());
+			// Unsigned: not a keeper's (the call fails its own origin check).
+			let call = RuntimeCall::Liquidation(liquidate(ALICE, BTC));
+			let (valid, _, _) = check
+				.validate(
+					RuntimeOrigin::none(),
+					&call,
+					&DispatchInfo::default(),
+					0,
+					(),
+					&sp_runtime::traits::TxBaseImplication(&call),
+					TransactionSource::External,
+				)
+				.unwrap();
+			assert_eq!(valid.priority, 0);
+			// A keeper's liquidation is charged the check.
+			let weight = check.weight(&RuntimeCall::Liquidation(liquidate(ALICE, BTC)));
+			assert!(weight.all_gte(<Test as Config>::WeightInfo::check_account()));
+			assert!(weight.ref_time() > 0);
+		});
+	}
+}
+
 mod flash {
 	use super::*;
 

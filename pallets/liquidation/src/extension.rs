@@ -1,0 +1,180 @@
+//! [`CheckKeeperLiquidation`]: the transaction extension that keeps a keeper from paying for a
+//! liquidation someone else got to first, and gives keepers' liquidations their place in a block.
+//!
+//! A keeper who sees an account become liquidatable races the off-chain worker (and other
+//! keepers) for it. Without this extension the loser's transaction would be included and fail
+//! (`NotLiquidatable`: the winner's liquidation left the account healthy), and he would pay its
+//! fee for nothing. With it, a signed [`Call::liquidate`], [`Call::flash_liquidate`] or
+//! [`Call::liquidate_position`] is checked before it is charged anything, in the pool and again
+//! when a block includes it (extensions validate there too, before `ChargeTransactionPayment`
+//! withdraws the fee):
+//!
+//! - the engine runs and the account is liquidatable (its collateral at auction judged as sold);
+//! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as asked (neither
+//!   asset paused, the account owes the debt and holds the collateral named, something to
+//!   repay): the checks every liquidation makes before it moves anything.
+//!
+//! One that fails them is invalid: the pool drops it and no block includes it, so no fee is
+//! paid. A call that passes can still fail in dispatch for reasons of the keeper's own (his
+//! funds, a sale below the slippage bound) and is then charged as any failed call.
+//!
+//! **Priority.** A keeper's liquidation that passes has priority `KeeperPriority` plus the
+//! account's maintenance shortfall in whole USD. The dev runtime sets `KeeperPriority` above the
+//! worker's band (`UnsignedPriority` plus the shortfall), so a block takes keepers' liquidations
+//! before the worker's: a keeper brings his own funds and repays at once, where the worker's
+//! liquidation starts an auction, and the worker needs no head start, it serves what keepers
+//! leave. The worker's transaction of the same account then fails its own validation in the
+//! block (the account is no longer liquidatable) and is dropped too: neither pays or is included
+//! for nothing.
+//!
+//! **Weight.** The check reads the account as the worker's check does
+//! ([`crate::WeightInfo::check_account`]) and the engine's parameters and the two sides
+//! (three reads); it is charged for those three calls only.
+
+use crate::{invalid, Call, Config, Error, Pallet, WeightInfo as _};
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use core::{fmt, marker::PhantomData};
+use frame_support::{
+	dispatch::DispatchInfo,
+	pallet_prelude::TransactionSource,
+	traits::{Get, IsSubType},
+	weights::Weight,
+};
+use liquidation_primitives::UsdValue;
+use scale_info::TypeInfo;
+use sp_runtime::{
+	impl_tx_ext_default,
+	traits::{AsSystemOriginSigner, DispatchInfoOf, Dispatchable, TransactionExtension},
+	transaction_validity::{InvalidTransaction, TransactionValidityError, ValidTransaction},
+	DispatchError,
+};
+
+/// Checks a keeper's liquidation before it is charged: see the [module docs](self).
+#[derive(Clone, Eq, PartialEq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct CheckKeeperLiquidation<T: Config + Send + Sync>(PhantomData<T>);
+
+impl<T: Config + Send + Sync> Default for CheckKeeperLiquidation<T> {
+	fn default() -> Self {
+		Self(PhantomData)
+	}
+}
+
+impl<T: Config + Send + Sync> CheckKeeperLiquidation<T> {
+	/// The extension (it carries nothing).
+	pub fn new() -> Self {
+		Self::default()
+	}
+}
+
+impl<T: Config + Send + Sync> fmt::Debug for CheckKeeperLiquidation<T> {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "CheckKeeperLiquidation")
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// What [`CheckKeeperLiquidation`] checks for `call` (a custom `InvalidTransaction` code of
+	/// [`invalid`] when it fails): `Ok(Some(shortfall))` for a keeper's liquidation that may
+	/// proceed, `Ok(None)` for any other call (not checked).
+	pub fn check_keeper_call(call: &Call<T>) -> Result<Option<UsdValue>, u8> {
+		let report = match call {
+			Call::liquidate { who, debt_asset, collateral_asset, max_repay }
+			| Call::flash_liquidate { who, debt_asset, collateral_asset, max_repay } => {
+				Self::prepare(who, *debt_asset, *collateral_asset, *max_repay)
+					.map(|(_, report, _)| report)
+					.map_err(keeper_invalid::<T>)?
+			},
+			Call::liquidate_position { who, .. } => {
+				if !Self::engine_running() {
+					return Err(invalid::PAUSED);
+				}
+				let report = Self::effective_report(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
+				if !report.is_liquidatable() {
+					return Err(invalid::NOT_LIQUIDATABLE);
+				}
+				report
+			},
+			_ => return Ok(None),
+		};
+		Ok(Some(report.maintenance_shortfall()))
+	}
+
+	/// The weight of [`CheckKeeperLiquidation`]'s check of `call`.
+	pub fn keeper_check_weight(call: &Call<T>) -> Weight {
+		match call {
+			Call::liquidate { .. }
+			| Call::flash_liquidate { .. }
+			| Call::liquidate_position { .. } => {
+				T::WeightInfo::check_account().saturating_add(T::DbWeight::get().reads(3))
+			},
+			_ => Weight::zero(),
+		}
+	}
+}
+
+/// The pool's reason for a failed check: as the worker's (`invalid`), by the engine's error.
+fn keeper_invalid<T: Config>(error: DispatchError) -> u8 {
+	if error == Error::<T>::NotLiquidatable.into() {
+		invalid::NOT_LIQUIDATABLE
+	} else if error == Error::<T>::EnginePaused.into() || error == Error::<T>::AssetPaused.into() {
+		invalid::PAUSED
+	} else {
+		invalid::WOULD_FAIL
+	}
+}
+
+impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::RuntimeCall>
+	for CheckKeeperLiquidation<T>
+where
+	<T as frame_system::Config>::RuntimeCall:
+		Dispatchable<Info = DispatchInfo> + IsSubType<Call<T>>,
+	<<T as frame_system::Config>::RuntimeCall as Dispatchable>::RuntimeOrigin:
+		AsSystemOriginSigner<T::AccountId> + Clone,
+{
+	const IDENTIFIER: &'static str = "CheckKeeperLiquidation";
+	type Implicit = ();
+	type Val = ();
+	type Pre = ();
+
+	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
+		call.is_sub_type().map(Pallet::<T>::keeper_check_weight).unwrap_or_default()
+	}
+
+	fn validate(
+		&self,
+		origin: <<T as frame_system::Config>::RuntimeCall as Dispatchable>::RuntimeOrigin,
+		call: &<T as frame_system::Config>::RuntimeCall,
+		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
+		_len: usize,
+		_self_implicit: Self::Implicit,
+		_inherited_implication: &impl Encode,
+		_source: TransactionSource,
+	) -> Result<
+		(
+			ValidTransaction,
+			Self::Val,
+			<<T as frame_system::Config>::RuntimeCall as Dispatchable>::RuntimeOrigin,
+		),
+		TransactionValidityError,
+	> {
+		// Only a signed caller is a keeper (an unsigned call fails its own checks).
+		let (Some(_), Some(call)) = (origin.as_system_origin_signer(), call.is_sub_type()) else {
+			return Ok((ValidTransaction::default(), (), origin));
+		};
+		let Some(shortfall) =
+			Pallet::<T>::check_keeper_call(call).map_err(InvalidTransaction::Custom)?
+		else {
+			return Ok((ValidTransaction::default(), (), origin));
+		};
+		let valid = ValidTransaction {
+			priority: T::KeeperPriority::get().saturating_add(crate::whole_usd(shortfall)),
+			// The account is re-checked at every block; a liquidation intent is short-lived.
+			longevity: T::UnsignedLongevity::get(),
+			..Default::default()
+		};
+		Ok((valid, (), origin))
+	}
+
+	impl_tx_ext_default!(<T as frame_system::Config>::RuntimeCall; prepare);
+}
