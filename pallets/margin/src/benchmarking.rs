@@ -124,19 +124,22 @@ fn indebted<T: Config>(
 mod benchmarks {
 	use super::*;
 
+	/// The costliest deposit: into an indebted account holding the most positions (and a
+	/// derivative position on each asset, when the runtime has them), whose health is read and
+	/// whose risk-index entry is re-filed in every held asset's list.
 	#[benchmark]
-	fn deposit() {
-		let assets = listed::<T>(1);
+	fn deposit() -> Result<(), BenchmarkError> {
+		let assets = listed::<T>(T::MaxPositions::get());
+		let who = indebted::<T>(&assets, T::MaxPositions::get())?;
 		let asset = assets[0];
-		let existing = funded::<T>(&assets, "existing");
-		let amount = whole::<T>(asset, DEPOSIT);
-		Margin::<T>::do_deposit(existing, asset, amount).expect("benchmark setup: deposit");
-		let who = funded::<T>(&assets, "depositor");
 		// Interest is due: the deposit accrues the pool first.
 		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let entry = RiskEntryOf::<T>::get(&who);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), asset, amount);
-		assert_eq!(Portfolios::<T>::get(&who).len(), 1);
+		_(RawOrigin::Signed(who.clone()), asset, whole::<T>(asset, DEPOSIT));
+		assert_eq!(Portfolios::<T>::get(&who).len() as u32, T::MaxPositions::get());
+		assert_ne!(RiskEntryOf::<T>::get(&who), entry);
+		Ok(())
 	}
 
 	#[benchmark]
@@ -170,8 +173,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn repay() -> Result<(), BenchmarkError> {
-		let assets = listed::<T>(2);
-		let who = indebted::<T>(&assets, 2)?;
+		// The most positions (their health and index entries read and re-filed).
+		let assets = listed::<T>(T::MaxPositions::get());
+		let who = indebted::<T>(&assets, T::MaxPositions::get())?;
 		frame_system::Pallet::<T>::set_block_number(10u32.into());
 		let entry = RiskEntryOf::<T>::get(&who);
 		// A partial repayment keeps the borrower indexed, at another distance bucket: the
