@@ -150,10 +150,12 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
-	// Before the fee is charged: a keeper's liquidation someone got to first is dropped, not
-	// included to fail (and it is given its priority band).
-	pallet_liquidation::CheckKeeperLiquidation<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	// A keeper's liquidation someone got to first is dropped, not included to fail, and given
+	// its priority band. Every extension validates before any prepares, so the fee is not
+	// withdrawn when this refuses; after the fee's check, a caller who cannot pay is refused
+	// before the account's health is read.
+	pallet_liquidation::CheckKeeperLiquidation<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 

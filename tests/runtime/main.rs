@@ -2,6 +2,7 @@
 //! `Executive`, transactions signed as a wallet signs them.
 
 mod auction;
+mod capacity;
 mod derisk;
 mod flooding;
 mod genesis;

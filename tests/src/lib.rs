@@ -279,8 +279,8 @@ pub fn tx_extension(nonce: Nonce) -> TxExtension {
 		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_liquidation::CheckKeeperLiquidation::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		pallet_liquidation::CheckKeeperLiquidation::<Runtime>::new(),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }

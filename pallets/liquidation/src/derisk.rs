@@ -4,7 +4,7 @@
 //! A liquidation waits for the breach, then takes a penalty and, in a fast crash, queues behind
 //! every other account that breached in the same block. The prices pallet estimates each asset's
 //! volatility; from it the engine computes how much an account's maintenance buffer could lose
-//! over a short horizon, and lets a keeper, or the off-chain worker with the unsigned slots its
+//! over a short horizon, and lets a keeper, or the off-chain worker with the room its
 //! liquidations leave, reduce the account in small slices, at a fee smaller than the penalty,
 //! while it is still safe. (Not to be confused with auto-deleveraging, which takes profit from the
 //! winners opposite an insolvent position.)

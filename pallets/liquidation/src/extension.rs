@@ -6,8 +6,8 @@
 //! (`NotLiquidatable`: the winner's liquidation left the account healthy), and he would pay its
 //! fee for nothing. With it, a signed [`Call::liquidate`], [`Call::flash_liquidate`] or
 //! [`Call::liquidate_position`] is checked before it is charged anything, in the pool and again
-//! when a block includes it (extensions validate there too, before `ChargeTransactionPayment`
-//! withdraws the fee):
+//! when a block includes it (extensions validate there too, and every one validates before any
+//! prepares: `ChargeTransactionPayment` withdraws the fee in its `prepare`):
 //!
 //! - the engine runs and the account is liquidatable (its collateral at auction judged as sold);
 //! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as asked (neither

@@ -48,8 +48,9 @@
 //! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
 //! rule out ([`liquidation_primitives::ledger::RiskScan::accounts_at_risk`]: only those the price
 //! moves could have pushed under; a bounded batch, resuming where the last run stopped), and
-//! submits unsigned liquidations for the liquidatable ones, worst shortfall first, a bounded
-//! number per block. `ValidateUnsigned` accepts them only from the local node, re-checks each
+//! submits unsigned liquidations for the liquidatable ones, worst shortfall first, as many as one
+//! block's normal-class weight holds by their declared weights ([`Pallet::worker_budget`]; at most
+//! [`Config::MaxUnsignedPerBlock`]). `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
 //! that grows with the shortfall; it also runs the liquidation and undoes it, so one that would
 //! fail in the block (a cap, the sizing, debt all at auction) never enters it. While every
@@ -58,8 +59,15 @@
 //! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
 //! waterfall needs no auction; the others wait for a sale to free a slot, or for a keeper.
 //!
+//! **Keepers** race the worker for the same accounts. The transaction extension
+//! [`CheckKeeperLiquidation`] checks a keeper's liquidation before any fee is charged (in the
+//! pool, and again when a block includes it) and gives it a priority band above the worker's
+//! ([`Config::KeeperPriority`]): a block takes keepers' liquidations first, and whoever comes
+//! second for an account made healthy by the first is dropped, not included to fail: a keeper
+//! never pays for a liquidation the worker got to first (see [`extension`]).
+//!
 //! With predictive de-risking switched on ([`derisk`]), and only when it submitted every
-//! liquidatable account it found, the worker then uses the slots left to de-risk: it reads a page
+//! liquidatable account it found, the worker then uses the room left to de-risk: it reads a page
 //! of indebted accounts after a second cursor and submits an unsigned slice for each one due,
 //! largest excess of value at risk over buffer first. A de-risking has the lowest priority (a
 //! block takes it after every liquidation and signed transaction) and may use at most
@@ -167,7 +175,9 @@
 //!   path's DEX; `()` disables it).
 //! - The off-chain worker needs the runtime to implement `CreateBare` for this pallet's calls;
 //!   **UnsignedPriority**, **UnsignedLongevity**, **MaxUnsignedPerBlock**, **ScanBatch** and
-//!   **WorkerLockMillis** tune it; **WorkerGraceBlocks** is how long liquidatable accounts wait
+//!   **WorkerLockMillis** tune it; put [`CheckKeeperLiquidation`] in the runtime's transaction
+//!   extensions (after the fee's: every extension validates before any prepares, so a refusal
+//!   withdraws no fee), with **KeeperPriority** above **UnsignedPriority**; **WorkerGraceBlocks** is how long liquidatable accounts wait
 //!   for it before `on_idle` acts.
 //! - Keep the engine's penalty in the margin ledger's listing checks (`pallet-margin`'s
 //!   `LiquidationPenalty` reads [`Params`]): both refuse a pair under which a liquidation would
@@ -410,7 +420,8 @@ pub mod pallet {
 		type WorkerGraceBlocks: Get<BlockNumberFor<Self>>;
 
 		/// Most unsigned transactions (liquidations, then de-riskings) the off-chain worker
-		/// submits per run.
+		/// submits per run: a bound on its work. The block's weight bounds them first (the
+		/// worker submits what one block holds, [`Pallet::worker_budget`]).
 		#[pallet::constant]
 		type MaxUnsignedPerBlock: Get<u32>;
 

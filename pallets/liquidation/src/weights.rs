@@ -6,7 +6,7 @@
 //! Database reads and writes are charged at the runtime's `DbWeight`.
 //!
 //! Command:
-//!   /root/.cache/liquidation-engine/target/debug/liquidation-node
+//!   /root/.cache/liquidation-engine/target/release/liquidation-node
 //!   benchmark
 //!   pallet
 //!   --chain
@@ -23,13 +23,6 @@
 //!   scripts/weight-template.hbs
 //!   --output
 //!   pallets/liquidation/src/weights.rs
-//!
-//! `derisk_perpetual`, `derisk_by_sale` and `derisk_by_vault` were measured again later (the
-//! perpetual slice's trial report; the worker's slices, new) by the same command with
-//! `--extrinsic derisk_spot,derisk_perpetual,derisk_by_sale,derisk_by_vault` and `--output` a
-//! scratch file, spliced in, beside two release replays on the same two cores: their fastest runs
-//! were 12.0, 15.1 and 11.1 ms, so these err high (`derisk_spot` measured 26.4 ms there against
-//! the 14.1 ms kept here from the idle run).
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -119,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `7974`, estimated `26490` bytes.
-		// Fastest run: 6_475_574_000 ps.
-		Weight::from_parts(6_649_102_000, 26490)
+		// Fastest run: 621_250_000 ps.
+		Weight::from_parts(628_461_000, 26490)
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -180,8 +173,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `7964`, estimated `26490` bytes.
-		// Fastest run: 7_564_888_000 ps.
-		Weight::from_parts(7_805_294_000, 26490)
+		// Fastest run: 710_212_000 ps.
+		Weight::from_parts(722_571_000, 26490)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -243,8 +236,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `3184`, estimated `6508` bytes.
-		// Fastest run: 3_266_991_000 ps.
-		Weight::from_parts(3_303_815_000, 6508)
+		// Fastest run: 326_454_000 ps.
+		Weight::from_parts(331_161_000, 6508)
 			.saturating_add(T::DbWeight::get().reads(33_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -312,8 +305,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 8_101_953_000 ps.
-		Weight::from_parts(8_200_490_000, 29502)
+		// Fastest run: 758_794_000 ps.
+		Weight::from_parts(790_161_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -373,8 +366,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 8_707_821_000 ps.
-		Weight::from_parts(8_736_894_000, 24318)
+		// Fastest run: 787_687_000 ps.
+		Weight::from_parts(796_310_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -440,11 +433,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±37)` bytes.
-		// Fastest run: 3_072_812_000 ps.
-		Weight::from_parts(3_126_412_000, 4051)
-			// Standard error: 25_426_306
-			.saturating_add(Weight::from_parts(1_031_193_283, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±38)` bytes.
+		// Fastest run: 302_358_000 ps.
+		Weight::from_parts(14_769_320, 4051)
+			// Standard error: 812_751
+			.saturating_add(Weight::from_parts(147_421_926, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -459,8 +452,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 469_466_000 ps.
-		Weight::from_parts(479_130_000, 17544)
+		// Fastest run: 37_315_000 ps.
+		Weight::from_parts(38_237_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -468,16 +461,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 88_341_000 ps.
-		Weight::from_parts(89_092_000, 0)
+		// Fastest run: 6_369_000 ps.
+		Weight::from_parts(6_559_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 68_782_000 ps.
-		Weight::from_parts(69_764_000, 0)
+		// Fastest run: 4_888_000 ps.
+		Weight::from_parts(5_308_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -508,8 +501,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 5_610_963_000 ps.
-		Weight::from_parts(5_687_897_000, 47893)
+		// Fastest run: 498_328_000 ps.
+		Weight::from_parts(506_280_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -578,8 +571,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 165_216_425_000 ps.
-		Weight::from_parts(165_531_712_000, 61838)
+		// Fastest run: 15_205_969_000 ps.
+		Weight::from_parts(15_270_615_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -632,8 +625,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 14_062_004_000 ps.
-		Weight::from_parts(14_123_325_000, 41790)
+		// Fastest run: 1_358_723_000 ps.
+		Weight::from_parts(1_393_705_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -665,8 +658,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AssetLimitsOf` (r:1 w:0)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
-	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:3 w:1)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:3 w:1)
@@ -681,14 +672,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::CounterForBorrowers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::SlotSize` (r:1 w:1)
 	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
+	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::MarketTraders` (r:0 w:1)
 	/// Proof: `Perpetuals::MarketTraders` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskIndex` (r:0 w:1)
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 12_026_148_000 ps.
-		Weight::from_parts(12_227_697_000, 29502)
+		// Fastest run: 1_084_187_000 ps.
+		Weight::from_parts(1_094_582_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -750,8 +743,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 15_068_405_000 ps.
-		Weight::from_parts(27_387_848_000, 41790)
+		// Fastest run: 1_459_192_000 ps.
+		Weight::from_parts(1_469_037_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -783,8 +776,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AssetLimitsOf` (r:1 w:0)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
-	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:2 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:2 w:0)
@@ -795,17 +786,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::References` (r:1 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
+	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 11_117_351_000 ps.
-		Weight::from_parts(23_504_394_000, 24318)
+		// Fastest run: 982_876_000 ps.
+		Weight::from_parts(1_019_140_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::DeriskParamsOf` (r:0 w:1)
+	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
-		// Fastest run: 113_207_000 ps.
-		Weight::from_parts(115_381_000, 1569)
+		// Fastest run: 8_533_000 ps.
+		Weight::from_parts(8_873_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -863,12 +860,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 66_672_302_000 ps.
-		Weight::from_parts(1_620_477_093, 42462)
-			// Standard error: 5_054_700
-			.saturating_add(Weight::from_parts(1_388_530_419, 0).saturating_mul(n.into()))
-			// Standard error: 15_038_922
-			.saturating_add(Weight::from_parts(2_744_955_606, 0).saturating_mul(d.into()))
+		// Fastest run: 5_622_460_000 ps.
+		Weight::from_parts(227_452_420, 42462)
+			// Standard error: 830_079
+			.saturating_add(Weight::from_parts(118_895_086, 0).saturating_mul(n.into()))
+			// Standard error: 2_469_680
+			.saturating_add(Weight::from_parts(223_060_204, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -882,33 +879,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(6_649_102_000, 26490)
+		Weight::from_parts(628_461_000, 26490)
 			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(7_805_294_000, 26490)
+		Weight::from_parts(722_571_000, 26490)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(3_303_815_000, 6508)
+		Weight::from_parts(331_161_000, 6508)
 			.saturating_add(RocksDbWeight::get().reads(33_u64))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(8_200_490_000, 29502)
+		Weight::from_parts(790_161_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(8_736_894_000, 24318)
+		Weight::from_parts(796_310_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(3_126_412_000, 4051)
-			.saturating_add(Weight::from_parts(1_031_193_283, 0).saturating_mul(p.into()))
+		Weight::from_parts(14_769_320, 4051)
+			.saturating_add(Weight::from_parts(147_421_926, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -916,55 +913,55 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(479_130_000, 17544)
+		Weight::from_parts(38_237_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(89_092_000, 0)
+		Weight::from_parts(6_559_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(69_764_000, 0)
+		Weight::from_parts(5_308_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(5_687_897_000, 47893)
+		Weight::from_parts(506_280_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(165_531_712_000, 61838)
+		Weight::from_parts(15_270_615_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(14_123_325_000, 41790)
+		Weight::from_parts(1_393_705_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(12_227_697_000, 29502)
+		Weight::from_parts(1_094_582_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(27_387_848_000, 41790)
+		Weight::from_parts(1_469_037_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(23_504_394_000, 24318)
+		Weight::from_parts(1_019_140_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(115_381_000, 1569)
+		Weight::from_parts(8_873_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_620_477_093, 42462)
-			.saturating_add(Weight::from_parts(1_388_530_419, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(2_744_955_606, 0).saturating_mul(d.into()))
+		Weight::from_parts(227_452_420, 42462)
+			.saturating_add(Weight::from_parts(118_895_086, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(223_060_204, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))

@@ -6,7 +6,7 @@
 //! Database reads and writes are charged at the runtime's `DbWeight`.
 //!
 //! Command:
-//!   /root/.cache/liquidation-engine/target/debug/liquidation-node
+//!   /root/.cache/liquidation-engine/target/release/liquidation-node
 //!   benchmark
 //!   pallet
 //!   --chain
@@ -62,24 +62,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Borrowers` (r:1 w:0)
+	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:1 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::ProfitOwed` (r:1 w:0)
 	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Borrowers` (r:1 w:0)
-	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
-	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
-	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Positions` (r:8 w:0)
+	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Markets` (r:7 w:0)
+	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:8 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ReferenceFunding` (r:7 w:0)
+	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Widenings` (r:7 w:0)
+	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:16)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Proof size: measured `1491`, estimated `6196` bytes.
-		// Fastest run: 1_454_835_000 ps.
-		Weight::from_parts(1_525_500_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Proof size: measured `5696`, estimated `21726` bytes.
+		// Fastest run: 379_602_000 ps.
+		Weight::from_parts(381_426_000, 21726)
+			.saturating_add(T::DbWeight::get().reads(49_u64))
+			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
 	/// Storage: `Margin::Markets` (r:8 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
@@ -117,11 +129,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn withdraw(p: u32, ) -> Weight {
-		// Proof size: measured `2026 + p * (700 ±0)`, estimated `6196 + p * (2759 ±37)` bytes.
-		// Fastest run: 2_128_403_000 ps.
-		Weight::from_parts(1_597_338_773, 6196)
-			// Standard error: 13_181_704
-			.saturating_add(Weight::from_parts(402_423_192, 0).saturating_mul(p.into()))
+		// Proof size: measured `2026 + p * (700 ±0)`, estimated `6196 + p * (2759 ±0)` bytes.
+		// Fastest run: 223_781_000 ps.
+		Weight::from_parts(166_960_467, 6196)
+			// Standard error: 1_060_928
+			.saturating_add(Weight::from_parts(39_231_617, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -167,11 +179,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn borrow(p: u32, ) -> Weight {
-		// Proof size: measured `2944 + p * (770 ±0)`, estimated `6208 + p * (2759 ±37)` bytes.
-		// Fastest run: 2_304_394_000 ps.
-		Weight::from_parts(1_177_216_028, 6208)
-			// Standard error: 1_970_711
-			.saturating_add(Weight::from_parts(605_921_854, 0).saturating_mul(p.into()))
+		// Proof size: measured `2944 + p * (770 ±0)`, estimated `6208 + p * (2759 ±0)` bytes.
+		// Fastest run: 247_106_000 ps.
+		Weight::from_parts(135_648_232, 6208)
+			// Standard error: 404_031
+			.saturating_add(Weight::from_parts(59_459_015, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -186,7 +198,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::BackedDebt` (r:1 w:1)
+	/// Storage: `Margin::BackedDebt` (r:7 w:7)
 	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -198,26 +210,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::ProfitOwed` (r:1 w:0)
 	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::Positions` (r:2 w:0)
+	/// Storage: `Perpetuals::Positions` (r:8 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::Markets` (r:1 w:0)
+	/// Storage: `Perpetuals::Markets` (r:7 w:0)
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::References` (r:2 w:0)
+	/// Storage: `Margin::References` (r:8 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::ReferenceFunding` (r:1 w:0)
+	/// Storage: `Perpetuals::ReferenceFunding` (r:7 w:0)
 	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Widenings` (r:1 w:0)
+	/// Storage: `Margin::Widenings` (r:7 w:0)
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::SlotSize` (r:1 w:1)
 	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskIndex` (r:0 w:4)
+	/// Storage: `Margin::RiskIndex` (r:0 w:16)
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn repay() -> Weight {
-		// Proof size: measured `3371`, estimated `6208` bytes.
-		// Fastest run: 1_657_405_000 ps.
-		Weight::from_parts(1_723_153_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(19_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+		// Proof size: measured `6955`, estimated `21726` bytes.
+		// Fastest run: 405_300_000 ps.
+		Weight::from_parts(408_856_000, 21726)
+			.saturating_add(T::DbWeight::get().reads(55_u64))
+			.saturating_add(T::DbWeight::get().writes(30_u64))
 	}
 	/// Storage: `Margin::Markets` (r:1 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
@@ -239,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Losses` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn collect_reserve() -> Weight {
 		// Proof size: measured `2269`, estimated `6208` bytes.
-		// Fastest run: 989_566_000 ps.
-		Weight::from_parts(1_011_278_000, 6208)
+		// Fastest run: 106_598_000 ps.
+		Weight::from_parts(107_720_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -254,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn list_asset() -> Weight {
 		// Proof size: measured `1594`, estimated `17544` bytes.
-		// Fastest run: 570_565_000 ps.
-		Weight::from_parts(577_966_000, 17544)
+		// Fastest run: 49_714_000 ps.
+		Weight::from_parts(51_055_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -269,8 +281,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::ScheduledParams` (`max_values`: None, `max_size`: Some(186), added: 2661, mode: `MaxEncodedLen`)
 	fn set_asset_params() -> Weight {
 		// Proof size: measured `1972`, estimated `17544` bytes.
-		// Fastest run: 542_604_000 ps.
-		Weight::from_parts(575_673_000, 17544)
+		// Fastest run: 53_519_000 ps.
+		Weight::from_parts(54_360_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -278,8 +290,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	fn set_asset_status() -> Weight {
 		// Proof size: measured `584`, estimated `3749` bytes.
-		// Fastest run: 205_885_000 ps.
-		Weight::from_parts(207_427_000, 3749)
+		// Fastest run: 18_808_000 ps.
+		Weight::from_parts(19_429_000, 3749)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -291,8 +303,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::VolatilityPolicies` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	fn set_volatility_policy() -> Weight {
 		// Proof size: measured `366`, estimated `3749` bytes.
-		// Fastest run: 194_959_000 ps.
-		Weight::from_parts(199_325_000, 3749)
+		// Fastest run: 17_526_000 ps.
+		Weight::from_parts(18_518_000, 3749)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -313,10 +325,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[1, 8]`.
 	fn update_widenings(n: u32, ) -> Weight {
 		// Proof size: measured `542 + n * (259 ±0)`, estimated `3514 + n * (2630 ±0)` bytes.
-		// Fastest run: 388_265_000 ps.
-		Weight::from_parts(160_675_693, 3514)
-			// Standard error: 972_791
-			.saturating_add(Weight::from_parts(243_323_647, 0).saturating_mul(n.into()))
+		// Fastest run: 36_044_000 ps.
+		Weight::from_parts(18_106_925, 3514)
+			// Standard error: 47_863
+			.saturating_add(Weight::from_parts(20_804_995, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -327,8 +339,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskChangeDelay` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_risk_change_delay() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 67_921_000 ps.
-		Weight::from_parts(69_954_000, 0)
+		// Fastest run: 5_098_000 ps.
+		Weight::from_parts(5_448_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:1 w:0)
@@ -357,11 +369,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn reindex_account(p: u32, ) -> Weight {
-		// Proof size: measured `1168 + p * (438 ±0)`, estimated `5966 + p * (2592 ±0)` bytes.
-		// Fastest run: 934_325_000 ps.
-		Weight::from_parts(373_194_129, 5966)
-			// Standard error: 2_891_651
-			.saturating_add(Weight::from_parts(319_952_844, 0).saturating_mul(p.into()))
+		// Proof size: measured `1168 + p * (438 ±0)`, estimated `5966 + p * (2592 ±37)` bytes.
+		// Fastest run: 97_555_000 ps.
+		Weight::from_parts(45_857_269, 5966)
+			// Standard error: 156_064
+			.saturating_add(Weight::from_parts(29_193_007, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -390,11 +402,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Prices::States` (`max_values`: None, `max_size`: Some(155), added: 2630, mode: `MaxEncodedLen`)
 	/// Component `a` ranges over `[1, 8]`.
 	fn rebase_index(a: u32, ) -> Weight {
-		// Proof size: measured `3428 + a * (125 ±0)`, estimated `15271 + a * (2250 ±66)` bytes.
-		// Fastest run: 1_739_307_000 ps.
-		Weight::from_parts(1_803_060_318, 15271)
-			// Standard error: 7_282_091
-			.saturating_add(Weight::from_parts(46_436_772, 0).saturating_mul(a.into()))
+		// Proof size: measured `3428 + a * (125 ±0)`, estimated `15271 + a * (2250 ±61)` bytes.
+		// Fastest run: 163_102_000 ps.
+		Weight::from_parts(159_581_951, 15271)
+			// Standard error: 509_308
+			.saturating_add(Weight::from_parts(4_984_014, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -406,21 +418,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn deposit() -> Weight {
-		Weight::from_parts(1_525_500_000, 6196)
-			.saturating_add(RocksDbWeight::get().reads(12_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(381_426_000, 21726)
+			.saturating_add(RocksDbWeight::get().reads(49_u64))
+			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
 	fn withdraw(p: u32, ) -> Weight {
-		Weight::from_parts(1_597_338_773, 6196)
-			.saturating_add(Weight::from_parts(402_423_192, 0).saturating_mul(p.into()))
+		Weight::from_parts(166_960_467, 6196)
+			.saturating_add(Weight::from_parts(39_231_617, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn borrow(p: u32, ) -> Weight {
-		Weight::from_parts(1_177_216_028, 6208)
-			.saturating_add(Weight::from_parts(605_921_854, 0).saturating_mul(p.into()))
+		Weight::from_parts(135_648_232, 6208)
+			.saturating_add(Weight::from_parts(59_459_015, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -428,38 +440,38 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn repay() -> Weight {
-		Weight::from_parts(1_723_153_000, 6208)
-			.saturating_add(RocksDbWeight::get().reads(19_u64))
-			.saturating_add(RocksDbWeight::get().writes(12_u64))
+		Weight::from_parts(408_856_000, 21726)
+			.saturating_add(RocksDbWeight::get().reads(55_u64))
+			.saturating_add(RocksDbWeight::get().writes(30_u64))
 	}
 	fn collect_reserve() -> Weight {
-		Weight::from_parts(1_011_278_000, 6208)
+		Weight::from_parts(107_720_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn list_asset() -> Weight {
-		Weight::from_parts(577_966_000, 17544)
+		Weight::from_parts(51_055_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_asset_params() -> Weight {
-		Weight::from_parts(575_673_000, 17544)
+		Weight::from_parts(54_360_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_status() -> Weight {
-		Weight::from_parts(207_427_000, 3749)
+		Weight::from_parts(19_429_000, 3749)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_volatility_policy() -> Weight {
-		Weight::from_parts(199_325_000, 3749)
+		Weight::from_parts(18_518_000, 3749)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn update_widenings(n: u32, ) -> Weight {
-		Weight::from_parts(160_675_693, 3514)
-			.saturating_add(Weight::from_parts(243_323_647, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_106_925, 3514)
+			.saturating_add(Weight::from_parts(20_804_995, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -467,12 +479,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2630).saturating_mul(n.into()))
 	}
 	fn set_risk_change_delay() -> Weight {
-		Weight::from_parts(69_954_000, 0)
+		Weight::from_parts(5_448_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reindex_account(p: u32, ) -> Weight {
-		Weight::from_parts(373_194_129, 5966)
-			.saturating_add(Weight::from_parts(319_952_844, 0).saturating_mul(p.into()))
+		Weight::from_parts(45_857_269, 5966)
+			.saturating_add(Weight::from_parts(29_193_007, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -480,8 +492,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2592).saturating_mul(p.into()))
 	}
 	fn rebase_index(a: u32, ) -> Weight {
-		Weight::from_parts(1_803_060_318, 15271)
-			.saturating_add(Weight::from_parts(46_436_772, 0).saturating_mul(a.into()))
+		Weight::from_parts(159_581_951, 15271)
+			.saturating_add(Weight::from_parts(4_984_014, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))

@@ -6,7 +6,7 @@
 //! Database reads and writes are charged at the runtime's `DbWeight`.
 //!
 //! Command:
-//!   /root/.cache/liquidation-engine/target/debug/liquidation-node
+//!   /root/.cache/liquidation-engine/target/release/liquidation-node
 //!   benchmark
 //!   pallet
 //!   --chain
@@ -57,8 +57,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn list_market() -> Weight {
 		// Proof size: measured `557`, estimated `3711` bytes.
-		// Fastest run: 250_341_000 ps.
-		Weight::from_parts(255_579_000, 3711)
+		// Fastest run: 25_849_000 ps.
+		Weight::from_parts(27_100_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -72,8 +72,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::ReferenceFunding` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
 		// Proof size: measured `1253`, estimated `3711` bytes.
-		// Fastest run: 340_134_000 ps.
-		Weight::from_parts(354_666_000, 3711)
+		// Fastest run: 36_974_000 ps.
+		Weight::from_parts(37_906_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Markets` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	fn set_market_status() -> Weight {
 		// Proof size: measured `804`, estimated `3711` bytes.
-		// Fastest run: 186_176_000 ps.
-		Weight::from_parts(197_683_000, 3711)
+		// Fastest run: 20_781_000 ps.
+		Weight::from_parts(21_662_000, 3711)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_vault_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 70_054_000 ps.
-		Weight::from_parts(71_506_000, 0)
+		// Fastest run: 4_977_000 ps.
+		Weight::from_parts(5_147_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:2 w:2)
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::MarketTraders` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	fn modify_position() -> Weight {
 		// Proof size: measured `7869`, estimated `47247` bytes.
-		// Fastest run: 5_543_102_000 ps.
-		Weight::from_parts(5_603_332_000, 47247)
+		// Fastest run: 525_568_000 ps.
+		Weight::from_parts(533_400_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -175,8 +175,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn deposit_to_vault() -> Weight {
 		// Proof size: measured `8037`, estimated `47247` bytes.
-		// Fastest run: 2_872_175_000 ps.
-		Weight::from_parts(2_950_912_000, 47247)
+		// Fastest run: 288_968_000 ps.
+		Weight::from_parts(294_055_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -204,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `6184`, estimated `47247` bytes.
-		// Fastest run: 2_066_051_000 ps.
-		Weight::from_parts(2_129_275_000, 47247)
+		// Fastest run: 203_402_000 ps.
+		Weight::from_parts(206_656_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(39_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -241,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Vault` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn withdraw_from_vault() -> Weight {
 		// Proof size: measured `6436`, estimated `47247` bytes.
-		// Fastest run: 3_804_326_000 ps.
-		Weight::from_parts(3_843_204_000, 47247)
+		// Fastest run: 351_641_000 ps.
+		Weight::from_parts(355_947_000, 47247)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -272,8 +272,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	fn claim_profit() -> Weight {
 		// Proof size: measured `2771`, estimated `6390` bytes.
-		// Fastest run: 1_481_455_000 ps.
-		Weight::from_parts(1_552_080_000, 6390)
+		// Fastest run: 155_911_000 ps.
+		Weight::from_parts(157_263_000, 6390)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -309,8 +309,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	fn realise_loss() -> Weight {
 		// Proof size: measured `6142`, estimated `26490` bytes.
-		// Fastest run: 3_223_055_000 ps.
-		Weight::from_parts(3_327_370_000, 26490)
+		// Fastest run: 322_428_000 ps.
+		Weight::from_parts(326_023_000, 26490)
 			.saturating_add(T::DbWeight::get().reads(54_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -319,51 +319,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn list_market() -> Weight {
-		Weight::from_parts(255_579_000, 3711)
+		Weight::from_parts(27_100_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(354_666_000, 3711)
+		Weight::from_parts(37_906_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_market_status() -> Weight {
-		Weight::from_parts(197_683_000, 3711)
+		Weight::from_parts(21_662_000, 3711)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_vault_params() -> Weight {
-		Weight::from_parts(71_506_000, 0)
+		Weight::from_parts(5_147_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn modify_position() -> Weight {
-		Weight::from_parts(5_603_332_000, 47247)
+		Weight::from_parts(533_400_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn deposit_to_vault() -> Weight {
-		Weight::from_parts(2_950_912_000, 47247)
+		Weight::from_parts(294_055_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(2_129_275_000, 47247)
+		Weight::from_parts(206_656_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(39_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_from_vault() -> Weight {
-		Weight::from_parts(3_843_204_000, 47247)
+		Weight::from_parts(355_947_000, 47247)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn claim_profit() -> Weight {
-		Weight::from_parts(1_552_080_000, 6390)
+		Weight::from_parts(157_263_000, 6390)
 			.saturating_add(RocksDbWeight::get().reads(18_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn realise_loss() -> Weight {
-		Weight::from_parts(3_327_370_000, 26490)
+		Weight::from_parts(326_023_000, 26490)
 			.saturating_add(RocksDbWeight::get().reads(54_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}

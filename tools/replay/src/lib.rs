@@ -389,12 +389,32 @@ pub struct Outcome {
 	pub peak_block_hours: f64,
 	/// Longest an account stayed liquidatable with nothing under way, in blocks.
 	pub longest_wait_blocks: u32,
+	/// The block with the most liquidations (see [`BusiestBlock`]).
+	pub busiest_block: BusiestBlock,
 	/// De-riskings: all, by the worker, the accounts de-risked, and the value reduced (debt
 	/// repaid and notional taken over), USD.
 	pub deriskings: u32,
 	pub deriskings_by_worker: u32,
 	pub accounts_derisked: u32,
 	pub derisked_usd: f64,
+}
+
+/// The block with the most liquidations and close-outs: what it held, the weight it used of the
+/// block's 2 s, and how long it took to execute here (natively, in the profile the replay was
+/// built with; a node executes the runtime's wasm, compiled, somewhat slower).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct BusiestBlock {
+	/// Its number in the replay (`0`: no liquidation at all).
+	pub block: u32,
+	/// Hours into the path.
+	pub hours: f64,
+	/// Liquidations (keepers', the worker's, flash, bankrupt) and perpetual close-outs in it.
+	pub liquidations: u32,
+	/// The block's weight used (every class, after refunds), milliseconds of ref time.
+	pub weight_ms: f64,
+	/// Wall-clock time of the block's execution in the replay: keepers' calls, the worker's
+	/// transactions, the oracle feeds, bidders and the hooks, milliseconds.
+	pub execution_ms: f64,
 }
 
 /// De-risking's parameters as a summary shows them.

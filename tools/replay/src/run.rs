@@ -57,6 +57,7 @@ pub fn replay(
 	for block in 1..=run.blocks {
 		let seconds = u64::from(block) * options.block_seconds;
 		chain.skip_slots(options.block_seconds / 6 - 1);
+		let executing = Instant::now();
 		chain.start_block();
 		// Keepers' liquidations go into a block before the worker's (their priority band).
 		chain.execute_with(|| {
@@ -72,6 +73,7 @@ pub fn replay(
 			take_and_restart(options.bidder_discount);
 		});
 		chain.finish_block();
+		run.block_execution_ms = executing.elapsed().as_secs_f64() * 1e3;
 		chain.commit();
 		chain.execute_with(|| run.after_block(block, seconds))?;
 		progress(&Progress {
@@ -158,6 +160,10 @@ struct Run<'a> {
 	/// (`Liquidation::worker_budget`), and what it has submitted for the next block so far.
 	worker_budget: Weight,
 	worker_declared: Weight,
+	/// The last block's execution time, and the busiest block so far.
+	block_execution_ms: f64,
+	liquidations_so_far: u32,
+	busiest: BusiestBlock,
 	collateral_assets: Vec<AssetId>,
 	scenario_assets: Vec<(String, AssetId)>,
 	insurance_start: f64,
@@ -224,6 +230,9 @@ impl<'a> Run<'a> {
 				as usize,
 			worker_budget: chain.execute_with(Liquidation::worker_budget),
 			worker_declared: Weight::zero(),
+			block_execution_ms: 0.0,
+			liquidations_so_far: 0,
+			busiest: BusiestBlock::default(),
 			collateral_assets: options
 				.population
 				.mix
@@ -504,6 +513,19 @@ impl<'a> Run<'a> {
 			self.peak_block = block;
 		}
 		self.liquidated_usd = liquidated;
+		let so_far = self.books.liquidations + self.books.perps.close_outs;
+		let in_block = so_far.saturating_sub(self.liquidations_so_far);
+		self.liquidations_so_far = so_far;
+		if in_block > self.busiest.liquidations {
+			let weight = frame_system::Pallet::<Runtime>::block_weight().total();
+			self.busiest = BusiestBlock {
+				block,
+				hours: f64::from(block) * self.options.block_seconds as f64 / 3_600.0,
+				liquidations: in_block,
+				weight_ms: weight.ref_time() as f64 / 1e9,
+				execution_ms: self.block_execution_ms,
+			};
+		}
 		for who in &self.books.acted_on {
 			let owes = Margin::positions(who).iter().any(|(_, _, debt)| *debt > 0)
 				|| pallet_perpetuals::PositionCount::<Runtime>::get(who) > 0;
@@ -633,6 +655,7 @@ impl<'a> Run<'a> {
 			peak_block_hours: (u64::from(self.peak_block) * self.options.block_seconds) as f64
 				/ 3_600.0,
 			longest_wait_blocks: self.worst_streak,
+			busiest_block: self.busiest.clone(),
 			deriskings: derisk.slices,
 			deriskings_by_worker: derisk.by_worker,
 			accounts_derisked: derisk.accounts.len() as u32,

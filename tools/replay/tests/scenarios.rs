@@ -74,6 +74,7 @@ fn every_shared_scenario_is_covered_here() {
 		names,
 		[
 			"black-thursday-2020.csv",
+			"fast-crash-2025-10-10.csv",
 			"may-19-2021.csv",
 			"one-block-gap.csv",
 			"single-feeder-fault.csv"
@@ -90,6 +91,22 @@ fn black_thursday_liquidates_and_keeps_the_books() {
 	// An account never waits long with nothing under way.
 	assert!(summary.max_blocks_liquidatable <= 3, "{}", summary.max_blocks_liquidatable);
 	assert_eq!(summary.liquidatable_at_end, 0);
+}
+
+/// DOT -80 % in five minutes (10 October 2025's alts): every account liquidated within two
+/// blocks, and the busiest block within the block's weight.
+#[test]
+fn a_fast_crash_is_liquidated_within_two_blocks() {
+	let summary = run("fast-crash-2025-10-10.csv");
+	assert!(summary.accounts_liquidated > 0);
+	assert!(summary.max_blocks_liquidatable <= 2, "{}", summary.max_blocks_liquidatable);
+	assert_eq!(summary.liquidatable_at_end, 0);
+	let busiest = &summary.outcome.busiest_block;
+	assert!(busiest.liquidations > 0, "{busiest:?}");
+	assert!(busiest.weight_ms > 0.0 && busiest.weight_ms <= 2_000.0, "{busiest:?}");
+	assert!(busiest.execution_ms > 0.0, "{busiest:?}");
+	// The crash starts 20 minutes in and takes five.
+	assert!(busiest.hours >= 1.0 / 3.0 && busiest.hours <= 0.5, "{busiest:?}");
 }
 
 #[test]
