@@ -8,7 +8,6 @@
 
 use frame_support::{
 	dispatch::{DispatchClass, GetDispatchInfo},
-	traits::Get,
 	weights::Weight,
 };
 use liquidation_integration_tests::TestChain;

@@ -6,7 +6,10 @@
 //! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
 //! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
 
-use frame_support::{dispatch::GetDispatchInfo, weights::Weight};
+use frame_support::{
+	dispatch::{DispatchClass, GetDispatchInfo},
+	weights::Weight,
+};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{
@@ -191,10 +194,19 @@ fn the_worker_submits_what_one_block_holds() {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
 	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (DOT, Price::from_u32(7))]);
-	let (budget, per_liquidation) = chain.execute_with(|| {
-		(Liquidation::worker_budget(), Liquidation::liquidate_unsigned_weight(&dust_account(0)))
+	let budget = chain.execute_with(Liquidation::worker_budget);
+	// Every account below is alike: one more fits while its declared weight is free after the
+	// weight the others are likely to leave charged.
+	let (declared, expected) = chain.execute_with(|| {
+		let who = dust_account(0);
+		(Liquidation::liquidate_unsigned_weight(&who), spot_path_expected())
 	});
-	let fits = budget.checked_div_per_component(&per_liquidation).expect("a weight") as u32;
+	let mut fits = 0u32;
+	let mut used = Weight::zero();
+	while budget.all_gte(used.saturating_add(declared)) {
+		used = used.saturating_add(expected);
+		fits += 1;
+	}
 	assert!(fits > 20, "one block holds {fits} of the worker's liquidations");
 	let accounts = fits + 10;
 	// Each: 2 000 USD of DOT, 1 000 USD borrowed (maintenance health 1 400 / 1 050 = 1.33).
@@ -220,15 +232,27 @@ fn the_worker_submits_what_one_block_holds() {
 	assert_eq!(due as u32, accounts);
 
 	let submitted = chain.run_liquidation_worker();
+	// They are alike now (two positions each, none bankrupt): the worker's estimate is the
+	// hand-made one.
+	chain.execute_with(|| {
+		let who = dust_account(0);
+		assert_eq!(Liquidation::liquidate_unsigned_expected_weight(&who), expected);
+		assert_eq!(Liquidation::liquidate_unsigned_weight(&who), declared);
+	});
 	assert_eq!(submitted.len() as u32, fits);
-	let declared = chain.execute_with(|| {
+	// One block includes them all: each finds its declared weight free before dispatch, and is
+	// left charged its path's; their declared weights add up to more than the block.
+	let reserved = chain.execute_with(|| {
 		submitted.iter().fold(Weight::zero(), |sum, xt| {
 			sum.saturating_add(xt.get_dispatch_info().total_weight())
 		})
 	});
-	assert!(budget.all_gte(declared), "{declared:?} within {budget:?}");
-	// One block includes them all (it charges each its declared weight before dispatch).
+	assert!(budget.any_lt(reserved), "{reserved:?} beyond {budget:?}");
 	chain.include_all(submitted);
+	let charged = chain.execute_with(|| {
+		*frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Normal)
+	});
+	assert!(budget.all_gte(charged), "{charged:?} within {budget:?}");
 	let started = chain
 		.liquidation_events()
 		.into_iter()
@@ -237,4 +261,17 @@ fn the_worker_submits_what_one_block_holds() {
 	assert_eq!(started as u32, fits);
 	// The next run submits the rest.
 	assert_eq!(chain.run_liquidation_worker().len(), 10);
+}
+
+/// The path a two-position spot account's unsigned liquidation is expected to take, counted
+/// twice (validation runs it too), from the generated weights: an auction, or the waterfall over
+/// its two positions, and the read of whether it holds derivative positions.
+fn spot_path_expected() -> Weight {
+	use pallet_liquidation::WeightInfo as _;
+	type Weights = pallet_liquidation::weights::SubstrateWeight<Runtime>;
+	let read = <Runtime as frame_system::Config>::DbWeight::get().reads(1);
+	Weights::liquidate_unsigned()
+		.max(Weights::settle_bankrupt(2))
+		.saturating_add(read)
+		.saturating_mul(2)
 }

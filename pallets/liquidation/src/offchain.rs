@@ -1,14 +1,16 @@
 //! The off-chain worker: finds liquidatable accounts and submits unsigned liquidations, then
 //! with the room left the accounts due for predictive de-risking and submits their slices.
 
-use crate::{Call, Config, Pallet};
+use crate::{Call, Config, Pallet, WeightInfo as _};
 use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::{CollateralAuction, UsdValue};
+use liquidation_primitives::{
+	ledger::Inspect as _, CollateralAuction, PositionLiquidation as _, UsdValue,
+};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -28,8 +30,8 @@ impl<T: Config> Pallet<T> {
 	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch`
 	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
 	/// price moves could have pushed under), and submit an unsigned liquidation for each
-	/// liquidatable one, worst shortfall first, as many as one block's weight holds (the sum of
-	/// their declared weights within [`Self::worker_budget`]) and at most `MaxUnsignedPerBlock`.
+	/// liquidatable one, worst shortfall first, as many as one block's weight holds (see
+	/// [`Self::worker_fits`]) and at most `MaxUnsignedPerBlock`.
 	/// Then, when every
 	/// liquidatable account found was submitted and de-risking is switched on, with the slots
 	/// left: read up to `ScanBatch` indebted accounts after a second cursor and submit an
@@ -55,16 +57,15 @@ impl<T: Config> Pallet<T> {
 			None => cursor_ref.clear(),
 		}
 		let auction_room = T::Auctions::has_capacity();
-		let budget = Self::worker_budget();
-		let mut declared = Weight::zero();
+		let mut used = Weight::zero();
 		let mut submitted = 0u32;
 		let mut held_back = false;
 		for (who, shortfall) in found {
-			// What the block will charge for it (the pool fills blocks by declared weight).
-			let weight = Self::liquidate_unsigned_weight(&who);
-			if submitted >= T::MaxUnsignedPerBlock::get()
-				|| budget.any_lt(declared.saturating_add(weight))
-			{
+			let Some(after) = Self::worker_fits(used, &who) else {
+				held_back = true;
+				break;
+			};
+			if submitted >= T::MaxUnsignedPerBlock::get() {
 				held_back = true;
 				break;
 			}
@@ -81,7 +82,7 @@ impl<T: Config> Pallet<T> {
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => {
 					submitted = submitted.saturating_add(1);
-					declared = declared.saturating_add(weight);
+					used = after;
 				},
 				// Refused (most often: its liquidation from an earlier run still pending): being
 				// handled, not held back.
@@ -95,7 +96,7 @@ impl<T: Config> Pallet<T> {
 		// (every auction slot taken, a refusal) keeps the slots, the caps and the block's weight
 		// for liquidations.
 		if !held_back {
-			let room = Self::derisk_room(submitted, budget.saturating_sub(declared));
+			let room = Self::derisk_room(submitted, Self::worker_budget().saturating_sub(used));
 			submitted = submitted.saturating_add(Self::submit_deriskings(now, room));
 		}
 		submitted
@@ -111,10 +112,38 @@ impl<T: Config> Pallet<T> {
 		weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block)
 	}
 
-	/// The weight a block charges for the worker's liquidation of `who` before dispatch (its
-	/// declared weight: the path counted twice, see [`Pallet::liquidate_unsigned`]).
+	/// The weight a block reserves for the worker's liquidation of `who` before dispatch (its
+	/// declared weight: the costliest path counted twice, see [`Pallet::liquidate_unsigned`]).
 	pub fn liquidate_unsigned_weight(who: &T::AccountId) -> Weight {
 		Self::unsigned_weight_for(who).saturating_mul(2)
+	}
+
+	/// What the block is likely left charged for the worker's liquidation of `who` after the
+	/// refund: the path it takes now, counted twice (validation runs it too). An account with
+	/// derivative positions has one closed against the vault; any other is auctioned, or, when
+	/// bankrupt, settled by the waterfall over the positions it holds (the larger of the two).
+	pub fn liquidate_unsigned_expected_weight(who: &T::AccountId) -> Weight {
+		let path = if T::Derivatives::holds_positions(who) {
+			T::WeightInfo::backstop_position()
+		} else {
+			let positions = T::Ledger::positions_of(who).len().try_into().unwrap_or(u32::MAX);
+			T::WeightInfo::liquidate_unsigned().max(T::WeightInfo::settle_bankrupt(positions))
+		};
+		path.saturating_add(T::DbWeight::get().reads(1)).saturating_mul(2)
+	}
+
+	/// The worker's room for one more liquidation, `who`'s, after liquidations likely to leave
+	/// `used` charged: it fits when the block could still reserve its declared weight (what the
+	/// block checks before dispatching it); then the weight likely used after it. `None`: the
+	/// block would be full. Filling by the likely weight and checking the declared one is how a
+	/// block fills: each call needs its declared weight free, and is left charged its path's.
+	/// What the block then cannot take waits in the pool for the next. Public so that tools can
+	/// model the worker.
+	pub fn worker_fits(used: Weight, who: &T::AccountId) -> Option<Weight> {
+		if Self::worker_budget().any_lt(used.saturating_add(Self::liquidate_unsigned_weight(who))) {
+			return None;
+		}
+		Some(used.saturating_add(Self::liquidate_unsigned_expected_weight(who)))
 	}
 
 	/// How many de-riskings fit after `liquidations` submitted liquidations: the unsigned

@@ -157,7 +157,8 @@ struct Run<'a> {
 	sample_every: u32,
 	max_unsigned: usize,
 	/// The weight of one block's transactions the worker submits in a run
-	/// (`Liquidation::worker_budget`), and what it has submitted for the next block so far.
+	/// (`Liquidation::worker_budget`), and what those it chose for the next block are likely to
+	/// use (`Liquidation::worker_fits`).
 	worker_budget: Weight,
 	worker_declared: Weight,
 	/// The last block's execution time, and the busiest block so far.
@@ -450,17 +451,15 @@ impl<'a> Run<'a> {
 			// As the worker submits: as many as one block's weight holds, by their declared
 			// weights, and what validation would accept (while every auction slot is taken, only
 			// bankrupt accounts).
-			let weight = Liquidation::liquidate_unsigned_weight(&who);
-			if self.to_worker.len() >= self.max_unsigned
-				|| self.worker_budget.any_lt(self.worker_declared.saturating_add(weight))
-			{
+			let fits = Liquidation::worker_fits(self.worker_declared, &who);
+			if self.to_worker.len() >= self.max_unsigned || fits.is_none() {
 				*self.held_back.entry("block full".into()).or_default() += 1;
 				worker_held_back = true;
 			} else {
 				match Liquidation::check_unsigned(&who) {
 					Ok(_) => {
 						self.to_worker.push(who);
-						self.worker_declared = self.worker_declared.saturating_add(weight);
+						self.worker_declared = fits.unwrap_or(self.worker_budget);
 					},
 					Err(code) => {
 						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
