@@ -135,15 +135,22 @@ impl<T: Config> Pallet<T> {
 	/// The worker's room for one more liquidation, `who`'s, after liquidations likely to leave
 	/// `used` charged: it fits when the block could still reserve its declared weight (what the
 	/// block checks before dispatching it); then the weight likely used after it. `None`: the
-	/// block would be full. Filling by the likely weight and checking the declared one is how a
-	/// block fills: each call needs its declared weight free, and is left charged its path's.
+	/// block would be full. Each counts the transaction's base weight too. Filling by the likely
+	/// weight and checking the declared one is how a block fills: each call needs its declared weight free, and is left charged its path's.
 	/// What the block then cannot take waits in the pool for the next. Public so that tools can
 	/// model the worker.
 	pub fn worker_fits(used: Weight, who: &T::AccountId) -> Option<Weight> {
-		if Self::worker_budget().any_lt(used.saturating_add(Self::liquidate_unsigned_weight(who))) {
+		// Every transaction also costs the block its base weight.
+		let base = <T as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Normal)
+			.base_extrinsic;
+		let declared = Self::liquidate_unsigned_weight(who).saturating_add(base);
+		if Self::worker_budget().any_lt(used.saturating_add(declared)) {
 			return None;
 		}
-		Some(used.saturating_add(Self::liquidate_unsigned_expected_weight(who)))
+		Some(
+			used.saturating_add(Self::liquidate_unsigned_expected_weight(who)).saturating_add(base),
+		)
 	}
 
 	/// How many de-riskings fit after `liquidations` submitted liquidations: the unsigned
