@@ -35,6 +35,7 @@ pub mod apis;
 pub mod assets;
 pub mod configs;
 pub mod dev_pools;
+pub mod feed_priority;
 pub mod genesis_config_presets;
 
 use sp_runtime::{
@@ -83,7 +84,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("liquidation-engine"),
 	impl_name: alloc::borrow::Cow::Borrowed("liquidation-engine"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -156,6 +157,8 @@ pub type TxExtension = (
 	// withdrawn when this refuses; after the fee's check, a caller who cannot pay is refused
 	// before the account's health is read.
 	pallet_liquidation::CheckKeeperLiquidation<Runtime>,
+	// The oracle operators' feeds before every liquidation (they pay no fee).
+	feed_priority::PrioritizeOracleFeeds,
 	frame_system::WeightReclaim<Runtime>,
 );
 

@@ -271,7 +271,8 @@ fn the_worker_submits_what_one_block_holds() {
 
 /// The path a two-position spot account's unsigned liquidation is expected to take, counted
 /// twice (validation runs it too), from the generated weights: an auction, or the waterfall over
-/// its two positions, and the read of whether it holds derivative positions.
+/// its two positions, and the read of whether it holds derivative positions; and validation's
+/// report of the account.
 fn spot_path_expected() -> Weight {
 	use pallet_liquidation::WeightInfo as _;
 	type Weights = pallet_liquidation::weights::SubstrateWeight<Runtime>;
@@ -280,4 +281,5 @@ fn spot_path_expected() -> Weight {
 		.max(Weights::settle_bankrupt(2))
 		.saturating_add(read)
 		.saturating_mul(2)
+		.saturating_add(Weights::check_account())
 }

@@ -75,3 +75,30 @@ fn a_non_operator_cannot_feed() {
 		assert!(Oracle::get(&AssetId::Asset(assets::BTC)).is_none());
 	});
 }
+
+/// An operator's feed pays no fee, yet goes into a block before every liquidation: the pool
+/// gives it `ORACLE_FEED_PRIORITY`, above the keepers' band; a non-member's feed gets no priority.
+#[test]
+fn an_operators_feed_goes_before_every_liquidation() {
+	use liquidation_runtime::{
+		configs::KeeperLiquidationPriority, feed_priority::ORACLE_FEED_PRIORITY, Executive,
+	};
+	use sp_runtime::transaction_validity::TransactionSource;
+	let mut chain = TestChain::from_preset("development");
+	chain.produce_block(vec![]);
+	let mut priority = |signer: Sr25519Keyring| {
+		let xt = chain.signed(signer, feed(Price::from_u32(60_000)));
+		chain.execute_with(|| {
+			let parent = frame_system::Pallet::<Runtime>::parent_hash();
+			Executive::validate_transaction(TransactionSource::External, xt, parent)
+				.expect("a feed is valid in the pool")
+				.priority
+		})
+	};
+	let operator = priority(Sr25519Keyring::Alice);
+	assert!(operator >= ORACLE_FEED_PRIORITY, "{operator}");
+	assert!(ORACLE_FEED_PRIORITY > KeeperLiquidationPriority::get() + u64::from(u32::MAX));
+	// Ferdie is no operator: his feed would fail in dispatch and pay; it is not put first.
+	let stranger = priority(Sr25519Keyring::Ferdie);
+	assert!(stranger < KeeperLiquidationPriority::get(), "{stranger}");
+}

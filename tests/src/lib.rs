@@ -281,6 +281,7 @@ pub fn tx_extension(nonce: Nonce) -> TxExtension {
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 		pallet_liquidation::CheckKeeperLiquidation::<Runtime>::new(),
+		liquidation_runtime::feed_priority::PrioritizeOracleFeeds,
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }
@@ -302,6 +303,7 @@ pub fn signed_extrinsic(
 		VERSION.transaction_version,
 		genesis_hash,
 		genesis_hash,
+		(),
 		(),
 		(),
 		(),

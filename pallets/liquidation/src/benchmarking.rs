@@ -56,12 +56,13 @@ fn risk_report<T: Config>(
 mod benchmarks {
 	use super::*;
 
-	/// A keeper repays spot debt of an account that also holds the most derivative positions
-	/// (its health reads them all).
+	/// A keeper repays spot debt of an account with the most debts that also holds the most
+	/// derivative positions (its health reads them all).
 	#[benchmark]
 	fn liquidate() {
 		let (collateral, debt) = T::BenchmarkHelper::assets();
-		let who = T::BenchmarkHelper::liquidatable_account_with_positions(1);
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(debts);
 		let keeper = funded::<T>(debt, "keeper");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(keeper), who, debt, collateral, Balance::MAX);
@@ -72,21 +73,24 @@ mod benchmarks {
 	#[benchmark]
 	fn flash_liquidate() {
 		let (collateral, debt) = T::BenchmarkHelper::assets();
-		let who = T::BenchmarkHelper::liquidatable_account_with_positions(1);
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(debts);
 		let caller: T::AccountId = account("caller", 0, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), who, debt, collateral, Balance::MAX);
 		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
 	}
 
-	/// The worker's auction path (the bankrupt path is `settle_bankrupt`).
+	/// The worker's auction path (the bankrupt path is `settle_bankrupt`), on an account with
+	/// the most debts: its health, bankruptcy and largest positions read them all.
 	#[benchmark]
 	fn liquidate_unsigned() {
 		let (_, debt) = T::BenchmarkHelper::assets();
-		let who = T::BenchmarkHelper::liquidatable_account(1, false);
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account(debts, false);
+		let _ = debt;
 		#[extrinsic_call]
 		_(RawOrigin::None, who.clone());
-		assert_eq!(Totals::<T>::get(debt).liquidations, 1);
 		assert!(Liquidation::<T>::in_auction(&who));
 	}
 

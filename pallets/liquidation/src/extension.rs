@@ -12,14 +12,21 @@
 //! - the engine runs and the account is liquidatable (its collateral at auction judged as sold);
 //! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as asked (neither
 //!   asset paused, the account owes the debt and holds the collateral named, something to
-//!   repay): the checks every liquidation makes before it moves anything.
+//!   repay): the checks every liquidation makes before it moves anything; and the block's caps
+//!   still have room for what it would repay;
+//! - for `liquidate_position`, the account still holds the position and its market is open.
 //!
 //! One that fails them is invalid: the pool drops it and no block includes it, so no fee is
 //! paid. A call that passes can still fail in dispatch for reasons of the keeper's own (his
 //! funds, a sale below the slippage bound) and is then charged as any failed call.
 //!
-//! **Priority.** A keeper's liquidation that passes has priority `KeeperPriority` plus the
-//! account's maintenance shortfall in whole USD. The dev runtime sets `KeeperPriority` above the
+//! **Priority.** A keeper's liquidation that passes and asks for at least what the engine sizes
+//! (its `max_repay` does not cut the plan) has priority `KeeperPriority` plus the account's
+//! maintenance shortfall in whole USD; one asking for less is valid at an ordinary priority, so
+//! a stream of dust liquidations cannot crowd the worker's out. It provides the tag
+//! `(KEEPER_TAG, account)`: the pool holds one keeper's liquidation of an account at a time (a
+//! second is refused at submission unless its tip outbids the first), so keepers racing for one
+//! account cost the block builder one check, not one each. The dev runtime sets `KeeperPriority` above the
 //! worker's band (`UnsignedPriority` plus the shortfall), so a block takes keepers' liquidations
 //! before the worker's: a keeper brings his own funds and repays at once, where the worker's
 //! liquidation starts an auction, and the worker needs no head start, it serves what keepers
@@ -28,8 +35,9 @@
 //! for nothing.
 //!
 //! **Weight.** The check reads the account as the worker's check does
-//! ([`crate::WeightInfo::check_account`]) and the engine's parameters and the two sides
-//! (three reads); it is charged for those three calls only.
+//! ([`crate::WeightInfo::check_account`]) and the engine's parameters, the two sides and the
+//! caps (five reads), twice for `liquidate` and `flash_liquidate` (planned as the engine sizes
+//! it, and as asked when that is less); it is charged for those three calls only.
 
 use crate::{invalid, Call, Config, Error, Pallet, WeightInfo as _};
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -40,7 +48,7 @@ use frame_support::{
 	traits::{Get, IsSubType},
 	weights::Weight,
 };
-use liquidation_primitives::UsdValue;
+use liquidation_primitives::{Balance, PositionLiquidation as _, UsdValue};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	impl_tx_ext_default,
@@ -48,6 +56,9 @@ use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionValidityError, ValidTransaction},
 	DispatchError,
 };
+
+/// The pool tag a keeper's liquidation of an account provides (with the account).
+pub const KEEPER_TAG: &[u8] = b"LiquidationKeeper";
 
 /// Checks a keeper's liquidation before it is charged: see the [module docs](self).
 #[derive(Clone, Eq, PartialEq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -77,15 +88,31 @@ impl<T: Config> Pallet<T> {
 	/// What [`CheckKeeperLiquidation`] checks for `call` (a custom `InvalidTransaction` code of
 	/// [`invalid`] when it fails): `Ok(Some(shortfall))` for a keeper's liquidation that may
 	/// proceed, `Ok(None)` for any other call (not checked).
-	pub fn check_keeper_call(call: &Call<T>) -> Result<Option<UsdValue>, u8> {
-		let report = match call {
+	pub fn check_keeper_call(call: &Call<T>) -> Result<Option<KeeperCheck>, u8> {
+		match call {
 			Call::liquidate { who, debt_asset, collateral_asset, max_repay }
 			| Call::flash_liquidate { who, debt_asset, collateral_asset, max_repay } => {
-				Self::prepare(who, *debt_asset, *collateral_asset, *max_repay)
-					.map(|(_, report, _)| report)
-					.map_err(keeper_invalid::<T>)?
+				// Planned as the engine sizes it: a keeper asking for less is valid, but not in
+				// the keepers' band (a stream of dust liquidations would crowd out the worker).
+				let (params, report, plan) =
+					Self::prepare(who, *debt_asset, *collateral_asset, Balance::MAX)
+						.map_err(keeper_invalid::<T>)?;
+				let whole = *max_repay >= plan.repay;
+				let value = if whole {
+					plan.repay_value
+				} else {
+					Self::prepare(who, *debt_asset, *collateral_asset, *max_repay)
+						.map_err(keeper_invalid::<T>)?
+						.2
+						.repay_value
+				};
+				// A block whose caps are used would refuse it in dispatch: refused here instead.
+				if !Self::caps_room(&params, *debt_asset, value) {
+					return Err(invalid::WOULD_FAIL);
+				}
+				Ok(Some(KeeperCheck { shortfall: report.maintenance_shortfall(), whole }))
 			},
-			Call::liquidate_position { who, .. } => {
+			Call::liquidate_position { who, underlying, .. } => {
 				if !Self::engine_running() {
 					return Err(invalid::PAUSED);
 				}
@@ -93,24 +120,46 @@ impl<T: Config> Pallet<T> {
 				if !report.is_liquidatable() {
 					return Err(invalid::NOT_LIQUIDATABLE);
 				}
-				report
+				// The position is still there (not closed by someone first) and its market open.
+				if !T::Derivatives::positions_at_risk(who)
+					.iter()
+					.any(|position| position.underlying == *underlying)
+				{
+					return Err(invalid::WOULD_FAIL);
+				}
+				if Self::is_paused(*underlying) {
+					return Err(invalid::PAUSED);
+				}
+				// The units are the engine's to size (`max_units` only caps them): in the band.
+				Ok(Some(KeeperCheck { shortfall: report.maintenance_shortfall(), whole: true }))
 			},
-			_ => return Ok(None),
-		};
-		Ok(Some(report.maintenance_shortfall()))
+			_ => Ok(None),
+		}
 	}
 
 	/// The weight of [`CheckKeeperLiquidation`]'s check of `call`.
 	pub fn keeper_check_weight(call: &Call<T>) -> Weight {
 		match call {
-			Call::liquidate { .. }
-			| Call::flash_liquidate { .. }
-			| Call::liquidate_position { .. } => {
-				T::WeightInfo::check_account().saturating_add(T::DbWeight::get().reads(3))
+			// Planned as the engine sizes it, and again as asked when that is less.
+			Call::liquidate { .. } | Call::flash_liquidate { .. } => T::WeightInfo::check_account()
+				.saturating_add(T::DbWeight::get().reads(5))
+				.saturating_mul(2),
+			Call::liquidate_position { .. } => {
+				T::WeightInfo::check_account().saturating_add(T::DbWeight::get().reads(2))
 			},
 			_ => Weight::zero(),
 		}
 	}
+}
+
+/// What [`Pallet::check_keeper_call`] found for a keeper's liquidation that may proceed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeeperCheck {
+	/// The account's maintenance shortfall.
+	pub shortfall: UsdValue,
+	/// Whether the call asks for at least what the engine sizes (`max_repay` does not cut the
+	/// plan): only then is it given the keepers' band.
+	pub whole: bool,
 }
 
 /// The pool's reason for a failed check: as the worker's (`invalid`), by the engine's error.
@@ -162,13 +211,28 @@ where
 		let (Some(_), Some(call)) = (origin.as_system_origin_signer(), call.is_sub_type()) else {
 			return Ok((ValidTransaction::default(), (), origin));
 		};
-		let Some(shortfall) =
+		let Some(check) =
 			Pallet::<T>::check_keeper_call(call).map_err(InvalidTransaction::Custom)?
 		else {
 			return Ok((ValidTransaction::default(), (), origin));
 		};
+		let target = match call {
+			Call::liquidate { who, .. }
+			| Call::flash_liquidate { who, .. }
+			| Call::liquidate_position { who, .. } => who,
+			_ => return Ok((ValidTransaction::default(), (), origin)),
+		};
+		let priority = if check.whole {
+			T::KeeperPriority::get().saturating_add(crate::whole_usd(check.shortfall))
+		} else {
+			0
+		};
 		let valid = ValidTransaction {
-			priority: T::KeeperPriority::get().saturating_add(crate::whole_usd(shortfall)),
+			priority,
+			// One keeper's liquidation of an account in the pool at a time: a second one is
+			// refused at submission unless it pays a higher priority (its tip), so keepers
+			// racing for one account cost the block builder one check, not one each.
+			provides: alloc::vec![(KEEPER_TAG, target).encode()],
 			// The account is re-checked at every block; a liquidation intent is short-lived.
 			longevity: T::UnsignedLongevity::get(),
 			..Default::default()

@@ -201,6 +201,21 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Whether `value` more of `debt_asset` debt fits this block's caps (as
+	/// [`Self::consume_caps`] judges it, consuming nothing).
+	pub(crate) fn caps_room(
+		params: &EngineParams,
+		debt_asset: T::AssetId,
+		value: UsdValue,
+	) -> bool {
+		if Self::block_used().saturating_add(value) > params.max_value_per_block {
+			return false;
+		}
+		AssetLimitsOf::<T>::get(debt_asset).is_none_or(|limits| {
+			Self::asset_used(debt_asset).saturating_add(value) <= limits.max_value_per_block
+		})
+	}
+
 	fn record(
 		plan: &Plan<T::AssetId>,
 		repaid: Balance,

@@ -896,7 +896,9 @@ pub mod pallet {
 		/// waiting in [`PendingShortfalls`]: insurance, auto-deleveraging, the LPs (see
 		/// [`crate::shortfall`]).
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			let used = Self::idle_fallback(now, remaining);
+			// The fallback may take half of the spare weight: waiting shortfalls keep the rest
+			// (and what the fallback leaves), however many accounts wait.
+			let used = Self::idle_fallback(now, remaining.checked_div(2).unwrap_or_default());
 			used.saturating_add(Self::work_position_shortfalls(remaining.saturating_sub(used)))
 		}
 
@@ -907,6 +909,11 @@ pub mod pallet {
 			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
 			// A de-risking's priority is zero: a liquidation's must be above it to replace it.
 			assert!(T::UnsignedPriority::get() > 0, "UnsignedPriority must be positive");
+			// Keepers' liquidations go into a block before the worker's (see `extension`).
+			assert!(
+				T::KeeperPriority::get() > T::UnsignedPriority::get(),
+				"KeeperPriority must be above UnsignedPriority"
+			);
 			assert!(T::UnsignedLongevity::get() > 0, "UnsignedLongevity must be positive");
 		}
 
@@ -972,12 +979,13 @@ pub mod pallet {
 		/// otherwise its largest debt is covered by its largest collateral through a Dutch
 		/// auction. Only valid from the local node (see `ValidateUnsigned`).
 		///
-		/// Its weight counts the path twice: the block's `pre_dispatch` validation runs the
-		/// liquidation once and undoes it (so that none that would fail is included). It reads
+		/// Its weight counts the path twice and an account's check once: the block's
+		/// `pre_dispatch` validation reads the account's report, runs the liquidation once and
+		/// undoes it (so that none that would fail is included). It reads
 		/// whether `who` holds derivative positions (one storage value) to choose its bound: the
 		/// close-outs', or the spot paths' (an auction, a bankruptcy's waterfall).
 		#[pallet::call_index(2)]
-		#[pallet::weight(Pallet::<T>::unsigned_weight_for(who).saturating_mul(2))]
+		#[pallet::weight(Pallet::<T>::liquidate_unsigned_weight(who))]
 		pub fn liquidate_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
@@ -992,7 +1000,8 @@ pub mod pallet {
 					debts,
 				),
 			};
-			Ok(Some(weight.saturating_mul(2)).into())
+			// Validation's report of the account too (see `liquidate_unsigned_weight`).
+			Ok(Some(weight.saturating_mul(2).saturating_add(T::WeightInfo::check_account())).into())
 		}
 
 		/// Closes out (part of) `who`'s derivative position in `underlying` as a keeper: the caller

@@ -85,11 +85,14 @@ impl<T: Config> Pallet<T> {
 					used = after;
 				},
 				// Refused (most often: its liquidation from an earlier run still pending): being
-				// handled, not held back.
-				Err(()) => log::debug!(
-					target: "runtime::liquidation",
-					"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-				),
+				// handled, not held back; it takes its room in the next block as a new one would.
+				Err(()) => {
+					used = after;
+					log::debug!(
+						target: "runtime::liquidation",
+						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
+					)
+				},
 			}
 		}
 		// De-risking only when every liquidatable account found was submitted: one left waiting
@@ -115,11 +118,14 @@ impl<T: Config> Pallet<T> {
 	/// The weight a block reserves for the worker's liquidation of `who` before dispatch (its
 	/// declared weight: the costliest path counted twice, see [`Pallet::liquidate_unsigned`]).
 	pub fn liquidate_unsigned_weight(who: &T::AccountId) -> Weight {
-		Self::unsigned_weight_for(who).saturating_mul(2)
+		Self::unsigned_weight_for(who)
+			.saturating_mul(2)
+			.saturating_add(T::WeightInfo::check_account())
 	}
 
 	/// What the block is likely left charged for the worker's liquidation of `who` after the
-	/// refund: the path it takes now, counted twice (validation runs it too). An account with
+	/// refund: the path it takes now, counted twice (validation runs it too), and validation's
+	/// report of the account. An account with
 	/// derivative positions has one closed against the vault; any other is auctioned, or, when
 	/// bankrupt, settled by the waterfall over the positions it holds (the larger of the two).
 	pub fn liquidate_unsigned_expected_weight(who: &T::AccountId) -> Weight {
@@ -129,7 +135,9 @@ impl<T: Config> Pallet<T> {
 			let positions = T::Ledger::positions_of(who).len().try_into().unwrap_or(u32::MAX);
 			T::WeightInfo::liquidate_unsigned().max(T::WeightInfo::settle_bankrupt(positions))
 		};
-		path.saturating_add(T::DbWeight::get().reads(1)).saturating_mul(2)
+		path.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_mul(2)
+			.saturating_add(T::WeightInfo::check_account())
 	}
 
 	/// The worker's room for one more liquidation, `who`'s, after liquidations likely to leave

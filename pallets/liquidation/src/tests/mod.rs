@@ -330,6 +330,7 @@ mod keeper {
 /// any fee is charged; one that can proceed has the keepers' priority band.
 mod keeper_check {
 	use super::*;
+	use codec::Encode;
 	use frame_support::dispatch::DispatchInfo;
 	use sp_runtime::traits::{DispatchTransaction, TransactionExtension};
 
@@ -407,6 +408,37 @@ mod keeper_check {
 				max_units: FixedU128::one(),
 			};
 			assert_eq!(validate(KEEPER, position), custom(invalid::NOT_LIQUIDATABLE));
+		});
+	}
+
+	#[test]
+	fn a_keeper_band_only_for_the_engines_size_and_nothing_past_the_caps() {
+		test(|| {
+			lend();
+			borrower(ALICE, BITCOIN, 43_000);
+			set_price(BTC, Price::from_u32(50_000));
+			let dust = Call::liquidate {
+				who: ALICE,
+				debt_asset: USD,
+				collateral_asset: BTC,
+				max_repay: usd(10),
+			};
+			// Less than the engine sizes (21 500 USD): valid, at an ordinary priority.
+			assert_eq!(validate(KEEPER, dust).unwrap().priority, 0);
+			let whole = validate(KEEPER, liquidate(ALICE, BTC)).unwrap();
+			assert_eq!(whole.provides, vec![(extension::KEEPER_TAG, ALICE).encode()]);
+			// The block's cap used up: the dispatch would refuse it, the pool refuses it first.
+			let mut params = engine_params();
+			params.max_value_per_block = FixedU128::from_u32(1);
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::WOULD_FAIL));
+			// A position she does not hold: nothing to take over.
+			let position = Call::liquidate_position {
+				who: ALICE,
+				underlying: BTC,
+				max_units: FixedU128::one(),
+			};
+			assert_eq!(validate(KEEPER, position), custom(invalid::WOULD_FAIL));
 		});
 	}
 
