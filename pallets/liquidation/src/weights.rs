@@ -64,13 +64,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:2 w:2)
+	/// Storage: `Margin::Markets` (r:8 w:2)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:10 w:0)
+	/// Storage: `Prices::Sources` (r:16 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Widenings` (r:10 w:0)
+	/// Storage: `Margin::Widenings` (r:16 w:0)
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Positions` (r:9 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
@@ -111,10 +111,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
-		// Proof size: measured `7974`, estimated `26490` bytes.
-		// Fastest run: 621_250_000 ps.
-		Weight::from_parts(628_461_000, 26490)
-			.saturating_add(T::DbWeight::get().reads(71_u64))
+		// Proof size: measured `10303`, estimated `41790` bytes.
+		// Fastest run: 769_279_000 ps.
+		Weight::from_parts(801_097_000, 41790)
+			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -125,13 +125,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:1 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:2 w:2)
+	/// Storage: `Margin::Markets` (r:8 w:2)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:10 w:0)
+	/// Storage: `Prices::Sources` (r:16 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Widenings` (r:10 w:0)
+	/// Storage: `Margin::Widenings` (r:16 w:0)
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Positions` (r:9 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
@@ -172,10 +172,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Totals` (r:2 w:2)
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
-		// Proof size: measured `7964`, estimated `26490` bytes.
-		// Fastest run: 710_212_000 ps.
-		Weight::from_parts(722_571_000, 26490)
-			.saturating_add(T::DbWeight::get().reads(73_u64))
+		// Proof size: measured `10293`, estimated `41790` bytes.
+		// Fastest run: 865_923_000 ps.
+		Weight::from_parts(879_614_000, 41790)
+			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -184,7 +184,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Portfolios` (r:2 w:1)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Markets` (r:2 w:1)
+	/// Storage: `Margin::Markets` (r:8 w:1)
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:1 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
@@ -194,13 +194,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Prices::Sources` (r:2 w:0)
+	/// Storage: `Prices::Sources` (r:8 w:0)
 	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Widenings` (r:2 w:0)
+	/// Storage: `Margin::Widenings` (r:8 w:0)
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AssetLimitsOf` (r:2 w:0)
+	/// Storage: `Liquidation::AssetLimitsOf` (r:8 w:0)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
@@ -235,10 +235,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
-		// Proof size: measured `3184`, estimated `6508` bytes.
-		// Fastest run: 326_454_000 ps.
-		Weight::from_parts(331_161_000, 6508)
-			.saturating_add(T::DbWeight::get().reads(33_u64))
+		// Proof size: measured `5164`, estimated `23062` bytes.
+		// Fastest run: 531_367_000 ps.
+		Weight::from_parts(537_427_000, 23062)
+			.saturating_add(T::DbWeight::get().reads(57_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -305,8 +305,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 758_794_000 ps.
-		Weight::from_parts(790_161_000, 29502)
+		// Fastest run: 754_878_000 ps.
+		Weight::from_parts(789_319_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -366,8 +366,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 787_687_000 ps.
-		Weight::from_parts(796_310_000, 24318)
+		// Fastest run: 800_406_000 ps.
+		Weight::from_parts(809_369_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -433,11 +433,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±38)` bytes.
-		// Fastest run: 302_358_000 ps.
-		Weight::from_parts(14_769_320, 4051)
-			// Standard error: 812_751
-			.saturating_add(Weight::from_parts(147_421_926, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±39)` bytes.
+		// Fastest run: 301_276_000 ps.
+		Weight::from_parts(5_726_735, 4051)
+			// Standard error: 573_622
+			.saturating_add(Weight::from_parts(148_211_868, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -452,8 +452,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 37_315_000 ps.
-		Weight::from_parts(38_237_000, 17544)
+		// Fastest run: 36_864_000 ps.
+		Weight::from_parts(38_678_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -461,16 +461,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 6_369_000 ps.
-		Weight::from_parts(6_559_000, 0)
+		// Fastest run: 6_530_000 ps.
+		Weight::from_parts(6_730_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 4_888_000 ps.
-		Weight::from_parts(5_308_000, 0)
+		// Fastest run: 4_827_000 ps.
+		Weight::from_parts(5_208_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -501,8 +501,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 498_328_000 ps.
-		Weight::from_parts(506_280_000, 47893)
+		// Fastest run: 500_391_000 ps.
+		Weight::from_parts(505_830_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -571,8 +571,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 15_205_969_000 ps.
-		Weight::from_parts(15_270_615_000, 61838)
+		// Fastest run: 15_215_554_000 ps.
+		Weight::from_parts(15_289_453_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -625,8 +625,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 1_358_723_000 ps.
-		Weight::from_parts(1_393_705_000, 41790)
+		// Fastest run: 1_362_729_000 ps.
+		Weight::from_parts(1_387_816_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -680,8 +680,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 1_084_187_000 ps.
-		Weight::from_parts(1_094_582_000, 29502)
+		// Fastest run: 1_086_920_000 ps.
+		Weight::from_parts(1_093_691_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -743,8 +743,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 1_459_192_000 ps.
-		Weight::from_parts(1_469_037_000, 41790)
+		// Fastest run: 1_445_041_000 ps.
+		Weight::from_parts(1_498_630_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -790,8 +790,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 982_876_000 ps.
-		Weight::from_parts(1_019_140_000, 24318)
+		// Fastest run: 981_924_000 ps.
+		Weight::from_parts(1_013_242_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -802,7 +802,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
 		// Fastest run: 8_533_000 ps.
-		Weight::from_parts(8_873_000, 1569)
+		Weight::from_parts(8_934_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -860,12 +860,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 5_622_460_000 ps.
-		Weight::from_parts(227_452_420, 42462)
-			// Standard error: 830_079
-			.saturating_add(Weight::from_parts(118_895_086, 0).saturating_mul(n.into()))
-			// Standard error: 2_469_680
-			.saturating_add(Weight::from_parts(223_060_204, 0).saturating_mul(d.into()))
+		// Fastest run: 5_661_397_000 ps.
+		Weight::from_parts(277_381_728, 42462)
+			// Standard error: 595_713
+			.saturating_add(Weight::from_parts(118_258_667, 0).saturating_mul(n.into()))
+			// Standard error: 1_772_389
+			.saturating_add(Weight::from_parts(222_838_819, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -879,33 +879,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(628_461_000, 26490)
-			.saturating_add(RocksDbWeight::get().reads(71_u64))
+		Weight::from_parts(801_097_000, 41790)
+			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(722_571_000, 26490)
-			.saturating_add(RocksDbWeight::get().reads(73_u64))
+		Weight::from_parts(879_614_000, 41790)
+			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(331_161_000, 6508)
-			.saturating_add(RocksDbWeight::get().reads(33_u64))
+		Weight::from_parts(537_427_000, 23062)
+			.saturating_add(RocksDbWeight::get().reads(57_u64))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(790_161_000, 29502)
+		Weight::from_parts(789_319_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(796_310_000, 24318)
+		Weight::from_parts(809_369_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(14_769_320, 4051)
-			.saturating_add(Weight::from_parts(147_421_926, 0).saturating_mul(p.into()))
+		Weight::from_parts(5_726_735, 4051)
+			.saturating_add(Weight::from_parts(148_211_868, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -913,55 +913,55 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(38_237_000, 17544)
+		Weight::from_parts(38_678_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(6_559_000, 0)
+		Weight::from_parts(6_730_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(5_308_000, 0)
+		Weight::from_parts(5_208_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(506_280_000, 47893)
+		Weight::from_parts(505_830_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(15_270_615_000, 61838)
+		Weight::from_parts(15_289_453_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(1_393_705_000, 41790)
+		Weight::from_parts(1_387_816_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(1_094_582_000, 29502)
+		Weight::from_parts(1_093_691_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(1_469_037_000, 41790)
+		Weight::from_parts(1_498_630_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(1_019_140_000, 24318)
+		Weight::from_parts(1_013_242_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(8_873_000, 1569)
+		Weight::from_parts(8_934_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(227_452_420, 42462)
-			.saturating_add(Weight::from_parts(118_895_086, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(223_060_204, 0).saturating_mul(d.into()))
+		Weight::from_parts(277_381_728, 42462)
+			.saturating_add(Weight::from_parts(118_258_667, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(222_838_819, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))

@@ -104,12 +104,14 @@ impl pallet_margin::Config for Runtime {
 
 parameter_types! {
 	pub const AuctionPalletId: PalletId = PalletId(*b"lq/auctn");
-	/// Most collateral auctions running at once: room for the off-chain worker to start its 20
-	/// a block (`MaxUnsignedLiquidations`) for 200 blocks, twice the ~100 blocks a lot takes
-	/// on the dev curve (110 %, 1 % off a minute) to come down to the oracle price, so that in
-	/// a crash accounts do not wait for a slot while lots are still selling. Only a storage
-	/// bound (no hook walks the auctions): 4 000 running take about half a megabyte.
-	pub const MaxAuctions: u32 = 4_000;
+	/// Most collateral auctions running at once. The worker starts as many a block as one
+	/// block's weight holds (hundreds in a crash), and a lot takes ~100 blocks on the dev curve
+	/// (110 %, 1 % off a minute) to come down to the oracle price: a slot per account of a
+	/// 10 000-account book, so that in a crash accounts do not wait for a slot while lots are
+	/// still selling (the replays at 10 000 accounts never ran more than half of them at once,
+	/// see the README's *Crash replay*). Only a storage bound (no hook walks the auctions):
+	/// 10 000 running take about 1.3 megabytes.
+	pub const MaxAuctions: u32 = 10_000;
 	/// Longest auction curve or age governance may set: a week.
 	pub const MaxAuctionDuration: u32 = 7 * DAYS;
 }

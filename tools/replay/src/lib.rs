@@ -137,7 +137,7 @@ pub struct ReplayOptions {
 /// figure from the field:
 ///
 /// - **horizon one hour**: the time the engine needs to work a crash's queue of liquidations
-///   at the worker's 20 a block with keepers (the replays' longest waits are a few blocks; an
+///   at the worker's pace with keepers (the replays' longest waits are a few blocks; an
 ///   hour covers a breaker's confirmation and a sequence of falls, as Black Thursday's first
 ///   fall lasted about one hour);
 /// - **confidence 99 %**: the market-risk VaR standard of the Basel framework;
