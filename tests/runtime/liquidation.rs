@@ -27,9 +27,8 @@ fn engine(call: pallet_liquidation::Call<Runtime>) -> RuntimeCall {
 }
 
 /// Alice lends 200 000 USD; Dave and Eve each borrow 43 000 USD against 1 BTC at 60 000; then
-/// BTC falls to 48 000 (in steps the breaker accepts): both health factors fall to
-/// 43 200 / 45 150 = 0.957.
-fn two_borrowers_then_a_crash() -> TestChain {
+/// BTC is fed at each of `prices` in turn (steps the breaker accepts).
+fn two_borrowers_then(prices: &[u32]) -> TestChain {
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
 	chain.feed_price(BTC, Price::from_u32(60_000));
@@ -41,23 +40,23 @@ fn two_borrowers_then_a_crash() -> TestChain {
 		Ok(())
 	);
 	for borrower in [Dave, Eve] {
-		assert_eq!(
-			chain.dispatch(
-				borrower,
-				margin(pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN })
-			),
-			Ok(())
-		);
-		assert_eq!(
-			chain.dispatch(
-				borrower,
-				margin(pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR })
-			),
-			Ok(())
-		);
+		for call in [
+			pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN },
+			pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR },
+		] {
+			assert_eq!(chain.dispatch(borrower, margin(call)), Ok(()));
+		}
 	}
-	chain.feed_price(BTC, Price::from_u32(52_000));
-	chain.feed_price(BTC, Price::from_u32(48_000));
+	for price in prices {
+		chain.feed_price(BTC, Price::from_u32(*price));
+	}
+	chain
+}
+
+/// As [`two_borrowers_then`], BTC falling to 48 000: both health factors fall to 43 200 / 45 150 =
+/// 0.957.
+fn two_borrowers_then_a_crash() -> TestChain {
+	let mut chain = two_borrowers_then(&[52_000, 48_000]);
 	chain.execute_with(|| {
 		for who in [Dave, Eve] {
 			assert!(Margin::health_of(&who.to_account_id()).unwrap().is_liquidatable());
@@ -212,27 +211,7 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 /// 45 000 / 45 150 = 0.9967, and one liquidation (half the debt, the close factor) leaves either
 /// healthy (1.05).
 fn two_borrowers_just_under() -> TestChain {
-	let mut chain = TestChain::from_preset("development");
-	chain.produce_block(vec![]);
-	chain.feed_price(BTC, Price::from_u32(60_000));
-	assert_eq!(
-		chain.dispatch(
-			Alice,
-			margin(pallet_margin::Call::deposit { asset: USD, amount: 200_000 * DOLLAR })
-		),
-		Ok(())
-	);
-	for borrower in [Dave, Eve] {
-		for call in [
-			pallet_margin::Call::deposit { asset: BTC, amount: BITCOIN },
-			pallet_margin::Call::borrow { asset: USD, amount: 43_000 * DOLLAR },
-		] {
-			assert_eq!(chain.dispatch(borrower, margin(call)), Ok(()));
-		}
-	}
-	chain.feed_price(BTC, Price::from_u32(52_000));
-	chain.feed_price(BTC, Price::from_u32(50_000));
-	chain
+	two_borrowers_then(&[52_000, 50_000])
 }
 
 /// What the pool makes of `xt`: its priority, or why it is refused.
