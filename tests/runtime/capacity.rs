@@ -95,19 +95,26 @@ fn capacity_of_a_block_from_the_generated_weights() {
 			.saturating_mul(2 * u64::from(POSITIONS_TRIED))
 			.saturating_add(bankrupt)
 			.saturating_add(read)
-			.saturating_mul(2);
+			.saturating_mul(2)
+			.saturating_add(Weights::check_account());
 		// Paths taken: what each call refunds to (the worker's counted twice: validation runs it).
 		let rows = [
 			("keeper `liquidate`", Weights::liquidate().saturating_add(check), keeper),
 			("`flash_liquidate`", Weights::flash_liquidate().saturating_add(check), flash),
 			(
 				"worker `liquidate_unsigned`, auction",
-				Weights::liquidate_unsigned().saturating_add(read).saturating_mul(2),
+				Weights::liquidate_unsigned()
+					.saturating_add(read)
+					.saturating_mul(2)
+					.saturating_add(Weights::check_account()),
 				worker_spot,
 			),
 			(
 				"worker `liquidate_unsigned`, a position closed against the vault",
-				Weights::backstop_position().saturating_add(read).saturating_mul(2),
+				Weights::backstop_position()
+					.saturating_add(read)
+					.saturating_mul(2)
+					.saturating_add(Weights::check_account()),
 				worker_positions,
 			),
 			(
