@@ -75,7 +75,7 @@
 //!
 //! The **fallback**: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`] with no
 //! worker liquidation included (no node runs a worker), `on_idle` liquidates them itself with
-//! the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]),
+//! half of the block's spare weight, through the same path and caps ([`Event::FallbackLiquidations`]),
 //! passing over an account whose liquidation fails (only the block's cap stops it).
 //!
 //! **The owner during an auction** (see [`effective`] and the handler in `impl_handler.rs`): an
@@ -890,7 +890,7 @@ pub mod pallet {
 
 		/// The fallback: when liquidatable accounts have waited [`Config::WorkerGraceBlocks`]
 		/// with no worker liquidation included, liquidate them here, within the same caps, as
-		/// far as the block's spare weight goes.
+		/// far as half of the block's spare weight goes (waiting shortfalls keep the rest).
 		///
 		/// Then, with what weight is left, the shortfalls of insolvent accounts' positions
 		/// waiting in [`PendingShortfalls`]: insurance, auto-deleveraging, the LPs (see

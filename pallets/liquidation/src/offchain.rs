@@ -96,8 +96,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		// De-risking only when every liquidatable account found was submitted: one left waiting
-		// (every auction slot taken, a refusal) keeps the slots, the caps and the block's weight
-		// for liquidations.
+		// (every auction slot taken, no room left in the block) keeps the slots, the caps and the
+		// block's weight for liquidations. One the pool refused is already pending: not waiting.
 		if !held_back {
 			let room = Self::derisk_room(submitted, Self::worker_budget().saturating_sub(used));
 			submitted = submitted.saturating_add(Self::submit_deriskings(now, room));
