@@ -5,8 +5,11 @@
 //! band) and the worker's (above ordinary transactions) fill the normal class, feeds would wait
 //! behind them, and the engine would keep liquidating at the prices of the block before while
 //! the breaker's confirmations and a rebound's prices queued. This extension gives a member's
-//! feed [`ORACLE_FEED_PRIORITY`], above every liquidation. A non-member's feed gets nothing from
-//! it (it fails in dispatch and pays its fee).
+//! feed [`ORACLE_FEED_PRIORITY`], above every liquidation, and the tag `(FEED_TAG, operator)`: one
+//! feed per operator waits in the pool at a time (orml-oracle takes one per operator and block; a
+//! queue of top-priority feeds would each go first and all but one fail). An operator submits
+//! his next feed once the last is in a block. A non-member's feed gets nothing from it (it fails
+//! in dispatch and pays its fee).
 
 use crate::{OracleOperators, Runtime, RuntimeCall, RuntimeOrigin};
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -22,6 +25,10 @@ use sp_runtime::{
 /// the worker's: a feed moves the prices every liquidation is judged at.
 pub const ORACLE_FEED_PRIORITY: TransactionPriority =
 	TransactionPriority::MAX / 2 + TransactionPriority::MAX / 4 + TransactionPriority::MAX / 8;
+
+/// The pool tag an operator's feed provides (with the operator): one of his feeds pending at a
+/// time.
+pub const FEED_TAG: &[u8] = b"OracleFeed";
 
 /// Gives an oracle operator's feed the top priority band: see the [module docs](self).
 #[derive(Clone, Default, Eq, PartialEq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
@@ -54,9 +61,18 @@ impl TransactionExtension<RuntimeCall> for PrioritizeOracleFeeds {
 		_source: TransactionSource,
 	) -> Result<(ValidTransaction, Self::Val, RuntimeOrigin), TransactionValidityError> {
 		let feed = matches!(call, RuntimeCall::Oracle(orml_oracle::Call::feed_values { .. }));
-		let member = origin.as_system_origin_signer().is_some_and(OracleOperators::contains);
-		let priority = if feed && member { ORACLE_FEED_PRIORITY } else { 0 };
-		Ok((ValidTransaction { priority, ..Default::default() }, (), origin))
+		let member = origin.as_system_origin_signer().filter(|who| OracleOperators::contains(who));
+		let valid = match member {
+			Some(member) if feed => ValidTransaction {
+				priority: ORACLE_FEED_PRIORITY,
+				// One feed per operator in the pool at a time: orml-oracle takes one per operator
+				// and block, and a queue of them would each go first and fail but the first.
+				provides: alloc::vec![(FEED_TAG, member).encode()],
+				..Default::default()
+			},
+			_ => ValidTransaction::default(),
+		};
+		Ok((valid, (), origin))
 	}
 
 	impl_tx_ext_default!(RuntimeCall; prepare);

@@ -54,6 +54,12 @@ fn capacity_of_a_block_from_the_generated_weights() {
 			collateral_asset: BTC,
 			max_repay: 0,
 		});
+		let position_check =
+			Liquidation::keeper_check_weight(&pallet_liquidation::Call::liquidate_position {
+				who: who.clone(),
+				underlying: BTC,
+				max_units: FixedU128::from_u32(1),
+			});
 		let bankrupt = Weights::settle_bankrupt(max_positions);
 		let keeper = reserved(
 			engine(pallet_liquidation::Call::liquidate {
@@ -119,7 +125,7 @@ fn capacity_of_a_block_from_the_generated_weights() {
 			),
 			(
 				"keeper `liquidate_position`",
-				Weights::liquidate_position().saturating_add(check),
+				Weights::liquidate_position().saturating_add(position_check),
 				position,
 			),
 			("keeper `derisk` (no refund)", derisk, derisk),

@@ -444,9 +444,10 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 		&mut chain,
 		EngineParams { max_value_per_block: FixedU128::from_u32(7_000), ..engine },
 	);
+	// (The pool is told the block is full: a cap is per block, so it is kept, not banned.)
 	assert_eq!(
 		validate_derisk(&mut chain, &dave, TransactionSource::Local),
-		Err(InvalidTransaction::Custom(pallet_liquidation::invalid::WOULD_FAIL).into())
+		Err(InvalidTransaction::ExhaustsResources.into())
 	);
 	assert_eq!(
 		derisk(&mut chain, &dave),

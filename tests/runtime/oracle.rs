@@ -80,25 +80,31 @@ fn a_non_operator_cannot_feed() {
 /// gives it `ORACLE_FEED_PRIORITY`, above the keepers' band; a non-member's feed gets no priority.
 #[test]
 fn an_operators_feed_goes_before_every_liquidation() {
+	use codec::Encode as _;
 	use liquidation_runtime::{
-		configs::KeeperLiquidationPriority, feed_priority::ORACLE_FEED_PRIORITY, Executive,
+		configs::KeeperLiquidationPriority,
+		feed_priority::{FEED_TAG, ORACLE_FEED_PRIORITY},
+		Executive,
 	};
 	use sp_runtime::transaction_validity::TransactionSource;
 	let mut chain = TestChain::from_preset("development");
 	chain.produce_block(vec![]);
-	let mut priority = |signer: Sr25519Keyring| {
+	let mut validate = |signer: Sr25519Keyring| {
 		let xt = chain.signed(signer, feed(Price::from_u32(60_000)));
 		chain.execute_with(|| {
 			let parent = frame_system::Pallet::<Runtime>::parent_hash();
 			Executive::validate_transaction(TransactionSource::External, xt, parent)
 				.expect("a feed is valid in the pool")
-				.priority
 		})
 	};
-	let operator = priority(Sr25519Keyring::Alice);
-	assert!(operator >= ORACLE_FEED_PRIORITY, "{operator}");
+	let operator = validate(Sr25519Keyring::Alice);
+	assert!(operator.priority >= ORACLE_FEED_PRIORITY, "{operator:?}");
 	assert!(ORACLE_FEED_PRIORITY > KeeperLiquidationPriority::get() + u64::from(u32::MAX));
+	// One feed per operator in the pool at a time: a queue of them cannot each go first.
+	let tag = (FEED_TAG, Sr25519Keyring::Alice.to_account_id()).encode();
+	assert!(operator.provides.contains(&tag), "{operator:?}");
 	// Ferdie is no operator: his feed would fail in dispatch and pay; it is not put first.
-	let stranger = priority(Sr25519Keyring::Ferdie);
-	assert!(stranger < KeeperLiquidationPriority::get(), "{stranger}");
+	let stranger = validate(Sr25519Keyring::Ferdie);
+	assert!(stranger.priority < KeeperLiquidationPriority::get(), "{stranger:?}");
+	assert!(!stranger.provides.iter().any(|provided| provided.starts_with(&FEED_TAG.encode())));
 }

@@ -781,13 +781,7 @@ impl<T: Config> Pallet<T> {
 		if !report.due {
 			return Err(crate::invalid::NOT_DUE);
 		}
-		frame_support::storage::with_transaction(|| {
-			let outcome = Self::do_derisk(None, who.clone()).map(|_| ());
-			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
-		})
-		.ok()
-		.and_then(|outcome| outcome.ok())
-		.ok_or(crate::invalid::WOULD_FAIL)?;
+		Self::dry_run(|| Self::do_derisk(None, who.clone()).map(|_| ()))?;
 		Ok(report.value_at_risk.saturating_sub(report.buffer))
 	}
 

@@ -10,11 +10,15 @@
 //! prepares: `ChargeTransactionPayment` withdraws the fee in its `prepare`):
 //!
 //! - the engine runs and the account is liquidatable (its collateral at auction judged as sold);
-//! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as asked (neither
+//! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as the engine sizes it (neither
 //!   asset paused, the account owes the debt and holds the collateral named, something to
 //!   repay): the checks every liquidation makes before it moves anything; and the block's caps
-//!   still have room for what it would repay;
-//! - for `liquidate_position`, the account still holds the position and its market is open.
+//!   have room left (dispatch cuts a liquidation to what they have left, as it does a position's
+//!   close-out; with less than the engine's dust left it is refused, `invalid::CAPS_FULL`, and a
+//!   block builder drops it: the keeper resubmits for the next block); for `flash_liquidate`, the
+//!   pool holds some of the collateral to sell;
+//! - for `liquidate_position`, the account still holds the position, its market is open and
+//!   the caps have room left.
 //!
 //! One that fails them is invalid: the pool drops it and no block includes it, so no fee is
 //! paid. A call that passes can still fail in dispatch for reasons of the keeper's own (his
@@ -26,7 +30,11 @@
 //! a stream of dust liquidations cannot crowd the worker's out. It provides the tag
 //! `(KEEPER_TAG, account)`: the pool holds one keeper's liquidation of an account at a time (a
 //! second is refused at submission unless its tip outbids the first), so keepers racing for one
-//! account cost the block builder one check, not one each. The dev runtime sets `KeeperPriority` above the
+//! account cost the block builder one check, not one each. A tag per keeper would let Sybils
+//! queue a liquidation each, all but the first invalid in the block and none paying. The cost
+//! of sharing it: someone can hold an account's place with a call that passes the check and
+//! fails in dispatch (his funds); he pays its fee each block he does, a keeper outbids him with
+//! a tip, and the worker's liquidation (its own tag) is not held back at all. The dev runtime sets `KeeperPriority` above the
 //! worker's band (`UnsignedPriority` plus the shortfall), so a block takes keepers' liquidations
 //! before the worker's: a keeper brings his own funds and repays at once, where the worker's
 //! liquidation starts an auction, and the worker needs no head start, it serves what keepers
@@ -36,19 +44,20 @@
 //!
 //! **Weight.** The check reads the account as the worker's check does
 //! ([`crate::WeightInfo::check_account`]) and the engine's parameters, the two sides and the
-//! caps (five reads), twice for `liquidate` and `flash_liquidate` (planned as the engine sizes
-//! it, and as asked when that is less); it is charged for those three calls only.
+//! caps (five reads), up to twice for `liquidate` and `flash_liquidate` (planned as the engine
+//! sizes it, and again when the caps cut that) and the pool's cash; it is charged for those
+//! three calls only.
 
 use crate::{invalid, Call, Config, Error, Pallet, WeightInfo as _};
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::{fmt, marker::PhantomData};
 use frame_support::{
 	dispatch::DispatchInfo,
-	pallet_prelude::TransactionSource,
+	pallet_prelude::{TransactionSource, Zero},
 	traits::{Get, IsSubType},
 	weights::Weight,
 };
-use liquidation_primitives::{Balance, PositionLiquidation as _, UsdValue};
+use liquidation_primitives::{ledger::Inspect as _, Balance, PositionLiquidation as _, UsdValue};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	impl_tx_ext_default,
@@ -92,22 +101,23 @@ impl<T: Config> Pallet<T> {
 		match call {
 			Call::liquidate { who, debt_asset, collateral_asset, max_repay }
 			| Call::flash_liquidate { who, debt_asset, collateral_asset, max_repay } => {
-				// Planned as the engine sizes it: a keeper asking for less is valid, but not in
-				// the keepers' band (a stream of dust liquidations would crowd out the worker).
-				let (params, report, plan) =
-					Self::prepare(who, *debt_asset, *collateral_asset, Balance::MAX)
+				// Planned as the engine sizes it within the block's caps (what dispatch does): a
+				// keeper asking for less is valid, but not in the keepers' band (a stream of dust
+				// liquidations would crowd out the worker). Caps with no room left refuse it.
+				let (_, report, plan) =
+					Self::prepare_within_caps(who, *debt_asset, *collateral_asset, Balance::MAX)
 						.map_err(keeper_invalid::<T>)?;
 				let whole = *max_repay >= plan.repay;
-				let value = if whole {
-					plan.repay_value
-				} else {
-					Self::prepare(who, *debt_asset, *collateral_asset, *max_repay)
-						.map_err(keeper_invalid::<T>)?
-						.2
-						.repay_value
-				};
-				// A block whose caps are used would refuse it in dispatch: refused here instead.
-				if !Self::caps_room(&params, *debt_asset, value) {
+				// Asking for less: a smaller slice of the same plan (not planned again, which
+				// would double the check's cost for every keeper); nothing at all fails.
+				if max_repay.is_zero() {
+					return Err(invalid::WOULD_FAIL);
+				}
+				// A sale needs tokens: with none of the collateral in the pool, the flash
+				// liquidation would fail (`CollateralIlliquid`) after the fee was taken.
+				if matches!(call, Call::flash_liquidate { .. })
+					&& T::Ledger::cash(*collateral_asset).is_zero()
+				{
 					return Err(invalid::WOULD_FAIL);
 				}
 				Ok(Some(KeeperCheck { shortfall: report.maintenance_shortfall(), whole }))
@@ -130,6 +140,11 @@ impl<T: Config> Pallet<T> {
 				if Self::is_paused(*underlying) {
 					return Err(invalid::PAUSED);
 				}
+				// A close-out is cut to the caps' room; with none left it would fail.
+				let params = Self::params().map_err(|_| invalid::PAUSED)?;
+				if Self::cap_room(&params, *underlying).0.is_zero() {
+					return Err(invalid::CAPS_FULL);
+				}
 				// The units are the engine's to size (`max_units` only caps them): in the band.
 				Ok(Some(KeeperCheck { shortfall: report.maintenance_shortfall(), whole: true }))
 			},
@@ -140,12 +155,14 @@ impl<T: Config> Pallet<T> {
 	/// The weight of [`CheckKeeperLiquidation`]'s check of `call`.
 	pub fn keeper_check_weight(call: &Call<T>) -> Weight {
 		match call {
-			// Planned as the engine sizes it, and again as asked when that is less.
+			// Planned as the engine sizes it, and again when the caps cut that; the pool's cash.
 			Call::liquidate { .. } | Call::flash_liquidate { .. } => T::WeightInfo::check_account()
 				.saturating_add(T::DbWeight::get().reads(5))
-				.saturating_mul(2),
+				.saturating_mul(2)
+				.saturating_add(T::DbWeight::get().reads(1)),
+			// The account, the position, the market, the parameters and the caps.
 			Call::liquidate_position { .. } => {
-				T::WeightInfo::check_account().saturating_add(T::DbWeight::get().reads(2))
+				T::WeightInfo::check_account().saturating_add(T::DbWeight::get().reads(6))
 			},
 			_ => Weight::zero(),
 		}
@@ -168,6 +185,8 @@ fn keeper_invalid<T: Config>(error: DispatchError) -> u8 {
 		invalid::NOT_LIQUIDATABLE
 	} else if error == Error::<T>::EnginePaused.into() || error == Error::<T>::AssetPaused.into() {
 		invalid::PAUSED
+	} else if Pallet::<T>::is_cap_error(&error) {
+		invalid::CAPS_FULL
 	} else {
 		invalid::WOULD_FAIL
 	}
@@ -211,6 +230,9 @@ where
 		let (Some(_), Some(call)) = (origin.as_system_origin_signer(), call.is_sub_type()) else {
 			return Ok((ValidTransaction::default(), (), origin));
 		};
+		// A custom code, `CAPS_FULL` included: a keeper's call the caps refuse is dropped (he
+		// resubmits; a mortal era gives it a new hash), not kept for the next block as the
+		// worker's are, so calls no block takes cannot pile up and end blocks early.
 		let Some(check) =
 			Pallet::<T>::check_keeper_call(call).map_err(InvalidTransaction::Custom)?
 		else {

@@ -33,7 +33,7 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	fn params() -> Result<EngineParams, DispatchError> {
+	pub(crate) fn params() -> Result<EngineParams, DispatchError> {
 		Params::<T>::get().ok_or_else(|| Error::<T>::NotConfigured.into())
 	}
 
@@ -163,6 +163,59 @@ impl<T: Config> Pallet<T> {
 		Ok((params, report, plan))
 	}
 
+	/// [`Self::prepare`], the plan cut to what this block's caps have left (over all assets, and
+	/// the debt asset's): an account whose liquidation is worth more than a block's cap is
+	/// liquidated in slices, one a block, rather than refused until a block could take it whole
+	/// (which no block ever could). Refused (`BlockCapReached`, `AssetCapReached`) when the caps
+	/// have no room left.
+	pub(crate) fn prepare_within_caps(
+		who: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Balance,
+	) -> Result<(EngineParams, HealthReport, Plan<T::AssetId>), DispatchError> {
+		let (params, report, plan) = Self::prepare(who, debt_asset, collateral_asset, max_repay)?;
+		let (room, cap_error) = Self::cap_room(&params, debt_asset);
+		if plan.repay_value <= room {
+			return Ok((params, report, plan));
+		}
+		// No dust slices: each costs a transaction (and for the worker an auction slot of the
+		// account's) for next to nothing; the next block's caps take a real one.
+		ensure!(!room.is_zero() && room >= params.dust_value, cap_error);
+		// Rounded down, so the slice's value stays within the room.
+		let debt = Self::side(who, debt_asset, true)?;
+		let fitted = amount_worth(room, &debt).unwrap_or(0).min(max_repay);
+		ensure!(!fitted.is_zero(), cap_error);
+		let (params, report, plan) = Self::prepare(who, debt_asset, collateral_asset, fitted)
+			.map_err(|error| {
+				if error == Error::<T>::NothingToLiquidate.into() {
+					cap_error
+				} else {
+					error
+				}
+			})?;
+		ensure!(plan.repay_value <= room, cap_error);
+		Ok((params, report, plan))
+	}
+
+	/// What this block's caps have left for liquidations of `asset` (the smaller of the room
+	/// under the cap over all assets and under the asset's own), with the error naming the cap
+	/// that binds.
+	pub(crate) fn cap_room(params: &EngineParams, asset: T::AssetId) -> (UsdValue, DispatchError) {
+		let room = params.max_value_per_block.saturating_sub(Self::block_used());
+		match AssetLimitsOf::<T>::get(asset) {
+			Some(limits) => {
+				let asset_room = limits.max_value_per_block.saturating_sub(Self::asset_used(asset));
+				if asset_room < room {
+					(asset_room, Error::<T>::AssetCapReached.into())
+				} else {
+					(room, Error::<T>::BlockCapReached.into())
+				}
+			},
+			None => (room, Error::<T>::BlockCapReached.into()),
+		}
+	}
+
 	/// The value liquidated in this block so far, over all assets.
 	pub(crate) fn block_used() -> UsdValue {
 		let (block, used) = BlockUsage::<T>::get();
@@ -199,21 +252,6 @@ impl<T: Config> Pallet<T> {
 		}
 		BlockUsage::<T>::put((now, used));
 		Ok(())
-	}
-
-	/// Whether `value` more of `debt_asset` debt fits this block's caps (as
-	/// [`Self::consume_caps`] judges it, consuming nothing).
-	pub(crate) fn caps_room(
-		params: &EngineParams,
-		debt_asset: T::AssetId,
-		value: UsdValue,
-	) -> bool {
-		if Self::block_used().saturating_add(value) > params.max_value_per_block {
-			return false;
-		}
-		AssetLimitsOf::<T>::get(debt_asset).is_none_or(|limits| {
-			Self::asset_used(debt_asset).saturating_add(value) <= limits.max_value_per_block
-		})
 	}
 
 	fn record(
@@ -322,7 +360,8 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: T::AssetId,
 		max_repay: Balance,
 	) -> Result<u32, DispatchError> {
-		let (params, report, plan) = Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+		let (params, report, plan) =
+			Self::prepare_within_caps(&who, debt_asset, collateral_asset, max_repay)?;
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 		let engine = Self::engine_account();
 		let repaid = T::Ledger::repay_debt(&liquidator, &who, debt_asset, plan.repay)?;
@@ -375,7 +414,7 @@ impl<T: Config> Pallet<T> {
 		max_repay: Balance,
 	) -> Result<u32, DispatchError> {
 		let (params, report, mut plan) =
-			Self::prepare(&who, debt_asset, collateral_asset, max_repay)?;
+			Self::prepare_within_caps(&who, debt_asset, collateral_asset, max_repay)?;
 		let cash = T::Ledger::cash(collateral_asset);
 		if plan.seize > cash {
 			// A sale needs tokens and the pool has lent most of them out: the slice the cash
@@ -473,8 +512,9 @@ impl<T: Config> Pallet<T> {
 					let close_outs = close_outs.saturating_add(done.runs);
 					return Ok(UnsignedOutcome::PositionClosed { close_outs, debts });
 				},
-				// The block's caps stop every other close-out too.
-				Err(error) if error == Error::<T>::BlockCapReached.into() => return Err(error),
+				// The block's caps stop this close-out; the positions go first, so nothing else
+				// of the account is liquidated in this block either.
+				Err(error) if Self::is_cap_error(&error) => return Err(error),
 				Err(error) => {
 					close_outs = close_outs.saturating_add(2);
 					failed = Some(error);
@@ -492,7 +532,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let (debt_asset, collateral_asset) =
 			Self::largest_positions(&who).ok_or(Error::<T>::NothingToLiquidate)?;
-		let (params, _, plan) = Self::prepare(&who, debt_asset, collateral_asset, Balance::MAX)?;
+		let (params, _, plan) =
+			Self::prepare_within_caps(&who, debt_asset, collateral_asset, Balance::MAX)?;
 		Self::consume_caps(&params, debt_asset, plan.repay_value)?;
 
 		// To raise: the debt repaid plus the penalty (at the plan's rate), in the debt asset.
@@ -596,8 +637,10 @@ impl<T: Config> Pallet<T> {
 	/// checks, public so that tools can model the worker.
 	///
 	/// Beyond the cheap checks it runs the liquidation itself and undoes it: whatever would make
-	/// dispatch fail (a cap, the collateral pool, the sizing, debt all at auction) refuses the
-	/// transaction here (`WOULD_FAIL`), so no failing unsigned liquidation enters a block.
+	/// dispatch fail (the collateral pool, the sizing, debt all at auction) refuses the
+	/// transaction here (`WOULD_FAIL`), so no failing unsigned liquidation enters a block; the
+	/// block's caps full (less room than the engine's dust) refuse it with `CAPS_FULL`, which
+	/// keeps it in the pool for the next block (see [`crate::invalid::to_invalid`]).
 	pub fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
 		if !Self::engine_running() {
 			return Err(invalid::PAUSED);
@@ -609,14 +652,30 @@ impl<T: Config> Pallet<T> {
 		if !Self::unsigned_can_act(who, T::Auctions::has_capacity()) {
 			return Err(invalid::AUCTIONS_FULL);
 		}
-		frame_support::storage::with_transaction(|| {
-			let outcome = Self::do_liquidate_unsigned(who.clone()).map(|_| ());
-			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
-		})
-		.ok()
-		.and_then(|outcome| outcome.ok())
-		.ok_or(invalid::WOULD_FAIL)?;
+		Self::dry_run(|| Self::do_liquidate_unsigned(who.clone()).map(|_| ()))?;
 		Ok(report.maintenance_shortfall())
+	}
+
+	/// Runs `action` and undoes it: what validation does with an unsigned call. The pool's code
+	/// when it fails: `CAPS_FULL` for this block's caps (the next block takes it), else
+	/// `WOULD_FAIL`.
+	pub(crate) fn dry_run(action: impl FnOnce() -> DispatchResult) -> Result<(), u8> {
+		let outcome = frame_support::storage::with_transaction(|| {
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(action()))
+		})
+		.map_err(|_| invalid::WOULD_FAIL)?;
+		outcome.map_err(|error| {
+			if Self::is_cap_error(&error) {
+				invalid::CAPS_FULL
+			} else {
+				invalid::WOULD_FAIL
+			}
+		})
+	}
+
+	/// Whether `error` is a refusal by this block's caps (the next block's may take the call).
+	pub(crate) fn is_cap_error(error: &DispatchError) -> bool {
+		*error == Error::<T>::BlockCapReached.into() || *error == Error::<T>::AssetCapReached.into()
 	}
 
 	/// Whether an unsigned (or fallback) liquidation of a liquidatable `who` can succeed as far
@@ -624,7 +683,13 @@ impl<T: Config> Pallet<T> {
 	/// waterfall, which needs none. When every slot is taken, this keeps the worker's bounded
 	/// submissions (and the fallback's) for what can act instead of spending them on failures.
 	pub(crate) fn unsigned_can_act(who: &T::AccountId, auction_room: bool) -> bool {
-		auction_room
+		// An auction can start: a slot in the engine's and one in the account's own list (a
+		// large account liquidated in slices, one a block under the caps, can fill its list).
+		let own_room = || {
+			OwnerAuctions::<T>::decode_len(who).unwrap_or(0)
+				< T::MaxAuctionsPerAccount::get() as usize
+		};
+		(auction_room && own_room())
 			|| !T::Derivatives::positions_at_risk(who).is_empty()
 			|| Self::is_bankrupt(who).0
 	}
@@ -798,7 +863,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a keeper liquidation of `who` repaying `debt_asset` against `collateral_asset` would
-	/// do now (or, without assets named, the worker's choice of the largest positions).
+	/// do now (or, without assets named, the worker's choice of the largest positions), before
+	/// the block's caps: dispatch cuts a liquidation worth more than the caps have left to what
+	/// they have left.
 	pub fn preview(
 		who: &T::AccountId,
 		assets: Option<(T::AssetId, T::AssetId)>,

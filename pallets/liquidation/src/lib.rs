@@ -265,6 +265,24 @@ pub mod invalid {
 	/// A de-risking: the switch is off, or the account is not due (its buffer covers its value
 	/// at risk, it is liquidatable, or it has collateral at auction).
 	pub const NOT_DUE: u8 = 6;
+	/// This block's caps on liquidated value have less room left than the engine's dust. For
+	/// the worker's unsigned transactions the pool is told `ExhaustsResources` instead
+	/// ([`to_invalid`]): a block builder passes such a transaction over and keeps it for the
+	/// next block, where it is validated again, rather than dropping it and banning its hash
+	/// (which would keep the worker from resubmitting the account for 30 minutes). The pool
+	/// validates against a fresh block, whose caps are unused, so it never sees this code at
+	/// submission. A keeper's call gets the custom code: dropped, he resubmits.
+	pub const CAPS_FULL: u8 = 7;
+
+	/// The pool's reason for one of these codes, for the worker's unsigned transactions.
+	pub fn to_invalid(code: u8) -> sp_runtime::transaction_validity::InvalidTransaction {
+		use sp_runtime::transaction_validity::InvalidTransaction;
+		if code == CAPS_FULL {
+			InvalidTransaction::ExhaustsResources
+		} else {
+			InvalidTransaction::Custom(code)
+		}
+	}
 }
 
 /// `value` in whole USD (rounded down, saturating): what transaction priorities add.
@@ -1157,12 +1175,11 @@ pub mod pallet {
 			}
 			let (who, priority) = match call {
 				Call::liquidate_unsigned { who } => {
-					let shortfall =
-						Self::check_unsigned(who).map_err(InvalidTransaction::Custom)?;
+					let shortfall = Self::check_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, T::UnsignedPriority::get().saturating_add(whole_usd(shortfall)))
 				},
 				Call::derisk_unsigned { who } => {
-					Self::check_derisk_unsigned(who).map_err(InvalidTransaction::Custom)?;
+					Self::check_derisk_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, 0)
 				},
 				_ => return InvalidTransaction::Call.into(),

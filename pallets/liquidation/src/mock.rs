@@ -165,6 +165,10 @@ parameter_types! {
 	pub const AuctionPalletId: PalletId = PalletId(*b"lq/auctn");
 	pub const InsurancePalletId: PalletId = PalletId(*b"lq/insur");
 	pub const EnginePalletId: PalletId = PalletId(*b"lq/engin");
+	/// Settable by a test (thread-local): the worker's page.
+	pub static ScanBatch: u32 = 100;
+	/// Settable by a test (thread-local): the worker's bound per run.
+	pub static MaxUnsignedPerBlock: u32 = 3;
 	pub const Treasury: AccountId = 777;
 	pub const ConversionSlippage: Permill = Permill::from_percent(5);
 }
@@ -267,9 +271,9 @@ impl pallet_liquidation::Config for Test {
 	type PalletId = EnginePalletId;
 	type MaxPositions = ConstU32<4>;
 	type MaxAuctionsPerAccount = ConstU32<4>;
-	type ScanBatch = ConstU32<100>;
+	type ScanBatch = ScanBatch;
 	type WorkerGraceBlocks = ConstU64<3>;
-	type MaxUnsignedPerBlock = ConstU32<3>;
+	type MaxUnsignedPerBlock = MaxUnsignedPerBlock;
 	type UnsignedPriority = ConstU64<1_000>;
 	type KeeperPriority = ConstU64<{ 1u64 << 62 }>;
 	type UnsignedLongevity = ConstU64<5>;

@@ -52,21 +52,23 @@ impl<T: Config> Pallet<T> {
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
 		let cursor: Option<crate::CursorOf<T>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
-		match &next {
-			Some(next) => cursor_ref.set(next),
-			None => cursor_ref.clear(),
-		}
 		let auction_room = T::Auctions::has_capacity();
 		let mut used = Weight::zero();
 		let mut submitted = 0u32;
 		let mut held_back = false;
+		// Accounts of this page left for want of room in the block: the next run reads the page
+		// again (those submitted are liquidated by then) rather than walking the whole index
+		// before it comes back to them.
+		let mut page_left = false;
 		for (who, shortfall) in found {
 			let Some(after) = Self::worker_fits(used, &who) else {
 				held_back = true;
+				page_left = true;
 				break;
 			};
 			if submitted >= T::MaxUnsignedPerBlock::get() {
 				held_back = true;
+				page_left = true;
 				break;
 			}
 			// Health was just checked; the pool re-checks everything anyway (it runs the
@@ -93,6 +95,14 @@ impl<T: Config> Pallet<T> {
 						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
 					)
 				},
+			}
+		}
+		// Read again only when this run submitted some of it: a page the pool refuses in full
+		// (all pending, or failing) must not hold the walk.
+		if !page_left || submitted == 0 {
+			match &next {
+				Some(next) => cursor_ref.set(next),
+				None => cursor_ref.clear(),
 			}
 		}
 		// De-risking only when every liquidatable account found was submitted: one left waiting

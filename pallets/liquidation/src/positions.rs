@@ -312,12 +312,8 @@ impl<T: Config> Pallet<T> {
 		position: &PositionAtRisk<T::AssetId>,
 		units: FixedU128,
 	) -> Result<FixedU128, DispatchError> {
-		let mut room = params.max_value_per_block.saturating_sub(Self::block_used());
-		if let Some(limits) = crate::AssetLimitsOf::<T>::get(position.underlying) {
-			let asset_used = Self::asset_used(position.underlying);
-			room = room.min(limits.max_value_per_block.saturating_sub(asset_used));
-		}
-		ensure!(!room.is_zero(), Error::<T>::BlockCapReached);
+		let (room, cap_error) = Self::cap_room(params, position.underlying);
+		ensure!(!room.is_zero(), cap_error);
 		let value = notional_of_units(position, units)?;
 		if value <= room {
 			return Ok(units);
@@ -332,7 +328,7 @@ impl<T: Config> Pallet<T> {
 		.map(FixedU128::from_inner)
 		.ok_or(ArithmeticError::Overflow)?
 		.saturating_sub(FixedU128::from_inner(1));
-		ensure!(!fewer.is_zero(), Error::<T>::BlockCapReached);
+		ensure!(!fewer.is_zero(), cap_error);
 		Ok(fewer)
 	}
 

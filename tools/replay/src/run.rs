@@ -919,6 +919,7 @@ fn invalid_reason(code: u8, who: &AccountId) -> String {
 		invalid::NOT_LIQUIDATABLE => "not liquidatable".into(),
 		invalid::PAUSED => "paused".into(),
 		invalid::AUCTIONS_FULL => "auctions full".into(),
+		invalid::CAPS_FULL => "the block's caps are full".into(),
 		invalid::WOULD_FAIL => {
 			let error = frame_support::storage::with_transaction(|| {
 				let result = Liquidation::liquidate_unsigned(RuntimeOrigin::none(), who.clone());

@@ -299,19 +299,22 @@ mod keeper {
 				AssetLimits { max_value_per_block: FixedU128::from_u32(1_000_000), paused: true };
 			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), BTC, Some(paused)));
 			assert_noop!(liquidate(), Error::<Test>::AssetPaused);
-			// A cap of 20 000 USD a block on USD debt: 21 500 is refused; 10 000 twice fills it.
+			// A cap of 20 000 USD a block on USD debt: 10 000 fits whole; the engine's 21 500
+			// is cut to the 10 000 left; then the cap is full.
 			let capped =
 				AssetLimits { max_value_per_block: FixedU128::from_u32(20_000), paused: false };
 			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), BTC, None));
 			assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), USD, Some(capped)));
-			assert_noop!(liquidate(), Error::<Test>::AssetCapReached);
 			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(10_000)));
-			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(10_000)));
+			assert_eq!(last_repaid(), usd(10_000));
+			assert_ok!(liquidate());
+			assert_eq!(last_repaid(), usd(10_000));
 			assert_noop!(
 				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(1)),
 				Error::<Test>::AssetCapReached
 			);
-			// The next block has a fresh cap; the global one binds now.
+			// The next block has a fresh cap; the global one binds now. It leaves 1 USD, under
+			// the engine's dust (10 USD): no slice is cut that small, a liquidation of 1 USD fits.
 			run_to_block(2);
 			assert!(Margin::health_of(&ALICE).unwrap().is_liquidatable());
 			let mut params = engine_params();
@@ -322,6 +325,55 @@ mod keeper {
 				Error::<Test>::BlockCapReached
 			);
 			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, usd(1)));
+			assert_eq!(last_repaid(), usd(1));
+		});
+	}
+
+	/// What the last liquidation repaid.
+	fn last_repaid() -> Balance {
+		System::events()
+			.into_iter()
+			.rev()
+			.find_map(|record| match record.event {
+				RuntimeEvent::Liquidation(Event::Liquidated { repaid, .. }) => Some(repaid),
+				_ => None,
+			})
+			.expect("a liquidation")
+	}
+
+	/// An account whose liquidation is worth more than a block's cap is liquidated in slices,
+	/// one per block, by the worker as by keepers: no block could ever take it whole.
+	#[test]
+	fn a_liquidation_larger_than_the_cap_goes_in_slices() {
+		test(|| {
+			alice_underwater();
+			// Below the full-liquidation threshold: the engine sizes a liquidation of about
+			// 40 900 USD, all the collateral covers with its penalty.
+			set_price(BTC, Price::from_u32(45_000));
+			let mut params = engine_params();
+			params.max_value_per_block = FixedU128::from_u32(5_000);
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+			let (_, _, plan) = Liquidation::prepare(&ALICE, USD, BTC, Balance::MAX).unwrap();
+			assert!(plan.repay_value > FixedU128::from_u32(40_000), "{plan:?}");
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX));
+			let first = last_repaid();
+			assert!(first > usd(4_999) && first <= usd(5_000), "{first}");
+			assert_noop!(
+				Liquidation::liquidate(origin(KEEPER), ALICE, USD, BTC, Balance::MAX),
+				Error::<Test>::BlockCapReached
+			);
+			// The next block: the worker's auction takes the next slice.
+			run_to_block(2);
+			assert!(Liquidation::check_unsigned(&ALICE).is_ok());
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			let used = crate::BlockUsage::<Test>::get().1;
+			assert!(used <= FixedU128::from_u32(5_000) && used > FixedU128::from_u32(4_999));
+			// The cap full: validation tells the pool to keep it for the next block.
+			assert_eq!(Liquidation::check_unsigned(&ALICE), Err(invalid::CAPS_FULL));
+			assert_eq!(
+				invalid::to_invalid(invalid::CAPS_FULL),
+				InvalidTransaction::ExhaustsResources
+			);
 		});
 	}
 }
@@ -426,19 +478,27 @@ mod keeper_check {
 			// Less than the engine sizes (21 500 USD): valid, at an ordinary priority.
 			assert_eq!(validate(KEEPER, dust).unwrap().priority, 0);
 			let whole = validate(KEEPER, liquidate(ALICE, BTC)).unwrap();
+			// One keeper's liquidation of an account in the pool at a time, whoever signs it.
 			assert_eq!(whole.provides, vec![(extension::KEEPER_TAG, ALICE).encode()]);
-			// The block's cap used up: the dispatch would refuse it, the pool refuses it first.
+			assert_eq!(validate(BOB, liquidate(ALICE, BTC)).unwrap().provides, whole.provides);
+			// A cap below the engine's size: the dispatch cuts it to the cap, so a keeper asking
+			// for that much (or more) still has the band.
 			let mut params = engine_params();
-			params.max_value_per_block = FixedU128::from_u32(1);
-			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
-			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::WOULD_FAIL));
-			// A position she does not hold: nothing to take over.
-			let position = Call::liquidate_position {
+			params.max_value_per_block = FixedU128::from_u32(1_000);
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params.clone()));
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)).unwrap().priority, whole.priority);
+			let to_the_cap = Call::liquidate {
 				who: ALICE,
-				underlying: BTC,
-				max_units: FixedU128::one(),
+				debt_asset: USD,
+				collateral_asset: BTC,
+				max_repay: usd(1_000),
 			};
-			assert_eq!(validate(KEEPER, position), custom(invalid::WOULD_FAIL));
+			assert_eq!(validate(KEEPER, to_the_cap).unwrap().priority, whole.priority);
+			// The block's cap used up (she is still liquidatable: 150 - 60 USD short): the
+			// dispatch would refuse it, the pool refuses it first.
+			assert_ok!(Liquidation::liquidate(origin(BOB), ALICE, USD, BTC, Balance::MAX));
+			assert!(Margin::health_of(&ALICE).unwrap().is_liquidatable());
+			assert_eq!(validate(KEEPER, liquidate(ALICE, BTC)), custom(invalid::CAPS_FULL));
 		});
 	}
 
@@ -626,6 +686,45 @@ mod worker {
 			let sent = submitted(&pool_state.read().transactions);
 			assert_eq!(sent.len(), 3);
 			assert!(!sent.contains(&BOB), "the least bad one waits: {sent:?}");
+		});
+	}
+
+	/// An account left for want of room in the block waits one block, not a walk of the whole
+	/// index: the next run reads the same page again.
+	#[test]
+	fn the_worker_reads_a_page_again_while_it_left_accounts_on_it() {
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			set_price(BTC, Price::from_u32(47_000));
+			// The smallest page holding two of the four liquidatable accounts or more (the index
+			// holds the others too), so that the rest are on the pages after it.
+			let (scan, page) = (2..10u32)
+				.find_map(|scan| {
+					let (page, next) = Liquidation::due_accounts(None, scan);
+					(page.len() >= 2 && next.is_some()).then_some((scan, page))
+				})
+				.expect("a page of two or more");
+			assert!(page.len() < 4, "{page:?}");
+			crate::mock::ScanBatch::set(scan);
+			crate::mock::MaxUnsignedPerBlock::set(1);
+			// One a run, worst first, the page read again until each is submitted (and the
+			// block includes it: its auction makes him, effectively, healthy).
+			for (run, (who, _)) in page.iter().enumerate() {
+				past_the_lock!(offchain_state);
+				Liquidation::offchain_worker(run as u64 + 1);
+				let sent = submitted(&pool_state.read().transactions);
+				assert_eq!(sent.len(), run + 1);
+				assert_eq!(sent[run], *who, "run {run}: {sent:?} of {page:?}");
+				assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), who.clone()));
+			}
+			// That page done, the walk goes on to the next.
+			past_the_lock!(offchain_state);
+			Liquidation::offchain_worker(page.len() as u64 + 1);
+			let sent = submitted(&pool_state.read().transactions);
+			assert_eq!(sent.len(), page.len() + 1);
+			let last = sent.last().expect("one more");
+			assert!(!page.iter().any(|(who, _)| who == last), "{sent:?} after {page:?}");
 		});
 	}
 
@@ -1238,26 +1337,31 @@ mod fallback {
 	fn the_fallback_keeps_the_caps_and_the_pause() {
 		test(|| {
 			borrowers_then_crash();
-			// A per-block cap below any of these liquidations: nothing is liquidated.
+			// A per-block cap of 100 USD, below any of these liquidations: the fallback
+			// auctions slices of the worst account, each block's cap and never more.
 			let mut params = engine_params();
 			params.max_value_per_block = FixedU128::from_u32(100);
 			assert_ok!(Liquidation::set_params(RawOrigin::Root.into(), params));
 			for block in 10..14 {
 				run_to_block(block);
 				Liquidation::on_idle(block, Weight::MAX);
+				assert!(crate::BlockUsage::<Test>::get().1 <= FixedU128::from_u32(100));
 			}
-			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
-			assert!(fallback_events().is_empty());
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false, false, true]);
+			assert!(!fallback_events().is_empty());
+			let slices = OwnerAuctions::<Test>::get(DAVE).len();
 			// Paused: not even read.
 			assert_ok!(Liquidation::set_params(RawOrigin::Root.into(), engine_params()));
 			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), true));
 			run_to_block(14);
 			Liquidation::on_idle(14, Weight::MAX);
-			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false, false, true]);
+			assert_eq!(OwnerAuctions::<Test>::get(DAVE).len(), slices);
 			// Without spare weight, nothing either.
 			assert_ok!(Liquidation::set_paused(RawOrigin::Root.into(), false));
 			assert_eq!(Liquidation::on_idle(15, Weight::zero()), Weight::zero());
-			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false; 3]);
+			assert_eq!(auctions_of(&[ALICE, CHARLIE, DAVE]), vec![false, false, true]);
+			assert_eq!(OwnerAuctions::<Test>::get(DAVE).len(), slices);
 		});
 	}
 
