@@ -72,6 +72,9 @@ pub struct TestChain {
 	slot: u64,
 	/// Whether a block is open (initialized and not yet finalized).
 	open: bool,
+	/// The extrinsics the open (or last) block included, the timestamp inherent first: with
+	/// its header, the block a node would import ([`Self::last_block`]).
+	included: Vec<UncheckedExtrinsic>,
 }
 
 impl TestChain {
@@ -87,7 +90,12 @@ impl TestChain {
 			.duration_since(std::time::UNIX_EPOCH)
 			.expect("the clock is after 1970")
 			.as_millis() as u64;
-		Self { ext: genesis_externalities_of(config), slot: now_ms / SLOT_DURATION, open: false }
+		Self {
+			ext: genesis_externalities_of(config),
+			slot: now_ms / SLOT_DURATION,
+			open: false,
+			included: Vec::new(),
+		}
 	}
 
 	/// Runs `f` in the chain's state.
@@ -126,9 +134,10 @@ impl TestChain {
 				UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
 					now: slot * SLOT_DURATION,
 				}));
-			Executive::apply_extrinsic(set_time)
+			Executive::apply_extrinsic(set_time.clone())
 				.expect("the timestamp inherent is valid")
 				.expect("the timestamp inherent dispatches");
+			self.included = vec![set_time];
 			number
 		})
 	}
@@ -136,7 +145,19 @@ impl TestChain {
 	/// Applies a transaction to the open block, as the block builder does.
 	pub fn apply(&mut self, xt: UncheckedExtrinsic) -> ApplyExtrinsicResult {
 		assert!(self.open, "start a block first");
-		self.ext.execute_with(|| Executive::apply_extrinsic(xt))
+		let outcome = self.ext.execute_with(|| Executive::apply_extrinsic(xt.clone()));
+		// Included when valid, whether its dispatch succeeded or failed.
+		if outcome.is_ok() {
+			self.included.push(xt);
+		}
+		outcome
+	}
+
+	/// The last finished block with `header` (what [`Self::finish_block`] returned): its header
+	/// and the extrinsics it included, as a node would import it.
+	pub fn last_block(&self, header: Header) -> liquidation_runtime::Block {
+		assert!(!self.open, "finish the block first");
+		liquidation_runtime::Block { header, extrinsics: self.included.clone() }
 	}
 
 	/// Finalizes the open block; the header's hash becomes the parent of the next one.

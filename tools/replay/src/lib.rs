@@ -38,6 +38,7 @@
 mod books;
 pub mod compare;
 mod dex;
+pub mod full_block;
 pub mod picture;
 mod population;
 mod run;
