@@ -145,7 +145,19 @@ impl TestChain {
 	/// Applies a transaction to the open block, as the block builder does.
 	pub fn apply(&mut self, xt: UncheckedExtrinsic) -> ApplyExtrinsicResult {
 		assert!(self.open, "start a block first");
-		let outcome = self.ext.execute_with(|| Executive::apply_extrinsic(xt.clone()));
+		// In a storage transaction, undone when the block refuses the extrinsic, as a node's
+		// block builder does: `apply_extrinsic` notes the extrinsic (and the extensions' prepare,
+		// a nonce, may have run) before the refusal, which must not stay in the block's state.
+		let outcome = self.ext.execute_with(|| {
+			sp_io::storage::start_transaction();
+			let outcome = Executive::apply_extrinsic(xt.clone());
+			if outcome.is_ok() {
+				sp_io::storage::commit_transaction();
+			} else {
+				sp_io::storage::rollback_transaction();
+			}
+			outcome
+		});
 		// Included when valid, whether its dispatch succeeded or failed.
 		if outcome.is_ok() {
 			self.included.push(xt);

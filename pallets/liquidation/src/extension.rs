@@ -10,12 +10,13 @@
 //! prepares: `ChargeTransactionPayment` withdraws the fee in its `prepare`):
 //!
 //! - the engine runs and the account is liquidatable (its collateral at auction judged as sold);
-//! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as the engine sizes it (neither
-//!   asset paused, the account owes the debt and holds the collateral named, something to
-//!   repay): the checks every liquidation makes before it moves anything; and the block's caps
+//! - for `liquidate` and `flash_liquidate`, the liquidation can be planned as the engine sizes
+//!   it (neither asset paused, the account owes the debt and holds the collateral named,
+//!   something to repay): the checks every liquidation makes before it moves anything; and the block's caps
 //!   have room left (dispatch cuts a liquidation to what they have left, as it does a position's
 //!   close-out; with less than the engine's dust left it is refused, `invalid::CAPS_FULL`, and a
-//!   block builder drops it: the keeper resubmits for the next block); for `flash_liquidate`, the
+//!   block builder drops it: the keeper resubmits for the next block with a new hash, a mortal
+//!   era or a tip); for `flash_liquidate`, the
 //!   pool holds some of the collateral to sell;
 //! - for `liquidate_position`, the account still holds the position, its market is open and
 //!   the caps have room left.
@@ -34,8 +35,9 @@
 //! queue a liquidation each, all but the first invalid in the block and none paying. The cost
 //! of sharing it: someone can hold an account's place with a call that passes the check and
 //! fails in dispatch (his funds); he pays its fee each block he does, a keeper outbids him with
-//! a tip, and the worker's liquidation (its own tag) is not held back at all. The dev runtime sets `KeeperPriority` above the
-//! worker's band (`UnsignedPriority` plus the shortfall), so a block takes keepers' liquidations
+//! a tip, and the worker's liquidation (its own tag) is not held back at all.
+//!
+//! The dev runtime sets `KeeperPriority` above the worker's band (`UnsignedPriority` plus the shortfall), so a block takes keepers' liquidations
 //! before the worker's: a keeper brings his own funds and repays at once, where the worker's
 //! liquidation starts an auction, and the worker needs no head start, it serves what keepers
 //! leave. The worker's transaction of the same account then fails its own validation in the
@@ -231,7 +233,7 @@ where
 			return Ok((ValidTransaction::default(), (), origin));
 		};
 		// A custom code, `CAPS_FULL` included: a keeper's call the caps refuse is dropped (he
-		// resubmits; a mortal era gives it a new hash), not kept for the next block as the
+		// resubmits with a new hash: a mortal era, a tip), not kept for the next block as the
 		// worker's are, so calls no block takes cannot pile up and end blocks early.
 		let Some(check) =
 			Pallet::<T>::check_keeper_call(call).map_err(InvalidTransaction::Custom)?

@@ -53,7 +53,9 @@
 //! [`Config::MaxUnsignedPerBlock`]). `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
 //! that grows with the shortfall; it also runs the liquidation and undoes it, so one that would
-//! fail in the block (a cap, the sizing, debt all at auction) never enters it. While every
+//! fail in the block (the sizing, debt all at auction) never enters it, and one the block's caps
+//! have no room for is kept in the pool for the next block (`ExhaustsResources`; a liquidation
+//! larger than their room is cut to it). While every
 //! auction slot is taken
 //! ([`liquidation_primitives::CollateralAuction::has_capacity`]), an unsigned liquidation could
 //! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
@@ -258,8 +260,8 @@ pub mod invalid {
 	/// Every auction slot is taken and the account is not bankrupt: its liquidation would start
 	/// an auction and fail. It waits for a slot (a sale frees one) or for a keeper.
 	pub const AUCTIONS_FULL: u8 = 4;
-	/// Dispatching the liquidation (or the de-risking) now would fail (a cap, the collateral
-	/// pool, the sizing, all its debt at auction; for a de-risking's sale, the DEX below its
+	/// Dispatching the liquidation (or the de-risking) now would fail (the collateral pool, the
+	/// sizing, all its debt at auction; for a de-risking's sale, the DEX below its
 	/// floor): validation runs it and undoes it, so nothing that fails is included.
 	pub const WOULD_FAIL: u8 = 5;
 	/// A de-risking: the switch is off, or the account is not due (its buffer covers its value
@@ -271,7 +273,8 @@ pub mod invalid {
 	/// next block, where it is validated again, rather than dropping it and banning its hash
 	/// (which would keep the worker from resubmitting the account for 30 minutes). The pool
 	/// validates against a fresh block, whose caps are unused, so it never sees this code at
-	/// submission. A keeper's call gets the custom code: dropped, he resubmits.
+	/// submission. A keeper's call gets the custom code when a block is built: dropped (its hash
+	/// banned for a while), he resubmits with a new hash (a mortal era, a tip).
 	pub const CAPS_FULL: u8 = 7;
 
 	/// The pool's reason for one of these codes, for the worker's unsigned transactions.
