@@ -115,10 +115,16 @@ impl<T: Config> Pallet<T> {
 				if max_repay.is_zero() {
 					return Err(invalid::WOULD_FAIL);
 				}
-				// A sale needs tokens: with none of the collateral in the pool, the flash
-				// liquidation would fail (`CollateralIlliquid`) after the fee was taken.
+				// A sale needs tokens: with too little of the collateral in the pool to repay a
+				// smallest unit of the debt, the flash liquidation would fail
+				// (`CollateralIlliquid`) after the fee was taken.
 				if matches!(call, Call::flash_liquidate { .. })
-					&& T::Ledger::cash(*collateral_asset).is_zero()
+					&& crate::functions::flash_repay_within_cash(
+						plan.repay,
+						plan.seize,
+						T::Ledger::cash(*collateral_asset),
+					)
+					.is_none()
 				{
 					return Err(invalid::WOULD_FAIL);
 				}

@@ -419,14 +419,8 @@ impl<T: Config> Pallet<T> {
 		if plan.seize > cash {
 			// A sale needs tokens and the pool has lent most of them out: the slice the cash
 			// pays for (the rest is a keeper's, as a deposit position, or an auction's).
-			ensure!(!cash.is_zero(), Error::<T>::CollateralIlliquid);
-			let smaller = multiply_by_rational_with_rounding(
-				plan.repay,
-				cash,
-				plan.seize,
-				sp_runtime::Rounding::Down,
-			)
-			.unwrap_or(0);
+			let smaller = flash_repay_within_cash(plan.repay, plan.seize, cash)
+				.ok_or(Error::<T>::CollateralIlliquid)?;
 			plan = Self::prepare(&who, debt_asset, collateral_asset, smaller)?.2;
 			ensure!(plan.seize <= cash, Error::<T>::CollateralIlliquid);
 		}
@@ -471,7 +465,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The largest debt and the largest collateral of `who` by value, among assets not paused.
-	fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
+	pub(crate) fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
 		let mut debt: Option<(T::AssetId, UsdValue)> = None;
 		let mut collateral: Option<(T::AssetId, UsdValue)> = None;
 		for (asset, deposit, owed) in T::Ledger::positions_of(who) {
@@ -642,6 +636,18 @@ impl<T: Config> Pallet<T> {
 	/// block's caps full (less room than the engine's dust) refuse it with `CAPS_FULL`, which
 	/// keeps it in the pool for the next block (see [`crate::invalid::to_invalid`]).
 	pub fn check_unsigned(who: &T::AccountId) -> Result<UsdValue, u8> {
+		Self::check_unsigned_then(who, false)
+	}
+
+	/// [`Self::check_unsigned`], keeping the liquidation's effects when it succeeds: what the
+	/// worker plans a block with (see [`Self::planning_next_block`]), each account checked
+	/// against what those before it leave (the caps' room, auction slots, the pools' cash).
+	/// Public so that tools can model the worker.
+	pub fn check_unsigned_kept(who: &T::AccountId) -> Result<UsdValue, u8> {
+		Self::check_unsigned_then(who, true)
+	}
+
+	fn check_unsigned_then(who: &T::AccountId, keep: bool) -> Result<UsdValue, u8> {
 		if !Self::engine_running() {
 			return Err(invalid::PAUSED);
 		}
@@ -652,8 +658,30 @@ impl<T: Config> Pallet<T> {
 		if !Self::unsigned_can_act(who, T::Auctions::has_capacity()) {
 			return Err(invalid::AUCTIONS_FULL);
 		}
-		Self::dry_run(|| Self::do_liquidate_unsigned(who.clone()).map(|_| ()))?;
+		let liquidate = || Self::do_liquidate_unsigned(who.clone()).map(|_| ());
+		if keep {
+			Self::kept_if_ok(liquidate)?;
+		} else {
+			Self::dry_run(liquidate)?;
+		}
 		Ok(report.maintenance_shortfall())
+	}
+
+	/// `plan` run as the next block would see the state, and undone: in a storage transaction
+	/// rolled back afterwards, with this block's use of the caps on liquidated value cleared
+	/// (the next block's start empty; validation in the pool sees them so too, as it runs at
+	/// the next block's number). The worker plans its submissions in it with
+	/// [`Self::check_unsigned_kept`], so that it submits no more than the next block's caps
+	/// take (keepers' calls, which go first, are not counted: it cannot know them). Public so
+	/// that tools can model the worker.
+	pub fn planning_next_block<R>(plan: impl FnOnce() -> R) -> Option<R> {
+		frame_support::storage::with_transaction(|| {
+			BlockUsage::<T>::kill();
+			// Bounded by the assets liquidated this block (one entry each).
+			let _ = AssetBlockUsage::<T>::clear(u32::MAX, None);
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(plan()))
+		})
+		.ok()
 	}
 
 	/// Runs `action` and undoes it: what validation does with an unsigned call. The pool's code
@@ -665,6 +693,29 @@ impl<T: Config> Pallet<T> {
 		})
 		.map_err(|_| invalid::WOULD_FAIL)?;
 		outcome.map_err(|error| {
+			if Self::is_cap_error(&error) {
+				invalid::CAPS_FULL
+			} else {
+				invalid::WOULD_FAIL
+			}
+		})
+	}
+
+	/// Runs `action`, keeping what it did when it succeeds and undoing it when it fails (codes
+	/// as [`Self::dry_run`]'s).
+	fn kept_if_ok(action: impl FnOnce() -> DispatchResult) -> Result<(), u8> {
+		frame_support::storage::with_transaction(|| {
+			let outcome = action();
+			if outcome.is_ok() {
+				frame_support::storage::TransactionOutcome::Commit(Ok::<_, DispatchError>(outcome))
+			} else {
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+					outcome,
+				))
+			}
+		})
+		.map_err(|_| invalid::WOULD_FAIL)?
+		.map_err(|error| {
 			if Self::is_cap_error(&error) {
 				invalid::CAPS_FULL
 			} else {
@@ -1025,4 +1076,20 @@ impl<T: Config> Pallet<T> {
 		);
 		Ok(())
 	}
+}
+
+/// The repayment of a flash liquidation planned to repay `repay` against `seize` of the
+/// collateral when the pool holds `cash` of it to sell: `repay` when the cash covers the
+/// seizure, else the part the cash pays for (rounded down, so its seizure stays within the
+/// cash). `None` when that is nothing: the sale has no tokens (`CollateralIlliquid`).
+pub(crate) fn flash_repay_within_cash(
+	repay: Balance,
+	seize: Balance,
+	cash: Balance,
+) -> Option<Balance> {
+	if seize <= cash {
+		return Some(repay);
+	}
+	multiply_by_rational_with_rounding(repay, cash, seize, sp_runtime::Rounding::Down)
+		.filter(|smaller| !smaller.is_zero())
 }

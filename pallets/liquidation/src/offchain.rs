@@ -1,16 +1,14 @@
 //! The off-chain worker: finds liquidatable accounts and submits unsigned liquidations, then
 //! with the room left the accounts due for predictive de-risking and submits their slices.
 
-use crate::{Call, Config, Pallet, WeightInfo as _};
+use crate::{invalid, Call, Config, Pallet, WeightInfo as _};
 use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::{
-	ledger::Inspect as _, CollateralAuction, PositionLiquidation as _, UsdValue,
-};
+use liquidation_primitives::{ledger::Inspect as _, PositionLiquidation as _, UsdValue};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -31,7 +29,9 @@ impl<T: Config> Pallet<T> {
 	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
 	/// price moves could have pushed under), and submit an unsigned liquidation for each
 	/// liquidatable one, worst shortfall first, as many as one block's weight holds (see
-	/// [`Self::worker_fits`]) and at most `MaxUnsignedPerBlock`.
+	/// [`Self::worker_fits`]), at most `MaxUnsignedPerBlock`, and only those whose liquidation
+	/// succeeds when the next block is planned with them (see [`Self::planning_next_block`]):
+	/// no more than its caps on liquidated value take.
 	/// Then, when every
 	/// liquidatable account found was submitted and de-risking is switched on, with the slots
 	/// left: read up to `ScanBatch` indebted accounts after a second cursor and submit an
@@ -52,7 +52,6 @@ impl<T: Config> Pallet<T> {
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
 		let cursor: Option<crate::CursorOf<T>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
-		let auction_room = T::Auctions::has_capacity();
 		let mut used = Weight::zero();
 		let mut submitted = 0u32;
 		let mut held_back = false;
@@ -60,43 +59,66 @@ impl<T: Config> Pallet<T> {
 		// again (those submitted are liquidated by then) rather than walking the whole index
 		// before it comes back to them.
 		let mut page_left = false;
-		for (who, shortfall) in found {
-			let Some(after) = Self::worker_fits(used, &who) else {
-				held_back = true;
-				page_left = true;
-				break;
-			};
-			if submitted >= T::MaxUnsignedPerBlock::get() {
-				held_back = true;
-				page_left = true;
-				break;
+		// The next block planned: each account's liquidation run against what those chosen
+		// before it leave, and all of it undone afterwards.
+		let _ = Self::planning_next_block(|| {
+			for (who, shortfall) in found {
+				let Some(after) = Self::worker_fits(used, &who) else {
+					held_back = true;
+					page_left = true;
+					break;
+				};
+				if submitted >= T::MaxUnsignedPerBlock::get() {
+					held_back = true;
+					page_left = true;
+					break;
+				}
+				// What validation checks, run as the next block would, after those chosen before
+				// it. This saves submissions the pool would refuse (while the engine is paused;
+				// while every auction slot is taken, all but the bankrupt accounts', whose waterfall
+				// needs none; a liquidation that would fail) and those beyond the next block's
+				// caps, which the pool would keep unapplied, each costing the block builder a dry
+				// run and one of its skips. Those wait for the next run, which reads the page again.
+				match Self::check_unsigned_kept(&who) {
+					Ok(_) => {},
+					Err(invalid::PAUSED) | Err(invalid::AUCTIONS_FULL) => {
+						held_back = true;
+						continue;
+					},
+					Err(invalid::CAPS_FULL) => {
+						held_back = true;
+						page_left = true;
+						continue;
+					},
+					// Healthy once those before it are liquidated (no longer due), or failing: not
+					// held back, as the pool would refuse it.
+					Err(code) => {
+						log::debug!(
+							target: "runtime::liquidation",
+							"worker at {now:?}: the liquidation of {who:?} would be refused ({code})"
+						);
+						continue;
+					},
+				}
+				let call = Call::<T>::liquidate_unsigned { who: who.clone() };
+				let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
+				match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+					Ok(()) => {
+						submitted = submitted.saturating_add(1);
+						used = after;
+					},
+					// Refused (most often: its liquidation from an earlier run still pending): being
+					// handled, not held back; it takes its room in the next block as a new one would.
+					Err(()) => {
+						used = after;
+						log::debug!(
+							target: "runtime::liquidation",
+							"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
+						)
+					},
+				}
 			}
-			// Health was just checked; the pool re-checks everything anyway (it runs the
-			// liquidation and undoes it), this saves submissions it would refuse: while the
-			// engine is paused, and while every auction slot is taken, all but the bankrupt
-			// accounts' (the waterfall needs none).
-			if !Self::engine_running() || !Self::unsigned_can_act(&who, auction_room) {
-				held_back = true;
-				continue;
-			}
-			let call = Call::<T>::liquidate_unsigned { who: who.clone() };
-			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
-			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-				Ok(()) => {
-					submitted = submitted.saturating_add(1);
-					used = after;
-				},
-				// Refused (most often: its liquidation from an earlier run still pending): being
-				// handled, not held back; it takes its room in the next block as a new one would.
-				Err(()) => {
-					used = after;
-					log::debug!(
-						target: "runtime::liquidation",
-						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-					)
-				},
-			}
-		}
+		});
 		// Read again only when this run submitted some of it: a page the pool refuses in full
 		// (all pending, or failing) must not hold the walk.
 		if !page_left || submitted == 0 {

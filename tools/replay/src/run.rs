@@ -437,39 +437,46 @@ impl<'a> Run<'a> {
 				self.worst_streak_from = Some(block.saturating_sub(*streak));
 			}
 		}
-		for who in due {
-			// Each account is a keeper's or the worker's once it becomes liquidatable.
-			let keeper_takes = !self.keeper_refused.contains(&who)
-				&& (self.keeper_assigned.contains(&who)
-					|| (self.streaks.get(&who) == Some(&1)
-						&& self.random.unit() < self.options.keeper_share));
-			if keeper_takes {
-				self.keeper_assigned.insert(who.clone());
-				self.to_keepers.push(who);
-				continue;
-			}
-			// As the worker submits: as many as one block's weight holds, by their declared
-			// weights, and what validation would accept (while every auction slot is taken, only
-			// bankrupt accounts).
-			let fits = Liquidation::worker_fits(self.worker_declared, &who);
-			if self.to_worker.len() >= self.max_unsigned || fits.is_none() {
-				*self.held_back.entry("block full".into()).or_default() += 1;
-				worker_held_back = true;
-			} else {
-				match Liquidation::check_unsigned(&who) {
-					Ok(_) => {
-						self.to_worker.push(who);
-						self.worker_declared = fits.unwrap_or(self.worker_budget);
-					},
-					Err(code) => {
-						*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
-						// As the worker judges it before submitting: every auction slot taken
-						// (what the pool refuses otherwise is not held back).
-						worker_held_back |= code == pallet_liquidation::invalid::AUCTIONS_FULL;
-					},
+		// The worker plans the next block as its off-chain run does: each account checked as
+		// the pool validates it, against what those chosen before it leave, all undone after.
+		let _ = Liquidation::planning_next_block(|| {
+			for who in due {
+				// Each account is a keeper's or the worker's once it becomes liquidatable.
+				let keeper_takes = !self.keeper_refused.contains(&who)
+					&& (self.keeper_assigned.contains(&who)
+						|| (self.streaks.get(&who) == Some(&1)
+							&& self.random.unit() < self.options.keeper_share));
+				if keeper_takes {
+					self.keeper_assigned.insert(who.clone());
+					self.to_keepers.push(who);
+					continue;
+				}
+				// As the worker submits: as many as one block's weight holds, by their declared
+				// weights, and what validation would accept after those chosen before it (while
+				// every auction slot is taken, only bankrupt accounts; no more than the next
+				// block's caps take).
+				let fits = Liquidation::worker_fits(self.worker_declared, &who);
+				if self.to_worker.len() >= self.max_unsigned || fits.is_none() {
+					*self.held_back.entry("block full".into()).or_default() += 1;
+					worker_held_back = true;
+				} else {
+					match Liquidation::check_unsigned_kept(&who) {
+						Ok(_) => {
+							self.to_worker.push(who);
+							self.worker_declared = fits.unwrap_or(self.worker_budget);
+						},
+						Err(code) => {
+							*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
+							// As the worker judges it before submitting: every auction slot taken,
+							// or the next block's caps full (what the pool refuses otherwise is not
+							// held back).
+							worker_held_back |= code == pallet_liquidation::invalid::AUCTIONS_FULL
+								|| code == pallet_liquidation::invalid::CAPS_FULL;
+						},
+					}
 				}
 			}
-		}
+		});
 		worker_held_back
 	}
 

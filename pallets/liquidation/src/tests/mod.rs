@@ -729,6 +729,50 @@ mod worker {
 	}
 
 	#[test]
+	fn the_worker_submits_no_more_than_the_next_blocks_caps_take() {
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			set_price(BTC, Price::from_u32(47_000));
+			let (due, _) = Liquidation::due_accounts(None, 100);
+			let due: Vec<AccountId> = due.into_iter().map(|(who, _)| who).collect();
+			assert_eq!(due.len(), 3, "{due:?}");
+			let claim = |who: &AccountId| Liquidation::preview(who, None).unwrap().repay_value;
+			let half_dust = FixedU128::from_u32(5);
+			// Room for the worst account's liquidation and half the dust (10 USD): the next one
+			// would have a slice under the dust, which the dispatch refuses. Only the worst goes.
+			let mut params = engine_params();
+			params.max_value_per_block = claim(&due[0]) + half_dust;
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params.clone()));
+			past_the_lock!(offchain_state);
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0]]);
+			// The block includes it and takes the caps' room: the worker counts the next block's.
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[0]));
+			assert_eq!(
+				Liquidation::check_unsigned(&due[1]),
+				Err(invalid::CAPS_FULL),
+				"this block's caps are full"
+			);
+			// Room for the second and a slice of the third at least the dust: both go, the
+			// third cut to the room by the dispatch.
+			let second = claim(&due[1]);
+			let cap = second + FixedU128::from_u32(50);
+			assert!(claim(&due[2]) > FixedU128::from_u32(50));
+			params.max_value_per_block = cap;
+			assert_ok!(Liquidation::set_params(RuntimeOrigin::root(), params));
+			past_the_lock!(offchain_state);
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0], due[1], due[2]]);
+			run_to_block(2);
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[1]));
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[2]));
+			let used = crate::BlockUsage::<Test>::get().1;
+			assert!(used > second && used <= cap, "{used:?} of {cap:?}");
+		});
+	}
+
+	#[test]
 	fn validation_rechecks_state_and_accepts_only_the_local_worker() {
 		test(|| {
 			borrowers_then_crash();

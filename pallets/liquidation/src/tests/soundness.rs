@@ -668,4 +668,18 @@ mod drained_pool {
 			assert!(seized <= BITCOIN / 10 && seized > BITCOIN / 11, "{seized}");
 		});
 	}
+
+	/// The cash's slice of a flash sale, rounded down: a cash that pays for less than a
+	/// smallest unit of the debt is no slice at all (refused as illiquid, in the keeper's
+	/// transaction check too), never a zero repayment planned again.
+	#[test]
+	fn a_flash_slice_that_rounds_to_nothing_is_illiquid() {
+		use crate::functions::flash_repay_within_cash as within_cash;
+		assert_eq!(within_cash(1_000, 500, 500), Some(1_000));
+		assert_eq!(within_cash(1_000, 500, 250), Some(500));
+		// Ten units repaid against a million seized: a unit of debt costs 100 000 of cash.
+		assert_eq!(within_cash(10, 1_000_000, 100_000), Some(1));
+		assert_eq!(within_cash(10, 1_000_000, 99_999), None);
+		assert_eq!(within_cash(10, 1_000_000, 0), None);
+	}
 }

@@ -12,7 +12,7 @@ use clap::Parser;
 
 /// Builds and times full blocks of liquidations on the dev runtime.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "liquidation-block-bench", version)]
 struct Args {
 	/// Accounts in each path's cohort: more than a block holds, so that each block fills.
 	#[arg(long, default_value_t = 1_500)]
