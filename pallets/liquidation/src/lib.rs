@@ -118,11 +118,13 @@
 //!   the account's maintenance shortfall (weighted debt minus weighted collateral), and never
 //!   lowers its health factor while the account is shallow enough (`h l > (1 + b) w`) for a
 //!   liquidation to raise it. Repaying `R` and seizing `R (1 + b)` changes the shortfall by
-//!   `R ((1 + b) w - l)`, so the rule holds by construction while governance keeps
-//!   `(1 + b) w < l` for every listed pair (true of every dev pair; nothing enforces it yet:
-//!   the cross-check between the engine's penalty and the margin weights is governance's job
-//!   until it is range-checked); it is checked after every keeper and flash liquidation
-//!   (`WouldWorsenHealth`) and by a property test over random accounts.
+//!   `R ((1 + b) w - l)`, so the rule holds by construction while `(1 + b) w < l` for every
+//!   listed pair, which both sides enforce: [`Call::set_params`] refuses a penalty at or above
+//!   the ledger's `penalty_limit` (`PenaltyUnsound`), and the margin pallet refuses a listing
+//!   or a change of weights that would break it under the penalty in force. A slice cut to the
+//!   caps' room is a partial liquidation like any other and keeps the rule. It is checked after
+//!   every keeper and flash liquidation (`WouldWorsenHealth`) and by a property test over random
+//!   accounts.
 //! - **Effective health**: an account with collateral at auction is judged as if its auctions
 //!   sold at the oracle now (see [`effective`]): a running auction shields only its lot, the
 //!   rest of the account stays liquidatable by every path, and the waterfall writes off at once
