@@ -667,17 +667,18 @@ impl<T: Config> Pallet<T> {
 		Ok(report.maintenance_shortfall())
 	}
 
-	/// `plan` run as the next block would see the state, and undone: in a storage transaction
-	/// rolled back afterwards, with this block's use of the caps on liquidated value cleared
-	/// (the next block's start empty; validation in the pool sees them so too, as it runs at
-	/// the next block's number). The worker plans its submissions in it with
+	/// `plan` run on this block's state as the next block's caps would see it, and undone: in a
+	/// storage transaction rolled back afterwards, with this block's use of the caps on
+	/// liquidated value cleared (the next block's start empty; validation in the pool sees them
+	/// so too, as it runs at the next block's number; the plan itself still runs at this
+	/// block's number, for interest and auction start blocks). The worker plans its submissions in it with
 	/// [`Self::check_unsigned_kept`], so that it submits no more than the next block's caps
 	/// take (keepers' calls, which go first, are not counted: it cannot know them). Public so
 	/// that tools can model the worker.
 	pub fn planning_next_block<R>(plan: impl FnOnce() -> R) -> Option<R> {
 		frame_support::storage::with_transaction(|| {
 			BlockUsage::<T>::kill();
-			// Bounded by the assets liquidated this block (one entry each).
+			// One entry per asset ever liquidated: bounded by the listed assets.
 			let _ = AssetBlockUsage::<T>::clear(u32::MAX, None);
 			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(plan()))
 		})

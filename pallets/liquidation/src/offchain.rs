@@ -61,7 +61,7 @@ impl<T: Config> Pallet<T> {
 		let mut page_left = false;
 		// The next block planned: each account's liquidation run against what those chosen
 		// before it leave, and all of it undone afterwards.
-		let _ = Self::planning_next_block(|| {
+		let planned = Self::planning_next_block(|| {
 			for (who, shortfall) in found {
 				let Some(after) = Self::worker_fits(used, &who) else {
 					held_back = true;
@@ -79,46 +79,66 @@ impl<T: Config> Pallet<T> {
 				// needs none; a liquidation that would fail) and those beyond the next block's
 				// caps, which the pool would keep unapplied, each costing the block builder a dry
 				// run and one of its skips. Those wait for the next run, which reads the page again.
-				match Self::check_unsigned_kept(&who) {
-					Ok(_) => {},
-					Err(invalid::PAUSED) | Err(invalid::AUCTIONS_FULL) => {
-						held_back = true;
-						continue;
-					},
-					Err(invalid::CAPS_FULL) => {
-						held_back = true;
-						page_left = true;
-						continue;
-					},
-					// Healthy once those before it are liquidated (no longer due), or failing: not
-					// held back, as the pool would refuse it.
-					Err(code) => {
-						log::debug!(
-							target: "runtime::liquidation",
-							"worker at {now:?}: the liquidation of {who:?} would be refused ({code})"
-						);
-						continue;
-					},
-				}
-				let call = Call::<T>::liquidate_unsigned { who: who.clone() };
-				let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
-				match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-					Ok(()) => {
+				// The check and the submission in one layer: what the pool refuses leaves the
+				// plan as it was. (Most often its liquidation from an earlier run is still
+				// pending, which the plan then does not count: the next block may be offered
+				// more than its caps take, which it keeps in the pool. Or the same bytes were
+				// included in a recent block, which the pool holds as known, or bans, for a
+				// while: a worker liquidation is the same transaction each time for one account.)
+				let outcome = frame_support::storage::with_transaction(|| {
+					use frame_support::storage::TransactionOutcome::{Commit, Rollback};
+					if let Err(code) = Self::check_unsigned_kept(&who) {
+						return Rollback(Ok::<_, sp_runtime::DispatchError>(Err(code)));
+					}
+					let call = Call::<T>::liquidate_unsigned { who: who.clone() };
+					let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
+					match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+						Ok(()) => Commit(Ok(Ok(true))),
+						Err(()) => Rollback(Ok(Ok(false))),
+					}
+				});
+				match outcome {
+					Ok(Ok(true)) => {
 						submitted = submitted.saturating_add(1);
 						used = after;
 					},
-					// Refused (most often: its liquidation from an earlier run still pending): being
-					// handled, not held back; it takes its room in the next block as a new one would.
-					Err(()) => {
+					// Refused by the pool: being handled (pending), not held back; it takes its
+					// room in the next block as a new one would.
+					Ok(Ok(false)) => {
 						used = after;
 						log::debug!(
 							target: "runtime::liquidation",
 							"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
 						)
 					},
+					// Waiting for room: auction slots, the caps, the engine's pause. The page is
+					// read again when this run submitted some of it (the plan may have taken
+					// the room).
+					Ok(Err(invalid::PAUSED | invalid::AUCTIONS_FULL | invalid::CAPS_FULL)) => {
+						held_back = true;
+						page_left = true;
+					},
+					// Healthy once those before it are liquidated, or failing (perhaps for what
+					// those before it use, the pools' cash): not submitted, as the pool would
+					// refuse it, and not held back; the page is read again when this run
+					// submitted some of it.
+					Ok(Err(code)) => {
+						page_left = true;
+						log::debug!(
+							target: "runtime::liquidation",
+							"worker at {now:?}: the liquidation of {who:?} would be refused ({code})"
+						);
+					},
+					Err(error) => log::warn!(
+						target: "runtime::liquidation",
+						"worker at {now:?}: no storage layer for {who:?}: {error:?}"
+					),
 				}
 			}
 		});
+		if planned.is_none() {
+			log::warn!(target: "runtime::liquidation", "worker at {now:?}: no storage layer to plan in");
+		}
 		// Read again only when this run submitted some of it: a page the pool refuses in full
 		// (all pending, or failing) must not hold the walk.
 		if !page_left || submitted == 0 {
