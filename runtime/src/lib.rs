@@ -84,10 +84,11 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("liquidation-engine"),
 	impl_name: alloc::borrow::Cow::Borrowed("liquidation-engine"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	// 2: the worker's unsigned calls carry `found_at`.
+	transaction_version: 2,
 	system_version: 1,
 };
 

@@ -89,13 +89,13 @@ fn capacity_of_a_block_from_the_generated_weights() {
 		);
 		let derisk = reserved(engine(pallet_liquidation::Call::derisk { who: who.clone() }), true);
 		let derisk_unsigned =
-			reserved(engine(pallet_liquidation::Call::derisk_unsigned { who: who.clone() }), false);
+			reserved(engine(pallet_liquidation::Call::derisk_unsigned { who: who.clone(), found_at: 0 }), false);
 		// Bob holds no derivative position: the worker's spot bound. An account with positions
 		// declares the close-outs' bound (the same function, one storage read tells which).
 		let worker_spot = Liquidation::liquidate_unsigned_weight(&who);
 		assert_eq!(
 			worker_spot,
-			reserved(engine(pallet_liquidation::Call::liquidate_unsigned { who: who.clone() }), false)
+			reserved(engine(pallet_liquidation::Call::liquidate_unsigned { who: who.clone(), found_at: 0 }), false)
 		);
 		let worker_positions = Weights::backstop_position()
 			.saturating_mul(2 * u64::from(POSITIONS_TRIED))

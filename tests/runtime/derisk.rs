@@ -377,7 +377,8 @@ fn validate_derisk(
 	who: &liquidation_runtime::AccountId,
 	source: TransactionSource,
 ) -> TransactionValidity {
-	let call = pallet_liquidation::Call::<Runtime>::derisk_unsigned { who: who.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::derisk_unsigned { who: who.clone(), found_at: 0 };
 	chain.execute_with(|| <Liquidation as ValidateUnsigned>::validate_unsigned(source, &call))
 }
 
@@ -402,7 +403,7 @@ fn the_worker_de_risks_a_borrower_by_selling_on_the_dex() {
 	assert_eq!(submitted.len(), 1, "one slice for Dave");
 	assert!(matches!(
 		&submitted[0].function,
-		RuntimeCall::Liquidation(pallet_liquidation::Call::derisk_unsigned { who }) if *who == dave
+		RuntimeCall::Liquidation(pallet_liquidation::Call::derisk_unsigned { who, .. }) if *who == dave
 	));
 	// Only from the local node; under every liquidation's priority.
 	assert_eq!(

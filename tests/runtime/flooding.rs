@@ -154,9 +154,9 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	let mut liquidated: Vec<AccountId> = submitted
 		.iter()
 		.map(|xt| match &xt.function {
-			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned { who }) => {
-				who.clone()
-			},
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned {
+				who, ..
+			}) => who.clone(),
 			other => panic!("the worker submitted {other:?}"),
 		})
 		.collect();

@@ -168,7 +168,8 @@ fn a_keeper_and_a_flash_liquidator_close_out_after_a_crash() {
 fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 	let mut chain = two_borrowers_then_a_crash();
 	let dave = Dave.to_account_id();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone(), found_at: 0 };
 	chain.execute_with(|| {
 		// What the pool checks: valid from the local node, refused from the network.
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
@@ -201,7 +202,7 @@ fn the_workers_unsigned_liquidation_is_validated_and_starts_an_auction() {
 		assert!(factor < FixedU128::from_rational(989, 1_000), "{factor:?}");
 		assert!(Liquidation::validate_unsigned(
 			TransactionSource::Local,
-			&pallet_liquidation::Call::liquidate_unsigned { who: dave.clone() }
+			&pallet_liquidation::Call::liquidate_unsigned { who: dave.clone(), found_at: 0 }
 		)
 		.is_ok());
 	});
@@ -246,6 +247,7 @@ fn a_keeper_goes_first_and_the_one_who_comes_second_pays_nothing() {
 	let worker = |who: &liquidation_runtime::AccountId| {
 		UncheckedExtrinsic::new_bare(engine(pallet_liquidation::Call::liquidate_unsigned {
 			who: who.clone(),
+			found_at: 0,
 		}))
 	};
 	let charlie = Charlie.to_account_id();

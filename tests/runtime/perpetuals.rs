@@ -159,7 +159,8 @@ fn a_liquidatable_5x_long() -> TestChain {
 fn the_worker_closes_half_a_liquidatable_long_against_the_vault() {
 	let mut chain = a_liquidatable_5x_long();
 	let bob = Bob.to_account_id();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone(), found_at: 0 };
 	let (before, usd_debt, fund_usd, preview) = chain.execute_with(|| {
 		assert!(Liquidation::due_accounts(None, 100).0.iter().any(|(who, _)| *who == bob));
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok());
@@ -507,7 +508,10 @@ fn random_crash_run(seed: u64) -> (u32, u32, u32, u32) {
 		});
 		chain.start_block();
 		for (who, _) in before.iter() {
-			let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: who.clone() };
+			let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned {
+				who: who.clone(),
+				found_at: 0,
+			};
 			let _ = chain.apply(UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call)));
 		}
 		chain.finish_block();
@@ -632,7 +636,8 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 		|call: RuntimeCall| RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
 	let halt = sudo(RuntimeCall::Prices(pallet_prices::Call::halt { asset: BTC }));
 	assert_eq!(chain.dispatch(Alice, halt), Ok(()));
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone(), found_at: 0 };
 	let valid = chain.execute_with(|| {
 		assert!(Margin::health_of(&bob).unwrap().is_liquidatable());
 		assert!(Liquidation::preview_position(&bob, None).is_err());
@@ -668,7 +673,7 @@ fn a_halted_price_closes_out_no_position_and_hides_none() {
 /// run: what waits for it can be read).
 fn worker_liquidates(chain: &mut TestChain, who: sp_runtime::AccountId32) {
 	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who };
+	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who, found_at: 0 };
 	let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 	assert_eq!(chain.apply(xt), Ok(Ok(())));
 }
@@ -838,8 +843,10 @@ fn shortfalls_of_a_market_and_side_wait_as_one_and_count_in_the_vault_value() {
 	let before = chain.execute_with(nav);
 	chain.start_block();
 	for who in [Bob, Eve] {
-		let call =
-			pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: who.to_account_id() };
+		let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned {
+			who: who.to_account_id(),
+			found_at: 0,
+		};
 		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 		assert_eq!(chain.apply(xt), Ok(Ok(())));
 	}

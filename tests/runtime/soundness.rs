@@ -198,7 +198,8 @@ fn a_drained_collateral_pool_shields_no_one() {
 	assert_eq!(chain.execute_with(|| Margin::deposit_of(&charlie, BTC)), seized);
 
 	let eve = Eve.to_account_id();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: eve.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: eve.clone(), found_at: 0 };
 	chain.execute_with(|| {
 		assert!(Liquidation::validate_unsigned(TransactionSource::Local, &call).is_ok())
 	});
@@ -233,7 +234,8 @@ fn an_owner_who_repays_during_an_auction_keeps_his_collateral() {
 	crash(&mut chain, &[52_000, 46_000]);
 	let dave = Dave.to_account_id();
 	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone(), found_at: 0 };
 	assert_eq!(
 		chain.apply(UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call))),
 		Ok(Ok(()))
@@ -316,7 +318,8 @@ fn a_running_auction_shields_only_its_lot_and_reprices_with_the_oracle() {
 	crash(&mut chain, &[52_000, 44_000, 40_000]);
 	let dave = Dave.to_account_id();
 	chain.start_block();
-	let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone() };
+	let call =
+		pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: dave.clone(), found_at: 0 };
 	assert_eq!(
 		chain.apply(UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call))),
 		Ok(Ok(()))

@@ -369,7 +369,10 @@ fn the_stress_test_of_a_perpetual_book_equals_its_close_out_and_deleveraging() {
 			break;
 		}
 		chain.start_block();
-		let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who: bob.clone() };
+		let call = pallet_liquidation::Call::<Runtime>::liquidate_unsigned {
+			who: bob.clone(),
+			found_at: 0,
+		};
 		let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
 		assert_eq!(chain.apply(xt), Ok(Ok(())));
 		chain.finish_block();

@@ -90,7 +90,7 @@ mod benchmarks {
 		let who = T::BenchmarkHelper::liquidatable_account(debts, false);
 		let _ = debt;
 		#[extrinsic_call]
-		_(RawOrigin::None, who.clone());
+		_(RawOrigin::None, who.clone(), frame_system::Pallet::<T>::block_number());
 		assert!(Liquidation::<T>::in_auction(&who));
 	}
 
@@ -253,7 +253,7 @@ mod benchmarks {
 		let before = risk_report::<T>(&who)?;
 		assert!(before.due);
 		#[extrinsic_call]
-		derisk_unsigned(RawOrigin::None, who.clone());
+		derisk_unsigned(RawOrigin::None, who.clone(), frame_system::Pallet::<T>::block_number());
 		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())
@@ -268,7 +268,7 @@ mod benchmarks {
 		let before = risk_report::<T>(&who)?;
 		assert!(before.due && !before.terms.first().is_some_and(|term| term.perpetual.is_zero()));
 		#[extrinsic_call]
-		derisk_unsigned(RawOrigin::None, who.clone());
+		derisk_unsigned(RawOrigin::None, who.clone(), frame_system::Pallet::<T>::block_number());
 		let after = risk_report::<T>(&who)?;
 		assert!(after.buffer > before.buffer);
 		Ok(())

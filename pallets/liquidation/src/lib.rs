@@ -1002,6 +1002,14 @@ pub mod pallet {
 		/// otherwise its largest debt is covered by its largest collateral through a Dutch
 		/// auction. Only valid from the local node (see `ValidateUnsigned`).
 		///
+		/// `found_at` is the block whose state the worker read. It is not checked (the
+		/// liquidation is valid whenever validation finds it so); it makes each run's
+		/// transaction for `who` new bytes. Without it every worker liquidation of one account is
+		/// the same transaction, which a node's pool refuses for a while once a block included
+		/// it (the fork-aware pool until that block is final, the single-state pool bans it for
+		/// 30 minutes), so an account liquidated again soon after (the next slice under the
+		/// caps, a further fall) would wait for keepers.
+		///
 		/// Its weight counts the path twice and an account's check once: the block's
 		/// `pre_dispatch` validation reads the account's report, runs the liquidation once and
 		/// undoes it (so that none that would fail is included). It reads
@@ -1012,8 +1020,11 @@ pub mod pallet {
 		pub fn liquidate_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
+			found_at: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
+			// Only the transaction's bytes need it (see the call's docs).
+			let _ = found_at;
 			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
 			let weight = match Self::do_liquidate_unsigned(who)? {
 				UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
@@ -1102,8 +1113,11 @@ pub mod pallet {
 		pub fn derisk_unsigned(
 			origin: OriginFor<T>,
 			who: T::AccountId,
+			found_at: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
+			// Only the transaction's bytes need it (see [`Pallet::liquidate_unsigned`]).
+			let _ = found_at;
 			Self::do_derisk(None, who)?;
 			Ok(().into())
 		}
@@ -1179,11 +1193,11 @@ pub mod pallet {
 				return InvalidTransaction::Call.into();
 			}
 			let (who, priority) = match call {
-				Call::liquidate_unsigned { who } => {
+				Call::liquidate_unsigned { who, .. } => {
 					let shortfall = Self::check_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, T::UnsignedPriority::get().saturating_add(whole_usd(shortfall)))
 				},
-				Call::derisk_unsigned { who } => {
+				Call::derisk_unsigned { who, .. } => {
 					Self::check_derisk_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, 0)
 				},

@@ -90,7 +90,7 @@ impl<T: Config> Pallet<T> {
 					if let Err(code) = Self::check_unsigned_kept(&who) {
 						return Rollback(Ok::<_, sp_runtime::DispatchError>(Err(code)));
 					}
-					let call = Call::<T>::liquidate_unsigned { who: who.clone() };
+					let call = Call::<T>::liquidate_unsigned { who: who.clone(), found_at: now };
 					let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 					match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 						Ok(()) => Commit(Ok(Ok(true))),
@@ -238,7 +238,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut submitted = 0u32;
 		for (who, excess) in chosen {
-			let call = Call::<T>::derisk_unsigned { who: who.clone() };
+			let call = Call::<T>::derisk_unsigned { who: who.clone(), found_at: now };
 			let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => submitted = submitted.saturating_add(1),

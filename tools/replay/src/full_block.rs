@@ -145,8 +145,10 @@ pub fn measure(accounts: u32, runs: u32) -> Result<Vec<PathBlock>, String> {
 			},
 			_ => (0..accounts)
 				.map(|index| {
-					let call =
-						pallet_liquidation::Call::liquidate_unsigned { who: member(cohort, index) };
+					let call = pallet_liquidation::Call::liquidate_unsigned {
+						who: member(cohort, index),
+						found_at: 0,
+					};
 					UncheckedExtrinsic::new_bare(call.into())
 				})
 				.collect(),

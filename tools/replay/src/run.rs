@@ -303,14 +303,17 @@ impl<'a> Run<'a> {
 	/// The worker's transactions from the last block's state, as the pool orders them: every
 	/// liquidation before any de-risking.
 	fn submit_to_worker(&mut self, chain: &mut TestChain) {
+		// The block the worker read: the one before this (just started) block.
+		let found_at = chain
+			.execute_with(|| frame_system::Pallet::<Runtime>::block_number().saturating_sub(1));
 		let liquidations = self
 			.to_worker
 			.drain(..)
-			.map(|who| pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who });
+			.map(|who| pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who, found_at });
 		let deriskings =
 			self.derisk_to_worker
 				.drain(..)
-				.map(|who| pallet_liquidation::Call::<Runtime>::derisk_unsigned { who });
+				.map(|who| pallet_liquidation::Call::<Runtime>::derisk_unsigned { who, found_at });
 		let calls: Vec<_> = liquidations.chain(deriskings).collect();
 		for call in calls {
 			let xt = UncheckedExtrinsic::new_bare(RuntimeCall::Liquidation(call));
@@ -929,7 +932,11 @@ fn invalid_reason(code: u8, who: &AccountId) -> String {
 		invalid::CAPS_FULL => "the block's caps are full".into(),
 		invalid::WOULD_FAIL => {
 			let error = frame_support::storage::with_transaction(|| {
-				let result = Liquidation::liquidate_unsigned(RuntimeOrigin::none(), who.clone());
+				let result = Liquidation::liquidate_unsigned(
+					RuntimeOrigin::none(),
+					who.clone(),
+					frame_system::Pallet::<Runtime>::block_number(),
+				);
 				frame_support::storage::TransactionOutcome::Rollback(Ok::<
 					_,
 					sp_runtime::DispatchError,

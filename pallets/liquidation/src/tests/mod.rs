@@ -365,7 +365,11 @@ mod keeper {
 			// The next block: the worker's auction takes the next slice.
 			run_to_block(2);
 			assert!(Liquidation::check_unsigned(&ALICE).is_ok());
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let used = crate::BlockUsage::<Test>::get().1;
 			assert!(used <= FixedU128::from_u32(5_000) && used > FixedU128::from_u32(4_999));
 			// The cap full: validation tells the pool to keep it for the next block.
@@ -629,11 +633,45 @@ mod worker {
 			.map(|bytes| {
 				let xt = Extrinsic::decode(&mut &bytes[..]).expect("an extrinsic");
 				match xt.function {
-					RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { who }) => who,
+					RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { who, .. }) => who,
 					other => panic!("unexpected call {other:?}"),
 				}
 			})
 			.collect()
+	}
+
+	/// A pool refuses a transaction it has seen included for a while (until that block is
+	/// final, or a 30-minute ban): each run's liquidation of an account must be new bytes, or
+	/// its next liquidation (the next slice under the caps, a further fall) would wait.
+	#[test]
+	fn each_run_submits_new_bytes_for_the_same_account() {
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			Liquidation::offchain_worker(1);
+			past_the_lock!(offchain_state);
+			System::set_block_number(2);
+			Liquidation::offchain_worker(2);
+			let transactions = pool_state.read().transactions.clone();
+			let sent = submitted(&transactions);
+			assert_eq!(sent, vec![DAVE, CHARLIE, ALICE, DAVE, CHARLIE, ALICE]);
+			let dave: Vec<&Vec<u8>> = sent
+				.iter()
+				.zip(&transactions)
+				.filter_map(|(who, bytes)| (*who == DAVE).then_some(bytes))
+				.collect();
+			assert_ne!(dave[0], dave[1], "the same transaction twice");
+			let found_at = |bytes: &Vec<u8>| match Extrinsic::decode(&mut &bytes[..])
+				.expect("an extrinsic")
+				.function
+			{
+				RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { found_at, .. }) => {
+					found_at
+				},
+				other => panic!("unexpected call {other:?}"),
+			};
+			assert_eq!((found_at(dave[0]), found_at(dave[1])), (1, 2));
+		});
 	}
 
 	#[test]
@@ -716,7 +754,11 @@ mod worker {
 				let sent = submitted(&pool_state.read().transactions);
 				assert_eq!(sent.len(), run + 1);
 				assert_eq!(sent[run], *who, "run {run}: {sent:?} of {page:?}");
-				assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), who.clone()));
+				assert_ok!(Liquidation::liquidate_unsigned(
+					RawOrigin::None.into(),
+					who.clone(),
+					System::block_number()
+				));
 			}
 			// That page done, the walk goes on to the next.
 			past_the_lock!(offchain_state);
@@ -748,7 +790,11 @@ mod worker {
 			Liquidation::offchain_worker(1);
 			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0]]);
 			// The block includes it and takes the caps' room: the worker counts the next block's.
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[0]));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				due[0],
+				System::block_number()
+			));
 			assert_eq!(
 				Liquidation::check_unsigned(&due[1]),
 				Err(invalid::CAPS_FULL),
@@ -765,8 +811,16 @@ mod worker {
 			Liquidation::offchain_worker(1);
 			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0], due[1], due[2]]);
 			run_to_block(2);
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[1]));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[2]));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				due[1],
+				System::block_number()
+			));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				due[2],
+				System::block_number()
+			));
 			let used = crate::BlockUsage::<Test>::get().1;
 			assert!(used > second && used <= cap, "{used:?} of {cap:?}");
 		});
@@ -776,7 +830,7 @@ mod worker {
 	fn validation_rechecks_state_and_accepts_only_the_local_worker() {
 		test(|| {
 			borrowers_then_crash();
-			let call = |who| crate::Call::<Test>::liquidate_unsigned { who };
+			let call = |who| crate::Call::<Test>::liquidate_unsigned { who, found_at: 0 };
 			let valid =
 				Liquidation::validate_unsigned(TransactionSource::Local, &call(DAVE)).unwrap();
 			assert_eq!(valid.provides, vec![("LiquidationEngine", DAVE).encode()]);
@@ -803,7 +857,11 @@ mod worker {
 			// Once an auction runs for the part of his debt that restores him (21 800 USD), he is
 			// judged as if it sold: healthy (effective health factor 1.02), so a duplicate is
 			// refused, and so is a keeper.
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				DAVE,
+				System::block_number()
+			));
 			assert_eq!(
 				Liquidation::validate_unsigned(TransactionSource::InBlock, &call(DAVE)),
 				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
@@ -830,7 +888,7 @@ mod worker {
 			Liquidation::offchain_worker(1);
 			// Worst first, the bankrupt account last: only it is submitted.
 			assert_eq!(submitted(&pool_state.read().transactions), vec![STAKER]);
-			let call = |who| crate::Call::<Test>::liquidate_unsigned { who };
+			let call = |who| crate::Call::<Test>::liquidate_unsigned { who, found_at: 0 };
 			for who in [DAVE, CHARLIE, ALICE] {
 				assert_eq!(
 					Liquidation::validate_unsigned(TransactionSource::Local, &call(who)),
@@ -840,11 +898,19 @@ mod worker {
 				);
 			}
 			assert_noop!(
-				Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE),
+				Liquidation::liquidate_unsigned(
+					RawOrigin::None.into(),
+					DAVE,
+					System::block_number()
+				),
 				pallet_auction::Error::<Test>::TooManyAuctions
 			);
 			assert_ok!(Liquidation::validate_unsigned(TransactionSource::InBlock, &call(STAKER)));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), STAKER));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				STAKER,
+				System::block_number()
+			));
 			assert!(Margin::positions(&STAKER).is_empty());
 			// Keepers need no auction: Dave is still theirs.
 			assert_ok!(Liquidation::liquidate(origin(KEEPER), DAVE, USD, BTC, Balance::MAX));
@@ -871,7 +937,11 @@ mod waterfall {
 			// BTC at 40 000: health factor 36 000 / 45 150 = 0.80, under 0.95: the whole
 			// collateral goes to auction for the debt it covers plus the penalty.
 			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let Some(Event::AuctionStarted { auction, lot, to_raise, .. }) =
 				liquidation_events().pop()
 			else {
@@ -915,7 +985,11 @@ mod waterfall {
 			// Alice is bankrupt: the worker's next liquidation sends the debt down the waterfall.
 			let lender_before = Margin::deposit_of(&LENDER, USD);
 			let fund_before = Insurance::fund_report(USD).fund.total();
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let Some(Event::BadDebtSettled { bad_debt, covered, socialized, .. }) =
 				liquidation_events().pop()
 			else {
@@ -950,7 +1024,11 @@ mod waterfall {
 			borrower(ALICE, BITCOIN, 43_000);
 			// At 48 000: health factor 0.957, a partial liquidation of 21 500 USD (close factor).
 			set_price(BTC, Price::from_u32(48_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let Some(Event::AuctionStarted { auction, to_raise, .. }) = liquidation_events().pop()
 			else {
 				panic!("an auction started")
@@ -987,7 +1065,11 @@ mod waterfall {
 		borrower(ALICE, BITCOIN, 43_000);
 		assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
 		set_price(BTC, Price::from_u32(5_000));
-		assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+		assert_ok!(Liquidation::liquidate_unsigned(
+			RawOrigin::None.into(),
+			ALICE,
+			System::block_number()
+		));
 	}
 
 	/// The next block starts: the bad-debt queue is worked.
@@ -1131,7 +1213,11 @@ mod waterfall {
 		assert_ok!(Insurance::stake(origin(STAKER), BTC, 2 * BITCOIN, 0));
 		borrower(ALICE, BITCOIN, 43_000);
 		assert_ok!(Margin::seize_collateral(&ALICE, BTC, BITCOIN - 1, &KEEPER));
-		assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+		assert_ok!(Liquidation::liquidate_unsigned(
+			RawOrigin::None.into(),
+			ALICE,
+			System::block_number()
+		));
 	}
 
 	/// Penalty income held in BTC pays USD bad debt: the USD fund is empty, the BTC fund (2 BTC
@@ -1226,7 +1312,11 @@ mod waterfall {
 			set_price(BTC, Price::from_u32(5_000));
 			// One satoshi (0.00005 USD) is not worth a liquidation: the account is bankrupt.
 			let custody = Margin::custody(BTC);
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			assert!(Margin::positions(&ALICE).is_empty());
 			// The satoshi never moved: it stays in the pool's custody, no one's deposit.
 			assert_eq!(Margin::custody(BTC), custody);
@@ -1365,7 +1455,11 @@ mod fallback {
 			Liquidation::on_idle(10, Weight::MAX);
 			// The worker's liquidation of Dave is included at block 12.
 			run_to_block(12);
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), DAVE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				DAVE,
+				System::block_number()
+			));
 			assert_eq!(LastWorkerLiquidation::<Test>::get(), 12);
 			run_to_block(14);
 			Liquidation::on_idle(14, Weight::MAX);

@@ -60,7 +60,11 @@ fn at_auction(who: AccountId, price: u32) -> (u32, Balance, Balance) {
 fn at_auction_owing(who: AccountId, debt: u128, price: u32) -> (u32, Balance, Balance) {
 	borrower(who, BITCOIN, debt);
 	set_price(BTC, Price::from_u32(price));
-	assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), who));
+	assert_ok!(Liquidation::liquidate_unsigned(
+		RawOrigin::None.into(),
+		who,
+		System::block_number()
+	));
 	started_auction()
 }
 
@@ -418,7 +422,11 @@ mod shielding {
 			assert_ok!(Margin::deposit(origin(ALICE), ETH, eth(10)));
 			assert_ok!(Margin::borrow(origin(ALICE), USD, usd(60_000)));
 			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let (auction, lot, to_raise) = started_auction();
 			assert_eq!((lot, to_raise), (BITCOIN, usd(33_000)));
 			let report = Liquidation::effective_report(&ALICE).unwrap();
@@ -445,7 +453,11 @@ mod shielding {
 			lend();
 			borrower(ALICE, BITCOIN, 43_000);
 			set_price(BTC, Price::from_u32(40_000));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			// A dust deposit outside the auction: bankrupt, yet nothing but the auction can act
 			// (all her debt is at auction), so she is not due and the worker does not submit her.
 			assert_ok!(Margin::deposit(origin(ALICE), BTC, 1_000));
@@ -504,7 +516,7 @@ mod prices {
 				assert_eq!(
 					Liquidation::validate_unsigned(
 						TransactionSource::Local,
-						&crate::Call::liquidate_unsigned { who: BOB }
+						&crate::Call::liquidate_unsigned { who: BOB, found_at: 0 }
 					),
 					Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
 						invalid::NOT_LIQUIDATABLE
@@ -537,7 +549,11 @@ mod pauses_and_failures {
 				Error::<Test>::AssetPaused
 			);
 			assert_noop!(
-				Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE),
+				Liquidation::liquidate_unsigned(
+					RawOrigin::None.into(),
+					ALICE,
+					System::block_number()
+				),
 				Error::<Test>::AssetPaused
 			);
 			assert_ok!(Liquidation::set_asset_limits(RawOrigin::Root.into(), USD, None));
@@ -559,7 +575,7 @@ mod pauses_and_failures {
 			assert_eq!(
 				Liquidation::validate_unsigned(
 					TransactionSource::Local,
-					&crate::Call::liquidate_unsigned { who: STAKER }
+					&crate::Call::liquidate_unsigned { who: STAKER, found_at: 0 }
 				),
 				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
 					invalid::WOULD_FAIL
@@ -626,9 +642,13 @@ mod drained_pool {
 			alice_behind_a_drained_pool();
 			assert_ok!(Liquidation::validate_unsigned(
 				TransactionSource::Local,
-				&crate::Call::liquidate_unsigned { who: ALICE }
+				&crate::Call::liquidate_unsigned { who: ALICE, found_at: 0 }
 			));
-			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), ALICE));
+			assert_ok!(Liquidation::liquidate_unsigned(
+				RawOrigin::None.into(),
+				ALICE,
+				System::block_number()
+			));
 			let (auction, lot, _) = started_auction();
 			let custody = <DutchAuction as CollateralAuction<AccountId>>::custody_account();
 			assert_eq!(Margin::deposit_of(&custody, BTC), lot);
