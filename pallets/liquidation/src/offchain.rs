@@ -53,6 +53,8 @@ impl<T: Config> Pallet<T> {
 		let cursor: Option<crate::CursorOf<T>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
 		let mut used = Weight::zero();
+		// Transactions offered to the pool, and of those the ones it took.
+		let mut offered = 0u32;
 		let mut submitted = 0u32;
 		let mut held_back = false;
 		// Accounts of this page left for want of room in the block: the next run reads the page
@@ -68,70 +70,54 @@ impl<T: Config> Pallet<T> {
 					page_left = true;
 					break;
 				};
-				if submitted >= T::MaxUnsignedPerBlock::get() {
+				if offered >= T::MaxUnsignedPerBlock::get() {
 					held_back = true;
 					page_left = true;
 					break;
 				}
 				// What validation checks, run as the next block would, after those chosen before
-				// it. This saves submissions the pool would refuse (while the engine is paused;
-				// while every auction slot is taken, all but the bankrupt accounts', whose waterfall
-				// needs none; a liquidation that would fail) and those beyond the next block's
-				// caps, which the pool would keep unapplied, each costing the block builder a dry
-				// run and one of its skips. Those wait for the next run, which reads the page again.
-				// The check and the submission in one layer: what the pool refuses leaves the
-				// plan as it was. (Most often its liquidation from an earlier run is still
-				// pending, which the plan then does not count: the next block may be offered
-				// more than its caps take, which it keeps in the pool. Or the same bytes were
-				// included in a recent block, which the pool holds as known, or bans, for a
-				// while: a worker liquidation is the same transaction each time for one account.)
-				let outcome = frame_support::storage::with_transaction(|| {
-					use frame_support::storage::TransactionOutcome::{Commit, Rollback};
-					if let Err(code) = Self::check_unsigned_kept(&who) {
-						return Rollback(Ok::<_, sp_runtime::DispatchError>(Err(code)));
-					}
-					let call = Call::<T>::liquidate_unsigned { who: who.clone(), found_at: now };
-					let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
-					match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-						Ok(()) => Commit(Ok(Ok(true))),
-						Err(()) => Rollback(Ok(Ok(false))),
-					}
-				});
-				match outcome {
-					Ok(Ok(true)) => {
-						submitted = submitted.saturating_add(1);
-						used = after;
-					},
-					// Refused by the pool: being handled (pending), not held back; it takes its
-					// room in the next block as a new one would.
-					Ok(Ok(false)) => {
-						used = after;
-						log::debug!(
-							target: "runtime::liquidation",
-							"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-						)
-					},
-					// Waiting for room: auction slots, the caps, the engine's pause. The page is
-					// read again when this run submitted some of it (the plan may have taken
-					// the room).
-					Ok(Err(invalid::PAUSED | invalid::AUCTIONS_FULL | invalid::CAPS_FULL)) => {
+				// it, keeping what it did. This saves submissions the pool would refuse (while the
+				// engine is paused; while every auction slot is taken, all but the bankrupt
+				// accounts', whose waterfall needs none; a liquidation that would fail) and those
+				// beyond the next block's caps, which the pool would keep unapplied, each costing
+				// the block builder a dry run and one of its skips.
+				match Self::check_unsigned_kept(&who) {
+					Ok(_) => {},
+					// No room: auction slots or the caps. The page is read again when this run
+					// submitted some of it (it may have taken the room).
+					Err(invalid::AUCTIONS_FULL | invalid::CAPS_FULL) => {
 						held_back = true;
 						page_left = true;
+						continue;
 					},
-					// Healthy once those before it are liquidated, or failing (perhaps for what
-					// those before it use, the pools' cash): not submitted, as the pool would
-					// refuse it, and not held back; the page is read again when this run
-					// submitted some of it.
-					Ok(Err(code)) => {
-						page_left = true;
+					Err(invalid::PAUSED) => {
+						held_back = true;
+						continue;
+					},
+					// Healthy once those before it are liquidated, or failing: not submitted, as
+					// the pool would refuse it, and not held back (a failure that lasts must not
+					// hold the walk on this page).
+					Err(code) => {
 						log::debug!(
 							target: "runtime::liquidation",
 							"worker at {now:?}: the liquidation of {who:?} would be refused ({code})"
 						);
+						continue;
 					},
-					Err(error) => log::warn!(
+				}
+				// Offered, whatever the pool answers: it counts in the plan, the block's weight
+				// and the bound on transactions.
+				offered = offered.saturating_add(1);
+				used = after;
+				let call = Call::<T>::liquidate_unsigned { who: who.clone(), found_at: now };
+				let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
+				match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+					Ok(()) => submitted = submitted.saturating_add(1),
+					// Refused (the fork-aware pool reports none): its liquidation from an earlier
+					// run is still pending, which the next block includes as it would this one.
+					Err(()) => log::debug!(
 						target: "runtime::liquidation",
-						"worker at {now:?}: no storage layer for {who:?}: {error:?}"
+						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
 					),
 				}
 			}
@@ -151,7 +137,7 @@ impl<T: Config> Pallet<T> {
 		// (every auction slot taken, no room left in the block) keeps the slots, the caps and the
 		// block's weight for liquidations. One the pool refused is already pending: not waiting.
 		if !held_back {
-			let room = Self::derisk_room(submitted, Self::worker_budget().saturating_sub(used));
+			let room = Self::derisk_room(offered, Self::worker_budget().saturating_sub(used));
 			submitted = submitted.saturating_add(Self::submit_deriskings(now, room));
 		}
 		submitted
