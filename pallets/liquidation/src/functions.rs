@@ -465,7 +465,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The largest debt and the largest collateral of `who` by value, among assets not paused.
-	pub(crate) fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
+	fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
 		let mut debt: Option<(T::AssetId, UsdValue)> = None;
 		let mut collateral: Option<(T::AssetId, UsdValue)> = None;
 		for (asset, deposit, owed) in T::Ledger::positions_of(who) {
@@ -671,10 +671,10 @@ impl<T: Config> Pallet<T> {
 	/// storage transaction rolled back afterwards, with this block's use of the caps on
 	/// liquidated value cleared (the next block's start empty; validation in the pool sees them
 	/// so too, as it runs at the next block's number; the plan itself still runs at this
-	/// block's number, for interest and auction start blocks). The worker plans its submissions in it with
-	/// [`Self::check_unsigned_kept`], so that it submits no more than the next block's caps
-	/// take (keepers' calls, which go first, are not counted: it cannot know them). Public so
-	/// that tools can model the worker.
+	/// block's number, for interest and auction start blocks). The worker plans its
+	/// submissions in it with [`Self::check_unsigned_kept`], so that it submits no more than
+	/// the next block's caps take (keepers' calls, which go first, are not counted: it cannot
+	/// know them). Public so that tools can model the worker.
 	pub fn planning_next_block<R>(plan: impl FnOnce() -> R) -> Option<R> {
 		frame_support::storage::with_transaction(|| {
 			BlockUsage::<T>::kill();
