@@ -640,6 +640,43 @@ mod worker {
 			.collect()
 	}
 
+	/// An asset's own cap, planned for the next block: this block's use of it does not count.
+	#[test]
+	fn the_worker_plans_an_assets_own_cap_for_the_next_block() {
+		let (mut ext, offchain_state, pool_state) = worker_ext!();
+		ext.execute_with(|| {
+			borrowers_then_crash();
+			set_price(BTC, Price::from_u32(47_000));
+			let (due, _) = Liquidation::due_accounts(None, 100);
+			let due: Vec<AccountId> = due.into_iter().map(|(who, _)| who).collect();
+			assert_eq!(due.len(), 3, "{due:?}");
+			let claims: Vec<FixedU128> = due
+				.iter()
+				.map(|who| Liquidation::preview(who, None).unwrap().repay_value)
+				.collect();
+			let usd_cap = |value: FixedU128| {
+				let limits = AssetLimits { max_value_per_block: value, paused: false };
+				assert_ok!(Liquidation::set_asset_limits(RuntimeOrigin::root(), USD, Some(limits)));
+			};
+			// USD's own cap (the global one far above) holds the worst account's liquidation and
+			// half the dust: only it goes.
+			let half_dust = FixedU128::from_u32(5);
+			usd_cap(claims[0] + half_dust);
+			past_the_lock!(offchain_state);
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0]]);
+			assert_ok!(Liquidation::liquidate_unsigned(RawOrigin::None.into(), due[0], 1));
+			// Room for the second in a block of its own, none left in this one: the worker
+			// plans the next block and submits it, and not the third (half the dust left).
+			assert!(claims[1] <= claims[0]);
+			usd_cap(claims[1] + half_dust);
+			assert_eq!(Liquidation::check_unsigned(&due[1]), Err(invalid::CAPS_FULL));
+			past_the_lock!(offchain_state);
+			Liquidation::offchain_worker(1);
+			assert_eq!(submitted(&pool_state.read().transactions), vec![due[0], due[1]]);
+		});
+	}
+
 	/// A pool refuses a transaction it has seen included for a while (until that block is
 	/// final, or a 30-minute ban): each run's liquidation of an account must be new bytes, or
 	/// its next liquidation (the next slice under the caps, a further fall) would wait.
