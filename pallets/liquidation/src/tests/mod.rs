@@ -640,16 +640,22 @@ mod worker {
 			.collect()
 	}
 
+	/// The three accounts due once BTC is at 47 000 USD, worst first.
+	fn three_due_at_47_000() -> Vec<AccountId> {
+		borrowers_then_crash();
+		set_price(BTC, Price::from_u32(47_000));
+		let (due, _) = Liquidation::due_accounts(None, 100);
+		let due: Vec<AccountId> = due.into_iter().map(|(who, _)| who).collect();
+		assert_eq!(due.len(), 3, "{due:?}");
+		due
+	}
+
 	/// An asset's own cap, planned for the next block: this block's use of it does not count.
 	#[test]
 	fn the_worker_plans_an_assets_own_cap_for_the_next_block() {
 		let (mut ext, offchain_state, pool_state) = worker_ext!();
 		ext.execute_with(|| {
-			borrowers_then_crash();
-			set_price(BTC, Price::from_u32(47_000));
-			let (due, _) = Liquidation::due_accounts(None, 100);
-			let due: Vec<AccountId> = due.into_iter().map(|(who, _)| who).collect();
-			assert_eq!(due.len(), 3, "{due:?}");
+			let due = three_due_at_47_000();
 			let claims: Vec<FixedU128> = due
 				.iter()
 				.map(|who| Liquidation::preview(who, None).unwrap().repay_value)
@@ -811,11 +817,7 @@ mod worker {
 	fn the_worker_submits_no_more_than_the_next_blocks_caps_take() {
 		let (mut ext, offchain_state, pool_state) = worker_ext!();
 		ext.execute_with(|| {
-			borrowers_then_crash();
-			set_price(BTC, Price::from_u32(47_000));
-			let (due, _) = Liquidation::due_accounts(None, 100);
-			let due: Vec<AccountId> = due.into_iter().map(|(who, _)| who).collect();
-			assert_eq!(due.len(), 3, "{due:?}");
+			let due = three_due_at_47_000();
 			let claim = |who: &AccountId| Liquidation::preview(who, None).unwrap().repay_value;
 			let half_dust = FixedU128::from_u32(5);
 			// Room for the worst account's liquidation and half the dust (10 USD): the next one
