@@ -689,30 +689,25 @@ impl<T: Config> Pallet<T> {
 	/// when it fails: `CAPS_FULL` for this block's caps (the next block takes it), else
 	/// `WOULD_FAIL`.
 	pub(crate) fn dry_run(action: impl FnOnce() -> DispatchResult) -> Result<(), u8> {
-		let outcome = frame_support::storage::with_transaction(|| {
-			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(action()))
-		})
-		.map_err(|_| invalid::WOULD_FAIL)?;
-		outcome.map_err(|error| {
-			if Self::is_cap_error(&error) {
-				invalid::CAPS_FULL
-			} else {
-				invalid::WOULD_FAIL
-			}
-		})
+		Self::run_then(action, false)
 	}
 
 	/// Runs `action`, keeping what it did when it succeeds and undoing it when it fails (codes
 	/// as [`Self::dry_run`]'s).
 	fn kept_if_ok(action: impl FnOnce() -> DispatchResult) -> Result<(), u8> {
-		frame_support::storage::with_transaction(|| {
+		Self::run_then(action, true)
+	}
+
+	/// Runs `action` in a storage layer, kept when it succeeds and `keep`, else undone; the
+	/// pool's code when it fails: `CAPS_FULL` for this block's caps, else `WOULD_FAIL`.
+	fn run_then(action: impl FnOnce() -> DispatchResult, keep: bool) -> Result<(), u8> {
+		use frame_support::storage::{with_transaction, TransactionOutcome};
+		with_transaction(|| {
 			let outcome = action();
-			if outcome.is_ok() {
-				frame_support::storage::TransactionOutcome::Commit(Ok::<_, DispatchError>(outcome))
+			if keep && outcome.is_ok() {
+				TransactionOutcome::Commit(Ok::<_, DispatchError>(outcome))
 			} else {
-				frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
-					outcome,
-				))
+				TransactionOutcome::Rollback(Ok::<_, DispatchError>(outcome))
 			}
 		})
 		.map_err(|_| invalid::WOULD_FAIL)?
