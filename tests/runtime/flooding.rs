@@ -269,10 +269,10 @@ fn the_worker_submits_what_one_block_holds() {
 	assert_eq!(left, 10);
 }
 
-/// The path a two-position spot account's unsigned liquidation is expected to take, counted
-/// twice (validation runs it too), from the generated weights: an auction, or the waterfall over
-/// its two positions, and the read of whether it holds derivative positions; and validation's
-/// report of the account.
+/// The path a two-position spot account's unsigned liquidation is expected to take, run once
+/// in the block (the pool validated it), from the generated weights: an auction, or the
+/// waterfall over its two positions, and the read of whether it holds derivative positions; and
+/// the block's check of the account before dispatch.
 fn spot_path_expected() -> Weight {
 	use pallet_liquidation::WeightInfo as _;
 	type Weights = pallet_liquidation::weights::SubstrateWeight<Runtime>;
@@ -280,6 +280,5 @@ fn spot_path_expected() -> Weight {
 	Weights::liquidate_unsigned()
 		.max(Weights::settle_bankrupt(2))
 		.saturating_add(read)
-		.saturating_mul(2)
-		.saturating_add(Weights::check_account())
+		.saturating_add(Weights::check_unsigned_in_block().max(Weights::check_account()))
 }

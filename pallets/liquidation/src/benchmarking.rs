@@ -195,6 +195,29 @@ mod benchmarks {
 		assert_eq!(found.first().map(|(account, _)| account), Some(&who));
 	}
 
+	/// The block's check of the worker's liquidation before dispatch on its costliest spot
+	/// branch: an account with the most debts, no derivative position, the block's cap used up,
+	/// so that its bankruptcy is read too (the waterfall needs no cap). The branch of an account
+	/// with derivative positions reads its report and its positions, as `check_account` does.
+	#[benchmark]
+	fn check_unsigned_in_block() -> Result<(), BenchmarkError> {
+		let _ = T::BenchmarkHelper::assets();
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account(debts, true);
+		let params = Params::<T>::get().ok_or(BenchmarkError::Stop("engine parameters"))?;
+		BlockUsage::<T>::put((
+			frame_system::Pallet::<T>::block_number(),
+			params.max_value_per_block,
+		));
+		let checked;
+		#[block]
+		{
+			checked = Liquidation::<T>::check_unsigned_in_block(&who);
+		}
+		assert!(checked.is_ok(), "{checked:?}");
+		Ok(())
+	}
+
 	/// The stress test's cost per account (the runtime API's, charged to no block): the walk
 	/// reads one account holding the most spot and derivative positions, liquidatable, and
 	/// liquidates it until it is safe in the simulation, then undoes it all.

@@ -648,21 +648,49 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_unsigned_then(who: &T::AccountId, keep: bool) -> Result<UsdValue, u8> {
-		if !Self::engine_running() {
+		let shortfall = Self::check_unsigned_in_block(who)?;
+		let liquidate = || Self::do_liquidate_unsigned(who.clone()).map(|_| ());
+		if keep {
+			Self::kept_if_ok(liquidate)?;
+		} else {
+			Self::dry_run(liquidate)?;
+		}
+		Ok(shortfall)
+	}
+
+	/// What a block checks before it dispatches the worker's liquidation of `who` (its
+	/// `pre_dispatch`): [`Self::check_unsigned`] without running the liquidation. The engine
+	/// runs, `who` is liquidatable, an auction can start for it (or it needs none), and this
+	/// block's cap on liquidated value has at least the engine's dust left. The pool ran the
+	/// liquidation when it took the transaction (and again whenever it re-validated it), so
+	/// running it once more here would only double its cost to the block: what the pool's run
+	/// cannot foresee is what the block's earlier transactions changed, and that is the
+	/// account's health (a keeper got there first), the auction slots and the caps, all checked
+	/// here. A liquidation that still fails in dispatch (a pool's cash taken by an earlier
+	/// transaction of the block) is included as failed and charged its declared weight.
+	pub fn check_unsigned_in_block(who: &T::AccountId) -> Result<UsdValue, u8> {
+		let params = Params::<T>::get().ok_or(invalid::PAUSED)?;
+		if Paused::<T>::get() {
 			return Err(invalid::PAUSED);
 		}
 		let report = Self::effective_report(who).map_err(|_| invalid::NOT_LIQUIDATABLE)?;
 		if !report.is_liquidatable() {
 			return Err(invalid::NOT_LIQUIDATABLE);
 		}
-		if !Self::unsigned_can_act(who, T::Auctions::has_capacity()) {
-			return Err(invalid::AUCTIONS_FULL);
-		}
-		let liquidate = || Self::do_liquidate_unsigned(who.clone()).map(|_| ());
-		if keep {
-			Self::kept_if_ok(liquidate)?;
+		// A close-out and an auction count the value they liquidate against the block's cap and
+		// take no slice below the dust (see `prepare_within_caps`); the waterfall of a bankrupt
+		// account takes neither the cap nor an auction slot.
+		let room = params.max_value_per_block.saturating_sub(Self::block_used());
+		let caps_room = !room.is_zero() && room >= params.dust_value;
+		if !T::Derivatives::positions_at_risk(who).is_empty() {
+			if !caps_room {
+				return Err(invalid::CAPS_FULL);
+			}
 		} else {
-			Self::dry_run(liquidate)?;
+			let auction = Self::auction_can_start(who, T::Auctions::has_capacity());
+			if !(auction && caps_room) && !Self::is_bankrupt(who).0 {
+				return Err(if auction { invalid::CAPS_FULL } else { invalid::AUCTIONS_FULL });
+			}
 		}
 		Ok(report.maintenance_shortfall())
 	}
@@ -730,15 +758,18 @@ impl<T: Config> Pallet<T> {
 	/// waterfall, which needs none. When every slot is taken, this keeps the worker's bounded
 	/// submissions (and the fallback's) for what can act instead of spending them on failures.
 	pub(crate) fn unsigned_can_act(who: &T::AccountId, auction_room: bool) -> bool {
-		// An auction can start: a slot in the engine's and one in the account's own list (a
-		// large account liquidated in slices, one a block under the caps, can fill its list).
-		let own_room = || {
-			OwnerAuctions::<T>::decode_len(who).unwrap_or(0)
-				< T::MaxAuctionsPerAccount::get() as usize
-		};
-		(auction_room && own_room())
+		Self::auction_can_start(who, auction_room)
 			|| !T::Derivatives::positions_at_risk(who).is_empty()
 			|| Self::is_bankrupt(who).0
+	}
+
+	/// Whether an auction of `who`'s collateral can start: a slot in the engine's
+	/// (`auction_room`) and one in the account's own list (a large account liquidated in
+	/// slices, one a block under the caps, can fill its list).
+	fn auction_can_start(who: &T::AccountId, auction_room: bool) -> bool {
+		auction_room
+			&& OwnerAuctions::<T>::decode_len(who).unwrap_or(0)
+				< T::MaxAuctionsPerAccount::get() as usize
 	}
 
 	/// Whether the engine is configured and not paused.

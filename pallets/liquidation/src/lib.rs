@@ -53,9 +53,12 @@
 //! [`Config::MaxUnsignedPerBlock`]). `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
 //! that grows with the shortfall; it also runs the liquidation and undoes it, so one that would
-//! fail in the block (the sizing, debt all at auction) never enters it, and one the block's caps
+//! fail (the sizing, debt all at auction) never enters the pool, and one the block's caps
 //! have no room for is kept in the pool for the next block (`ExhaustsResources`; a liquidation
-//! larger than their room is cut to it). While every
+//! larger than their room is cut to it). A liquidation is **validated once**: the block that
+//! includes it does not run it a second time before dispatch but checks only what the block's
+//! earlier transactions may have changed (the account's health, the auction slots, the caps'
+//! room: [`Pallet::check_unsigned_in_block`]), so it is charged for one run. While every
 //! auction slot is taken
 //! ([`liquidation_primitives::CollateralAuction::has_capacity`]), an unsigned liquidation could
 //! only fail: the worker submits (and validation accepts) only bankrupt accounts then, whose
@@ -1010,11 +1013,12 @@ pub mod pallet {
 		/// 30 minutes), so an account liquidated again soon after (the next slice under the
 		/// caps, a further fall) would wait for keepers.
 		///
-		/// Its weight counts the path twice and an account's check once: the block's
-		/// `pre_dispatch` validation reads the account's report, runs the liquidation once and
-		/// undoes it (so that none that would fail is included). It reads
-		/// whether `who` holds derivative positions (one storage value) to choose its bound: the
-		/// close-outs', or the spot paths' (an auction, a bankruptcy's waterfall).
+		/// It is validated once: the pool runs it and undoes it (so that one that would fail
+		/// does not enter it), and a block only checks it against what the block's earlier
+		/// transactions changed (`pre_dispatch`, [`Pallet::check_unsigned_in_block`]). Its weight
+		/// is the path's and that check's. It reads whether `who` holds derivative positions (one
+		/// storage value) to choose its bound: the close-outs', or the spot paths' (an auction, a
+		/// bankruptcy's waterfall); it refunds to the path taken.
 		#[pallet::call_index(2)]
 		#[pallet::weight(Pallet::<T>::liquidate_unsigned_weight(who))]
 		pub fn liquidate_unsigned(
@@ -1034,8 +1038,9 @@ pub mod pallet {
 					debts,
 				),
 			};
-			// Validation's report of the account too (see `liquidate_unsigned_weight`).
-			Ok(Some(weight.saturating_mul(2).saturating_add(T::WeightInfo::check_account())).into())
+			// The block's check of the account too, and the read that chose the bound (see
+			// `liquidate_unsigned_weight`).
+			Ok(Some(Self::with_unsigned_check(weight)).into())
 		}
 
 		/// Closes out (part of) `who`'s derivative position in `underlying` as a keeper: the caller
@@ -1209,6 +1214,20 @@ pub mod pallet {
 				.longevity(T::UnsignedLongevity::get())
 				.propagate(false)
 				.build()
+		}
+
+		/// What a block checks before it dispatches one: a liquidation is validated once, by
+		/// the pool, which ran it; the block checks only what its earlier transactions may
+		/// have changed, without running it again
+		/// ([`Pallet::check_unsigned_in_block`]), so that the block is charged for one run, not
+		/// two. A de-risking is checked as in the pool (run and undone).
+		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			match call {
+				Call::liquidate_unsigned { who, .. } => Self::check_unsigned_in_block(who)
+					.map(|_| ())
+					.map_err(|code| invalid::to_invalid(code).into()),
+				_ => Self::validate_unsigned(TransactionSource::InBlock, call).map(|_| ()),
+			}
 		}
 	}
 }

@@ -154,18 +154,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight a block reserves for the worker's liquidation of `who` before dispatch (its
-	/// declared weight: the costliest path counted twice, see [`Pallet::liquidate_unsigned`]).
+	/// declared weight: the costliest path, and the block's check, see
+	/// [`Pallet::liquidate_unsigned`]).
 	pub fn liquidate_unsigned_weight(who: &T::AccountId) -> Weight {
-		Self::unsigned_weight_for(who)
-			.saturating_mul(2)
-			.saturating_add(T::WeightInfo::check_account())
+		Self::unsigned_weight_for(who).saturating_add(Self::unsigned_check_weight())
 	}
 
 	/// What the block is likely left charged for the worker's liquidation of `who` after the
-	/// refund: the path it takes now, counted twice (validation runs it too), and validation's
-	/// report of the account. An account with
-	/// derivative positions has one closed against the vault; any other is auctioned, or, when
-	/// bankrupt, settled by the waterfall over the positions it holds (the larger of the two).
+	/// refund: the path it takes now, the read that chose its bound, and the block's check of
+	/// the account. An account with derivative positions has one closed against the vault; any
+	/// other is auctioned, or, when bankrupt, settled by the waterfall over the positions it
+	/// holds (the larger of the two).
 	pub fn liquidate_unsigned_expected_weight(who: &T::AccountId) -> Weight {
 		let path = if T::Derivatives::holds_positions(who) {
 			T::WeightInfo::backstop_position()
@@ -173,9 +172,22 @@ impl<T: Config> Pallet<T> {
 			let positions = T::Ledger::positions_of(who).len().try_into().unwrap_or(u32::MAX);
 			T::WeightInfo::liquidate_unsigned().max(T::WeightInfo::settle_bankrupt(positions))
 		};
+		Self::with_unsigned_check(path)
+	}
+
+	/// What the worker's liquidation is charged for `path`, the path it took: the path, the
+	/// storage read that chose its declared bound, and the block's check of the account before
+	/// dispatch ([`Pallet::check_unsigned_in_block`]: its spot branch benchmarked on its own;
+	/// the branch of an account with derivative positions reads what `check_account` measures,
+	/// an account's report and its positions).
+	pub(crate) fn with_unsigned_check(path: Weight) -> Weight {
 		path.saturating_add(T::DbWeight::get().reads(1))
-			.saturating_mul(2)
-			.saturating_add(T::WeightInfo::check_account())
+			.saturating_add(Self::unsigned_check_weight())
+	}
+
+	/// The block's check of the worker's liquidation before dispatch, its costlier branch.
+	pub fn unsigned_check_weight() -> Weight {
+		T::WeightInfo::check_unsigned_in_block().max(T::WeightInfo::check_account())
 	}
 
 	/// The worker's room for one more liquidation, `who`'s, after liquidations likely to leave

@@ -914,6 +914,85 @@ mod worker {
 		});
 	}
 
+	/// A block checks the worker's liquidation before dispatch without running it again (the
+	/// pool ran it): it changes nothing, refuses what the block's earlier transactions changed
+	/// (a keeper made the account healthy; the caps or the auction slots taken; the engine
+	/// paused), and lets through a bankrupt account whatever the caps and slots (its waterfall
+	/// takes neither). One that fails in dispatch all the same (a cause the block did not
+	/// change: the pool refused it) is included as failed and changes nothing.
+	#[test]
+	fn a_block_checks_the_workers_liquidation_without_running_it_again() {
+		test(|| {
+			borrowers_then_crash();
+			small_bankrupt(STAKER);
+			let call = |who| crate::Call::<Test>::liquidate_unsigned { who, found_at: 0 };
+			let refused =
+				|code| Err::<(), _>(TransactionValidityError::Invalid(invalid::to_invalid(code)));
+			let root = || sp_io::storage::root(sp_runtime::StateVersion::V1);
+			let before = root();
+			for who in [DAVE, CHARLIE, ALICE, STAKER] {
+				assert_ok!(Liquidation::pre_dispatch(&call(who)));
+			}
+			assert_eq!(root(), before, "the check runs nothing");
+			assert_eq!(Liquidation::pre_dispatch(&call(BOB)), refused(invalid::NOT_LIQUIDATABLE));
+
+			// A keeper got to Charlie first in this block: healthy now.
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), CHARLIE, USD, BTC, Balance::MAX));
+			assert_eq!(
+				Liquidation::pre_dispatch(&call(CHARLIE)),
+				refused(invalid::NOT_LIQUIDATABLE)
+			);
+
+			// The block's cap used up: kept in the pool for the next block, but not the bankrupt.
+			let cap = crate::Params::<Test>::get().unwrap().max_value_per_block;
+			crate::BlockUsage::<Test>::put((System::block_number(), cap));
+			assert_eq!(Liquidation::pre_dispatch(&call(DAVE)), refused(invalid::CAPS_FULL));
+			assert_eq!(
+				invalid::to_invalid(invalid::CAPS_FULL),
+				InvalidTransaction::ExhaustsResources
+			);
+			assert_ok!(Liquidation::pre_dispatch(&call(STAKER)));
+			crate::BlockUsage::<Test>::kill();
+
+			// Every auction slot taken: only the bankrupt.
+			fill_auctions();
+			assert_eq!(Liquidation::pre_dispatch(&call(DAVE)), refused(invalid::AUCTIONS_FULL));
+			assert_ok!(Liquidation::pre_dispatch(&call(STAKER)));
+
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), true));
+			assert_eq!(Liquidation::pre_dispatch(&call(STAKER)), refused(invalid::PAUSED));
+		});
+	}
+
+	/// What the pool refuses and the block does not check (no auction of ether can run) fails
+	/// in dispatch, changing nothing: the block, not the pool, is what could include it.
+	#[test]
+	fn a_liquidation_the_pool_refuses_fails_in_dispatch_changing_nothing() {
+		test(|| {
+			use frame_support::traits::UnfilteredDispatchable as _;
+			borrowers_then_crash();
+			assert_ok!(Margin::deposit(origin(STAKER), ETH, 20 * 10u128.pow(18)));
+			assert_ok!(Margin::borrow(origin(STAKER), USD, usd(40_000)));
+			set_price(ETH, Price::from_u32(2_400));
+			assert_ok!(DutchAuction::remove_auction_params(RawOrigin::Root.into(), ETH));
+			let call = crate::Call::<Test>::liquidate_unsigned { who: STAKER, found_at: 0 };
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::Local, &call),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+					invalid::WOULD_FAIL
+				)))
+			);
+			assert_ok!(Liquidation::pre_dispatch(&call));
+			// Dispatched as a block dispatches it (in a storage layer).
+			let root = || sp_io::storage::root(sp_runtime::StateVersion::V1);
+			let before = root();
+			let dispatched = call.dispatch_bypass_filter(RawOrigin::None.into());
+			assert!(dispatched.is_err(), "{dispatched:?}");
+			assert_eq!(root(), before, "a failed liquidation changes nothing");
+			assert!(!Liquidation::in_auction(&STAKER));
+		});
+	}
+
 	/// With every auction slot taken, an auction cannot start: the worker submits only the
 	/// bankrupt account (the waterfall needs no auction), and validation refuses the others
 	/// instead of letting them fail in the block.
