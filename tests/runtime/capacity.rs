@@ -99,7 +99,7 @@ fn capacity_of_a_block_from_the_generated_weights() {
 		);
 		// The worker's: validated once (by the pool), so one run of the path, and the block's
 		// check before dispatch, its costlier branch.
-		let block_check = Weights::check_unsigned_in_block().max(Weights::check_account());
+		let block_check = Weights::check_unsigned_in_block().max(Weights::check_unsigned_in_block_positions());
 		assert_eq!(Liquidation::unsigned_check_weight(), block_check);
 		let worker_positions = Weights::backstop_position()
 			.saturating_mul(2 * u64::from(POSITIONS_TRIED))
@@ -119,6 +119,11 @@ fn capacity_of_a_block_from_the_generated_weights() {
 				"worker `liquidate_unsigned`, a position closed against the vault",
 				Weights::backstop_position().saturating_add(read).saturating_add(block_check),
 				worker_positions,
+			),
+			(
+				"worker `liquidate_unsigned_batch`, an account auctioned like the one before it",
+				Liquidation::batch_share_weight(),
+				worker_spot,
 			),
 			(
 				"keeper `liquidate_position`",

@@ -547,7 +547,7 @@ fn the_worker_de_risks_a_perpetual_long_against_the_vault() {
 	assert!(
 		submitted.iter().all(|xt| matches!(
 			&xt.function,
-			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned { .. })
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned_batch { .. })
 		)),
 		"only liquidations: {submitted:?}"
 	);

@@ -6,10 +6,7 @@
 //! account within 20% of liquidation, whatever it held: the flood (at 1%) came first, and the
 //! worker, reading 1 000 accounts a block, met the real accounts after 100 blocks.
 
-use frame_support::{
-	dispatch::{DispatchClass, GetDispatchInfo},
-	weights::Weight,
-};
+use frame_support::{dispatch::DispatchClass, weights::Weight};
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::{AssetId, Balance, Price};
 use liquidation_runtime::{
@@ -153,10 +150,11 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	let submitted = chain.run_liquidation_worker();
 	let mut liquidated: Vec<AccountId> = submitted
 		.iter()
-		.map(|xt| match &xt.function {
-			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned {
-				who, ..
-			}) => who.clone(),
+		.flat_map(|xt| match &xt.function {
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned_batch {
+				accounts,
+				..
+			}) => accounts.to_vec(),
 			other => panic!("the worker submitted {other:?}"),
 		})
 		.collect();
@@ -183,9 +181,10 @@ fn real_accounts_are_found_at_once_among_100_000_dust_accounts() {
 	assert_eq!(started, real);
 }
 
-/// A crash puts more accounts under at once than one block holds liquidations of: the worker's
-/// run submits as many as one block's normal-class weight holds, by their declared weights (not
-/// a fixed count), worst first, and one block includes every one of them; the next run submits
+/// A crash puts more accounts under at once than the worker takes in one run: it submits them in
+/// batches (`liquidate_unsigned_batch`), worst first, as many as one block holds or its bound on
+/// accounts per run, whichever binds first; one block includes every batch; after them the block
+/// could not take one more account (unless the bound stopped the worker); the next run submits
 /// the rest.
 #[test]
 fn the_worker_submits_what_one_block_holds() {
@@ -195,24 +194,9 @@ fn the_worker_submits_what_one_block_holds() {
 	chain.produce_block(vec![]);
 	chain.feed_prices(&[(BTC, Price::from_u32(60_000)), (DOT, Price::from_u32(7))]);
 	let budget = chain.execute_with(Liquidation::worker_budget);
-	// Every account below is alike: one more fits while its declared weight is free after the
-	// weight the others are likely to leave charged.
-	let (declared, expected) = chain.execute_with(|| {
-		let who = dust_account(0);
-		(Liquidation::liquidate_unsigned_weight(&who), spot_path_expected())
-	});
-	// Each transaction also costs its base weight.
-	let base = <Runtime as frame_system::Config>::BlockWeights::get()
-		.get(DispatchClass::Normal)
-		.base_extrinsic;
-	let mut fits = 0u32;
-	let mut used = Weight::zero();
-	while budget.all_gte(used.saturating_add(declared).saturating_add(base)) {
-		used = used.saturating_add(expected).saturating_add(base);
-		fits += 1;
-	}
-	assert!(fits > 20, "one block holds {fits} of the worker's liquidations");
-	let accounts = fits + 10;
+	let bound = <Runtime as pallet_liquidation::Config>::MaxUnsignedPerBlock::get();
+	let most = <Runtime as pallet_liquidation::Config>::MaxUnsignedBatch::get();
+	let accounts = bound + 10;
 	// Each: 2 000 USD of DOT, 1 000 USD borrowed (maintenance health 1 400 / 1 050 = 1.33).
 	chain.execute_with(|| {
 		let lender = Alice.to_account_id();
@@ -236,37 +220,65 @@ fn the_worker_submits_what_one_block_holds() {
 	assert_eq!(due as u32, accounts);
 
 	let submitted = chain.run_liquidation_worker();
-	// They are alike now (two positions each, none bankrupt): the worker's estimate is the
-	// hand-made one.
-	chain.execute_with(|| {
-		let who = dust_account(0);
-		assert_eq!(Liquidation::liquidate_unsigned_expected_weight(&who), expected);
-		assert_eq!(Liquidation::liquidate_unsigned_weight(&who), declared);
-	});
-	assert_eq!(submitted.len() as u32, fits);
-	// One block includes them all: each finds its declared weight free before dispatch, and is
-	// left charged its path's; their declared weights add up to more than the block.
-	let reserved = chain.execute_with(|| {
-		submitted.iter().fold(Weight::zero(), |sum, xt| {
-			sum.saturating_add(xt.get_dispatch_info().total_weight())
+	let batches: Vec<Vec<AccountId>> = submitted
+		.iter()
+		.map(|xt| match &xt.function {
+			RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate_unsigned_batch {
+				accounts,
+				..
+			}) => accounts.to_vec(),
+			other => panic!("the worker submitted {other:?}"),
 		})
+		.collect();
+	let offered: u32 = batches.iter().map(|batch| batch.len() as u32).sum();
+	assert!(batches.iter().all(|batch| !batch.is_empty() && batch.len() as u32 <= most));
+	assert!(offered > 20, "one block holds {offered} of the worker's liquidations");
+	// The weights a block reserves and is likely left charged, for one more account (they are
+	// alike: two positions each, none bankrupt).
+	let (declared, single, share, batch_base) = chain.execute_with(|| {
+		let who = dust_account(0);
+		assert_eq!(Liquidation::liquidate_unsigned_expected_weight(&who), spot_path_expected());
+		(
+			Liquidation::liquidate_unsigned_weight(&who),
+			spot_path_expected(),
+			Liquidation::batch_share_weight(),
+			Liquidation::batch_base_weight(),
+		)
 	});
-	assert!(budget.any_lt(reserved), "{reserved:?} beyond {budget:?}");
+	// Shared keys make an account after the first of its batch cheaper than one alone.
+	assert!(share.all_lte(single), "{share:?} against {single:?}");
+
+	// One block includes every batch, each liquidating every account in it.
 	chain.include_all(submitted);
 	let charged = chain.execute_with(|| {
 		*frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Normal)
 	});
 	assert!(budget.all_gte(charged), "{charged:?} within {budget:?}");
-	let started = chain
-		.liquidation_events()
-		.into_iter()
+	let events = chain.liquidation_events();
+	let started = events
+		.iter()
 		.filter(|event| matches!(event, pallet_liquidation::Event::AuctionStarted { .. }))
 		.count();
-	assert_eq!(started as u32, fits);
+	assert_eq!(started as u32, offered);
+	assert!(!events
+		.iter()
+		.any(|event| matches!(event, pallet_liquidation::Event::WorkerSkipped { .. })));
+	// The bound stopped the worker, or the block could not have taken a batch of one more.
+	let base = <Runtime as frame_system::Config>::BlockWeights::get()
+		.get(DispatchClass::Normal)
+		.base_extrinsic;
+	let one_more = charged.saturating_add(batch_base).saturating_add(declared).saturating_add(base);
+	assert!(offered == bound || budget.any_lt(one_more), "{offered} offered, {charged:?} charged");
 	// The rest wait for the worker's next run (its cursor walks on past those at auction).
 	let left =
 		chain.execute_with(|| Liquidation::liquidatable_accounts(None, accounts + 1).0.len());
-	assert_eq!(left, 10);
+	assert_eq!(left as u32, accounts - offered);
+	println!(
+		"the worker's run: {offered} accounts in {} batches, {:.0} of {:.0} ms charged",
+		batches.len(),
+		charged.ref_time() as f64 / 1e9,
+		budget.ref_time() as f64 / 1e9
+	);
 }
 
 /// The path a two-position spot account's unsigned liquidation is expected to take, run once
@@ -280,5 +292,7 @@ fn spot_path_expected() -> Weight {
 	Weights::liquidate_unsigned()
 		.max(Weights::settle_bankrupt(2))
 		.saturating_add(read)
-		.saturating_add(Weights::check_unsigned_in_block().max(Weights::check_account()))
+		.saturating_add(
+			Weights::check_unsigned_in_block().max(Weights::check_unsigned_in_block_positions()),
+		)
 }

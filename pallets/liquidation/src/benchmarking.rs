@@ -94,6 +94,25 @@ mod benchmarks {
 		assert!(Liquidation::<T>::in_auction(&who));
 	}
 
+	/// The worker's batch of `n` accounts alike (the most debts each, against the same
+	/// collateral), each auctioned: the slope is one more account once the keys they share
+	/// are read, the intercept what the batch costs beyond its accounts.
+	#[benchmark]
+	fn liquidate_unsigned_batch(
+		n: Linear<1, { T::MaxUnsignedBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let _ = T::BenchmarkHelper::assets();
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let accounts =
+			T::BenchmarkHelper::liquidatable_accounts(n, debts).ok_or(BenchmarkError::Skip)?;
+		let accounts: frame_support::BoundedVec<T::AccountId, T::MaxUnsignedBatch> =
+			accounts.try_into().map_err(|_| BenchmarkError::Stop("more accounts than a batch"))?;
+		#[extrinsic_call]
+		_(RawOrigin::None, accounts.clone(), frame_system::Pallet::<T>::block_number());
+		assert!(accounts.iter().all(|who| Liquidation::<T>::in_auction(who)));
+		Ok(())
+	}
+
 	/// A keeper takes over part of one of the most positions an account may hold (its health
 	/// reads them all, the sizing twice).
 	#[benchmark]
@@ -197,8 +216,7 @@ mod benchmarks {
 
 	/// The block's check of the worker's liquidation before dispatch on its costliest spot
 	/// branch: an account with the most debts, no derivative position, the block's cap used up,
-	/// so that its bankruptcy is read too (the waterfall needs no cap). The branch of an account
-	/// with derivative positions reads its report and its positions, as `check_account` does.
+	/// so that its bankruptcy is read too (the waterfall needs no cap).
 	#[benchmark]
 	fn check_unsigned_in_block() -> Result<(), BenchmarkError> {
 		let _ = T::BenchmarkHelper::assets();
@@ -216,6 +234,20 @@ mod benchmarks {
 		}
 		assert!(checked.is_ok(), "{checked:?}");
 		Ok(())
+	}
+
+	/// The same check's branch for an account with derivative positions: the most debts and
+	/// the most positions, its report and its positions at risk read.
+	#[benchmark]
+	fn check_unsigned_in_block_positions() {
+		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
+		let who = T::BenchmarkHelper::liquidatable_account_with_positions(debts);
+		let checked;
+		#[block]
+		{
+			checked = Liquidation::<T>::check_unsigned_in_block(&who);
+		}
+		assert!(checked.is_ok(), "{checked:?}");
 	}
 
 	/// The stress test's cost per account (the runtime API's, charged to no block): the walk

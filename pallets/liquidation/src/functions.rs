@@ -465,7 +465,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The largest debt and the largest collateral of `who` by value, among assets not paused.
-	fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
+	pub(crate) fn largest_positions(who: &T::AccountId) -> Option<(T::AssetId, T::AssetId)> {
 		let mut debt: Option<(T::AssetId, UsdValue)> = None;
 		let mut collateral: Option<(T::AssetId, UsdValue)> = None;
 		for (asset, deposit, owed) in T::Ledger::positions_of(who) {
@@ -489,7 +489,7 @@ impl<T: Config> Pallet<T> {
 	#[frame_support::transactional]
 	pub(crate) fn do_liquidate_unsigned(
 		who: T::AccountId,
-	) -> Result<UnsignedOutcome, DispatchError> {
+	) -> Result<UnsignedOutcome<T::AssetId>, DispatchError> {
 		ensure!(!Paused::<T>::get(), Error::<T>::EnginePaused);
 		// Positions first (see `positions`), the vault the backstop: the largest requirement
 		// first, passing over one whose close-out fails (its market paused, the vault unable to
@@ -574,7 +574,7 @@ impl<T: Config> Pallet<T> {
 			debt_asset,
 			to_raise,
 		});
-		Ok(UnsignedOutcome::Auctioned)
+		Ok(UnsignedOutcome::Auctioned { debt_asset, collateral_asset })
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every

@@ -47,10 +47,13 @@
 //!
 //! The **off-chain worker** reads, after every block, the accounts the ledger's risk index cannot
 //! rule out ([`liquidation_primitives::ledger::RiskScan::accounts_at_risk`]: only those the price
-//! moves could have pushed under; a bounded batch, resuming where the last run stopped), and
-//! submits unsigned liquidations for the liquidatable ones, worst shortfall first, as many as one
-//! block's normal-class weight holds by their declared weights ([`Pallet::worker_budget`]; at most
-//! [`Config::MaxUnsignedPerBlock`]). `ValidateUnsigned` accepts them only from the local node, re-checks each
+//! moves could have pushed under; a bounded page, resuming where the last run stopped), and
+//! submits the liquidatable ones, worst shortfall first, in batches of unsigned liquidations
+//! ([`Pallet::liquidate_unsigned_batch`], [`batch`]: accounts liquidated alike share most of the
+//! storage a liquidation touches, so a block holds several times more of them in batches than
+//! one by one), as many as one block's normal-class weight holds by their declared weights
+//! ([`Pallet::worker_budget`]; at most [`Config::MaxUnsignedPerBlock`] accounts).
+//! `ValidateUnsigned` accepts them only from the local node, re-checks each
 //! against current state, tags each by account (no duplicates in the pool) and gives a priority
 //! that grows with the shortfall; it also runs the liquidation and undoes it, so one that would
 //! fail (the sizing, debt all at auction) never enters the pool, and one the block's caps
@@ -214,6 +217,7 @@ extern crate alloc;
 pub use pallet::*;
 
 pub mod bad_debt;
+pub mod batch;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod derisk;
@@ -338,6 +342,12 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	fn derisk_trader() -> Option<(AccountId, AccountId)> {
 		None
 	}
+	/// `n` accounts alike, each as [`Self::liquidatable_account`] makes one (not bankrupt,
+	/// `debt_positions` debts against the same collateral, no derivative position), all
+	/// liquidatable at once: the worker's batch. `None` skips the benchmark (the default).
+	fn liquidatable_accounts(_n: u32, _debt_positions: u32) -> Option<alloc::vec::Vec<AccountId>> {
+		None
+	}
 }
 
 /// Where a walk of the ledger's risk index stopped: the ledger's own opaque cursor.
@@ -450,6 +460,15 @@ pub mod pallet {
 		/// worker submits what one block holds, [`Pallet::worker_budget`]).
 		#[pallet::constant]
 		type MaxUnsignedPerBlock: Get<u32>;
+
+		/// Most accounts in one of the worker's batches ([`Pallet::liquidate_unsigned_batch`]).
+		/// A batch declares the sum of its accounts' costliest paths, which the block must have
+		/// free before it dispatches it, so a batch that declares more than a block leaves free
+		/// after keepers' calls waits; one that holds few accounts shares little of what its
+		/// accounts read and write alike (the engine's parameters, the caps, each asset's
+		/// market, pool and insurance fund).
+		#[pallet::constant]
+		type MaxUnsignedBatch: Get<u32>;
 
 		/// Base priority of unsigned liquidations; the shortfall in whole USD is added.
 		#[pallet::constant]
@@ -784,6 +803,23 @@ pub mod pallet {
 			/// Whether the engine is now paused.
 			paused: bool,
 		},
+		/// The worker's batch passed over `who`: the block's check refused it, or its
+		/// liquidation failed and changed nothing. `code` says why, as validation would
+		/// ([`crate::invalid`]: 1 not liquidatable, 2 the engine paused, 4 every auction slot
+		/// taken, 5 the liquidation failed, 7 the block's caps full).
+		WorkerSkipped {
+			/// The account passed over.
+			who: T::AccountId,
+			/// Why, an [`crate::invalid`] code.
+			code: u8,
+		},
+		/// The worker's batch ran: `liquidated` of its accounts liquidated, `skipped` passed over.
+		WorkerBatch {
+			/// Accounts liquidated.
+			liquidated: u32,
+			/// Accounts passed over ([`Event::WorkerSkipped`]).
+			skipped: u32,
+		},
 		/// No worker liquidation was included for `waited` blocks while accounts were
 		/// liquidatable: `on_idle` checked `checked` accounts at risk and liquidated
 		/// `liquidated` of them itself.
@@ -933,6 +969,7 @@ pub mod pallet {
 			assert!(T::ScanBatch::get() > 0, "ScanBatch must be positive");
 			assert!(!T::WorkerGraceBlocks::get().is_zero(), "WorkerGraceBlocks must be positive");
 			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
+			assert!(T::MaxUnsignedBatch::get() > 0, "MaxUnsignedBatch must be positive");
 			// A de-risking's priority is zero: a liquidation's must be above it to replace it.
 			assert!(T::UnsignedPriority::get() > 0, "UnsignedPriority must be positive");
 			// Keepers' liquidations go into a block before the worker's (see `extension`).
@@ -1030,17 +1067,45 @@ pub mod pallet {
 			// Only the transaction's bytes need it (see the call's docs).
 			let _ = found_at;
 			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
-			let weight = match Self::do_liquidate_unsigned(who)? {
-				UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
-				UnsignedOutcome::Auctioned => T::WeightInfo::liquidate_unsigned(),
-				UnsignedOutcome::PositionClosed { close_outs, debts } => Self::with_waterfall(
-					T::WeightInfo::backstop_position().saturating_mul(close_outs.into()),
-					debts,
-				),
-			};
+			let weight = Self::unsigned_path_weight(&Self::do_liquidate_unsigned(who)?);
 			// The block's check of the account too, and the read that chose the bound (see
 			// `liquidate_unsigned_weight`).
 			Ok(Some(Self::with_unsigned_check(weight)).into())
+		}
+
+		/// The off-chain worker's liquidations of `accounts`, in order, each as
+		/// [`Pallet::liquidate_unsigned`] liquidates one. Only valid from the local node (see
+		/// `ValidateUnsigned`: the pool runs the batch and undoes it, and takes it only if every
+		/// account's liquidation succeeds after those before it). The block checks each account
+		/// before liquidating it ([`Pallet::check_unsigned_in_block`]) and passes over, changing
+		/// nothing for it, one its earlier transactions made safe, or whose liquidation fails
+		/// ([`Event::WorkerSkipped`]); the batch itself succeeds ([`Event::WorkerBatch`]).
+		///
+		/// Why a batch: one block holds far more liquidations in batches than one by one. A
+		/// transaction's weight counts every storage key it reads and writes, while accounts
+		/// liquidated alike share most of them (the engine's parameters, the caps, and for each
+		/// asset its market, prices, pool and insurance fund): in one transaction the first
+		/// account pays for those keys and the next only for its own (see
+		/// [`Pallet::liquidate_unsigned_batch_weight`]).
+		///
+		/// It declares each account's bound as [`Pallet::liquidate_unsigned`] does, and refunds
+		/// to what was done: an account auctioned after another auction of the same two assets
+		/// in the batch, holding no asset the batch had not read before and no derivative
+		/// position, is charged its share of the batch as benchmarked
+		/// (`WeightInfo::liquidate_unsigned_batch`); any other its path alone; one passed over,
+		/// the block's check (or its bound, when its liquidation failed).
+		#[pallet::call_index(7)]
+		#[pallet::weight(Pallet::<T>::liquidate_unsigned_batch_weight(accounts))]
+		pub fn liquidate_unsigned_batch(
+			origin: OriginFor<T>,
+			accounts: BoundedVec<T::AccountId, T::MaxUnsignedBatch>,
+			found_at: BlockNumberFor<T>,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			// Only the transaction's bytes need it (see [`Pallet::liquidate_unsigned`]).
+			let _ = found_at;
+			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
+			Ok(Some(Self::do_liquidate_batch(accounts.into_inner())).into())
 		}
 
 		/// Closes out (part of) `who`'s derivative position in `underlying` as a keeper: the caller
@@ -1202,6 +1267,20 @@ pub mod pallet {
 					let shortfall = Self::check_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, T::UnsignedPriority::get().saturating_add(whole_usd(shortfall)))
 				},
+				Call::liquidate_unsigned_batch { accounts, .. } => {
+					let worst =
+						Self::check_unsigned_batch(accounts).map_err(invalid::to_invalid)?;
+					let priority = T::UnsignedPriority::get().saturating_add(whole_usd(worst));
+					// One tag per account: the pool holds one transaction liquidating each.
+					let mut valid = ValidTransaction::with_tag_prefix("LiquidationEngine")
+						.priority(priority)
+						.longevity(T::UnsignedLongevity::get())
+						.propagate(false);
+					for who in accounts.iter() {
+						valid = valid.and_provides(who);
+					}
+					return valid.build();
+				},
 				Call::derisk_unsigned { who, .. } => {
 					Self::check_derisk_unsigned(who).map_err(invalid::to_invalid)?;
 					(who, 0)
@@ -1226,6 +1305,12 @@ pub mod pallet {
 				Call::liquidate_unsigned { who, .. } => Self::check_unsigned_in_block(who)
 					.map(|_| ())
 					.map_err(|code| invalid::to_invalid(code).into()),
+				// Each account is checked in dispatch (and passed over when the check refuses
+				// it); here only what would refuse them all: the engine paused, or the block's
+				// cap with less than the dust left (kept in the pool for the next block).
+				Call::liquidate_unsigned_batch { .. } => {
+					Self::check_batch_in_block().map_err(|code| invalid::to_invalid(code).into())
+				},
 				_ => Self::validate_unsigned(TransactionSource::InBlock, call).map(|_| ()),
 			}
 		}

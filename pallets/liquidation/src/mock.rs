@@ -169,6 +169,7 @@ parameter_types! {
 	pub static ScanBatch: u32 = 100;
 	/// Settable by a test (thread-local): the worker's bound per run.
 	pub static MaxUnsignedPerBlock: u32 = 3;
+	pub static MaxUnsignedBatch: u32 = 2;
 	pub const Treasury: AccountId = 777;
 	pub const ConversionSlippage: Permill = Permill::from_percent(5);
 }
@@ -274,6 +275,7 @@ impl pallet_liquidation::Config for Test {
 	type ScanBatch = ScanBatch;
 	type WorkerGraceBlocks = ConstU64<3>;
 	type MaxUnsignedPerBlock = MaxUnsignedPerBlock;
+	type MaxUnsignedBatch = MaxUnsignedBatch;
 	type UnsignedPriority = ConstU64<1_000>;
 	type KeeperPriority = ConstU64<{ 1u64 << 62 }>;
 	type UnsignedLongevity = ConstU64<5>;

@@ -27,12 +27,11 @@ const DERISK_CURSOR_KEY: &[u8] = b"liquidation-engine/derisk-cursor";
 impl<T: Config> Pallet<T> {
 	/// One run (unless one ran less than `WorkerLockMillis` ago): read up to `ScanBatch`
 	/// accounts at risk from the ledger's risk index after the stored cursor (only those the
-	/// price moves could have pushed under), and submit an unsigned liquidation for each
-	/// liquidatable one, worst shortfall first, as many as one block's weight holds (see
-	/// [`Self::worker_fits`]), at most `MaxUnsignedPerBlock`, and only those whose liquidation
-	/// succeeds when the next block is planned with them (see [`Self::planning_next_block`]):
-	/// no more than its caps on liquidated value take.
-	/// Then, when every
+	/// price moves could have pushed under), and submit the liquidatable ones in batches
+	/// ([`Pallet::liquidate_unsigned_batch`]), worst shortfall first, as many as one block's
+	/// weight holds, at most `MaxUnsignedPerBlock`, and only those whose liquidation succeeds
+	/// when the next block is planned with them (see [`Self::plan_worker_batches`]): no more
+	/// than its caps on liquidated value take. Then, when every
 	/// liquidatable account found was submitted and de-risking is switched on, with the slots
 	/// left: read up to `ScanBatch` indebted accounts after a second cursor and submit an
 	/// unsigned de-risking for each one due, largest excess of value at risk over buffer first
@@ -52,82 +51,20 @@ impl<T: Config> Pallet<T> {
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR_KEY);
 		let cursor: Option<crate::CursorOf<T>> = cursor_ref.get().ok().flatten();
 		let (found, next) = Self::due_accounts(cursor.as_ref(), T::ScanBatch::get());
-		let mut used = Weight::zero();
-		// Transactions offered to the pool, and of those the ones it took.
-		let mut offered = 0u32;
-		let mut submitted = 0u32;
-		let mut held_back = false;
-		// Accounts of this page left for want of room in the block: the next run reads the page
-		// again (those submitted are liquidated by then) rather than walking the whole index
-		// before it comes back to them.
-		let mut page_left = false;
 		// The next block planned: each account's liquidation run against what those chosen
 		// before it leave, and all of it undone afterwards.
-		let planned = Self::planning_next_block(|| {
-			for (who, shortfall) in found {
-				let Some(after) = Self::worker_fits(used, &who) else {
-					held_back = true;
-					page_left = true;
-					break;
-				};
-				if offered >= T::MaxUnsignedPerBlock::get() {
-					held_back = true;
-					page_left = true;
-					break;
-				}
-				// What validation checks, run as the next block would, after those chosen before
-				// it, keeping what it did. This saves submissions the pool would refuse (while the
-				// engine is paused; while every auction slot is taken, all but the bankrupt
-				// accounts', whose waterfall needs none; a liquidation that would fail) and those
-				// beyond the next block's caps, which the pool would keep unapplied, each costing
-				// the block builder a dry run and one of its skips.
-				match Self::check_unsigned_kept(&who) {
-					Ok(_) => {},
-					// No room: auction slots or the caps. The page is read again when this run
-					// submitted some of it (it may have taken the room).
-					Err(invalid::AUCTIONS_FULL | invalid::CAPS_FULL) => {
-						held_back = true;
-						page_left = true;
-						continue;
-					},
-					Err(invalid::PAUSED) => {
-						held_back = true;
-						continue;
-					},
-					// Healthy once those before it are liquidated, or failing: not submitted, as
-					// the pool would refuse it, and not held back (a failure that lasts must not
-					// hold the walk on this page).
-					Err(code) => {
-						log::debug!(
-							target: "runtime::liquidation",
-							"worker at {now:?}: the liquidation of {who:?} would be refused ({code})"
-						);
-						continue;
-					},
-				}
-				// Offered, whatever the pool answers: it counts in the plan, the block's weight
-				// and the bound on transactions.
-				offered = offered.saturating_add(1);
-				used = after;
-				let call = Call::<T>::liquidate_unsigned { who: who.clone(), found_at: now };
-				let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
-				match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-					Ok(()) => submitted = submitted.saturating_add(1),
-					// Refused (the fork-aware pool reports none): its liquidation from an earlier
-					// run is still pending, which the next block includes as it would this one.
-					Err(()) => log::debug!(
-						target: "runtime::liquidation",
-						"worker at {now:?}: the pool refused the liquidation of {who:?} (shortfall {shortfall:?})"
-					),
-				}
-			}
-		});
-		if planned.is_none() {
+		let plan = Self::planning_next_block(|| Self::plan_worker_batches(found));
+		let Some(plan) = plan else {
 			log::warn!(target: "runtime::liquidation", "worker at {now:?}: no storage layer to plan in");
+			return 0;
+		};
+		let mut submitted = 0u32;
+		for batch in plan.batches {
+			submitted = submitted.saturating_add(Self::submit_batch(now, batch));
 		}
 		// Read again only when this run submitted some of it: a page the pool refuses in full
 		// (all pending, or failing) must not hold the walk.
-		if !page_left || submitted == 0 {
+		if !plan.page_left || submitted == 0 {
 			match &next {
 				Some(next) => cursor_ref.set(next),
 				None => cursor_ref.clear(),
@@ -136,11 +73,142 @@ impl<T: Config> Pallet<T> {
 		// De-risking only when every liquidatable account found was submitted: one left waiting
 		// (every auction slot taken, no room left in the block) keeps the slots, the caps and the
 		// block's weight for liquidations. One the pool refused is already pending: not waiting.
-		if !held_back {
-			let room = Self::derisk_room(offered, Self::worker_budget().saturating_sub(used));
+		if !plan.held_back {
+			let room =
+				Self::derisk_room(plan.offered, Self::worker_budget().saturating_sub(plan.used));
 			submitted = submitted.saturating_add(Self::submit_deriskings(now, room));
 		}
 		submitted
+	}
+
+	/// The worker's choice for the next block from `found` (liquidatable accounts, worst
+	/// first), to run in [`Self::planning_next_block`]: each account checked as validation
+	/// checks it, after those chosen before it, with its effects kept
+	/// ([`Self::check_unsigned_kept`]), and put in a batch ([`crate::batch`]) while the block
+	/// could still take it: a batch holds at most `MaxUnsignedBatch` accounts and must find
+	/// what it declares free after what the batches before it are likely left charged (what
+	/// a block checks before dispatching it). What the block then cannot take (keepers' calls
+	/// go first) waits in the pool for the next. Public so that tools can model the worker.
+	pub fn plan_worker_batches(found: Vec<(T::AccountId, UsdValue)>) -> WorkerPlan<T::AccountId> {
+		let mut plan = WorkerPlan {
+			batches: Vec::new(),
+			held_back: false,
+			page_left: false,
+			used: Weight::zero(),
+			offered: 0,
+			refused: Vec::new(),
+		};
+		// The open batch: its accounts, what it declares and what it is likely left charged,
+		// and what it touched so far.
+		let mut batch: Vec<T::AccountId> = Vec::new();
+		let mut batch_declared = Self::batch_base_weight();
+		let mut batch_expected = Self::batch_base_weight();
+		let mut keys = crate::batch::BatchKeys::default();
+		// Every transaction also costs the block its base weight.
+		let base = <T as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Normal)
+			.base_extrinsic;
+		let budget = Self::worker_budget();
+		let fits = |used: Weight, declared: Weight| {
+			budget.all_gte(used.saturating_add(declared).saturating_add(base))
+		};
+		for (who, shortfall) in found {
+			if plan.offered >= T::MaxUnsignedPerBlock::get() {
+				plan.held_back = true;
+				plan.page_left = true;
+				break;
+			}
+			let declared = Self::liquidate_unsigned_weight(&who);
+			// In the open batch while it has room and the block could still take it whole; else
+			// in a new one after it, if the block could take that.
+			let in_open = (batch.len() as u32) < T::MaxUnsignedBatch::get()
+				&& fits(plan.used, batch_declared.saturating_add(declared));
+			let closed_used = plan.used.saturating_add(batch_expected).saturating_add(base);
+			if !in_open && !fits(closed_used, Self::batch_base_weight().saturating_add(declared)) {
+				plan.held_back = true;
+				plan.page_left = true;
+				break;
+			}
+			let assets = Self::assets_of(&who);
+			let holds_positions = T::Derivatives::holds_positions(&who);
+			let pair = if holds_positions { None } else { Self::largest_positions(&who) };
+			// What validation checks, run as the next block would, after those chosen before it,
+			// keeping what it did. This saves submissions the pool would refuse (while the engine
+			// is paused; while every auction slot is taken, all but the bankrupt accounts', whose
+			// waterfall needs none; a liquidation that would fail) and those beyond the next
+			// block's caps, which the pool would keep unapplied.
+			match Self::check_unsigned_kept(&who) {
+				Ok(_) => {},
+				// No room: auction slots or the caps. The page is read again when this run
+				// submitted some of it (it may have taken the room).
+				Err(code @ (invalid::AUCTIONS_FULL | invalid::CAPS_FULL)) => {
+					plan.held_back = true;
+					plan.page_left = true;
+					plan.refused.push((who, code));
+					continue;
+				},
+				Err(invalid::PAUSED) => {
+					plan.held_back = true;
+					plan.refused.push((who, invalid::PAUSED));
+					continue;
+				},
+				// Healthy once those before it are liquidated, or failing: not submitted, as the
+				// pool would refuse it, and not held back (a failure that lasts must not hold the
+				// walk on this page).
+				Err(code) => {
+					log::debug!(
+						target: "runtime::liquidation",
+						"worker: the liquidation of {who:?} (shortfall {shortfall:?}) would be refused ({code})"
+					);
+					plan.refused.push((who, code));
+					continue;
+				},
+			}
+			if !in_open {
+				plan.batches.push(core::mem::take(&mut batch));
+				plan.used = closed_used;
+				batch_declared = Self::batch_base_weight();
+				batch_expected = Self::batch_base_weight();
+				keys = crate::batch::BatchKeys::default();
+			}
+			// The worker cannot know which path validation's run took: one sharing every key
+			// with those before it is taken to be auctioned for its largest debt and collateral.
+			let expected = if keys.shared(assets, holds_positions, pair) {
+				Self::batch_share_weight()
+			} else {
+				Self::liquidate_unsigned_expected_weight(&who)
+			};
+			plan.offered = plan.offered.saturating_add(1);
+			batch.push(who);
+			batch_declared = batch_declared.saturating_add(declared);
+			batch_expected = batch_expected.saturating_add(expected);
+		}
+		if !batch.is_empty() {
+			plan.batches.push(batch);
+			plan.used = plan.used.saturating_add(batch_expected).saturating_add(base);
+		}
+		plan
+	}
+
+	/// Offers `accounts` to the pool as one batch; how many accounts the pool took (all or
+	/// none).
+	fn submit_batch(now: BlockNumberFor<T>, accounts: Vec<T::AccountId>) -> u32 {
+		let count = accounts.len() as u32;
+		let Ok(accounts) = frame_support::BoundedVec::try_from(accounts) else { return 0 };
+		let call = Call::<T>::liquidate_unsigned_batch { accounts, found_at: now };
+		let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
+		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+			Ok(()) => count,
+			// Refused (the fork-aware pool reports none): a liquidation of one of them from an
+			// earlier run is still pending, which the next block includes as it would this one.
+			Err(()) => {
+				log::debug!(
+					target: "runtime::liquidation",
+					"worker at {now:?}: the pool refused a batch of {count}"
+				);
+				0
+			},
+		}
 	}
 
 	/// The weight of one block's transactions the worker submits in a run: the block's whole
@@ -177,38 +245,18 @@ impl<T: Config> Pallet<T> {
 
 	/// What the worker's liquidation is charged for `path`, the path it took: the path, the
 	/// storage read that chose its declared bound, and the block's check of the account before
-	/// dispatch ([`Pallet::check_unsigned_in_block`]: its spot branch benchmarked on its own;
-	/// the branch of an account with derivative positions reads what `check_account` measures,
-	/// an account's report and its positions).
+	/// dispatch ([`Pallet::check_unsigned_in_block`]).
 	pub(crate) fn with_unsigned_check(path: Weight) -> Weight {
 		path.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(Self::unsigned_check_weight())
 	}
 
-	/// The block's check of the worker's liquidation before dispatch, its costlier branch.
+	/// The block's check of the worker's liquidation before dispatch, its costlier branch: an
+	/// account without derivative positions (its bankruptcy read when the caps or the auction
+	/// slots are full), or one with them (its positions at risk read).
 	pub fn unsigned_check_weight() -> Weight {
-		T::WeightInfo::check_unsigned_in_block().max(T::WeightInfo::check_account())
-	}
-
-	/// The worker's room for one more liquidation, `who`'s, after liquidations likely to leave
-	/// `used` charged: it fits when the block could still reserve its declared weight (what the
-	/// block checks before dispatching it); then the weight likely used after it. `None`: the
-	/// block would be full. Each counts the transaction's base weight too. Filling by the likely
-	/// weight and checking the declared one is how a block fills: each call needs its declared weight free, and is left charged its path's.
-	/// What the block then cannot take waits in the pool for the next. Public so that tools can
-	/// model the worker.
-	pub fn worker_fits(used: Weight, who: &T::AccountId) -> Option<Weight> {
-		// Every transaction also costs the block its base weight.
-		let base = <T as frame_system::Config>::BlockWeights::get()
-			.get(DispatchClass::Normal)
-			.base_extrinsic;
-		let declared = Self::liquidate_unsigned_weight(who).saturating_add(base);
-		if Self::worker_budget().any_lt(used.saturating_add(declared)) {
-			return None;
-		}
-		Some(
-			used.saturating_add(Self::liquidate_unsigned_expected_weight(who)).saturating_add(base),
-		)
+		T::WeightInfo::check_unsigned_in_block()
+			.max(T::WeightInfo::check_unsigned_in_block_positions())
 	}
 
 	/// How many de-riskings fit after `liquidations` submitted liquidations: the unsigned
@@ -295,4 +343,25 @@ impl<T: Config> Pallet<T> {
 		};
 		(chosen, next)
 	}
+}
+
+/// The worker's choice for the next block ([`Pallet::plan_worker_batches`]).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct WorkerPlan<AccountId> {
+	/// The batches to submit, in order, each liquidating its accounts in order.
+	pub batches: Vec<Vec<AccountId>>,
+	/// Whether a liquidatable account was left for want of room (the block's weight, the
+	/// caps, auction slots, the bound on accounts) or because the engine is paused: de-risking
+	/// then waits.
+	pub held_back: bool,
+	/// Whether accounts of this page were left for want of room: the next run reads the page
+	/// again.
+	pub page_left: bool,
+	/// What the batches are likely to leave the block charged.
+	pub used: Weight,
+	/// Accounts in the batches.
+	pub offered: u32,
+	/// Accounts the check refused, with its code ([`crate::invalid`]). Those after the last
+	/// one in a batch that are in neither list were left for want of room.
+	pub refused: Vec<(AccountId, u8)>,
 }

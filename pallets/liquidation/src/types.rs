@@ -178,11 +178,16 @@ pub struct LiquidationTotals {
 
 /// What an unsigned (or fallback) liquidation did.
 #[derive(Clone, Copy, PartialEq, Eq, RuntimeDebug)]
-pub enum UnsignedOutcome {
+pub enum UnsignedOutcome<AssetId> {
 	/// The account was bankrupt: the waterfall settled this many positions.
 	Settled(u32),
-	/// Its collateral went to auction.
-	Auctioned,
+	/// Its collateral went to auction for its debt.
+	Auctioned {
+		/// The debt the auction raises.
+		debt_asset: AssetId,
+		/// The collateral it sells.
+		collateral_asset: AssetId,
+	},
 	/// One of its derivative positions was closed out against the vault: the close-outs run
 	/// (a partial one undone and made whole counts two, a position passed over two), and the
 	/// positions the waterfall then settled (zero unless nothing but debt was left).

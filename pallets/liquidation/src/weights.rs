@@ -37,6 +37,7 @@ pub trait WeightInfo {
 	fn liquidate() -> Weight;
 	fn flash_liquidate() -> Weight;
 	fn liquidate_unsigned() -> Weight;
+	fn liquidate_unsigned_batch(n: u32, ) -> Weight;
 	fn liquidate_position() -> Weight;
 	fn backstop_position() -> Weight;
 	fn settle_bankrupt(p: u32, ) -> Weight;
@@ -45,6 +46,7 @@ pub trait WeightInfo {
 	fn set_paused() -> Weight;
 	fn check_account() -> Weight;
 	fn check_unsigned_in_block() -> Weight;
+	fn check_unsigned_in_block_positions() -> Weight;
 	fn stress_test_account() -> Weight;
 	fn derisk_spot() -> Weight;
 	fn derisk_perpetual() -> Weight;
@@ -510,6 +512,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn check_unsigned_in_block() -> Weight {
 		Self::check_account().saturating_mul(2)
 	}
+	// TEMPORARY until scripts/benchmark.sh re-measures this pallet: as `check_account`.
+	fn check_unsigned_in_block_positions() -> Weight {
+		Self::check_account()
+	}
+	// TEMPORARY until scripts/benchmark.sh re-measures this pallet: one by one.
+	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
+		Self::liquidate_unsigned().saturating_add(Self::check_account()).saturating_mul(n.into())
+	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AssetLimitsOf` (r:9 w:0)
@@ -937,6 +947,14 @@ impl WeightInfo for () {
 	// TEMPORARY until scripts/benchmark.sh re-measures this pallet: twice `check_account`.
 	fn check_unsigned_in_block() -> Weight {
 		Self::check_account().saturating_mul(2)
+	}
+	// TEMPORARY until scripts/benchmark.sh re-measures this pallet: as `check_account`.
+	fn check_unsigned_in_block_positions() -> Weight {
+		Self::check_account()
+	}
+	// TEMPORARY until scripts/benchmark.sh re-measures this pallet: one by one.
+	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
+		Self::liquidate_unsigned().saturating_add(Self::check_account()).saturating_mul(n.into())
 	}
 	fn stress_test_account() -> Weight {
 		Weight::from_parts(15_289_453_000, 61838)

@@ -325,6 +325,10 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 		Self::liquidatable(debt_positions, false, true)
 	}
 
+	fn liquidatable_accounts(n: u32, debt_positions: u32) -> Option<alloc::vec::Vec<AccountId>> {
+		Some(Self::liquidatable_many(n, debt_positions, false, false))
+	}
+
 	/// The liquidatable account with positions, BTC back up to where its maintenance
 	/// collateral is 1.3 times its maintenance debt, oracle-priced with a volatility of 20 % a
 	/// day (a week's move at risk at 99 % is all of its price); a keeper holding a million of
@@ -450,13 +454,34 @@ impl LiquidationBenchmarkHelper {
 	/// See [`pallet_liquidation::BenchmarkHelper::liquidatable_account`]; with `positions`, the
 	/// most derivative positions opened before the crash.
 	fn liquidatable(debt_positions: u32, bankrupt: bool, positions: bool) -> AccountId {
+		Self::liquidatable_many(1, debt_positions, bankrupt, positions)
+			.into_iter()
+			.next()
+			.unwrap_or_else(|| AccountId::from([0x77; 32]))
+	}
+
+	/// `n` accounts made as [`Self::liquidatable`] makes one, all opened before the crash that
+	/// makes them liquidatable at once.
+	fn liquidatable_many(
+		n: u32,
+		debt_positions: u32,
+		bankrupt: bool,
+		positions: bool,
+	) -> alloc::vec::Vec<AccountId> {
 		use frame_support::traits::fungibles::Mutate;
 		use liquidation_primitives::ledger;
 		let (btc, usd) =
 			<Self as pallet_liquidation::BenchmarkHelper<AssetId, AccountId>>::assets();
-		let who = AccountId::from([0x77; 32]);
+		let accounts: alloc::vec::Vec<AccountId> = (0..n.max(1))
+			.map(|index: u32| {
+				let mut raw = [0x77u8; 32];
+				if index > 0 {
+					raw[..4].copy_from_slice(&index.to_le_bytes());
+				}
+				AccountId::from(raw)
+			})
+			.collect();
 		let lender = AccountId::from([0x78; 32]);
-		fund_margin_account(&who);
 		fund_margin_account(&lender);
 		let root = || crate::RuntimeOrigin::root();
 		// Debt assets: USD first, then the other dev assets, then new ones.
@@ -479,56 +504,69 @@ impl LiquidationBenchmarkHelper {
 			ok(crate::Margin::list_asset(root(), AssetId::Asset(next), 12, params), "list asset");
 			debts.push(AssetId::Asset(next));
 		}
-		// A thousand USD of debt in each (every debt asset priced at 1 USD a whole unit).
-		ok(AllAssets::mint_into(btc, &who, 100_000_000), "mint into");
-		ok(
-			crate::Margin::deposit(crate::RuntimeOrigin::signed(who.clone()), btc, 100_000_000),
-			"deposit",
-		);
-		for asset in debts.iter().take(debt_positions.max(1) as usize) {
-			if *asset != usd {
-				fixed_price(*asset, Price::from_u32(1));
-			}
-			let decimals =
-				<crate::Margin as liquidation_primitives::AssetDecimals<AssetId>>::decimals(*asset)
-					.unwrap_or(12);
-			let unit = 10u128.saturating_pow(decimals.into());
-			let amount = 1_000u128.saturating_mul(unit);
-			ok(AllAssets::mint_into(*asset, &lender, amount.saturating_mul(10)), "mint into");
+		for who in &accounts {
+			fund_margin_account(who);
+			// A thousand USD of debt in each (every debt asset priced at 1 USD a whole unit).
+			ok(AllAssets::mint_into(btc, who, 100_000_000), "mint into");
 			ok(
-				crate::Margin::deposit(
-					crate::RuntimeOrigin::signed(lender.clone()),
-					*asset,
-					amount.saturating_mul(10),
-				),
+				crate::Margin::deposit(crate::RuntimeOrigin::signed(who.clone()), btc, 100_000_000),
 				"deposit",
 			);
-			ok(
-				crate::Margin::borrow(crate::RuntimeOrigin::signed(who.clone()), *asset, amount),
-				"borrow",
-			);
+			for asset in debts.iter().take(debt_positions.max(1) as usize) {
+				if *asset != usd {
+					fixed_price(*asset, Price::from_u32(1));
+				}
+				let decimals =
+					<crate::Margin as liquidation_primitives::AssetDecimals<AssetId>>::decimals(
+						*asset,
+					)
+					.unwrap_or(12);
+				let unit = 10u128.saturating_pow(decimals.into());
+				let amount = 1_000u128.saturating_mul(unit);
+				ok(AllAssets::mint_into(*asset, &lender, amount.saturating_mul(10)), "mint into");
+				ok(
+					crate::Margin::deposit(
+						crate::RuntimeOrigin::signed(lender.clone()),
+						*asset,
+						amount.saturating_mul(10),
+					),
+					"deposit",
+				);
+				ok(
+					crate::Margin::borrow(
+						crate::RuntimeOrigin::signed(who.clone()),
+						*asset,
+						amount,
+					),
+					"borrow",
+				);
+			}
+			if positions {
+				open_benchmark_positions(who);
+			}
+			if bankrupt {
+				// One satoshi left: dust, so the waterfall also moves a deposit.
+				ok(
+					<crate::Margin as ledger::Mutate<AccountId>>::seize_collateral(
+						who, btc, 99_999_999, &lender,
+					),
+					"seize collateral",
+				);
+			}
 		}
-		if positions {
-			open_benchmark_positions(&who);
+		let first = accounts.first().cloned().unwrap_or_else(|| AccountId::from([0x77; 32]));
+		if !bankrupt {
+			if let Ok(report) = <crate::Margin as ledger::Inspect<AccountId>>::health(&first) {
+				// Crash BTC so that maintenance collateral is 97% of maintenance debt.
+				use sp_runtime::Saturating;
+				// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.
+				let price = report
+					.maintenance_debt
+					.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
+				fixed_price(btc, price);
+			}
 		}
-		if bankrupt {
-			// One satoshi left: dust, so the waterfall also moves a deposit.
-			ok(
-				<crate::Margin as ledger::Mutate<AccountId>>::seize_collateral(
-					&who, btc, 99_999_999, &lender,
-				),
-				"seize collateral",
-			);
-		} else if let Ok(report) = <crate::Margin as ledger::Inspect<AccountId>>::health(&who) {
-			// Crash BTC so that maintenance collateral is 97% of maintenance debt.
-			use sp_runtime::Saturating;
-			// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.
-			let price = report
-				.maintenance_debt
-				.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
-			fixed_price(btc, price);
-		}
-		who
+		accounts
 	}
 }
 

@@ -10,8 +10,10 @@
 //! - **keeper**: one keeper's signed `liquidate` calls (he repays USD, takes DOT);
 //! - **flash**: signed `flash_liquidate` calls (the DOT sold on the DEX's DOT/USD pool, moved to
 //!   the oracle price after the crash and deepened, so every sale clears its slippage bound);
-//! - **worker**: the off-chain worker's unsigned `liquidate_unsigned` (each starts an auction);
-//! - **bankrupt**: `liquidate_unsigned` of accounts the crash left with dust collateral (the
+//! - **worker**: the off-chain worker's unsigned batches (`liquidate_unsigned_batch`, each
+//!   account's liquidation starting an auction), `MaxUnsignedBatch` accounts each, a smaller one
+//!   when the block has no room left for what a whole one declares;
+//! - **bankrupt**: the same batches of accounts the crash left with dust collateral (the
 //!   waterfall settles each: insurance first, then the lenders).
 //!
 //! Each block is then executed again from the state before it by the runtime's wasm blob in
@@ -53,7 +55,8 @@ pub struct PathBlock {
 	pub path: &'static str,
 	/// Transactions of the path the block included.
 	pub included: u32,
-	/// Of those, the ones whose dispatch succeeded: the liquidations.
+	/// The liquidations: the transactions whose dispatch succeeded (a batch: the accounts its
+	/// event says it liquidated).
 	pub liquidations: u32,
 	/// Whether the block refused the next transaction for want of weight (else the cohort ran
 	/// out first: more accounts would be needed to fill it).
@@ -73,6 +76,25 @@ pub struct PathBlock {
 	pub wasm_runs_ms: Vec<f64>,
 	/// Failed dispatches or refused transactions by reason (none expected).
 	pub failures: BTreeMap<String, u32>,
+}
+
+impl PathBlock {
+	/// A block of `path` with nothing in it yet.
+	fn empty(path: &'static str) -> Self {
+		Self {
+			path,
+			included: 0,
+			liquidations: 0,
+			full: false,
+			weight_ms: 0.0,
+			limit_ms: 0.0,
+			total_weight_ms: 0.0,
+			native_ms: 0.0,
+			wasm_ms: 0.0,
+			wasm_runs_ms: Vec::new(),
+			failures: BTreeMap::new(),
+		}
+	}
 }
 
 /// Builds and times one full block per path with `accounts` accounts in each cohort, each block
@@ -143,20 +165,17 @@ pub fn measure(accounts: u32, runs: u32) -> Result<Vec<PathBlock>, String> {
 					})
 					.collect()
 			},
-			_ => (0..accounts)
-				.map(|index| {
-					let call = pallet_liquidation::Call::liquidate_unsigned {
-						who: member(cohort, index),
-						found_at: 0,
-					};
-					UncheckedExtrinsic::new_bare(call.into())
-				})
-				.collect(),
+			_ => Vec::new(),
 		};
 		keep_fallback_idle(&mut chain);
 		chain.commit();
 		let before = chain.ext.as_backend();
-		let mut block = fill_block(&mut chain, path, transactions);
+		let mut block = if transactions.is_empty() {
+			let cohort = (0..accounts).map(|index| member(cohort, index)).collect();
+			fill_block_with_batches(&mut chain, path, cohort)
+		} else {
+			fill_block(&mut chain, path, transactions)
+		};
 		let built = chain.last_block(block.1);
 		let times = executor.time(&before, chain.ext.state_version, &built, runs, path)?;
 		let ms = |time: &Duration| time.as_secs_f64() * 1_000.0;
@@ -322,19 +341,7 @@ fn fill_block(
 ) -> (PathBlock, liquidation_runtime::Header) {
 	let started = Instant::now();
 	chain.start_block();
-	let mut block = PathBlock {
-		path,
-		included: 0,
-		liquidations: 0,
-		full: false,
-		weight_ms: 0.0,
-		limit_ms: 0.0,
-		total_weight_ms: 0.0,
-		native_ms: 0.0,
-		wasm_ms: 0.0,
-		wasm_runs_ms: Vec::new(),
-		failures: BTreeMap::new(),
-	};
+	let mut block = PathBlock::empty(path);
 	for xt in transactions {
 		match chain.apply(xt) {
 			Ok(Ok(())) => {
@@ -352,6 +359,68 @@ fn fill_block(
 			Err(error) => *block.failures.entry(format!("refused: {error:?}")).or_default() += 1,
 		}
 	}
+	finish(chain, block, started)
+}
+
+/// Applies the worker's batches (`liquidate_unsigned_batch`) of `accounts` in a new block, as
+/// the worker plans them: at most `MaxUnsignedBatch` accounts each, a smaller one when the
+/// block has no longer room for what a whole one declares, until it has no room for a batch
+/// of one. The liquidations are what the batches' events count.
+fn fill_block_with_batches(
+	chain: &mut TestChain,
+	path: &'static str,
+	accounts: Vec<AccountId>,
+) -> (PathBlock, liquidation_runtime::Header) {
+	let started = Instant::now();
+	chain.start_block();
+	let mut block = PathBlock::empty(path);
+	let most = <Runtime as pallet_liquidation::Config>::MaxUnsignedBatch::get() as usize;
+	let (mut next, mut size) = (0usize, most);
+	while next < accounts.len() {
+		let end = next.saturating_add(size).min(accounts.len());
+		let batch = accounts.get(next..end).unwrap_or_default().to_vec();
+		let call = pallet_liquidation::Call::liquidate_unsigned_batch {
+			accounts: batch.try_into().expect("at most MaxUnsignedBatch"),
+			found_at: 0,
+		};
+		match chain.apply(UncheckedExtrinsic::new_bare(call.into())) {
+			Ok(Ok(())) => block.included += 1,
+			Ok(Err(error)) => {
+				block.included += 1;
+				*block.failures.entry(format!("failed: {error:?}")).or_default() += 1;
+			},
+			Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => {
+				if size == 1 {
+					block.full = true;
+					break;
+				}
+				size /= 2;
+				continue;
+			},
+			Err(error) => *block.failures.entry(format!("refused: {error:?}")).or_default() += 1,
+		}
+		next = end;
+	}
+	for event in chain.liquidation_events() {
+		match event {
+			pallet_liquidation::Event::WorkerBatch { liquidated, .. } => {
+				block.liquidations += liquidated
+			},
+			pallet_liquidation::Event::WorkerSkipped { code, .. } => {
+				*block.failures.entry(format!("skipped: code {code}")).or_default() += 1
+			},
+			_ => {},
+		}
+	}
+	finish(chain, block, started)
+}
+
+/// Finishes the block `block` was filled in, started at `started`: its figures and header.
+fn finish(
+	chain: &mut TestChain,
+	mut block: PathBlock,
+	started: Instant,
+) -> (PathBlock, liquidation_runtime::Header) {
 	let header = chain.finish_block();
 	block.native_ms = started.elapsed().as_secs_f64() * 1_000.0;
 	let (weight, limit, total) = chain.execute_with(|| {

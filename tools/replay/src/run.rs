@@ -155,12 +155,11 @@ struct Run<'a> {
 	options: &'a ReplayOptions,
 	blocks: u32,
 	sample_every: u32,
-	max_unsigned: usize,
 	/// The weight of one block's transactions the worker submits in a run
 	/// (`Liquidation::worker_budget`), and what those it chose for the next block are likely to
-	/// use (`Liquidation::worker_fits`).
+	/// use (`Liquidation::plan_worker_batches`).
 	worker_budget: Weight,
-	worker_declared: Weight,
+	worker_used: Weight,
 	/// The last block's execution time, and the busiest block so far.
 	block_execution_ms: f64,
 	liquidations_so_far: u32,
@@ -180,7 +179,7 @@ struct Run<'a> {
 	held_back: BTreeMap<String, u32>,
 	most_auctions_running: u32,
 	/// Decided after the last block: the worker's unsigned liquidations and the keepers'.
-	to_worker: Vec<AccountId>,
+	to_worker: Vec<Vec<AccountId>>,
 	to_keepers: Vec<AccountId>,
 	keeper_assigned: BTreeSet<AccountId>,
 	/// Accounts a keeper could not liquidate: the worker's until they are no longer due.
@@ -227,10 +226,8 @@ impl<'a> Run<'a> {
 			} else {
 				options.sample_every
 			},
-			max_unsigned: <Runtime as pallet_liquidation::Config>::MaxUnsignedPerBlock::get()
-				as usize,
 			worker_budget: chain.execute_with(Liquidation::worker_budget),
-			worker_declared: Weight::zero(),
+			worker_used: Weight::zero(),
 			block_execution_ms: 0.0,
 			liquidations_so_far: 0,
 			busiest: BusiestBlock::default(),
@@ -306,10 +303,12 @@ impl<'a> Run<'a> {
 		// The block the worker read: the one before this (just started) block.
 		let found_at = chain
 			.execute_with(|| frame_system::Pallet::<Runtime>::block_number().saturating_sub(1));
-		let liquidations = self
-			.to_worker
-			.drain(..)
-			.map(|who| pallet_liquidation::Call::<Runtime>::liquidate_unsigned { who, found_at });
+		let liquidations = self.to_worker.drain(..).map(|accounts| pallet_liquidation::Call::<
+			Runtime,
+		>::liquidate_unsigned_batch {
+			accounts: accounts.try_into().expect("the worker's batches are bounded"),
+			found_at,
+		});
 		let deriskings =
 			self.derisk_to_worker
 				.drain(..)
@@ -424,8 +423,8 @@ impl<'a> Run<'a> {
 	/// Counts each due account's wait, and gives it to a keeper or the worker for the next
 	/// block. Returns whether the worker left an account it was given unsubmitted.
 	fn hand_out(&mut self, block: u32, due: Vec<AccountId>) -> bool {
-		let mut worker_held_back = false;
-		self.worker_declared = Weight::zero();
+		let worker_held_back;
+		self.worker_used = Weight::zero();
 		let due_set: BTreeSet<&AccountId> = due.iter().collect();
 		// An account liquidated in this block had something under way: its wait restarts.
 		let this_block = &self.books.this_block;
@@ -440,46 +439,47 @@ impl<'a> Run<'a> {
 				self.worst_streak_from = Some(block.saturating_sub(*streak));
 			}
 		}
-		// The worker plans the next block as its off-chain run does: each account checked as
-		// the pool validates it, against what those chosen before it leave, all undone after.
-		let _ = Liquidation::planning_next_block(|| {
-			for who in due {
-				// Each account is a keeper's or the worker's once it becomes liquidatable.
-				let keeper_takes = !self.keeper_refused.contains(&who)
-					&& (self.keeper_assigned.contains(&who)
-						|| (self.streaks.get(&who) == Some(&1)
-							&& self.random.unit() < self.options.keeper_share));
-				if keeper_takes {
-					self.keeper_assigned.insert(who.clone());
-					self.to_keepers.push(who);
-					continue;
-				}
-				// As the worker submits: as many as one block's weight holds, by their declared
-				// weights, and what validation would accept after those chosen before it (while
-				// every auction slot is taken, only bankrupt accounts; no more than the next
-				// block's caps take).
-				let fits = Liquidation::worker_fits(self.worker_declared, &who);
-				if self.to_worker.len() >= self.max_unsigned || fits.is_none() {
-					*self.held_back.entry("block full".into()).or_default() += 1;
-					worker_held_back = true;
-				} else {
-					match Liquidation::check_unsigned_kept(&who) {
-						Ok(_) => {
-							self.to_worker.push(who);
-							self.worker_declared = fits.unwrap_or(self.worker_budget);
-						},
-						Err(code) => {
-							*self.held_back.entry(invalid_reason(code, &who)).or_default() += 1;
-							// As the worker judges it before submitting: every auction slot taken,
-							// or the next block's caps full (what the pool refuses otherwise is not
-							// held back).
-							worker_held_back |= code == pallet_liquidation::invalid::AUCTIONS_FULL
-								|| code == pallet_liquidation::invalid::CAPS_FULL;
-						},
-					}
-				}
+		// Each account is a keeper's or the worker's once it becomes liquidatable.
+		let mut for_worker = Vec::new();
+		for who in due {
+			let keeper_takes = !self.keeper_refused.contains(&who)
+				&& (self.keeper_assigned.contains(&who)
+					|| (self.streaks.get(&who) == Some(&1)
+						&& self.random.unit() < self.options.keeper_share));
+			if keeper_takes {
+				self.keeper_assigned.insert(who.clone());
+				self.to_keepers.push(who);
+			} else {
+				// The worker walks them worst first; the order of `due` is the replay's.
+				for_worker.push((who, Default::default()));
 			}
-		});
+		}
+		// The worker plans the next block as its off-chain run does
+		// (`Liquidation::plan_worker_batches`): each account checked as the pool validates it,
+		// against what those chosen before it leave, put in batches while the block's weight
+		// holds them, all undone after.
+		let candidates: Vec<AccountId> = for_worker.iter().map(|(who, _)| who.clone()).collect();
+		let Some(plan) =
+			Liquidation::planning_next_block(|| Liquidation::plan_worker_batches(for_worker))
+		else {
+			return true;
+		};
+		let chosen: BTreeSet<&AccountId> = plan.batches.iter().flatten().collect();
+		let refused: BTreeMap<&AccountId, u8> =
+			plan.refused.iter().map(|(who, code)| (who, *code)).collect();
+		for who in &candidates {
+			if chosen.contains(who) {
+				continue;
+			}
+			let reason = match refused.get(who) {
+				Some(code) => invalid_reason(*code, who),
+				None => "block full".into(),
+			};
+			*self.held_back.entry(reason).or_default() += 1;
+		}
+		worker_held_back = plan.held_back;
+		self.worker_used = plan.used;
+		self.to_worker = plan.batches;
 		worker_held_back
 	}
 
@@ -494,8 +494,8 @@ impl<'a> Run<'a> {
 			return;
 		}
 		let room = Liquidation::derisk_room(
-			self.to_worker.len() as u32,
-			self.worker_budget.saturating_sub(self.worker_declared),
+			self.to_worker.iter().map(|batch| batch.len() as u32).sum(),
+			self.worker_budget.saturating_sub(self.worker_used),
 		);
 		if room == 0 {
 			return;

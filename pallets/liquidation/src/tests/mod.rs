@@ -627,13 +627,22 @@ mod worker {
 		}};
 	}
 
+	/// The accounts the worker's batches in `transactions` liquidate, in order.
 	fn submitted(transactions: &[Vec<u8>]) -> Vec<AccountId> {
+		batches(transactions).into_iter().flatten().collect()
+	}
+
+	/// The worker's batches in `transactions`.
+	fn batches(transactions: &[Vec<u8>]) -> Vec<Vec<AccountId>> {
 		transactions
 			.iter()
 			.map(|bytes| {
 				let xt = Extrinsic::decode(&mut &bytes[..]).expect("an extrinsic");
 				match xt.function {
-					RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { who, .. }) => who,
+					RuntimeCall::Liquidation(crate::Call::liquidate_unsigned_batch {
+						accounts,
+						..
+					}) => accounts.into_inner(),
 					other => panic!("unexpected call {other:?}"),
 				}
 			})
@@ -696,24 +705,23 @@ mod worker {
 			System::set_block_number(2);
 			Liquidation::offchain_worker(2);
 			let transactions = pool_state.read().transactions.clone();
-			let sent = submitted(&transactions);
-			assert_eq!(sent, vec![DAVE, CHARLIE, ALICE, DAVE, CHARLIE, ALICE]);
-			let dave: Vec<&Vec<u8>> = sent
-				.iter()
-				.zip(&transactions)
-				.filter_map(|(who, bytes)| (*who == DAVE).then_some(bytes))
-				.collect();
-			assert_ne!(dave[0], dave[1], "the same transaction twice");
+			// Batches of two at most (the mock's `MaxUnsignedBatch`), worst first.
+			assert_eq!(
+				batches(&transactions),
+				vec![vec![DAVE, CHARLIE], vec![ALICE], vec![DAVE, CHARLIE], vec![ALICE]]
+			);
+			assert_ne!(transactions[0], transactions[2], "the same transaction twice");
 			let found_at = |bytes: &Vec<u8>| match Extrinsic::decode(&mut &bytes[..])
 				.expect("an extrinsic")
 				.function
 			{
-				RuntimeCall::Liquidation(crate::Call::liquidate_unsigned { found_at, .. }) => {
-					found_at
-				},
+				RuntimeCall::Liquidation(crate::Call::liquidate_unsigned_batch {
+					found_at,
+					..
+				}) => found_at,
 				other => panic!("unexpected call {other:?}"),
 			};
-			assert_eq!((found_at(dave[0]), found_at(dave[1])), (1, 2));
+			assert_eq!((found_at(&transactions[0]), found_at(&transactions[2])), (1, 2));
 		});
 	}
 
@@ -990,6 +998,116 @@ mod worker {
 			assert!(dispatched.is_err(), "{dispatched:?}");
 			assert_eq!(root(), before, "a failed liquidation changes nothing");
 			assert!(!Liquidation::in_auction(&STAKER));
+		});
+	}
+
+	/// A batch liquidates its accounts in order and passes over, changing nothing for it, one
+	/// the block's earlier transactions made safe; the batch succeeds, says what it did, and is
+	/// charged for an account auctioned like the one before it only its share.
+	#[test]
+	fn a_batch_liquidates_its_accounts_and_passes_over_one_made_safe() {
+		test(|| {
+			use frame_support::{
+				dispatch::GetDispatchInfo as _, traits::UnfilteredDispatchable as _,
+			};
+			borrowers_then_crash();
+			let batch = |accounts: Vec<AccountId>| crate::Call::<Test>::liquidate_unsigned_batch {
+				accounts: accounts.try_into().unwrap(),
+				found_at: 0,
+			};
+			// Two alike (bitcoin for USD): the second shares the first's keys.
+			let call = batch(vec![DAVE, ALICE]);
+			let declared = call.get_dispatch_info().call_weight;
+			let done = call.dispatch_bypass_filter(RawOrigin::None.into()).unwrap();
+			assert!(Liquidation::in_auction(&DAVE) && Liquidation::in_auction(&ALICE));
+			let single = Liquidation::with_unsigned_check(
+				<Test as Config>::WeightInfo::liquidate_unsigned(),
+			);
+			let charged = Liquidation::batch_base_weight()
+				.saturating_add(single)
+				.saturating_add(Liquidation::batch_share_weight());
+			assert_eq!(done.actual_weight, Some(charged));
+			assert!(charged.all_lte(declared), "{charged:?} within {declared:?}");
+			System::assert_last_event(Event::WorkerBatch { liquidated: 2, skipped: 0 }.into());
+
+			// A keeper got to Charlie first: passed over, charged the check; Staker (bankrupt)
+			// goes down the waterfall.
+			small_bankrupt(STAKER);
+			assert_ok!(Liquidation::liquidate(origin(KEEPER), CHARLIE, USD, BTC, Balance::MAX));
+			let done = batch(vec![CHARLIE, STAKER])
+				.dispatch_bypass_filter(RawOrigin::None.into())
+				.unwrap();
+			System::assert_has_event(
+				Event::WorkerSkipped { who: CHARLIE, code: invalid::NOT_LIQUIDATABLE }.into(),
+			);
+			System::assert_last_event(Event::WorkerBatch { liquidated: 1, skipped: 1 }.into());
+			assert!(Margin::positions(&STAKER).is_empty());
+			assert!(done.actual_weight.unwrap().all_gte(Liquidation::unsigned_check_weight()));
+			check_invariants();
+		});
+	}
+
+	/// The pool takes a batch only from the local node, when every account in it liquidates
+	/// after those before it, none twice; one tag per account, the priority of the worst
+	/// shortfall. The block refuses one only when it could liquidate none: the engine paused,
+	/// or the caps full (kept for the next block).
+	#[test]
+	fn validation_takes_a_batch_whose_every_account_liquidates() {
+		test(|| {
+			borrowers_then_crash();
+			let batch = |accounts: Vec<AccountId>| crate::Call::<Test>::liquidate_unsigned_batch {
+				accounts: accounts.try_into().unwrap(),
+				found_at: 0,
+			};
+			let single = |who| crate::Call::<Test>::liquidate_unsigned { who, found_at: 0 };
+			let valid =
+				Liquidation::validate_unsigned(TransactionSource::Local, &batch(vec![ALICE, DAVE]))
+					.unwrap();
+			assert_eq!(
+				valid.provides,
+				vec![("LiquidationEngine", ALICE).encode(), ("LiquidationEngine", DAVE).encode()]
+			);
+			let dave =
+				Liquidation::validate_unsigned(TransactionSource::Local, &single(DAVE)).unwrap();
+			assert_eq!(valid.priority, dave.priority, "the worst shortfall, Dave's");
+			assert!(!valid.propagate);
+			let refused = |code| {
+				Err::<sp_runtime::transaction_validity::ValidTransaction, _>(
+					TransactionValidityError::Invalid(invalid::to_invalid(code)),
+				)
+			};
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::Local, &batch(vec![DAVE, BOB])),
+				refused(invalid::NOT_LIQUIDATABLE)
+			);
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::Local, &batch(vec![DAVE, DAVE])),
+				refused(invalid::WOULD_FAIL)
+			);
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::Local, &batch(vec![])),
+				refused(invalid::NOT_LIQUIDATABLE)
+			);
+			assert_eq!(
+				Liquidation::validate_unsigned(TransactionSource::External, &batch(vec![DAVE])),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Call))
+			);
+			let root = || sp_io::storage::root(sp_runtime::StateVersion::V1);
+			let before = root();
+			assert_ok!(Liquidation::pre_dispatch(&batch(vec![DAVE, BOB])));
+			assert_eq!(root(), before, "validation runs nothing it keeps");
+			let cap = crate::Params::<Test>::get().unwrap().max_value_per_block;
+			crate::BlockUsage::<Test>::put((System::block_number(), cap));
+			assert_eq!(
+				Liquidation::pre_dispatch(&batch(vec![DAVE])),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources))
+			);
+			crate::BlockUsage::<Test>::kill();
+			assert_ok!(Liquidation::set_paused(RuntimeOrigin::root(), true));
+			assert_eq!(
+				Liquidation::pre_dispatch(&batch(vec![DAVE])),
+				Err(TransactionValidityError::Invalid(invalid::to_invalid(invalid::PAUSED)))
+			);
 		});
 	}
 

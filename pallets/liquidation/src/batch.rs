@@ -1,0 +1,210 @@
+//! The worker's batches: many accounts' unsigned liquidations in one transaction.
+//!
+//! A transaction's weight counts each storage key it reads and writes once, whatever the
+//! transactions before it in the block touched. Accounts liquidated alike touch mostly the
+//! same keys: the engine's parameters and caps, the auction pallet's counters, and for each
+//! asset its market, prices, pool and custody accounts, insurance fund and totals. An auction
+//! liquidation of a two-position account reads some 60 keys and writes 16 (see
+//! `WeightInfo::liquidate_unsigned`), of which it shares all but about a dozen reads and four
+//! writes (its portfolio, its list of auctions, the new auction and its dues) with any other
+//! account auctioned for the same two assets. One by one, each pays for all of them; in one
+//! batch the first pays for the shared keys and each next one only for its own.
+//!
+//! **Charging by what was shared.** The batch benchmark (`liquidate_unsigned_batch(n)`)
+//! liquidates `n` accounts alike (the most debts each, the same assets): its slope is what one
+//! more such account costs once the shared keys are read, its intercept what the batch costs
+//! beyond its accounts. An account is charged that slope only when the batch already read
+//! every key it shares: it was auctioned for the same debt and collateral assets as an account
+//! before it in the batch, it holds no asset no account before it held, and no derivative
+//! position (a perpetual's market is not among the keys the benchmark shares). Any other is
+//! charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the block's check of
+//! it; one the check refuses, the check; one whose liquidation fails, its declared bound.
+//!
+//! **Validated once.** The pool runs the whole batch (each account after those before it) and
+//! undoes it, and takes the batch only if every account succeeds
+//! ([`Pallet::check_unsigned_batch`]). The block then checks each account before liquidating
+//! it ([`Pallet::check_unsigned_in_block`]: what the block's earlier transactions may have
+//! changed) and passes over one it refuses, without running the batch a second time.
+
+use crate::{invalid, Config, Event, Pallet, Params, Paused, UnsignedOutcome, WeightInfo as _};
+use alloc::{collections::BTreeSet, vec::Vec};
+use frame_support::{traits::Get, weights::Weight};
+use liquidation_primitives::{ledger::Inspect as _, PositionLiquidation as _, UsdValue};
+use sp_runtime::{
+	traits::{Saturating as _, Zero as _},
+	DispatchError,
+};
+
+/// What a batch has touched so far, to tell whether its next account shares every key it
+/// touches (see the module's docs).
+pub struct BatchKeys<AssetId> {
+	/// Assets some account before held.
+	read: BTreeSet<AssetId>,
+	/// (Debt, collateral) pairs auctioned.
+	auctioned: BTreeSet<(AssetId, AssetId)>,
+}
+
+impl<AssetId> Default for BatchKeys<AssetId> {
+	fn default() -> Self {
+		Self { read: BTreeSet::new(), auctioned: BTreeSet::new() }
+	}
+}
+
+impl<AssetId: Ord + Copy> BatchKeys<AssetId> {
+	/// Whether an account holding `assets` (and derivative positions, `holds_positions`),
+	/// auctioned for the pair `auctioned` (`None`: not auctioned), shares every key it touches
+	/// with the accounts before it; then records what it touched.
+	pub fn shared(
+		&mut self,
+		assets: Vec<AssetId>,
+		holds_positions: bool,
+		auctioned: Option<(AssetId, AssetId)>,
+	) -> bool {
+		let shared = !holds_positions
+			&& assets.iter().all(|asset| self.read.contains(asset))
+			&& auctioned.is_some_and(|pair| self.auctioned.contains(&pair));
+		if let Some(pair) = auctioned {
+			self.auctioned.insert(pair);
+		}
+		self.read.extend(assets);
+		shared
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// What the pool checks of a batch: every account liquidated in order, each after those
+	/// before it (in a storage transaction undone afterwards), none twice. Returns the largest
+	/// shortfall among them (the batch's priority), or the first refusal's code.
+	pub fn check_unsigned_batch(accounts: &[T::AccountId]) -> Result<UsdValue, u8> {
+		if accounts.is_empty() {
+			return Err(invalid::NOT_LIQUIDATABLE);
+		}
+		let distinct: BTreeSet<&T::AccountId> = accounts.iter().collect();
+		if distinct.len() != accounts.len() {
+			return Err(invalid::WOULD_FAIL);
+		}
+		let checked = frame_support::storage::with_transaction(|| {
+			let mut worst = UsdValue::zero();
+			let mut outcome = Ok(());
+			for who in accounts {
+				match Self::check_unsigned_kept(who) {
+					Ok(shortfall) => worst = worst.max(shortfall),
+					Err(code) => {
+						outcome = Err(code);
+						break;
+					},
+				}
+			}
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+				outcome.map(|()| worst),
+			))
+		});
+		checked.map_err(|_| invalid::WOULD_FAIL)?
+	}
+
+	/// What the block checks of a batch before dispatching it: only what would refuse every
+	/// account in it. The engine runs (`PAUSED`), and the block's cap on liquidated value has at
+	/// least the dust left (`CAPS_FULL`, which keeps the batch in the pool for the next block).
+	pub fn check_batch_in_block() -> Result<(), u8> {
+		let params = Params::<T>::get().ok_or(invalid::PAUSED)?;
+		if Paused::<T>::get() {
+			return Err(invalid::PAUSED);
+		}
+		let room = params.max_value_per_block.saturating_sub(Self::block_used());
+		if room.is_zero() || room < params.dust_value {
+			return Err(invalid::CAPS_FULL);
+		}
+		Ok(())
+	}
+
+	/// Liquidates `accounts` in order, each checked first and passed over when refused or when
+	/// its liquidation fails (changing nothing for it). Returns the weight to charge (see the
+	/// module's docs).
+	pub(crate) fn do_liquidate_batch(accounts: Vec<T::AccountId>) -> Weight {
+		let mut weight = Self::batch_base_weight();
+		let mut keys = BatchKeys::default();
+		let (mut liquidated, mut skipped) = (0u32, 0u32);
+		for who in accounts {
+			let assets = Self::assets_of(&who);
+			let holds_positions = T::Derivatives::holds_positions(&who);
+			let (charged, auctioned) = match Self::check_unsigned_in_block(&who) {
+				Err(code) => {
+					Self::deposit_event(Event::WorkerSkipped { who: who.clone(), code });
+					skipped = skipped.saturating_add(1);
+					let check =
+						Self::unsigned_check_weight().saturating_add(T::DbWeight::get().reads(1));
+					(check, None)
+				},
+				Ok(_) => match Self::do_liquidate_unsigned(who.clone()) {
+					Ok(outcome) => {
+						liquidated = liquidated.saturating_add(1);
+						let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome));
+						match outcome {
+							UnsignedOutcome::Auctioned { debt_asset, collateral_asset } => {
+								(path, Some((debt_asset, collateral_asset)))
+							},
+							_ => (path, None),
+						}
+					},
+					Err(error) => {
+						let code = if Self::is_cap_error(&error) {
+							invalid::CAPS_FULL
+						} else {
+							invalid::WOULD_FAIL
+						};
+						Self::deposit_event(Event::WorkerSkipped { who: who.clone(), code });
+						skipped = skipped.saturating_add(1);
+						(Self::liquidate_unsigned_weight(&who), None)
+					},
+				},
+			};
+			let charged = if keys.shared(assets, holds_positions, auctioned) {
+				Self::batch_share_weight()
+			} else {
+				charged
+			};
+			weight = weight.saturating_add(charged);
+		}
+		Self::deposit_event(Event::WorkerBatch { liquidated, skipped });
+		weight
+	}
+
+	/// The assets `who` holds spot positions in.
+	pub(crate) fn assets_of(who: &T::AccountId) -> Vec<T::AssetId> {
+		T::Ledger::positions_of(who).into_iter().map(|(asset, _, _)| asset).collect()
+	}
+
+	/// What a batch of `accounts` declares: what the batch costs beyond its accounts, and each
+	/// account's bound as [`Pallet::liquidate_unsigned`] declares it (one storage read for each
+	/// tells its bound).
+	pub fn liquidate_unsigned_batch_weight(accounts: &[T::AccountId]) -> Weight {
+		accounts.iter().fold(Self::batch_base_weight(), |weight, who| {
+			weight.saturating_add(Self::liquidate_unsigned_weight(who))
+		})
+	}
+
+	/// What a batch costs beyond its accounts: the benchmark's intercept, and the block's check
+	/// before dispatch (the engine's parameters, its switch and the caps' use: three reads).
+	pub fn batch_base_weight() -> Weight {
+		T::WeightInfo::liquidate_unsigned_batch(0).saturating_add(T::DbWeight::get().reads(3))
+	}
+
+	/// What one more account auctioned like those before it in a batch costs: the batch
+	/// benchmark's slope.
+	pub fn batch_share_weight() -> Weight {
+		T::WeightInfo::liquidate_unsigned_batch(1)
+			.saturating_sub(T::WeightInfo::liquidate_unsigned_batch(0))
+	}
+
+	/// The weight of the path an unsigned liquidation took.
+	pub(crate) fn unsigned_path_weight(outcome: &UnsignedOutcome<T::AssetId>) -> Weight {
+		match *outcome {
+			UnsignedOutcome::Settled(debts) => T::WeightInfo::settle_bankrupt(debts),
+			UnsignedOutcome::Auctioned { .. } => T::WeightInfo::liquidate_unsigned(),
+			UnsignedOutcome::PositionClosed { close_outs, debts } => Self::with_waterfall(
+				T::WeightInfo::backstop_position().saturating_mul(close_outs.into()),
+				debts,
+			),
+		}
+	}
+}
