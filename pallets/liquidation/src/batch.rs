@@ -13,23 +13,40 @@
 //! **Charging by what was shared.** The batch benchmark (`liquidate_unsigned_batch(n)`)
 //! liquidates `n` accounts alike (the most debts each, the same assets): its slope is what one
 //! more such account costs once the shared keys are read, its intercept what the batch costs
-//! beyond its accounts. An account is charged that slope only when the batch already read
-//! every key it shares: it was auctioned for the same debt and collateral assets as an account
-//! before it in the batch, it holds no asset no account before it held, and no derivative
-//! position (a perpetual's market is not among the keys the benchmark shares). Any other is
-//! charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the block's check of
-//! it; one the check refuses, the check; one whose liquidation fails, its declared bound.
+//! beyond its accounts. An account is charged that slope only when it is such an account and
+//! the batch already read every key it shares:
+//! - it was auctioned for the same debt and collateral assets as an account liquidated before
+//!   it in the batch, and holds no asset that no account liquidated before it held;
+//! - it holds no derivative position and had no auction running (whose keys its health
+//!   reads);
+//! - its lot was seized in tokens and left part of its deposit (the deposit position moved to
+//!   the custody instead writes the custody's portfolio; a whole deposit re-counts the debts it
+//!   backed);
+//! - the liquidation did not re-file it in the risk index (its entry is the same before and
+//!   after: [`liquidation_primitives::ledger::RiskScan::risk_filing`]).
+//!
+//! Any other is charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the
+//! block's check of it; one the check refuses, the check; one whose liquidation fails, its
+//! declared bound.
 //!
 //! **Validated once.** The pool runs the whole batch (each account after those before it) and
 //! undoes it, and takes the batch only if every account succeeds
-//! ([`Pallet::check_unsigned_batch`]). The block then checks each account before liquidating
-//! it ([`Pallet::check_unsigned_in_block`]: what the block's earlier transactions may have
-//! changed) and passes over one it refuses, without running the batch a second time.
+//! ([`Pallet::check_unsigned_batch`]); when it re-validates the batch after a block in which a
+//! keeper liquidated one of its accounts, it drops the whole batch, and the worker's next run
+//! (after the same block) submits the others again. The block then checks each account before
+//! liquidating it ([`Pallet::check_unsigned_in_block`]: what the block's earlier transactions
+//! may have changed) and passes over one it refuses, without running the batch a second time;
+//! the batch is then included, and an account passed over waits for the worker's next run.
 
-use crate::{invalid, Config, Event, Pallet, Params, Paused, UnsignedOutcome, WeightInfo as _};
+use crate::{
+	invalid, Config, Event, OwnerAuctions, Pallet, Params, Paused, UnsignedOutcome, WeightInfo as _,
+};
 use alloc::{collections::BTreeSet, vec::Vec};
 use frame_support::{traits::Get, weights::Weight};
-use liquidation_primitives::{ledger::Inspect as _, PositionLiquidation as _, UsdValue};
+use liquidation_primitives::{
+	ledger::{Inspect as _, RiskScan as _},
+	PositionLiquidation as _, UsdValue,
+};
 use sp_runtime::{
 	traits::{Saturating as _, Zero as _},
 	DispatchError,
@@ -51,23 +68,18 @@ impl<AssetId> Default for BatchKeys<AssetId> {
 }
 
 impl<AssetId: Ord + Copy> BatchKeys<AssetId> {
-	/// Whether an account holding `assets` (and derivative positions, `holds_positions`),
-	/// auctioned for the pair `auctioned` (`None`: not auctioned), shares every key it touches
-	/// with the accounts before it; then records what it touched.
-	pub fn shared(
-		&mut self,
-		assets: Vec<AssetId>,
-		holds_positions: bool,
-		auctioned: Option<(AssetId, AssetId)>,
-	) -> bool {
-		let shared = !holds_positions
-			&& assets.iter().all(|asset| self.read.contains(asset))
-			&& auctioned.is_some_and(|pair| self.auctioned.contains(&pair));
+	/// Whether the accounts before read every key of `assets` and of an auction of `pair`.
+	pub fn covers(&self, assets: &[AssetId], pair: (AssetId, AssetId)) -> bool {
+		assets.iter().all(|asset| self.read.contains(asset)) && self.auctioned.contains(&pair)
+	}
+
+	/// Records a liquidated account's `assets`, and the pair it was auctioned for (`None`: not
+	/// auctioned).
+	pub fn record(&mut self, assets: Vec<AssetId>, auctioned: Option<(AssetId, AssetId)>) {
 		if let Some(pair) = auctioned {
 			self.auctioned.insert(pair);
 		}
 		self.read.extend(assets);
-		shared
 	}
 }
 
@@ -76,13 +88,7 @@ impl<T: Config> Pallet<T> {
 	/// before it (in a storage transaction undone afterwards), none twice. Returns the largest
 	/// shortfall among them (the batch's priority), or the first refusal's code.
 	pub fn check_unsigned_batch(accounts: &[T::AccountId]) -> Result<UsdValue, u8> {
-		if accounts.is_empty() {
-			return Err(invalid::NOT_LIQUIDATABLE);
-		}
-		let distinct: BTreeSet<&T::AccountId> = accounts.iter().collect();
-		if distinct.len() != accounts.len() {
-			return Err(invalid::WOULD_FAIL);
-		}
+		Self::check_batch_shape(accounts)?;
 		let checked = frame_support::storage::with_transaction(|| {
 			let mut worst = UsdValue::zero();
 			let mut outcome = Ok(());
@@ -102,74 +108,116 @@ impl<T: Config> Pallet<T> {
 		checked.map_err(|_| invalid::WOULD_FAIL)?
 	}
 
-	/// What the block checks of a batch before dispatching it: only what would refuse every
-	/// account in it. The engine runs (`PAUSED`), and the block's cap on liquidated value has at
-	/// least the dust left (`CAPS_FULL`, which keeps the batch in the pool for the next block).
-	pub fn check_batch_in_block() -> Result<(), u8> {
+	/// A batch names at least one account and none twice (`WOULD_FAIL` otherwise).
+	pub fn check_batch_shape(accounts: &[T::AccountId]) -> Result<(), u8> {
+		let distinct: BTreeSet<&T::AccountId> = accounts.iter().collect();
+		if accounts.is_empty() || distinct.len() != accounts.len() {
+			return Err(invalid::WOULD_FAIL);
+		}
+		Ok(())
+	}
+
+	/// What the block checks of a batch before dispatching it: its shape, and what would refuse
+	/// every account in it. The engine runs (`PAUSED`), and the block's cap on liquidated value
+	/// has at least the dust left (`CAPS_FULL`, which keeps the batch in the pool for the next
+	/// block: a bankrupt account's waterfall would need no room, but it waits with the batch).
+	pub fn check_batch_in_block(accounts: &[T::AccountId]) -> Result<(), u8> {
+		Self::check_batch_shape(accounts)?;
 		let params = Params::<T>::get().ok_or(invalid::PAUSED)?;
 		if Paused::<T>::get() {
 			return Err(invalid::PAUSED);
 		}
-		let room = params.max_value_per_block.saturating_sub(Self::block_used());
-		if room.is_zero() || room < params.dust_value {
+		if !Self::block_cap_has_room(&params) {
 			return Err(invalid::CAPS_FULL);
 		}
 		Ok(())
 	}
 
+	/// Whether the block's cap on liquidated value has at least the dust left.
+	pub(crate) fn block_cap_has_room(params: &crate::EngineParams) -> bool {
+		let room = params.max_value_per_block.saturating_sub(Self::block_used());
+		!room.is_zero() && room >= params.dust_value
+	}
+
 	/// Liquidates `accounts` in order, each checked first and passed over when refused or when
-	/// its liquidation fails (changing nothing for it). Returns the weight to charge (see the
-	/// module's docs).
-	pub(crate) fn do_liquidate_batch(accounts: Vec<T::AccountId>) -> Weight {
+	/// its liquidation fails (changing nothing for it); once the block's cap is full, the rest
+	/// are passed over unchecked. Returns the weight to charge (see the module's docs) and how
+	/// many it liquidated.
+	pub(crate) fn do_liquidate_batch(accounts: Vec<T::AccountId>) -> (Weight, u32) {
 		let mut weight = Self::batch_base_weight();
 		let mut keys = BatchKeys::default();
 		let (mut liquidated, mut skipped) = (0u32, 0u32);
+		let mut caps_full = false;
 		for who in accounts {
-			let assets = Self::assets_of(&who);
-			let holds_positions = T::Derivatives::holds_positions(&who);
-			let (charged, auctioned) = match Self::check_unsigned_in_block(&who) {
-				Err(code) => {
-					Self::deposit_event(Event::WorkerSkipped { who: who.clone(), code });
-					skipped = skipped.saturating_add(1);
-					let check =
-						Self::unsigned_check_weight().saturating_add(T::DbWeight::get().reads(1));
-					(check, None)
-				},
-				Ok(_) => match Self::do_liquidate_unsigned(who.clone()) {
-					Ok(outcome) => {
-						liquidated = liquidated.saturating_add(1);
-						let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome));
-						match outcome {
-							UnsignedOutcome::Auctioned { debt_asset, collateral_asset } => {
-								(path, Some((debt_asset, collateral_asset)))
-							},
-							_ => (path, None),
-						}
-					},
-					Err(error) => {
-						let code = if Self::is_cap_error(&error) {
-							invalid::CAPS_FULL
-						} else {
-							invalid::WOULD_FAIL
-						};
-						Self::deposit_event(Event::WorkerSkipped { who: who.clone(), code });
-						skipped = skipped.saturating_add(1);
-						(Self::liquidate_unsigned_weight(&who), None)
-					},
-				},
+			let skip = |who: T::AccountId, code: u8, skipped: &mut u32| {
+				Self::deposit_event(Event::WorkerSkipped { who, code });
+				*skipped = skipped.saturating_add(1);
 			};
-			let charged = if keys.shared(assets, holds_positions, auctioned) {
-				Self::batch_share_weight()
-			} else {
-				charged
+			if caps_full {
+				skip(who, invalid::CAPS_FULL, &mut skipped);
+				weight = weight.saturating_add(T::DbWeight::get().reads(1));
+				continue;
+			}
+			// What the batch benchmark's accounts are: no derivative position, no auction
+			// running, filed in the risk index where the liquidation leaves them.
+			let assets = Self::assets_of(&who);
+			let plain = !T::Derivatives::holds_positions(&who)
+				&& OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
+			let filing = T::Ledger::risk_filing(&who);
+			let outcome = Self::check_unsigned_in_block(&who).and_then(|_| {
+				Self::do_liquidate_unsigned(who.clone()).map_err(|error| {
+					if Self::is_cap_error(&error) {
+						invalid::CAPS_FULL
+					} else {
+						invalid::WOULD_FAIL
+					}
+				})
+			});
+			let charged = match outcome {
+				Ok(outcome) => {
+					liquidated = liquidated.saturating_add(1);
+					let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome));
+					match outcome {
+						UnsignedOutcome::Auctioned { debt_asset, collateral_asset, in_tokens } => {
+							let pair = (debt_asset, collateral_asset);
+							let shared = plain
+								&& in_tokens && filing.is_some()
+								&& filing == T::Ledger::risk_filing(&who)
+								&& keys.covers(&assets, pair);
+							keys.record(assets, Some(pair));
+							if shared {
+								Self::batch_share_weight()
+							} else {
+								path
+							}
+						},
+						_ => {
+							keys.record(assets, None);
+							path
+						},
+					}
+				},
+				Err(code) => {
+					skip(who.clone(), code, &mut skipped);
+					if code == invalid::CAPS_FULL {
+						caps_full = Params::<T>::get()
+							.is_none_or(|params| !Self::block_cap_has_room(&params));
+					}
+					// Refused by the check: the check; failed after it: its declared bound.
+					if code == invalid::WOULD_FAIL || code == invalid::CAPS_FULL {
+						Self::liquidate_unsigned_weight(&who)
+					} else {
+						Self::unsigned_check_weight().saturating_add(T::DbWeight::get().reads(1))
+					}
+				},
 			};
 			weight = weight.saturating_add(charged);
 		}
 		Self::deposit_event(Event::WorkerBatch { liquidated, skipped });
-		weight
+		(weight, liquidated)
 	}
 
-	/// The assets `who` holds spot positions in.
+	/// The spot assets `who` holds positions in.
 	pub(crate) fn assets_of(who: &T::AccountId) -> Vec<T::AssetId> {
 		T::Ledger::positions_of(who).into_iter().map(|(asset, _, _)| asset).collect()
 	}

@@ -223,6 +223,17 @@ mod benchmarks {
 		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
 		let who = T::BenchmarkHelper::liquidatable_account(debts, true);
 		let params = Params::<T>::get().ok_or(BenchmarkError::Stop("engine parameters"))?;
+		// Every debt asset with a cap of its own (read), the block's cap used up.
+		let positions =
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::positions_of(
+				&who,
+			);
+		for (asset, _, _) in positions {
+			AssetLimitsOf::<T>::insert(
+				asset,
+				AssetLimits { max_value_per_block: params.max_value_per_block, paused: false },
+			);
+		}
 		BlockUsage::<T>::put((
 			frame_system::Pallet::<T>::block_number(),
 			params.max_value_per_block,

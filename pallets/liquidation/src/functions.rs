@@ -539,6 +539,7 @@ impl<T: Config> Pallet<T> {
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
 		let mut lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
 		let custody = T::Auctions::custody_account();
+		let in_tokens = lot <= T::Ledger::cash(collateral_asset) && lot < deposit;
 		if lot > T::Ledger::cash(collateral_asset) {
 			// The pool has lent out the tokens: the lot is the deposit position itself, which
 			// the auction hands to its buyers (tokens first, as the pool's cash returns). The
@@ -574,7 +575,7 @@ impl<T: Config> Pallet<T> {
 			debt_asset,
 			to_raise,
 		});
-		Ok(UnsignedOutcome::Auctioned { debt_asset, collateral_asset })
+		Ok(UnsignedOutcome::Auctioned { debt_asset, collateral_asset, in_tokens })
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every
@@ -677,16 +678,22 @@ impl<T: Config> Pallet<T> {
 		if !report.is_liquidatable() {
 			return Err(invalid::NOT_LIQUIDATABLE);
 		}
-		// A close-out and an auction count the value they liquidate against the block's cap and
-		// take no slice below the dust (see `prepare_within_caps`); the waterfall of a bankrupt
-		// account takes neither the cap nor an auction slot.
-		let room = params.max_value_per_block.saturating_sub(Self::block_used());
-		let caps_room = !room.is_zero() && room >= params.dust_value;
+		// A close-out and an auction count the value they liquidate against the block's cap (an
+		// auction also against its debt asset's own) and take no slice below the dust (see
+		// `prepare_within_caps`); the waterfall of a bankrupt account takes neither a cap nor an
+		// auction slot.
 		if !T::Derivatives::positions_at_risk(who).is_empty() {
-			if !caps_room {
+			if !Self::block_cap_has_room(&params) {
 				return Err(invalid::CAPS_FULL);
 			}
 		} else {
+			let caps_room = match Self::largest_positions(who) {
+				Some((debt_asset, _)) => {
+					let (room, _) = Self::cap_room(&params, debt_asset);
+					!room.is_zero() && room >= params.dust_value
+				},
+				None => Self::block_cap_has_room(&params),
+			};
 			let auction = Self::auction_can_start(who, T::Auctions::has_capacity());
 			if !(auction && caps_room) && !Self::is_bankrupt(who).0 {
 				return Err(if auction { invalid::CAPS_FULL } else { invalid::AUCTIONS_FULL });

@@ -970,6 +970,20 @@ pub mod pallet {
 			assert!(!T::WorkerGraceBlocks::get().is_zero(), "WorkerGraceBlocks must be positive");
 			assert!(T::MaxUnsignedPerBlock::get() > 0, "MaxUnsignedPerBlock must be positive");
 			assert!(T::MaxUnsignedBatch::get() > 0, "MaxUnsignedBatch must be positive");
+			// A batch of the costliest accounts must fit one transaction of the normal class, or
+			// no block could take the worker's full batches.
+			let full_batch = Self::unsigned_weight()
+				.saturating_add(T::DbWeight::get().reads(1))
+				.saturating_add(Self::unsigned_check_weight())
+				.saturating_mul(T::MaxUnsignedBatch::get().into())
+				.saturating_add(Self::batch_base_weight());
+			let max_extrinsic = <T as frame_system::Config>::BlockWeights::get()
+				.get(frame_support::dispatch::DispatchClass::Normal)
+				.max_extrinsic;
+			assert!(
+				max_extrinsic.is_none_or(|max| full_batch.all_lte(max)),
+				"MaxUnsignedBatch accounts declare more than one transaction may"
+			);
 			// A de-risking's priority is zero: a liquidation's must be above it to replace it.
 			assert!(T::UnsignedPriority::get() > 0, "UnsignedPriority must be positive");
 			// Keepers' liquidations go into a block before the worker's (see `extension`).
@@ -1104,8 +1118,12 @@ pub mod pallet {
 			ensure_none(origin)?;
 			// Only the transaction's bytes need it (see [`Pallet::liquidate_unsigned`]).
 			let _ = found_at;
-			LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
-			Ok(Some(Self::do_liquidate_batch(accounts.into_inner())).into())
+			let (weight, liquidated) = Self::do_liquidate_batch(accounts.into_inner());
+			// The fallback waits for the worker only while its batches liquidate.
+			if liquidated > 0 {
+				LastWorkerLiquidation::<T>::put(frame_system::Pallet::<T>::block_number());
+			}
+			Ok(Some(weight).into())
 		}
 
 		/// Closes out (part of) `who`'s derivative position in `underlying` as a keeper: the caller
@@ -1306,10 +1324,12 @@ pub mod pallet {
 					.map(|_| ())
 					.map_err(|code| invalid::to_invalid(code).into()),
 				// Each account is checked in dispatch (and passed over when the check refuses
-				// it); here only what would refuse them all: the engine paused, or the block's
-				// cap with less than the dust left (kept in the pool for the next block).
-				Call::liquidate_unsigned_batch { .. } => {
-					Self::check_batch_in_block().map_err(|code| invalid::to_invalid(code).into())
+				// it); here only its shape (some accounts, none twice) and what would refuse
+				// them all: the engine paused, or the block's cap with less than the dust left
+				// (kept in the pool for the next block).
+				Call::liquidate_unsigned_batch { accounts, .. } => {
+					Self::check_batch_in_block(accounts)
+						.map_err(|code| invalid::to_invalid(code).into())
 				},
 				_ => Self::validate_unsigned(TransactionSource::InBlock, call).map(|_| ()),
 			}

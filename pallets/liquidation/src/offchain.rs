@@ -8,7 +8,10 @@ use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::{ledger::Inspect as _, PositionLiquidation as _, UsdValue};
+use liquidation_primitives::{
+	ledger::{Inspect as _, RiskScan as _},
+	PositionLiquidation as _, UsdValue,
+};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -129,9 +132,13 @@ impl<T: Config> Pallet<T> {
 				plan.page_left = true;
 				break;
 			}
+			// Whether it would be charged a share of the batch (see `batch`): what can be known
+			// before its liquidation runs, and whether the run re-filed it.
 			let assets = Self::assets_of(&who);
-			let holds_positions = T::Derivatives::holds_positions(&who);
-			let pair = if holds_positions { None } else { Self::largest_positions(&who) };
+			let plain = !T::Derivatives::holds_positions(&who)
+				&& crate::OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
+			let pair = if plain { Self::largest_positions(&who) } else { None };
+			let filing = T::Ledger::risk_filing(&who);
 			// What validation checks, run as the next block would, after those chosen before it,
 			// keeping what it did. This saves submissions the pool would refuse (while the engine
 			// is paused; while every auction slot is taken, all but the bankrupt accounts', whose
@@ -171,9 +178,14 @@ impl<T: Config> Pallet<T> {
 				batch_expected = Self::batch_base_weight();
 				keys = crate::batch::BatchKeys::default();
 			}
-			// The worker cannot know which path validation's run took: one sharing every key
-			// with those before it is taken to be auctioned for its largest debt and collateral.
-			let expected = if keys.shared(assets, holds_positions, pair) {
+			// The worker cannot know which path validation's run took: one that may share every
+			// key with those before it is taken to be auctioned for its largest debt and
+			// collateral, the lot in tokens.
+			let shared = pair.is_some_and(|pair| keys.covers(&assets, pair))
+				&& filing.is_some()
+				&& filing == T::Ledger::risk_filing(&who);
+			keys.record(assets, pair);
+			let expected = if shared {
 				Self::batch_share_weight()
 			} else {
 				Self::liquidate_unsigned_expected_weight(&who)
@@ -310,7 +322,6 @@ impl<T: Config> Pallet<T> {
 		start_after: Option<T::AccountId>,
 		room: u32,
 	) -> (Vec<(T::AccountId, UsdValue)>, Option<T::AccountId>) {
-		use liquidation_primitives::ledger::RiskScan as _;
 		let Some(params) = crate::DeriskParamsOf::<T>::get() else { return (Vec::new(), None) };
 		let limit = T::ScanBatch::get();
 		let page = T::Ledger::indebted_accounts(start_after.as_ref(), limit);

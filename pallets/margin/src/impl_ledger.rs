@@ -5,6 +5,7 @@ use crate::{
 	pool::{to_amount, to_scaled},
 	risk_index::RiskCursor,
 	Amount, Config, Error, Event, LiableAccounts, Losses, Markets, Pallet, Portfolios, Position,
+	RiskEntryOf,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -82,6 +83,11 @@ impl<T: Config> ledger::RiskScan<T::AccountId> for Pallet<T> {
 		limit: u32,
 	) -> (Vec<T::AccountId>, Option<RiskCursor<T::AccountId>>) {
 		Pallet::<T>::accounts_at_risk(start_after, limit)
+	}
+
+	fn risk_filing(who: &T::AccountId) -> Option<Vec<u8>> {
+		use codec::Encode as _;
+		RiskEntryOf::<T>::get(who).map(|entry| entry.encode())
 	}
 }
 

@@ -89,6 +89,14 @@ pub trait RiskScan<AccountId>: Inspect<AccountId> {
 		start_after: Option<&Self::Cursor>,
 		limit: u32,
 	) -> (Vec<AccountId>, Option<Self::Cursor>);
+
+	/// `who`'s entry in the risk index, encoded, or `None` when it is not filed (or the ledger
+	/// does not say). Comparing it before and after an operation tells whether the operation
+	/// re-filed the account (a re-filing writes the index: a caller charging by what an
+	/// operation touched must know). `None` by default: nothing to compare.
+	fn risk_filing(_who: &AccountId) -> Option<Vec<u8>> {
+		None
+	}
 }
 
 /// The moves a liquidation makes in the ledger.

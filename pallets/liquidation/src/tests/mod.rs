@@ -995,7 +995,8 @@ mod worker {
 			let root = || sp_io::storage::root(sp_runtime::StateVersion::V1);
 			let before = root();
 			let dispatched = call.dispatch_bypass_filter(RawOrigin::None.into());
-			assert!(dispatched.is_err(), "{dispatched:?}");
+			// Charged its declared weight (no refund of a failed call).
+			assert_eq!(dispatched.map_err(|e| e.post_info.actual_weight), Err(None));
 			assert_eq!(root(), before, "a failed liquidation changes nothing");
 			assert!(!Liquidation::in_auction(&STAKER));
 		});
@@ -1030,8 +1031,8 @@ mod worker {
 			assert!(charged.all_lte(declared), "{charged:?} within {declared:?}");
 			System::assert_last_event(Event::WorkerBatch { liquidated: 2, skipped: 0 }.into());
 
-			// A keeper got to Charlie first: passed over, charged the check; Staker (bankrupt)
-			// goes down the waterfall.
+			// A keeper got to Charlie first: passed over, charged the check; Staker (bankrupt,
+			// two positions) goes down the waterfall, charged its path.
 			small_bankrupt(STAKER);
 			assert_ok!(Liquidation::liquidate(origin(KEEPER), CHARLIE, USD, BTC, Balance::MAX));
 			let done = batch(vec![CHARLIE, STAKER])
@@ -1042,8 +1043,55 @@ mod worker {
 			);
 			System::assert_last_event(Event::WorkerBatch { liquidated: 1, skipped: 1 }.into());
 			assert!(Margin::positions(&STAKER).is_empty());
-			assert!(done.actual_weight.unwrap().all_gte(Liquidation::unsigned_check_weight()));
+			use frame_support::{traits::Get, weights::RuntimeDbWeight};
+			let read =
+				<<Test as frame_system::Config>::DbWeight as Get<RuntimeDbWeight>>::get().reads(1);
+			let charged = Liquidation::batch_base_weight()
+				.saturating_add(Liquidation::unsigned_check_weight())
+				.saturating_add(read)
+				.saturating_add(Liquidation::with_unsigned_check(
+					<Test as Config>::WeightInfo::settle_bankrupt(2),
+				));
+			assert_eq!(done.actual_weight, Some(charged));
 			check_invariants();
+		});
+	}
+
+	/// An account auctioned for other assets than those before it in its batch (ether for
+	/// USD after bitcoin for USD) touches keys they did not: charged its path alone. A batch
+	/// that liquidates nothing leaves the fallback's clock alone.
+	#[test]
+	fn a_batch_charges_its_path_alone_to_an_account_unlike_those_before_it() {
+		test(|| {
+			use frame_support::traits::UnfilteredDispatchable as _;
+			borrowers_then_crash();
+			assert_ok!(Margin::deposit(origin(STAKER), ETH, 20 * 10u128.pow(18)));
+			assert_ok!(Margin::borrow(origin(STAKER), USD, usd(40_000)));
+			set_price(ETH, Price::from_u32(2_400));
+			let batch = |accounts: Vec<AccountId>| crate::Call::<Test>::liquidate_unsigned_batch {
+				accounts: accounts.try_into().unwrap(),
+				found_at: 0,
+			};
+			let done =
+				batch(vec![DAVE, STAKER]).dispatch_bypass_filter(RawOrigin::None.into()).unwrap();
+			assert!(Liquidation::in_auction(&DAVE) && Liquidation::in_auction(&STAKER));
+			let single = Liquidation::with_unsigned_check(
+				<Test as Config>::WeightInfo::liquidate_unsigned(),
+			);
+			assert_eq!(
+				done.actual_weight,
+				Some(
+					Liquidation::batch_base_weight().saturating_add(single).saturating_add(single)
+				)
+			);
+			assert_eq!(crate::LastWorkerLiquidation::<Test>::get(), System::block_number());
+
+			// Nothing left to liquidate: passed over, and the fallback's clock stays.
+			run_to_block(5);
+			let before = crate::LastWorkerLiquidation::<Test>::get();
+			assert_ok!(batch(vec![BOB]).dispatch_bypass_filter(RawOrigin::None.into()));
+			System::assert_last_event(Event::WorkerBatch { liquidated: 0, skipped: 1 }.into());
+			assert_eq!(crate::LastWorkerLiquidation::<Test>::get(), before);
 		});
 	}
 
@@ -1086,16 +1134,26 @@ mod worker {
 			);
 			assert_eq!(
 				Liquidation::validate_unsigned(TransactionSource::Local, &batch(vec![])),
-				refused(invalid::NOT_LIQUIDATABLE)
+				refused(invalid::WOULD_FAIL)
 			);
 			assert_eq!(
 				Liquidation::validate_unsigned(TransactionSource::External, &batch(vec![DAVE])),
 				Err(TransactionValidityError::Invalid(InvalidTransaction::Call))
 			);
+			// The block checks the shape, and each account only in dispatch (Bob, healthy, would
+			// be passed over there).
 			let root = || sp_io::storage::root(sp_runtime::StateVersion::V1);
 			let before = root();
 			assert_ok!(Liquidation::pre_dispatch(&batch(vec![DAVE, BOB])));
 			assert_eq!(root(), before, "validation runs nothing it keeps");
+			for shapeless in [vec![], vec![DAVE, DAVE]] {
+				assert_eq!(
+					Liquidation::pre_dispatch(&batch(shapeless)),
+					Err(TransactionValidityError::Invalid(invalid::to_invalid(
+						invalid::WOULD_FAIL
+					)))
+				);
+			}
 			let cap = crate::Params::<Test>::get().unwrap().max_value_per_block;
 			crate::BlockUsage::<Test>::put((System::block_number(), cap));
 			assert_eq!(
