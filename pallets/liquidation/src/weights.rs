@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `10303`, estimated `41790` bytes.
-		// Fastest run: 810_104_000 ps.
-		Weight::from_parts(965_574_000, 41790)
+		// Fastest run: 800_629_000 ps.
+		Weight::from_parts(1_120_124_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -176,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `10293`, estimated `41790` bytes.
-		// Fastest run: 867_839_000 ps.
-		Weight::from_parts(929_541_000, 41790)
+		// Fastest run: 932_275_000 ps.
+		Weight::from_parts(990_702_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -239,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `5164`, estimated `23062` bytes.
-		// Fastest run: 535_836_000 ps.
-		Weight::from_parts(582_895_000, 23062)
+		// Fastest run: 594_624_000 ps.
+		Weight::from_parts(677_576_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(57_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -250,6 +250,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:32 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OwnerAuctions` (r:32 w:32)
+	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:32 w:0)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -264,14 +268,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::ProfitOwed` (r:32 w:0)
 	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::OwnerAuctions` (r:32 w:32)
-	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AssetLimitsOf` (r:8 w:0)
+	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AssetLimitsOf` (r:8 w:0)
-	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -280,8 +282,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:32 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskEntryOf` (r:32 w:0)
-	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::References` (r:1 w:0)
@@ -303,10 +303,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
 		// Proof size: measured `4772 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
-		// Fastest run: 646_700_000 ps.
-		Weight::from_parts(651_468_000, 23062)
-			// Standard error: 7_342_463
-			.saturating_add(Weight::from_parts(590_289_144, 0).saturating_mul(n.into()))
+		// Fastest run: 774_680_000 ps.
+		Weight::from_parts(821_150_000, 23062)
+			// Standard error: 9_400_803
+			.saturating_add(Weight::from_parts(692_184_828, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -377,8 +377,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 781_521_000 ps.
-		Weight::from_parts(1_070_169_000, 29502)
+		// Fastest run: 800_619_000 ps.
+		Weight::from_parts(905_174_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -438,8 +438,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 798_786_000 ps.
-		Weight::from_parts(827_029_000, 24318)
+		// Fastest run: 895_190_000 ps.
+		Weight::from_parts(968_729_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -505,11 +505,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±0)` bytes.
-		// Fastest run: 303_451_000 ps.
-		Weight::from_parts(46_465_667, 4051)
-			// Standard error: 6_146_667
-			.saturating_add(Weight::from_parts(162_506_027, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±37)` bytes.
+		// Fastest run: 319_585_000 ps.
+		Weight::from_parts(327_947_000, 4051)
+			// Standard error: 3_632_258
+			.saturating_add(Weight::from_parts(119_827_552, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -524,8 +524,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 38_567_000 ps.
-		Weight::from_parts(56_695_000, 17544)
+		// Fastest run: 38_757_000 ps.
+		Weight::from_parts(41_281_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -533,16 +533,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 6_480_000 ps.
-		Weight::from_parts(6_860_000, 0)
+		// Fastest run: 6_510_000 ps.
+		Weight::from_parts(7_221_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 4_797_000 ps.
-		Weight::from_parts(5_128_000, 0)
+		// Fastest run: 5_248_000 ps.
+		Weight::from_parts(5_808_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -573,8 +573,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 501_054_000 ps.
-		Weight::from_parts(507_034_000, 47893)
+		// Fastest run: 551_830_000 ps.
+		Weight::from_parts(602_245_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -597,15 +597,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:1 w:0)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AssetLimitsOf` (r:8 w:0)
+	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BlockUsage` (r:1 w:0)
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AssetBlockUsage` (r:1 w:0)
+	/// Proof: `Liquidation::AssetBlockUsage` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::CounterForAuctions` (r:1 w:0)
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block() -> Weight {
-		// Proof size: measured `3709`, estimated `23062` bytes.
-		// Fastest run: 149_582_000 ps.
-		Weight::from_parts(150_654_000, 23062)
-			.saturating_add(T::DbWeight::get().reads(33_u64))
+		// Proof size: measured `4067`, estimated `23062` bytes.
+		// Fastest run: 274_057_000 ps.
+		Weight::from_parts(318_123_000, 23062)
+			.saturating_add(T::DbWeight::get().reads(42_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
@@ -633,8 +637,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block_positions() -> Weight {
 		// Proof size: measured `7060`, estimated `41790` bytes.
-		// Fastest run: 341_437_000 ps.
-		Weight::from_parts(413_234_000, 41790)
+		// Fastest run: 369_308_000 ps.
+		Weight::from_parts(512_671_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(64_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -703,8 +707,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 15_269_570_000 ps.
-		Weight::from_parts(16_351_167_000, 61838)
+		// Fastest run: 20_849_778_000 ps.
+		Weight::from_parts(22_097_001_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -757,8 +761,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 1_396_574_000 ps.
-		Weight::from_parts(1_466_759_000, 41790)
+		// Fastest run: 1_897_368_000 ps.
+		Weight::from_parts(2_002_054_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -812,8 +816,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 1_084_040_000 ps.
-		Weight::from_parts(1_161_576_000, 29502)
+		// Fastest run: 1_482_222_000 ps.
+		Weight::from_parts(1_579_656_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -875,8 +879,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 1_450_605_000 ps.
-		Weight::from_parts(1_515_822_000, 41790)
+		// Fastest run: 1_966_000_000 ps.
+		Weight::from_parts(2_185_566_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -922,8 +926,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 999_855_000 ps.
-		Weight::from_parts(1_073_875_000, 24318)
+		// Fastest run: 1_370_115_000 ps.
+		Weight::from_parts(1_470_775_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -933,8 +937,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
-		// Fastest run: 8_713_000 ps.
-		Weight::from_parts(14_121_000, 1569)
+		// Fastest run: 13_089_000 ps.
+		Weight::from_parts(15_032_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -992,12 +996,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 5_655_079_000 ps.
-		Weight::from_parts(5_764_612_000, 42462)
-			// Standard error: 5_110_095
-			.saturating_add(Weight::from_parts(98_808_006, 0).saturating_mul(n.into()))
-			// Standard error: 21_022_345
-			.saturating_add(Weight::from_parts(42_029_682, 0).saturating_mul(d.into()))
+		// Fastest run: 6_244_194_000 ps.
+		Weight::from_parts(1_428_990_703, 42462)
+			// Standard error: 7_322_574
+			.saturating_add(Weight::from_parts(105_595_956, 0).saturating_mul(n.into()))
+			// Standard error: 21_786_382
+			.saturating_add(Weight::from_parts(276_631_647, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -1011,23 +1015,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(965_574_000, 41790)
+		Weight::from_parts(1_120_124_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(929_541_000, 41790)
+		Weight::from_parts(990_702_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(582_895_000, 23062)
+		Weight::from_parts(677_576_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(57_u64))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		Weight::from_parts(651_468_000, 23062)
-			.saturating_add(Weight::from_parts(590_289_144, 0).saturating_mul(n.into()))
+		Weight::from_parts(821_150_000, 23062)
+			.saturating_add(Weight::from_parts(692_184_828, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(49_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
@@ -1035,18 +1039,18 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(1_070_169_000, 29502)
+		Weight::from_parts(905_174_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(827_029_000, 24318)
+		Weight::from_parts(968_729_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(46_465_667, 4051)
-			.saturating_add(Weight::from_parts(162_506_027, 0).saturating_mul(p.into()))
+		Weight::from_parts(327_947_000, 4051)
+			.saturating_add(Weight::from_parts(119_827_552, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1054,63 +1058,63 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(56_695_000, 17544)
+		Weight::from_parts(41_281_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(6_860_000, 0)
+		Weight::from_parts(7_221_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(5_128_000, 0)
+		Weight::from_parts(5_808_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(507_034_000, 47893)
+		Weight::from_parts(602_245_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn check_unsigned_in_block() -> Weight {
-		Weight::from_parts(150_654_000, 23062)
-			.saturating_add(RocksDbWeight::get().reads(33_u64))
+		Weight::from_parts(318_123_000, 23062)
+			.saturating_add(RocksDbWeight::get().reads(42_u64))
 	}
 	fn check_unsigned_in_block_positions() -> Weight {
-		Weight::from_parts(413_234_000, 41790)
+		Weight::from_parts(512_671_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(64_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(16_351_167_000, 61838)
+		Weight::from_parts(22_097_001_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(1_466_759_000, 41790)
+		Weight::from_parts(2_002_054_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(1_161_576_000, 29502)
+		Weight::from_parts(1_579_656_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(1_515_822_000, 41790)
+		Weight::from_parts(2_185_566_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(1_073_875_000, 24318)
+		Weight::from_parts(1_470_775_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(14_121_000, 1569)
+		Weight::from_parts(15_032_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(5_764_612_000, 42462)
-			.saturating_add(Weight::from_parts(98_808_006, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(42_029_682, 0).saturating_mul(d.into()))
+		Weight::from_parts(1_428_990_703, 42462)
+			.saturating_add(Weight::from_parts(105_595_956, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(276_631_647, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
