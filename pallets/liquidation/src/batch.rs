@@ -11,19 +11,23 @@
 //! batch the first pays for the shared keys and each next one only for its own.
 //!
 //! **Charging by what was shared.** The batch benchmark (`liquidate_unsigned_batch(n)`)
-//! liquidates `n` accounts alike (the most debts each, the same assets): its slope is what one
-//! more such account costs once the shared keys are read, its intercept what the batch costs
-//! beyond its accounts. An account is charged that slope only when it is such an account and
-//! the batch already read every key it shares:
+//! liquidates `n` accounts alike on the costliest branch an auction takes: the most debts each,
+//! the same assets, each so deep that its lot is its whole deposit (the debts it backed
+//! re-counted, its entry in the risk index re-filed without the asset). Its slope is what one
+//! more such account costs once the shared keys are read; its intercept, what the batch costs
+//! beyond its accounts. An account is charged that slope only when the batch already read what it
+//! shares:
 //! - it was auctioned for the same debt and collateral assets as an account liquidated before
 //!   it in the batch, and holds no asset that no account liquidated before it held;
 //! - it holds no derivative position and had no auction running (whose keys its health
 //!   reads);
-//! - its lot was seized in tokens and left part of its deposit (the deposit position moved to
-//!   the custody instead writes the custody's portfolio; a whole deposit re-counts the debts it
-//!   backed);
-//! - the liquidation did not re-file it in the risk index (its entry is the same before and
-//!   after: [`liquidation_primitives::ledger::RiskScan::risk_filing`]).
+//! - its lot was seized in tokens (the deposit position moved to the custody instead writes the
+//!   custody's portfolio);
+//! - when its lot was its whole deposit, an account before it had the backed debt of the same
+//!   collateral and each of its debts re-counted;
+//! - when its liquidation re-filed it in the risk index, two writes more (the size of a slot
+//!   other than the current one; an entry under one more asset than the benchmark's), which
+//!   [`liquidation_primitives::ledger::RiskScan::risk_filing`] before and after tells.
 //!
 //! Any other is charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the
 //! block's check of it; one the check refuses, the check; one whose liquidation fails, its
@@ -55,31 +59,47 @@ use sp_runtime::{
 /// What a batch has touched so far, to tell whether its next account shares every key it
 /// touches (see the module's docs).
 pub struct BatchKeys<AssetId> {
-	/// Assets some account before held.
+	/// Assets some account liquidated before held.
 	read: BTreeSet<AssetId>,
 	/// (Debt, collateral) pairs auctioned.
 	auctioned: BTreeSet<(AssetId, AssetId)>,
+	/// (Collateral, debt) pairs whose backed debt was re-counted (a whole deposit auctioned).
+	backing: BTreeSet<(AssetId, AssetId)>,
 }
 
 impl<AssetId> Default for BatchKeys<AssetId> {
 	fn default() -> Self {
-		Self { read: BTreeSet::new(), auctioned: BTreeSet::new() }
+		Self { read: BTreeSet::new(), auctioned: BTreeSet::new(), backing: BTreeSet::new() }
 	}
 }
 
 impl<AssetId: Ord + Copy> BatchKeys<AssetId> {
-	/// Whether the accounts before read every key of `assets` and of an auction of `pair`.
-	pub fn covers(&self, assets: &[AssetId], pair: (AssetId, AssetId)) -> bool {
-		assets.iter().all(|asset| self.read.contains(asset)) && self.auctioned.contains(&pair)
+	/// Whether the accounts before read every key of `assets`, of an auction of `pair`, and of
+	/// the backed debt of each (collateral, debt) pair in `backing`.
+	pub fn covers(
+		&self,
+		assets: &[AssetId],
+		pair: (AssetId, AssetId),
+		backing: &[(AssetId, AssetId)],
+	) -> bool {
+		assets.iter().all(|asset| self.read.contains(asset))
+			&& self.auctioned.contains(&pair)
+			&& backing.iter().all(|pair| self.backing.contains(pair))
 	}
 
-	/// Records a liquidated account's `assets`, and the pair it was auctioned for (`None`: not
-	/// auctioned).
-	pub fn record(&mut self, assets: Vec<AssetId>, auctioned: Option<(AssetId, AssetId)>) {
+	/// Records a liquidated account's `assets`, the pair it was auctioned for (`None`: not
+	/// auctioned), and the backed-debt pairs re-counted.
+	pub fn record(
+		&mut self,
+		assets: Vec<AssetId>,
+		auctioned: Option<(AssetId, AssetId)>,
+		backing: Vec<(AssetId, AssetId)>,
+	) {
 		if let Some(pair) = auctioned {
 			self.auctioned.insert(pair);
 		}
 		self.read.extend(assets);
+		self.backing.extend(backing);
 	}
 }
 
@@ -159,8 +179,14 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			// What the batch benchmark's accounts are: no derivative position, no auction
-			// running, filed in the risk index where the liquidation leaves them.
-			let assets = Self::assets_of(&who);
+			// running; their lots taken in tokens.
+			let positions = T::Ledger::positions_of(&who);
+			let assets: Vec<T::AssetId> = positions.iter().map(|(asset, _, _)| *asset).collect();
+			let debts: Vec<T::AssetId> = positions
+				.iter()
+				.filter(|(_, _, owed)| !owed.is_zero())
+				.map(|(asset, _, _)| *asset)
+				.collect();
 			let plain = !T::Derivatives::holds_positions(&who)
 				&& OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
 			let filing = T::Ledger::risk_filing(&who);
@@ -178,21 +204,35 @@ impl<T: Config> Pallet<T> {
 					liquidated = liquidated.saturating_add(1);
 					let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome));
 					match outcome {
-						UnsignedOutcome::Auctioned { debt_asset, collateral_asset, in_tokens } => {
+						UnsignedOutcome::Auctioned {
+							debt_asset,
+							collateral_asset,
+							in_tokens,
+							whole_deposit,
+						} => {
 							let pair = (debt_asset, collateral_asset);
-							let shared = plain
-								&& in_tokens && filing.is_some()
-								&& filing == T::Ledger::risk_filing(&who)
-								&& keys.covers(&assets, pair);
-							keys.record(assets, Some(pair));
-							if shared {
-								Self::batch_share_weight()
+							let backing: Vec<(T::AssetId, T::AssetId)> = if whole_deposit {
+								debts.iter().map(|debt| (collateral_asset, *debt)).collect()
 							} else {
+								Vec::new()
+							};
+							let shared = plain && in_tokens && keys.covers(&assets, pair, &backing);
+							keys.record(assets, Some(pair), backing);
+							if !shared {
 								path
+							} else if filing != T::Ledger::risk_filing(&who) {
+								// Re-filed: the benchmark's accounts are re-filed too, within the
+								// current slot and with one asset fewer; one from an earlier slot
+								// also writes that slot's size, and one keeping every asset files
+								// under one more.
+								Self::batch_share_weight()
+									.saturating_add(T::DbWeight::get().writes(2))
+							} else {
+								Self::batch_share_weight()
 							}
 						},
 						_ => {
-							keys.record(assets, None);
+							keys.record(assets, None, Vec::new());
 							path
 						},
 					}

@@ -95,13 +95,15 @@ mod benchmarks {
 	}
 
 	/// The worker's batch of `n` accounts alike (the most debts each, against the same
-	/// collateral), each auctioned: the slope is one more account once the keys they share
-	/// are read, the intercept what the batch costs beyond its accounts.
+	/// collateral), each auctioned on the costliest branch: its lot its whole deposit (the
+	/// backed debt re-counted, the account re-filed in the risk index). The slope is one more
+	/// account once the keys they share are read, the intercept what the batch costs beyond its
+	/// accounts.
 	#[benchmark]
 	fn liquidate_unsigned_batch(
 		n: Linear<1, { T::MaxUnsignedBatch::get() }>,
 	) -> Result<(), BenchmarkError> {
-		let _ = T::BenchmarkHelper::assets();
+		let (collateral, _) = T::BenchmarkHelper::assets();
 		let debts = T::MaxPositions::get().saturating_sub(1).max(1);
 		let accounts =
 			T::BenchmarkHelper::liquidatable_accounts(n, debts).ok_or(BenchmarkError::Skip)?;
@@ -110,6 +112,12 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::None, accounts.clone(), frame_system::Pallet::<T>::block_number());
 		assert!(accounts.iter().all(|who| Liquidation::<T>::in_auction(who)));
+		let deposit = |who: &T::AccountId| {
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::deposit_of(
+				who, collateral,
+			)
+		};
+		assert!(accounts.iter().all(|who| deposit(who) == 0), "every lot the whole deposit");
 		Ok(())
 	}
 

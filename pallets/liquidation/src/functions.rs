@@ -539,7 +539,8 @@ impl<T: Config> Pallet<T> {
 		let deposit = T::Ledger::deposit_of(&who, collateral_asset);
 		let mut lot = plan.seize.saturating_mul(AUCTION_LOT_COVER).min(deposit);
 		let custody = T::Auctions::custody_account();
-		let in_tokens = lot <= T::Ledger::cash(collateral_asset) && lot < deposit;
+		let in_tokens = lot <= T::Ledger::cash(collateral_asset);
+		let whole_deposit = lot >= deposit;
 		if lot > T::Ledger::cash(collateral_asset) {
 			// The pool has lent out the tokens: the lot is the deposit position itself, which
 			// the auction hands to its buyers (tokens first, as the pool's cash returns). The
@@ -575,7 +576,7 @@ impl<T: Config> Pallet<T> {
 			debt_asset,
 			to_raise,
 		});
-		Ok(UnsignedOutcome::Auctioned { debt_asset, collateral_asset, in_tokens })
+		Ok(UnsignedOutcome::Auctioned { debt_asset, collateral_asset, in_tokens, whole_deposit })
 	}
 
 	/// The waterfall for a bankrupt account: dust collateral forfeited to its pool, then every

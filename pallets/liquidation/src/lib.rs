@@ -344,7 +344,9 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	}
 	/// `n` accounts alike, each as [`Self::liquidatable_account`] makes one (not bankrupt,
 	/// `debt_positions` debts against the same collateral, no derivative position), all
-	/// liquidatable at once: the worker's batch. `None` skips the benchmark (the default).
+	/// liquidatable at once and so deep that an auction of its largest debt takes its whole
+	/// deposit (the costlier branch: the debts it backed re-counted, its entry in the risk index
+	/// re-filed): the worker's batch. `None` skips the benchmark (the default).
 	fn liquidatable_accounts(_n: u32, _debt_positions: u32) -> Option<alloc::vec::Vec<AccountId>> {
 		None
 	}

@@ -8,10 +8,7 @@ use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use liquidation_primitives::{
-	ledger::{Inspect as _, RiskScan as _},
-	PositionLiquidation as _, UsdValue,
-};
+use liquidation_primitives::{ledger::Inspect as _, PositionLiquidation as _, UsdValue};
 use sp_runtime::offchain::{
 	storage::StorageValueRef,
 	storage_lock::{StorageLock, Time},
@@ -133,12 +130,11 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			// Whether it would be charged a share of the batch (see `batch`): what can be known
-			// before its liquidation runs, and whether the run re-filed it.
+			// before its liquidation runs.
 			let assets = Self::assets_of(&who);
 			let plain = !T::Derivatives::holds_positions(&who)
 				&& crate::OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
 			let pair = if plain { Self::largest_positions(&who) } else { None };
-			let filing = T::Ledger::risk_filing(&who);
 			// What validation checks, run as the next block would, after those chosen before it,
 			// keeping what it did. This saves submissions the pool would refuse (while the engine
 			// is paused; while every auction slot is taken, all but the bankrupt accounts', whose
@@ -178,15 +174,14 @@ impl<T: Config> Pallet<T> {
 				batch_expected = Self::batch_base_weight();
 				keys = crate::batch::BatchKeys::default();
 			}
-			// The worker cannot know which path validation's run took: one that may share every
+			// The worker does not see which path validation's run took: one that may share every
 			// key with those before it is taken to be auctioned for its largest debt and
-			// collateral, the lot in tokens.
-			let shared = pair.is_some_and(|pair| keys.covers(&assets, pair))
-				&& filing.is_some()
-				&& filing == T::Ledger::risk_filing(&who);
-			keys.record(assets, pair);
+			// collateral, in tokens, re-filed (the upper figure), its backed debt, if re-counted,
+			// re-counted before.
+			let shared = pair.is_some_and(|pair| keys.covers(&assets, pair, &[]));
+			keys.record(assets, pair, Vec::new());
 			let expected = if shared {
-				Self::batch_share_weight()
+				Self::batch_share_weight().saturating_add(T::DbWeight::get().writes(2))
 			} else {
 				Self::liquidate_unsigned_expected_weight(&who)
 			};
@@ -322,6 +317,7 @@ impl<T: Config> Pallet<T> {
 		start_after: Option<T::AccountId>,
 		room: u32,
 	) -> (Vec<(T::AccountId, UsdValue)>, Option<T::AccountId>) {
+		use liquidation_primitives::ledger::RiskScan as _;
 		let Some(params) = crate::DeriskParamsOf::<T>::get() else { return (Vec::new(), None) };
 		let limit = T::ScanBatch::get();
 		let page = T::Ledger::indebted_accounts(start_after.as_ref(), limit);

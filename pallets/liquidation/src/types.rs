@@ -187,11 +187,11 @@ pub enum UnsignedOutcome<AssetId> {
 		debt_asset: AssetId,
 		/// The collateral it sells.
 		collateral_asset: AssetId,
-		/// Whether the lot was seized in tokens from the pool's cash and left part of the
-		/// deposit: the branch the batch benchmark measures (see [`crate::batch`]). Otherwise
-		/// the lot was the deposit position itself (the custody's portfolio written), or the
-		/// whole deposit (the debts it backed re-counted).
+		/// Whether the lot was seized in tokens from the pool's cash (else the deposit position
+		/// itself went to the custody, whose portfolio is then written).
 		in_tokens: bool,
+		/// Whether the lot was the whole deposit (the debts it backed are then re-counted).
+		whole_deposit: bool,
 	},
 	/// One of its derivative positions was closed out against the vault: the close-outs run
 	/// (a partial one undone and made whole counts two, a position passed over two), and the

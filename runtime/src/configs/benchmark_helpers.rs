@@ -326,7 +326,9 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 	}
 
 	fn liquidatable_accounts(n: u32, debt_positions: u32) -> Option<alloc::vec::Vec<AccountId>> {
-		Some(Self::liquidatable_many(n, debt_positions, false, false))
+		// Maintenance health 0.2: the collateral is worth less than twice what an auction of
+		// one debt seizes, so the lot is the whole deposit.
+		Some(Self::liquidatable_many(n, debt_positions, false, false, 20))
 	}
 
 	/// The liquidatable account with positions, BTC back up to where its maintenance
@@ -454,19 +456,21 @@ impl LiquidationBenchmarkHelper {
 	/// See [`pallet_liquidation::BenchmarkHelper::liquidatable_account`]; with `positions`, the
 	/// most derivative positions opened before the crash.
 	fn liquidatable(debt_positions: u32, bankrupt: bool, positions: bool) -> AccountId {
-		Self::liquidatable_many(1, debt_positions, bankrupt, positions)
+		Self::liquidatable_many(1, debt_positions, bankrupt, positions, 97)
 			.into_iter()
 			.next()
 			.unwrap_or_else(|| AccountId::from([0x77; 32]))
 	}
 
 	/// `n` accounts made as [`Self::liquidatable`] makes one, all opened before the crash that
-	/// makes them liquidatable at once.
+	/// makes them liquidatable at once, at a maintenance health of `health_percent` % (unless
+	/// `bankrupt`).
 	fn liquidatable_many(
 		n: u32,
 		debt_positions: u32,
 		bankrupt: bool,
 		positions: bool,
+		health_percent: u32,
 	) -> alloc::vec::Vec<AccountId> {
 		use frame_support::traits::fungibles::Mutate;
 		use liquidation_primitives::ledger;
@@ -557,12 +561,12 @@ impl LiquidationBenchmarkHelper {
 		let first = accounts.first().cloned().unwrap_or_else(|| AccountId::from([0x77; 32]));
 		if !bankrupt {
 			if let Ok(report) = <crate::Margin as ledger::Inspect<AccountId>>::health(&first) {
-				// Crash BTC so that maintenance collateral is 97% of maintenance debt.
+				// Crash BTC so that maintenance collateral is `health_percent` % of maintenance
+				// debt: 1 BTC at this price counts 0.9 of it.
 				use sp_runtime::Saturating;
-				// 1 BTC at this price counts 0.9 of it: 97% of the weighted debt.
-				let price = report
-					.maintenance_debt
-					.saturating_mul(sp_runtime::FixedU128::from_rational(97, 90));
+				let price = report.maintenance_debt.saturating_mul(
+					sp_runtime::FixedU128::from_rational(health_percent.into(), 90),
+				);
 				fixed_price(btc, price);
 			}
 		}
