@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `10303`, estimated `41790` bytes.
-		// Fastest run: 800_629_000 ps.
-		Weight::from_parts(1_120_124_000, 41790)
+		// Fastest run: 799_678_000 ps.
+		Weight::from_parts(1_290_226_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -176,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `10293`, estimated `41790` bytes.
-		// Fastest run: 932_275_000 ps.
-		Weight::from_parts(990_702_000, 41790)
+		// Fastest run: 895_921_000 ps.
+		Weight::from_parts(1_107_425_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -239,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `5164`, estimated `23062` bytes.
-		// Fastest run: 594_624_000 ps.
-		Weight::from_parts(677_576_000, 23062)
+		// Fastest run: 548_004_000 ps.
+		Weight::from_parts(588_614_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(57_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -252,7 +252,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:32 w:32)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskEntryOf` (r:32 w:0)
+	/// Storage: `Margin::RiskEntryOf` (r:32 w:32)
 	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
@@ -280,12 +280,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:7 w:7)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:32 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::References` (r:1 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::Params` (r:1 w:0)
 	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::LotTotals` (r:1 w:1)
@@ -300,17 +304,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:256)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		// Proof size: measured `4772 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
-		// Fastest run: 774_680_000 ps.
-		Weight::from_parts(821_150_000, 23062)
-			// Standard error: 9_400_803
-			.saturating_add(Weight::from_parts(692_184_828, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(49_u64))
+		// Proof size: measured `5067 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
+		// Fastest run: 856_412_000 ps.
+		Weight::from_parts(924_934_000, 23062)
+			// Standard error: 15_839_018
+			.saturating_add(Weight::from_parts(919_386_692, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(57_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(20_u64))
+			.saturating_add(T::DbWeight::get().writes((13_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -377,8 +383,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 800_619_000 ps.
-		Weight::from_parts(905_174_000, 29502)
+		// Fastest run: 1_204_379_000 ps.
+		Weight::from_parts(1_353_610_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -438,8 +444,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 895_190_000 ps.
-		Weight::from_parts(968_729_000, 24318)
+		// Fastest run: 1_204_629_000 ps.
+		Weight::from_parts(1_337_286_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -505,11 +511,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±37)` bytes.
-		// Fastest run: 319_585_000 ps.
-		Weight::from_parts(327_947_000, 4051)
-			// Standard error: 3_632_258
-			.saturating_add(Weight::from_parts(119_827_552, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±0)` bytes.
+		// Fastest run: 322_148_000 ps.
+		Weight::from_parts(211_913_081, 4051)
+			// Standard error: 6_425_211
+			.saturating_add(Weight::from_parts(161_142_937, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -524,8 +530,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 38_757_000 ps.
-		Weight::from_parts(41_281_000, 17544)
+		// Fastest run: 41_021_000 ps.
+		Weight::from_parts(64_696_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -533,16 +539,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 6_510_000 ps.
-		Weight::from_parts(7_221_000, 0)
+		// Fastest run: 6_600_000 ps.
+		Weight::from_parts(7_511_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 5_248_000 ps.
-		Weight::from_parts(5_808_000, 0)
+		// Fastest run: 5_147_000 ps.
+		Weight::from_parts(10_976_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -573,8 +579,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 551_830_000 ps.
-		Weight::from_parts(602_245_000, 47893)
+		// Fastest run: 532_902_000 ps.
+		Weight::from_parts(633_981_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -607,8 +613,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block() -> Weight {
 		// Proof size: measured `4067`, estimated `23062` bytes.
-		// Fastest run: 274_057_000 ps.
-		Weight::from_parts(318_123_000, 23062)
+		// Fastest run: 401_727_000 ps.
+		Weight::from_parts(436_107_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -637,8 +643,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block_positions() -> Weight {
 		// Proof size: measured `7060`, estimated `41790` bytes.
-		// Fastest run: 369_308_000 ps.
-		Weight::from_parts(512_671_000, 41790)
+		// Fastest run: 362_258_000 ps.
+		Weight::from_parts(558_599_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(64_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -707,8 +713,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 20_849_778_000 ps.
-		Weight::from_parts(22_097_001_000, 61838)
+		// Fastest run: 16_637_332_000 ps.
+		Weight::from_parts(19_344_212_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -761,8 +767,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 1_897_368_000 ps.
-		Weight::from_parts(2_002_054_000, 41790)
+		// Fastest run: 1_487_970_000 ps.
+		Weight::from_parts(1_664_812_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -816,8 +822,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 1_482_222_000 ps.
-		Weight::from_parts(1_579_656_000, 29502)
+		// Fastest run: 1_227_453_000 ps.
+		Weight::from_parts(1_500_369_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -879,8 +885,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 1_966_000_000 ps.
-		Weight::from_parts(2_185_566_000, 41790)
+		// Fastest run: 2_307_227_000 ps.
+		Weight::from_parts(2_562_436_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -926,8 +932,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 1_370_115_000 ps.
-		Weight::from_parts(1_470_775_000, 24318)
+		// Fastest run: 1_641_297_000 ps.
+		Weight::from_parts(1_691_132_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -937,8 +943,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
-		// Fastest run: 13_089_000 ps.
-		Weight::from_parts(15_032_000, 1569)
+		// Fastest run: 13_320_000 ps.
+		Weight::from_parts(15_614_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -996,12 +1002,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 6_244_194_000 ps.
-		Weight::from_parts(1_428_990_703, 42462)
-			// Standard error: 7_322_574
-			.saturating_add(Weight::from_parts(105_595_956, 0).saturating_mul(n.into()))
-			// Standard error: 21_786_382
-			.saturating_add(Weight::from_parts(276_631_647, 0).saturating_mul(d.into()))
+		// Fastest run: 6_539_964_000 ps.
+		Weight::from_parts(1_599_879_671, 42462)
+			// Standard error: 12_258_635
+			.saturating_add(Weight::from_parts(142_166_808, 0).saturating_mul(n.into()))
+			// Standard error: 36_472_323
+			.saturating_add(Weight::from_parts(259_005_558, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -1015,42 +1021,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(1_120_124_000, 41790)
+		Weight::from_parts(1_290_226_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(990_702_000, 41790)
+		Weight::from_parts(1_107_425_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(677_576_000, 23062)
+		Weight::from_parts(588_614_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(57_u64))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 	}
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		Weight::from_parts(821_150_000, 23062)
-			.saturating_add(Weight::from_parts(692_184_828, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(49_u64))
+		Weight::from_parts(924_934_000, 23062)
+			.saturating_add(Weight::from_parts(919_386_692, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(57_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(12_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(20_u64))
+			.saturating_add(RocksDbWeight::get().writes((13_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(905_174_000, 29502)
+		Weight::from_parts(1_353_610_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(968_729_000, 24318)
+		Weight::from_parts(1_337_286_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(327_947_000, 4051)
-			.saturating_add(Weight::from_parts(119_827_552, 0).saturating_mul(p.into()))
+		Weight::from_parts(211_913_081, 4051)
+			.saturating_add(Weight::from_parts(161_142_937, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1058,63 +1064,63 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(41_281_000, 17544)
+		Weight::from_parts(64_696_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(7_221_000, 0)
+		Weight::from_parts(7_511_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(5_808_000, 0)
+		Weight::from_parts(10_976_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(602_245_000, 47893)
+		Weight::from_parts(633_981_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn check_unsigned_in_block() -> Weight {
-		Weight::from_parts(318_123_000, 23062)
+		Weight::from_parts(436_107_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 	}
 	fn check_unsigned_in_block_positions() -> Weight {
-		Weight::from_parts(512_671_000, 41790)
+		Weight::from_parts(558_599_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(64_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(22_097_001_000, 61838)
+		Weight::from_parts(19_344_212_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(2_002_054_000, 41790)
+		Weight::from_parts(1_664_812_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(1_579_656_000, 29502)
+		Weight::from_parts(1_500_369_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(2_185_566_000, 41790)
+		Weight::from_parts(2_562_436_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(1_470_775_000, 24318)
+		Weight::from_parts(1_691_132_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(15_032_000, 1569)
+		Weight::from_parts(15_614_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_428_990_703, 42462)
-			.saturating_add(Weight::from_parts(105_595_956, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(276_631_647, 0).saturating_mul(d.into()))
+		Weight::from_parts(1_599_879_671, 42462)
+			.saturating_add(Weight::from_parts(142_166_808, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(259_005_558, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
