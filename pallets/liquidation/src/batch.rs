@@ -25,9 +25,11 @@
 //!   custody's portfolio);
 //! - when its lot was its whole deposit, an account before it had the backed debt of the same
 //!   collateral and each of its debts re-counted;
-//! - when its liquidation re-filed it in the risk index, two writes more (the size of a slot
-//!   other than the current one; an entry under one more asset than the benchmark's), which
-//!   [`liquidation_primitives::ledger::RiskScan::risk_filing`] before and after tells.
+//! - when its liquidation re-filed it in the risk index
+//!   ([`liquidation_primitives::ledger::RiskScan::risk_filing`] before and after tells), what a
+//!   re-filing may write beyond the benchmark's (its accounts are re-filed within one slot,
+//!   with no references yet): a key for each asset it leaves and each it joins, its entry, the
+//!   size of a slot it leaves, and a reference read for each asset.
 //!
 //! Any other is charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the
 //! block's check of it; one the check refuses, the check; one whose liquidation fails, its
@@ -190,19 +192,27 @@ impl<T: Config> Pallet<T> {
 			let plain = !T::Derivatives::holds_positions(&who)
 				&& OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
 			let filing = T::Ledger::risk_filing(&who);
-			let outcome = Self::check_unsigned_in_block(&who).and_then(|_| {
-				Self::do_liquidate_unsigned(who.clone()).map_err(|error| {
-					if Self::is_cap_error(&error) {
-						invalid::CAPS_FULL
-					} else {
-						invalid::WOULD_FAIL
-					}
-				})
-			});
+			// Read before the liquidation (positions, derivative positions, running auctions,
+			// filing): in the batch benchmark's slope; charged on top of any other charge.
+			let reads_before = T::DbWeight::get().reads(4);
+			// `Err((code, ran))`: passed over; `ran` when the liquidation ran and failed (else the
+			// check refused it).
+			let outcome =
+				Self::check_unsigned_in_block(&who).map_err(|code| (code, false)).and_then(|_| {
+					Self::do_liquidate_unsigned(who.clone()).map_err(|error| {
+						let code = if Self::is_cap_error(&error) {
+							invalid::CAPS_FULL
+						} else {
+							invalid::WOULD_FAIL
+						};
+						(code, true)
+					})
+				});
 			let charged = match outcome {
 				Ok(outcome) => {
 					liquidated = liquidated.saturating_add(1);
-					let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome));
+					let path = Self::with_unsigned_check(Self::unsigned_path_weight(&outcome))
+						.saturating_add(reads_before);
 					match outcome {
 						UnsignedOutcome::Auctioned {
 							debt_asset,
@@ -217,16 +227,15 @@ impl<T: Config> Pallet<T> {
 								Vec::new()
 							};
 							let shared = plain && in_tokens && keys.covers(&assets, pair, &backing);
-							keys.record(assets, Some(pair), backing);
+							let held = assets.len() as u64;
+							// A lot not in tokens touches the asset's pool and the custody's
+							// account: the pair's keys are not all read.
+							keys.record(assets, in_tokens.then_some(pair), backing);
 							if !shared {
 								path
 							} else if filing != T::Ledger::risk_filing(&who) {
-								// Re-filed: the benchmark's accounts are re-filed too, within the
-								// current slot and with one asset fewer; one from an earlier slot
-								// also writes that slot's size, and one keeping every asset files
-								// under one more.
 								Self::batch_share_weight()
-									.saturating_add(T::DbWeight::get().writes(2))
+									.saturating_add(Self::refiling_beyond(held))
 							} else {
 								Self::batch_share_weight()
 							}
@@ -237,18 +246,19 @@ impl<T: Config> Pallet<T> {
 						},
 					}
 				},
-				Err(code) => {
+				Err((code, ran)) => {
 					skip(who.clone(), code, &mut skipped);
 					if code == invalid::CAPS_FULL {
 						caps_full = Params::<T>::get()
 							.is_none_or(|params| !Self::block_cap_has_room(&params));
 					}
 					// Refused by the check: the check; failed after it: its declared bound.
-					if code == invalid::WOULD_FAIL || code == invalid::CAPS_FULL {
+					let charge = if ran {
 						Self::liquidate_unsigned_weight(&who)
 					} else {
 						Self::unsigned_check_weight().saturating_add(T::DbWeight::get().reads(1))
-					}
+					};
+					charge.saturating_add(reads_before)
 				},
 			};
 			weight = weight.saturating_add(charged);
@@ -264,11 +274,24 @@ impl<T: Config> Pallet<T> {
 
 	/// What a batch of `accounts` declares: what the batch costs beyond its accounts, and each
 	/// account's bound as [`Pallet::liquidate_unsigned`] declares it (one storage read for each
-	/// tells its bound).
+	/// tells its bound) with the batch's four reads of it before its liquidation.
 	pub fn liquidate_unsigned_batch_weight(accounts: &[T::AccountId]) -> Weight {
 		accounts.iter().fold(Self::batch_base_weight(), |weight, who| {
-			weight.saturating_add(Self::liquidate_unsigned_weight(who))
+			weight
+				.saturating_add(Self::liquidate_unsigned_weight(who))
+				.saturating_add(T::DbWeight::get().reads(4))
 		})
+	}
+
+	/// What re-filing an account that held `held` assets may cost beyond what the batch
+	/// benchmark's accounts' re-filing does (within one slot, 8 index keys written each): a key
+	/// written for each asset it leaves and each it joins, its entry, the size of a slot it
+	/// leaves (read too), and a reference read for each asset.
+	pub fn refiling_beyond(held: u64) -> Weight {
+		let writes = held.saturating_mul(2).saturating_add(2).saturating_sub(9);
+		T::DbWeight::get()
+			.reads(held.saturating_add(1))
+			.saturating_add(T::DbWeight::get().writes(writes))
 	}
 
 	/// What a batch costs beyond its accounts: the benchmark's intercept, and the block's check

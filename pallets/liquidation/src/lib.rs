@@ -975,7 +975,7 @@ pub mod pallet {
 			// A batch of the costliest accounts must fit one transaction of the normal class, or
 			// no block could take the worker's full batches.
 			let full_batch = Self::unsigned_weight()
-				.saturating_add(T::DbWeight::get().reads(1))
+				.saturating_add(T::DbWeight::get().reads(5))
 				.saturating_add(Self::unsigned_check_weight())
 				.saturating_mul(T::MaxUnsignedBatch::get().into())
 				.saturating_add(Self::batch_base_weight());

@@ -118,7 +118,9 @@ impl<T: Config> Pallet<T> {
 				plan.page_left = true;
 				break;
 			}
-			let declared = Self::liquidate_unsigned_weight(&who);
+			// As a batch declares it (see `liquidate_unsigned_batch_weight`).
+			let declared =
+				Self::liquidate_unsigned_weight(&who).saturating_add(T::DbWeight::get().reads(4));
 			// In the open batch while it has room and the block could still take it whole; else
 			// in a new one after it, if the block could take that.
 			let in_open = (batch.len() as u32) < T::MaxUnsignedBatch::get()
@@ -179,11 +181,14 @@ impl<T: Config> Pallet<T> {
 			// collateral, in tokens, re-filed (the upper figure), its backed debt, if re-counted,
 			// re-counted before.
 			let shared = pair.is_some_and(|pair| keys.covers(&assets, pair, &[]));
+			let held = assets.len() as u64;
 			keys.record(assets, pair, Vec::new());
 			let expected = if shared {
-				Self::batch_share_weight().saturating_add(T::DbWeight::get().writes(2))
+				Self::batch_share_weight().saturating_add(Self::refiling_beyond(held))
 			} else {
+				// Its path alone, and the batch's four reads of it before its liquidation.
 				Self::liquidate_unsigned_expected_weight(&who)
+					.saturating_add(T::DbWeight::get().reads(4))
 			};
 			plan.offered = plan.offered.saturating_add(1);
 			batch.push(who);
@@ -206,8 +211,9 @@ impl<T: Config> Pallet<T> {
 		let xt = <T as CreateBare<Call<T>>>::create_bare(call.into());
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 			Ok(()) => count,
-			// Refused (the fork-aware pool reports none): a liquidation of one of them from an
-			// earlier run is still pending, which the next block includes as it would this one.
+			// Refused (the fork-aware pool reports none): a batch of an earlier run liquidating
+			// one of them is still pending at an equal or higher priority. The others wait for
+			// the next run, which plans them again once that batch is included.
 			Err(()) => {
 				log::debug!(
 					target: "runtime::liquidation",

@@ -327,8 +327,9 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, AccountId> for LiquidationBenc
 
 	fn liquidatable_accounts(n: u32, debt_positions: u32) -> Option<alloc::vec::Vec<AccountId>> {
 		// Maintenance health 0.2: the collateral is worth less than twice what an auction of
-		// one debt seizes, so the lot is the whole deposit.
-		Some(Self::liquidatable_many(n, debt_positions, false, false, 20))
+		// one debt seizes, so the lot is the whole deposit. Filed against real references (an
+		// epoch started), so that a liquidation re-files the account for real.
+		Some(Self::liquidatable_many(n, debt_positions, false, false, 20, true))
 	}
 
 	/// The liquidatable account with positions, BTC back up to where its maintenance
@@ -456,7 +457,7 @@ impl LiquidationBenchmarkHelper {
 	/// See [`pallet_liquidation::BenchmarkHelper::liquidatable_account`]; with `positions`, the
 	/// most derivative positions opened before the crash.
 	fn liquidatable(debt_positions: u32, bankrupt: bool, positions: bool) -> AccountId {
-		Self::liquidatable_many(1, debt_positions, bankrupt, positions, 97)
+		Self::liquidatable_many(1, debt_positions, bankrupt, positions, 97, false)
 			.into_iter()
 			.next()
 			.unwrap_or_else(|| AccountId::from([0x77; 32]))
@@ -464,13 +465,16 @@ impl LiquidationBenchmarkHelper {
 
 	/// `n` accounts made as [`Self::liquidatable`] makes one, all opened before the crash that
 	/// makes them liquidatable at once, at a maintenance health of `health_percent` % (unless
-	/// `bankrupt`).
+	/// `bankrupt`). With `epoch`, an epoch of the risk index starts once every asset is listed
+	/// and priced, before the accounts open (as on a running chain, where the margin pallet's
+	/// `on_idle` starts one): they are filed at a distance from real references.
 	fn liquidatable_many(
 		n: u32,
 		debt_positions: u32,
 		bankrupt: bool,
 		positions: bool,
 		health_percent: u32,
+		epoch: bool,
 	) -> alloc::vec::Vec<AccountId> {
 		use frame_support::traits::fungibles::Mutate;
 		use liquidation_primitives::ledger;
@@ -507,6 +511,16 @@ impl LiquidationBenchmarkHelper {
 				.unwrap_or_default();
 			ok(crate::Margin::list_asset(root(), AssetId::Asset(next), 12, params), "list asset");
 			debts.push(AssetId::Asset(next));
+		}
+		if epoch {
+			use frame_support::traits::Hooks;
+			for asset in debts.iter().take(debt_positions.max(1) as usize) {
+				if *asset != usd {
+					fixed_price(*asset, Price::from_u32(1));
+				}
+			}
+			let now = frame_system::Pallet::<Runtime>::block_number();
+			let _ = <crate::Margin as Hooks<crate::BlockNumber>>::on_idle(now, Weight::MAX);
 		}
 		for who in &accounts {
 			fund_margin_account(who);
