@@ -12,8 +12,9 @@
 //!
 //! **Charging by what was shared.** The batch benchmark (`liquidate_unsigned_batch(n)`)
 //! liquidates `n` accounts alike on the costliest branch an auction takes: the most debts each,
-//! the same assets, each so deep that its lot is its whole deposit (the debts it backed
-//! re-counted, its entry in the risk index re-filed without the asset). Its slope is what one
+//! the same assets, filed in the risk index against real references, each so deep that its lot
+//! is its whole deposit (the debts it backed re-counted, its entry re-filed without the asset:
+//! 15 index keys written). Its slope is what one
 //! more such account costs once the shared keys are read; its intercept, what the batch costs
 //! beyond its accounts. An account is charged that slope only when the batch already read what it
 //! shares:
@@ -27,9 +28,9 @@
 //!   collateral and each of its debts re-counted;
 //! - when its liquidation re-filed it in the risk index
 //!   ([`liquidation_primitives::ledger::RiskScan::risk_filing`] before and after tells), what a
-//!   re-filing may write beyond the benchmark's (its accounts are re-filed within one slot,
-//!   with no references yet): a key for each asset it leaves and each it joins, its entry, the
-//!   size of a slot it leaves, and a reference read for each asset.
+//!   re-filing may cost beyond the benchmark's (its accounts are filed against real references
+//!   and re-filed within the current slot): the size of a slot it leaves and that slot's
+//!   references, and a key more for each asset it keeps.
 //!
 //! Any other is charged its path alone, as [`Pallet::liquidate_unsigned`] would be, and the
 //! block's check of it; one the check refuses, the check; one whose liquidation fails, its
@@ -284,11 +285,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What re-filing an account that held `held` assets may cost beyond what the batch
-	/// benchmark's accounts' re-filing does (within one slot, 8 index keys written each): a key
-	/// written for each asset it leaves and each it joins, its entry, the size of a slot it
-	/// leaves (read too), and a reference read for each asset.
+	/// benchmark's accounts' re-filing does (within the current slot, 15 index keys and the
+	/// entry written each, the slot's references shared): a key written for each asset it
+	/// leaves and each it joins, its entry, and the size of a slot it leaves (read too), with a
+	/// reference read for each asset in that slot.
 	pub fn refiling_beyond(held: u64) -> Weight {
-		let writes = held.saturating_mul(2).saturating_add(2).saturating_sub(9);
+		let writes = held.saturating_mul(2).saturating_add(2).saturating_sub(16);
 		T::DbWeight::get()
 			.reads(held.saturating_add(1))
 			.saturating_add(T::DbWeight::get().writes(writes))

@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `10303`, estimated `41790` bytes.
-		// Fastest run: 799_678_000 ps.
-		Weight::from_parts(1_290_226_000, 41790)
+		// Fastest run: 1_194_123_000 ps.
+		Weight::from_parts(1_382_253_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -176,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `10293`, estimated `41790` bytes.
-		// Fastest run: 895_921_000 ps.
-		Weight::from_parts(1_107_425_000, 41790)
+		// Fastest run: 941_338_000 ps.
+		Weight::from_parts(1_011_803_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -213,14 +213,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:7 w:7)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Borrowers` (r:1 w:0)
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskEntryOf` (r:1 w:0)
+	/// Storage: `Margin::RiskEntryOf` (r:1 w:1)
 	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::References` (r:1 w:0)
+	/// Storage: `Margin::References` (r:7 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::Params` (r:1 w:0)
 	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 	/// Storage: `Auction::CounterForAuctions` (r:1 w:1)
@@ -237,12 +241,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:15)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
-		// Proof size: measured `5164`, estimated `23062` bytes.
-		// Fastest run: 548_004_000 ps.
-		Weight::from_parts(588_614_000, 23062)
-			.saturating_add(T::DbWeight::get().reads(57_u64))
-			.saturating_add(T::DbWeight::get().writes(16_u64))
+		// Proof size: measured `6262`, estimated `23062` bytes.
+		// Fastest run: 746_829_000 ps.
+		Weight::from_parts(797_795_000, 23062)
+			.saturating_add(T::DbWeight::get().reads(71_u64))
+			.saturating_add(T::DbWeight::get().writes(40_u64))
 	}
 	/// Storage: `Margin::Portfolios` (r:33 w:32)
 	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
@@ -286,7 +292,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
 	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::References` (r:1 w:0)
+	/// Storage: `Margin::References` (r:7 w:0)
 	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::SlotSize` (r:1 w:1)
 	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
@@ -304,19 +310,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
 	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::RiskIndex` (r:0 w:256)
+	/// Storage: `Margin::RiskIndex` (r:0 w:480)
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		// Proof size: measured `5067 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
-		// Fastest run: 856_412_000 ps.
-		Weight::from_parts(924_934_000, 23062)
-			// Standard error: 15_839_018
-			.saturating_add(Weight::from_parts(919_386_692, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(57_u64))
+		// Proof size: measured `5870 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
+		// Fastest run: 980_426_000 ps.
+		Weight::from_parts(3_402_994_315, 23062)
+			// Standard error: 24_233_841
+			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(63_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
-			.saturating_add(T::DbWeight::get().writes((13_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -383,8 +389,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 1_204_379_000 ps.
-		Weight::from_parts(1_353_610_000, 29502)
+		// Fastest run: 794_901_000 ps.
+		Weight::from_parts(875_240_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -444,8 +450,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 1_204_629_000 ps.
-		Weight::from_parts(1_337_286_000, 24318)
+		// Fastest run: 835_521_000 ps.
+		Weight::from_parts(1_131_721_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -511,11 +517,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±0)` bytes.
-		// Fastest run: 322_148_000 ps.
-		Weight::from_parts(211_913_081, 4051)
-			// Standard error: 6_425_211
-			.saturating_add(Weight::from_parts(161_142_937, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±37)` bytes.
+		// Fastest run: 318_112_000 ps.
+		Weight::from_parts(348_718_000, 4051)
+			// Standard error: 3_735_247
+			.saturating_add(Weight::from_parts(111_539_385, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -530,8 +536,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 41_021_000 ps.
-		Weight::from_parts(64_696_000, 17544)
+		// Fastest run: 38_567_000 ps.
+		Weight::from_parts(40_290_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -539,16 +545,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 6_600_000 ps.
-		Weight::from_parts(7_511_000, 0)
+		// Fastest run: 6_609_000 ps.
+		Weight::from_parts(7_150_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 5_147_000 ps.
-		Weight::from_parts(10_976_000, 0)
+		// Fastest run: 4_907_000 ps.
+		Weight::from_parts(5_788_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -579,8 +585,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 532_902_000 ps.
-		Weight::from_parts(633_981_000, 47893)
+		// Fastest run: 557_047_000 ps.
+		Weight::from_parts(827_559_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -613,8 +619,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block() -> Weight {
 		// Proof size: measured `4067`, estimated `23062` bytes.
-		// Fastest run: 401_727_000 ps.
-		Weight::from_parts(436_107_000, 23062)
+		// Fastest run: 265_675_000 ps.
+		Weight::from_parts(288_308_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -643,8 +649,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block_positions() -> Weight {
 		// Proof size: measured `7060`, estimated `41790` bytes.
-		// Fastest run: 362_258_000 ps.
-		Weight::from_parts(558_599_000, 41790)
+		// Fastest run: 354_406_000 ps.
+		Weight::from_parts(400_685_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(64_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -713,8 +719,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 16_637_332_000 ps.
-		Weight::from_parts(19_344_212_000, 61838)
+		// Fastest run: 23_743_546_000 ps.
+		Weight::from_parts(24_357_589_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -767,8 +773,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 1_487_970_000 ps.
-		Weight::from_parts(1_664_812_000, 41790)
+		// Fastest run: 2_371_352_000 ps.
+		Weight::from_parts(2_504_340_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -822,8 +828,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 1_227_453_000 ps.
-		Weight::from_parts(1_500_369_000, 29502)
+		// Fastest run: 1_167_794_000 ps.
+		Weight::from_parts(1_795_567_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -885,8 +891,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 2_307_227_000 ps.
-		Weight::from_parts(2_562_436_000, 41790)
+		// Fastest run: 1_470_114_000 ps.
+		Weight::from_parts(1_551_965_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -932,8 +938,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 1_641_297_000 ps.
-		Weight::from_parts(1_691_132_000, 24318)
+		// Fastest run: 1_047_796_000 ps.
+		Weight::from_parts(1_073_865_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -943,8 +949,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
-		// Fastest run: 13_320_000 ps.
-		Weight::from_parts(15_614_000, 1569)
+		// Fastest run: 8_933_000 ps.
+		Weight::from_parts(9_544_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -1002,12 +1008,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 6_539_964_000 ps.
-		Weight::from_parts(1_599_879_671, 42462)
-			// Standard error: 12_258_635
-			.saturating_add(Weight::from_parts(142_166_808, 0).saturating_mul(n.into()))
-			// Standard error: 36_472_323
-			.saturating_add(Weight::from_parts(259_005_558, 0).saturating_mul(d.into()))
+		// Fastest run: 5_864_470_000 ps.
+		Weight::from_parts(6_060_511_000, 42462)
+			// Standard error: 5_753_268
+			.saturating_add(Weight::from_parts(108_909_733, 0).saturating_mul(n.into()))
+			// Standard error: 23_668_286
+			.saturating_add(Weight::from_parts(101_660_677, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -1021,42 +1027,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(1_290_226_000, 41790)
+		Weight::from_parts(1_382_253_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(1_107_425_000, 41790)
+		Weight::from_parts(1_011_803_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(588_614_000, 23062)
-			.saturating_add(RocksDbWeight::get().reads(57_u64))
-			.saturating_add(RocksDbWeight::get().writes(16_u64))
+		Weight::from_parts(797_795_000, 23062)
+			.saturating_add(RocksDbWeight::get().reads(71_u64))
+			.saturating_add(RocksDbWeight::get().writes(40_u64))
 	}
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		Weight::from_parts(924_934_000, 23062)
-			.saturating_add(Weight::from_parts(919_386_692, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(57_u64))
+		Weight::from_parts(3_402_994_315, 23062)
+			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(63_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(20_u64))
-			.saturating_add(RocksDbWeight::get().writes((13_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((20_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(1_353_610_000, 29502)
+		Weight::from_parts(875_240_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(1_337_286_000, 24318)
+		Weight::from_parts(1_131_721_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(211_913_081, 4051)
-			.saturating_add(Weight::from_parts(161_142_937, 0).saturating_mul(p.into()))
+		Weight::from_parts(348_718_000, 4051)
+			.saturating_add(Weight::from_parts(111_539_385, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1064,63 +1070,63 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(64_696_000, 17544)
+		Weight::from_parts(40_290_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(7_511_000, 0)
+		Weight::from_parts(7_150_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(10_976_000, 0)
+		Weight::from_parts(5_788_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(633_981_000, 47893)
+		Weight::from_parts(827_559_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn check_unsigned_in_block() -> Weight {
-		Weight::from_parts(436_107_000, 23062)
+		Weight::from_parts(288_308_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 	}
 	fn check_unsigned_in_block_positions() -> Weight {
-		Weight::from_parts(558_599_000, 41790)
+		Weight::from_parts(400_685_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(64_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(19_344_212_000, 61838)
+		Weight::from_parts(24_357_589_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(1_664_812_000, 41790)
+		Weight::from_parts(2_504_340_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(1_500_369_000, 29502)
+		Weight::from_parts(1_795_567_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(2_562_436_000, 41790)
+		Weight::from_parts(1_551_965_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(1_691_132_000, 24318)
+		Weight::from_parts(1_073_865_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(15_614_000, 1569)
+		Weight::from_parts(9_544_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_599_879_671, 42462)
-			.saturating_add(Weight::from_parts(142_166_808, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(259_005_558, 0).saturating_mul(d.into()))
+		Weight::from_parts(6_060_511_000, 42462)
+			.saturating_add(Weight::from_parts(108_909_733, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(101_660_677, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
