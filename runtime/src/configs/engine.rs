@@ -163,11 +163,11 @@ parameter_types! {
 	/// block's normal-class weight holds (`Liquidation::worker_budget`).
 	pub const MaxUnsignedLiquidations: u32 = LiquidationScanBatch::get();
 	/// Most accounts in one of the worker's batches. A batch declares the sum of its
-	/// accounts' bounds (up to 16.2 ms each for an account with perpetual positions, 6.1 ms for
-	/// a spot one, with the weights of 2026-12-01) and waits until the block has that free:
-	/// 32 declare at most about a third of the normal class (518 ms of 1 500), so a batch still
-	/// fits after keepers took most of a block, while the keys the batch shares (its first
-	/// account pays for them) are spread over 32 accounts.
+	/// accounts' bounds (up to 15.8 ms each for an account with perpetual positions, 5.7 ms for
+	/// a spot one, with the weights of 2026-12-02) and waits until the block has that free:
+	/// 32 declare at most about a third of the normal class (about 510 ms of 1 500), so a batch
+	/// still fits after keepers took most of a block, while the keys the batch shares (its
+	/// first account pays for them) are spread over 32 accounts.
 	pub const MaxUnsignedLiquidationBatch: u32 = 32;
 	/// Above ordinary transactions: a liquidation that waits costs solvency.
 	pub const UnsignedLiquidationPriority: TransactionPriority = TransactionPriority::MAX / 2;
