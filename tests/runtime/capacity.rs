@@ -13,7 +13,7 @@ use frame_support::{
 use liquidation_integration_tests::TestChain;
 use liquidation_primitives::AssetId;
 use liquidation_runtime::{assets, Liquidation, Runtime, RuntimeCall};
-use pallet_liquidation::{positions::POSITIONS_TRIED, WeightInfo as _};
+use pallet_liquidation::{batch::ShareClass, positions::POSITIONS_TRIED, WeightInfo as _};
 use sp_runtime::{traits::TransactionExtension as _, FixedU128};
 
 type Weights = pallet_liquidation::weights::SubstrateWeight<Runtime>;
@@ -121,8 +121,13 @@ fn capacity_of_a_block_from_the_generated_weights() {
 				worker_positions,
 			),
 			(
-				"worker `liquidate_unsigned_batch`, an account auctioned like the one before it",
-				Liquidation::batch_share_weight(),
+				"worker `liquidate_unsigned_batch`, an account auctioned like the one before it: one deposit, one debt",
+				Liquidation::batch_share_weight(ShareClass::OneDebt),
+				worker_spot,
+			),
+			(
+				"worker `liquidate_unsigned_batch`, an account auctioned like the one before it: the most debts",
+				Liquidation::batch_share_weight(ShareClass::MostDebts),
 				worker_spot,
 			),
 			(

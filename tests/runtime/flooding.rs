@@ -241,7 +241,7 @@ fn the_worker_submits_what_one_block_holds() {
 		(
 			Liquidation::liquidate_unsigned_weight(&who),
 			spot_path_expected(),
-			Liquidation::batch_share_weight(),
+			Liquidation::batch_share_weight(pallet_liquidation::batch::ShareClass::OneDebt),
 			Liquidation::batch_base_weight(),
 		)
 	});

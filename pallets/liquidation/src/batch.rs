@@ -10,14 +10,16 @@
 //! account auctioned for the same two assets. One by one, each pays for all of them; in one
 //! batch the first pays for the shared keys and each next one only for its own.
 //!
-//! **Charging by what was shared.** The batch benchmark (`liquidate_unsigned_batch(n)`)
-//! liquidates `n` accounts alike on the costliest branch an auction takes: the most debts each,
-//! the same assets, filed in the risk index against real references, each so deep that its lot
-//! is its whole deposit (the debts it backed re-counted, its entry re-filed without the asset:
-//! 15 index keys written). Its slope is what one
-//! more such account costs once the shared keys are read; its intercept, what the batch costs
-//! beyond its accounts. An account is charged that slope only when the batch already read what it
-//! shares:
+//! **Charging by what was shared.** Two batch benchmarks liquidate `n` accounts alike on the
+//! costliest branch an auction takes for their shape, filed in the risk index against real
+//! references, each so deep that its lot is its whole deposit (the debts it backed re-counted,
+//! its entry re-filed without the collateral): `liquidate_unsigned_batch(n)` accounts with a
+//! deposit and the most debts an account may hold (15 index keys written each), and
+//! `liquidate_unsigned_batch_one_debt(n)` accounts with one deposit and one debt, the commonest
+//! shape (3 index keys). A slope is what one more such account costs once the shared keys are
+//! read; the larger intercept, what the batch costs beyond its accounts. An account holding at
+//! most two assets, at most one of them owed, is charged the one-debt slope ([`ShareClass`]),
+//! any other the most-debts slope; and only when the batch already read what it shares:
 //! - it was auctioned for the same debt and collateral assets as an account liquidated before
 //!   it in the batch, and holds no asset that no account liquidated before it held;
 //! - it holds no derivative position and had no auction running (whose keys its health
@@ -58,6 +60,38 @@ use sp_runtime::{
 	traits::{Saturating as _, Zero as _},
 	DispatchError,
 };
+
+/// Which batch benchmark's slope an account shares a batch at (see the module's docs).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ShareClass {
+	/// At most two assets held, at most one of them owed: the shape of
+	/// `liquidate_unsigned_batch_one_debt`'s accounts (one deposit, one debt).
+	OneDebt,
+	/// Any other: measured by `liquidate_unsigned_batch`'s accounts (a deposit and the most
+	/// debts an account may hold).
+	MostDebts,
+}
+
+impl ShareClass {
+	/// The class of an account holding `held` assets, `debts` of them owed.
+	pub fn of(held: usize, debts: usize) -> Self {
+		if held <= 2 && debts <= 1 {
+			Self::OneDebt
+		} else {
+			Self::MostDebts
+		}
+	}
+
+	/// The assets each of the class's benchmark accounts holds (`max_positions`: the most an
+	/// account may hold). Its re-filing, its whole deposit auctioned, removes a key for each,
+	/// writes one for each debt it keeps, and its entry: twice as many writes.
+	pub fn benchmark_assets(self, max_positions: u32) -> u64 {
+		match self {
+			Self::OneDebt => 2,
+			Self::MostDebts => u64::from(max_positions.max(2)),
+		}
+	}
+}
 
 /// What a batch has touched so far, to tell whether its next account shares every key it
 /// touches (see the module's docs).
@@ -228,6 +262,7 @@ impl<T: Config> Pallet<T> {
 								Vec::new()
 							};
 							let shared = plain && in_tokens && keys.covers(&assets, pair, &backing);
+							let class = ShareClass::of(assets.len(), debts.len());
 							let held = assets.len() as u64;
 							// A lot not in tokens touches the asset's pool and the custody's
 							// account: the pair's keys are not all read.
@@ -235,10 +270,10 @@ impl<T: Config> Pallet<T> {
 							if !shared {
 								path
 							} else if filing != T::Ledger::risk_filing(&who) {
-								Self::batch_share_weight()
-									.saturating_add(Self::refiling_beyond(held))
+								Self::batch_share_weight(class)
+									.saturating_add(Self::refiling_beyond(class, held))
 							} else {
-								Self::batch_share_weight()
+								Self::batch_share_weight(class)
 							}
 						},
 						_ => {
@@ -268,11 +303,6 @@ impl<T: Config> Pallet<T> {
 		(weight, liquidated)
 	}
 
-	/// The spot assets `who` holds positions in.
-	pub(crate) fn assets_of(who: &T::AccountId) -> Vec<T::AssetId> {
-		T::Ledger::positions_of(who).into_iter().map(|(asset, _, _)| asset).collect()
-	}
-
 	/// What a batch of `accounts` declares: what the batch costs beyond its accounts, and each
 	/// account's bound as [`Pallet::liquidate_unsigned`] declares it (one storage read for each
 	/// tells its bound) with the batch's four reads of it before its liquidation.
@@ -284,29 +314,38 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// What re-filing an account that held `held` assets may cost beyond what the batch
-	/// benchmark's accounts' re-filing does (within the current slot, 15 index keys and the
-	/// entry written each, the slot's references shared): a key written for each asset it
-	/// leaves and each it joins, its entry, and the size of a slot it leaves (read too), with a
-	/// reference read for each asset in that slot.
-	pub fn refiling_beyond(held: u64) -> Weight {
-		let writes = held.saturating_mul(2).saturating_add(2).saturating_sub(16);
+	/// What re-filing an account that held `held` assets may cost beyond what the re-filing
+	/// of its class's benchmark accounts does (within the current slot, the slot's references
+	/// shared; see [`ShareClass::benchmark_assets`]): a key written for each asset it leaves and
+	/// each it joins, its entry, and the size of a slot it leaves (read too), with a reference
+	/// read for each asset in that slot.
+	pub fn refiling_beyond(class: ShareClass, held: u64) -> Weight {
+		let measured = class.benchmark_assets(T::MaxPositions::get()).saturating_mul(2);
+		let writes = held.saturating_mul(2).saturating_add(2).saturating_sub(measured);
 		T::DbWeight::get()
 			.reads(held.saturating_add(1))
 			.saturating_add(T::DbWeight::get().writes(writes))
 	}
 
-	/// What a batch costs beyond its accounts: the benchmark's intercept, and the block's check
-	/// before dispatch (the engine's parameters, its switch and the caps' use: three reads).
+	/// What a batch costs beyond its accounts: the benchmark's intercept (the larger of the two
+	/// classes'), and the block's check before dispatch (the engine's parameters, its switch and
+	/// the caps' use: three reads).
 	pub fn batch_base_weight() -> Weight {
-		T::WeightInfo::liquidate_unsigned_batch(0).saturating_add(T::DbWeight::get().reads(3))
+		T::WeightInfo::liquidate_unsigned_batch(0)
+			.max(T::WeightInfo::liquidate_unsigned_batch_one_debt(0))
+			.saturating_add(T::DbWeight::get().reads(3))
 	}
 
-	/// What one more account auctioned like those before it in a batch costs: the batch
-	/// benchmark's slope.
-	pub fn batch_share_weight() -> Weight {
-		T::WeightInfo::liquidate_unsigned_batch(1)
-			.saturating_sub(T::WeightInfo::liquidate_unsigned_batch(0))
+	/// What one more account of `class` auctioned like those before it in a batch costs: its
+	/// class's benchmark slope (never less than the smallest class's, should a measurement
+	/// have the larger accounts cheaper).
+	pub fn batch_share_weight(class: ShareClass) -> Weight {
+		let slope = |bench: fn(u32) -> Weight| bench(1).saturating_sub(bench(0));
+		let one_debt = slope(T::WeightInfo::liquidate_unsigned_batch_one_debt);
+		match class {
+			ShareClass::OneDebt => one_debt,
+			ShareClass::MostDebts => slope(T::WeightInfo::liquidate_unsigned_batch).max(one_debt),
+		}
 	}
 
 	/// The weight of the path an unsigned liquidation took.

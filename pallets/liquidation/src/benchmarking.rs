@@ -129,6 +129,41 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The worker's batch of `n` accounts of the commonest shape: one deposit and one debt, the
+	/// same two assets each, auctioned on that shape's costliest branch (the lot the whole
+	/// deposit, the backed debt re-counted, the account re-filed in the debt's list alone).
+	/// Its slope is what such an account costs in a batch once the keys they share are read
+	/// (see `batch`: an account holding at most two assets, one of them a debt, is charged it).
+	#[benchmark]
+	fn liquidate_unsigned_batch_one_debt(
+		n: Linear<1, { T::MaxUnsignedBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (collateral, _) = T::BenchmarkHelper::assets();
+		let accounts =
+			T::BenchmarkHelper::liquidatable_accounts(n, 1).ok_or(BenchmarkError::Skip)?;
+		let accounts: frame_support::BoundedVec<T::AccountId, T::MaxUnsignedBatch> =
+			accounts.try_into().map_err(|_| BenchmarkError::Stop("more accounts than a batch"))?;
+		let held = |who: &T::AccountId| {
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::positions_of(who)
+				.len()
+		};
+		assert!(accounts.iter().all(|who| held(who) == 2), "one deposit and one debt each");
+		#[extrinsic_call]
+		liquidate_unsigned_batch(
+			RawOrigin::None,
+			accounts.clone(),
+			frame_system::Pallet::<T>::block_number(),
+		);
+		assert!(accounts.iter().all(|who| Liquidation::<T>::in_auction(who)));
+		let deposit = |who: &T::AccountId| {
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::deposit_of(
+				who, collateral,
+			)
+		};
+		assert!(accounts.iter().all(|who| deposit(who) == 0), "every lot the whole deposit");
+		Ok(())
+	}
+
 	/// A keeper takes over part of one of the most positions an account may hold (its health
 	/// reads them all, the sizing twice).
 	#[benchmark]

@@ -1107,8 +1107,10 @@ pub mod pallet {
 		/// It declares each account's bound as [`Pallet::liquidate_unsigned`] does, and refunds
 		/// to what was done: an account auctioned after another auction of the same two assets
 		/// in the batch, holding no asset the batch had not read before and no derivative
-		/// position, is charged its share of the batch as benchmarked
-		/// (`WeightInfo::liquidate_unsigned_batch`); any other its path alone; one passed over,
+		/// position, is charged its share of the batch as benchmarked for its shape
+		/// (`WeightInfo::liquidate_unsigned_batch_one_debt` for one deposit and one debt,
+		/// `WeightInfo::liquidate_unsigned_batch` for more; [`batch::ShareClass`]); any other
+		/// its path alone; one passed over,
 		/// the block's check (or its bound, when its liquidation failed).
 		#[pallet::call_index(7)]
 		#[pallet::weight(Pallet::<T>::liquidate_unsigned_batch_weight(accounts))]

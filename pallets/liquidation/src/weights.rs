@@ -38,6 +38,7 @@ pub trait WeightInfo {
 	fn flash_liquidate() -> Weight;
 	fn liquidate_unsigned() -> Weight;
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight;
+	fn liquidate_unsigned_batch_one_debt(n: u32, ) -> Weight;
 	fn liquidate_position() -> Weight;
 	fn backstop_position() -> Weight;
 	fn settle_bankrupt(p: u32, ) -> Weight;
@@ -318,6 +319,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Fastest run: 980_426_000 ps.
 		Weight::from_parts(3_402_994_315, 23062)
 			// Standard error: 24_233_841
+			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(63_u64))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(20_u64))
+			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
+	}
+	fn liquidate_unsigned_batch_one_debt(n: u32, ) -> Weight {
+		Weight::from_parts(3_402_994_315, 23062)
 			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(63_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
@@ -1042,6 +1052,15 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(40_u64))
 	}
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
+		Weight::from_parts(3_402_994_315, 23062)
+			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(63_u64))
+			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(20_u64))
+			.saturating_add(RocksDbWeight::get().writes((20_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
+	}
+	fn liquidate_unsigned_batch_one_debt(n: u32, ) -> Weight {
 		Weight::from_parts(3_402_994_315, 23062)
 			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(63_u64))

@@ -1026,7 +1026,7 @@ mod worker {
 			);
 			let charged = Liquidation::batch_base_weight()
 				.saturating_add(single)
-				.saturating_add(Liquidation::batch_share_weight());
+				.saturating_add(Liquidation::batch_share_weight(crate::batch::ShareClass::OneDebt));
 			assert_eq!(done.actual_weight, Some(charged));
 			assert!(charged.all_lte(declared), "{charged:?} within {declared:?}");
 			System::assert_last_event(Event::WorkerBatch { liquidated: 2, skipped: 0 }.into());
@@ -1092,6 +1092,71 @@ mod worker {
 			assert_ok!(batch(vec![BOB]).dispatch_bypass_filter(RawOrigin::None.into()));
 			System::assert_last_event(Event::WorkerBatch { liquidated: 0, skipped: 1 }.into());
 			assert_eq!(crate::LastWorkerLiquidation::<Test>::get(), before);
+		});
+	}
+
+	/// An account auctioned like one before it in its batch is charged the share benchmarked
+	/// for its shape: one deposit and one debt, the one-debt share; a second debt, the
+	/// most-debts share (its health reads more assets, its re-filing writes more keys).
+	#[test]
+	fn a_batch_charges_each_account_the_share_of_its_shape() {
+		test(|| {
+			use crate::batch::ShareClass;
+			use frame_support::traits::UnfilteredDispatchable as _;
+			borrowers_then_crash();
+			// Bob and Charlie also owe 2 ETH (4 800 USD): three assets each.
+			let ether = 10u128.pow(18);
+			set_price(ETH, Price::from_u32(2_400));
+			assert_ok!(Margin::deposit(origin(LENDER), ETH, 100 * ether));
+			for who in [BOB, CHARLIE] {
+				set_price(BTC, Price::from_u32(60_000));
+				assert_ok!(Margin::borrow(origin(who), ETH, 2 * ether));
+			}
+			set_price(BTC, Price::from_u32(50_000));
+			let shape = |who| {
+				let positions = Margin::positions(&who);
+				let debts = positions.iter().filter(|(_, _, owed)| *owed > 0).count();
+				ShareClass::of(positions.len(), debts)
+			};
+			assert_eq!(shape(BOB), ShareClass::MostDebts);
+			assert_eq!(shape(CHARLIE), ShareClass::MostDebts);
+			assert_eq!(shape(DAVE), ShareClass::OneDebt);
+			let filing =
+				|who| <Margin as liquidation_primitives::ledger::RiskScan<_>>::risk_filing(&who);
+			let before: Vec<_> =
+				[BOB, CHARLIE, DAVE].into_iter().map(|who| (filing(who), shape(who))).collect();
+			let accounts = vec![BOB, CHARLIE, DAVE];
+			let done = crate::Call::<Test>::liquidate_unsigned_batch {
+				accounts: accounts.clone().try_into().unwrap(),
+				found_at: 0,
+			}
+			.dispatch_bypass_filter(RawOrigin::None.into())
+			.unwrap();
+			assert!(accounts.iter().all(Liquidation::in_auction));
+			System::assert_last_event(Event::WorkerBatch { liquidated: 3, skipped: 0 }.into());
+			// Charlie and Dave share Bob's keys; each is charged a re-filing beyond its class's
+			// benchmark only if it was re-filed (three assets held, two).
+			let share = |index: usize, who, held| {
+				let (filed, class) = before[index].clone();
+				let share = Liquidation::batch_share_weight(class);
+				if filed == filing(who) {
+					share
+				} else {
+					share.saturating_add(Liquidation::refiling_beyond(class, held))
+				}
+			};
+			let single = Liquidation::with_unsigned_check(
+				<Test as Config>::WeightInfo::liquidate_unsigned(),
+			);
+			assert_eq!(
+				done.actual_weight,
+				Some(
+					Liquidation::batch_base_weight()
+						.saturating_add(single)
+						.saturating_add(share(1, CHARLIE, 3))
+						.saturating_add(share(2, DAVE, 2))
+				)
+			);
 		});
 	}
 
