@@ -267,9 +267,11 @@ fn the_worker_submits_what_one_block_holds() {
 	let base = <Runtime as frame_system::Config>::BlockWeights::get()
 		.get(DispatchClass::Normal)
 		.base_extrinsic;
-	// As a batch declares an account: its bound and four reads before its liquidation.
-	let declared =
-		declared.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads(4));
+	// As a batch declares an account: its bound and the reads before its liquidation.
+	let declared = declared.saturating_add(
+		<Runtime as frame_system::Config>::DbWeight::get()
+			.reads(pallet_liquidation::batch::READS_BEFORE),
+	);
 	let one_more = charged.saturating_add(batch_base).saturating_add(declared).saturating_add(base);
 	assert!(offered == bound || budget.any_lt(one_more), "{offered} offered, {charged:?} charged");
 	// The rest wait for the worker's next run (its cursor walks on past those at auction).

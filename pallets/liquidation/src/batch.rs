@@ -22,8 +22,9 @@
 //! any other the most-debts slope; and only when the batch already read what it shares:
 //! - it was auctioned for the same debt and collateral assets as an account liquidated before
 //!   it in the batch, and holds no asset that no account liquidated before it held;
-//! - it holds no derivative position and had no auction running (whose keys its health
-//!   reads);
+//! - it holds no derivative position, is owed no profit by the vault (either files it with
+//!   its exposure, in one list more, reading the markets' keys) and had no auction running
+//!   (whose keys its health reads);
 //! - its lot was seized in tokens (the deposit position moved to the custody instead writes the
 //!   custody's portfolio);
 //! - when its lot was its whole deposit, an account before it had the backed debt of the same
@@ -60,6 +61,11 @@ use sp_runtime::{
 	traits::{Saturating as _, Zero as _},
 	DispatchError,
 };
+
+/// Storage reads a batch makes of each account before liquidating it, to tell its charge: its
+/// positions, its derivative positions, profit owed to it, its running auctions and its filing
+/// in the risk index.
+pub const READS_BEFORE: u64 = 5;
 
 /// Which batch benchmark's slope an account shares a batch at (see the module's docs).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -215,8 +221,8 @@ impl<T: Config> Pallet<T> {
 				weight = weight.saturating_add(T::DbWeight::get().reads(1));
 				continue;
 			}
-			// What the batch benchmark's accounts are: no derivative position, no auction
-			// running; their lots taken in tokens.
+			// What the batch benchmarks' accounts are: no derivative position, no profit owed,
+			// no auction running; their lots taken in tokens.
 			let positions = T::Ledger::positions_of(&who);
 			let assets: Vec<T::AssetId> = positions.iter().map(|(asset, _, _)| *asset).collect();
 			let debts: Vec<T::AssetId> = positions
@@ -225,11 +231,12 @@ impl<T: Config> Pallet<T> {
 				.map(|(asset, _, _)| *asset)
 				.collect();
 			let plain = !T::Derivatives::holds_positions(&who)
+				&& !T::Derivatives::is_owed_profit(&who)
 				&& OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
 			let filing = T::Ledger::risk_filing(&who);
-			// Read before the liquidation (positions, derivative positions, running auctions,
-			// filing): in the batch benchmark's slope; charged on top of any other charge.
-			let reads_before = T::DbWeight::get().reads(4);
+			// Read before the liquidation: in the batch benchmark's slope; charged on top of
+			// any other charge.
+			let reads_before = T::DbWeight::get().reads(READS_BEFORE);
 			// `Err((code, ran))`: passed over; `ran` when the liquidation ran and failed (else the
 			// check refused it).
 			let outcome =
@@ -305,12 +312,12 @@ impl<T: Config> Pallet<T> {
 
 	/// What a batch of `accounts` declares: what the batch costs beyond its accounts, and each
 	/// account's bound as [`Pallet::liquidate_unsigned`] declares it (one storage read for each
-	/// tells its bound) with the batch's four reads of it before its liquidation.
+	/// tells its bound) with the batch's reads of it before its liquidation ([`READS_BEFORE`]).
 	pub fn liquidate_unsigned_batch_weight(accounts: &[T::AccountId]) -> Weight {
 		accounts.iter().fold(Self::batch_base_weight(), |weight, who| {
 			weight
 				.saturating_add(Self::liquidate_unsigned_weight(who))
-				.saturating_add(T::DbWeight::get().reads(4))
+				.saturating_add(T::DbWeight::get().reads(READS_BEFORE))
 		})
 	}
 

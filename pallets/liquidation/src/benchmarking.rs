@@ -117,6 +117,15 @@ mod benchmarks {
 			T::BenchmarkHelper::liquidatable_accounts(n, debts).ok_or(BenchmarkError::Skip)?;
 		let accounts: frame_support::BoundedVec<T::AccountId, T::MaxUnsignedBatch> =
 			accounts.try_into().map_err(|_| BenchmarkError::Stop("more accounts than a batch"))?;
+		// As many assets as `batch::ShareClass::benchmark_assets` counts on.
+		let held = |who: &T::AccountId| {
+			<T::Ledger as liquidation_primitives::ledger::Inspect<T::AccountId>>::positions_of(who)
+				.len() as u32
+		};
+		assert!(
+			accounts.iter().all(|who| held(who) == T::MaxPositions::get().max(2)),
+			"a deposit and the most debts each"
+		);
 		#[extrinsic_call]
 		_(RawOrigin::None, accounts.clone(), frame_system::Pallet::<T>::block_number());
 		assert!(accounts.iter().all(|who| Liquidation::<T>::in_auction(who)));

@@ -119,8 +119,8 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			// As a batch declares it (see `liquidate_unsigned_batch_weight`).
-			let declared =
-				Self::liquidate_unsigned_weight(&who).saturating_add(T::DbWeight::get().reads(4));
+			let declared = Self::liquidate_unsigned_weight(&who)
+				.saturating_add(T::DbWeight::get().reads(crate::batch::READS_BEFORE));
 			// In the open batch while it has room and the block could still take it whole; else
 			// in a new one after it, if the block could take that.
 			let in_open = (batch.len() as u32) < T::MaxUnsignedBatch::get()
@@ -137,6 +137,7 @@ impl<T: Config> Pallet<T> {
 			let assets: Vec<T::AssetId> = positions.iter().map(|(asset, _, _)| *asset).collect();
 			let debts = positions.iter().filter(|(_, _, owed)| !owed.is_zero()).count();
 			let plain = !T::Derivatives::holds_positions(&who)
+				&& !T::Derivatives::is_owed_profit(&who)
 				&& crate::OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
 			let pair = if plain { Self::largest_positions(&who) } else { None };
 			// What validation checks, run as the next block would, after those chosen before it,
@@ -189,9 +190,9 @@ impl<T: Config> Pallet<T> {
 			let expected = if shared {
 				Self::batch_share_weight(class).saturating_add(Self::refiling_beyond(class, held))
 			} else {
-				// Its path alone, and the batch's four reads of it before its liquidation.
+				// Its path alone, and the batch's reads of it before its liquidation.
 				Self::liquidate_unsigned_expected_weight(&who)
-					.saturating_add(T::DbWeight::get().reads(4))
+					.saturating_add(T::DbWeight::get().reads(crate::batch::READS_BEFORE))
 			};
 			plan.offered = plan.offered.saturating_add(1);
 			batch.push(who);

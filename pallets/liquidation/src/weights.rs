@@ -116,8 +116,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof size: measured `10303`, estimated `41790` bytes.
-		// Fastest run: 1_194_123_000 ps.
-		Weight::from_parts(1_382_253_000, 41790)
+		// Fastest run: 1_228_820_000 ps.
+		Weight::from_parts(1_316_891_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -177,8 +177,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn flash_liquidate() -> Weight {
 		// Proof size: measured `10293`, estimated `41790` bytes.
-		// Fastest run: 941_338_000 ps.
-		Weight::from_parts(1_011_803_000, 41790)
+		// Fastest run: 998_640_000 ps.
+		Weight::from_parts(1_475_797_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -246,8 +246,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_unsigned() -> Weight {
 		// Proof size: measured `6262`, estimated `23062` bytes.
-		// Fastest run: 746_829_000 ps.
-		Weight::from_parts(797_795_000, 23062)
+		// Fastest run: 1_011_799_000 ps.
+		Weight::from_parts(1_114_562_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(40_u64))
 	}
@@ -257,6 +257,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::PositionCount` (r:32 w:0)
 	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:32 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::OwnerAuctions` (r:32 w:32)
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::RiskEntryOf` (r:32 w:32)
@@ -273,8 +275,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Perpetuals::Positions` (r:32 w:0)
 	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
-	/// Storage: `Perpetuals::ProfitOwed` (r:32 w:0)
-	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AssetLimitsOf` (r:8 w:0)
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
@@ -316,23 +316,89 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
 		// Proof size: measured `5870 + n * (382 ±0)`, estimated `23062 + n * (2700 ±0)` bytes.
-		// Fastest run: 980_426_000 ps.
-		Weight::from_parts(3_402_994_315, 23062)
-			// Standard error: 24_233_841
-			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+		// Fastest run: 938_610_000 ps.
+		Weight::from_parts(3_013_290_474, 23062)
+			// Standard error: 26_387_776
+			.saturating_add(Weight::from_parts(720_059_055, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(63_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
+	/// Storage: `Margin::Portfolios` (r:33 w:32)
+	/// Proof: `Margin::Portfolios` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Markets` (r:2 w:1)
+	/// Proof: `Margin::Markets` (`max_values`: None, `max_size`: Some(284), added: 2759, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::PositionCount` (r:32 w:0)
+	/// Proof: `Perpetuals::PositionCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::ProfitOwed` (r:32 w:0)
+	/// Proof: `Perpetuals::ProfitOwed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::OwnerAuctions` (r:32 w:32)
+	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEntryOf` (r:32 w:32)
+	/// Proof: `Margin::RiskEntryOf` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Paused` (r:1 w:0)
+	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Prices::Sources` (r:2 w:0)
+	/// Proof: `Prices::Sources` (`max_values`: None, `max_size`: Some(75), added: 2550, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Widenings` (r:2 w:0)
+	/// Proof: `Margin::Widenings` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Perpetuals::Positions` (r:32 w:0)
+	/// Proof: `Perpetuals::Positions` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AssetLimitsOf` (r:2 w:0)
+	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BlockUsage` (r:1 w:1)
+	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Auction::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::BackedDebt` (r:1 w:1)
+	/// Proof: `Margin::BackedDebt` (`max_values`: None, `max_size`: Some(58), added: 2533, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Borrowers` (r:32 w:0)
+	/// Proof: `Margin::Borrowers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
+	/// Proof: `Margin::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::References` (r:1 w:0)
+	/// Proof: `Margin::References` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::SlotSize` (r:1 w:1)
+	/// Proof: `Margin::SlotSize` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Auction::Params` (r:1 w:0)
+	/// Proof: `Auction::Params` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+	/// Storage: `Auction::LotTotals` (r:1 w:1)
+	/// Proof: `Auction::LotTotals` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Auction::NextAuctionId` (r:1 w:1)
+	/// Proof: `Auction::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Auction::Auctions` (r:32 w:32)
+	/// Proof: `Auction::Auctions` (`max_values`: None, `max_size`: Some(126), added: 2601, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Totals` (r:2 w:2)
+	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionDue` (r:0 w:32)
+	/// Proof: `Liquidation::AuctionDue` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastWorkerLiquidation` (r:0 w:1)
+	/// Proof: `Liquidation::LastWorkerLiquidation` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::RiskIndex` (r:0 w:96)
+	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 32]`.
 	fn liquidate_unsigned_batch_one_debt(n: u32, ) -> Weight {
-		Weight::from_parts(3_402_994_315, 23062)
-			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(63_u64))
+		// Proof size: measured `3216 + n * (226 ±0)`, estimated `6508 + n * (2700 ±0)` bytes.
+		// Fastest run: 434_164_000 ps.
+		Weight::from_parts(268_454_584, 6508)
+			// Standard error: 6_686_643
+			.saturating_add(Weight::from_parts(339_848_170, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(20_u64))
-			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Paused` (r:1 w:0)
@@ -399,8 +465,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn liquidate_position() -> Weight {
 		// Proof size: measured `6787`, estimated `29502` bytes.
-		// Fastest run: 794_901_000 ps.
-		Weight::from_parts(875_240_000, 29502)
+		// Fastest run: 773_576_000 ps.
+		Weight::from_parts(789_629_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 	}
@@ -460,8 +526,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Totals` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn backstop_position() -> Weight {
 		// Proof size: measured `6743`, estimated `24318` bytes.
-		// Fastest run: 835_521_000 ps.
-		Weight::from_parts(1_131_721_000, 24318)
+		// Fastest run: 803_020_000 ps.
+		Weight::from_parts(817_692_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -527,11 +593,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[2, 8]`.
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±37)` bytes.
-		// Fastest run: 318_112_000 ps.
-		Weight::from_parts(348_718_000, 4051)
-			// Standard error: 3_735_247
-			.saturating_add(Weight::from_parts(111_539_385, 0).saturating_mul(p.into()))
+		// Proof size: measured `1963 + p * (611 ±0)`, estimated `4051 + p * (2759 ±63)` bytes.
+		// Fastest run: 302_739_000 ps.
+		Weight::from_parts(309_359_000, 4051)
+			// Standard error: 3_965_895
+			.saturating_add(Weight::from_parts(117_393_142, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -546,8 +612,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `1652`, estimated `17544` bytes.
-		// Fastest run: 38_567_000 ps.
-		Weight::from_parts(40_290_000, 17544)
+		// Fastest run: 48_192_000 ps.
+		Weight::from_parts(58_117_000, 17544)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -555,16 +621,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::AssetLimitsOf` (`max_values`: None, `max_size`: Some(38), added: 2513, mode: `MaxEncodedLen`)
 	fn set_asset_limits() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 6_609_000 ps.
-		Weight::from_parts(7_150_000, 0)
+		// Fastest run: 6_620_000 ps.
+		Weight::from_parts(7_231_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Paused` (r:0 w:1)
 	/// Proof: `Liquidation::Paused` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_paused() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 4_907_000 ps.
-		Weight::from_parts(5_788_000, 0)
+		// Fastest run: 5_067_000 ps.
+		Weight::from_parts(5_338_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::RiskEpoch` (r:1 w:0)
@@ -595,8 +661,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::OwnerAuctions` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn check_account() -> Weight {
 		// Proof size: measured `8039`, estimated `47893` bytes.
-		// Fastest run: 557_047_000 ps.
-		Weight::from_parts(827_559_000, 47893)
+		// Fastest run: 503_015_000 ps.
+		Weight::from_parts(513_110_000, 47893)
 			.saturating_add(T::DbWeight::get().reads(105_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -629,8 +695,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Auction::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block() -> Weight {
 		// Proof size: measured `4067`, estimated `23062` bytes.
-		// Fastest run: 265_675_000 ps.
-		Weight::from_parts(288_308_000, 23062)
+		// Fastest run: 245_023_000 ps.
+		Weight::from_parts(248_228_000, 23062)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -659,8 +725,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn check_unsigned_in_block_positions() -> Weight {
 		// Proof size: measured `7060`, estimated `41790` bytes.
-		// Fastest run: 354_406_000 ps.
-		Weight::from_parts(400_685_000, 41790)
+		// Fastest run: 346_413_000 ps.
+		Weight::from_parts(351_912_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(64_u64))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -729,8 +795,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn stress_test_account() -> Weight {
 		// Proof size: measured `10271`, estimated `61838` bytes.
-		// Fastest run: 23_743_546_000 ps.
-		Weight::from_parts(24_357_589_000, 61838)
+		// Fastest run: 17_208_897_000 ps.
+		Weight::from_parts(19_271_903_000, 61838)
 			.saturating_add(T::DbWeight::get().reads(149_u64))
 	}
 	/// Storage: `Liquidation::DeriskParamsOf` (r:1 w:0)
@@ -783,8 +849,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn derisk_spot() -> Weight {
 		// Proof size: measured `10238`, estimated `41790` bytes.
-		// Fastest run: 2_371_352_000 ps.
-		Weight::from_parts(2_504_340_000, 41790)
+		// Fastest run: 1_459_032_000 ps.
+		Weight::from_parts(1_743_543_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -838,8 +904,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::RiskIndex` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn derisk_perpetual() -> Weight {
 		// Proof size: measured `5167`, estimated `29502` bytes.
-		// Fastest run: 1_167_794_000 ps.
-		Weight::from_parts(1_795_567_000, 29502)
+		// Fastest run: 1_109_104_000 ps.
+		Weight::from_parts(1_125_287_000, 29502)
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -901,8 +967,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Insurance::Totals` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn derisk_by_sale() -> Weight {
 		// Proof size: measured `10483`, estimated `41790` bytes.
-		// Fastest run: 1_470_114_000 ps.
-		Weight::from_parts(1_551_965_000, 41790)
+		// Fastest run: 2_120_321_000 ps.
+		Weight::from_parts(2_284_014_000, 41790)
 			.saturating_add(T::DbWeight::get().reads(95_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -948,8 +1014,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BlockUsage` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn derisk_by_vault() -> Weight {
 		// Proof size: measured `5123`, estimated `24318` bytes.
-		// Fastest run: 1_047_796_000 ps.
-		Weight::from_parts(1_073_865_000, 24318)
+		// Fastest run: 1_098_648_000 ps.
+		Weight::from_parts(1_581_723_000, 24318)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -959,8 +1025,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::DeriskParamsOf` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_derisk_params() -> Weight {
 		// Proof size: measured `116`, estimated `1569` bytes.
-		// Fastest run: 8_933_000 ps.
-		Weight::from_parts(9_544_000, 1569)
+		// Fastest run: 13_040_000 ps.
+		Weight::from_parts(13_751_000, 1569)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -1018,12 +1084,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `d` ranges over `[0, 16]`.
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `4689 + d * (180 ±0) + n * (949 ±0)`, estimated `42462 + d * (2567 ±0) + n * (23328 ±0)` bytes.
-		// Fastest run: 5_864_470_000 ps.
-		Weight::from_parts(6_060_511_000, 42462)
-			// Standard error: 5_753_268
-			.saturating_add(Weight::from_parts(108_909_733, 0).saturating_mul(n.into()))
-			// Standard error: 23_668_286
-			.saturating_add(Weight::from_parts(101_660_677, 0).saturating_mul(d.into()))
+		// Fastest run: 5_745_944_000 ps.
+		Weight::from_parts(5_980_301_000, 42462)
+			// Standard error: 2_455_359
+			.saturating_add(Weight::from_parts(69_706_644, 0).saturating_mul(n.into()))
+			// Standard error: 10_101_065
+			.saturating_add(Weight::from_parts(36_990_180, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -1037,23 +1103,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with storage priced at the RocksDB constants, for mocks and tests.
 impl WeightInfo for () {
 	fn liquidate() -> Weight {
-		Weight::from_parts(1_382_253_000, 41790)
+		Weight::from_parts(1_316_891_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 	}
 	fn flash_liquidate() -> Weight {
-		Weight::from_parts(1_011_803_000, 41790)
+		Weight::from_parts(1_475_797_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn liquidate_unsigned() -> Weight {
-		Weight::from_parts(797_795_000, 23062)
+		Weight::from_parts(1_114_562_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().writes(40_u64))
 	}
 	fn liquidate_unsigned_batch(n: u32, ) -> Weight {
-		Weight::from_parts(3_402_994_315, 23062)
-			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
+		Weight::from_parts(3_013_290_474, 23062)
+			.saturating_add(Weight::from_parts(720_059_055, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(63_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(20_u64))
@@ -1061,27 +1127,27 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	fn liquidate_unsigned_batch_one_debt(n: u32, ) -> Weight {
-		Weight::from_parts(3_402_994_315, 23062)
-			.saturating_add(Weight::from_parts(750_435_103, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(63_u64))
+		Weight::from_parts(268_454_584, 6508)
+			.saturating_add(Weight::from_parts(339_848_170, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(27_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(20_u64))
-			.saturating_add(RocksDbWeight::get().writes((20_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
+			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
 	}
 	fn liquidate_position() -> Weight {
-		Weight::from_parts(875_240_000, 29502)
+		Weight::from_parts(789_629_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 	}
 	fn backstop_position() -> Weight {
-		Weight::from_parts(1_131_721_000, 24318)
+		Weight::from_parts(817_692_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn settle_bankrupt(p: u32, ) -> Weight {
-		Weight::from_parts(348_718_000, 4051)
-			.saturating_add(Weight::from_parts(111_539_385, 0).saturating_mul(p.into()))
+		Weight::from_parts(309_359_000, 4051)
+			.saturating_add(Weight::from_parts(117_393_142, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1089,63 +1155,63 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2759).saturating_mul(p.into()))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(40_290_000, 17544)
+		Weight::from_parts(58_117_000, 17544)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_asset_limits() -> Weight {
-		Weight::from_parts(7_150_000, 0)
+		Weight::from_parts(7_231_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_paused() -> Weight {
-		Weight::from_parts(5_788_000, 0)
+		Weight::from_parts(5_338_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn check_account() -> Weight {
-		Weight::from_parts(827_559_000, 47893)
+		Weight::from_parts(513_110_000, 47893)
 			.saturating_add(RocksDbWeight::get().reads(105_u64))
 	}
 	fn check_unsigned_in_block() -> Weight {
-		Weight::from_parts(288_308_000, 23062)
+		Weight::from_parts(248_228_000, 23062)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 	}
 	fn check_unsigned_in_block_positions() -> Weight {
-		Weight::from_parts(400_685_000, 41790)
+		Weight::from_parts(351_912_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(64_u64))
 	}
 	fn stress_test_account() -> Weight {
-		Weight::from_parts(24_357_589_000, 61838)
+		Weight::from_parts(19_271_903_000, 61838)
 			.saturating_add(RocksDbWeight::get().reads(149_u64))
 	}
 	fn derisk_spot() -> Weight {
-		Weight::from_parts(2_504_340_000, 41790)
+		Weight::from_parts(1_743_543_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_perpetual() -> Weight {
-		Weight::from_parts(1_795_567_000, 29502)
+		Weight::from_parts(1_125_287_000, 29502)
 			.saturating_add(RocksDbWeight::get().reads(65_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn derisk_by_sale() -> Weight {
-		Weight::from_parts(1_551_965_000, 41790)
+		Weight::from_parts(2_284_014_000, 41790)
 			.saturating_add(RocksDbWeight::get().reads(95_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn derisk_by_vault() -> Weight {
-		Weight::from_parts(1_073_865_000, 24318)
+		Weight::from_parts(1_581_723_000, 24318)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_derisk_params() -> Weight {
-		Weight::from_parts(9_544_000, 1569)
+		Weight::from_parts(13_751_000, 1569)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn work_position_shortfall(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(6_060_511_000, 42462)
-			.saturating_add(Weight::from_parts(108_909_733, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(101_660_677, 0).saturating_mul(d.into()))
+		Weight::from_parts(5_980_301_000, 42462)
+			.saturating_add(Weight::from_parts(69_706_644, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(36_990_180, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))

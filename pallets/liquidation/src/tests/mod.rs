@@ -1103,16 +1103,23 @@ mod worker {
 		test(|| {
 			use crate::batch::ShareClass;
 			use frame_support::traits::UnfilteredDispatchable as _;
+			crate::mock::MaxUnsignedBatch::set(3);
 			borrowers_then_crash();
-			// Bob and Charlie also owe 2 ETH (4 800 USD): three assets each.
+			// Bob and Charlie also owe 2 ETH (4 800 USD): three assets each (borrowed while
+			// BTC is at 70 000, for the initial margin).
 			let ether = 10u128.pow(18);
 			set_price(ETH, Price::from_u32(2_400));
 			assert_ok!(Margin::deposit(origin(LENDER), ETH, 100 * ether));
+			set_price(BTC, Price::from_u32(70_000));
 			for who in [BOB, CHARLIE] {
-				set_price(BTC, Price::from_u32(60_000));
 				assert_ok!(Margin::borrow(origin(who), ETH, 2 * ether));
 			}
 			set_price(BTC, Price::from_u32(50_000));
+			// The shares as measured: the larger accounts cost more.
+			assert!(
+				Liquidation::batch_share_weight(ShareClass::OneDebt).ref_time()
+					< Liquidation::batch_share_weight(ShareClass::MostDebts).ref_time()
+			);
 			let shape = |who| {
 				let positions = Margin::positions(&who);
 				let debts = positions.iter().filter(|(_, _, owed)| *owed > 0).count();
