@@ -163,9 +163,9 @@ parameter_types! {
 	/// block's normal-class weight holds (`Liquidation::worker_budget`).
 	pub const MaxUnsignedLiquidations: u32 = LiquidationScanBatch::get();
 	/// Most accounts in one of the worker's batches. A batch declares the sum of its
-	/// accounts' bounds (up to 15.8 ms each for an account with perpetual positions, 5.7 ms for
-	/// a spot one, with the weights of 2026-12-02) and waits until the block has that free:
-	/// 32 declare at most about a third of the normal class (about 510 ms of 1 500), so a batch
+	/// accounts' bounds (up to 14.5 ms each for an account with perpetual positions, 5.7 ms for
+	/// a spot one, with the weights of commit `3541026`) and waits until the block has that
+	/// free: 32 declare at most about a third of the normal class (about 470 ms of 1 500), so a batch
 	/// still fits after keepers took most of a block, while the keys the batch shares (its
 	/// first account pays for them) are spread over 32 accounts.
 	pub const MaxUnsignedLiquidationBatch: u32 = 32;
