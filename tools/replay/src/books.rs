@@ -28,6 +28,11 @@ pub(crate) struct Books {
 	/// What liquidations cost the owners beyond the debt repaid, USD.
 	pub(crate) penalties_usd: f64,
 	pub(crate) derisk: DeriskBooks,
+	/// Accounts a worker batch passed over in dispatch, by the code of the reason
+	/// (`WorkerSkipped`): a batch the pool took and the block included, one of whose accounts the
+	/// block's check refused (a keeper got there first, the account turned healthy at the new
+	/// block's time, the caps full).
+	pub(crate) worker_skipped: BTreeMap<u8, u32>,
 }
 
 /// Running figures of the de-riskings, from the engine's `Derisked` events.
@@ -263,6 +268,10 @@ impl Books {
 					self.perps.deleveraged = self.perps.deleveraged + *haircut;
 					self.perps.positions_deleveraged += 1;
 				},
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::WorkerSkipped {
+					code,
+					..
+				}) => *self.worker_skipped.entry(*code).or_default() += 1,
 				RuntimeEvent::Liquidation(pallet_liquidation::Event::FallbackLiquidations {
 					liquidated,
 					..
@@ -387,4 +396,35 @@ pub(crate) fn perp_identity(books: &mut PerpBooks) -> Result<FixedU128, String> 
 		));
 	}
 	Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// The accounts a batch passed over are counted by reason; other events leave the count.
+	#[test]
+	fn the_books_count_the_accounts_a_batch_passed_over() {
+		use pallet_liquidation::invalid;
+		let skipped = |code| {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::WorkerSkipped {
+				who: AccountId::from([1; 32]),
+				code,
+			})
+		};
+		let mut books = Books::default();
+		books.read(&[
+			skipped(invalid::NOT_LIQUIDATABLE),
+			skipped(invalid::CAPS_FULL),
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::WorkerBatch {
+				liquidated: 3,
+				skipped: 2,
+			}),
+		]);
+		books.read(&[skipped(invalid::NOT_LIQUIDATABLE)]);
+		assert_eq!(
+			books.worker_skipped,
+			BTreeMap::from([(invalid::NOT_LIQUIDATABLE, 2), (invalid::CAPS_FULL, 1)])
+		);
+	}
 }

@@ -346,6 +346,9 @@ pub struct Summary {
 	/// by reason: what its validation refused (`auctions full`, `would fail`, ...) or `block
 	/// full` (the worker's per-block limit was reached).
 	pub held_back: BTreeMap<String, u32>,
+	/// Account-blocks a worker batch included in a block passed over in dispatch (its
+	/// `WorkerSkipped` events), by reason: what the block's check of the account refused.
+	pub worker_skipped: BTreeMap<String, u32>,
 	/// Most auctions running at once (after a block).
 	pub most_auctions_running: u32,
 	/// Where the bad debt came from.

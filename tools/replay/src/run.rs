@@ -634,6 +634,11 @@ impl<'a> Run<'a> {
 			auction_restarts: books.auction_restarts,
 			refused: self.refused.clone(),
 			held_back: self.held_back.clone(),
+			worker_skipped: books
+				.worker_skipped
+				.iter()
+				.map(|(code, count)| (skipped_reason(*code), *count))
+				.collect(),
 			most_auctions_running: self.most_auctions_running,
 			bad_debt_origins: books.origins.clone(),
 			per_asset,
@@ -921,32 +926,37 @@ fn take_and_restart(discount: f64) {
 	}
 }
 
-/// The worker's reason not to submit `who`, from its validation code (for `WOULD_FAIL`, the
-/// error the dispatch would fail with, found by running it and undoing it).
-fn invalid_reason(code: u8, who: &AccountId) -> String {
+/// What a `WorkerSkipped` code says (the state it was judged in is gone).
+fn skipped_reason(code: u8) -> String {
 	use pallet_liquidation::invalid;
 	match code {
 		invalid::NOT_LIQUIDATABLE => "not liquidatable".into(),
 		invalid::PAUSED => "paused".into(),
 		invalid::AUCTIONS_FULL => "auctions full".into(),
 		invalid::CAPS_FULL => "the block's caps are full".into(),
-		invalid::WOULD_FAIL => {
-			let error = frame_support::storage::with_transaction(|| {
-				let result = Liquidation::liquidate_unsigned(
-					RuntimeOrigin::none(),
-					who.clone(),
-					frame_system::Pallet::<Runtime>::block_number(),
-				);
-				frame_support::storage::TransactionOutcome::Rollback(Ok::<
-					_,
-					sp_runtime::DispatchError,
-				>(result))
-			});
-			match error {
-				Ok(Err(error)) => format!("would fail: {:?}", error.error),
-				_ => "would fail".into(),
-			}
-		},
+		invalid::WOULD_FAIL => "would fail".into(),
 		other => format!("code {other}"),
+	}
+}
+
+/// The worker's reason not to submit `who`, from its validation code (for `WOULD_FAIL`, the
+/// error the dispatch would fail with, found by running it and undoing it).
+fn invalid_reason(code: u8, who: &AccountId) -> String {
+	if code != pallet_liquidation::invalid::WOULD_FAIL {
+		return skipped_reason(code);
+	}
+	let error = frame_support::storage::with_transaction(|| {
+		let result = Liquidation::liquidate_unsigned(
+			RuntimeOrigin::none(),
+			who.clone(),
+			frame_system::Pallet::<Runtime>::block_number(),
+		);
+		frame_support::storage::TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(
+			result,
+		))
+	});
+	match error {
+		Ok(Err(error)) => format!("would fail: {:?}", error.error),
+		_ => "would fail".into(),
 	}
 }

@@ -256,7 +256,10 @@ fn de_risking_ahead_of_a_slide_lowers_what_liquidations_take() {
 	.expect("both runs");
 	let (a, b) = (&without.summary.outcome, &with.summary.outcome);
 	println!("{}", liquidation_replay::compare::table(a, b));
-	println!("REFUSED {:?} HELD {:?}", with.summary.refused, with.summary.held_back);
+	println!(
+		"REFUSED {:?} HELD {:?} SKIPPED {:?}",
+		with.summary.refused, with.summary.held_back, with.summary.worker_skipped
+	);
 	assert_eq!(a.deriskings, 0);
 	assert!(a.derisk.is_none() && b.derisk.is_some());
 	assert!(b.deriskings > 0 && b.deriskings_by_worker > 0, "{b:?}");
