@@ -221,18 +221,7 @@ impl<T: Config> Pallet<T> {
 				weight = weight.saturating_add(T::DbWeight::get().reads(1));
 				continue;
 			}
-			// What the batch benchmarks' accounts are: no derivative position, no profit owed,
-			// no auction running; their lots taken in tokens.
-			let positions = T::Ledger::positions_of(&who);
-			let assets: Vec<T::AssetId> = positions.iter().map(|(asset, _, _)| *asset).collect();
-			let debts: Vec<T::AssetId> = positions
-				.iter()
-				.filter(|(_, _, owed)| !owed.is_zero())
-				.map(|(asset, _, _)| *asset)
-				.collect();
-			let plain = !T::Derivatives::holds_positions(&who)
-				&& !T::Derivatives::is_owed_profit(&who)
-				&& OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
+			let (assets, debts, plain) = Self::share_profile(&who);
 			let filing = T::Ledger::risk_filing(&who);
 			// Read before the liquidation: in the batch benchmark's slope; charged on top of
 			// any other charge.
@@ -308,6 +297,23 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::WorkerBatch { liquidated, skipped });
 		(weight, liquidated)
+	}
+
+	/// What tells whether `who` may share a batch's keys (see the module's docs): the assets it
+	/// holds, those it owes, and whether it is like the batch benchmarks' accounts (no
+	/// derivative position, no profit owed, no auction running). Four of [`READS_BEFORE`].
+	pub(crate) fn share_profile(who: &T::AccountId) -> (Vec<T::AssetId>, Vec<T::AssetId>, bool) {
+		let positions = T::Ledger::positions_of(who);
+		let assets = positions.iter().map(|(asset, _, _)| *asset).collect();
+		let debts = positions
+			.iter()
+			.filter(|(_, _, owed)| !owed.is_zero())
+			.map(|(asset, _, _)| *asset)
+			.collect();
+		let plain = !T::Derivatives::holds_positions(who)
+			&& !T::Derivatives::is_owed_profit(who)
+			&& OwnerAuctions::<T>::decode_len(who).unwrap_or(0) == 0;
+		(assets, debts, plain)
 	}
 
 	/// What a batch of `accounts` declares: what the batch costs beyond its accounts, and each

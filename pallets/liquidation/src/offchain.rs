@@ -14,7 +14,7 @@ use sp_runtime::offchain::{
 	storage_lock::{StorageLock, Time},
 	Duration,
 };
-use sp_runtime::{traits::Zero as _, Saturating as _};
+use sp_runtime::Saturating as _;
 
 /// Offchain storage key of the lock that keeps two runs from overlapping.
 const LOCK_KEY: &[u8] = b"liquidation-engine/worker-lock";
@@ -133,12 +133,7 @@ impl<T: Config> Pallet<T> {
 			}
 			// Whether it would be charged a share of the batch (see `batch`): what can be known
 			// before its liquidation runs.
-			let positions = T::Ledger::positions_of(&who);
-			let assets: Vec<T::AssetId> = positions.iter().map(|(asset, _, _)| *asset).collect();
-			let debts = positions.iter().filter(|(_, _, owed)| !owed.is_zero()).count();
-			let plain = !T::Derivatives::holds_positions(&who)
-				&& !T::Derivatives::is_owed_profit(&who)
-				&& crate::OwnerAuctions::<T>::decode_len(&who).unwrap_or(0) == 0;
+			let (assets, debts, plain) = Self::share_profile(&who);
 			let pair = if plain { Self::largest_positions(&who) } else { None };
 			// What validation checks, run as the next block would, after those chosen before it,
 			// keeping what it did. This saves submissions the pool would refuse (while the engine
@@ -184,7 +179,7 @@ impl<T: Config> Pallet<T> {
 			// collateral, in tokens, re-filed (the upper figure), its backed debt, if re-counted,
 			// re-counted before.
 			let shared = pair.is_some_and(|pair| keys.covers(&assets, pair, &[]));
-			let class = crate::batch::ShareClass::of(assets.len(), debts);
+			let class = crate::batch::ShareClass::of(assets.len(), debts.len());
 			let held = assets.len() as u64;
 			keys.record(assets, pair, Vec::new());
 			let expected = if shared {
